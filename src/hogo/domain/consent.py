@@ -1,0 +1,123 @@
+"""Persons (本人) and what they said: consent events, objections and recorded legal exceptions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from hogo.domain.clock import as_aware
+from hogo.domain.policy import Identifier
+
+AwareDatetime = Annotated[datetime, AfterValidator(as_aware)]
+EventId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+SubjectId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+#: A consent event for this purpose id is acceptance of a whole terms version (a bundled
+#: "agree to the terms"). It covers exactly the purposes that version lists, nothing added later.
+ALL_PURPOSES_IN_TERMS = "*"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Subject(_Frozen):
+    subject_id: SubjectId
+    birth_date: date | None = None
+    identity_verified: bool = False
+
+
+class ConsentAction(StrEnum):
+    grant = "grant"
+    deny = "deny"
+    withdraw = "withdraw"
+    object = "object"  # the person's request to stop provision or use (法27条2項, 法35条)
+
+
+class ActionRank(IntEnum):
+    """Tie-break for events at the same instant: the more protective action wins."""
+
+    grant = 0
+    deny = 1
+    object = 2
+    withdraw = 3
+
+
+class ConsentMethod(StrEnum):
+    web_form = "web_form"
+    app = "app"
+    paper = "paper"
+    email = "email"
+    verbal = "verbal"
+    api = "api"
+    import_ = "import"
+    other = "other"
+
+
+class ConsentEvent(_Frozen):
+    event_id: EventId
+    subject_id: SubjectId
+    purpose_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    action: ConsentAction
+    collected_at: AwareDatetime
+    terms_version: str | None = None
+    method: ConsentMethod = ConsentMethod.other
+    evidence: str | None = Field(default=None, max_length=512)
+    guardian_name: str | None = None
+    guardian_relation: str | None = None
+    foreign_transfer_info_given: bool = False
+
+    @property
+    def is_bundled(self) -> bool:
+        return self.purpose_id == ALL_PURPOSES_IN_TERMS
+
+    def order_key(self) -> tuple[datetime, int, str]:
+        return (self.collected_at, ActionRank[self.action.value], self.event_id)
+
+
+class ExceptionGround(StrEnum):
+    """法27条1項 各号: provision without consent."""
+
+    laws = "laws"  # 1号 法令に基づく場合
+    life_body_property = "life_body_property"  # 2号 人の生命、身体又は財産の保護
+    public_health_children = "public_health_children"  # 3号 公衆衛生・児童の健全な育成
+    government_cooperation = "government_cooperation"  # 4号 国の機関等への協力
+    academic_teaching = "academic_teaching"  # 5号 学術研究の成果の公表又は教授
+    academic_research = "academic_research"  # 6号 学術研究目的(共同研究)
+    academic_recipient = "academic_recipient"  # 7号 第三者が学術研究機関等
+
+    @property
+    def item(self) -> int:
+        return list(ExceptionGround).index(self) + 1
+
+
+class LegalException(_Frozen):
+    """A recorded provision under a 法27条1項 ground, with who decided it and why."""
+
+    exception_id: EventId
+    subject_id: SubjectId
+    purpose_id: Identifier
+    ground: ExceptionGround
+    recorded_at: AwareDatetime
+    recipient_id: Identifier | None = None
+    valid_until: AwareDatetime | None = None
+    note: str = ""
+
+    def applies(self, purpose_id: str, recipient_id: str | None, at: datetime) -> bool:
+        return (
+            self.purpose_id == purpose_id
+            and (self.recipient_id is None or self.recipient_id == recipient_id)
+            and self.recorded_at <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )
+
+
+class SubjectHistory(_Frozen):
+    """Everything known about one person that a decision may look at."""
+
+    subject: Subject
+    events: tuple[ConsentEvent, ...] = ()
+    exceptions: tuple[LegalException, ...] = ()

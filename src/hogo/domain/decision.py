@@ -1,0 +1,359 @@
+"""May we use or provide this person's data for this purpose now? — answered with cited reasons.
+
+The decision is split in two so that the bulk engine can share it: `assess` looks only at the
+policy (it is the same for every person), `decide` adds one person's history. The bulk engine in
+`hogo.engines.eligibility` implements the per-person part set-wise and is tested for equality
+with `decide`.
+
+Per-person semantics, in order:
+1. a recorded 法27条1項 exception that applies at `at` allows;
+2. a purpose that was never notified, or whose terms are not yet effective, is denied;
+3. a purpose that needs no consent is allowed unless the person objected (法35条);
+4. otherwise the latest relevant consent event at or before `at` decides (ties: the more
+   protective action wins); a grant must be valid (terms version contains the purpose, identity
+   verified, guardian for a child, 法28 information for a foreign recipient);
+5. failing consent, a filed opt-out allows unless barred or the person objected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from hogo.domain import reasons as R
+from hogo.domain.clock import age_on, as_aware, to_jst
+from hogo.domain.consent import (
+    ALL_PURPOSES_IN_TERMS,
+    ConsentAction,
+    ConsentEvent,
+    SubjectHistory,
+)
+from hogo.domain.policy import (
+    AppiClass,
+    Policy,
+    Purpose,
+    PurposeKind,
+    Recipient,
+    Relationship,
+)
+
+
+class Basis(StrEnum):
+    consent = "consent"
+    opt_out = "opt_out"
+    purpose_of_use = "purpose_of_use"
+    not_third_party = "not_third_party"
+    legal_exception = "legal_exception"
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    article: str
+    effect: R.Effect
+    message_ja: str
+    message_en: str
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject_id: str
+    purpose_id: str
+    recipient_id: str | None
+    at: datetime
+    allowed: bool
+    basis: Basis | None
+    reasons: tuple[Reason, ...]
+    event_id: str | None = None
+
+
+def reason(kind: R.ReasonType, **values: Any) -> Reason:
+    text = {k: str(v) for k, v in values.items()}
+    return Reason(
+        code=kind.code,
+        article=kind.article.format(**text),
+        effect=kind.effect,
+        message_ja=kind.ja.format(**text),
+        message_en=kind.en.format(**text),
+    )
+
+
+_PROVIDING_KINDS = {
+    PurposeKind.third_party_provision,
+    PurposeKind.joint_use,
+    PurposeKind.targeted_advertising,
+}
+_RELATIONSHIP_REASONS = {
+    Relationship.outsourcee: R.NOT_THIRD_PARTY_OUTSOURCEE,
+    Relationship.successor: R.NOT_THIRD_PARTY_SUCCESSOR,
+    Relationship.joint_use: R.NOT_THIRD_PARTY_JOINT_USE,
+}
+_OBJECTING = {ConsentAction.deny, ConsentAction.withdraw, ConsentAction.object}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the policy alone says about a purpose (and recipient) at a time."""
+
+    purpose_id: str
+    recipient_id: str | None
+    at: datetime
+    purpose: Purpose | None = None
+    #: Denials no person's history can lift (unknown purpose, My Number provision).
+    terminal: tuple[Reason, ...] = ()
+    #: Denials only a recorded legal exception can lift (purpose not notified or not in force).
+    unnotified: tuple[Reason, ...] = ()
+    is_provision: bool = False
+    needs_consent: bool = False
+    consent_article: str = "法18条1項"
+    foreign_consent_needed: bool = False
+    foreign_country: str = ""
+    #: 法27条5項: why the recipients are not third parties (empty for a third-party provision).
+    relationship: tuple[Reason, ...] = ()
+    informs: tuple[Reason, ...] = ()
+    opt_out_available: bool = False
+    opt_out_bans: tuple[Reason, ...] = ()
+    opt_out_filed_on: date | None = None
+    guardian_below_age: int = 16
+    require_identity: bool = True
+    purposes_by_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def exception_article_prefix(self) -> str:
+        return "法27条1項" if self.is_provision else "法18条3項"
+
+
+def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | None = None) -> Assessment:
+    at = as_aware(at)
+    base: dict[str, Any] = {
+        "purpose_id": purpose_id,
+        "recipient_id": recipient_id,
+        "at": at,
+        "guardian_below_age": policy.settings.guardian_consent_below_age,
+        "require_identity": policy.settings.require_identity_verification,
+        "purposes_by_terms": {t.version: frozenset(t.purposes) for t in policy.terms},
+    }
+    purpose = policy.purpose(purpose_id)
+    names = {"purpose": purpose_id, "recipient": recipient_id or ""}
+    if purpose is None:
+        return Assessment(**base, terminal=(reason(R.PURPOSE_UNKNOWN, **names),))
+    base["purpose"] = purpose
+    recipients: list[Recipient]
+    if recipient_id is not None:
+        chosen = policy.recipient(recipient_id)
+        if chosen is None:
+            return Assessment(**base, terminal=(reason(R.RECIPIENT_UNKNOWN, **names),))
+        if recipient_id not in purpose.recipients:
+            return Assessment(**base, terminal=(reason(R.RECIPIENT_NOT_IN_PURPOSE, **names),))
+        recipients = [chosen]
+    else:
+        recipients = [r for rid in purpose.recipients if (r := policy.recipient(rid)) is not None]
+    is_provision = recipient_id is not None or (purpose.kind in _PROVIDING_KINDS and bool(recipients))
+    classes = policy.classes_of(purpose)
+    informs: list[Reason] = []
+
+    if AppiClass.my_number in classes:
+        if is_provision:
+            return Assessment(**base, is_provision=True, terminal=(reason(R.MY_NUMBER_PROVISION_PROHIBITED),))
+        informs.append(reason(R.MY_NUMBER_USE_LIMITED))
+
+    unnotified: list[Reason] = []
+    terms = policy.terms_including(purpose_id)
+    day = to_jst(at).date()
+    if not terms:
+        unnotified.append(reason(R.PURPOSE_NOT_IN_TERMS, **names))
+    elif all(t.effective_from > day for t in terms):
+        unnotified.append(reason(R.TERMS_NOT_YET_EFFECTIVE, **names, effective_from=terms[0].effective_from))
+
+    foreign = [r for r in recipients if r.needs_foreign_transfer_consent] if is_provision else []
+    if is_provision:
+        informs.extend(
+            reason(R.FOREIGN_TRANSFER_DESIGNATED, country=r.country)
+            for r in recipients
+            if r.is_foreign and not r.needs_foreign_transfer_consent
+        )
+    third_party = is_provision and any(
+        r.relationship is Relationship.third_party or r.needs_foreign_transfer_consent for r in recipients
+    )
+    relationship: list[Reason] = []
+    if is_provision and not third_party:
+        relationship = [
+            reason(_RELATIONSHIP_REASONS[rel], recipient=recipient_id or ",".join(purpose.recipients))
+            for rel in sorted({r.relationship for r in recipients})
+        ]
+
+    sensitive = AppiClass.sensitive in classes
+    related_only = classes == {AppiClass.personal_related}
+    if third_party:
+        article = "法28条1項" if foreign else ("法31条1項" if related_only else "法27条1項")
+        informs.append(
+            reason(R.PERSONAL_RELATED_CONSENT_REQUIRED if related_only else R.THIRD_PARTY_CONSENT_REQUIRED)
+        )
+    elif sensitive:
+        article = "法20条2項"
+    else:
+        article = "法18条1項"
+    if sensitive and not purpose.requires_consent:
+        informs.append(reason(R.SENSITIVE_DATA_CONSENT_REQUIRED))
+
+    opt_out = purpose.opt_out if third_party and purpose.kind is PurposeKind.third_party_provision else None
+    bans: list[Reason] = []
+    if opt_out is not None:
+        if sensitive:
+            bans.append(reason(R.OPT_OUT_SENSITIVE_BANNED))
+        if foreign:
+            bans.append(reason(R.OPT_OUT_FOREIGN_BANNED))
+        if opt_out.filed_with_ppc_on > day:
+            bans.append(reason(R.OPT_OUT_NOT_YET_FILED, filed_on=opt_out.filed_with_ppc_on))
+
+    return Assessment(
+        **base,
+        unnotified=tuple(unnotified),
+        is_provision=is_provision,
+        needs_consent=purpose.requires_consent or sensitive or third_party,
+        consent_article=article,
+        foreign_consent_needed=bool(foreign),
+        foreign_country=",".join(sorted({r.country for r in foreign})),
+        relationship=tuple(relationship),
+        informs=tuple(informs),
+        opt_out_available=opt_out is not None,
+        opt_out_bans=tuple(bans),
+        opt_out_filed_on=opt_out.filed_with_ppc_on if opt_out else None,
+    )
+
+
+def decide(
+    policy: Policy,
+    history: SubjectHistory,
+    purpose_id: str,
+    at: datetime,
+    recipient_id: str | None = None,
+) -> Decision:
+    return decide_assessed(assess(policy, purpose_id, at, recipient_id), history)
+
+
+def is_relevant(event: ConsentEvent, purpose_id: str, purposes_by_terms: dict[str, frozenset[str]]) -> bool:
+    """Does this event speak about this purpose? A bundled event speaks for its terms' purposes."""
+    if event.purpose_id == purpose_id:
+        return True
+    if event.purpose_id != ALL_PURPOSES_IN_TERMS:
+        return False
+    if event.terms_version is None:  # "withdraw everything"; a bundled grant always names terms
+        return event.action is not ConsentAction.grant
+    return purpose_id in purposes_by_terms.get(event.terms_version, frozenset())
+
+
+def latest_relevant(a: Assessment, events: Iterable[ConsentEvent]) -> ConsentEvent | None:
+    relevant = [
+        e for e in events if e.collected_at <= a.at and is_relevant(e, a.purpose_id, a.purposes_by_terms)
+    ]
+    return max(relevant, key=ConsentEvent.order_key, default=None)
+
+
+def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
+    subject = history.subject
+
+    def done(
+        allowed: bool, basis: Basis | None, rs: Iterable[Reason], event: ConsentEvent | None = None
+    ) -> Decision:
+        return Decision(
+            subject_id=subject.subject_id,
+            purpose_id=a.purpose_id,
+            recipient_id=a.recipient_id,
+            at=a.at,
+            allowed=allowed,
+            basis=basis,
+            reasons=(*rs, *a.informs),
+            event_id=event.event_id if event else None,
+        )
+
+    if a.terminal:
+        return done(False, None, a.terminal)
+
+    for exc in history.exceptions:
+        if exc.applies(a.purpose_id, a.recipient_id, a.at):
+            r = reason(R.LEGAL_EXCEPTION, item=exc.ground.item, ground=exc.ground.value)
+            r = r.model_copy(update={"article": f"{a.exception_article_prefix}{exc.ground.item}号"})
+            return done(True, Basis.legal_exception, [r])
+
+    if a.unnotified:
+        return done(False, None, a.unnotified)
+
+    latest = latest_relevant(a, history.events)
+    names = {"purpose": a.purpose_id}
+
+    if not a.needs_consent:
+        if latest is not None and latest.action is ConsentAction.object:
+            return done(False, None, [_event_reason(R.OBJECTED, latest, names)], latest)
+        if a.relationship:
+            return done(True, Basis.not_third_party, a.relationship)
+        return done(True, Basis.purpose_of_use, [reason(R.WITHIN_PURPOSE_OF_USE, **names)])
+
+    consent_reasons = _consent_reasons(a, history, latest)
+    if not consent_reasons:
+        assert latest is not None
+        granted = _event_reason(R.CONSENT_GRANTED, latest, names, consent_article=a.consent_article)
+        return done(True, Basis.consent, [granted, *a.relationship], latest)
+
+    if a.opt_out_available:
+        if a.opt_out_bans:
+            return done(False, None, [*consent_reasons, *a.opt_out_bans], latest)
+        if latest is not None and latest.action in _OBJECTING:
+            return done(False, None, [*consent_reasons, reason(R.OPT_OUT_OBJECTED)], latest)
+        return done(True, Basis.opt_out, [reason(R.OPT_OUT_ALLOWED, filed_on=a.opt_out_filed_on)])
+    return done(False, None, consent_reasons, latest)
+
+
+def _event_reason(kind: R.ReasonType, event: ConsentEvent, names: dict[str, str], **more: str) -> Reason:
+    return reason(
+        kind, **names, **more, event_id=event.event_id, collected_at=to_jst(event.collected_at).isoformat()
+    )
+
+
+def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEvent | None) -> list[Reason]:
+    """Why the consent path does not allow; empty when it does."""
+    names = {"purpose": a.purpose_id, "consent_article": a.consent_article}
+    if latest is None:
+        stale = [
+            e
+            for e in history.events
+            if e.collected_at <= a.at
+            and e.purpose_id == ALL_PURPOSES_IN_TERMS
+            and e.action is ConsentAction.grant
+        ]
+        if stale:
+            last = max(stale, key=ConsentEvent.order_key)
+            return [reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=last.terms_version)]
+        return [reason(R.NO_CONSENT, **names)]
+    if latest.action is ConsentAction.deny:
+        return [_event_reason(R.CONSENT_DENIED, latest, names)]
+    if latest.action is ConsentAction.withdraw:
+        return [_event_reason(R.CONSENT_WITHDRAWN, latest, names)]
+    if latest.action is ConsentAction.object:
+        return [_event_reason(R.OBJECTED, latest, {"purpose": a.purpose_id})]
+    problems: list[Reason] = []
+    if latest.terms_version is not None:
+        included = a.purposes_by_terms.get(latest.terms_version)
+        if included is None:
+            problems.append(reason(R.TERMS_VERSION_UNKNOWN, terms_version=latest.terms_version))
+        elif a.purpose_id not in included:
+            problems.append(
+                reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=latest.terms_version)
+            )
+    subject = history.subject
+    if a.require_identity and not subject.identity_verified:
+        problems.append(reason(R.IDENTITY_NOT_VERIFIED))
+    if subject.birth_date is not None and not (latest.guardian_name or "").strip():
+        age = age_on(subject.birth_date, to_jst(latest.collected_at).date())
+        if age < a.guardian_below_age:
+            problems.append(reason(R.GUARDIAN_CONSENT_MISSING, age=age, threshold=a.guardian_below_age))
+    if a.foreign_consent_needed and not latest.foreign_transfer_info_given:
+        problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=a.foreign_country))
+    return problems

@@ -1,0 +1,95 @@
+"""The hash chain behind the tamper-evident ledger.
+
+Each entry's hash covers its sequence number, kind, subject of the entry, time, payload and the
+previous entry's hash, over a canonical JSON encoding (sorted keys, no spaces, UTF-8). Changing,
+deleting, inserting or reordering any entry therefore breaks the chain at that entry, and a
+truncated tail is caught against the separately stored head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+class EntryKind(StrEnum):
+    policy_applied = "policy_applied"
+    subject_added = "subject_added"
+    subject_updated = "subject_updated"
+    consent_event = "consent_event"
+    legal_exception = "legal_exception"
+    provision = "provision"
+    processing = "processing"
+    incident = "incident"
+    inventory = "inventory"
+    readiness = "readiness"
+    backup = "backup"
+
+
+def canonical(value: Any) -> bytes:
+    """One byte string per value, whatever the key order or platform."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+    ).encode("utf-8")
+
+
+SEPARATOR = "\x1f"  # ASCII unit separator; refused inside kind, ref and recorded_at
+
+
+def entry_hash(prev_hash: str, seq: int, kind: str, ref: str, recorded_at: str, payload_json: str) -> str:
+    head = f"{prev_hash}{SEPARATOR}{seq}{SEPARATOR}{kind}{SEPARATOR}{ref}{SEPARATOR}{recorded_at}{SEPARATOR}"
+    return hashlib.sha256((head + payload_json).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """An entry as stored; `payload_json` is the canonical encoding, kept verbatim."""
+
+    seq: int
+    kind: str
+    ref: str
+    recorded_at: str
+    payload_json: str
+    prev_hash: str
+    hash: str
+
+    def payload(self) -> Mapping[str, Any]:
+        result: Mapping[str, Any] = json.loads(self.payload_json)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    ok: bool
+    entries: int
+    head: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(rows: Iterable[LedgerRow], expected_head: str | None = None) -> Verification:
+    """Walk the chain in storage order; report the first entry that does not fit."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for row in rows:
+        if row.seq != expected_seq:
+            what = "missing or deleted entry" if row.seq > expected_seq else "entry out of order"
+            return Verification(False, count, prev, expected_seq, f"{what}: found seq {row.seq}")
+        if row.prev_hash != prev:
+            return Verification(False, count, prev, row.seq, "previous-hash link broken")
+        actual = entry_hash(prev, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
+        if actual != row.hash:
+            return Verification(False, count, prev, row.seq, "entry content modified")
+        prev = row.hash
+        expected_seq += 1
+        count += 1
+    if expected_head is not None and expected_head != prev:
+        return Verification(False, count, prev, expected_seq, "chain ends before the recorded head")
+    return Verification(True, count, prev)

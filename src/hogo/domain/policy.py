@@ -1,0 +1,188 @@
+"""The organisation's declared policy: purposes of use, terms versions, recipients, data categories.
+
+A policy is the single source of truth the decision engine reasons over. It is validated as a
+whole so that every cross-reference (a purpose naming a recipient, a terms version naming a
+purpose) is known to resolve before anything is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+]
+
+# 法28: countries designated by PPC rule 15 as having an equivalent regime (EU/EEA and the UK),
+# plus Japan itself. ISO 3166-1 alpha-2.
+EEA_AND_UK: frozenset[str] = frozenset(
+    {
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+        "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",  # EU 27
+        "IS", "LI", "NO",  # EEA
+        "GB",  # UK
+    }
+)  # fmt: skip
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AppiClass(StrEnum):
+    """How APPI classifies a data category; it decides which rules apply."""
+
+    personal_data = "personal_data"  # 個人データ
+    sensitive = "sensitive"  # 要配慮個人情報 (法2条3項)
+    my_number = "my_number"  # 特定個人情報 (番号法)
+    personal_related = "personal_related"  # 個人関連情報 (法2条7項)
+
+
+class PurposeKind(StrEnum):
+    internal_use = "internal_use"
+    third_party_provision = "third_party_provision"
+    targeted_advertising = "targeted_advertising"
+    profiling = "profiling"
+    joint_use = "joint_use"
+
+
+class Relationship(StrEnum):
+    """法27条5項: outsourcees, successors and joint users are not third parties."""
+
+    third_party = "third_party"
+    outsourcee = "outsourcee"  # 委託先 (法27条5項1号)
+    successor = "successor"  # 事業承継 (法27条5項2号)
+    joint_use = "joint_use"  # 共同利用 (法27条5項3号)
+
+
+class Organization(_Frozen):
+    name: str = Field(min_length=1)
+    address: str = ""
+    representative: str = ""
+
+
+class PolicySettings(_Frozen):
+    guardian_consent_below_age: int = Field(default=16, ge=0, le=25)
+    # Consent presumes the person was identified (通則編 2-16). A business that collects consent
+    # anonymously on a website may relax this, at its own risk.
+    require_identity_verification: bool = True
+
+
+class DataCategory(_Frozen):
+    id: Identifier
+    appi_class: AppiClass
+    title: str = ""
+
+
+class Recipient(_Frozen):
+    id: Identifier
+    name: str = Field(min_length=1)
+    relationship: Relationship = Relationship.third_party
+    country: str = Field(default="JP", pattern=r"^[A-Z]{2}$")
+    # 法28条1項: a recipient abroad with a system of equivalent measures (基準適合体制).
+    equivalent_measures: bool = False
+
+    @property
+    def is_foreign(self) -> bool:
+        return self.country != "JP"
+
+    @property
+    def needs_foreign_transfer_consent(self) -> bool:
+        """法28: consent after the prescribed information, unless designated or equivalent."""
+        return self.is_foreign and self.country not in EEA_AND_UK and not self.equivalent_measures
+
+
+class OptOutFiling(_Frozen):
+    """法27条2項: provision by opt-out after notifying persons and filing with the PPC."""
+
+    filed_with_ppc_on: date
+    published_by_ppc_on: date | None = None
+
+
+class Purpose(_Frozen):
+    id: Identifier
+    title: str = Field(min_length=1)
+    kind: PurposeKind
+    requires_consent: bool = False
+    data_categories: tuple[Identifier, ...] = ()
+    recipients: tuple[Identifier, ...] = ()
+    opt_out: OptOutFiling | None = None
+    description: str = ""
+
+
+class TermsVersion(_Frozen):
+    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    effective_from: date
+    purposes: tuple[Identifier, ...]
+    notice_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class Policy(_Frozen):
+    organization: Organization
+    settings: PolicySettings = PolicySettings()
+    data_categories: tuple[DataCategory, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
+    purposes: tuple[Purpose, ...] = ()
+    terms: tuple[TermsVersion, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Self:
+        problems: list[str] = []
+        _unique(problems, "data_categories", [c.id for c in self.data_categories])
+        _unique(problems, "recipients", [r.id for r in self.recipients])
+        _unique(problems, "purposes", [p.id for p in self.purposes])
+        _unique(problems, "terms", [t.version for t in self.terms])
+        categories = {c.id for c in self.data_categories}
+        recipients = {r.id for r in self.recipients}
+        purposes = {p.id for p in self.purposes}
+        for i, p in enumerate(self.purposes):
+            for j, c in enumerate(p.data_categories):
+                if c not in categories:
+                    problems.append(f"purposes.{i}.data_categories.{j}: unknown data category {c!r}")
+            for j, r in enumerate(p.recipients):
+                if r not in recipients:
+                    problems.append(f"purposes.{i}.recipients.{j}: unknown recipient {r!r}")
+            if p.kind is PurposeKind.third_party_provision and not p.recipients:
+                problems.append(f"purposes.{i}.recipients: a third_party_provision names recipients")
+            if p.opt_out is not None and p.kind is not PurposeKind.third_party_provision:
+                problems.append(f"purposes.{i}.opt_out: only a third_party_provision can use opt-out")
+        for i, t in enumerate(self.terms):
+            for j, pid in enumerate(t.purposes):
+                if pid not in purposes:
+                    problems.append(f"terms.{i}.purposes.{j}: unknown purpose {pid!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Lookups are small linear scans: policies hold tens of entries, not thousands.
+    def purpose(self, purpose_id: str) -> Purpose | None:
+        return next((p for p in self.purposes if p.id == purpose_id), None)
+
+    def recipient(self, recipient_id: str) -> Recipient | None:
+        return next((r for r in self.recipients if r.id == recipient_id), None)
+
+    def category(self, category_id: str) -> DataCategory | None:
+        return next((c for c in self.data_categories if c.id == category_id), None)
+
+    def terms_version(self, version: str) -> TermsVersion | None:
+        return next((t for t in self.terms if t.version == version), None)
+
+    def classes_of(self, purpose: Purpose) -> frozenset[AppiClass]:
+        return frozenset(
+            c.appi_class for cid in purpose.data_categories if (c := self.category(cid)) is not None
+        )
+
+    def terms_including(self, purpose_id: str) -> list[TermsVersion]:
+        return sorted((t for t in self.terms if purpose_id in t.purposes), key=lambda t: t.effective_from)
+
+
+def _unique(problems: list[str], key: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            problems.append(f"{key}.{i}: duplicate id {value!r}")
+        seen.add(value)
