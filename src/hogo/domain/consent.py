@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from hogo.domain.clock import as_aware
 from hogo.domain.policy import Identifier
 
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
 AwareDatetime = Annotated[datetime, AfterValidator(as_aware)]
+#: Optional free text where blank means "not given" (spreadsheets leave cells empty or spaces).
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 EventId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 SubjectId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 
@@ -63,12 +81,18 @@ class ConsentEvent(_Frozen):
     purpose_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     action: ConsentAction
     collected_at: AwareDatetime
-    terms_version: str | None = None
+    terms_version: OptionalText = None
     method: ConsentMethod = ConsentMethod.other
-    evidence: str | None = Field(default=None, max_length=512)
-    guardian_name: str | None = None
-    guardian_relation: str | None = None
+    evidence: Annotated[OptionalText, Field(max_length=512)] = None
+    guardian_name: OptionalText = None
+    guardian_relation: OptionalText = None
     foreign_transfer_info_given: bool = False
+
+    @model_validator(mode="after")
+    def _bundled_grant_names_terms(self) -> Self:
+        if self.is_bundled and self.action is ConsentAction.grant and self.terms_version is None:
+            raise ValueError("acceptance of the terms (purpose_id '*') must name terms_version")
+        return self
 
     @property
     def is_bundled(self) -> bool:

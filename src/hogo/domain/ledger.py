@@ -91,5 +91,11 @@ def verify_chain(rows: Iterable[LedgerRow], expected_head: str | None = None) ->
         expected_seq += 1
         count += 1
     if expected_head is not None and expected_head != prev:
-        return Verification(False, count, prev, expected_seq, "chain ends before the recorded head")
+        return Verification(
+            False,
+            count,
+            prev,
+            expected_seq,
+            "chain and its recorded head disagree (entries removed from the end?)",
+        )
     return Verification(True, count, prev)

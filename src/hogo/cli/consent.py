@@ -1,0 +1,271 @@
+"""`hogo consent record|withdraw|import|check|history|receipt|exception|eligible`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from hogo.cli.context import open_engine, parse_at, unit_of_work
+from hogo.cli.output import console, print_json, user_errors
+from hogo.domain.clock import to_jst
+from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
+from hogo.domain.decision import Decision, decide
+from hogo.domain.receipts import build_receipt
+from hogo.files.consent_csv import parse_events, raise_for_problems, write_rejects
+from hogo.services import consent as svc
+from hogo.services import ledger
+from hogo.services.subjects import get_subject
+from hogo.store.database import session_scope
+
+app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
+
+_CHUNK = 20_000
+
+
+def _event(
+    subject: str,
+    purpose: str,
+    action: ConsentAction,
+    at: str | None,
+    terms_version: str | None = None,
+    method: ConsentMethod = ConsentMethod.other,
+    evidence: str | None = None,
+    guardian_name: str | None = None,
+    guardian_relation: str | None = None,
+    foreign_info: bool = False,
+    event_id: str | None = None,
+) -> ConsentEvent:
+    return ConsentEvent(
+        event_id=event_id or str(uuid.uuid4()),
+        subject_id=subject,
+        purpose_id=purpose,
+        action=action,
+        collected_at=parse_at(at),
+        terms_version=terms_version,
+        method=method,
+        evidence=evidence,
+        guardian_name=guardian_name,
+        guardian_relation=guardian_relation,
+        foreign_transfer_info_given=foreign_info,
+    )
+
+
+@app.command("record")
+def record_cmd(
+    subject: str = typer.Option(..., help="本人ID"),
+    purpose: str = typer.Option(..., help="利用目的ID(規約全体への同意は *)"),
+    action: ConsentAction = typer.Option(ConsentAction.grant, help="grant / deny / withdraw / object"),
+    terms_version: str | None = typer.Option(None, help="同意時に示した規約版"),
+    method: ConsentMethod = typer.Option(ConsentMethod.other, help="取得方法"),
+    at: str | None = typer.Option(None, help="取得日時(ISO-8601、オフセットなしはJST)"),
+    evidence: str | None = typer.Option(None, help="証跡(表示した通知文のハッシュなど)"),
+    guardian_name: str | None = typer.Option(None, help="法定代理人等の氏名"),
+    guardian_relation: str | None = typer.Option(None, help="法定代理人等の続柄"),
+    foreign_info: bool = typer.Option(False, "--foreign-info-given", help="法28条の情報提供済み"),
+    event_id: str | None = typer.Option(None, help="事象ID(再送しても二重記録されない)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """同意・拒否・撤回・停止の求めを1件記録します。"""
+    with user_errors():
+        event = _event(
+            subject, purpose, action, at, terms_version, method, evidence,
+            guardian_name, guardian_relation, foreign_info, event_id,
+        )  # fmt: skip
+        with unit_of_work() as session:
+            result = svc.record_events(session, [event])
+    if as_json:
+        print_json({"event_id": event.event_id, **result.__dict__})
+    else:
+        state = "記録しました" if result.recorded else "記録済みです"
+        console.print(f"{state}: {event.event_id}")
+
+
+@app.command("withdraw")
+def withdraw_cmd(
+    subject: str = typer.Option(..., help="本人ID"),
+    purpose: str = typer.Option(..., help="利用目的ID(* ですべて)"),
+    at: str | None = typer.Option(None, help="撤回日時(省略時は現在)"),
+    method: ConsentMethod = typer.Option(ConsentMethod.other),
+    event_id: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """同意を撤回します(撤回時点以降、同意に基づく利用・提供はできません)。"""
+    with user_errors():
+        event = _event(subject, purpose, ConsentAction.withdraw, at, method=method, event_id=event_id)
+        with unit_of_work() as session:
+            result = svc.record_events(session, [event])
+    if as_json:
+        print_json({"event_id": event.event_id, **result.__dict__})
+    else:
+        console.print(f"撤回を記録しました: {event.event_id}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"),
+    rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
+    with user_errors():
+        parsed = parse_events(file)
+        if not skip_bad:
+            raise_for_problems(parsed.problems)
+        rejects_path = None
+        if parsed.problems:
+            rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
+            write_rejects(rejects_path, parsed.problems, parsed.rejected)
+        recorded = present = 0
+        with unit_of_work() as session, Progress(console=console, disable=as_json, transient=True) as bar:
+            task = bar.add_task("取り込み中 / importing", total=len(parsed.items))
+            for i in range(0, len(parsed.items), _CHUNK):
+                part = svc.record_events(session, parsed.items[i : i + _CHUNK], parsed.rows[i : i + _CHUNK])
+                recorded += part.recorded
+                present += part.already_present
+                bar.advance(task, len(parsed.items[i : i + _CHUNK]))
+    result = {
+        "recorded": recorded,
+        "already_present": present,
+        "rejected": len(parsed.rejected),
+        "rejects_file": str(rejects_path or ""),
+    }
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"記録 {recorded} 件 / 記録済み {present} 件 / 除外 {len(parsed.rejected)} 行")
+
+
+def _print_decision(d: Decision) -> None:
+    mark = "[green]可[/]" if d.allowed else "[red]不可[/]"
+    console.print(f"{mark}  利用目的 {d.purpose_id}  根拠: {d.basis.value if d.basis else 'なし'}")
+    for r in d.reasons:
+        console.print(f"  [{r.effect.value}] {r.code} ({r.article}) {r.message_ja}")
+
+
+@app.command("check")
+def check_cmd(
+    subject: str = typer.Option(..., help="本人ID"),
+    purpose: str = typer.Option(..., help="利用目的ID"),
+    recipient: str | None = typer.Option(None, help="提供先ID"),
+    at: str | None = typer.Option(None, help="判定時点(ISO-8601、省略時は現在)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """この本人のデータをこの目的で利用・提供してよいかを、根拠条文とともに答えます。"""
+    with user_errors(), unit_of_work() as session:
+        decision = svc.check(session, subject, purpose, parse_at(at), recipient)
+    if as_json:
+        print_json(decision)
+    else:
+        _print_decision(decision)
+
+
+@app.command("history")
+def history_cmd(
+    subject: str = typer.Option(..., help="本人ID"),
+    at: str | None = typer.Option(None, help="判定時点(省略時は現在)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
+    when = parse_at(at)
+    with user_errors(), unit_of_work() as session:
+        policy = svc.require_policy(session)
+        hist = svc.history(session, subject)
+    decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
+    if as_json:
+        print_json({"subject": hist.subject, "events": list(hist.events), "exceptions": list(hist.exceptions),
+                    "decisions": decisions})  # fmt: skip
+        return
+    table = Table("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID", title=f"本人 {subject} の同意履歴")
+    for e in hist.events:
+        table.add_row(
+            to_jst(e.collected_at).strftime("%Y-%m-%d %H:%M"),
+            e.purpose_id,
+            e.action.value,
+            e.terms_version or "",
+            e.method.value,
+            e.event_id,
+        )
+    console.print(table)
+    for d in decisions:
+        _print_decision(d)
+
+
+@app.command("receipt")
+def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID")) -> None:
+    """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
+    with user_errors(), unit_of_work() as session:
+        policy = svc.require_policy(session)
+        event, seq = svc.get_event(session, event_id)
+        subject = get_subject(session, event.subject_id)
+        entry = ledger.entry(session, seq)
+        assert entry is not None
+        print_json(build_receipt(policy, subject, event, seq, entry.hash))
+
+
+@app.command("exception")
+def exception_cmd(
+    subject: str = typer.Option(..., help="本人ID"),
+    purpose: str = typer.Option(..., help="利用目的ID"),
+    ground: ExceptionGround = typer.Option(..., help="法27条1項の号"),
+    recipient: str | None = typer.Option(None, help="提供先ID(省略時は目的のすべての提供先)"),
+    at: str | None = typer.Option(None, help="記録日時"),
+    valid_until: str | None = typer.Option(None, help="有効期限"),
+    note: str = typer.Option("", help="判断の経緯(個人データを書かない)"),
+    exception_id: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """法27条1項の例外(法令に基づく場合等)による提供を記録します。"""
+    with user_errors():
+        exc = LegalException(
+            exception_id=exception_id or str(uuid.uuid4()),
+            subject_id=subject,
+            purpose_id=purpose,
+            recipient_id=recipient,
+            ground=ground,
+            recorded_at=parse_at(at),
+            valid_until=parse_at(valid_until) if valid_until else None,
+            note=note,
+        )
+        with unit_of_work() as session:
+            svc.record_exception(session, exc)
+    if as_json:
+        print_json(exc)
+    else:
+        console.print(f"例外を記録しました: {exc.exception_id} (法27条1項{exc.ground.item}号)")
+
+
+@app.command("eligible")
+def eligible_cmd(
+    purpose: str = typer.Option(..., help="利用目的ID"),
+    out: Path = typer.Option(..., help="出力先(Parquet)"),
+    recipient: str | None = typer.Option(None, help="提供先ID"),
+    at: str | None = typer.Option(None, help="判定時点"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """この目的で利用・提供してよい本人の一覧を、集合演算で一括計算します。"""
+    from hogo.eligibility import eligible_subjects
+    from hogo.store.export import consent_tables
+
+    when: datetime = parse_at(at)
+    with user_errors():
+        engine = open_engine()
+        try:
+            with session_scope(engine) as session:
+                policy = svc.require_policy(session)
+            with Progress(console=console, disable=as_json, transient=True) as bar:
+                task = bar.add_task("読み込み中 / loading", total=None)
+                tables = consent_tables(engine)
+                bar.update(task, description="判定中 / deciding")
+                result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
+        finally:
+            engine.dispose()
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        console.print(f"対象 {result.allowed:,} 人 / 全 {result.subjects:,} 人 → {out}")

@@ -1,0 +1,43 @@
+"""Opening the store for a command: settings, engine, schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from hogo.config import load_settings
+from hogo.domain.clock import JST, parse_instant
+from hogo.store.database import make_engine, session_scope, upgrade
+
+
+def open_engine(auto_upgrade: bool | None = None) -> Engine:
+    """SQLite stores are brought to the newest schema on use; PostgreSQL waits for `hogo init`."""
+    engine = make_engine(load_settings().database_url)
+    if auto_upgrade if auto_upgrade is not None else engine.dialect.name == "sqlite":
+        upgrade(engine)
+    return engine
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    engine = open_engine()
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def parse_at(value: str | None) -> datetime:
+    """`--at` in ISO-8601 (JST when no offset); now when omitted."""
+    if value is None:
+        return datetime.now(JST)
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise typer.BadParameter("ISO-8601の日時を指定してください / expected an ISO-8601 time") from None

@@ -1,0 +1,98 @@
+"""`hogo demo`: a demo organisation in a fresh database, and the number that matters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from hogo.cli.output import console, print_json, user_errors
+from hogo.demo import demo_policy, generate
+from hogo.domain.clock import JST
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
+from hogo.domain.decision import assess, decide_assessed
+from hogo.eligibility import eligible_subjects
+from hogo.services import ledger
+from hogo.services.consent import record_events
+from hogo.services.policy import apply_policy
+from hogo.services.subjects import upsert_subjects
+from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.export import consent_tables
+
+
+def demo_cmd(
+    database: Path = typer.Option(Path("hogo-demo.db"), help="デモ用SQLiteファイル(作り直します)"),
+    subjects: int = typer.Option(10_000, min=10, help="会員数"),
+    seed: int = typer.Option(42, help="乱数の種"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """デモ組織を新しいデータベースに作り、広告事業者への提供に含めてよい会員数を示します。"""
+    with user_errors():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(database) + suffix).unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{database}")
+        upgrade(engine)
+        data = generate(subjects, seed)
+        policy = demo_policy()
+        with Progress(console=console, disable=as_json, transient=True) as bar:
+            task = bar.add_task("デモデータ作成中 / building demo", total=len(data.events) + len(data.subjects))
+            with session_scope(engine) as session:
+                apply_policy(session, policy)
+                upsert_subjects(session, data.subjects)
+                bar.advance(task, len(data.subjects))
+                for i in range(0, len(data.events), 10_000):
+                    record_events(session, data.events[i : i + 10_000])
+                    bar.advance(task, len(data.events[i : i + 10_000]))
+        now = datetime.now(JST)
+        tables = consent_tables(engine)
+        summary = {}
+        for purpose in ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas"):
+            summary[purpose] = eligible_subjects(policy, tables, purpose, now).as_dict()
+        accepted_any = {e.subject_id for e in data.events if e.purpose_id == ALL_PURPOSES_IN_TERMS}
+        # Why members are excluded from ad_partners: the first reason of each decision.
+        a = assess(policy, "ad_partners", now)
+        by_subject: dict[str, list[object]] = {}
+        for e in data.events:
+            by_subject.setdefault(e.subject_id, []).append(e)
+        reasons: Counter[str] = Counter()
+        for s in data.subjects:
+            hist = SubjectHistory(subject=s, events=tuple(by_subject.get(s.subject_id, [])))  # type: ignore[arg-type]
+            d = decide_assessed(a, hist)
+            if not d.allowed:
+                reasons[d.reasons[0].code] += 1
+        with session_scope(engine) as session:
+            verification = ledger.verify_ledger(session)
+        engine.dispose()
+    result = {
+        "database": str(database),
+        "members": len(data.subjects),
+        "consent_events": len(data.events),
+        "accepted_terms": len(accepted_any),
+        "ad_partners_allowed": summary["ad_partners"]["allowed"],
+        "ad_partners_excluded_by_reason": dict(reasons.most_common()),
+        "eligibility": summary,
+        "ledger": {"ok": verification.ok, "entries": verification.entries},
+    }
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"[bold]デモ組織を作成しました[/]: {database}(会員 {len(data.subjects):,} 人、同意事象 {len(data.events):,} 件)")
+    console.print(
+        f"規約に同意した会員: [bold]{len(accepted_any):,}[/] 人 → "
+        f"広告事業者への第三者提供(ad_partners)に法的に含めてよい会員: [bold green]{result['ad_partners_allowed']:,}[/] 人"
+    )
+    table = Table("理由コード", "人数", title="ad_partners から除外される理由(主たる理由)")
+    for code, n in reasons.most_common():
+        table.add_row(code, f"{n:,}")
+    console.print(table)
+    other = Table("利用目的", "可", "根拠の内訳")
+    for purpose, r in summary.items():
+        other.add_row(purpose, f"{r['allowed']:,}", ", ".join(f"{k}={v:,}" for k, v in r["by_basis"].items()))
+    console.print(other)
+    state = "[green]完全[/]" if verification.ok else "[red]不整合[/]"
+    console.print(f"台帳: {state}({verification.entries:,} 件)")
+    console.print(f"次は: HOGO_DATABASE_URL=sqlite:///{database} hogo consent history --subject M0000001")

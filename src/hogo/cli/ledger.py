@@ -1,0 +1,56 @@
+"""`hogo ledger verify|show`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from hogo.cli.context import unit_of_work
+from hogo.cli.output import console, print_json, user_errors
+from hogo.services import ledger
+
+app = typer.Typer(help="改ざん検知可能な台帳 / the tamper-evident ledger", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """台帳のハッシュチェーンを検証します(改ざんがあれば最初の不正な記録を示し、終了コード1)。"""
+    with user_errors(), unit_of_work() as session:
+        result = ledger.verify_ledger(session)
+    if as_json:
+        print_json(
+            {
+                "ok": result.ok,
+                "entries": result.entries,
+                "head": result.head,
+                "first_bad_seq": result.first_bad_seq,
+                "problem": result.problem,
+            }
+        )
+    elif result.ok:
+        console.print(f"[green]台帳は完全です[/] / intact: {result.entries:,} 件, head {result.head[:16]}…")
+    else:
+        console.print(
+            f"[bold red]台帳の不整合[/] / ledger broken at seq {result.first_bad_seq}: {result.problem} "
+            f"({result.entries:,} 件は正常)"
+        )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show_cmd(
+    ref: str = typer.Option(..., help="対象(例: subject:M0001, policy:1)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """ある対象に関する台帳の記録を表示します(開示請求への回答の基礎)。"""
+    with user_errors(), unit_of_work() as session:
+        rows = ledger.entries_for(session, ref)
+    if as_json:
+        print_json([{"seq": r.seq, "kind": r.kind, "recorded_at": r.recorded_at, "payload": r.payload(),
+                     "hash": r.hash} for r in rows])  # fmt: skip
+        return
+    table = Table("seq", "種類", "記録日時(UTC)", "ハッシュ", title=f"台帳: {ref}")
+    for r in rows:
+        table.add_row(str(r.seq), r.kind, r.recorded_at, r.hash[:16] + "…")
+    console.print(table)

@@ -1,0 +1,45 @@
+"""Shared rendering for CLI commands: JSON for machines, Rich for people, errors without data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from hogo.errors import HogoError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout, nothing else (so `--json` output can be piped)."""
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a HogoError into a clear message on stderr and exit status 2."""
+    try:
+        yield
+    except HogoError as exc:
+        err_console.print(f"[bold red]エラー[/]: {exc.ja}")
+        if exc.en != exc.ja:
+            err_console.print(f"[dim]error: {exc.en}[/]")
+        raise typer.Exit(2) from None

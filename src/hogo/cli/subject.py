@@ -1,0 +1,68 @@
+"""`hogo subject add|import`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from hogo.cli.context import unit_of_work
+from hogo.cli.output import console, print_json, user_errors
+from hogo.domain.consent import Subject
+from hogo.files.consent_csv import parse_subjects, raise_for_problems, write_rejects
+from hogo.services.subjects import upsert_subjects
+
+app = typer.Typer(help="本人(データ主体)/ subjects", no_args_is_help=True)
+
+
+@app.command("add")
+def add_cmd(
+    subject_id: str = typer.Argument(..., help="本人ID(会員番号など)"),
+    birth_date: str | None = typer.Option(None, help="生年月日 YYYY-MM-DD"),
+    identity_verified: bool = typer.Option(False, "--identity-verified", help="本人確認済み"),
+    email: str | None = typer.Option(None, help="連絡先メールアドレス(通知用)"),
+    phone: str | None = typer.Option(None, help="連絡先電話番号(通知用)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """本人を1人登録(又は更新)します。"""
+    with user_errors():
+        try:
+            born = date.fromisoformat(birth_date) if birth_date else None
+        except ValueError:
+            raise typer.BadParameter("YYYY-MM-DD", param_hint="--birth-date") from None
+        subject = Subject(subject_id=subject_id, birth_date=born, identity_verified=identity_verified)
+        with unit_of_work() as session:
+            changes = upsert_subjects(session, [subject], [(email, phone)])
+    if as_json:
+        print_json(changes.__dict__)
+    else:
+        console.print(f"追加 {changes.added} / 更新 {changes.updated} / 変更なし {changes.unchanged}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"),
+    rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """本人をCSVから取り込みます(1行でも誤りがあれば何も取り込みません)。"""
+    with user_errors():
+        parsed = parse_subjects(file)
+        if not skip_bad:
+            raise_for_problems(parsed.problems)
+        rejects_path = None
+        if parsed.problems:
+            rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
+            write_rejects(rejects_path, parsed.problems, parsed.rejected)
+        contacts = [(x.get("email") or None, x.get("phone") or None) for x in parsed.extras]
+        with unit_of_work() as session:
+            changes = upsert_subjects(session, parsed.items, contacts)
+    result = {**changes.__dict__, "rejected": len(parsed.rejected), "rejects_file": str(rejects_path or "")}
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"追加 {changes.added} / 更新 {changes.updated} / 変更なし {changes.unchanged}")
+        if rejects_path:
+            console.print(f"[yellow]除外 {len(parsed.rejected)} 行[/] → {rejects_path}")

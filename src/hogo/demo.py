@@ -1,0 +1,160 @@
+"""A demo organisation: the seed's loyalty-card scenario at small scale, built from a seed.
+
+The point it makes: after the 2021-07 terms revision added provision to ad businesses, "members
+who accepted the terms" is a much larger number than "members the ad provision may include".
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hogo.domain.clock import JST
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentEvent, ConsentMethod, Subject
+from hogo.domain.policy import Policy
+
+DEMO_POLICY_YAML = """\
+organization:
+  name: 株式会社ほご商事(デモ)
+  address: 東京都千代田区丸の内1-1-1
+  representative: 代表取締役 保護 太郎
+settings:
+  guardian_consent_below_age: 16
+data_categories:
+  - {id: contact, appi_class: personal_data, title: 氏名・連絡先}
+  - {id: purchase, appi_class: personal_data, title: 購買履歴}
+  - {id: medical, appi_class: sensitive, title: 健康診断結果}
+  - {id: my_number, appi_class: my_number, title: 個人番号}
+  - {id: cookie, appi_class: personal_related, title: 閲覧履歴(Cookie)}
+recipients:
+  - {id: adco, name: 株式会社アドネットワーク, relationship: third_party, country: JP}
+  - {id: mailer, name: 株式会社メール配信, relationship: outsourcee, country: JP}
+  - {id: group_co, name: ほごグループ各社, relationship: joint_use, country: JP}
+  - {id: us_analytics, name: Analytics Inc., relationship: third_party, country: US}
+  - {id: list_broker, name: 名簿流通株式会社, relationship: third_party, country: JP}
+purposes:
+  - {id: service, title: 会員サービスの提供, kind: internal_use, requires_consent: false,
+     data_categories: [contact, purchase], recipients: [mailer]}
+  - {id: marketing_mail, title: 商品・キャンペーンのご案内, kind: internal_use, requires_consent: true,
+     data_categories: [contact], recipients: [mailer]}
+  - {id: group_sharing, title: グループ会社との共同利用, kind: joint_use, requires_consent: false,
+     data_categories: [contact, purchase], recipients: [group_co]}
+  - {id: ad_partners, title: 行動ターゲティング広告事業者への提供, kind: third_party_provision,
+     requires_consent: true, recipients: [adco], data_categories: [contact, purchase]}
+  - {id: analytics_overseas, title: 米国の分析事業者への提供, kind: third_party_provision,
+     requires_consent: true, recipients: [us_analytics], data_categories: [purchase]}
+  - {id: mailing_list, title: ダイレクトメール用名簿の提供, kind: third_party_provision,
+     requires_consent: false, recipients: [list_broker], data_categories: [contact],
+     opt_out: {filed_with_ppc_on: 2022-06-01}}
+  - {id: health_program, title: 健康増進プログラムの提供, kind: internal_use, requires_consent: true,
+     data_categories: [medical]}
+  - {id: payroll, title: 源泉徴収票の作成(従業員), kind: internal_use, requires_consent: false,
+     data_categories: [my_number]}
+terms:
+  - {version: "2020-04", effective_from: 2020-04-01, purposes: [service, marketing_mail, group_sharing, payroll]}
+  - {version: "2021-07", effective_from: 2021-07-01,
+     purposes: [service, marketing_mail, group_sharing, payroll, ad_partners, mailing_list]}
+  - {version: "2023-04", effective_from: 2023-04-01,
+     purposes: [service, marketing_mail, group_sharing, payroll, ad_partners, mailing_list,
+                analytics_overseas, health_program]}
+"""
+
+_REVISIONS = [("2020-04", date(2020, 4, 1)), ("2021-07", date(2021, 7, 1)), ("2023-04", date(2023, 4, 1))]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    policy_yaml: str
+    subjects: list[Subject]
+    events: list[ConsentEvent]
+
+
+def demo_policy_document() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(DEMO_POLICY_YAML)
+    return data
+
+
+def demo_policy() -> Policy:
+    return Policy.model_validate(demo_policy_document())
+
+
+def _instant(rng: random.Random, start: date, end: date) -> datetime:
+    span = (end - start).days
+    day = start + timedelta(days=rng.randrange(max(span, 1)))
+    return datetime(day.year, day.month, day.day, rng.randrange(8, 22), rng.randrange(60), tzinfo=JST)
+
+
+def _terms_at(day: date) -> str:
+    return [v for v, eff in _REVISIONS if eff <= day][-1]
+
+
+def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) -> DemoData:
+    """Members joined 2020–2025 under the terms then in force; some re-accepted the revisions."""
+    rng = random.Random(seed)
+    today = today or datetime.now(UTC).date()
+    people: list[Subject] = []
+    events: list[ConsentEvent] = []
+    counter = 0
+
+    def add(sid: str, purpose: str, action: ConsentAction, at: datetime, **extra: Any) -> None:
+        nonlocal counter
+        counter += 1
+        events.append(
+            ConsentEvent(
+                event_id=f"E{counter:08d}", subject_id=sid, purpose_id=purpose, action=action, collected_at=at, **extra
+            )
+        )
+
+    for i in range(subjects):
+        sid = f"M{i + 1:07d}"
+        # Most of a loyalty programme's members joined before the 2021-07 revision.
+        if rng.random() < 0.7:
+            joined = _instant(rng, date(2020, 4, 1), date(2021, 6, 30))
+        else:
+            joined = _instant(rng, date(2021, 7, 1), min(today, date(2025, 12, 31)))
+        minor = rng.random() < 0.08
+        age_at_join = rng.randrange(10, 16) if minor else rng.randrange(18, 80)
+        born = joined.date().replace(year=joined.year - age_at_join - 1) + timedelta(days=rng.randrange(1, 360))
+        people.append(Subject(subject_id=sid, birth_date=born, identity_verified=rng.random() < 0.95))
+        guardian: dict[str, Any] = {}
+        if minor and rng.random() < 0.5:
+            guardian = {"guardian_name": "保護者", "guardian_relation": "親権者"}
+        method = rng.choice([ConsentMethod.web_form, ConsentMethod.app, ConsentMethod.paper])
+        version = _terms_at(joined.date())
+        add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant, joined, terms_version=version, method=method, **guardian)
+        # Later revisions: only some members were shown the new terms and accepted them.
+        for rev, effective in _REVISIONS:
+            start = datetime(effective.year, effective.month, effective.day, 9, tzinfo=JST)
+            if start > joined and start.date() <= today and rng.random() < 0.3:
+                add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant, start + timedelta(days=rng.randrange(90)),
+                    terms_version=rev, method=ConsentMethod.app, **guardian)  # fmt: skip
+        r = rng.random()
+        if r < 0.5:
+            add(sid, "marketing_mail", ConsentAction.grant, joined + timedelta(minutes=1), method=method, **guardian)
+        elif r < 0.7:
+            add(sid, "marketing_mail", ConsentAction.deny, joined + timedelta(minutes=1), method=method)
+        if rng.random() < 0.15:
+            latest = max(joined, datetime(2021, 7, 1, tzinfo=JST))
+            ad_grant = latest + timedelta(days=rng.randrange(1, 400))
+            if ad_grant.date() <= today:
+                add(sid, "ad_partners", ConsentAction.grant, ad_grant, terms_version="2021-07",
+                    method=ConsentMethod.web_form, **guardian)  # fmt: skip
+        if rng.random() < 0.06:
+            add(sid, "ad_partners", ConsentAction.withdraw, _instant(rng, date(2022, 1, 1), today), method=method)
+        if rng.random() < 0.03:
+            add(sid, "mailing_list", ConsentAction.object, _instant(rng, date(2022, 6, 1), today), method=method)
+        if rng.random() < 0.1:
+            add(sid, "analytics_overseas", ConsentAction.grant, _instant(rng, date(2023, 4, 1), today),
+                terms_version="2023-04", method=ConsentMethod.web_form,
+                foreign_transfer_info_given=rng.random() < 0.7, **guardian)  # fmt: skip
+    return DemoData(DEMO_POLICY_YAML, people, events)
+
+
+def write_policy(path: Path) -> Path:
+    path.write_text(DEMO_POLICY_YAML, encoding="utf-8")
+    return path

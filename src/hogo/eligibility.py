@@ -1,0 +1,206 @@
+"""Bulk eligibility: every person the decision engine allows, computed set-wise in a data engine.
+
+The policy-level part comes from `hogo.domain.decision.assess` (the same object `decide` uses);
+only the per-person part is SQL. Its semantics mirror `decide_assessed` step by step, and
+`tests/domain/test_eligibility_equivalence.py` checks equality with `decide` on random data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from hogo.domain.clock import as_aware
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS
+from hogo.domain.decision import Assessment, Basis, assess
+from hogo.domain.policy import Policy
+from hogo.engines import SqlEngine, get_engine
+from hogo.store.export import ConsentTables
+
+_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED = (
+    "hogo_subjects",
+    "hogo_events",
+    "hogo_exceptions",
+    "hogo_included_terms",
+)
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    purpose_id: str
+    recipient_id: str | None
+    at: datetime
+    subjects: int
+    allowed: int
+    by_basis: dict[str, int] = field(default_factory=dict)
+    path: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "purpose_id": self.purpose_id,
+            "recipient_id": self.recipient_id,
+            "at": self.at.isoformat(),
+            "subjects": self.subjects,
+            "allowed": self.allowed,
+            "by_basis": self.by_basis,
+            "path": str(self.path) if self.path else None,
+        }
+
+
+def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]]:
+    """SELECT subject_id, allowed, basis for every registered subject."""
+    q, p = engine.ident, engine.dialect.param
+    params: dict[str, Any] = {
+        "purpose": a.purpose_id,
+        "recipient": a.recipient_id,
+        "at": a.at.astimezone(UTC).replace(tzinfo=None),
+        "bundle": ALL_PURPOSES_IN_TERMS,
+        "terminal": bool(a.terminal),
+        "unnotified": bool(a.unnotified),
+        "needs_consent": a.needs_consent,
+        "relationship": bool(a.relationship),
+        "require_identity": a.require_identity,
+        "threshold": a.guardian_below_age,
+        "foreign": a.foreign_consent_needed,
+        "opt_out": a.opt_out_available and not a.opt_out_bans,
+    }
+    e, s, x, t = q(_T_EVENTS), q(_T_SUBJECTS), q(_T_EXCEPTIONS), q(_T_INCLUDED)
+    jst = f"CAST(l.{q('collected_at')} + INTERVAL 9 HOUR AS DATE)"
+    birth = f"s.{q('birth_date')}"
+    age = (
+        f"(year({jst}) - year({birth}) - CASE WHEN month({jst}) * 100 + day({jst}) "
+        f"< month({birth}) * 100 + day({birth}) THEN 1 ELSE 0 END)"
+    )
+    rank = (
+        f"CASE ev.{q('action')} WHEN 'grant' THEN 0 WHEN 'deny' THEN 1 WHEN 'object' THEN 2 ELSE 3 END"
+    )
+    sql = f"""
+WITH relevant AS (
+  SELECT ev.{q("subject_id")} AS sid, ev.{q("action")} AS action, ev.{q("terms_version")} AS terms_version,
+         ev.{q("collected_at")} AS collected_at, ev.{q("guardian_name")} AS guardian_name,
+         ev.{q("foreign_transfer_info_given")} AS foreign_info,
+         row_number() OVER (PARTITION BY ev.{q("subject_id")}
+                            ORDER BY ev.{q("collected_at")} DESC, {rank} DESC, ev.{q("event_id")} DESC) AS rn
+  FROM {e} AS ev
+  WHERE ev.{q("collected_at")} <= {p("at")}
+    AND (ev.{q("purpose_id")} = {p("purpose")}
+         OR (ev.{q("purpose_id")} = {p("bundle")}
+             AND ((ev.{q("terms_version")} IS NULL AND ev.{q("action")} <> 'grant')
+                  OR ev.{q("terms_version")} IN (SELECT {q("version")} FROM {t}))))
+),
+latest AS (SELECT * FROM relevant WHERE rn = 1),
+excepted AS (
+  SELECT DISTINCT {q("subject_id")} AS sid FROM {x}
+  WHERE {q("purpose_id")} = {p("purpose")}
+    AND ({q("recipient_id")} IS NULL OR {q("recipient_id")} = {p("recipient")})
+    AND {q("recorded_at")} <= {p("at")}
+    AND ({q("valid_until")} IS NULL OR {p("at")} < {q("valid_until")})
+),
+judged AS (
+  SELECT s.{q("subject_id")} AS subject_id,
+         xs.sid IS NOT NULL AS excepted,
+         l.action AS action,
+         (l.action = 'grant'
+          AND (l.terms_version IS NULL OR l.terms_version IN (SELECT {q("version")} FROM {t}))
+          AND (NOT {p("require_identity")} OR s.{q("identity_verified")})
+          AND ({birth} IS NULL OR NULLIF(trim(l.guardian_name), '') IS NOT NULL OR {age} >= {p("threshold")})
+          AND (NOT {p("foreign")} OR l.foreign_info)) AS consent_ok
+  FROM {s} AS s
+  LEFT JOIN latest AS l ON l.sid = s.{q("subject_id")}
+  LEFT JOIN excepted AS xs ON xs.sid = s.{q("subject_id")}
+),
+based AS (
+  SELECT subject_id,
+    CASE
+      WHEN {p("terminal")} THEN NULL
+      WHEN excepted THEN 'legal_exception'
+      WHEN {p("unnotified")} THEN NULL
+      WHEN NOT {p("needs_consent")} THEN
+        CASE WHEN action IS NOT DISTINCT FROM 'object' THEN NULL
+             WHEN {p("relationship")} THEN 'not_third_party' ELSE 'purpose_of_use' END
+      WHEN coalesce(consent_ok, FALSE) THEN 'consent'
+      WHEN {p("opt_out")} AND coalesce(action, '') NOT IN ('deny', 'withdraw', 'object') THEN 'opt_out'
+      ELSE NULL
+    END AS basis
+  FROM judged
+)
+SELECT subject_id, basis IS NOT NULL AS allowed, basis FROM based
+"""
+    return sql, params
+
+
+def register(engine: SqlEngine, policy: Policy, tables: ConsentTables, purpose_id: str) -> None:
+    included = [t.version for t in policy.terms if purpose_id in t.purposes]
+    engine.register_arrow(_T_SUBJECTS, tables.subjects)
+    engine.register_arrow(_T_EVENTS, tables.events)
+    engine.register_arrow(_T_EXCEPTIONS, tables.exceptions)
+    engine.register_arrow(_T_INCLUDED, pa.table({"version": pa.array(included, type=pa.string())}))
+
+
+def eligible_subjects(
+    policy: Policy,
+    tables: ConsentTables,
+    purpose_id: str,
+    at: datetime,
+    recipient_id: str | None = None,
+    *,
+    out: Path | None = None,
+    engine: SqlEngine | None = None,
+) -> EligibilityResult:
+    """Count (and with `out`, write to Parquet) the persons allowed for the purpose at `at`."""
+    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    own = engine is None
+    eng = engine or get_engine("duckdb")
+    try:
+        register(eng, policy, tables, purpose_id)
+        sql, params = decisions_sql(eng, a)
+        decided = eng.create_table_as(eng.temp_name("hogo_decided"), sql, params)
+        counts = eng.query(
+            f"SELECT basis, COUNT(*) AS n FROM {eng.ident(decided)} WHERE allowed GROUP BY basis ORDER BY basis"
+        ).to_pylist()
+        by_basis = {str(r["basis"]): int(r["n"]) for r in counts}
+        if out is not None:
+            eng.write_parquet(
+                f"SELECT subject_id, basis FROM {eng.ident(decided)} WHERE allowed ORDER BY subject_id", out
+            )
+        eng.drop(decided)
+        return EligibilityResult(
+            purpose_id=purpose_id,
+            recipient_id=recipient_id,
+            at=a.at,
+            subjects=tables.subjects.num_rows,
+            allowed=sum(by_basis.values()),
+            by_basis=by_basis,
+            path=out,
+        )
+    finally:
+        if own:
+            eng.close()
+
+
+def decisions_table(
+    policy: Policy,
+    tables: ConsentTables,
+    purpose_id: str,
+    at: datetime,
+    recipient_id: str | None = None,
+    *,
+    engine: SqlEngine | None = None,
+) -> pa.Table:
+    """Every person with allowed and basis; used to compare with `decide` and by releases."""
+    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    eng = engine or get_engine("duckdb")
+    try:
+        register(eng, policy, tables, purpose_id)
+        sql, params = decisions_sql(eng, a)
+        return eng.query(sql + " ORDER BY subject_id", params)
+    finally:
+        if engine is None:
+            eng.close()
+
+
+__all__ = ["Basis", "EligibilityResult", "decisions_sql", "decisions_table", "eligible_subjects"]

@@ -1,0 +1,299 @@
+"""One small data-engine interface: algorithms produce SQL, an engine runs it.
+
+Why: anonymisation, matching and eligibility filters must run on DuckDB on a laptop and on Spark
+for very large tables without changing the algorithms. Following Splink's ``DatabaseAPI``, the
+public methods of :class:`SqlEngine` are *final* orchestration (naming, quoting, atomic output,
+error wrapping) and each backend fills in a handful of ``_hooks``. Per-engine SQL differences live
+in a :class:`Dialect`, apart from connection handling.
+
+How algorithms write SQL
+------------------------
+* **Values are never formatted into SQL.** Pass them as bound parameters: write
+  ``engine.dialect.param("k")`` where the value goes and give ``params={"k": 5}``. Positional
+  ``?`` placeholders with a sequence of values work too.
+* **Identifiers are never pasted raw.** Quote every table and column name with
+  ``engine.ident(name)`` (or ``engine.dialect.ident``), which escapes embedded quotes, so a column
+  called ``a"; DROP TABLE x; --`` is just a strange column name.
+* **SQL differences** (random numbers, UUIDs, logarithms, string casts) go through the dialect
+  helpers instead of being spelled for one backend.
+* Intermediate tables are created with :meth:`SqlEngine.create_table_as` and removed with
+  :meth:`SqlEngine.drop`; use :meth:`SqlEngine.temp_name` to get collision-free names.
+
+Example::
+
+    e = get_engine()
+    e.register_arrow("people", table)
+    q = (f"SELECT {e.ident('age')}, COUNT(*) AS n FROM {e.ident('people')} "
+         f"WHERE {e.ident('age')} >= {e.dialect.param('min_age')} GROUP BY 1")
+    counts = e.query(q, {"min_age": 18})
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, final
+
+import pyarrow as pa
+
+from hogo.errors import HogoError, InputError
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+FileFormat = Literal["csv", "parquet"]
+
+
+class EngineError(HogoError):
+    """The engine refused a statement or a file; the message names no data values."""
+
+
+class Dialect:
+    """SQL spelling of one backend. The default is ANSI-ish SQL that DuckDB accepts."""
+
+    name = "ansi"
+    quote = '"'
+    string_type = "VARCHAR"
+    named_param_prefix = "$"
+
+    def ident(self, name: str) -> str:
+        """Quote one identifier, doubling the quote character inside it."""
+        if not isinstance(name, str) or name == "":
+            raise InputError("識別子が空です。", "empty identifier")
+        if "\x00" in name:
+            raise InputError("識別子に使えない文字があります。", "identifier contains NUL")
+        q = self.quote
+        return q + name.replace(q, q + q) + q
+
+    def qualified(self, *parts: str) -> str:
+        return ".".join(self.ident(p) for p in parts)
+
+    def param(self, name: str) -> str:
+        """Placeholder for a named bound parameter (the value goes into ``params``)."""
+        if not name.isidentifier():
+            raise InputError("パラメーター名が不正です。", "invalid parameter name")
+        return f"{self.named_param_prefix}{name}"
+
+    def cast_string(self, expr: str) -> str:
+        return f"CAST({expr} AS {self.string_type})"
+
+    def random(self) -> str:
+        """A uniform random double in [0, 1)."""
+        return "random()"
+
+    def uuid(self) -> str:
+        """A fresh random UUID as a string, one per row."""
+        return self.cast_string("uuid()")
+
+    def ln(self, expr: str) -> str:
+        return f"ln({expr})"
+
+    def greatest(self, *exprs: str) -> str:
+        return f"greatest({', '.join(exprs)})"
+
+
+class SqlEngine(ABC):
+    """Run SQL produced by algorithms; register inputs; write outputs atomically.
+
+    Public methods are final (``@final``); backends implement the ``_`` hooks only.
+    """
+
+    dialect: Dialect
+
+    # ----------------------------------------------------------------- final orchestration
+    @final
+    def ident(self, name: str) -> str:
+        """A quoted identifier through the dialect."""
+        return self.dialect.ident(name)
+
+    @final
+    def temp_name(self, prefix: str = "hogo_tmp") -> str:
+        """A fresh table name for an intermediate result."""
+        return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+    @final
+    def register_arrow(self, name: str, table: pa.Table) -> str:
+        """Make an Arrow table queryable as ``name`` (replacing any earlier one). Returns ``name``."""
+        self.dialect.ident(name)
+        self._register_arrow(name, table)
+        return name
+
+    @final
+    def register_file(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        format: FileFormat | None = None,
+        delimiter: str = ",",
+        header: bool = True,
+        all_varchar: bool = False,
+    ) -> str:
+        """Make a CSV or Parquet file queryable as ``name``; the format defaults to the suffix."""
+        p = Path(path)
+        if not p.exists():
+            raise InputError("ファイルが見つかりません。", "file not found", field=p.name)
+        fmt: FileFormat
+        if format is not None:
+            fmt = format
+        elif p.suffix.lower() in {".parquet", ".pq"} or p.is_dir():
+            fmt = "parquet"
+        elif p.suffix.lower() in {".csv", ".tsv", ".txt"}:
+            fmt = "csv"
+        else:
+            raise InputError(
+                "ファイル形式を判別できません（csv または parquet）。",
+                "cannot tell the file format (csv or parquet)",
+                field=p.name,
+            )
+        self.dialect.ident(name)
+        try:
+            self._register_file(name, p, fmt, delimiter=delimiter, header=header, all_varchar=all_varchar)
+        except HogoError:
+            raise
+        except Exception as exc:
+            raise EngineError(
+                "ファイルを読み込めません。", f"cannot read file {p.name}: {type(exc).__name__}"
+            ) from exc
+        return name
+
+    @final
+    def query(self, sql: str, params: Params = None) -> pa.Table:
+        """Run a SELECT and return the result as an Arrow table."""
+        return self._wrap(lambda: self._fetch_arrow(sql, params))
+
+    @final
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """Run a query returning one row and one column."""
+        result = self.query(sql, params)
+        if result.num_rows == 0:
+            return None
+        return result.column(0)[0].as_py()
+
+    @final
+    def execute(self, sql: str, params: Params = None) -> None:
+        """Run a statement that returns nothing useful (DDL, INSERT)."""
+        self._wrap(lambda: self._execute(sql, params))
+
+    @final
+    def create_table_as(self, name: str, sql: str, params: Params = None) -> str:
+        """Materialise a query as table ``name`` (replacing it). Returns ``name``."""
+        self.dialect.ident(name)
+        self._wrap(lambda: self._create_table_as(name, sql, params))
+        return name
+
+    @final
+    def drop(self, name: str) -> None:
+        """Remove a table or view if it exists."""
+        self._wrap(lambda: self._drop(name))
+
+    @final
+    def columns(self, name: str) -> list[str]:
+        """Column names of a registered table or view, in order."""
+        sql = f"SELECT * FROM {self.ident(name)} LIMIT 0"
+        return list(self.query(sql).column_names)
+
+    @final
+    def count(self, name: str) -> int:
+        return int(self.scalar(f"SELECT COUNT(*) FROM {self.ident(name)}"))
+
+    @final
+    def write_parquet(self, source: str | pa.Table, path: str | Path, params: Params = None) -> Path:
+        """Write a query (SQL text) or an Arrow table to Parquet, atomically.
+
+        The data goes to a temporary sibling first and is renamed into place only when complete,
+        so a failure never leaves a partial file under the final name.
+        """
+        target = Path(path)
+        if not target.parent.exists():
+            raise InputError(
+                "出力先のフォルダがありません。", "output folder does not exist", field=target.name
+            )
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            if isinstance(source, pa.Table):
+                name = self.temp_name("hogo_out")
+                self._register_arrow(name, source)
+                try:
+                    self._wrap(lambda: self._write_parquet(f"SELECT * FROM {self.ident(name)}", None, tmp))
+                finally:
+                    self._drop(name)
+            else:
+                self._wrap(lambda: self._write_parquet(source, params, tmp))
+            os.replace(tmp, target)
+        finally:
+            _remove(tmp)
+        return target
+
+    @final
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> SqlEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @final
+    def _wrap(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except HogoError:
+            raise
+        except Exception as exc:
+            raise EngineError(
+                "データエンジンが処理を拒否しました。",
+                f"{self.dialect.name} engine error: {type(exc).__name__}: {_first_line(exc)}",
+            ) from exc
+
+    # ---------------------------------------------------------------- backend hooks
+    @abstractmethod
+    def _execute(self, sql: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def _fetch_arrow(self, sql: str, params: Params) -> pa.Table: ...
+
+    @abstractmethod
+    def _register_arrow(self, name: str, table: pa.Table) -> None: ...
+
+    @abstractmethod
+    def _register_file(
+        self, name: str, path: Path, fmt: FileFormat, *, delimiter: str, header: bool, all_varchar: bool
+    ) -> None: ...
+
+    @abstractmethod
+    def _create_table_as(self, name: str, sql: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
+        """Write the query result to ``path`` (a file, or a directory for distributed engines)."""
+
+    @abstractmethod
+    def _drop(self, name: str) -> None: ...
+
+    @abstractmethod
+    def _close(self) -> None: ...
+
+
+# Engine errors of these kinds describe the statement (names of tables and columns), never row
+# values; others (conversion, constraint) may quote a value, so only their type is shown.
+_STATEMENT_ERRORS = ("Catalog", "Binder", "Parser", "Parse", "Analysis", "NotImplemented")
+
+
+def _first_line(exc: BaseException) -> str:
+    kind = type(exc).__name__
+    if not any(word in kind for word in _STATEMENT_ERRORS):
+        return "(詳細は個人データを含む可能性があるため省略 / detail withheld: may contain data)"
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()

@@ -1,0 +1,159 @@
+"""Subjects and consent events from spreadsheets, every bad row reported by number and field."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from hogo.domain.clock import parse_instant
+from hogo.domain.consent import ConsentEvent, Subject
+from hogo.errors import InputError
+from hogo.files.atomic import atomic_text
+from hogo.files.csv_table import CsvRow, read_csv
+
+SUBJECT_COLUMNS = ("subject_id", "birth_date", "identity_verified")
+SUBJECT_OPTIONAL = ("email", "phone")
+EVENT_COLUMNS = ("event_id", "subject_id", "purpose_id", "action", "terms_version", "method", "collected_at")
+EVENT_OPTIONAL = ("guardian_name", "guardian_relation", "foreign_transfer_info_given", "evidence")
+
+_TRUE = {"true", "1", "yes", "y", "はい", "済", "済み", "有", "あり", "○", "〇"}
+_FALSE = {"false", "0", "no", "n", "いいえ", "未", "無", "なし", "×", ""}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class Parsed(Generic[M]):
+    items: list[M] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    extras: list[dict[str, str]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    rejected: list[CsvRow] = field(default_factory=list)
+
+
+def parse_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ValueError("true/false (はい/いいえ) で書いてください / expected true or false")
+
+
+def _subject_fields(values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "subject_id": values["subject_id"],
+        "birth_date": values["birth_date"] or None,
+        "identity_verified": parse_bool(values["identity_verified"]),
+    }
+
+
+def _event_fields(values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "event_id": values["event_id"],
+        "subject_id": values["subject_id"],
+        "purpose_id": values["purpose_id"],
+        "action": values["action"].lower(),
+        "terms_version": values["terms_version"] or None,
+        "method": (values["method"] or "other").lower(),
+        "collected_at": parse_instant(values["collected_at"]),
+        "guardian_name": values.get("guardian_name") or None,
+        "guardian_relation": values.get("guardian_relation") or None,
+        "foreign_transfer_info_given": parse_bool(values.get("foreign_transfer_info_given", "")),
+        "evidence": values.get("evidence") or None,
+    }
+
+
+def _parse(
+    rows: list[CsvRow],
+    model: type[M],
+    convert: Callable[[dict[str, str]], dict[str, Any]],
+    bool_fields: tuple[str, ...],
+) -> Parsed[M]:
+    result: Parsed[M] = Parsed()
+    for row in rows:
+        try:
+            data = convert(row.values)
+        except ValueError:
+            bad = _first_bad_field(row.values, bool_fields)
+            result.problems.append(RowProblem(row.number, bad, "値の形式が正しくありません / invalid value"))
+            result.rejected.append(row)
+            continue
+        try:
+            item = model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False, include_input=False):
+                name = str(err["loc"][0]) if err["loc"] else "(row)"
+                result.problems.append(RowProblem(row.number, name, err["msg"].removeprefix("Value error, ")))
+            result.rejected.append(row)
+            continue
+        result.items.append(item)
+        result.rows.append(row.number)
+        result.extras.append(row.values)
+    return result
+
+
+def _first_bad_field(values: dict[str, str], bool_fields: tuple[str, ...]) -> str:
+    for name in bool_fields:
+        if name in values:
+            try:
+                parse_bool(values[name])
+            except ValueError:
+                return name
+    if "collected_at" in values:
+        try:
+            parse_instant(values["collected_at"])
+        except ValueError:
+            return "collected_at"
+    return "(row)"
+
+
+def parse_subjects(path: Path) -> Parsed[Subject]:
+    rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL)
+    return _parse(rows, Subject, _subject_fields, ("identity_verified",))
+
+
+def parse_events(path: Path) -> Parsed[ConsentEvent]:
+    rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL)
+    return _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
+
+
+def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:
+    """All-or-nothing imports: any bad row stops the whole file, naming rows and fields."""
+    if not problems:
+        return
+    shown = problems[:limit]
+    more = len(problems) - len(shown)
+    detail = "; ".join(f"{p.row}行目 {p.field}: {p.message}" for p in shown)
+    detail_en = "; ".join(f"row {p.row} field {p.field}: {p.message}" for p in shown)
+    suffix_ja = f" ほか{more}件" if more else ""
+    suffix_en = f" and {more} more" if more else ""
+    raise InputError(
+        f"{len(problems)}件の誤りがあるため、何も取り込みませんでした: {detail}{suffix_ja}",
+        f"{len(problems)} problem(s); nothing was imported: {detail_en}{suffix_en}",
+    )
+
+
+def write_rejects(path: Path, problems: list[RowProblem], rejected: list[CsvRow]) -> None:
+    """The rejected rows with their problems, for the person who fixes the spreadsheet."""
+    by_row: dict[int, list[str]] = {}
+    for p in problems:
+        by_row.setdefault(p.row, []).append(f"{p.field}: {p.message}")
+    columns = list(rejected[0].values) if rejected else []
+    with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "problems", *columns])
+        for r in rejected:
+            writer.writerow([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()])

@@ -1,0 +1,1 @@
+"""Use cases. Each receives a Session, works in its transaction, and calls the pure domain."""

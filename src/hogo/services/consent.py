@@ -1,0 +1,205 @@
+"""Recording consent events and legal exceptions, and answering the consent question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from hogo.domain.consent import (
+    ALL_PURPOSES_IN_TERMS,
+    ConsentEvent,
+    LegalException,
+    SubjectHistory,
+)
+from hogo.domain.decision import Decision, decide
+from hogo.domain.ledger import EntryKind
+from hogo.domain.policy import Policy
+from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.services import ledger
+from hogo.services.policy import current_policy
+from hogo.services.subjects import get_subject, subject_ref
+from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    recorded: int
+    already_present: int
+
+
+def require_policy(session: Session) -> Policy:
+    policy = current_policy(session)
+    if policy is None:
+        raise HogoError(
+            "ポリシーが未適用です。先に `hogo policy apply` を実行してください。",
+            "no policy applied yet; run `hogo policy apply` first.",
+        )
+    return policy
+
+
+def event_to_row_values(event: ConsentEvent) -> dict[str, object]:
+    return {
+        "event_id": event.event_id,
+        "subject_id": event.subject_id,
+        "purpose_id": event.purpose_id,
+        "action": event.action.value,
+        "terms_version": event.terms_version,
+        "method": event.method.value,
+        "collected_at": event.collected_at,
+        "evidence": event.evidence,
+        "guardian_name": event.guardian_name,
+        "guardian_relation": event.guardian_relation,
+        "foreign_transfer_info_given": event.foreign_transfer_info_given,
+    }
+
+
+def row_to_event(row: ConsentEventRow) -> ConsentEvent:
+    return ConsentEvent.model_validate(
+        {k: getattr(row, k) for k in ConsentEvent.model_fields}, from_attributes=False
+    )
+
+
+def check_against_policy(policy: Policy, event: ConsentEvent, row: int | None = None) -> None:
+    """Unknown purposes or terms versions are input errors, not silent no-ops."""
+    if event.purpose_id != ALL_PURPOSES_IN_TERMS and policy.purpose(event.purpose_id) is None:
+        raise InputError(
+            "ポリシーにない利用目的です。",
+            "unknown purpose (not in the policy).",
+            row=row,
+            field="purpose_id",
+        )
+    if event.terms_version is not None and policy.terms_version(event.terms_version) is None:
+        raise InputError(
+            "ポリシーにない規約版です。", "unknown terms version.", row=row, field="terms_version"
+        )
+
+
+def record_events(
+    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None = None
+) -> RecordResult:
+    """Store events once each: a repeated event id with the same content is skipped, a changed one refused."""
+    policy = require_policy(session)
+    numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
+    seen: dict[str, ConsentEvent] = {}
+    for event, number in zip(events, numbers, strict=True):
+        check_against_policy(policy, event, number)
+        if event.event_id in seen and seen[event.event_id] != event:
+            raise Conflict(
+                f"{number}行目: 同じ事象IDで内容の異なる行があります。"
+                if number
+                else "同じ事象IDで内容が異なります。",
+                f"row {number}: the same event id appears with different content."
+                if number
+                else "duplicate event id.",
+            )
+        seen[event.event_id] = event
+    ids = list(seen)
+    existing: dict[str, ConsentEventRow] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for r in session.execute(
+            select(ConsentEventRow).where(ConsentEventRow.event_id.in_(chunk))
+        ).scalars():
+            existing[r.event_id] = r
+    subject_ids = sorted({e.subject_id for e in seen.values()})
+    known: set[str] = set()
+    for i in range(0, len(subject_ids), 500):
+        chunk = subject_ids[i : i + 500]
+        known.update(
+            session.execute(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))).scalars()
+        )
+    new: list[ConsentEvent] = []
+    number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
+    for event in seen.values():
+        number = number_of[event.event_id]
+        if event.subject_id not in known:
+            raise InputError("本人が登録されていません。", "unknown subject.", row=number, field="subject_id")
+        stored = existing.get(event.event_id)
+        if stored is None:
+            new.append(event)
+        elif row_to_event(stored) != event:
+            raise Conflict(
+                "同じ事象IDの別内容が既に記録されています。" + (f"({number}行目)" if number else ""),
+                "an event with this id but different content is already recorded"
+                + (f" (row {number})" if number else "")
+                + ".",
+            )
+    seqs = ledger.append_many(
+        session,
+        [(EntryKind.consent_event, subject_ref(e.subject_id), e.model_dump(mode="json")) for e in new],
+    )
+    now = datetime.now(UTC)
+    if new:
+        session.execute(
+            insert(ConsentEventRow),
+            [
+                {**event_to_row_values(e), "recorded_at": now, "ledger_seq": s}
+                for e, s in zip(new, seqs, strict=True)
+            ],
+        )
+    return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
+
+
+def record_exception(session: Session, exc: LegalException) -> None:
+    policy = require_policy(session)
+    if policy.purpose(exc.purpose_id) is None:
+        raise InputError("ポリシーにない利用目的です。", "unknown purpose.", field="purpose_id")
+    if exc.recipient_id is not None and policy.recipient(exc.recipient_id) is None:
+        raise InputError("ポリシーにない提供先です。", "unknown recipient.", field="recipient_id")
+    get_subject(session, exc.subject_id)
+    if session.get(LegalExceptionRow, exc.exception_id) is not None:
+        raise Conflict("この例外IDは既に記録されています。", "this exception id is already recorded.")
+    seq = ledger.append(
+        session, EntryKind.legal_exception, subject_ref(exc.subject_id), exc.model_dump(mode="json")
+    )
+    session.add(
+        LegalExceptionRow(
+            exception_id=exc.exception_id,
+            subject_id=exc.subject_id,
+            purpose_id=exc.purpose_id,
+            recipient_id=exc.recipient_id,
+            ground=exc.ground.value,
+            recorded_at=exc.recorded_at,
+            valid_until=exc.valid_until,
+            note=exc.note,
+            ledger_seq=seq,
+        )
+    )
+    session.flush()
+
+
+def history(session: Session, subject_id: str) -> SubjectHistory:
+    subject = get_subject(session, subject_id)
+    events = session.execute(
+        select(ConsentEventRow)
+        .where(ConsentEventRow.subject_id == subject_id)
+        .order_by(ConsentEventRow.collected_at, ConsentEventRow.event_id)
+    ).scalars()
+    exceptions = session.execute(
+        select(LegalExceptionRow).where(LegalExceptionRow.subject_id == subject_id)
+    ).scalars()
+    return SubjectHistory(
+        subject=subject,
+        events=tuple(row_to_event(r) for r in events),
+        exceptions=tuple(
+            LegalException.model_validate({k: getattr(r, k) for k in LegalException.model_fields})
+            for r in exceptions
+        ),
+    )
+
+
+def check(
+    session: Session, subject_id: str, purpose_id: str, at: datetime, recipient_id: str | None = None
+) -> Decision:
+    return decide(require_policy(session), history(session, subject_id), purpose_id, at, recipient_id)
+
+
+def get_event(session: Session, event_id: str) -> tuple[ConsentEvent, int]:
+    row = session.get(ConsentEventRow, event_id)
+    if row is None:
+        raise NotFound("その同意事象は記録されていません。", "no such consent event.")
+    return row_to_event(row), row.ledger_seq

@@ -1,0 +1,113 @@
+"""Appending to and verifying the tamper-evident ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from hogo.domain.ledger import (
+    GENESIS,
+    SEPARATOR,
+    EntryKind,
+    LedgerRow,
+    Verification,
+    canonical,
+    entry_hash,
+    verify_chain,
+)
+from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
+
+_BATCH = 5_000
+
+
+def _head(session: Session) -> tuple[int, str]:
+    """The chain's head, locked for the rest of the transaction where the database can lock."""
+    row = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1).with_for_update()).scalar()
+    if row is None:
+        return 0, GENESIS
+    return row.seq, row.hash
+
+
+def _now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def append(session: Session, kind: EntryKind, ref: str, payload: Mapping[str, Any]) -> int:
+    """Append one entry in the caller's transaction; returns its sequence number."""
+    return append_many(session, [(kind, ref, payload)])[0]
+
+
+def append_many(session: Session, entries: Sequence[tuple[EntryKind, str, Mapping[str, Any]]]) -> list[int]:
+    """Append entries in order, in the caller's transaction, hashing each onto the chain."""
+    if not entries:
+        return []
+    seq, prev = _head(session)
+    first = seq + 1
+    recorded_at = _now_text()
+    rows: list[dict[str, Any]] = []
+    for kind, ref, payload in entries:
+        if SEPARATOR in ref:
+            raise ValueError("ledger ref contains a control character")
+        seq += 1
+        payload_json = canonical(dict(payload)).decode("utf-8")
+        digest = entry_hash(prev, seq, kind.value, ref, recorded_at, payload_json)
+        rows.append(
+            {
+                "seq": seq,
+                "kind": kind.value,
+                "ref": ref,
+                "recorded_at": recorded_at,
+                "payload": payload_json,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    for i in range(0, len(rows), _BATCH):
+        session.execute(insert(LedgerEntryRow), rows[i : i + _BATCH])
+    if first == 1:
+        session.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
+    else:
+        session.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
+    return list(range(first, seq + 1))
+
+
+def iter_rows(session: Session, chunk: int = 20_000) -> Iterator[LedgerRow]:
+    """Stream the ledger in sequence order without loading it whole."""
+    table = LedgerEntryRow.__table__
+    stmt = select(
+        table.c.seq,
+        table.c.kind,
+        table.c.ref,
+        table.c.recorded_at,
+        table.c.payload,
+        table.c.prev_hash,
+        table.c.hash,
+    ).order_by(table.c.seq)
+    result = session.connection().execution_options(stream_results=True, yield_per=chunk).execute(stmt)
+    for part in result.partitions(chunk):
+        for r in part:
+            yield LedgerRow(*r)
+
+
+def verify_ledger(session: Session) -> Verification:
+    head = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1)).scalar()
+    return verify_chain(iter_rows(session), expected_head=head.hash if head else GENESIS)
+
+
+def entries_for(session: Session, ref: str) -> list[LedgerRow]:
+    rows = session.execute(
+        select(LedgerEntryRow).where(LedgerEntryRow.ref == ref).order_by(LedgerEntryRow.seq)
+    ).scalars()
+    return [LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash) for r in rows]
+
+
+def entry(session: Session, seq: int) -> LedgerRow | None:
+    r = session.get(LedgerEntryRow, seq)
+    return (
+        None if r is None else LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash)
+    )

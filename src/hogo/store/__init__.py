@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, Alembic migrations, the ledger table. SQLite or PostgreSQL."""

@@ -1,0 +1,21 @@
+"""Alembic environment: runs on the engine handed over by hogo.store.database.upgrade."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from hogo.store.tables import Base
+
+config = context.config
+engine = config.attributes.get("engine")
+if not isinstance(engine, Engine):
+    raise RuntimeError("run migrations through hogo.store.database.upgrade()")
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

@@ -1,0 +1,94 @@
+"""Table models of the foundation. Domain models live in hogo.domain; these only persist them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from hogo.store.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PolicyRevisionRow(Base):
+    __tablename__ = "policy_revisions"
+
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    document: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON of the Policy
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class SubjectRow(Base):
+    __tablename__ = "subjects"
+
+    subject_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    identity_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Contact channels, used for notices to persons (規則10条); never sent to the ledger.
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ConsentEventRow(Base):
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_subject_purpose", "subject_id", "purpose_id", "collected_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    purpose_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    terms_version: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    evidence: Mapped[str | None] = mapped_column(String(512))
+    guardian_name: Mapped[str | None] = mapped_column(String(256))
+    guardian_relation: Mapped[str | None] = mapped_column(String(64))
+    foreign_transfer_info_given: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class LegalExceptionRow(Base):
+    __tablename__ = "legal_exceptions"
+
+    exception_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False, index=True)
+    purpose_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    recipient_id: Mapped[str | None] = mapped_column(String(64))
+    ground: Mapped[str] = mapped_column(String(32), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class LedgerEntryRow(Base):
+    """Append-only. `seq` is assigned by the ledger service, never by the database."""
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    ref: Mapped[str] = mapped_column(String(256), nullable=False, index=True)
+    recorded_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class LedgerHeadRow(Base):
+    """The last appended entry, kept apart so a truncated tail is detected."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

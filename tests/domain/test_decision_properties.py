@@ -1,0 +1,101 @@
+"""Properties of the decision engine over many generated histories."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.factories import policy
+
+from hogo.domain.clock import JST
+from hogo.domain.consent import ConsentAction, ConsentEvent, Subject, SubjectHistory
+from hogo.domain.decision import decide
+
+P = policy()
+PURPOSES = ["ad_partners", "profiling", "cookie_share", "service", "overseas", "health", "list_rental"]
+START = datetime(2019, 1, 1, tzinfo=JST)
+
+instants = st.integers(min_value=0, max_value=7 * 365 * 24).map(lambda h: START + timedelta(hours=h))
+
+
+@st.composite
+def events(draw: st.DrawFn, subject: str = "S1") -> ConsentEvent:
+    action = draw(st.sampled_from(list(ConsentAction)))
+    purpose = draw(st.sampled_from([*PURPOSES, "*"]))
+    terms = draw(st.sampled_from([None, "2020-04", "2021-07", "1999-01"]))
+    if purpose == "*" and action is ConsentAction.grant and terms is None:
+        terms = "2020-04"
+    return ConsentEvent(
+        event_id=draw(st.uuids()).hex,
+        subject_id=subject,
+        purpose_id=purpose,
+        action=action,
+        collected_at=draw(instants),
+        terms_version=terms,
+        guardian_name=draw(st.sampled_from([None, "保護者"])),
+        foreign_transfer_info_given=draw(st.booleans()),
+    )
+
+
+subjects = st.builds(
+    Subject,
+    subject_id=st.just("S1"),
+    birth_date=st.one_of(st.none(), st.dates(min_value=date(1940, 1, 1), max_value=date(2020, 1, 1))),
+    identity_verified=st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(subjects, st.lists(events(), max_size=8), instants, st.sampled_from(PURPOSES))
+def test_events_after_t_do_not_change_the_answer_at_t(
+    subject: Subject, evs: list[ConsentEvent], t: datetime, purpose: str
+) -> None:
+    past = tuple(e for e in evs if e.collected_at <= t)
+    with_future = decide(P, SubjectHistory(subject=subject, events=tuple(evs)), purpose, t)
+    only_past = decide(P, SubjectHistory(subject=subject, events=past), purpose, t)
+    assert with_future == only_past
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    subjects,
+    st.lists(events(), max_size=8),
+    instants,
+    st.sampled_from(["profiling", "ad_partners", "overseas"]),
+)
+def test_a_withdrawal_is_never_overridden_by_an_earlier_grant(
+    subject: Subject, evs: list[ConsentEvent], t: datetime, purpose: str
+) -> None:
+    withdrawal = ConsentEvent(
+        event_id="w", subject_id="S1", purpose_id=purpose, action=ConsentAction.withdraw, collected_at=t
+    )
+    earlier = tuple(e for e in evs if e.collected_at <= t)
+    d = decide(
+        P, SubjectHistory(subject=subject, events=(*earlier, withdrawal)), purpose, t + timedelta(days=1)
+    )
+    assert d.basis is None or d.basis.value not in ("consent", "opt_out")
+
+
+@settings(max_examples=200, deadline=None)
+@given(subjects, st.lists(events(), max_size=8), instants, st.sampled_from(PURPOSES))
+def test_event_order_in_the_history_does_not_matter(
+    subject: Subject, evs: list[ConsentEvent], t: datetime, purpose: str
+) -> None:
+    forward = decide(P, SubjectHistory(subject=subject, events=tuple(evs)), purpose, t)
+    backward = decide(P, SubjectHistory(subject=subject, events=tuple(reversed(evs))), purpose, t)
+    assert forward == backward
+
+
+@settings(max_examples=100, deadline=None)
+@given(subjects, st.lists(events(), max_size=6), instants)
+def test_a_purpose_added_by_a_revision_is_never_covered_by_accepting_an_older_version(
+    subject: Subject, evs: list[ConsentEvent], t: datetime
+) -> None:
+    """Only 2020-04 acceptances: cookie_share (added in 2021-07) never rests on consent."""
+    old_only = tuple(
+        e.model_copy(update={"purpose_id": "*", "action": ConsentAction.grant, "terms_version": "2020-04"})
+        for e in evs
+    )
+    d = decide(P, SubjectHistory(subject=subject, events=old_only), "cookie_share", t)
+    assert not d.allowed
