@@ -83,7 +83,9 @@ class ConsentEvent(_Frozen):
     collected_at: AwareDatetime
     terms_version: OptionalText = None
     method: ConsentMethod = ConsentMethod.other
-    evidence: Annotated[OptionalText, Field(max_length=512)] = None
+    evidence: Annotated[
+        Annotated[str, StringConstraints(max_length=512)] | None, BeforeValidator(_blank_to_none)
+    ] = None
     guardian_name: OptionalText = None
     guardian_relation: OptionalText = None
     foreign_transfer_info_given: bool = False

@@ -76,22 +76,25 @@ def append_many(session: Session, entries: Sequence[tuple[EntryKind, str, Mappin
     return list(range(first, seq + 1))
 
 
-def iter_rows(session: Session, chunk: int = 20_000) -> Iterator[LedgerRow]:
-    """Stream the ledger in sequence order without loading it whole."""
-    table = LedgerEntryRow.__table__
-    stmt = select(
-        table.c.seq,
-        table.c.kind,
-        table.c.ref,
-        table.c.recorded_at,
-        table.c.payload,
-        table.c.prev_hash,
-        table.c.hash,
-    ).order_by(table.c.seq)
-    result = session.connection().execution_options(stream_results=True, yield_per=chunk).execute(stmt)
-    for part in result.partitions(chunk):
-        for r in part:
-            yield LedgerRow(*r)
+_ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM ledger_entries ORDER BY seq"
+
+
+def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    """Stream the ledger in sequence order as plain tuples, without loading it whole.
+
+    The DB-API cursor is used directly: the ORM's per-row cost would dominate verification.
+    (A named server-side cursor on PostgreSQL keeps memory flat for very long ledgers.)
+    """
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    cursor = dbapi.cursor(name="hogo_ledger_verify") if is_pg else dbapi.cursor()
+    try:
+        cursor.execute(_ROWS_SQL)
+        while rows := cursor.fetchmany(chunk):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def verify_ledger(session: Session) -> Verification:

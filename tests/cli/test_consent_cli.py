@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from tests.cli.conftest import Run
+
+SUBJECTS = "subject_id,birth_date,identity_verified\nS1,1980-01-01,true\nS2,2012-04-01,はい\nS3,,false\n"
+EVENTS = (
+    "event_id,subject_id,purpose_id,action,terms_version,method,collected_at,guardian_name,guardian_relation,"
+    "foreign_transfer_info_given\n"
+    "e1,S1,*,grant,2020-04,web_form,2020-05-01T10:00,,,\n"
+    "e2,S1,ad_partners,grant,2021-07,web_form,2021-08-01 10:00,,,\n"
+    "e3,S2,ad_partners,grant,2021-07,paper,2021-08-01T10:00+09:00,,,\n"
+    "e4,S1,ad_partners,withdraw,,app,2023-01-01T00:00,,,\n"
+)
+
+
+def _setup(
+    hogo: Run, policy_file: Path, tmp_path: Path, events: str = EVENTS, encoding: str = "utf-8"
+) -> Path:
+    hogo("policy", "apply", str(policy_file))
+    (tmp_path / "subjects.csv").write_text(SUBJECTS, encoding=encoding)
+    hogo("subject", "import", str(tmp_path / "subjects.csv"))
+    path = tmp_path / "events.csv"
+    path.write_bytes(events.encode(encoding))
+    return path
+
+
+def test_import_check_history_receipt(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    events = _setup(hogo, policy_file, tmp_path)
+    assert hogo("consent", "import", str(events), "--json", as_json=True)["recorded"] == 4
+    assert hogo("consent", "import", str(events), "--json", as_json=True) == {
+        "recorded": 0, "already_present": 4, "rejected": 0, "rejects_file": ""}  # fmt: skip
+    allowed = hogo(
+        "consent",
+        "check",
+        "--subject",
+        "S1",
+        "--purpose",
+        "ad_partners",
+        "--at",
+        "2022-01-01",
+        "--json",
+        as_json=True,
+    )
+    assert allowed["allowed"] is True and allowed["basis"] == "consent"
+    assert allowed["reasons"][0] == {
+        **allowed["reasons"][0],
+        "code": "CONSENT_GRANTED",
+        "article": "法27条1項",
+    }
+    denied = hogo(
+        "consent",
+        "check",
+        "--subject",
+        "S1",
+        "--purpose",
+        "ad_partners",
+        "--at",
+        "2023-06-01T00:00+09:00",
+        "--json",
+        as_json=True,
+    )
+    assert denied["allowed"] is False and denied["reasons"][0]["code"] == "CONSENT_WITHDRAWN"
+    child = hogo(
+        "consent",
+        "check",
+        "--subject",
+        "S2",
+        "--purpose",
+        "ad_partners",
+        "--at",
+        "2022-01-01",
+        "--json",
+        as_json=True,
+    )
+    assert child["reasons"][0]["code"] == "GUARDIAN_CONSENT_MISSING"
+    hist = hogo("consent", "history", "--subject", "S1", "--json", as_json=True)
+    assert [e["event_id"] for e in hist["events"]] == ["e1", "e2", "e4"]
+    assert "CONSENT_WITHDRAWN" in hogo("consent", "history", "--subject", "S1").output
+    receipt = hogo("consent", "receipt", "e2", as_json=True)
+    assert receipt["record_id"] == "e2" and len(receipt["ledger"]["hash"]) == 64
+    assert (
+        receipt["purposes"][0]["purpose_id"] == "ad_partners"
+        and receipt["kantara"]["consentReceiptID"] == "e2"
+    )
+    assert hogo("ledger", "verify", "--json", as_json=True)["ok"] is True
+    shown = hogo("ledger", "show", "--ref", "subject:S1", "--json", as_json=True)
+    assert [e["payload"].get("event_id") for e in shown if e["kind"] == "consent_event"] == ["e1", "e2", "e4"]
+
+
+def test_cp932_with_full_width_digits(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    text = EVENTS.replace("2021-08-01 10:00", "２０２１－０８－０１ １０：００").replace("e3,S2", "e3,Ｓ２")
+    events = _setup(hogo, policy_file, tmp_path, text, encoding="cp932")
+    assert hogo("consent", "import", str(events), "--json", as_json=True)["recorded"] == 4
+    assert (
+        hogo("consent", "history", "--subject", "S2", "--json", as_json=True)["events"][0]["event_id"] == "e3"
+    )
+
+
+def test_bad_rows_are_named_and_nothing_is_imported(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    bad = (
+        EVENTS
+        + "e5,S1,nope,grant,2021-07,web_form,2022-01-01,,,\n"
+        + "e6,S1,ad_partners,maybe,,web_form,2022-01-01,,,\n"
+        + "e7,S1,ad_partners,grant,,web_form,yesterday,,,\n"
+    )
+    events = _setup(hogo, policy_file, tmp_path, bad)
+    out = hogo("consent", "import", str(events), code=2).output
+    assert "7行目" in out and "action" in out and "8行目" in out and "collected_at" in out
+    assert hogo("consent", "history", "--subject", "S1", "--json", as_json=True)["events"] == []
+    unknown = hogo("consent", "import", str(events), "--skip-bad", code=2).output
+    assert "6行目" in unknown and "purpose_id" in unknown
+    assert hogo("consent", "history", "--subject", "S1", "--json", as_json=True)["events"] == []
+
+
+def test_skip_bad_writes_rejects(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    events = _setup(hogo, policy_file, tmp_path, EVENTS + "e6,S1,ad_partners,maybe,,web_form,2022-01-01,,,\n")
+    result = hogo("consent", "import", str(events), "--skip-bad", "--json", as_json=True)
+    assert result["recorded"] == 4 and result["rejected"] == 1
+    rejects = Path(result["rejects_file"]).read_text(encoding="utf-8-sig")
+    assert "6" in rejects.splitlines()[1] and "action" in rejects
+
+
+def test_truncated_and_malformed_files(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    events = _setup(hogo, policy_file, tmp_path, EVENTS + "e9,S1,ad_part")
+    assert "6行目" in hogo("consent", "import", str(events), code=2).output
+    events.write_bytes(b"event_id,subject_id\n")
+    assert "purpose_id" in hogo("consent", "import", str(events), code=2).output
+    events.write_bytes(EVENTS.encode() + b'e9,S1,"ad_partners,grant\n')
+    assert "6行目" in hogo("consent", "import", str(events), code=2).output
+    events.write_bytes(b"\xff\xfe\x00garbage\x81")
+    assert "文字コード" in hogo("consent", "import", str(events), code=2).output
+
+
+def test_record_withdraw_exception_and_eligible(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    _setup(hogo, policy_file, tmp_path)
+    hogo("consent", "record", "--subject", "S3", "--purpose", "profiling", "--terms-version", "2020-04",
+         "--at", "2022-01-01T10:00", "--event-id", "r1")  # fmt: skip
+    hogo("consent", "record", "--subject", "S3", "--purpose", "profiling", "--terms-version", "2020-04",
+         "--at", "2022-01-01T10:00", "--event-id", "r1")  # fmt: skip
+    assert len(hogo("consent", "history", "--subject", "S3", "--json", as_json=True)["events"]) == 1
+    hogo("consent", "withdraw", "--subject", "S1", "--purpose", "*", "--at", "2024-01-01T00:00")
+    exc = hogo(
+        "consent",
+        "exception",
+        "--subject",
+        "S3",
+        "--purpose",
+        "health_share",
+        "--ground",
+        "laws",
+        "--at",
+        "2024-01-01",
+        "--json",
+        as_json=True,
+    )
+    check = hogo(
+        "consent",
+        "check",
+        "--subject",
+        "S3",
+        "--purpose",
+        "health_share",
+        "--at",
+        "2024-02-01",
+        "--json",
+        as_json=True,
+    )
+    assert check["basis"] == "legal_exception" and check["reasons"][0]["article"] == "法27条1項1号"
+    assert exc["ground"] == "laws"
+    out = tmp_path / "eligible.parquet"
+    result = hogo(
+        "consent",
+        "eligible",
+        "--purpose",
+        "ad_partners",
+        "--at",
+        "2022-01-01",
+        "--out",
+        str(out),
+        "--json",
+        as_json=True,
+    )
+    rows = pq.read_table(out).to_pylist()
+    assert result["allowed"] == len(rows)
+    for row in rows:
+        d = hogo(
+            "consent",
+            "check",
+            "--subject",
+            row["subject_id"],
+            "--purpose",
+            "ad_partners",
+            "--at",
+            "2022-01-01",
+            "--json",
+            as_json=True,
+        )
+        assert d["allowed"] and d["basis"] == row["basis"]
+    assert json.dumps(result)

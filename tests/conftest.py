@@ -1,0 +1,84 @@
+"""Shared fixtures: a migrated store on SQLite, and on PostgreSQL where one is reachable."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from hogo.store.database import make_engine, upgrade
+from hogo.store.tables import Base
+
+POSTGRES_ENV = "HOGO_TEST_POSTGRES_URL"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, throw-away database on the server named by HOGO_TEST_POSTGRES_URL."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/postgres)"
+        )
+    name = f"hogo_test_{uuid.uuid4().hex[:10]}"
+    # A URL that is set but unreachable is a broken CI setup: fail loudly rather than skip.
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, not user input
+    url = make_url(admin_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture()
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'hogo.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty store on each backend (the same migrations on both)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'hogo.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+    else:
+        engine = request.getfixturevalue("_postgres_engine")
+        _truncate(engine)
+        yield engine
+
+
+@pytest.fixture()
+def adult_dir() -> Path:
+    path = SHARED / "data" / "adult"
+    if not (path / "adult.csv").exists():
+        pytest.skip(f"Adult benchmark data not found at {path} (it lives in ../shared/data/adult)")
+    return path
