@@ -1,0 +1,1 @@
+"""Reports rendered from domain results: HTML with Jinja2, PDF with WeasyPrint."""

@@ -1,0 +1,63 @@
+"""Answering a person's disclosure request (開示請求, 法33条) from the store and the ledger.
+
+Covers the retained personal data hogo holds about the person, their consent history with the
+current decision for each purpose, recorded legal exceptions, and the third-party provision
+records that concern them (法33条5項), each with the ledger hash that proves it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hogo.domain.clock import to_jst
+from hogo.domain.decision import decide
+from hogo.services import ledger
+from hogo.services.consent import history, require_policy
+from hogo.services.provisions import provisions_for
+from hogo.services.subjects import subject_ref
+from hogo.store.tables import SubjectRow
+
+
+def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any]:
+    policy = require_policy(session)
+    hist = history(session, subject_id)
+    row = session.get_one(SubjectRow, subject_id)
+    decisions = [decide(policy, hist, p.id, at) for p in policy.purposes]
+    entries = ledger.entries_for(session, subject_ref(subject_id))
+    records = provisions_for(session, subject_id)
+    return {
+        "title": "保有個人データの開示(法33条)及び第三者提供記録の開示(法33条5項)",
+        "controller": policy.organization.model_dump(),
+        "prepared_at": to_jst(at).isoformat(),
+        "subject": {
+            "subject_id": row.subject_id,
+            "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+            "identity_verified": row.identity_verified,
+            "email": row.email,
+            "phone": row.phone,
+        },
+        "purposes_of_use": [
+            {"id": p.id, "title": p.title, "kind": p.kind.value, "data_categories": list(p.data_categories)}
+            for p in policy.purposes
+        ],
+        "consent_events": [e.model_dump(mode="json") for e in hist.events],
+        "legal_exceptions": [x.model_dump(mode="json") for x in hist.exceptions],
+        "decisions": [d.model_dump(mode="json") for d in decisions],
+        "third_party_provision_records": [
+            {
+                "provision_id": r.provision_id,
+                "provided_on": to_jst(r.provided_at).date().isoformat(),
+                "recipient": {"name": r.recipient_name, "country": r.recipient_country},
+                "purpose_id": r.purpose_id,
+                "data_items": list(r.data_items),
+                "consent_obtained": r.consent_obtained,
+                "mode": r.mode.value,
+            }
+            for r in records
+            if r.mode.value == "personal"
+        ],
+        "ledger": [{"seq": e.seq, "kind": e.kind, "hash": e.hash} for e in entries],
+    }
