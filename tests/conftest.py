@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# Rich sizes its console once, at import: make CLI output wide enough for assertions, in every
+# pytest-xdist worker, before any test imports hogo.cli.
+os.environ["COLUMNS"] = "200"
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable
 
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -50,12 +50,12 @@ class ConsentTables:
     exceptions: pa.Table
 
 
-def _read(engine: Engine, stmt: Select[Any], schema: pa.Schema) -> pa.Table:
+def _read(engine: Engine, stmt: Executable, schema: pa.Schema) -> pa.Table:
     batches: list[pa.RecordBatch] = []
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(stmt)
         for rows in result.partitions(_CHUNK):
-            columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+            columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
             arrays = [pa.array(_naive(col, field.type), type=field.type) for col, field in zip(columns, schema, strict=True)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)

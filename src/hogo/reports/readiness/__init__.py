@@ -1,0 +1,1 @@
+"""The ransomware readiness report (Japanese first): HTML and PDF."""

@@ -1,0 +1,41 @@
+"""Render the readiness report to HTML (Jinja2) and PDF (WeasyPrint, Noto CJK for Japanese).
+
+WeasyPrint needs Pango and a Japanese font on the machine (Debian: `fonts-noto-cjk`); it is
+imported only when a PDF is asked for, so HTML and the rest of hogo work without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from hogo.errors import HogoError
+from hogo.reports.readiness.context import ReadinessReport
+from hogo.reports.readiness.labels import LABELS
+
+_env = Environment(
+    loader=PackageLoader("hogo.reports.readiness", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(report: ReadinessReport) -> str:
+    labels = LABELS.get(report.lang, LABELS["ja"])
+    return _env.get_template("report.html").render(r=report, t=labels)
+
+
+def render_pdf(report: ReadinessReport) -> bytes:
+    try:
+        weasyprint: Any = importlib.import_module("weasyprint")
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        raise HogoError(
+            "PDF の作成には WeasyPrint と日本語フォント(fonts-noto-cjk)が必要です",
+            "PDF output needs WeasyPrint and a Japanese font (fonts-noto-cjk)",
+        ) from exc
+    document: Any = weasyprint.HTML(string=render_html(report))
+    pdf: bytes = document.write_pdf()
+    return pdf
