@@ -1,0 +1,77 @@
+"""Reading and writing action-flow playbooks as YAML; the defaults ship as package data.
+
+Reading accepts the editable form (`common` tasks plus per-type `types`); writing always emits
+the expanded form (every type with its full task list), so an exported file shows exactly what
+an incident of each type will get and can be edited and applied back as is.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hogo.domain.incidents.playbooks import PlaybookDocument, PlaybookSet
+from hogo.errors import InputError
+
+
+def parse_playbooks(text: str, source: str = "playbooks") -> PlaybookSet:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise InputError(
+            f"{source}: YAMLとして読めません({line}行目付近)。",
+            f"{source}: not valid YAML (near line {line}).",
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{source}: 対応手順はキーと値の対応で書いてください。", f"{source}: expected a mapping."
+        )
+    try:
+        return PlaybookDocument.model_validate(data).expand()
+    except ValidationError as exc:
+        raise InputError(describe(exc, source, "ja"), describe(exc, source, "en")) from None
+
+
+def load_playbooks(path: Path) -> PlaybookSet:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: save the file as UTF-8.") from None
+    return parse_playbooks(text, str(path))
+
+
+def default_playbooks() -> PlaybookSet:
+    text = (resources.files("hogo.domain.incidents") / "playbooks" / "default.yaml").read_text("utf-8")
+    return parse_playbooks(text, "default.yaml")
+
+
+def dump_playbooks(playbooks: PlaybookSet) -> str:
+    document = PlaybookDocument.of(playbooks).model_dump(mode="json", exclude_defaults=True)
+    header = (
+        "# hogo 対応手順(6ステップ)/ incident action-flow playbooks\n"
+        "# due: <n>h / <n>d(認知からの時間)又は preliminary / final(個人情報保護委員会への報告期限)\n"
+        "# applies: always / reportable(報告対象のとき)/ client(委託先として委託元に通知するとき)\n"
+    )
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def describe(exc: ValidationError, source: str, lang: str) -> str:
+    """Key paths and what is wrong, never the values (they may hold personal data)."""
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False):
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "未知のキーです" if lang == "ja" else "unknown key"
+        elif err["type"] == "missing":
+            message = "必須のキーがありません" if lang == "ja" else "required key missing"
+        lines.append(f"{key}: {message}")
+    head = "内容に誤りがあります" if lang == "ja" else "the file is invalid"
+    return f"{source}: {head}: " + "; ".join(lines)

@@ -1,0 +1,106 @@
+"""Fixtures for incident tests: deadline settings, a migrated store with a policy, inventory and
+persons, and a CLI runner on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from hogo.cli.app import app
+from hogo.domain.consent import Subject
+from hogo.domain.incidents.deadlines import DeadlineSettings
+from hogo.domain.inventory import Dataset, Encryption, Inventory, SubjectQueryKind, SubjectScope
+from hogo.services.inventory import import_inventory
+from hogo.services.policy import apply_policy
+from hogo.services.subjects import upsert_subjects
+from hogo.store.database import session_scope
+from tests.factories import POLICY, policy
+
+Run = Callable[..., Any]
+
+#: 1,500 members with e-mail (every third also a phone), 3 patients, 40 paper forms.
+MEMBERS = [f"M{i:05d}" for i in range(1, 1501)]
+PATIENTS = ["P1", "P2", "P3"]
+
+
+@pytest.fixture
+def settings() -> DeadlineSettings:
+    return DeadlineSettings()
+
+
+def seed(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        apply_policy(session, policy())
+        people = [Subject(subject_id=s) for s in MEMBERS + PATIENTS + ["X1"]]
+        contacts: list[tuple[str | None, str | None]] = [
+            (f"{s.lower()}@example.jp", "03-0000-0000" if i % 3 == 0 else None) for i, s in enumerate(MEMBERS)
+        ]
+        contacts += [(None, "090-0000-0000"), (None, None), ("p3@example.jp", None), (None, None)]
+        upsert_subjects(session, people, contacts)
+        import_inventory(
+            session,
+            Inventory(
+                datasets=(
+                    Dataset(
+                        id="members",
+                        name="会員名簿",
+                        data_categories=("contact",),
+                        subjects=SubjectScope(kind=SubjectQueryKind.id_prefix, value="M"),
+                        count=1500,
+                        encryption=Encryption.standard,
+                        outsourcees=("mailer",),
+                    ),
+                    Dataset(
+                        id="clinic",
+                        name="健康相談記録",
+                        data_categories=("contact", "medical"),
+                        subjects=SubjectScope(kind=SubjectQueryKind.listed, subject_ids=tuple(PATIENTS)),
+                        count=3,
+                    ),
+                    Dataset(id="forms", name="申込書(紙)", data_categories=("contact",), count=40),
+                    Dataset(
+                        id="laptop",
+                        name="営業用ノートPC",
+                        data_categories=("contact", "medical"),
+                        subjects=SubjectScope(kind=SubjectQueryKind.all),
+                        encryption=Encryption.advanced,
+                    ),
+                )
+            ),
+        )
+
+
+@pytest.fixture
+def seeded(store: Engine) -> Engine:
+    seed(store)
+    return store
+
+
+@pytest.fixture
+def hogo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
+    """Run `hogo …` against a fresh SQLite store; `as_json` parses stdout."""
+    monkeypatch.setenv("HOGO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0, as_json: bool = False) -> Any:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+        return json.loads(result.stdout) if as_json else result
+
+    yield run
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(POLICY, allow_unicode=True), encoding="utf-8")
+    return path
