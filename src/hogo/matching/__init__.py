@@ -1,0 +1,1 @@
+"""Record matching: normalise identifiers, tokenise them under a secret key, match and report."""

@@ -1,0 +1,1 @@
+"""Data releases: what leaves the organisation, in which form, with which protections."""

@@ -1,0 +1,1 @@
+"""Seeded synthetic Japanese members, partner customers, purchases and consent histories."""

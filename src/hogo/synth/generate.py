@@ -1,0 +1,138 @@
+"""Generate a whole synthetic data set, chunk by chunk, into Parquet files written atomically.
+
+Why chunks: ten million members with their events do not fit comfortably in memory as Python
+objects, and a chunked writer keeps peak memory to one chunk (~1M members) whatever the size.
+Why seeded per chunk: every chunk draws from its own child of one ``SeedSequence``, so the same
+seed and chunk size always give the same files.
+
+Files (in ``out_dir``): ``members.parquet``, ``partner_customers.parquet`` (what a partner would
+send: Japanese column names, messy values), ``partner_truth.parquet`` (customer → member, for
+measuring match quality only), ``purchases.parquet``, ``consent_events.parquet``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from hogo.files.atomic import atomic_path
+from hogo.synth.history import DEFAULT_PURPOSES, consent_chunk, purchases_chunk
+from hogo.synth.people import members_chunk, partner_chunk
+
+#: Fixed so that a seed gives the same data whenever it is run.
+DEFAULT_AS_OF = date(2026, 4, 1)
+FILES = ("members", "partner_customers", "partner_truth", "purchases", "consent_events")
+
+
+class SynthSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Below 45 million: line numbers of members and of strangers come from separate ranges.
+    members: int = Field(default=10_000, ge=1, lt=45_000_000)
+    #: Partner rows; by default as many as members.
+    partner_rows: int | None = Field(default=None, ge=0)
+    #: Share of partner rows who are members.
+    overlap: float = Field(default=0.5, ge=0.0, le=1.0)
+    purchases_per_member: float = Field(default=2.0, ge=0.0)
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES
+    seed: int = 0
+    chunk_size: int = Field(default=500_000, ge=1)
+    as_of: date = DEFAULT_AS_OF
+
+
+class SynthSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rows: dict[str, int]
+    files: dict[str, str]
+    seconds: float
+
+
+Progress = Callable[[int], None]
+
+
+def _split(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -> SynthSummary:
+    """Write all files for ``spec`` into ``out_dir``; ``progress`` gets members done per chunk."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chunks = _split(spec.members, -(-spec.members // spec.chunk_size))
+    partner_total = spec.members if spec.partner_rows is None else spec.partner_rows
+    overlap_total = min(round(partner_total * spec.overlap), spec.members)
+    overlaps = _split(overlap_total, len(chunks))
+    strangers = _split(partner_total - overlap_total, len(chunks))
+    seeds = np.random.SeedSequence(spec.seed).spawn(len(chunks))
+    phone_offset = int(np.random.default_rng(spec.seed).integers(0, 90_000_000))
+    rows = dict.fromkeys(FILES, 0)
+    targets = {name: out_dir / f"{name}.parquet" for name in FILES}
+    with ExitStack() as stack:
+        temps = {name: stack.enter_context(atomic_path(path)) for name, path in targets.items()}
+        writers: dict[str, pq.ParquetWriter] = {}
+        # Parquet encoding releases the GIL: one writer thread compresses chunk i while the main
+        # thread generates chunk i+1 (at most two chunks in memory).
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        pending: Future[None] | None = None
+
+        def write(batch: dict[str, pa.Table]) -> None:
+            for name, table in batch.items():
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(temps[name], table.schema, compression="zstd")
+                writers[name].write_table(table, row_group_size=1 << 20)
+
+        try:
+            start = 1
+            for size, n_overlap, n_new, seed in zip(chunks, overlaps, strangers, seeds, strict=True):
+                rng = np.random.default_rng(seed)
+                members = members_chunk(rng, start, size, spec.as_of, phone_offset)
+                partner, truth = partner_chunk(
+                    rng, members, n_overlap, n_new, rows["partner_customers"] + 1, spec.as_of, phone_offset
+                )
+                purchases = purchases_chunk(
+                    rng, members, rows["purchases"] + 1, spec.purchases_per_member, spec.as_of
+                )
+                events = consent_chunk(rng, members, rows["consent_events"] + 1, spec.as_of, spec.purposes)
+                batch = {
+                    "members": members,
+                    "partner_customers": partner,
+                    "partner_truth": truth,
+                    "purchases": purchases,
+                    "consent_events": events,
+                }
+                for name, table in batch.items():
+                    rows[name] += table.num_rows
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(write, batch)
+                start += size
+                if progress is not None:
+                    progress(size)
+            if pending is not None:
+                pending.result()
+        finally:
+            if pending is not None:
+                pending.exception()  # wait for the writer before closing its files
+            for writer in writers.values():
+                writer.close()
+    return SynthSummary(
+        rows=rows,
+        files={name: str(path) for name, path in targets.items()},
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def read(out_dir: Path, name: str) -> pa.Table:
+    """Read one generated file back (tests and benchmarks)."""
+    return pq.read_table(out_dir / f"{name}.parquet")
