@@ -13,6 +13,7 @@ from typing import Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
 from hogo.matching.inputs import InputSpec
@@ -45,20 +46,6 @@ class OutputSpec(_Spec):
     format: str = Field(default="parquet", pattern="^(parquet|csv)$")
     #: Member columns provided, each with the policy data category it belongs to.
     items: dict[str, str] = Field(default_factory=dict)
-
-
-class AnonymizationSpec(_Spec):
-    """Quasi-identifiers with a hierarchy each: an ARX CSV path or a builder name."""
-
-    quasi_identifiers: dict[str, str]
-    sensitive: list[str] = Field(default_factory=list)
-    k: int = Field(default=10, ge=2)
-    l: int | None = Field(default=None, ge=2)  # noqa: E741 - the privacy model is called l-diversity
-    t: float | None = Field(default=None, gt=0, le=1)
-    suppression_limit: float = Field(default=0.04, ge=0, le=1)
-    metric: str = "loss"
-    unusual_min_count: int = Field(default=3, ge=1)
-    items: list[str] = Field(default_factory=list)
 
 
 class ReleaseSpec(_Spec):
@@ -104,6 +91,12 @@ def load_spec(path: Path) -> ReleaseSpec:
             part["path"] = str(base / part["path"])
     if isinstance(data.get("output"), dict) and isinstance(data["output"].get("dir"), str):
         data["output"]["dir"] = str(base / data["output"]["dir"])
+    anon = data.get("anonymization")
+    if isinstance(anon, dict) and isinstance(anon.get("quasi_identifiers"), dict):
+        # name: hierarchy shorthand, as `hogo anonymize --qi name=rule` takes it
+        anon["quasi_identifiers"] = [
+            QISpec.parse_option(f"{k}={v}", base).model_dump() for k, v in anon["quasi_identifiers"].items()
+        ]
     try:
         return ReleaseSpec.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,319 @@
+"""`hogo release run`: match, keep only the people the policy allows, release, record.
+
+The steps, each in the data engine:
+1. read members (and the partner's table), normalise e-mail/phone and turn them into keyed
+   tokens — raw identifiers never enter a join or an output;
+2. match partner rows to members by token; ambiguous links are dropped and counted;
+3. decide set-wise who the policy allows for the purpose and recipient at the release time
+   (`hogo.eligibility`, the decision engine's exact semantics);
+4. write the release into a temporary folder, record it (法29条 provision record, or the
+   processing record for 匿名加工情報 and statistics) in the same transaction as the ledger entry,
+   then move the folder into place — a failure leaves neither files nor records behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from hogo.domain.clock import JST, as_aware
+from hogo.domain.decision import assess
+from hogo.domain.ledger import EntryKind
+from hogo.domain.policy import AppiClass, Policy
+from hogo.domain.provision import ReleaseMode
+from hogo.eligibility import decisions_table
+from hogo.engines import SqlEngine, get_engine
+from hogo.errors import HogoError, InputError
+from hogo.matching.inputs import read_input
+from hogo.matching.keys import KeyKind, token_column, tokenize_table
+from hogo.matching.match import build_match_pairs, match_report, resolve_matches
+from hogo.matching.normalize import EmailRules
+from hogo.matching.tokens import TokenKey, load_key
+from hogo.release.aggregate import aggregate_release
+from hogo.release.anonymized import write_anonymized
+from hogo.release.spec import ReleaseSpec
+from hogo.services import ledger
+from hogo.services.consent import require_policy
+from hogo.services.policy import current_revision
+from hogo.services.provisions import record_provision
+from hogo.store.database import session_scope
+from hogo.store.export import consent_tables
+
+Step = Callable[[str], None]
+_M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
+
+
+@dataclass
+class ReleaseResult:
+    release_id: str
+    mode: ReleaseMode
+    directory: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
+    """Purpose limitation: every item provided belongs to a data category of the purpose."""
+    purpose = policy.purpose(spec.purpose)
+    assert purpose is not None
+    for item, category in spec.output.items.items():
+        if category not in purpose.data_categories:
+            raise InputError(
+                f"項目は利用目的「{purpose.id}」のデータ区分に含まれません。",
+                f"the item's data category is not among purpose '{purpose.id}''s categories.",
+                field=f"output.items.{item}",
+            )
+        c = policy.category(category)
+        if c is not None and c.appi_class is AppiClass.my_number:
+            raise InputError("個人番号は提供できません(番号法19条)。", "My Number data is never provided.",
+                             field=f"output.items.{item}")  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write(eng: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
+    if fmt == "parquet":
+        return eng.write_parquet(sql, path)
+    table = eng.query(sql)
+    import pyarrow.csv as pacsv
+
+    pacsv.write_csv(table, path)
+    return path
+
+
+def run_release(
+    spec: ReleaseSpec, store: Engine, *, step: Step | None = None, now: datetime | None = None
+) -> ReleaseResult:
+    say = step or (lambda _: None)
+    at = as_aware(spec.at) if spec.at else (now or datetime.now(JST))
+    with session_scope(store) as session:
+        policy = require_policy(session)
+        revision = current_revision(session)
+    a = assess(policy, spec.purpose, at, spec.recipient)
+    if a.terminal:
+        first = a.terminal[0]
+        raise HogoError(
+            f"この提供はできません: {first.message_ja}({first.article})",
+            f"release refused: {first.message_en}",
+        )
+    _check_items(policy, spec)
+    release_id = spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
+    final_dir = spec.output.dir / release_id
+    if final_dir.exists():
+        raise InputError(
+            "同じ提供IDの出力が既にあります。", "a release with this id already exists.", field="id"
+        )
+    spec.output.dir.mkdir(parents=True, exist_ok=True)
+    work = spec.output.dir / f".{release_id}.part"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    eng = get_engine("duckdb")
+    try:
+        counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say)
+        manifest.update(
+            {
+                "release_id": release_id,
+                "mode": spec.mode.value,
+                "purpose": spec.purpose,
+                "recipient": spec.recipient,
+                "at": at.isoformat(),
+                "policy": {
+                    "revision": revision.revision if revision else None,
+                    "sha256": revision.sha256 if revision else None,
+                },
+                "counts": counts,
+            }
+        )
+        say("記録中 / recording")
+        with session_scope(store) as session:
+            if spec.mode is ReleaseMode.personal:
+                record = record_provision(
+                    session,
+                    policy,
+                    provision_id=release_id,
+                    mode=spec.mode,
+                    purpose_id=spec.purpose,
+                    recipient_id=spec.recipient,
+                    provided_at=at,
+                    data_items=list(spec.output.items),
+                    persons=persons,
+                )
+                manifest["provision_record"] = record.model_dump(mode="json")
+            manifest["files"] = {p.name: _sha256(p) for p in sorted(work.iterdir())}
+            seq = ledger.append(session, EntryKind.processing, f"release:{release_id}",
+                                {k: v for k, v in manifest.items() if k != "match"})  # fmt: skip
+            manifest["ledger_seq"] = seq
+            (work / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2, default=str), "utf-8"
+            )
+            work.rename(final_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        eng.close()
+    return ReleaseResult(release_id, spec.mode, final_dir, counts, manifest)
+
+
+def _columns_for_mode(spec: ReleaseSpec) -> list[str]:
+    if spec.anonymization is not None:
+        a = spec.anonymization
+        return [*(q.name for q in a.quasi_identifiers), *a.sensitive, *a.keep]
+    if spec.aggregate is not None:
+        return [*spec.aggregate.dimensions, *spec.aggregate.measures]
+    return []
+
+
+@dataclass
+class _Run:
+    """What the steps of one release share."""
+
+    spec: ReleaseSpec
+    policy: Policy
+    eng: SqlEngine
+    at: datetime
+    work: Path
+    say: Step
+    counts: dict[str, int] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    matches: str | None = None
+
+
+def _prepare(
+    spec: ReleaseSpec, policy: Policy, store: Engine, eng: SqlEngine, at: datetime, work: Path, say: Step
+) -> tuple[dict[str, int], dict[str, Any], list[tuple[str, str]]]:
+    run = _Run(spec, policy, eng, at, work, say)
+    keys, key, rules = _tokenise_members(run)
+    if spec.partner is not None:
+        _match_partner(run, keys, key, rules)
+    _allowed_population(run, store)
+    say("書き出し中 / writing")
+    persons: list[tuple[str, str]] = []
+    if spec.mode is ReleaseMode.personal:
+        persons = _write_personal(run)
+    else:
+        allowed = _allowed_members(run)
+        if spec.mode is ReleaseMode.aggregate:
+            assert spec.aggregate is not None
+            result = aggregate_release(eng, allowed, spec.aggregate)
+            eng.write_parquet(result.table, work / "aggregate.parquet")
+            run.manifest["suppression"] = result.summary.model_dump()
+        else:
+            run.manifest.update(write_anonymized(eng, spec, policy, allowed, work))
+    return run.counts, run.manifest, persons
+
+
+def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
+    """Members with their e-mail and phone replaced by keyed tokens; only needed columns kept."""
+    spec = run.spec
+    key = load_key(spec.match.token_key_file)
+    rules = EmailRules.gmail() if spec.match.email_provider_rules else None
+    keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
+    run.say("会員を読み込み中 / reading members")
+    members = read_input(spec.members)
+    keep = list(dict.fromkeys(["member_id", *spec.output.items, *_columns_for_mode(spec)]))
+    for name in keep:
+        if name not in members.table.column_names:
+            raise InputError(
+                "会員データに列がありません。", "column missing from the members input.", field=name
+            )
+    run.say("正規化・トークン化中 / normalising and tokenising")
+    tokens, reports = tokenize_table(
+        members.table,
+        key,
+        keys,
+        keep=keep,
+        rules=rules,
+        row_offset=members.row_offset,
+        with_row_numbers=False,
+    )
+    run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
+    run.counts["members"] = members.table.num_rows
+    run.eng.register_arrow(_M, tokens)
+    return keys, key, rules
+
+
+def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
+    assert run.spec.partner is not None
+    run.say("提携先データを照合中 / matching the partner's table")
+    partner = read_input(run.spec.partner)
+    table = partner.table
+    if any(token_column(k) in table.column_names for k in keys):
+        # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives.
+        if "row" not in table.column_names:
+            rows = pa.array(range(partner.row_offset, partner.row_offset + table.num_rows), pa.int64())
+            table = table.append_column("row", rows)
+    else:
+        fields = {k: kind for k, kind in keys.items() if k in table.column_names}
+        table, reports = tokenize_table(table, key, fields, rules=rules, row_offset=partner.row_offset)
+        run.manifest["normalisation"]["partner"] = [r.model_dump() for r in reports]
+    run.eng.register_arrow(_P, table)
+    token_keys = [token_column(k) for k in keys if token_column(k) in table.column_names]
+    pairs = build_match_pairs(run.eng, _M, _P, token_keys)
+    run.manifest["match"] = match_report(run.eng, _M, _P, token_keys, pairs=pairs).model_dump()
+    run.matches = resolve_matches(run.eng, pairs)
+    run.counts["partner_rows"] = partner.table.num_rows
+    run.counts["matched_partner_rows"] = run.eng.count(run.matches)
+
+
+def _allowed_population(run: _Run, store: Engine) -> None:
+    """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
+    eng, i = run.eng, run.eng.ident
+    run.say("同意・法的根拠を判定中 / deciding who may be included")
+    decided = decisions_table(
+        run.policy, consent_tables(store), run.spec.purpose, run.at, run.spec.recipient, engine=eng
+    )
+    eng.register_arrow(_DECISIONS, decided)
+    if run.matches is not None:
+        candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
+    else:
+        candidates = f"SELECT {i('member_id')} AS member_id FROM {i(_M)}"
+    eng.create_table_as(
+        _POPULATION,
+        f"SELECT p.member_id, d.basis FROM ({candidates}) AS p "
+        f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id WHERE d.allowed",
+    )
+    run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
+    run.counts["allowed"] = eng.count(_POPULATION)
+    run.counts["excluded"] = run.counts["candidates"] - run.counts["allowed"]
+    rows = eng.query(f"SELECT basis, COUNT(*) AS n FROM {i(_POPULATION)} GROUP BY basis ORDER BY basis")
+    run.manifest["bases"] = {str(r["basis"]): int(r["n"]) for r in rows.to_pylist()}
+
+
+def _allowed_members(run: _Run) -> str:
+    i = run.eng.ident
+    return run.eng.create_table_as(
+        run.eng.temp_name("rel_allowed"),
+        f"SELECT m.* FROM {i(_M)} AS m JOIN {i(_POPULATION)} AS pop ON pop.member_id = m.{i('member_id')}",
+    )
+
+
+def _write_personal(run: _Run) -> list[tuple[str, str]]:
+    """Rows for the partner, keyed by its own row numbers: no member id, no token leaves."""
+    assert run.matches is not None
+    eng, i, spec = run.eng, run.eng.ident, run.spec
+    cols = "".join(f", m.{i(c)}" for c in spec.output.items)
+    sql = (
+        f"SELECT mt.partner_id AS partner_row{cols} FROM {i(run.matches)} AS mt "
+        f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = mt.member_id "
+        f"JOIN {i(_M)} AS m ON m.{i('member_id')} = mt.member_id ORDER BY partner_row"
+    )
+    _write(eng, sql, run.work / f"release.{spec.output.format}", spec.output.format)
+    persons = eng.query(f"SELECT member_id, basis FROM {i(_POPULATION)}").to_pylist()
+    return [(r["member_id"], r["basis"]) for r in persons]

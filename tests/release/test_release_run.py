@@ -1,0 +1,189 @@
+"""End-to-end releases: personal (with the 法29条 record) and aggregate, against a real store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from sqlalchemy import Engine
+
+from hogo.errors import HogoError, InputError
+from hogo.release.run import run_release
+from hogo.release.spec import load_spec
+from hogo.services import ledger
+from hogo.services.consent import record_events
+from hogo.services.policy import apply_policy
+from hogo.services.provisions import provisions_for, verify_persons
+from hogo.services.subjects import upsert_subjects
+from hogo.store.database import session_scope
+from tests.factories import at, event, person, policy
+
+MEMBERS = """member_id,email,phone,purchase_total,prefecture,age_band
+M1,taro@example.jp,090-1111-2222,1200,東京都,30代
+M2,hanako@example.jp,080-3333-4444,800,東京都,30代
+M3,jiro@example.jp,070-5555-6666,300,大阪府,40代
+M4,saburo@example.jp,,4500,大阪府,40代
+M5,shiro@example.jp,03-1234-5678,50,東京都,30代
+"""
+PARTNER = """customer_no,mail,tel
+P-1,ＴＡＲＯ@example.jp ,
+P-2,,０８０－３３３３－４４４４
+P-3,jiro@example.jp,+81 70 5555 6666
+P-4,nobody@example.jp,09099998888
+P-5,saburo@example.jp,not-a-phone
+"""
+
+
+@pytest.fixture()
+def world(store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Engine, Path]:
+    monkeypatch.setenv("HOGO_TOKEN_KEY", "ab" * 32)
+    with session_scope(store) as s:
+        apply_policy(s, policy())
+        upsert_subjects(s, [person(f"M{i}") for i in range(1, 6)])
+        record_events(
+            s,
+            [
+                event("M1", when="2022-01-01T10:00"),  # consent
+                event("M2", when="2022-01-01T10:00"),
+                event("M2", action="withdraw", when="2023-01-01T10:00"),  # withdrawn
+                event("M3", action="object", when="2023-01-01T10:00"),  # objected to opt-out
+                # M4: no event → opt-out (filed 2022-06-01); M5 not matched
+            ],
+        )
+    (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    (tmp_path / "partner.csv").write_bytes(PARTNER.encode("cp932"))
+    return store, tmp_path
+
+
+def _spec(tmp_path: Path, **changes: object) -> Path:
+    spec: dict[str, object] = {
+        "id": "rel-001",
+        "mode": "personal",
+        "purpose": "ad_partners",
+        "recipient": "adco",
+        "at": "2024-06-01T00:00:00+09:00",
+        "members": {"path": "members.csv", "columns": {"member_id": "member_id", "email": "email", "phone": "phone",
+                                                       "purchase_total": "purchase_total", "prefecture": "prefecture",
+                                                       "age_band": "age_band"}},
+        "partner": {"path": "partner.csv", "columns": {"email": "mail", "phone": "tel"}},
+        "output": {"dir": "out", "items": {"purchase_total": "contact"}},
+    }  # fmt: skip
+    spec.update(changes)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_personal_release_provides_only_allowed_people_and_records_it(world: tuple[Engine, Path]) -> None:
+    store, tmp = world
+    result = run_release(load_spec(_spec(tmp)), store)
+    rows = pq.read_table(result.directory / "release.parquet").to_pylist()
+    # P-1 → M1 (consent), P-5 → M4 (opt-out); M2 withdrew, M3 objected, P-4 matches nobody.
+    assert rows == [
+        {"partner_row": 2, "purchase_total": "1200"},
+        {"partner_row": 6, "purchase_total": "4500"},
+    ]
+    assert result.counts["candidates"] == 4 and result.counts["allowed"] == 2
+    manifest = json.loads((result.directory / "manifest.json").read_text("utf-8"))
+    assert manifest["bases"] == {"consent": 1, "opt_out": 1}
+    assert manifest["provision_record"]["recipient_name"] == "広告株式会社"
+    assert manifest["normalisation"]["partner"][1]["invalid_rows"] == [6]
+    text = (result.directory / "release.parquet").read_bytes() + json.dumps(
+        manifest, ensure_ascii=False
+    ).encode()
+    for raw in (b"taro@example.jp", b"saburo", b"1111-2222", b"+8190"):
+        assert raw not in text
+    with session_scope(store) as s:
+        assert [r.provision_id for r in provisions_for(s, "M1")] == ["rel-001"]
+        assert provisions_for(s, "M2") == [] and verify_persons(s, "rel-001")
+        assert ledger.verify_ledger(s).ok
+
+
+def test_refused_release_leaves_nothing_behind(world: tuple[Engine, Path]) -> None:
+    store, tmp = world
+    with pytest.raises(HogoError):
+        run_release(load_spec(_spec(tmp, purpose="mynum_share", recipient="broker")), store)
+    with pytest.raises(InputError) as info:
+        run_release(
+            load_spec(_spec(tmp, output={"dir": "out", "items": {"purchase_total": "medical"}})), store
+        )
+    assert info.value.field == "output.items.purchase_total"
+    (tmp / "partner.csv").write_bytes(b"mail_address,tel\n1,2\n")
+    with pytest.raises(InputError):
+        run_release(load_spec(_spec(tmp)), store)
+    assert not (tmp / "out").exists() or list((tmp / "out").iterdir()) == []
+    with session_scope(store) as s:
+        assert provisions_for(s, "M1") == []
+
+
+def test_spec_errors_name_the_key(tmp_path: Path) -> None:
+    path = _spec(tmp_path, mode="personal", partner=None)
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    assert "partner" in str(info.value)
+    path = _spec(tmp_path, members={"path": "m.csv", "columns": {"email": "e"}})
+    with pytest.raises(InputError) as info:
+        load_spec(path)
+    assert "member_id" in str(info.value)
+
+
+def test_aggregate_release_suppresses_small_cells(world: tuple[Engine, Path]) -> None:
+    store, tmp = world
+    spec = _spec(tmp, id="agg-1", mode="aggregate", purpose="service", recipient="mailer", partner=None,
+                 aggregate={"dimensions": ["prefecture", "age_band"], "min_cell_size": 2})  # fmt: skip
+    result = run_release(load_spec(spec), store)
+    table = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
+    assert result.counts["allowed"] == 5
+    published = [r["count"] for r in table if r["count"] is not None]
+    assert all(c >= 2 for c in published)
+    with session_scope(store) as s:
+        assert provisions_for(s, "M1") == [] and ledger.verify_ledger(s).ok
+    assert at("2024-06-01T00:00")
+
+
+def test_anonymized_release_is_k_anonymous_and_unlinkable(
+    store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    monkeypatch.setenv("HOGO_TOKEN_KEY", "cd" * 32)
+    rng = random.Random(5)
+    rows = ["member_id,email,phone,age,prefecture,sex,spend"]
+    for n in range(300):
+        rows.append(f"A{n:04d},user{n}@example.jp,090{n:08d},{rng.randrange(18, 90)},"
+                    f"{rng.choice(['東京都', '大阪府', '北海道', '福岡県'])},{rng.choice('MF')},{rng.randrange(100, 9000)}")  # fmt: skip
+    (tmp_path / "members.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with session_scope(store) as s:
+        apply_policy(s, policy())
+        upsert_subjects(s, [person(f"A{n:04d}") for n in range(300)])
+        record_events(s, [event("A0001", purpose="service", action="object", when="2023-01-01T00:00")])
+    spec = {
+        "id": "anon-1", "mode": "anonymized", "purpose": "service", "recipient": "mailer",
+        "at": "2024-06-01T00:00:00+09:00",
+        "members": {"path": "members.csv", "columns": {c: c for c in ["member_id", "email", "phone", "age", "prefecture", "sex", "spend"]}},
+        "output": {"dir": "out"},
+        "anonymization": {"quasi_identifiers": {"age": "interval:5,10,20,40", "prefecture": "mask", "sex": "mask"},
+                          "keep": ["spend"], "k": 5, "suppression": 0.05},
+    }  # fmt: skip
+    path = tmp_path / "anon.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = run_release(load_spec(path), store)
+    table = pq.read_table(result.directory / "anonymized.parquet")
+    assert "member_id" not in table.column_names and "email_token" not in table.column_names
+    assert result.counts["allowed"] == 299  # A0001 objected (法35条)
+    classes: dict[tuple[object, ...], int] = {}
+    for r in table.select(["age", "prefecture", "sex"]).to_pylist():
+        key = tuple(r.values())
+        classes[key] = classes.get(key, 0) + 1
+    assert min(classes.values()) >= 5
+    blob = (result.directory / "anonymized.parquet").read_bytes()
+    assert b"A0002" not in blob and b"user2@example.jp" not in blob
+    manifest = json.loads((result.directory / "manifest.json").read_text("utf-8"))
+    assert manifest["anonymization"]["k_achieved"] >= 5
+    assert [c["measure"] for c in manifest["anonymization"]["checklist"]] == [1, 2, 3, 4, 5]
+    assert "匿名加工情報" in manifest["announcement"]
+    with session_scope(store) as s:
+        assert ledger.verify_ledger(s).ok and provisions_for(s, "A0002") == []
