@@ -1,0 +1,76 @@
+"""Utility metrics: how much a generalisation costs, and a lower bound for everything above it.
+
+Why a lower bound: the optimal lattice search prunes a node and all its successors as soon as
+the bound of the node is no better than the best anonymous solution found so far. Each bound
+holds for every more-general node because (a) per-cell costs never fall as levels rise and a
+suppressed cell costs the maximum, and (b) classes only merge when generalising.
+
+All metrics are information *loss* (lower is better):
+- ``loss``: ARX/Iyengar loss, share of the domain each cell covers, (leaves−1)/(domain−1), 0–1.
+- ``precision``: Sweeney's precision loss, level/height per cell, 0–1.
+- ``entropy``: non-uniform entropy, Σ −log2(freq(value)/freq(generalised value)) in bits.
+- ``discernibility``: Σ |class|² over kept classes + suppressed × records.
+- ``aecs``: average equivalence class size, records / classes (suppressed records one class).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Metric(StrEnum):
+    loss = "loss"
+    precision = "precision"
+    entropy = "entropy"
+    discernibility = "discernibility"
+    aecs = "aecs"
+
+    @property
+    def needs_cell_costs(self) -> bool:
+        return self in (Metric.loss, Metric.precision, Metric.entropy)
+
+
+@dataclass(frozen=True)
+class NodeStats:
+    """Aggregates of one lattice node, all computed by one engine query."""
+
+    node: tuple[int, ...]
+    classes: int
+    kept_classes: int
+    total: int
+    suppressed: int
+    min_kept_size: int | None
+    cost_all: float
+    cost_final: float
+    sq_all: int
+    sq_kept: int
+
+    def anonymous(self, suppression_limit: float) -> bool:
+        return self.suppressed <= int(suppression_limit * self.total + 1e-9) and self.kept_classes > 0
+
+
+def metric_value(metric: Metric, s: NodeStats, n_qis: int) -> float:
+    """The metric of the release at this node (suppressed records removed, counted at full cost)."""
+    if s.total == 0:
+        return 0.0
+    if metric in (Metric.loss, Metric.precision):
+        return s.cost_final / (s.total * max(n_qis, 1))
+    if metric == Metric.entropy:
+        return s.cost_final
+    if metric == Metric.discernibility:
+        return float(s.sq_kept + s.suppressed * s.total)
+    return s.total / (s.kept_classes + (1 if s.suppressed else 0))
+
+
+def metric_bound(metric: Metric, s: NodeStats, n_qis: int) -> float:
+    """A value no node at or above this one can beat (see module docstring)."""
+    if s.total == 0:
+        return 0.0
+    if metric in (Metric.loss, Metric.precision):
+        return s.cost_all / (s.total * max(n_qis, 1))
+    if metric == Metric.entropy:
+        return s.cost_all
+    if metric == Metric.discernibility:
+        return float(s.sq_all)
+    return s.total / (s.classes + 1)

@@ -1,0 +1,325 @@
+"""Make one anonymised release (匿名加工情報) from a table: the whole of rule 34 in one call.
+
+Why one orchestrating function: the order matters for the law and for safety — declared roles
+first (so identifiers and linking codes can never reach the output), unusual values next, then
+the optimal generalisation, then an independent check of the written file — and the manifest
+must describe exactly that run. Nothing here touches the database of record: the caller stores
+the returned manifest in the ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hogo.anonymization.builders import (
+    date_hierarchy,
+    interval_hierarchy,
+    masking_hierarchy,
+    postal_code_hierarchy,
+)
+from hogo.anonymization.evaluation import NodeEvaluator, QuasiIdentifier
+from hogo.anonymization.hierarchy import Hierarchy, read_arx_csv
+from hogo.anonymization.lattice import SearchResult, lattice_size, optimal_search, separable_search
+from hogo.anonymization.manifest import OutputColumn, ReleaseManifest, announcement_text, build_checklist
+from hogo.anonymization.metrics import metric_value
+from hogo.anonymization.risk import measure_risk
+from hogo.anonymization.spec import AnonymizationSpec, BuilderKind, QISpec, looks_like_identifier
+from hogo.anonymization.unusual import treat_unusual
+from hogo.anonymization.verify import verify_release
+from hogo.engines.base import SqlEngine
+from hogo.errors import HogoError, InputError
+from hogo.files.atomic import atomic_text
+
+Progress = Callable[[int, int], None]
+SEPARABLE_LIMIT = 2_000_000
+
+
+@dataclass
+class ReleaseResult:
+    manifest: ReleaseManifest
+    announcement: str
+    output: Path | None
+    manifest_path: Path | None
+    announcement_path: Path | None
+
+
+def build_hierarchy(engine: SqlEngine, table: str, q: QISpec) -> Hierarchy:
+    """Read an ARX file or build a hierarchy from the column's distinct values."""
+    if q.kind == BuilderKind.arx:
+        if q.path is None:
+            raise InputError("階層ファイルを指定してください。", "a hierarchy file is needed", field=q.name)
+        return read_arx_csv(q.path, q.name)
+    col = engine.ident(q.name)
+    values = engine.query(
+        f"SELECT DISTINCT {engine.dialect.cast_string(col)} AS v "
+        f"FROM {engine.ident(table)} WHERE {col} IS NOT NULL"
+    ).column("v")
+    distinct = [str(v) for v in values.to_pylist()]
+    if q.kind == BuilderKind.interval:
+        return interval_hierarchy(q.name, distinct, q.widths)
+    if q.kind == BuilderKind.date:
+        return date_hierarchy(q.name, distinct)
+    if q.kind == BuilderKind.postal:
+        return postal_code_hierarchy(q.name, distinct)
+    return masking_hierarchy(q.name, distinct, q.steps)
+
+
+def _check_roles(spec: AnonymizationSpec, columns: list[str]) -> list[str]:
+    """Every named column exists, has one role, and no kept column looks like an identifier."""
+    roles: dict[str, str] = {}
+    named = [(q.name, "qi") for q in spec.quasi_identifiers] + [(c, "sensitive") for c in spec.sensitive]
+    named += [(c, "keep") for c in spec.keep] + [(c, "drop") for c in spec.drop]
+    if spec.id_column:
+        named.append((spec.id_column, "id"))
+    for name, role in named:
+        if name not in columns:
+            raise InputError("入力にない列です。", "column not in the input", field=name)
+        if name in roles:
+            raise InputError("列に二つの役割が指定されています。", "column given two roles", field=name)
+        roles[name] = role
+    if not spec.quasi_identifiers:
+        raise InputError(
+            "準識別子を一つ以上指定してください。", "name at least one quasi-identifier", field="qi"
+        )
+    for name in [*spec.keep, *spec.sensitive]:
+        if looks_like_identifier(name) and name not in spec.allow_identifier_like:
+            raise InputError(
+                "識別子・連結符号らしい列は出力できません（必要なら許可リストに追加）。",
+                "a column that looks like an identifier or linking code cannot be released",
+                field=name,
+            )
+    if (
+        spec.id_column
+        and spec.id_mode == "random"
+        and spec.id_output in roles
+        and spec.id_output != spec.id_column
+    ):
+        raise InputError(
+            "提供用IDの列名が他の列と重なっています。",
+            "the release id name clashes with a column",
+            field=spec.id_output,
+        )
+    return [c for c in columns if roles.get(c) in (None, "drop", "id")]
+
+
+def anonymize(
+    engine: SqlEngine,
+    source: str,
+    spec: AnonymizationSpec,
+    *,
+    out: Path | None = None,
+    source_label: str = "input",
+    progress: Progress | None = None,
+) -> ReleaseResult:
+    """Anonymise ``source`` (a registered table) under ``spec``; write ``out`` atomically if given."""
+    model = spec.privacy_model()
+    columns = engine.columns(source)
+    dropped = _check_roles(spec, columns)
+    if model.needs_sensitive and len(spec.sensitive) != 1:
+        raise InputError(
+            "l多様性・t近接性には機微属性を一つだけ指定してください。",
+            "l-diversity and t-closeness need exactly one sensitive attribute",
+            field="sensitive",
+        )
+    qi_names = [q.name for q in spec.quasi_identifiers]
+    carried = [*qi_names, *spec.sensitive, *spec.keep]
+    rows_in = engine.count(source)
+    projected = engine.temp_name("hogo_in")
+    work = engine.temp_name("hogo_work")
+    temps = [projected, work]
+    evaluator: NodeEvaluator | None = None
+    try:
+        engine.create_table_as(
+            projected, f"SELECT {', '.join(engine.ident(c) for c in carried)} FROM {engine.ident(source)}"
+        )
+        unusual_cols = spec.unusual_columns if spec.unusual_columns is not None else [*qi_names, *spec.keep]
+        unusual = treat_unusual(
+            engine,
+            projected,
+            work,
+            unusual_cols,
+            mode=spec.unusual,
+            min_count=spec.unusual_min_count or model.k,
+            quantiles=spec.unusual_quantiles,
+        )
+        qis = [
+            QuasiIdentifier(q.name, build_hierarchy(engine, work, q), max_level=q.max_level)
+            for q in spec.quasi_identifiers
+        ]
+        started = time.perf_counter()
+        sensitive = spec.sensitive[0] if model.needs_sensitive else None
+        evaluator = NodeEvaluator(engine, work, qis, model, spec.metric, sensitive)
+        result = _search(evaluator, qis, spec, progress)
+        seconds = time.perf_counter() - started
+        if result.node is None or result.stats is None:
+            raise HogoError(
+                "指定の条件（k・l・t・削除上限）を満たす一般化がありません。",
+                "no generalisation satisfies the privacy model within the suppression limit",
+            )
+        node = result.node
+        staged = engine.temp_name("hogo_gen")
+        temps.append(staged)
+        output_sql, params = _output_sql(engine, evaluator, work, spec, node, staged)
+        risk_before = measure_risk(engine, work, qi_names, sampling_fraction=spec.sampling_fraction)
+        release_table = engine.temp_name("hogo_release")
+        temps.append(release_table)
+        engine.create_table_as(release_table, output_sql, params)
+        check = verify_release(engine, release_table, qi_names, sensitive)
+        if check.k < model.k or (model.l is not None and sensitive is not None and (check.l or 0) < model.l):
+            raise HogoError("出力の検証に失敗しました。", "the release failed its k-anonymity check")
+        risk_after = measure_risk(engine, release_table, qi_names, sampling_fraction=spec.sampling_fraction)
+        id_handling = (
+            "該当なし"
+            if not spec.id_column
+            else ("無作為な提供用IDに置換" if spec.id_mode == "random" else "削除")
+        )
+        levels = {qi.name: lvl for qi, lvl in zip(qis, node, strict=True)}
+        out_columns = (
+            [OutputColumn(name=spec.id_output, role="release_id")]
+            if spec.id_column and spec.id_mode == "random"
+            else []
+        )
+        out_columns += [
+            OutputColumn(name=qi.name, role="quasi_identifier", level=lvl, height=qi.hierarchy.height)
+            for qi, lvl in zip(qis, node, strict=True)
+        ]
+        out_columns += [OutputColumn(name=c, role="sensitive") for c in spec.sensitive]
+        out_columns += [OutputColumn(name=c, role="kept") for c in spec.keep]
+        manifest = ReleaseManifest(
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            source=source_label,
+            output=out.name if out else None,
+            engine=engine.dialect.name,
+            rows_in=rows_in,
+            rows_out=check.rows,
+            suppressed=result.stats.suppressed,
+            unusual=unusual,
+            model=model.describe(),
+            metric=spec.metric.value,
+            metric_value=metric_value(spec.metric, result.stats, len(qis)),
+            levels=levels,
+            heights={qi.name: qi.hierarchy.height for qi in qis},
+            k_achieved=check.k,
+            l_achieved=check.l,
+            lattice_size=result.lattice_size,
+            nodes_evaluated=result.evaluated,
+            search_seconds=round(seconds, 3),
+            columns=out_columns,
+            dropped=dropped,
+            id_handling=id_handling,
+            risk_before=risk_before,
+            risk_after=risk_after,
+            checklist=build_checklist(
+                dropped=dropped,
+                id_handling=id_handling,
+                unusual=unusual,
+                k_achieved=check.k,
+                k=model.k,
+                suppressed=result.stats.suppressed,
+                levels=levels,
+                l_achieved=check.l,
+            ),
+        )
+        announcement = announcement_text(manifest, spec.business_name, spec.provision_method, spec.recipient)
+        if out is None:
+            return ReleaseResult(manifest, announcement, None, None, None)
+        return _write_outputs(engine, release_table, out, manifest, announcement, spec.shuffle)
+    finally:
+        if evaluator is not None:
+            evaluator.close()
+        for name in temps:
+            engine.drop(name)
+
+
+def _search(
+    evaluator: NodeEvaluator, qis: list[QuasiIdentifier], spec: AnonymizationSpec, progress: Progress | None
+) -> SearchResult:
+    bottom = [qi.min_level for qi in qis]
+    top = [qi.top for qi in qis]
+    size = lattice_size(bottom, top)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, size)
+
+    model = evaluator.model
+    if spec.metric.needs_cell_costs and size <= SEPARABLE_LIMIT:
+        return separable_search(
+            evaluator.evaluate,
+            bottom,
+            top,
+            evaluator.level_bounds(),
+            spec.metric,
+            model.suppression_limit,
+            monotone=model.monotone,
+            check=lambda nodes: evaluator.evaluate(nodes, full=False),
+            rollup=evaluator.roll_up,
+            progress=tick,
+        )
+    return optimal_search(
+        evaluator.evaluate, bottom, top, spec.metric, model.suppression_limit, progress=tick
+    )
+
+
+def _output_sql(
+    engine: SqlEngine,
+    ev: NodeEvaluator,
+    work: str,
+    spec: AnonymizationSpec,
+    node: tuple[int, ...],
+    staged: str,
+) -> tuple[str, dict[str, object]]:
+    """Generalised rows of the classes that pass; a fresh random id per row when asked.
+
+    The generalised rows are materialised in ``staged`` first so the optimiser cannot join the
+    passing classes to the hierarchy tables before the data (a blow-up on many attributes).
+    """
+    e, d = engine, engine.dialect
+    gen, joins = ["w.*"], []
+    for i, (qi, level) in enumerate(zip(ev.qis, node, strict=True)):
+        h = e.ident(f"h{i}")
+        joins.append(
+            f"JOIN {e.ident(ev.hier_names[i])} AS {h} ON {d.cast_string('w.' + e.ident(qi.name))} = {h}.v"
+        )
+        gen.append(f"{h}.{e.ident(f'g{level}')} AS {e.ident(f'hogo_o{i}')}")
+        gen.append(f"{h}.{e.ident(f'k{level}')} AS {e.ident(f'hogo_c{i}')}")
+    e.create_table_as(staged, f"SELECT {', '.join(gen)} FROM {e.ident(work)} AS w {' '.join(joins)}")
+    passing, params = ev.passing_classes_sql(node)
+    select, on = [], []
+    if spec.id_column and spec.id_mode == "random":
+        select.append(f"{d.uuid()} AS {e.ident(spec.id_output)}")
+    for i, qi in enumerate(ev.qis):
+        select.append(f"g.{e.ident(f'hogo_o{i}')} AS {e.ident(qi.name)}")
+        on.append(f"g.{e.ident(f'hogo_c{i}')} = p.{e.ident(f'kc{i}')}")
+    select += [f"g.{e.ident(c)}" for c in [*spec.sensitive, *spec.keep]]
+    sql = (
+        f"SELECT {', '.join(select)} FROM {e.ident(staged)} AS g JOIN ({passing}) AS p ON {' AND '.join(on)}"
+    )
+    return sql, params
+
+
+def _write_outputs(
+    engine: SqlEngine, table: str, out: Path, manifest: ReleaseManifest, announcement: str, shuffle: bool
+) -> ReleaseResult:
+    """Data first (atomic), then the manifest and announcement; undo the data if those fail."""
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    announcement_path = out.with_name(out.name + ".公表事項.txt")
+    order = f" ORDER BY {engine.dialect.random()}" if shuffle else ""
+    engine.write_parquet(f"SELECT * FROM {engine.ident(table)}{order}", out)
+    try:
+        with atomic_text(manifest_path) as fh:
+            fh.write(manifest.model_dump_json(indent=2))
+        with atomic_text(announcement_path) as fh:
+            fh.write(announcement)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        manifest_path.unlink(missing_ok=True)
+        raise
+    return ReleaseResult(manifest, announcement, out, manifest_path, announcement_path)

@@ -1,0 +1,79 @@
+"""The engine contract, run on every backend: quoting, parameters, files, atomic output, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hogo.engines import EngineError, SqlEngine, get_engine
+from hogo.errors import InputError
+
+ODD = 'a"b; DROP TABLE x; --'
+
+
+def test_identifiers_are_quoted_not_pasted(engine: SqlEngine) -> None:
+    t = engine.register_arrow(engine.temp_name("t"), pa.table({ODD: [1, 2, 3], "plain": ["x", "y", "z"]}))
+    result = engine.query(f"SELECT {engine.ident(ODD)} AS v FROM {engine.ident(t)} ORDER BY 1")
+    assert result.column("v").to_pylist() == [1, 2, 3]
+    assert engine.columns(t) == [ODD, "plain"]
+    engine.drop(t)
+
+
+def test_values_are_bound_parameters(engine: SqlEngine) -> None:
+    t = engine.register_arrow(engine.temp_name("t"), pa.table({"name": ["o'brien", "x"], "n": [1, 2]}))
+    p = engine.dialect.param
+    rows = engine.query(
+        f"SELECT n FROM {engine.ident(t)} WHERE name = {p('who')} AND n >= {p('low')}",
+        {"who": "o'brien", "low": 1},
+    )
+    assert rows.column("n").to_pylist() == [1]
+    assert engine.scalar(f"SELECT COUNT(*) FROM {engine.ident(t)} WHERE n > ?", [1]) == 1
+
+
+def test_create_table_count_drop(engine: SqlEngine) -> None:
+    t = engine.register_arrow(engine.temp_name("t"), pa.table({"n": list(range(10))}))
+    u = engine.create_table_as(engine.temp_name("u"), f"SELECT n FROM {engine.ident(t)} WHERE n < ?", [4])
+    assert engine.count(u) == 4
+    engine.drop(u)
+    with pytest.raises(EngineError):
+        engine.count(u)
+
+
+def test_register_csv_and_parquet(engine: SqlEngine, tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text("a;b\n1;x\n2;y\n", encoding="utf-8")
+    name = engine.register_file("csv_in", csv, delimiter=";")
+    assert engine.count(name) == 2
+    out = engine.write_parquet(f"SELECT * FROM {engine.ident(name)}", tmp_path / "out.parquet")
+    assert pq.read_table(out).num_rows == 2
+    assert engine.count(engine.register_file("pq_in", out)) == 2
+    with pytest.raises(InputError):
+        engine.register_file("none", tmp_path / "missing.csv")
+
+
+def test_write_parquet_is_atomic(engine: SqlEngine, tmp_path: Path) -> None:
+    target = tmp_path / "out.parquet"
+    with pytest.raises(EngineError):
+        engine.write_parquet("SELECT no_such_column FROM no_such_table", target)
+    assert list(tmp_path.iterdir()) == []
+    engine.write_parquet(pa.table({"n": [1, 2]}), target)
+    assert pq.read_table(target).column("n").to_pylist() == [1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_errors_withhold_values() -> None:
+    with get_engine() as engine:
+        t = engine.register_arrow("secret", pa.table({"v": ["山田太郎"]}))
+        with pytest.raises(EngineError) as info:
+            engine.query(f"SELECT CAST(v AS INTEGER) FROM {engine.ident(t)}")
+    assert "山田太郎" not in str(info.value)
+
+
+def test_unknown_engine_and_bad_identifier() -> None:
+    with pytest.raises(EngineError):
+        get_engine("oracle")
+    with get_engine() as engine, pytest.raises(InputError):
+        engine.ident("")
