@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Self
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The built-in secret: good enough to sign cookies on a developer's laptop, refused anywhere else.
+DEVELOPMENT_SECRET = "hogo-development-secret-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -17,6 +23,30 @@ class Settings(BaseSettings):
     #: "development" allows the built-in demo secret; anything else refuses it.
     environment: str = "development"
     language: str = "ja"
+
+    #: Signs session cookies and CSRF tokens. Must be set (32+ characters) outside development.
+    secret_key: str = DEVELOPMENT_SECRET
+    #: A console session ends this long after log-in (seconds).
+    session_max_age: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
+    #: Force the Secure cookie flag; by default it is set unless the console is served on loopback.
+    cookie_secure: bool | None = None
+    #: Log-in throttling: failures allowed per account and per client address within the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
+    gpc_last_update: date = date(2026, 11, 27)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Self:
+        if self.environment != "development" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "HOGO_SECRET_KEY must be set to a random value of 32+ characters outside development "
+                "(HOGO_SECRET_KEY を32文字以上の乱数に設定してください)"
+            )
+        return self
 
 
 def load_settings() -> Settings:

@@ -7,6 +7,7 @@ who accepted the terms" is a much larger number than "members the ad provision m
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,7 +57,8 @@ purposes:
   - {id: payroll, title: 源泉徴収票の作成(従業員), kind: internal_use, requires_consent: false,
      data_categories: [my_number]}
 terms:
-  - {version: "2020-04", effective_from: 2020-04-01, purposes: [service, marketing_mail, group_sharing, payroll]}
+  - {version: "2020-04", effective_from: 2020-04-01,
+     purposes: [service, marketing_mail, group_sharing, payroll]}
   - {version: "2021-07", effective_from: 2021-07-01,
      purposes: [service, marketing_mail, group_sharing, payroll, ad_partners, mailing_list]}
   - {version: "2023-04", effective_from: 2023-04-01,
@@ -89,6 +91,14 @@ def _instant(rng: random.Random, start: date, end: date) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randrange(8, 22), rng.randrange(60), tzinfo=JST)
 
 
+def _years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier; 2/29 becomes 2/28 in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _terms_at(day: date) -> str:
     return [v for v, eff in _REVISIONS if eff <= day][-1]
 
@@ -106,7 +116,12 @@ def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) 
         counter += 1
         events.append(
             ConsentEvent(
-                event_id=f"E{counter:08d}", subject_id=sid, purpose_id=purpose, action=action, collected_at=at, **extra
+                event_id=f"E{counter:08d}",
+                subject_id=sid,
+                purpose_id=purpose,
+                action=action,
+                collected_at=at,
+                **extra,
             )
         )
 
@@ -119,23 +134,39 @@ def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) 
             joined = _instant(rng, date(2021, 7, 1), min(today, date(2025, 12, 31)))
         minor = rng.random() < 0.08
         age_at_join = rng.randrange(10, 16) if minor else rng.randrange(18, 80)
-        born = joined.date().replace(year=joined.year - age_at_join - 1) + timedelta(days=rng.randrange(1, 360))
+        born = _years_before(joined.date(), age_at_join + 1) + timedelta(days=rng.randrange(1, 360))
         people.append(Subject(subject_id=sid, birth_date=born, identity_verified=rng.random() < 0.95))
         guardian: dict[str, Any] = {}
         if minor and rng.random() < 0.5:
             guardian = {"guardian_name": "保護者", "guardian_relation": "親権者"}
         method = rng.choice([ConsentMethod.web_form, ConsentMethod.app, ConsentMethod.paper])
         version = _terms_at(joined.date())
-        add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant, joined, terms_version=version, method=method, **guardian)
+        add(
+            sid,
+            ALL_PURPOSES_IN_TERMS,
+            ConsentAction.grant,
+            joined,
+            terms_version=version,
+            method=method,
+            **guardian,
+        )
         # Later revisions: only some members were shown the new terms and accepted them.
         for rev, effective in _REVISIONS:
             start = datetime(effective.year, effective.month, effective.day, 9, tzinfo=JST)
             if start > joined and start.date() <= today and rng.random() < 0.3:
-                add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant, start + timedelta(days=rng.randrange(90)),
-                    terms_version=rev, method=ConsentMethod.app, **guardian)  # fmt: skip
+                add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant,
+                    start + timedelta(days=rng.randrange(90)), terms_version=rev, method=ConsentMethod.app,
+                    **guardian)  # fmt: skip
         r = rng.random()
         if r < 0.5:
-            add(sid, "marketing_mail", ConsentAction.grant, joined + timedelta(minutes=1), method=method, **guardian)
+            add(
+                sid,
+                "marketing_mail",
+                ConsentAction.grant,
+                joined + timedelta(minutes=1),
+                method=method,
+                **guardian,
+            )
         elif r < 0.7:
             add(sid, "marketing_mail", ConsentAction.deny, joined + timedelta(minutes=1), method=method)
         if rng.random() < 0.15:
@@ -145,14 +176,65 @@ def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) 
                 add(sid, "ad_partners", ConsentAction.grant, ad_grant, terms_version="2021-07",
                     method=ConsentMethod.web_form, **guardian)  # fmt: skip
         if rng.random() < 0.06:
-            add(sid, "ad_partners", ConsentAction.withdraw, _instant(rng, date(2022, 1, 1), today), method=method)
+            add(
+                sid,
+                "ad_partners",
+                ConsentAction.withdraw,
+                _instant(rng, date(2022, 1, 1), today),
+                method=method,
+            )
         if rng.random() < 0.03:
-            add(sid, "mailing_list", ConsentAction.object, _instant(rng, date(2022, 6, 1), today), method=method)
+            add(
+                sid,
+                "mailing_list",
+                ConsentAction.object,
+                _instant(rng, date(2022, 6, 1), today),
+                method=method,
+            )
         if rng.random() < 0.1:
             add(sid, "analytics_overseas", ConsentAction.grant, _instant(rng, date(2023, 4, 1), today),
                 terms_version="2023-04", method=ConsentMethod.web_form,
                 foreign_transfer_info_given=rng.random() < 0.7, **guardian)  # fmt: skip
     return DemoData(DEMO_POLICY_YAML, people, events)
+
+
+def build_database(
+    database: Path,
+    subjects: int = 10_000,
+    seed: int = 42,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoData:
+    """Create the demo organisation in a fresh SQLite file (the file is replaced).
+
+    Shared by `hogo demo` and `hogo serve --demo`; `progress(done, total)` is called per chunk.
+    """
+    from hogo.services.consent import record_events
+    from hogo.services.policy import apply_policy
+    from hogo.services.subjects import upsert_subjects
+    from hogo.store.database import make_engine, session_scope, upgrade
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        upgrade(engine)
+        data = generate(subjects, seed)
+        total = len(data.events) + len(data.subjects)
+        with session_scope(engine) as session:
+            apply_policy(session, demo_policy())
+            upsert_subjects(session, data.subjects)
+            done = len(data.subjects)
+            if progress:
+                progress(done, total)
+            for i in range(0, len(data.events), 10_000):
+                chunk = data.events[i : i + 10_000]
+                record_events(session, chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    finally:
+        engine.dispose()
+    return data
 
 
 def write_policy(path: Path) -> Path:

@@ -75,9 +75,7 @@ def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]
         f"(year({jst}) - year({birth}) - CASE WHEN month({jst}) * 100 + day({jst}) "
         f"< month({birth}) * 100 + day({birth}) THEN 1 ELSE 0 END)"
     )
-    rank = (
-        f"CASE ev.{q('action')} WHEN 'grant' THEN 0 WHEN 'deny' THEN 1 WHEN 'object' THEN 2 ELSE 3 END"
-    )
+    rank = f"CASE ev.{q('action')} WHEN 'grant' THEN 0 WHEN 'deny' THEN 1 WHEN 'object' THEN 2 ELSE 3 END"
     sql = f"""
 WITH relevant AS (
   SELECT ev.{q("subject_id")} AS sid, ev.{q("action")} AS action, ev.{q("terms_version")} AS terms_version,
@@ -160,7 +158,8 @@ def eligible_subjects(
         sql, params = decisions_sql(eng, a)
         decided = eng.create_table_as(eng.temp_name("hogo_decided"), sql, params)
         counts = eng.query(
-            f"SELECT basis, COUNT(*) AS n FROM {eng.ident(decided)} WHERE allowed GROUP BY basis ORDER BY basis"
+            f"SELECT basis, COUNT(*) AS n FROM {eng.ident(decided)} "
+            "WHERE allowed GROUP BY basis ORDER BY basis"
         ).to_pylist()
         by_basis = {str(r["basis"]): int(r["n"]) for r in counts}
         if out is not None:

@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.factories import policy
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentAction, ConsentEvent, Subject, SubjectHistory
 from hogo.domain.decision import decide
+from tests.factories import policy
 
 P = policy()
 PURPOSES = ["ad_partners", "profiling", "cookie_share", "service", "overseas", "health", "list_rental"]

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pytest
-from tests.factories import at, event, history, person, policy
 
 from hogo.domain import reasons as R
 from hogo.domain.consent import ConsentAction, ExceptionGround, LegalException, SubjectHistory
 from hogo.domain.decision import Basis, Decision, decide
+from tests.factories import at, event, history, person, policy
 
 P = policy()
 NOW = "2024-06-01T12:00"

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
-from tests.factories import policy
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import (
@@ -22,6 +21,7 @@ from hogo.domain.decision import decide
 from hogo.eligibility import decisions_table, eligible_subjects
 from hogo.engines import get_engine
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
+from tests.factories import policy
 
 P = policy()
 PURPOSES = ["ad_partners", "profiling", "cookie_share", "service", "overseas", "health", "list_rental",

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import typer
 
-from hogo.cli import consent, demo, ledger, policy, readiness, subject
+from hogo.cli import (
+    anonymize,
+    backup,
+    consent,
+    demo,
+    disclosure,
+    incident,
+    inventory,
+    ledger,
+    policy,
+    readiness,
+    release,
+    serve,
+    subject,
+    synth,
+    token,
+    tokenize,
+    user,
+)
 from hogo.cli.context import open_engine
 from hogo.cli.output import console, user_errors
 
@@ -26,13 +44,24 @@ def init_cmd() -> None:
 
 
 app.command("demo")(demo.demo_cmd)
+app.command("disclosure")(disclosure.disclosure_cmd)
 app.add_typer(policy.app, name="policy")
 app.add_typer(subject.app, name="subject")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(release.app, name="release")
 
 # Command groups register below, one line each.
+app.command("anonymize")(anonymize.anonymize_cmd)
 app.add_typer(readiness.app, name="readiness")
+app.add_typer(backup.app, name="backup")
+app.command("synth")(synth.synth_cmd)
+app.add_typer(tokenize.app, name="tokenize")
+app.add_typer(incident.app, name="incident")
+app.add_typer(inventory.app, name="inventory")
+app.command("serve")(serve.serve_cmd)
+app.add_typer(user.app, name="user")
+app.add_typer(token.app, name="token")
 
 
 def main() -> None:

@@ -108,7 +108,9 @@ def withdraw_cmd(
 @app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"
+    ),
     rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -181,7 +183,8 @@ def history_cmd(
         print_json({"subject": hist.subject, "events": list(hist.events), "exceptions": list(hist.exceptions),
                     "decisions": decisions})  # fmt: skip
         return
-    table = Table("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID", title=f"本人 {subject} の同意履歴")
+    columns = ("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID")
+    table = Table(*columns, title=f"本人 {subject} の同意履歴")
     for e in hist.events:
         table.add_row(
             to_jst(e.collected_at).strftime("%Y-%m-%d %H:%M"),

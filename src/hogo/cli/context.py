@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 
 
 def open_engine(auto_upgrade: bool | None = None) -> Engine:
@@ -27,7 +27,7 @@ def open_engine(auto_upgrade: bool | None = None) -> Engine:
 def unit_of_work() -> Iterator[Session]:
     engine = open_engine()
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             yield session
     finally:
         engine.dispose()

@@ -11,16 +11,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hogo.cli.output import console, print_json, user_errors
-from hogo.demo import demo_policy, generate
+from hogo.demo import build_database, demo_policy
 from hogo.domain.clock import JST
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
 from hogo.domain.decision import assess, decide_assessed
 from hogo.eligibility import eligible_subjects
 from hogo.services import ledger
-from hogo.services.consent import record_events
-from hogo.services.policy import apply_policy
-from hogo.services.subjects import upsert_subjects
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, session_scope
 from hogo.store.export import consent_tables
 
 
@@ -32,21 +29,13 @@ def demo_cmd(
 ) -> None:
     """デモ組織を新しいデータベースに作り、広告事業者への提供に含めてよい会員数を示します。"""
     with user_errors():
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(database) + suffix).unlink(missing_ok=True)
-        engine = make_engine(f"sqlite:///{database}")
-        upgrade(engine)
-        data = generate(subjects, seed)
         policy = demo_policy()
         with Progress(console=console, disable=as_json, transient=True) as bar:
-            task = bar.add_task("デモデータ作成中 / building demo", total=len(data.events) + len(data.subjects))
-            with session_scope(engine) as session:
-                apply_policy(session, policy)
-                upsert_subjects(session, data.subjects)
-                bar.advance(task, len(data.subjects))
-                for i in range(0, len(data.events), 10_000):
-                    record_events(session, data.events[i : i + 10_000])
-                    bar.advance(task, len(data.events[i : i + 10_000]))
+            task = bar.add_task("デモデータ作成中 / building demo", total=None)
+            data = build_database(
+                database, subjects, seed, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        engine = make_engine(f"sqlite:///{database}")
         now = datetime.now(JST)
         tables = consent_tables(engine)
         summary = {}
@@ -80,10 +69,14 @@ def demo_cmd(
     if as_json:
         print_json(result)
         return
-    console.print(f"[bold]デモ組織を作成しました[/]: {database}(会員 {len(data.subjects):,} 人、同意事象 {len(data.events):,} 件)")
+    console.print(
+        f"[bold]デモ組織を作成しました[/]: {database}"
+        f"(会員 {len(data.subjects):,} 人、同意事象 {len(data.events):,} 件)"
+    )
     console.print(
         f"規約に同意した会員: [bold]{len(accepted_any):,}[/] 人 → "
-        f"広告事業者への第三者提供(ad_partners)に法的に含めてよい会員: [bold green]{result['ad_partners_allowed']:,}[/] 人"
+        "広告事業者への第三者提供(ad_partners)に法的に含めてよい会員: "
+        f"[bold green]{result['ad_partners_allowed']:,}[/] 人"
     )
     table = Table("理由コード", "人数", title="ad_partners から除外される理由(主たる理由)")
     for code, n in reasons.most_common():

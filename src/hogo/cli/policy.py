@@ -32,7 +32,8 @@ def apply_cmd(
     if not change.changed:
         console.print(f"変更はありません(改訂 {change.revision})。/ no change (revision {change.revision})")
         return
-    console.print(f"[green]ポリシー改訂 {change.revision} を適用しました。[/] / applied revision {change.revision}")
+    rev = change.revision
+    console.print(f"[green]ポリシー改訂 {rev} を適用しました。[/] / applied revision {rev}")
     for label, part in (("追加", change.added), ("削除", change.removed), ("変更", change.modified)):
         for section, ids in part.items():
             console.print(f"  {label} {section}: {', '.join(ids)}")

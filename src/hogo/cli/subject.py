@@ -43,7 +43,9 @@ def add_cmd(
 @app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"
+    ),
     rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

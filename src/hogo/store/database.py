@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -51,7 +51,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest revision (the same migrations on SQLite and PostgreSQL)."""
     command.upgrade(alembic_config(engine), revision)
 
@@ -65,6 +65,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """A transaction: commit when the block succeeds, roll everything back when it raises."""
     session = session_factory(engine)()
     try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def write_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
+    a deferred transaction that read first could not be serialised against a concurrent writer
+    (the ledger's head would be read twice), while an immediate one simply waits its turn.
+    PostgreSQL serialises ledger appends by locking the head row instead."""
+    session = session_factory(engine)()
+    try:
+        if engine.dialect.name == "sqlite":
+            session.execute(text("BEGIN IMMEDIATE"))
         yield session
         session.commit()
     except BaseException:

@@ -56,7 +56,9 @@ def _read(engine: Engine, stmt: Executable, schema: pa.Schema) -> pa.Table:
         result = conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(stmt)
         for rows in result.partitions(_CHUNK):
             columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
-            arrays = [pa.array(_naive(col, field.type), type=field.type) for col, field in zip(columns, schema, strict=True)]
+            arrays = [
+                pa.array(_naive(col, f.type), type=f.type) for col, f in zip(columns, schema, strict=True)
+            ]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
@@ -87,6 +89,8 @@ def consent_tables(engine: Engine) -> ConsentTables:
             EVENTS_SCHEMA,
         ),
         exceptions=_read(
-            engine, select(x.subject_id, x.purpose_id, x.recipient_id, x.recorded_at, x.valid_until), EXCEPTIONS_SCHEMA
+            engine,
+            select(x.subject_id, x.purpose_id, x.recipient_id, x.recorded_at, x.valid_until),
+            EXCEPTIONS_SCHEMA,
         ),
     )

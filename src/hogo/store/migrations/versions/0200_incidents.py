@@ -1,7 +1,7 @@
 """Incidents and the personal-information inventory (管理台帳).
 
 Revision ID: 0200_incidents
-Revises: 0001_foundation
+Revises: 0100_readiness
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from hogo.store.types import UTCDateTime
 
 revision = "0200_incidents"
-down_revision = "0001_foundation"
+down_revision = "0100_readiness"
 branch_labels = None
 depends_on = None
 

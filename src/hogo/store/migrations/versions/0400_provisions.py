@@ -1,7 +1,7 @@
 """Provision records (法29条) and the persons they cover.
 
 Revision ID: 0400_provisions
-Revises: 0001_foundation
+Revises: 0300_auth
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from hogo.store.types import UTCDateTime
 
 revision = "0400_provisions"
-down_revision = "0001_foundation"
+down_revision = "0300_auth"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,115 @@
+"""The application: the REST API under /api/v1, the console under /, static files, GPC.
+
+`create_app(settings)` builds everything from settings and creates the engine here, never at
+import time, so tests and `hogo serve` each get their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from hogo import __version__
+from hogo.api import problems
+from hogo.api.middleware import InFlightLimit, SecurityHeaders
+from hogo.api.routers import consents, ledger, meta, policy, subjects
+from hogo.config import Settings, load_settings
+from hogo.errors import HogoError, NotFound
+from hogo.services.policy_cache import PolicyCache
+from hogo.store.database import make_engine, upgrade
+from hogo.web.overview import OverviewCache
+from hogo.web.routes import console_error
+from hogo.web.routes import router as console_router
+
+API_PREFIX = "/api/v1"
+STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
+#: Requests served at once; below the connection pool (5 + 10 overflow by default) and the
+#: thread pool (40), see hogo.api.middleware.
+IN_FLIGHT = 12
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `hogo serve --workers N`: each worker process reads the HOGO_* settings."""
+    return create_app(load_settings(), warm=True)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/.well-known/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """API paths answer in the JSON error format; console paths with an HTML page."""
+
+    async def on_hogo_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HogoError)
+        return problems.hogo_error_response(exc) if _is_api(request) else console_error(request, exc)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if _is_api(request):
+            return problems.validation_response(exc)
+        return console_error(request, HogoError("入力内容に誤りがあります。", "the request is not valid."))
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if _is_api(request) or exc.status_code != 404:
+            return problems.http_error_response(exc)
+        return console_error(request, NotFound("ページが見つかりません。", "page not found."))
+
+    app.add_exception_handler(HogoError, on_hogo_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+
+
+def create_app(settings: Settings, engine: Engine | None = None, warm: bool = False) -> FastAPI:
+    """The application; `warm` computes the dashboard's overview in the background at start-up."""
+    own_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    if own_engine and engine.dialect.name == "sqlite":
+        upgrade(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=app.state.overview.warm, args=(engine,), daemon=True).start()
+        yield
+        if own_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="hogo API",
+        version=__version__,
+        description=(
+            "個人情報の利用目的・同意・判定・台帳を扱う REST API。認証は `Authorization: Bearer <token>`"
+            '(`hogo token create`)。エラーは `{"error": {code, message_ja, message_en, field, row}}`。'
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.overview = OverviewCache()
+    app.state.policy_cache = PolicyCache()
+
+    for module in (policy, subjects, consents, ledger, meta):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(meta.public)
+    app.include_router(console_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    _install_error_handlers(app)
+
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(InFlightLimit, limit=IN_FLIGHT)
+    return app

@@ -1,0 +1,153 @@
+"""Request-scoped dependencies: one unit of work per request, and who is asking.
+
+`SessionDep` opens a transaction that commits when the handler returns and rolls back when it
+raises (before the response is sent, so a failed commit is never reported as success).
+Permissions are checked by dependencies, never inside handlers: a handler that runs has already
+been allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from hogo.auth.roles import Permission
+from hogo.config import Settings
+from hogo.errors import HogoError
+from hogo.services.auth import Principal, token_principal, touch_token
+from hogo.services.policy_cache import PolicyCache
+from hogo.store.database import session_factory, write_scope
+
+T = TypeVar("T")
+
+
+class Unauthenticated(HogoError):
+    def __init__(self) -> None:
+        super().__init__("認証が必要です。", "authentication required.")
+
+
+class Forbidden(HogoError):
+    def __init__(self) -> None:
+        super().__init__("この操作の権限がありません。", "you are not allowed to do this.")
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def policy_cache(request: Request) -> PolicyCache:
+    cache: PolicyCache = request.app.state.policy_cache
+    return cache
+
+
+# Dependencies that do no I/O are async: a sync one would cost a thread-pool hop per request.
+async def _engine(request: Request) -> Engine:
+    return get_engine(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One unit of work per request, committed before the response is sent.
+
+    Async on purpose: creating, committing and closing a read session costs microseconds, far
+    less than two thread-pool hops. Requests that change state take SQLite's write lock up front
+    (BEGIN IMMEDIATE, see `hogo.store.database.write_scope`) and commit in the thread pool, since
+    both may wait.
+    """
+    engine = get_engine(request)
+    writes = request.method in WRITE_METHODS
+    session = session_factory(engine)()
+    try:
+        if writes and engine.dialect.name == "sqlite":
+            await run_in_threadpool(session.execute, text("BEGIN IMMEDIATE"))
+        yield session
+        if writes:
+            await run_in_threadpool(session.commit)
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+EngineDep = Annotated[Engine, Depends(_engine)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="`hogo token create` で発行した API トークン")
+
+
+def _touch_later(engine: Engine, token_id: int) -> None:
+    """After a read request: record the token's use in its own short write, best effort."""
+    try:
+        with write_scope(engine) as session:
+            touch_token(session, token_id)
+    except OperationalError:
+        pass  # the database is busy; the next use records it
+
+
+async def run_db(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run a short database read: inline on SQLite, in the thread pool elsewhere.
+
+    A local SQLite read takes tens of microseconds, less than handing work to a thread and back
+    (which, under load, can wait a whole GIL switch interval); a networked database's round trip
+    must not hold up the event loop, so there it goes to the thread pool.
+    """
+    if get_engine(request).dialect.name == "sqlite":
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated()
+    found = await run_db(request, token_principal, session, credentials.credentials)
+    if found is None:
+        raise Unauthenticated()
+    principal, due = found
+    if due and request.method in WRITE_METHODS:
+        await run_in_threadpool(touch_token, session, principal.id)
+    elif due:
+        background.add_task(_touch_later, get_engine(request), principal.id)
+    return principal
+
+
+def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden()
+        return principal
+
+    return check
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Reader = Annotated[Principal, Depends(require(Permission.read))]
+Recorder = Annotated[Principal, Depends(require(Permission.record_consent))]
+Verifier = Annotated[Principal, Depends(require(Permission.verify_ledger))]

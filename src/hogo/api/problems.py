@@ -1,0 +1,117 @@
+"""One error format for every failure, in Japanese and English, never echoing the input.
+
+HogoError subclasses map to HTTP statuses: InputError 422 (with row/field), NotFound 404,
+Conflict 409; authentication 401, permission 403; log-in throttling 429. Request validation
+errors name the fields only; the rejected values are not repeated back (they may be personal).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hogo.api.deps import Forbidden, Unauthenticated
+from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.services.auth import AuthenticationFailed, TooManyAttempts
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_ja: str
+    message_en: str
+    field: str | None = None
+    row: int | None = None
+    details: list[ErrorDetail] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+def _status(exc: HogoError) -> tuple[int, str]:
+    if isinstance(exc, InputError):
+        return 422, "invalid_input"
+    if isinstance(exc, NotFound):
+        return 404, "not_found"
+    if isinstance(exc, Conflict):
+        return 409, "conflict"
+    if isinstance(exc, Unauthenticated | AuthenticationFailed):
+        return 401, "unauthenticated"
+    if isinstance(exc, Forbidden):
+        return 403, "forbidden"
+    if isinstance(exc, TooManyAttempts):
+        return 429, "too_many_attempts"
+    return 422, "rejected"
+
+
+def error_response(status: int, body: ErrorBody) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(ErrorOut(error=body).model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def hogo_error_response(exc: HogoError) -> JSONResponse:
+    status, code = _status(exc)
+    return error_response(
+        status,
+        ErrorBody(
+            code=code,
+            message_ja=exc.ja,
+            message_en=exc.en,
+            field=getattr(exc, "field", None),
+            row=getattr(exc, "row", None),
+        ),
+    )
+
+
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    details = [
+        ErrorDetail(field=".".join(str(p) for p in e.get("loc", ())), problem=str(e.get("type", "invalid")))
+        for e in exc.errors()
+    ]
+    return error_response(
+        422,
+        ErrorBody(
+            code="invalid_input",
+            message_ja="入力内容に誤りがあります。",
+            message_en="the request is not valid.",
+            field=details[0].field if details else None,
+            details=details,
+        ),
+    )
+
+
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """Framework errors in the same format; an unreadable body (400) is invalid input like any other."""
+    if exc.status_code == 400:
+        return error_response(
+            422,
+            ErrorBody(
+                code="invalid_input", message_ja="要求の本文を読み取れません。", message_en="unreadable body."
+            ),
+        )
+    text = {404: ("見つかりません。", "not found."), 405: ("この操作はできません。", "method not allowed.")}
+    ja, en = text.get(exc.status_code, ("要求を処理できません。", "the request cannot be processed."))
+    return error_response(
+        exc.status_code, ErrorBody(code=f"http_{exc.status_code}", message_ja=ja, message_en=en)
+    )
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an operation can answer with."""
+    text = {
+        401: "認証が必要です / authentication required",
+        403: "権限がありません / not allowed",
+        404: "見つかりません / not found",
+        409: "競合 / conflict",
+        422: "入力の誤り / invalid input",
+    }
+    return {s: {"model": ErrorOut, "description": text[s]} for s in (401, 403, 422, *statuses)}

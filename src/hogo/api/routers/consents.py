@@ -1,0 +1,213 @@
+"""Consent events: capture (idempotent, honouring Sec-GPC), withdraw, list, check, receipt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from hogo.api.deps import Reader, Recorder, SessionDep, policy_cache, run_db
+from hogo.api.problems import responses
+from hogo.api.schemas import (
+    ConsentCaptureIn,
+    ConsentCaptureOut,
+    ConsentEventListOut,
+    ConsentEventOut,
+    DecisionOut,
+    ReceiptOut,
+    WithdrawalIn,
+)
+from hogo.domain.clock import JST, as_aware
+from hogo.domain.consent import ConsentAction
+from hogo.domain.receipts import build_receipt
+from hogo.errors import NotFound
+from hogo.services import consent as consent_svc
+from hogo.services import idempotency, ledger
+from hogo.services.auth import Principal
+from hogo.services.capture import CaptureDetails, Choice, capture
+from hogo.services.subjects import get_subject
+
+router = APIRouter(prefix="/consents", tags=["consents"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="同じキーの再送は二重に記録しません / retries with the same key record once",
+    ),
+]
+GpcHeader = Annotated[
+    str | None,
+    Header(
+        alias="Sec-GPC",
+        max_length=8,
+        description="Global Privacy Control: 1 で第三者提供・広告への停止を記録",
+    ),
+]
+_NAMESPACE = uuid.UUID("5f0c1d2e-8a57-4e0b-9a7c-3b8e0f6d4c21")
+
+
+def _event_ids(principal: Principal, key: str | None) -> Callable[[int], str]:
+    if key is None:
+        return lambda _i: str(uuid.uuid4())
+    return lambda i: str(uuid.uuid5(_NAMESPACE, f"{principal.key}\x1f{key}\x1f{i}"))
+
+
+def _fingerprint(kind: str, body: BaseModel, gpc: bool) -> str:
+    doc = {"kind": kind, "body": body.model_dump(mode="json"), "gpc": gpc}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _idempotent(
+    session: SessionDep,
+    principal: Principal,
+    key: str | None,
+    fingerprint: str,
+    act: Callable[[], ConsentCaptureOut],
+) -> Response:
+    """Run `act` once per key: a replay returns the stored answer, a different body is a 409."""
+    if key is not None:
+        stored = idempotency.replay(session, principal.key, key, fingerprint)
+        if stored is not None:
+            return Response(
+                stored.body,
+                stored.status_code,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+    body = act().model_dump_json()
+    if key is not None:
+        answer = idempotency.remember(session, principal.key, key, fingerprint, 201, body)
+        body = answer.body
+    return Response(body, 201, media_type="application/json")
+
+
+@router.post(
+    "",
+    operation_id="captureConsent",
+    response_model=ConsentCaptureOut,
+    status_code=201,
+    responses=responses(404, 409),
+)
+def capture_consent(
+    body: ConsentCaptureIn,
+    session: SessionDep,
+    principal: Recorder,
+    idempotency_key: IdempotencyKey = None,
+    sec_gpc: GpcHeader = None,
+) -> Response:
+    """本人の同意・拒否・撤回・停止の求めを記録します(Sec-GPC: 1 は第三者提供・広告への停止の求め)。"""
+    gpc = (sec_gpc or "").strip() == "1"
+    details = CaptureDetails(
+        subject_id=body.subject_id,
+        collected_at=as_aware(body.collected_at) if body.collected_at else datetime.now(JST),
+        method=body.method,
+        terms_version=body.terms_version,
+        evidence=body.evidence,
+        guardian_name=body.guardian_name,
+        guardian_relation=body.guardian_relation,
+        foreign_transfer_info_given=body.foreign_transfer_info_given,
+    )
+    choices = [Choice(c.purpose_id, c.action) for c in body.choices]
+
+    def act() -> ConsentCaptureOut:
+        done = capture(session, details, choices, gpc, _event_ids(principal, idempotency_key))
+        return ConsentCaptureOut(
+            events=[ConsentEventOut.of(e) for e in done.events],
+            recorded=done.result.recorded,
+            already_present=done.result.already_present,
+            gpc_objections=list(done.gpc_purposes),
+        )
+
+    return _idempotent(session, principal, idempotency_key, _fingerprint("capture", body, gpc), act)
+
+
+@router.post(
+    "/withdrawals",
+    operation_id="withdrawConsent",
+    response_model=ConsentCaptureOut,
+    status_code=201,
+    responses=responses(404, 409),
+)
+def withdraw_consent(
+    body: WithdrawalIn, session: SessionDep, principal: Recorder, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """同意の撤回を記録します(撤回時点以降、同意に基づく利用・提供はできません)。"""
+    details = CaptureDetails(
+        subject_id=body.subject_id,
+        collected_at=as_aware(body.collected_at) if body.collected_at else datetime.now(JST),
+        method=body.method,
+    )
+
+    def act() -> ConsentCaptureOut:
+        done = capture(
+            session, details, [Choice(body.purpose_id, ConsentAction.withdraw)], False,
+            _event_ids(principal, idempotency_key),
+        )  # fmt: skip
+        return ConsentCaptureOut(
+            events=[ConsentEventOut.of(e) for e in done.events],
+            recorded=done.result.recorded,
+            already_present=done.result.already_present,
+            gpc_objections=[],
+        )
+
+    return _idempotent(session, principal, idempotency_key, _fingerprint("withdraw", body, False), act)
+
+
+@router.get(
+    "", operation_id="listConsentEvents", response_model=ConsentEventListOut, responses=responses(404)
+)
+def list_consent_events(
+    session: SessionDep,
+    _: Reader,
+    subject_id: Annotated[str, Query(min_length=1, max_length=128)],
+    purpose_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> ConsentEventListOut:
+    """本人の同意事象(取得日時順)/ a person's consent events in time order."""
+    history = consent_svc.history(session, subject_id)
+    events = [e for e in history.events if purpose_id is None or e.purpose_id == purpose_id]
+    return ConsentEventListOut(items=[ConsentEventOut.of(e) for e in events])
+
+
+@router.get("/check", operation_id="checkConsent", response_model=DecisionOut, responses=responses(404))
+async def check_consent(
+    request: Request,
+    session: SessionDep,
+    _: Reader,
+    subject_id: Annotated[str, Query(min_length=1, max_length=128)],
+    purpose_id: Annotated[str, Query(min_length=1, max_length=64)],
+    recipient_id: Annotated[str | None, Query(max_length=64)] = None,
+    at: Annotated[datetime | None, Query(description="判定時点(省略時は現在)")] = None,
+) -> DecisionOut:
+    """この本人のデータをこの目的で利用・提供してよいか(根拠条文つき)/ may we, and why."""
+    when = as_aware(at) if at else datetime.now(JST)
+    cache = policy_cache(request)
+    decision = await run_db(request, cache.check, session, subject_id, purpose_id, when, recipient_id)
+    return DecisionOut.of(decision)
+
+
+@router.get(
+    "/{event_id}/receipt",
+    operation_id="getConsentReceipt",
+    response_model=ReceiptOut,
+    responses=responses(404),
+)
+def get_receipt(
+    event_id: Annotated[str, Path(min_length=1, max_length=128)], session: SessionDep, _: Reader
+) -> ReceiptOut:
+    """同意の記録証(ISO/IEC TS 27560、台帳ハッシュ付き)/ consent receipt with the ledger hash."""
+    policy = consent_svc.require_policy(session)
+    event, seq = consent_svc.get_event(session, event_id)
+    subject = get_subject(session, event.subject_id)
+    entry = ledger.entry(session, seq)
+    if entry is None:
+        raise NotFound("台帳に記録がありません。", "the ledger entry is missing.")
+    return ReceiptOut.model_validate(build_receipt(policy, subject, event, seq, entry.hash))

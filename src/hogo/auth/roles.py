@@ -1,0 +1,43 @@
+"""Roles and the permissions they carry.
+
+Permissions, not roles, are what routes ask for, so a new role never means editing every route.
+The auditor reads everything an auditor must see (timelines, receipts, the ledger) and changes
+nothing; the operator records consent but does not run the full ledger verification.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    privacy_officer = "privacy_officer"
+    operator = "operator"
+    auditor = "auditor"
+
+
+class Permission(StrEnum):
+    read = "read"  # policy, dashboard, subjects, timelines, receipts, ledger status
+    record_consent = "record_consent"  # consent events and persons (本人) registration
+    verify_ledger = "verify_ledger"  # full hash-chain verification (reads every entry)
+    manage_users = "manage_users"  # console users and API tokens
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: frozenset(Permission),
+    Role.privacy_officer: frozenset({Permission.read, Permission.record_consent, Permission.verify_ledger}),
+    Role.operator: frozenset({Permission.read, Permission.record_consent}),
+    Role.auditor: frozenset({Permission.read, Permission.verify_ledger}),
+}
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.admin: ("管理者", "Administrator"),
+    Role.privacy_officer: ("個人情報保護管理者", "Privacy officer"),
+    Role.operator: ("担当者", "Operator"),
+    Role.auditor: ("監査人(閲覧のみ)", "Auditor (read-only)"),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

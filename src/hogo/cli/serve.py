@@ -1,0 +1,79 @@
+"""`hogo serve [--demo]`: the REST API and the console on one loopback port.
+
+With `--demo` a fresh demo organisation is built (as `hogo demo` does) together with three demo
+users whose random passwords are printed once, so the console can be tried straight away.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from hogo.api.app import create_app
+from hogo.auth.roles import Role
+from hogo.cli.output import console, user_errors
+from hogo.config import load_settings
+from hogo.demo import build_database
+from hogo.services.auth import create_user
+from hogo.store.database import make_engine, session_scope
+
+DEMO_USERS = (
+    ("admin", Role.admin, "管理者(デモ)"),
+    ("officer", Role.privacy_officer, "個人情報保護管理者(デモ)"),
+    ("auditor", Role.auditor, "監査人(デモ)"),
+)
+
+
+def create_demo_users(database_url: str) -> list[tuple[str, Role, str]]:
+    """Demo users with fresh random passwords; returns (user name, role, password)."""
+    engine = make_engine(database_url)
+    created = []
+    try:
+        with session_scope(engine) as session:
+            for username, role, display in DEMO_USERS:
+                password = secrets.token_urlsafe(12)
+                create_user(session, username, password, role, display)
+                created.append((username, role, password))
+    finally:
+        engine.dispose()
+    return created
+
+
+def serve_cmd(
+    demo: bool = typer.Option(False, "--demo", help="デモ組織とデモユーザーを作成して起動します"),
+    host: str = typer.Option("127.0.0.1", help="待ち受けアドレス(既定はループバックのみ)"),
+    port: int = typer.Option(8000, min=1, max=65535, help="ポート番号"),
+    database: Path = typer.Option(Path("hogo-demo.db"), help="--demo で作り直すSQLiteファイル"),
+    subjects: int = typer.Option(10_000, min=10, help="--demo の会員数"),
+    workers: int = typer.Option(1, min=1, max=32, help="ワーカープロセス数(CPUコア数まで)"),
+) -> None:
+    """REST API(/api/v1)と管理コンソール(/)を起動します。"""
+    with user_errors():
+        settings = load_settings()
+        if demo:
+            settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
+            with console.status("デモデータ作成中 / building demo"):
+                build_database(database, subjects)
+            users = create_demo_users(settings.database_url)
+        app = create_app(settings, warm=True) if workers == 1 else None
+    if demo:
+        console.print(f"[bold]デモ組織を作成しました[/]: {database}")
+        console.print("デモ用ユーザー(パスワードはこの一度だけ表示されます / shown once):")
+        for username, role, password in users:
+            console.print(f"  {username:<8} {role.value:<16} {password}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print("[yellow]注意[/]: ループバック以外で公開しています。TLS終端の後ろで運用してください。")
+    console.print(f"コンソール: http://{host}:{port}/   API: http://{host}:{port}/api/v1/")
+    if app is not None:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        return
+    # Several processes: each builds the app from the environment (the same settings as here).
+    os.environ["HOGO_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "hogo.api.app:create_app_from_env", factory=True, workers=workers, host=host, port=port,
+        log_level="warning", access_log=False,
+    )  # fmt: skip

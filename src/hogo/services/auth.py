@@ -1,0 +1,284 @@
+"""Console users, log-in with throttling, server-side sessions and API tokens.
+
+Sessions live in the database so that log-out, deactivating a user or revoking a token takes
+effect on the very next request. Failed log-ins are counted per account and per client address
+in a sliding window; over the limit, even the right password is refused until the window passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from hogo.auth.roles import Permission, Role, allows
+from hogo.auth.secrets import (
+    MIN_PASSWORD_LENGTH,
+    digest,
+    hash_password,
+    needs_rehash,
+    new_secret,
+    new_token,
+    verify_password,
+)
+from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.store.auth import ApiTokenRow, LoginAttemptRow, UserRow, WebSessionRow
+
+_TOKEN_BY_HASH = select(
+    ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.role, ApiTokenRow.revoked_at, ApiTokenRow.expires_at,
+    ApiTokenRow.last_used_at,
+).where(ApiTokenRow.token_hash == bindparam("digest"))  # fmt: skip
+#: A token's last use is written at most this often, so reads do not turn into writes.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+class AuthenticationFailed(HogoError):
+    def __init__(self) -> None:
+        super().__init__(
+            "ユーザー名またはパスワードが正しくありません。", "the user name or password is not correct."
+        )
+
+
+class TooManyAttempts(HogoError):
+    def __init__(self) -> None:
+        super().__init__(
+            "ログインの失敗が続いたため、しばらく時間をおいてから再度お試しください。",
+            "too many failed log-ins; try again later.",
+        )
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request: a console user or an API token, and the role it acts with."""
+
+    kind: str  # "user" or "token"
+    id: int
+    name: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+    @property
+    def key(self) -> str:
+        """A stable identifier for per-caller records (idempotency keys)."""
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    role: Role
+    hint: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_client: int
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    session_id: str  # goes into the signed cookie; only its digest is stored
+    csrf_token: str
+    principal: Principal
+
+
+def _user_info(row: UserRow) -> UserInfo:
+    return UserInfo(
+        row.id, row.username, row.display_name, Role(row.role), row.active, row.created_at, row.last_login_at
+    )
+
+
+def _token_info(row: ApiTokenRow) -> TokenInfo:
+    return TokenInfo(
+        row.id, row.name, Role(row.role), row.hint, row.created_at, row.expires_at, row.revoked_at,
+        row.last_used_at,
+    )  # fmt: skip
+
+
+def _account_hash(username: str) -> str:
+    return digest(username.strip().casefold())
+
+
+def create_user(
+    session: Session, username: str, password: str, role: Role, display_name: str = ""
+) -> UserInfo:
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise InputError("ユーザー名は空白を含まない64文字以内です。", "invalid user name.", field="username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。",
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            field="password",
+        )
+    taken = session.scalar(select(UserRow.id).where(func.lower(UserRow.username) == username.lower()))
+    if taken is not None:
+        raise Conflict("このユーザー名は既に使われています。", "this user name is taken.")
+    row = UserRow(
+        username=username,
+        display_name=display_name.strip()[:128],
+        role=role.value,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return _user_info(row)
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    return [_user_info(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+
+def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
+    row = session.get(UserRow, user_id)
+    if row is None:
+        raise NotFound("ユーザーが見つかりません。", "no such user.")
+    row.active = active
+    if not active:
+        session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
+    session.flush()
+    return _user_info(row)
+
+
+def login(
+    session: Session, username: str, password: str, client: str, limits: LoginLimits, ttl: timedelta
+) -> LoggedIn:
+    """Check the password under throttling and open a session; every failure is counted."""
+    now = datetime.now(UTC)
+    since = now - limits.window
+    account = _account_hash(username)
+    client = client[:64]
+    session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < since))
+    by_account = session.scalar(
+        select(func.count())
+        .select_from(LoginAttemptRow)
+        .where(LoginAttemptRow.account_hash == account, LoginAttemptRow.at >= since)
+    )
+    by_client = session.scalar(
+        select(func.count())
+        .select_from(LoginAttemptRow)
+        .where(LoginAttemptRow.client == client, LoginAttemptRow.at >= since)
+    )
+    if (by_account or 0) >= limits.per_account or (by_client or 0) >= limits.per_client:
+        raise TooManyAttempts()
+    row = session.scalar(select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()))
+    ok = verify_password(row.password_hash if row is not None else None, password)
+    if row is None or not ok or not row.active:
+        session.add(LoginAttemptRow(account_hash=account, client=client, at=now))
+        session.flush()
+        raise AuthenticationFailed()
+    if needs_rehash(row.password_hash):
+        row.password_hash = hash_password(password)
+    row.last_login_at = now
+    session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.account_hash == account))
+    session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
+    session_id, csrf = new_secret(), new_secret()
+    session.add(
+        WebSessionRow(
+            id_hash=digest(session_id), user_id=row.id, csrf_token=csrf, created_at=now, expires_at=now + ttl
+        )
+    )
+    session.flush()
+    return LoggedIn(session_id, csrf, Principal("user", row.id, row.username, Role(row.role)))
+
+
+def session_principal(session: Session, session_id: str) -> tuple[Principal, str] | None:
+    """The user behind a live session and the session's CSRF token, or None."""
+    found = session.execute(
+        select(WebSessionRow, UserRow)
+        .join(UserRow, UserRow.id == WebSessionRow.user_id)
+        .where(WebSessionRow.id_hash == digest(session_id))
+    ).first()
+    if found is None:
+        return None
+    web, user = found
+    if web.expires_at <= datetime.now(UTC) or not user.active:
+        return None
+    return Principal("user", user.id, user.username, Role(user.role)), web.csrf_token
+
+
+def logout(session: Session, session_id: str) -> None:
+    session.execute(delete(WebSessionRow).where(WebSessionRow.id_hash == digest(session_id)))
+
+
+def create_token(
+    session: Session,
+    name: str,
+    role: Role,
+    created_by: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[str, TokenInfo]:
+    """A new token: the clear text is returned once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 128:
+        raise InputError("トークン名は1〜128文字です。", "a token name has 1-128 characters.", field="name")
+    token = new_token()
+    row = ApiTokenRow(
+        name=name,
+        role=role.value,
+        token_hash=digest(token),
+        hint=token[:10],
+        created_by=created_by,
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
+    )
+    session.add(row)
+    session.flush()
+    return token, _token_info(row)
+
+
+def list_tokens(session: Session) -> list[TokenInfo]:
+    return [_token_info(r) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+
+
+def revoke_token(session: Session, token_id: int) -> TokenInfo:
+    row = session.get(ApiTokenRow, token_id)
+    if row is None:
+        raise NotFound("トークンが見つかりません。", "no such token.")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+    return _token_info(row)
+
+
+def token_principal(session: Session, token: str) -> tuple[Principal, bool] | None:
+    """The principal a bearer token stands for (if known, unrevoked, unexpired), and whether its
+    last use is due to be recorded. Reading never writes, so checks stay pure reads; the columns
+    are read without the ORM's identity map because this runs on every API request."""
+    row = session.execute(_TOKEN_BY_HASH, {"digest": digest(token)}).first()
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    due = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
+    return Principal("token", row.id, row.name, Role(row.role)), due
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that a token was used (at most once a minute; see `token_principal`)."""
+    session.execute(
+        update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=datetime.now(UTC))
+    )

@@ -1,0 +1,110 @@
+"""Rendering a page: the shared frame (user, language, navigation, CSRF) plus the page's context.
+
+Templates receive exactly two names, `frame` and `page`; `page` is the typed dataclass of the
+view, which the contract tests inspect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from hogo.api.deps import get_settings
+from hogo.auth.roles import ROLE_LABELS, Permission
+from hogo.web import dates
+from hogo.web.i18n import ACTION_LABELS, BASIS_LABELS, KIND_LABELS, LANGS, METHOD_LABELS, pick, translator
+from hogo.web.session import LANG_COOKIE, ConsoleUser, set_cookie
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+TEMPLATES.env.globals["pick"] = pick
+TEMPLATES.env.globals.update(
+    KIND_LABELS=KIND_LABELS,
+    ACTION_LABELS=ACTION_LABELS,
+    METHOD_LABELS=METHOD_LABELS,
+    BASIS_LABELS=BASIS_LABELS,
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    key: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Frame:
+    lang: str
+    user_name: str | None
+    role_label: str | None
+    csrf_token: str
+    nav: tuple[NavItem, ...]
+    can_record: bool
+    can_admin: bool
+    switch_lang_href: str
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    saved = request.cookies.get(LANG_COOKIE)
+    if saved in LANGS:
+        return saved
+    configured = get_settings(request).language
+    return configured if configured in LANGS else "ja"
+
+
+def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> Frame:
+    lang = language(request)
+    items: list[tuple[str, str]] = []
+    if user is not None:
+        items = [("/", "nav.dashboard"), ("/policy", "nav.policy"), ("/subjects", "nav.subjects")]
+        if user.can(Permission.record_consent):
+            items.append(("/consents/new", "nav.record"))
+        items.append(("/ledger", "nav.ledger"))
+        if user.can(Permission.manage_users):
+            items.append(("/admin", "nav.admin"))
+    path = request.url.path
+    other = "en" if lang == "ja" else "ja"
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    query["lang"] = other
+    return Frame(
+        lang=lang,
+        user_name=user.principal.name if user else None,
+        role_label=pick(ROLE_LABELS[user.principal.role], lang) if user else None,
+        csrf_token=user.csrf_token if user else csrf_token,
+        nav=tuple(NavItem(h, k, path == h or (h != "/" and path.startswith(h))) for h, k in items),
+        can_record=bool(user and user.can(Permission.record_consent)),
+        can_admin=bool(user and user.can(Permission.manage_users)),
+        switch_lang_href=path + "?" + urlencode(query),
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    page: Any,
+    user: ConsoleUser | None,
+    status_code: int = 200,
+    csrf_token: str = "",
+) -> Response:
+    f = frame(request, user, csrf_token)
+    context: dict[str, Any] = {
+        "frame": f,
+        "page": page,
+        "t": translator(f.lang),
+        "fmt_date": lambda d, era=False: dates.format_date(d, f.lang, era),
+        "fmt_datetime": lambda d: dates.format_datetime(d, f.lang),
+    }
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    if request.query_params.get("lang") in LANGS:
+        set_cookie(request, response, LANG_COOKIE, f.lang, 365 * 24 * 3600)
+    response.headers["Cache-Control"] = "no-store"
+    return response

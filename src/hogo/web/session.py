@@ -1,0 +1,126 @@
+"""Console log-in state: a signed cookie naming a server-side session, and CSRF checks.
+
+The cookie holds only a random session id, signed with the secret key; the database holds its
+digest, the user and the CSRF token. Every POST must carry the session's CSRF token (a hidden
+form field, or the X-CSRF-Token header for HTMX requests). The log-in form, used before any
+session exists, is protected by a double-submit token in a short-lived cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from hogo.api.deps import SessionDep, get_settings
+from hogo.auth.roles import Permission
+from hogo.auth.secrets import same
+from hogo.errors import HogoError
+from hogo.services.auth import Principal, session_principal
+
+SESSION_COOKIE = "hogo_session"
+LOGIN_CSRF_COOKIE = "hogo_login_csrf"
+LANG_COOKIE = "hogo_lang"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "testserver"}
+
+
+class LoginRequired(HogoError):
+    def __init__(self) -> None:
+        super().__init__("ログインしてください。", "please log in.")
+
+
+class NotAllowed(HogoError):
+    def __init__(self) -> None:
+        super().__init__("この操作の権限がありません。", "you are not allowed to do this.")
+
+
+class CsrfFailed(HogoError):
+    def __init__(self) -> None:
+        super().__init__(
+            "フォームの有効期限が切れました。もう一度お試しください。", "the form expired; please try again."
+        )
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    principal: Principal
+    csrf_token: str
+    session_id: str
+
+    def can(self, permission: Permission) -> bool:
+        return self.principal.can(permission)
+
+
+def serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings(request).secret_key, salt="hogo.console")
+
+
+def secure_cookies(request: Request) -> bool:
+    configured = get_settings(request).cookie_secure
+    if configured is not None:
+        return configured
+    return request.url.scheme == "https" or request.url.hostname not in _LOOPBACK
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
+    )
+
+
+def read_session_id(request: Request) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = serializer(request).loads(raw, max_age=get_settings(request).session_max_age)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def optional_user(request: Request, session: SessionDep) -> ConsoleUser | None:
+    session_id = read_session_id(request)
+    if session_id is None:
+        return None
+    found = session_principal(session, session_id)
+    if found is None:
+        return None
+    return ConsoleUser(found[0], found[1], session_id)
+
+
+def console_user(user: Annotated[ConsoleUser | None, Depends(optional_user)]) -> ConsoleUser:
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+async def _submitted_csrf(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    form = await request.form()
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else ""
+
+
+def permitted(permission: Permission) -> Callable[[Request, ConsoleUser], Awaitable[ConsoleUser]]:
+    """A logged-in user with `permission`; for POST requests the CSRF token must match too."""
+
+    async def check(request: Request, user: Annotated[ConsoleUser, Depends(console_user)]) -> ConsoleUser:
+        if request.method == "POST" and not same(await _submitted_csrf(request), user.csrf_token):
+            raise CsrfFailed()
+        if not user.can(permission):
+            raise NotAllowed()
+        return user
+
+    return check
+
+
+Viewer = Annotated[ConsoleUser, Depends(permitted(Permission.read))]
+Recorder = Annotated[ConsoleUser, Depends(permitted(Permission.record_consent))]
+LedgerVerifier = Annotated[ConsoleUser, Depends(permitted(Permission.verify_ledger))]
+Admin = Annotated[ConsoleUser, Depends(permitted(Permission.manage_users))]

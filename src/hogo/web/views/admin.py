@@ -1,0 +1,100 @@
+"""User and API-token management, for admins only. A new token is shown exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from hogo.api.deps import SessionDep
+from hogo.auth.roles import ROLE_LABELS, Role
+from hogo.errors import HogoError
+from hogo.services import auth
+from hogo.web.render import language, render
+from hogo.web.session import Admin
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    users: tuple[auth.UserInfo, ...]
+    tokens: tuple[auth.TokenInfo, ...]
+    roles: tuple[tuple[str, str], ...]  # (value, label)
+    new_token: str | None = None
+    message: str | None = None
+    error: str | None = None
+
+
+def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
+    lang = language(request)
+    roles = tuple((r.value, ROLE_LABELS[r][1 if lang == "en" else 0]) for r in Role)
+    return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
+
+
+def _role(value: str) -> Role:
+    if value not in Role.__members__:
+        raise HogoError("役割が正しくありません。", "unknown role.")
+    return Role(value)
+
+
+@router.get("/admin", include_in_schema=False)
+def admin_page(request: Request, session: SessionDep, user: Admin) -> Response:
+    return render(request, "admin.html", _page(request, session), user)
+
+
+@router.post("/admin/users", include_in_schema=False)
+def add_user(
+    request: Request,
+    session: SessionDep,
+    user: Admin,
+    username: Annotated[str, Form(max_length=64)] = "",
+    display_name: Annotated[str, Form(max_length=128)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    lang = language(request)
+    try:
+        with session.begin_nested():
+            auth.create_user(session, username, password, _role(role), display_name)
+    except HogoError as exc:
+        page = _page(request, session, error=exc.en if lang == "en" else exc.ja)
+        return render(request, "admin.html", page, user, status_code=422)
+    message = "ユーザーを追加しました。" if lang == "ja" else "The user was added."
+    return render(request, "admin.html", _page(request, session, message=message), user)
+
+
+@router.post("/admin/users/{user_id}/active", include_in_schema=False)
+def set_user_active(
+    user_id: int, session: SessionDep, user: Admin, active: Annotated[str, Form(max_length=8)] = ""
+) -> Response:
+    if user_id != user.principal.id:  # an admin cannot lock themself out
+        auth.set_active(session, user_id, active == "1")
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/tokens", include_in_schema=False)
+def create_token(
+    request: Request,
+    session: SessionDep,
+    user: Admin,
+    name: Annotated[str, Form(max_length=128)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    lang = language(request)
+    try:
+        with session.begin_nested():
+            token, _info = auth.create_token(session, name, _role(role), created_by=user.principal.id)
+    except HogoError as exc:
+        page = _page(request, session, error=exc.en if lang == "en" else exc.ja)
+        return render(request, "admin.html", page, user, status_code=422)
+    return render(request, "admin.html", _page(request, session, new_token=token), user)
+
+
+@router.post("/admin/tokens/{token_id}/revoke", include_in_schema=False)
+def revoke_token(token_id: int, session: SessionDep, user: Admin) -> Response:
+    auth.revoke_token(session, token_id)
+    return RedirectResponse("/admin", status_code=303)

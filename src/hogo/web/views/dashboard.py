@@ -1,0 +1,81 @@
+"""The dashboard: counts, consent coverage over time (chart + table) and the revision gap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from hogo.api.deps import EngineDep, SessionDep
+from hogo.services.coverage import Counts, counts, ledger_head, terms_revisions
+from hogo.services.policy import current_policy
+from hogo.web import dates
+from hogo.web.chart import Chart, build
+from hogo.web.overview import OverviewCache
+from hogo.web.render import language, render
+from hogo.web.session import Viewer
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    purpose_id: str
+    title: str
+    at_label: str
+    allowed: int
+    subjects: int
+    percent: str
+
+
+@dataclass(frozen=True)
+class GapRow:
+    purpose_id: str
+    title: str
+    added_in: str
+    members: int
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    counts: Counts
+    has_policy: bool
+    chart: Chart | None
+    point_labels: tuple[str, ...]
+    coverage: tuple[CoverageRow, ...]  # the latest point of each purpose
+    gap: tuple[GapRow, ...]
+
+
+def overview_cache(request: Request) -> OverviewCache:
+    cache: OverviewCache = request.app.state.overview
+    return cache
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request, session: SessionDep, engine: EngineDep, user: Viewer) -> Response:
+    policy = current_policy(session)
+    lang = language(request)
+    if policy is None:
+        page = DashboardPage(counts(session, None), False, None, (), (), ())
+        return render(request, "dashboard.html", page, user)
+    data = overview_cache(request).get(engine, policy, ledger_head(session))
+    labels = tuple(dates.format_date(p, lang) for p in data.points)
+    latest = tuple(
+        CoverageRow(
+            s.purpose_id,
+            s.title,
+            labels[-1],
+            s.points[-1].allowed,
+            s.points[-1].subjects,
+            f"{s.points[-1].share * 100:.1f}%",
+        )
+        for s in data.series
+    )
+    gap = tuple(
+        GapRow(pid, p.title if (p := policy.purpose(pid)) else pid, r.version, data.lacking.get(pid, 0))
+        for r in terms_revisions(policy)
+        for pid in r.added
+    )
+    page = DashboardPage(counts(session, policy), True, build(data.series, labels), labels, latest, gap)
+    return render(request, "dashboard.html", page, user)

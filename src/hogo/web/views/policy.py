@@ -1,0 +1,79 @@
+"""Purposes of use and terms versions, each revision's diff, and who lacks consent for additions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from hogo.api.deps import EngineDep, SessionDep
+from hogo.domain.policy import Organization, Purpose
+from hogo.services.consent import require_policy
+from hogo.services.coverage import ledger_head, terms_revisions
+from hogo.web.render import render
+from hogo.web.session import Viewer
+from hogo.web.views.dashboard import overview_cache
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class PurposeRow:
+    purpose: Purpose
+    recipient_names: tuple[str, ...]
+    category_titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AddedPurpose:
+    purpose_id: str
+    title: str
+    lacking: int
+
+
+@dataclass(frozen=True)
+class RevisionRow:
+    version: str
+    effective_from: date
+    purposes: tuple[str, ...]
+    added: tuple[AddedPurpose, ...]
+    removed: tuple[str, ...]
+    first: bool
+
+
+@dataclass(frozen=True)
+class PolicyPage:
+    organization: Organization
+    purposes: tuple[PurposeRow, ...]
+    revisions: tuple[RevisionRow, ...]
+
+
+@router.get("/policy", include_in_schema=False)
+def policy_page(request: Request, session: SessionDep, engine: EngineDep, user: Viewer) -> Response:
+    policy = require_policy(session)
+    data = overview_cache(request).get(engine, policy, ledger_head(session))
+    rows = tuple(
+        PurposeRow(
+            p,
+            tuple(r.name for rid in p.recipients if (r := policy.recipient(rid)) is not None),
+            tuple(c.title or c.id for cid in p.data_categories if (c := policy.category(cid)) is not None),
+        )
+        for p in policy.purposes
+    )
+    revisions = tuple(
+        RevisionRow(
+            r.version,
+            r.effective_from,
+            r.purposes,
+            tuple(
+                AddedPurpose(pid, p.title if (p := policy.purpose(pid)) else pid, data.lacking.get(pid, 0))
+                for pid in r.added
+            ),
+            r.removed,
+            i == 0,
+        )
+        for i, r in enumerate(terms_revisions(policy))
+    )
+    return render(request, "policy.html", PolicyPage(policy.organization, rows, revisions), user)

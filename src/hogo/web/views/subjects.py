@@ -1,0 +1,93 @@
+"""Finding a person, and one person's consent timeline with the decision for every purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from hogo.api.deps import SessionDep
+from hogo.domain.clock import JST, age_on
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent, Subject
+from hogo.domain.decision import Decision, decide
+from hogo.services import consent as consent_svc
+from hogo.services.coverage import search_subjects
+from hogo.web.render import render
+from hogo.web.session import Viewer
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class SubjectsPage:
+    query: str
+    results: tuple[Subject, ...]
+    searched: bool
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    event: ConsentEvent
+    purpose_title: str
+    bundled: bool
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    purpose_id: str
+    purpose_title: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class SubjectPage:
+    subject: Subject
+    age: int | None
+    at: datetime
+    timeline: tuple[TimelineRow, ...]
+    decisions: tuple[DecisionRow, ...]
+    recorded_event: str | None
+
+
+@router.get("/subjects", include_in_schema=False)
+def subjects_page(
+    request: Request,
+    session: SessionDep,
+    user: Viewer,
+    q: Annotated[str, Query(max_length=128)] = "",
+) -> Response:
+    results = tuple(search_subjects(session, q, 50)) if q.strip() else ()
+    page = SubjectsPage(q, results, bool(q.strip()))
+    if request.headers.get("hx-request") == "true":
+        return render(request, "_subject_rows.html", page, user)
+    return render(request, "subjects.html", page, user)
+
+
+@router.get("/subjects/{subject_id}", include_in_schema=False)
+def subject_page(
+    request: Request,
+    subject_id: str,
+    session: SessionDep,
+    user: Viewer,
+    recorded: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
+    policy = consent_svc.require_policy(session)
+    history = consent_svc.history(session, subject_id)
+    now = datetime.now(JST)
+
+    def title(pid: str) -> str:
+        p = policy.purpose(pid)
+        return p.title if p else pid
+
+    timeline = tuple(
+        TimelineRow(e, title(e.purpose_id), e.purpose_id == ALL_PURPOSES_IN_TERMS)
+        for e in sorted(history.events, key=lambda e: e.order_key(), reverse=True)
+    )
+    decisions = tuple(DecisionRow(p.id, p.title, decide(policy, history, p.id, now)) for p in policy.purposes)
+    s = history.subject
+    age = age_on(s.birth_date, now.date()) if s.birth_date else None
+    page = SubjectPage(s, age, now, timeline, decisions, recorded)
+    return render(request, "subject.html", page, user)

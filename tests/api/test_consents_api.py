@@ -1,0 +1,173 @@
+"""Consent capture (idempotent, GPC), withdrawal, listing, check and receipts over HTTP."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from hogo.auth.roles import Role
+from tests.api.env import Env
+
+
+def _status(api: TestClient, env: Env) -> int:
+    entries: int = api.get("/api/v1/ledger/status", headers=env.headers(Role.auditor)).json()["entries"]
+    return entries
+
+
+def test_capture_then_check_allows(api: TestClient, env: Env) -> None:
+    sid = env.uncovered_subject()
+    h = env.headers(Role.operator)
+    before = api.get(
+        "/api/v1/consents/check", params={"subject_id": sid, "purpose_id": "ad_partners"}, headers=h
+    )
+    assert before.json()["allowed"] is False
+    assert before.json()["reasons"][0]["code"] == "TERMS_DID_NOT_INCLUDE_PURPOSE"
+    assert before.json()["reasons"][0]["article"] == "法18条1項"
+    body = {
+        "subject_id": sid,
+        "choices": [{"purpose_id": "ad_partners", "action": "grant"}],
+        "terms_version": "2021-07",
+    }
+    r = api.post("/api/v1/consents", json=body, headers=h)
+    assert r.status_code == 201
+    out = r.json()
+    assert out["recorded"] == 1 and out["gpc_objections"] == []
+    after = api.get(
+        "/api/v1/consents/check", params={"subject_id": sid, "purpose_id": "ad_partners"}, headers=h
+    )
+    assert after.json()["allowed"] is True
+    assert after.json()["basis"] == "consent"
+    assert after.json()["event_id"] == out["events"][0]["event_id"]
+
+
+def test_idempotency_key_replays_and_records_once(api: TestClient, env: Env) -> None:
+    h = {**env.headers(Role.operator), "Idempotency-Key": "order-4711"}
+    body = {"subject_id": "M0000003", "choices": [{"purpose_id": "marketing_mail", "action": "deny"}]}
+    first = api.post("/api/v1/consents", json=body, headers=h)
+    entries = _status(api, env)
+    second = api.post("/api/v1/consents", json=body, headers=h)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert _status(api, env) == entries
+    changed = {**body, "choices": [{"purpose_id": "marketing_mail", "action": "grant"}]}
+    conflict = api.post("/api/v1/consents", json=changed, headers=h)
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "conflict"
+    assert _status(api, env) == entries
+
+
+def test_idempotency_keys_are_per_caller(api: TestClient, env: Env) -> None:
+    body = {"subject_id": "M0000004", "choices": [{"purpose_id": "marketing_mail", "action": "grant"}]}
+    a = api.post(
+        "/api/v1/consents", json=body, headers={**env.headers(Role.operator), "Idempotency-Key": "k"}
+    )
+    b = api.post("/api/v1/consents", json=body, headers={**env.headers(Role.admin), "Idempotency-Key": "k"})
+    assert a.status_code == b.status_code == 201
+    assert a.json()["events"][0]["event_id"] != b.json()["events"][0]["event_id"]
+
+
+def test_gpc_records_objections_to_provision(api: TestClient, env: Env) -> None:
+    sid = "M0000005"
+    h = {**env.headers(Role.operator), "Sec-GPC": "1"}
+    body = {
+        "subject_id": sid,
+        "choices": [{"purpose_id": "ad_partners", "action": "grant"}],
+        "terms_version": "2021-07",
+    }
+    r = api.post("/api/v1/consents", json=body, headers=h)
+    assert r.status_code == 201
+    out = r.json()
+    # Every third-party provision purpose of the demo policy is objected to.
+    assert sorted(out["gpc_objections"]) == ["ad_partners", "analytics_overseas", "mailing_list"]
+    actions = sorted((e["purpose_id"], e["action"]) for e in out["events"])
+    assert ("ad_partners", "object") in actions and ("mailing_list", "object") in actions
+    for purpose in ("ad_partners", "mailing_list"):
+        d = api.get(
+            "/api/v1/consents/check", params={"subject_id": sid, "purpose_id": purpose}, headers=h
+        ).json()
+        assert d["allowed"] is False, purpose
+    internal = api.get(
+        "/api/v1/consents/check", params={"subject_id": sid, "purpose_id": "service"}, headers=h
+    )
+    assert internal.json()["allowed"] is True
+
+
+def test_gpc_alone_is_enough_to_capture(api: TestClient, env: Env) -> None:
+    h = {**env.headers(Role.operator), "Sec-GPC": "1"}
+    r = api.post("/api/v1/consents", json={"subject_id": "M0000006"}, headers=h)
+    assert r.status_code == 201
+    assert {e["action"] for e in r.json()["events"]} == {"object"}
+    r = api.post("/api/v1/consents", json={"subject_id": "M0000006"}, headers=env.headers(Role.operator))
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "choices"
+
+
+def test_withdraw_and_list(api: TestClient, env: Env) -> None:
+    sid = env.uncovered_subject("analytics_overseas")
+    h = env.headers(Role.operator)
+    grant = {"subject_id": sid, "choices": [{"purpose_id": "marketing_mail", "action": "grant"}]}
+    assert api.post("/api/v1/consents", json=grant, headers=h).status_code == 201
+    r = api.post(
+        "/api/v1/consents/withdrawals", json={"subject_id": sid, "purpose_id": "marketing_mail"}, headers=h
+    )
+    assert r.status_code == 201
+    assert r.json()["events"][0]["action"] == "withdraw"
+    listed = api.get(
+        "/api/v1/consents", params={"subject_id": sid, "purpose_id": "marketing_mail"}, headers=h
+    )
+    assert [e["action"] for e in listed.json()["items"]][-1] == "withdraw"
+    d = api.get(
+        "/api/v1/consents/check", params={"subject_id": sid, "purpose_id": "marketing_mail"}, headers=h
+    )
+    assert d.json()["reasons"][0]["code"] == "CONSENT_WITHDRAWN"
+
+
+def test_receipt_carries_ledger_hash(api: TestClient, env: Env) -> None:
+    h = env.headers(Role.auditor)
+    events = api.get("/api/v1/consents", params={"subject_id": "M0000001"}, headers=h).json()["items"]
+    r = api.get(f"/api/v1/consents/{events[0]['event_id']}/receipt", headers=h)
+    assert r.status_code == 200
+    receipt = r.json()
+    assert receipt["schema"].startswith("ISO/IEC TS 27560")
+    assert len(receipt["ledger"]["hash"]) == 64
+    assert api.get("/api/v1/consents/no-such-event/receipt", headers=h).status_code == 404
+
+
+def test_errors_name_fields_not_values(api: TestClient, env: Env) -> None:
+    h = env.headers(Role.operator)
+    secret_value = "山田太郎-090-1234-5678"
+    r = api.post(
+        "/api/v1/consents",
+        json={"subject_id": secret_value, "choices": [{"purpose_id": "ad_partners", "action": "grant"}]},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "subject_id"
+    assert secret_value not in r.text
+    r = api.post(
+        "/api/v1/consents",
+        json={"subject_id": "M1", "choices": [{"purpose_id": "x", "action": secret_value}]},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert secret_value not in r.text
+    assert r.json()["error"]["details"][0]["field"].startswith("body.choices.0.action")
+    r = api.post(
+        "/api/v1/consents",
+        json={"subject_id": "M0000001", "choices": [{"purpose_id": "nope", "action": "grant"}]},
+        headers=h,
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "purpose_id"
+
+
+def test_lean_history_equals_the_service_history(env: Env) -> None:
+    """The API's hot-path reading of a history is the same as hogo.services.consent.history."""
+    from hogo.services.consent import history
+    from hogo.services.policy_cache import stored_history
+    from hogo.store.database import session_scope
+
+    with session_scope(env.engine) as session:
+        for n in range(1, 40):
+            sid = f"M{n:07d}"
+            assert stored_history(session, sid) == history(session, sid), sid
