@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, select
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Select
 
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -50,24 +50,31 @@ class ConsentTables:
     exceptions: pa.Table
 
 
-def _read(engine: Engine, stmt: Executable, schema: pa.Schema) -> pa.Table:
+def _read(engine: Engine, stmt: Select[Any], schema: pa.Schema) -> pa.Table:
+    """Stream rows as the driver returns them and let Arrow do the conversions in bulk.
+
+    Column type processing is bypassed on purpose: SQLite hands back timestamps, dates and
+    booleans as text and integers, and converting them per value in Python would cost more than
+    the decision itself; Arrow casts whole columns (the stored times are naive UTC already).
+    """
+    sql = stmt.compile(engine)
     batches: list[pa.RecordBatch] = []
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_CHUNK).execute(stmt)
-        for rows in result.partitions(_CHUNK):
-            columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
-            arrays = [
-                pa.array(_naive(col, f.type), type=f.type) for col, f in zip(columns, schema, strict=True)
-            ]
+        result = conn.execution_options(stream_results=True).exec_driver_sql(str(sql))
+        while rows := result.fetchmany(_CHUNK):
+            columns = list(zip(*rows, strict=True))
+            arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def _naive(values: Any, kind: pa.DataType) -> list[Any]:
-    """The UTC column type returns aware values; Arrow gets them as naive UTC."""
-    if pa.types.is_timestamp(kind):
-        return [v.replace(tzinfo=None) if v is not None else None for v in values]
-    return list(values)
+def _column(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
+    raw = pa.array(values)
+    if raw.type == kind:
+        return raw
+    if pa.types.is_timestamp(raw.type) and raw.type.tz is not None:
+        raw = raw.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+    return raw.cast(kind)
 
 
 def consent_tables(engine: Engine) -> ConsentTables:
