@@ -16,7 +16,7 @@ from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
 from hogo.domain.decision import Decision, decide
 from hogo.domain.receipts import build_receipt
-from hogo.files.consent_csv import parse_events, raise_for_problems, write_rejects
+from hogo.files.consent_csv import parse_events, settle_problems
 from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.subjects import get_subject
@@ -117,12 +117,7 @@ def import_cmd(
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
     with user_errors():
         parsed = parse_events(file)
-        if not skip_bad:
-            raise_for_problems(parsed.problems)
-        rejects_path = None
-        if parsed.problems:
-            rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
-            write_rejects(rejects_path, parsed.problems, parsed.rejected)
+        rejects_path = settle_problems(parsed, file, rejects, skip_bad)
         recorded = present = 0
         with unit_of_work() as session, Progress(console=console, disable=as_json, transient=True) as bar:
             task = bar.add_task("取り込み中 / importing", total=len(parsed.items))

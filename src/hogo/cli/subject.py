@@ -10,7 +10,7 @@ import typer
 from hogo.cli.context import unit_of_work
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import Subject
-from hogo.files.consent_csv import parse_subjects, raise_for_problems, write_rejects
+from hogo.files.consent_csv import parse_subjects, settle_problems
 from hogo.services.subjects import upsert_subjects
 
 app = typer.Typer(help="本人(データ主体)/ subjects", no_args_is_help=True)
@@ -52,12 +52,7 @@ def import_cmd(
     """本人をCSVから取り込みます(1行でも誤りがあれば何も取り込みません)。"""
     with user_errors():
         parsed = parse_subjects(file)
-        if not skip_bad:
-            raise_for_problems(parsed.problems)
-        rejects_path = None
-        if parsed.problems:
-            rejects_path = rejects or file.with_name(file.stem + ".rejects.csv")
-            write_rejects(rejects_path, parsed.problems, parsed.rejected)
+        rejects_path = settle_problems(parsed, file, rejects, skip_bad)
         contacts = [(x.get("email") or None, x.get("phone") or None) for x in parsed.extras]
         with unit_of_work() as session:
             changes = upsert_subjects(session, parsed.items, contacts)

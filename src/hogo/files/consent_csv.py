@@ -146,6 +146,17 @@ def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:
     )
 
 
+def settle_problems(parsed: Parsed[Any], source: Path, rejects: Path | None, skip_bad: bool) -> Path | None:
+    """All or nothing, unless the user chose `--skip-bad`: then the rejects go to a file."""
+    if not skip_bad:
+        raise_for_problems(parsed.problems)
+    if not parsed.problems:
+        return None
+    path = rejects or source.with_name(source.stem + ".rejects.csv")
+    write_rejects(path, parsed.problems, parsed.rejected)
+    return path
+
+
 def write_rejects(path: Path, problems: list[RowProblem], rejected: list[CsvRow]) -> None:
     """The rejected rows with their problems, for the person who fixes the spreadsheet."""
     by_row: dict[int, list[str]] = {}

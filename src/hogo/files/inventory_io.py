@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hogo.domain.inventory import Dataset, Inventory, SubjectQueryKind
 from hogo.errors import InputError
 from hogo.files.csv_table import CsvRow, parse_csv
-from hogo.files.playbook_yaml import describe
+from hogo.files.yaml_document import invalid, parse_mapping
 
 COLUMNS = (
     "id",
@@ -106,20 +106,20 @@ def parse_inventory_csv(data: bytes, source: str = "CSV") -> Inventory:
 
 
 def parse_inventory_yaml(text: str, source: str = "YAML") -> Inventory:
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise InputError(
-            f"{source}: YAMLとして読めません({line}行目付近)。",
-            f"{source}: not valid YAML (near line {line}).",
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: datasets の一覧を書いてください。", f"{source}: expected `datasets:`.")
+    data = parse_mapping(text, source, "datasets の一覧を書いてください。", "expected `datasets:`.")
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        raise InputError(describe(exc, source, "ja"), describe(exc, source, "en")) from None
+        row, field = _where(exc)
+        raise invalid(exc, source, row=row, field=field) from None
+
+
+def _where(exc: ValidationError) -> tuple[int | None, str | None]:
+    """The first error's dataset (counted from 1, like a row) and field, from its key path."""
+    loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
+    if len(loc) >= 2 and loc[0] == "datasets" and isinstance(loc[1], int):
+        return loc[1] + 1, ".".join(str(p) for p in loc[2:]) or None
+    return None, ".".join(str(p) for p in loc) or None
 
 
 def load_inventory(path: Path) -> Inventory:

@@ -9,32 +9,21 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from hogo.domain.incidents.playbooks import PlaybookDocument, PlaybookSet
 from hogo.errors import InputError
+from hogo.files.yaml_document import invalid, parse_mapping
 
 
 def parse_playbooks(text: str, source: str = "playbooks") -> PlaybookSet:
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise InputError(
-            f"{source}: YAMLとして読めません({line}行目付近)。",
-            f"{source}: not valid YAML (near line {line}).",
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError(
-            f"{source}: 対応手順はキーと値の対応で書いてください。", f"{source}: expected a mapping."
-        )
+    data = parse_mapping(text, source, "対応手順はキーと値の対応で書いてください。")
     try:
         return PlaybookDocument.model_validate(data).expand()
     except ValidationError as exc:
-        raise InputError(describe(exc, source, "ja"), describe(exc, source, "en")) from None
+        raise invalid(exc, source) from None
 
 
 def load_playbooks(path: Path) -> PlaybookSet:
@@ -60,18 +49,3 @@ def dump_playbooks(playbooks: PlaybookSet) -> str:
         "# applies: always / reportable(報告対象のとき)/ client(委託先として委託元に通知するとき)\n"
     )
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=1000)
-
-
-def describe(exc: ValidationError, source: str, lang: str) -> str:
-    """Key paths and what is wrong, never the values (they may hold personal data)."""
-    lines = []
-    for err in exc.errors(include_url=False, include_input=False):
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "未知のキーです" if lang == "ja" else "unknown key"
-        elif err["type"] == "missing":
-            message = "必須のキーがありません" if lang == "ja" else "required key missing"
-        lines.append(f"{key}: {message}")
-    head = "内容に誤りがあります" if lang == "ja" else "the file is invalid"
-    return f"{source}: {head}: " + "; ".join(lines)
