@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hogo.errors import HogoError
 from hogo.reports.incidents.context import DocumentContext, DocumentKind
+from hogo.reports.pdf import html_to_pdf
 
 _env = Environment(
     loader=PackageLoader("hogo.reports.incidents", "templates"),
@@ -52,16 +52,7 @@ def render_pdf(ctx: DocumentContext) -> bytes:
         raise HogoError(
             "この文書はPDFにできません(メール本文です)。", "this document is an e-mail body, not a PDF."
         )
-    try:
-        weasyprint: Any = importlib.import_module("weasyprint")
-    except (ImportError, OSError) as exc:  # OSError: Pango missing
-        raise HogoError(
-            "PDF の作成には WeasyPrint と日本語フォント(fonts-noto-cjk)が必要です",
-            "PDF output needs WeasyPrint and a Japanese font (fonts-noto-cjk)",
-        ) from exc
-    document: Any = weasyprint.HTML(string=render_text(ctx))
-    pdf: bytes = document.write_pdf()
-    return pdf
+    return html_to_pdf(render_text(ctx))
 
 
 def render_json(ctx: DocumentContext) -> dict[str, Any]:

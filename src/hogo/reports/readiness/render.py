@@ -6,12 +6,9 @@ imported only when a PDF is asked for, so HTML and the rest of hogo work without
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from hogo.errors import HogoError
+from hogo.reports.pdf import html_to_pdf
 from hogo.reports.readiness.context import ReadinessReport
 from hogo.reports.readiness.labels import LABELS
 
@@ -29,13 +26,4 @@ def render_html(report: ReadinessReport) -> str:
 
 
 def render_pdf(report: ReadinessReport) -> bytes:
-    try:
-        weasyprint: Any = importlib.import_module("weasyprint")
-    except (ImportError, OSError) as exc:  # OSError: Pango missing
-        raise HogoError(
-            "PDF の作成には WeasyPrint と日本語フォント(fonts-noto-cjk)が必要です",
-            "PDF output needs WeasyPrint and a Japanese font (fonts-noto-cjk)",
-        ) from exc
-    document: Any = weasyprint.HTML(string=render_html(report))
-    pdf: bytes = document.write_pdf()
-    return pdf
+    return html_to_pdf(render_html(report))
