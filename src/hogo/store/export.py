@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ClauseElement
 
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -50,7 +50,7 @@ class ConsentTables:
     exceptions: pa.Table
 
 
-def _read(engine: Engine, stmt: Select[Any], schema: pa.Schema) -> pa.Table:
+def _read(engine: Engine, stmt: ClauseElement, schema: pa.Schema) -> pa.Table:
     """Stream rows as the driver returns them and let Arrow do the conversions in bulk.
 
     Column type processing is bypassed on purpose: SQLite hands back timestamps, dates and
