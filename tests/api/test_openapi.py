@@ -15,6 +15,15 @@ OPERATIONS = {
     "getLedgerStatus", "getPolicy", "getSubject", "getSubjectTimeline", "listConsentEvents",
     "listSubjects", "putSubject", "withdrawConsent",
 }  # fmt: skip
+OPERATIONS |= {
+    "listIncidents", "openIncident", "getIncident", "recordIncidentFacts", "completeIncidentTask",
+    "getIncidentTimeline", "listIncidentDocuments", "draftIncidentDocument", "downloadNotificationList",
+    "listInventory", "getInventoryDataset", "importInventory",
+}  # fmt: skip
+OPERATIONS |= {
+    "listReadinessAssets", "getReadinessAssessment", "recordReadinessAssessment", "getReadinessHistory",
+    "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
+}  # fmt: skip
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

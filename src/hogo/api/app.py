@@ -22,6 +22,10 @@ from hogo import __version__
 from hogo.api import problems
 from hogo.api.middleware import InFlightLimit, SecurityHeaders
 from hogo.api.routers import consents, ledger, meta, policy, subjects
+from hogo.api.routers.incidents import router as incidents_router
+from hogo.api.routers.inventory import router as inventory_router
+from hogo.api.routers.readiness import router as readiness_router
+from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound
 from hogo.services.policy_cache import PolicyCache
@@ -104,6 +108,10 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
 
     for module in (policy, subjects, consents, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(incidents_router, prefix=API_PREFIX)
+    app.include_router(inventory_router, prefix=API_PREFIX)
+    app.include_router(readiness_router, prefix=API_PREFIX)
+    app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(meta.public)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

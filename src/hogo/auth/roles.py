@@ -22,11 +22,14 @@ class Permission(StrEnum):
     record_consent = "record_consent"  # consent events and persons (本人) registration
     verify_ledger = "verify_ledger"  # full hash-chain verification (reads every entry)
     manage_users = "manage_users"  # console users and API tokens
+    personal_data = "personal_data"  # persons' contact details (an incident's notification list)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
-    Role.privacy_officer: frozenset({Permission.read, Permission.record_consent, Permission.verify_ledger}),
+    Role.privacy_officer: frozenset(
+        {Permission.read, Permission.record_consent, Permission.verify_ledger, Permission.personal_data}
+    ),
     Role.operator: frozenset({Permission.read, Permission.record_consent}),
     Role.auditor: frozenset({Permission.read, Permission.verify_ledger}),
 }

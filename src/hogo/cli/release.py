@@ -1,4 +1,4 @@
-"""`hogo release run SPEC.yaml`: match, filter by the policy, release, record."""
+"""`hogo release run SPEC.yaml`: match, filter by the policy, release, record; `list` and `show`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from hogo.cli.context import open_engine
+from hogo.cli.context import open_engine, unit_of_work
 from hogo.cli.output import console, print_json, user_errors
-from hogo.release.run import run_release
+from hogo.domain.clock import JST
 from hogo.release.spec import load_spec
+from hogo.services import releases as service
 
 app = typer.Typer(help="データの提供(個人データ・匿名加工情報・統計) / data releases", no_args_is_help=True)
 
@@ -28,7 +30,7 @@ def run_cmd(
             columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
             with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("準備中 / preparing", total=None)
-                result = run_release(spec, store, step=lambda text: bar.update(task, description=text))
+                result = service.run_now(store, spec, step=lambda text: bar.update(task, description=text))
         finally:
             store.dispose()
     if as_json:
@@ -40,3 +42,61 @@ def run_cmd(
     console.print(f"  対象候補 {candidates:,} 人 → 提供可 {allowed:,} 人(除外 {excluded:,} 人)")
     if "matched_partner_rows" in c:
         console.print(f"  提携先 {c['partner_rows']:,} 行のうち照合 {c['matched_partner_rows']:,} 行")
+
+
+def _as_json(info: service.ReleaseInfo, with_manifest: bool) -> dict[str, object]:
+    out: dict[str, object] = {
+        "release_id": info.release_id,
+        "mode": info.mode.value,
+        "purpose": info.purpose,
+        "recipient": info.recipient,
+        "status": info.status,
+        "started_at": info.started_at.isoformat(),
+        "finished_at": info.finished_at.isoformat() if info.finished_at else None,
+        "directory": info.directory,
+        "counts": info.counts,
+        "error": info.error,
+    }
+    if with_manifest:
+        out["manifest"] = info.manifest or None
+    return out
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")) -> None:
+    """提供の一覧(新しい順): 種類・利用目的・提供先・件数・状態。"""
+    with user_errors(), unit_of_work() as session:
+        found = service.list_releases(session)
+    if as_json:
+        print_json([_as_json(i, with_manifest=False) for i in found])
+        return
+    table = Table("提供ID", "種類", "利用目的", "提供先", "提供可", "状態", "開始", title="提供 / releases")
+    for i in found:
+        allowed = i.counts.get("allowed")
+        started = i.started_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        shown = "—" if allowed is None else f"{allowed:,}"
+        table.add_row(i.release_id, i.mode.value, i.purpose, i.recipient, shown, i.status, started)
+    console.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    release_id: str = typer.Argument(..., help="提供ID"),
+    as_json: bool = typer.Option(False, "--json", help="マニフェストを含めJSONで出力"),
+) -> None:
+    """提供の状態・件数・ファイル(完了時はマニフェスト)を表示します。"""
+    with user_errors(), unit_of_work() as session:
+        info = service.get_release(session, release_id)
+    if as_json:
+        print_json(_as_json(info, with_manifest=True))
+        return
+    console.print(
+        f"[bold]{info.release_id}[/] {info.mode.value} {info.purpose} → {info.recipient}: {info.status}"
+    )
+    console.print(f"  出力先 / directory: {info.directory}")
+    for key, value in info.counts.items():
+        console.print(f"  {key}: {value:,}")
+    for name in info.files:
+        console.print(f"  ファイル / file: {name}")
+    if info.error:
+        console.print(f"[red]  {info.error}[/]")

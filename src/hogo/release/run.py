@@ -48,6 +48,7 @@ from hogo.services.policy import current_revision
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
 from hogo.store.export import consent_tables
+from hogo.store.releases import mark_done
 
 Step = Callable[[str], None]
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
@@ -159,6 +160,8 @@ def run_release(
             seq = ledger.append(session, EntryKind.processing, f"release:{release_id}",
                                 {k: v for k, v in manifest.items() if k != "match"})  # fmt: skip
             manifest["ledger_seq"] = seq
+            mark_done(session, release_id=release_id, mode=spec.mode.value, purpose=spec.purpose,
+                      recipient=spec.recipient, directory=str(final_dir), manifest=manifest)  # fmt: skip
             (work / "manifest.json").write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2, default=str), "utf-8"
             )

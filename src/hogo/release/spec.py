@@ -6,6 +6,7 @@ column mapping fails in a second, not after matching seventy million rows.
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
@@ -82,9 +83,15 @@ def load_spec(path: Path) -> ReleaseSpec:
         raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
     except yaml.YAMLError:
         raise InputError(f"{path}: YAMLとして読めません。", f"{path}: not valid YAML.") from None
+    return parse_spec(data, path.parent, str(path))
+
+
+def parse_spec(data: Any, base: Path, where: str = "spec") -> ReleaseSpec:
+    """Validate a spec given as a mapping (YAML or JSON); relative paths are taken from `base`."""
+    path = where
     if not isinstance(data, dict):
         raise InputError(f"{path}: キーと値の対応で書いてください。", f"{path}: expected a mapping.")
-    base = path.parent
+    data = copy.deepcopy(data)
     for section in ("members", "partner"):
         part = data.get(section)
         if isinstance(part, dict) and isinstance(part.get("path"), str):

@@ -74,7 +74,9 @@ class TimelineEntry(_View):
 
 class BoardRow(_View):
     id: str
+    type: IncidentType
     type_ja: str
+    type_en: str
     step: StepView | None
     status: str
     reportable: bool
@@ -133,7 +135,9 @@ def board_row(row: IncidentRow, state: IncidentState, now: datetime) -> BoardRow
     final_done = flow.is_done(state.tasks, FINAL_TASK)
     return BoardRow(
         id=row.id,
+        type=state.incident_type,
         type_ja=INCIDENT_TYPES[state.incident_type].ja,
+        type_en=INCIDENT_TYPES[state.incident_type].en,
         step=_step(state),
         status="open" if state.step is not None else "closed",
         reportable=state.assessment.reportable,

@@ -284,6 +284,12 @@ def get(session: Session, incident_id: str) -> IncidentView:
     return view_of(row, state)
 
 
+def status(session: Session, incident_id: str, now: datetime) -> tuple[IncidentView, BoardRow]:
+    """The incident and, as of `now`, its overdue tasks and countdowns to the PPC deadlines."""
+    row, state = _load(session, incident_id)
+    return view_of(row, state), board_row(row, state, now)
+
+
 def state_of(session: Session, incident_id: str) -> tuple[IncidentRow, IncidentState]:
     return _load(session, incident_id)
 

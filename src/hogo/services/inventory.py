@@ -138,6 +138,38 @@ def versions(session: Session, dataset_id: str) -> list[dict[str, object]]:
     return result
 
 
+@dataclass(frozen=True)
+class DatasetVersion:
+    """One saved (or removed) version of a dataset, as the ledger holds it."""
+
+    seq: int
+    recorded_at: datetime
+    event: str
+    version: int
+    dataset: Dataset | None
+
+
+def history(session: Session, dataset_id: str) -> tuple[Dataset, list[DatasetVersion]]:
+    """A dataset as it stands and every version of it (oldest first); NotFound if not in the inventory."""
+    dataset = load_inventory(session).dataset(dataset_id)
+    if dataset is None:
+        raise NotFound("その台帳項目は登録されていません。", "no such dataset.")
+    found: list[DatasetVersion] = []
+    for entry in ledger.entries_for(session, f"dataset:{dataset_id}"):
+        payload = dict(entry.payload())
+        saved = payload.get("dataset")
+        found.append(
+            DatasetVersion(
+                seq=entry.seq,
+                recorded_at=datetime.fromisoformat(entry.recorded_at),
+                event=str(payload.get("event", "")),
+                version=int(payload.get("version", 0)),
+                dataset=Dataset.model_validate(saved) if isinstance(saved, dict) else None,
+            )
+        )
+    return dataset, found
+
+
 def datasets(session: Session, ids: Sequence[str]) -> list[Dataset]:
     """The named datasets, in the given order; an unknown id is an input error naming its position."""
     inventory = load_inventory(session)

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import EntryKind, canonical
-from hogo.domain.readiness.assessment import Assessment
+from hogo.domain.readiness.assessment import Assessment, assess
 from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
 from hogo.domain.readiness.catalogue import Severity
+from hogo.domain.readiness.eol import EolCatalogue, EolStatus
+from hogo.domain.readiness.eol import status as eol_status
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import Answer
 from hogo.domain.readiness.score import ScorePoint
 from hogo.errors import InputError
+from hogo.files import readiness_eol
 from hogo.services import ledger
 from hogo.store.readiness import (
     ReadinessAnswerRow,
@@ -109,3 +114,56 @@ def record_assessment(session: Session, assessment: Assessment, at: datetime | N
 def history(session: Session) -> list[ScorePoint]:
     rows = session.scalars(select(ReadinessAssessmentRow).order_by(ReadinessAssessmentRow.assessed_at))
     return [ScorePoint(r.assessed_at, r.score, r.grade) for r in rows]
+
+
+@dataclass(frozen=True)
+class AssessmentResult:
+    """An assessment of the stored inventory, with what a page or a report shows beside it."""
+
+    assessment: Assessment
+    inventory: Inventory
+    catalogue: EolCatalogue
+    recorded_id: int | None
+
+
+@dataclass(frozen=True)
+class AssetStatus:
+    """One device of the inventory with what the EOL data says about it, and its open findings."""
+
+    asset: Asset
+    eol: EolStatus
+    failed: int
+
+    @property
+    def vendor_discontinued(self) -> bool:
+        """A vendor rule says this model gets no more firmware (made before the rule's date)."""
+        rule, made = self.eol.vendor_rule, self.asset.made_on
+        return rule is not None and made is not None and made < rule.manufactured_before
+
+    @property
+    def state(self) -> str:
+        """eol (past end of life or discontinued), supported, or unknown."""
+        if self.eol.past_eol or self.vendor_discontinued:
+            return "eol"
+        return "supported" if self.eol.known else "unknown"
+
+
+def assess_stored(session: Session, data_dir: Path, on: date, *, record: bool = False) -> AssessmentResult:
+    """Assess the stored inventory against the EOL data (bundled + imported); optionally record it."""
+    inventory, answers = load_inventory(session)
+    catalogue = readiness_eol.load_catalogue(data_dir)
+    result = assess(inventory, catalogue, on, answers)
+    recorded = record_assessment(session, result) if record else None
+    return AssessmentResult(result, inventory, catalogue, recorded)
+
+
+def asset_statuses(result: AssessmentResult) -> list[AssetStatus]:
+    """Every stored device with its EOL status on the assessment day and its failed findings."""
+    failed: dict[str, int] = {}
+    for f in result.assessment.failed:
+        failed[f.subject] = failed.get(f.subject, 0) + 1
+    on = result.assessment.on
+    return [
+        AssetStatus(a, eol_status(result.catalogue, a, on), failed.get(a.id, 0))
+        for a in result.inventory.assets
+    ]

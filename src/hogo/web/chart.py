@@ -28,6 +28,8 @@ class Line:
     points: str  # "x,y x,y …" for <polyline points=…>
     last_x: float
     last_y: float
+    #: A dot at every point (sparse series such as assessments); the last point always has one.
+    markers: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,31 +49,49 @@ class Chart:
     lines: tuple[Line, ...]
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
+    #: Message keys of the chart's accessible title and description.
+    title_key: str = "dash.chart"
+    desc_key: str = "dash.chart_desc"
 
 
-def _x(i: int, n: int) -> float:
-    span = WIDTH - LEFT - RIGHT
-    return LEFT + (span * i / (n - 1) if n > 1 else span / 2)
+@dataclass(frozen=True)
+class Series:
+    """A line in plot coordinates: x and y each from 0 (left, bottom) to 1 (right, top)."""
+
+    label: str
+    points: tuple[tuple[float, float], ...]
 
 
 def _y(share: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - share)
 
 
-def build(series: Sequence[CoverageSeries], point_label: Sequence[str]) -> Chart:
-    """Lines in percent of persons (0–100 %), one x position per time point."""
-    n = len(point_label)
+def _at(fx: float, fy: float) -> tuple[float, float]:
+    return LEFT + (WIDTH - LEFT - RIGHT) * fx, _y(fy)
+
+
+def plot(
+    series: Sequence[Series],
+    x_ticks: Sequence[tuple[float, str]],
+    y_ticks: Sequence[tuple[float, str]],
+    *,
+    markers: bool = False,
+    title_key: str = "dash.chart",
+    desc_key: str = "dash.chart_desc",
+) -> Chart:
+    """Lines and ticks in plot coordinates (0–1 on both axes) placed in the SVG frame."""
     lines = []
     for k, s in enumerate(series):
-        coords = [(_x(i, n), _y(p.share)) for i, p in enumerate(s.points)]
+        coords = [_at(fx, fy) for fx, fy in s.points]
         lines.append(
             Line(
-                label=s.title,
+                label=s.label,
                 colour=COLOURS[k % len(COLOURS)],
                 dash=DASHES[k % len(DASHES)],
                 points=" ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
                 last_x=coords[-1][0] if coords else LEFT,
                 last_y=coords[-1][1] if coords else HEIGHT - BOTTOM,
+                markers=tuple((round(x, 1), round(y, 1)) for x, y in coords) if markers else (),
             )
         )
     return Chart(
@@ -82,9 +102,25 @@ def build(series: Sequence[CoverageSeries], point_label: Sequence[str]) -> Chart
         plot_top=TOP,
         plot_bottom=HEIGHT - BOTTOM,
         lines=tuple(lines),
-        x_ticks=tuple(Tick(_x(i, n), label) for i, label in enumerate(point_label)),
-        y_ticks=tuple(Tick(_y(v / 100), f"{v}%") for v in (0, 25, 50, 75, 100)),
+        x_ticks=tuple(Tick(_at(fx, 0)[0], label) for fx, label in x_ticks),
+        y_ticks=tuple(Tick(_y(fy), label) for fy, label in y_ticks),
+        title_key=title_key,
+        desc_key=desc_key,
     )
+
+
+def _fraction(i: int, n: int) -> float:
+    return i / (n - 1) if n > 1 else 0.5
+
+
+def build(series: Sequence[CoverageSeries], point_label: Sequence[str]) -> Chart:
+    """Lines in percent of persons (0–100 %), one x position per time point."""
+    n = len(point_label)
+    lines = [
+        Series(s.title, tuple((_fraction(i, n), p.share) for i, p in enumerate(s.points))) for s in series
+    ]
+    ticks = [(_fraction(i, n), label) for i, label in enumerate(point_label)]
+    return plot(lines, ticks, [(v / 100, f"{v}%") for v in (0, 25, 50, 75, 100)])
 
 
 def time_points(first: datetime, now: datetime) -> list[datetime]:

@@ -68,6 +68,8 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         items = [("/", "nav.dashboard"), ("/policy", "nav.policy"), ("/subjects", "nav.subjects")]
         if user.can(Permission.record_consent):
             items.append(("/consents/new", "nav.record"))
+        items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
+        items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
         items.append(("/ledger", "nav.ledger"))
         if user.can(Permission.manage_users):
             items.append(("/admin", "nav.admin"))

@@ -10,7 +10,22 @@ from starlette.responses import Response
 from hogo.errors import HogoError, NotFound
 from hogo.web.render import language, render
 from hogo.web.session import CsrfFailed, LoginRequired, NotAllowed
-from hogo.web.views import admin, consent, dashboard, ledger, login, policy, subjects
+from hogo.web.views import (
+    admin,
+    consent,
+    dashboard,
+    incident,
+    incident_new,
+    incidents,
+    inventory,
+    inventory_dataset,
+    ledger,
+    login,
+    policy,
+    subjects,
+)
+from hogo.web.views import readiness as readiness_view
+from hogo.web.views import releases as releases_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +36,22 @@ class ErrorPage:
     status: int
 
 
-for module in (login, dashboard, policy, subjects, consent, ledger, admin):
+for module in (
+    login,
+    dashboard,
+    policy,
+    subjects,
+    consent,
+    ledger,
+    admin,
+    incidents,
+    incident_new,
+    incident,
+    inventory,
+    inventory_dataset,
+    readiness_view,
+    releases_view,
+):
     router.include_router(module.router)
 
 

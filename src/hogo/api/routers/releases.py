@@ -1,0 +1,154 @@
+"""Releases (個人データの第三者提供・匿名加工情報・統計情報): start one, follow it, download its files.
+
+`POST /releases` takes the release spec as JSON (the keys of the YAML `hogo release run` reads;
+paths are paths on the server, relative ones taken from HOGO_DATA_DIR), checks what can be checked
+at once and answers 202 with the release id; the release runs in the background. Files of a
+personal-mode release are 個人データ provided to a third party: only roles allowed to handle
+personal data may download them. 匿名加工情報, statistics, the manifest and the 公表事項 text are
+for every reader.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from hogo.api.deps import EngineDep, Forbidden, Reader, SessionDep, SettingsDep, require
+from hogo.api.problems import responses
+from hogo.auth.roles import Permission
+from hogo.release.spec import parse_spec
+from hogo.services import releases as service
+from hogo.services.auth import Principal
+
+router = APIRouter(prefix="/releases", tags=["releases"])
+
+Releaser = Annotated[Principal, Depends(require(Permission.personal_data))]
+ReleasePath = Annotated[str, Path(min_length=1, max_length=200, description="提供ID / release id")]
+FilePath = Annotated[str, Path(min_length=1, max_length=255, description="ファイル名 / file name")]
+
+
+class ReleaseAcceptedOut(BaseModel):
+    release_id: str
+    status: str = Field(description="running")
+
+
+class ReleaseFileOut(BaseModel):
+    name: str
+    personal: bool = Field(description="第三者提供する個人データを含む / holds personal data provided")
+    downloadable: bool = Field(description="この呼び出し元が取得できるか / whether the caller may download")
+    href: str
+
+
+class ReleaseSummaryOut(BaseModel):
+    release_id: str
+    mode: str = Field(description="personal(個人データ)/ anonymized(匿名加工情報)/ aggregate(統計情報)")
+    purpose: str
+    recipient: str
+    status: str = Field(description="running / done / failed")
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None = Field(description="失敗の理由(個人データを含まない)/ why it failed")
+
+
+class ReleaseOut(ReleaseSummaryOut):
+    manifest: dict[str, Any] | None = Field(description="manifest.json(完了時)/ the manifest when done")
+    files: list[ReleaseFileOut]
+
+
+class ReleaseListOut(BaseModel):
+    items: list[ReleaseSummaryOut]
+
+
+def _summary(info: service.ReleaseInfo) -> dict[str, Any]:
+    return {
+        "release_id": info.release_id,
+        "mode": info.mode.value,
+        "purpose": info.purpose,
+        "recipient": info.recipient,
+        "status": info.status,
+        "started_at": info.started_at,
+        "finished_at": info.finished_at,
+        "counts": info.counts,
+        "error": info.error,
+    }
+
+
+@router.post(
+    "",
+    operation_id="startRelease",
+    status_code=202,
+    response_model=ReleaseAcceptedOut,
+    responses=responses(409),
+)
+def start_release(
+    session: SessionDep,
+    store: EngineDep,
+    settings: SettingsDep,
+    _: Releaser,
+    response: Response,
+    body: Annotated[
+        dict[str, Any],
+        Body(description="提供仕様(YAML と同じキー、サーバ上のパス)/ the release spec as JSON"),
+    ],
+) -> ReleaseAcceptedOut:
+    """提供を開始します(バックグラウンドで実行)/ start a release in the background."""
+    spec = parse_spec(body, settings.data_dir, "body")
+    release_id = service.start_release(session, store, spec)
+    response.headers["Location"] = f"/api/v1/releases/{release_id}"
+    return ReleaseAcceptedOut(release_id=release_id, status="running")
+
+
+@router.get("", operation_id="listReleases", response_model=ReleaseListOut, responses=responses())
+def list_releases(session: SessionDep, _: Reader) -> ReleaseListOut:
+    """提供の一覧(新しい順)/ releases, newest first."""
+    return ReleaseListOut(items=[ReleaseSummaryOut(**_summary(i)) for i in service.list_releases(session)])
+
+
+@router.get("/{release_id}", operation_id="getRelease", response_model=ReleaseOut, responses=responses(404))
+def get_release(release_id: ReleasePath, session: SessionDep, principal: Reader) -> ReleaseOut:
+    """提供の状態とマニフェスト / a release's status and manifest."""
+    info = service.get_release(session, release_id)
+    may_personal = principal.can(Permission.personal_data)
+    files = []
+    for name in info.files:
+        personal = info.personal(name)
+        files.append(
+            ReleaseFileOut(
+                name=name,
+                personal=personal,
+                downloadable=may_personal or not personal,
+                href=f"/api/v1/releases/{quote(info.release_id)}/files/{quote(name)}",
+            )
+        )
+    return ReleaseOut(**_summary(info), manifest=info.manifest or None, files=files)
+
+
+@router.get(
+    "/{release_id}/files/{name}",
+    operation_id="downloadReleaseFile",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "ファイル / the file",
+            "content": {"application/octet-stream": {}, "application/json": {}, "text/plain": {}},
+        },
+        **responses(404),
+    },
+)
+def download_file(
+    release_id: ReleasePath, name: FilePath, session: SessionDep, principal: Reader
+) -> FileResponse:
+    """提供ファイルの取得(個人データは権限のある役割のみ)/ download a release file."""
+    found = service.release_file(service.get_release(session, release_id), name)
+    if found.personal and not principal.can(Permission.personal_data):
+        raise Forbidden()
+    media = "application/json" if name.endswith(".json") else "text/plain; charset=utf-8"
+    if not name.endswith((".json", ".txt")):
+        media = "application/octet-stream"
+    return FileResponse(found.path, media_type=media, filename=name)
