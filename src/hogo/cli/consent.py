@@ -11,6 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hogo.cli.context import open_engine, parse_at, unit_of_work
+from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
@@ -68,7 +69,7 @@ def record_cmd(
     guardian_relation: str | None = typer.Option(None, help="法定代理人等の続柄"),
     foreign_info: bool = typer.Option(False, "--foreign-info-given", help="法28条の情報提供済み"),
     event_id: str | None = typer.Option(None, help="事象ID(再送しても二重記録されない)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """同意・拒否・撤回・停止の求めを1件記録します。"""
     with user_errors():
@@ -92,7 +93,7 @@ def withdraw_cmd(
     at: str | None = typer.Option(None, help="撤回日時(省略時は現在)"),
     method: ConsentMethod = typer.Option(ConsentMethod.other),
     event_id: str | None = typer.Option(None),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """同意を撤回します(撤回時点以降、同意に基づく利用・提供はできません)。"""
     with user_errors():
@@ -107,12 +108,10 @@ def withdraw_cmd(
 
 @app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
-    skip_bad: bool = typer.Option(
-        False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"
-    ),
-    rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
-    as_json: bool = typer.Option(False, "--json"),
+    file: Path = CSV_FILE,
+    skip_bad: bool = SKIP_BAD,
+    rejects: Path | None = REJECTS,
+    as_json: bool = JSON,
 ) -> None:
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
     with user_errors():
@@ -151,7 +150,7 @@ def check_cmd(
     purpose: str = typer.Option(..., help="利用目的ID"),
     recipient: str | None = typer.Option(None, help="提供先ID"),
     at: str | None = typer.Option(None, help="判定時点(ISO-8601、省略時は現在)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """この本人のデータをこの目的で利用・提供してよいかを、根拠条文とともに答えます。"""
     with user_errors(), unit_of_work() as session:
@@ -166,7 +165,7 @@ def check_cmd(
 def history_cmd(
     subject: str = typer.Option(..., help="本人ID"),
     at: str | None = typer.Option(None, help="判定時点(省略時は現在)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
@@ -216,7 +215,7 @@ def exception_cmd(
     valid_until: str | None = typer.Option(None, help="有効期限"),
     note: str = typer.Option("", help="判断の経緯(個人データを書かない)"),
     exception_id: str | None = typer.Option(None),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """法27条1項の例外(法令に基づく場合等)による提供を記録します。"""
     with user_errors():
@@ -244,7 +243,7 @@ def eligible_cmd(
     out: Path = typer.Option(..., help="出力先(Parquet)"),
     recipient: str | None = typer.Option(None, help="提供先ID"),
     at: str | None = typer.Option(None, help="判定時点"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """この目的で利用・提供してよい本人の一覧を、集合演算で一括計算します。"""
     from hogo.eligibility import eligible_subjects

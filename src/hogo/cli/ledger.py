@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.services import ledger
 
@@ -13,7 +14,7 @@ app = typer.Typer(help="改ざん検知可能な台帳 / the tamper-evident ledg
 
 
 @app.command("verify")
-def verify_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def verify_cmd(as_json: bool = JSON) -> None:
     """台帳のハッシュチェーンを検証します(改ざんがあれば最初の不正な記録を示し、終了コード1)。"""
     with user_errors(), unit_of_work() as session:
         result = ledger.verify_ledger(session)
@@ -41,7 +42,7 @@ def verify_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 @app.command("show")
 def show_cmd(
     ref: str = typer.Option(..., help="対象(例: subject:M0001, policy:1)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """ある対象に関する台帳の記録を表示します(開示請求への回答の基礎)。"""
     with user_errors(), unit_of_work() as session:

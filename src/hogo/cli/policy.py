@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.files.policy_yaml import load_policy
 from hogo.services.consent import require_policy
@@ -19,7 +20,7 @@ app = typer.Typer(help="利用目的・規約版・提供先などのポリシ�
 @app.command("apply")
 def apply_cmd(
     file: Path = typer.Argument(..., help="ポリシーファイル(YAML)"),
-    as_json: bool = typer.Option(False, "--json", help="結果をJSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """ポリシーを適用します(同じ内容なら何もしません)。"""
     with user_errors():
@@ -40,7 +41,7 @@ def apply_cmd(
 
 
 @app.command("show")
-def show_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")) -> None:
+def show_cmd(as_json: bool = JSON) -> None:
     """適用中のポリシーを表示します。"""
     with user_errors(), unit_of_work() as session:
         policy = require_policy(session)

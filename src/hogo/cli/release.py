@@ -9,6 +9,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hogo.cli.context import open_engine, unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import JST
 from hogo.release.spec import load_spec
@@ -20,7 +21,7 @@ app = typer.Typer(help="データの提供(個人データ・匿名加工情報�
 @app.command("run")
 def run_cmd(
     spec_file: Path = typer.Argument(..., help="提供仕様(YAML)"),
-    as_json: bool = typer.Option(False, "--json", help="マニフェストをJSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """提供仕様に従い、照合・同意等の確認・加工を行い、記録とともに書き出します。"""
     with user_errors():
@@ -63,7 +64,7 @@ def _as_json(info: service.ReleaseInfo, with_manifest: bool) -> dict[str, object
 
 
 @app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")) -> None:
+def list_cmd(as_json: bool = JSON) -> None:
     """提供の一覧(新しい順): 種類・利用目的・提供先・件数・状態。"""
     with user_errors(), unit_of_work() as session:
         found = service.list_releases(session)
@@ -82,7 +83,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")
 @app.command("show")
 def show_cmd(
     release_id: str = typer.Argument(..., help="提供ID"),
-    as_json: bool = typer.Option(False, "--json", help="マニフェストを含めJSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """提供の状態・件数・ファイル(完了時はマニフェスト)を表示します。"""
     with user_errors(), unit_of_work() as session:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import Subject
 from hogo.files.consent_csv import parse_subjects, settle_problems
@@ -23,7 +24,7 @@ def add_cmd(
     identity_verified: bool = typer.Option(False, "--identity-verified", help="本人確認済み"),
     email: str | None = typer.Option(None, help="連絡先メールアドレス(通知用)"),
     phone: str | None = typer.Option(None, help="連絡先電話番号(通知用)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """本人を1人登録(又は更新)します。"""
     with user_errors():
@@ -42,12 +43,10 @@ def add_cmd(
 
 @app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)"),
-    skip_bad: bool = typer.Option(
-        False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く"
-    ),
-    rejects: Path | None = typer.Option(None, help="--skip-bad で除いた行の出力先"),
-    as_json: bool = typer.Option(False, "--json"),
+    file: Path = CSV_FILE,
+    skip_bad: bool = SKIP_BAD,
+    rejects: Path | None = REJECTS,
+    as_json: bool = JSON,
 ) -> None:
     """本人をCSVから取り込みます(1行でも誤りがあれば何も取り込みません)。"""
     with user_errors():

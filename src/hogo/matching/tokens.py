@@ -29,6 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hogo.engines import SqlEngine
+from hogo.engines.base import EngineError
 from hogo.errors import InputError
 
 ENV_VAR = "HOGO_TOKEN_KEY"
@@ -104,7 +105,10 @@ class TokenKey:
         SHA-256; other engines use :meth:`tokenize`.
         """
         if engine.dialect.name != "duckdb":
-            raise NotImplementedError("keyed tokens in SQL need the DuckDB engine; use TokenKey.tokenize")
+            raise EngineError(
+                "SQL によるトークン化は DuckDB でのみ使えます(他のエンジンでは Python で計算します)。",
+                "keyed tokens in SQL need the DuckDB engine; other engines tokenise in Python.",
+            )
         inner, outer = f"{name}_inner", f"{name}_outer"
         p = engine.dialect.param
         sql = (
