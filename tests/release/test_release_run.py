@@ -187,3 +187,14 @@ def test_anonymized_release_is_k_anonymous_and_unlinkable(
     assert "匿名加工情報" in manifest["announcement"]
     with session_scope(store) as s:
         assert ledger.verify_ledger(s).ok and provisions_for(s, "A0002") == []
+
+
+def test_statistics_judge_the_use_not_a_provision(world: tuple[Engine, Path]) -> None:
+    """Statistics are not personal data: no 法27条 consent is needed to give them to a third party."""
+    store, tmp = world
+    spec = _spec(tmp, id="agg-2", mode="aggregate", purpose="service", recipient="adco", partner=None,
+                 aggregate={"dimensions": ["prefecture"], "min_cell_size": 1})  # fmt: skip
+    assert run_release(load_spec(spec), store).counts["allowed"] == 5
+    personal = _spec(tmp, id="rel-2", purpose="service", recipient="adco")
+    with pytest.raises(HogoError):  # personal data to a recipient the purpose does not name
+        run_release(load_spec(personal), store)

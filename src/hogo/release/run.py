@@ -47,7 +47,7 @@ from hogo.services.consent import require_policy
 from hogo.services.policy import current_revision
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
-from hogo.store.export import consent_tables
+from hogo.store.export import ConsentTables, consent_tables
 from hogo.store.releases import mark_done
 
 Step = Callable[[str], None]
@@ -99,14 +99,20 @@ def _write(eng: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
 
 
 def run_release(
-    spec: ReleaseSpec, store: Engine, *, step: Step | None = None, now: datetime | None = None
+    spec: ReleaseSpec,
+    store: Engine,
+    *,
+    step: Step | None = None,
+    now: datetime | None = None,
+    consent: ConsentTables | None = None,
 ) -> ReleaseResult:
+    """Run a release; `consent` may supply the consent data already read from this store."""
     say = step or (lambda _: None)
     at = as_aware(spec.at) if spec.at else (now or datetime.now(JST))
     with session_scope(store) as session:
         policy = require_policy(session)
         revision = current_revision(session)
-    a = assess(policy, spec.purpose, at, spec.recipient)
+    a = assess(policy, spec.purpose, at, spec.decision_recipient)
     if a.terminal:
         first = a.terminal[0]
         raise HogoError(
@@ -126,7 +132,7 @@ def run_release(
     work.mkdir()
     eng = get_engine("duckdb")
     try:
-        counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say)
+        counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say, consent)
         manifest.update(
             {
                 "release_id": release_id,
@@ -196,12 +202,20 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     matches: str | None = None
+    consent: ConsentTables | None = None
 
 
 def _prepare(
-    spec: ReleaseSpec, policy: Policy, store: Engine, eng: SqlEngine, at: datetime, work: Path, say: Step
+    spec: ReleaseSpec,
+    policy: Policy,
+    store: Engine,
+    eng: SqlEngine,
+    at: datetime,
+    work: Path,
+    say: Step,
+    consent: ConsentTables | None,
 ) -> tuple[dict[str, int], dict[str, Any], list[tuple[str, str]]]:
-    run = _Run(spec, policy, eng, at, work, say)
+    run = _Run(spec, policy, eng, at, work, say, consent=consent)
     keys, key, rules = _tokenise_members(run)
     if spec.partner is not None:
         _match_partner(run, keys, key, rules)
@@ -279,8 +293,9 @@ def _allowed_population(run: _Run, store: Engine) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
     run.say("同意・法的根拠を判定中 / deciding who may be included")
+    tables = run.consent if run.consent is not None else consent_tables(store)
     decided = decisions_table(
-        run.policy, consent_tables(store), run.spec.purpose, run.at, run.spec.recipient, engine=eng
+        run.policy, tables, run.spec.purpose, run.at, run.spec.decision_recipient, engine=eng
     )
     eng.register_arrow(_DECISIONS, decided)
     if run.matches is not None:

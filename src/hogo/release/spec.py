@@ -62,6 +62,16 @@ class ReleaseSpec(_Spec):
     anonymization: AnonymizationSpec | None = None
     aggregate: AggregateSpec | None = None
 
+    @property
+    def decision_recipient(self) -> str | None:
+        """Whose provision the decision engine judges.
+
+        Personal data leaves to the recipient, so 法27条/法28条 apply to it. 匿名加工情報 and
+        statistics are not personal data: what needs a legal basis is using the persons' data to
+        make them, within the purpose of use (objections honoured), so no recipient is judged.
+        """
+        return self.recipient if self.mode is ReleaseMode.personal else None
+
     @model_validator(mode="after")
     def _mode_sections(self) -> Self:
         if "member_id" not in self.members.columns:
