@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     #: "development" allows the built-in demo secret; anything else refuses it.
     environment: str = "development"
     language: str = "ja"
+    #: Memory the data engine may use before it spills to disk (DuckDB syntax, e.g. "4GB");
+    #: unset lets DuckDB take its default of 80% of the machine's memory.
+    engine_memory_limit: str | None = None
 
     #: Signs session cookies and CSRF tokens. Must be set (32+ characters) outside development.
     secret_key: str = DEVELOPMENT_SECRET

@@ -26,6 +26,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from hogo.config import load_settings
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.decision import assess
 from hogo.domain.ledger import EntryKind
@@ -130,7 +131,8 @@ def run_release(
     work = spec.output.dir / f".{release_id}.part"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    eng = get_engine("duckdb")
+    limit = load_settings().engine_memory_limit
+    eng = get_engine("duckdb", **({"memory_limit": limit} if limit else {}))
     try:
         counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say, consent)
         manifest.update(
