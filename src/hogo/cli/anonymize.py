@@ -17,6 +17,7 @@ from hogo.anonymization.models import LVariant
 from hogo.anonymization.release import ReleaseResult, anonymize
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.anonymization.unusual import UnusualMode
+from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.engines import get_engine
 from hogo.errors import InputError
@@ -45,7 +46,7 @@ def anonymize_cmd(
     delimiter: str = typer.Option(",", "--delimiter", "-d", help="CSV の区切り文字"),
     engine_name: str = typer.Option("duckdb", "--engine", help="duckdb | spark"),
     ledger: bool = typer.Option(False, "--ledger/--no-ledger", help="台帳に処理を記録する"),
-    as_json: bool = typer.Option(False, "--json", help="JSON で出力"),
+    as_json: bool = JSON,
 ) -> None:
     """匿名加工情報を作成し、選んだ一般化レベル・指標・k を表示します。/ Anonymise a table."""
     with user_errors():

@@ -13,6 +13,7 @@ from rich.table import Table
 from hogo.backup import crypto, generations
 from hogo.backup.generations import Step
 from hogo.backup.retention import RetentionPolicy
+from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.errors import InputError, NotFound
@@ -70,7 +71,7 @@ def keygen_cmd(
 def create_cmd(
     folder: Path | None = DirOption,
     key_file: Path | None = KeyOption,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """データベースと台帳の一貫したスナップショットを新しい世代として保存します(読み取り専用)。"""
     with user_errors(), _progress(not as_json) as step:
@@ -85,7 +86,7 @@ def create_cmd(
 
 
 @app.command("list")
-def list_cmd(folder: Path | None = DirOption, as_json: bool = typer.Option(False, "--json")) -> None:
+def list_cmd(folder: Path | None = DirOption, as_json: bool = JSON) -> None:
     """保存されている世代を一覧します。"""
     with user_errors():
         found = generations.list_generations(_folder(folder))
@@ -119,7 +120,7 @@ def verify_cmd(
     deep: bool = typer.Option(False, "--deep", help="試験復元して台帳を検証(復元テスト)"),
     folder: Path | None = DirOption,
     key_file: Path | None = KeyOption,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """世代のハッシュ・読み取り専用・(--deep で)試験復元と台帳の検証を行います。問題があれば終了コード1。"""
     with user_errors(), _progress(not as_json) as step:
@@ -152,7 +153,7 @@ def restore_cmd(
     yes: bool = typer.Option(False, "--yes", help="確認せずに実行"),
     folder: Path | None = DirOption,
     key_file: Path | None = KeyOption,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """世代を復元します。試験復元で台帳を検証してから書き戻し、復元先でも台帳を検証します。"""
     url = to or load_settings().database_url
@@ -179,7 +180,7 @@ def prune_cmd(
     keep_monthly: int = typer.Option(24, min=0, help="月ごとに残す月数"),
     dry_run: bool = typer.Option(False, "--dry-run", help="削除せずに対象を表示"),
     folder: Path | None = DirOption,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """保持方針に合わない古い世代を削除します(最新の世代は必ず残ります)。"""
     policy = RetentionPolicy(keep_last=keep_last, keep_daily=keep_daily, keep_weekly=keep_weekly,

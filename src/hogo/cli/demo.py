@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.demo import build_database, demo_policy
 from hogo.domain.clock import JST
@@ -25,7 +26,7 @@ def demo_cmd(
     database: Path = typer.Option(Path("hogo-demo.db"), help="デモ用SQLiteファイル(作り直します)"),
     subjects: int = typer.Option(10_000, min=10, help="会員数"),
     seed: int = typer.Option(42, help="乱数の種"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """デモ組織を新しいデータベースに作り、広告事業者への提供に含めてよい会員数を示します。"""
     with user_errors():

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hogo.cli import incident_playbook
 from hogo.cli.context import parse_at, unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import parse_instant, to_jst
 from hogo.domain.incidents.types import IncidentType
@@ -75,7 +76,6 @@ ENCRYPTION = typer.Option(None, "--encryption", help="none / standard / advanced
 KEY = typer.Option(None, "--key-leaked/--key-safe", help="復号鍵も漏えい等したか")
 CLIENT = typer.Option(None, "--outsourcee-client", help="委託先として取り扱っていた場合の委託元")
 INFORMED = typer.Option(None, "--client-informed-at", help="委託元に通知した日時(法26条1項ただし書)")
-JSON = typer.Option(False, "--json", help="JSONで出力")
 
 
 def _print_incident(view: IncidentView) -> None:
@@ -93,6 +93,13 @@ def _print_incident(view: IncidentView) -> None:
     console.print(f"  本人の数 {view.persons:,}  ステップ: {step}")
     for r in view.reasons:
         console.print(f"  - {r.message_ja} [dim]({r.article}, {r.code})[/]")
+
+
+def _show(view: IncidentView, as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+    else:
+        _print_incident(view)
 
 
 @app.command("open")
@@ -142,10 +149,7 @@ def open_cmd(
                 subject_ids=subjects,
                 facts=facts,
             )
-    if as_json:
-        print_json(view)
-    else:
-        _print_incident(view)
+    _show(view, as_json)
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -189,10 +193,7 @@ def facts_cmd(
             raise InputError("記録する事実を指定してください。", "give at least one fact.")
         with unit_of_work() as session:
             view = incidents.record_facts(session, incident_id, changes)
-    if as_json:
-        print_json(view)
-    else:
-        _print_incident(view)
+    _show(view, as_json)
 
 
 @app.command("details")
@@ -227,10 +228,7 @@ def details_cmd(
             raise InputError("記録する事項を指定してください。", "give at least one item.")
         with unit_of_work() as session:
             view = incidents.record_details(session, incident_id, changes)
-    if as_json:
-        print_json(view)
-    else:
-        _print_incident(view)
+    _show(view, as_json)
 
 
 @app.command("show")
@@ -260,10 +258,7 @@ def done_cmd(
     """作業の完了を記録します。"""
     with user_errors(), unit_of_work() as session:
         view = incidents.complete_task(session, incident_id, task_id, parse_at(at), note)
-    if as_json:
-        print_json(view)
-    else:
-        _print_incident(view)
+    _show(view, as_json)
 
 
 @app.command("evidence")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.files.atomic import atomic_text
@@ -34,7 +35,7 @@ def playbook_export_cmd(
 @app.command("apply")
 def playbook_apply_cmd(
     file: Path = typer.Argument(..., help="対応手順の YAML"),
-    as_json: bool = typer.Option(False, "--json", help="JSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """対応手順を適用します(以後に登録する事案から使われます)。"""
     with user_errors():

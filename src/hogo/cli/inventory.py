@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Inventory
 from hogo.errors import NotFound
@@ -22,7 +23,7 @@ app = typer.Typer(help="個人情報管理台帳 / personal-information inventor
 def import_cmd(
     file: Path = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)又は YAML"),
     replace: bool = typer.Option(False, "--replace", help="ファイルにない台帳項目を削除する"),
-    as_json: bool = typer.Option(False, "--json", help="結果をJSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """台帳を取り込みます(1行でも誤りがあれば何も取り込みません)。"""
     with user_errors():
@@ -66,7 +67,7 @@ def _dump(inventory: Inventory, fmt: str, encoding: str) -> bytes:
 
 
 @app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")) -> None:
+def list_cmd(as_json: bool = JSON) -> None:
     """台帳の一覧を表示します。"""
     with user_errors(), unit_of_work() as session:
         inventory = service.load_inventory(session)
@@ -92,7 +93,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSONで出力")
 @app.command("show")
 def show_cmd(
     dataset_id: str = typer.Argument(..., help="台帳項目の id"),
-    as_json: bool = typer.Option(False, "--json", help="JSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """台帳項目とその版の履歴(台帳の記録から)を表示します。"""
     with user_errors(), unit_of_work() as session:
@@ -115,7 +116,7 @@ def show_cmd(
 @app.command("remove")
 def remove_cmd(
     dataset_id: str = typer.Argument(..., help="台帳項目の id"),
-    as_json: bool = typer.Option(False, "--json", help="JSONで出力"),
+    as_json: bool = JSON,
 ) -> None:
     """台帳項目を削除します(過去の版は台帳の記録に残ります)。"""
     with user_errors(), unit_of_work() as session:

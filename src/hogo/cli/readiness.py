@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.domain.clock import JST
@@ -70,7 +71,7 @@ def _inventory(files: list[Path] | None) -> tuple[Inventory, dict[str, Answer]]:
 def import_cmd(
     files: list[Path] = typer.Argument(..., help="機器・バックアップの CSV(UTF-8/CP932)または YAML"),
     replace: bool = typer.Option(False, "--replace", help="登録済みの台帳を置き換える"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """台帳(機器・バックアップ・質問票の回答)を取り込みます。ファイルに誤りがあれば何も保存しません。"""
     with user_errors():
@@ -87,7 +88,7 @@ def import_cmd(
 
 
 @app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def list_cmd(as_json: bool = JSON) -> None:
     """登録済みの機器とバックアップを表示します。"""
     with user_errors(), unit_of_work() as session:
         inventory, answers = service.load_inventory(session)
@@ -132,7 +133,7 @@ def answer_cmd(
 
 
 @app.command("questions")
-def questions_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def questions_cmd(as_json: bool = JSON) -> None:
     """警察庁の推奨事項に基づく質問票を表示します(台帳 YAML の answers: に記入できます)。"""
     if as_json:
         print_json([{"id": q.id, "severity": q.severity.value, "question_ja": q.title_ja,
@@ -145,7 +146,7 @@ def questions_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @app.command("checks")
-def checks_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def checks_cmd(as_json: bool = JSON) -> None:
     """点検項目(ルール)の一覧: ID・重要度・理由・対策・出典。"""
     if as_json:
         print_json([{"id": c.id, "severity": c.severity.value, "title_ja": c.title_ja, "title_en": c.title_en,
@@ -183,7 +184,7 @@ def assess_cmd(
     fail_on: Severity | None = typer.Option(
         None, "--fail-on", help="この重要度以上の指摘があれば終了コード1"
     ),
-    as_json: bool = typer.Option(False, "--json", help="指摘とスコアを JSON で出力"),
+    as_json: bool = JSON,
 ) -> None:
     """台帳を点検し、指摘事項(重要度・理由・対策・出典)とスコアを示します。"""
     day = _day(on)
@@ -227,7 +228,7 @@ def _print_assessment(a: Assessment) -> None:
 
 
 @app.command("history")
-def history_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def history_cmd(as_json: bool = JSON) -> None:
     """スコアの推移を表示します。"""
     with user_errors(), unit_of_work() as session:
         points = service.history(session)
@@ -283,7 +284,7 @@ def report_cmd(
 def eol_import_cmd(
     file: Path = typer.Argument(..., help="endoflife.date のエクスポート(JSON、YAML、製品ページの .md)"),
     product: str | None = typer.Option(None, "--product", help="製品 ID(v0 API の JSON はファイル名が既定)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """新しい endoflife.date のデータをオフラインで取り込みます(同じ製品は置き換え)。"""
     with user_errors():
@@ -297,7 +298,7 @@ def eol_import_cmd(
 
 
 @eol_app.command("list")
-def eol_list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def eol_list_cmd(as_json: bool = JSON) -> None:
     """EOL データの製品とベンダー規則を表示します。"""
     with user_errors():
         catalogue = readiness_eol.load_catalogue(load_settings().data_dir)
@@ -315,7 +316,7 @@ def eol_list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @eol_app.command("show")
-def eol_show_cmd(product: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+def eol_show_cmd(product: str = typer.Argument(...), as_json: bool = JSON) -> None:
     """製品のリリース系列とサポート終了日を表示します。"""
     with user_errors():
         found = readiness_eol.load_catalogue(load_settings().data_dir).product(product)

@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.synth.generate import SynthSpec, generate
 
@@ -26,7 +27,7 @@ def synth_cmd(
     chunk_size: int = typer.Option(
         500_000, "--chunk-size", min=1, help="一度に生成する会員数(メモリ量の目安)"
     ),
-    as_json: bool = typer.Option(False, "--json", help="結果をJSONで出力 / print JSON"),
+    as_json: bool = JSON,
 ) -> None:
     """架空の会員・提携先顧客・購買・同意履歴を生成し、Parquetで書き出します(再現可能)。"""
     spec = SynthSpec(

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from hogo.auth.roles import Role
 from hogo.cli.context import unit_of_work
+from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.services import auth
 
@@ -20,7 +21,7 @@ def create_cmd(
     name: str = typer.Argument(..., help="トークン名(用途が分かる名前)"),
     role: Role = typer.Option(Role.operator, help="このトークンが持つ役割"),
     days: int | None = typer.Option(None, min=1, help="有効日数(省略時は無期限)"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """トークンを発行します。トークンはこの一度だけ表示されます。"""
     expires = datetime.now(UTC) + timedelta(days=days) if days else None
@@ -42,7 +43,7 @@ def revoke_cmd(token_id: int = typer.Argument(..., help="トークンID(hogo tok
 
 
 @app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+def list_cmd(as_json: bool = JSON) -> None:
     """トークンの一覧(先頭の数文字のみ表示)。"""
     with user_errors(), unit_of_work() as session:
         tokens = auth.list_tokens(session)

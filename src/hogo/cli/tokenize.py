@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
+from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.engines import get_engine
 from hogo.errors import InputError
@@ -70,7 +71,7 @@ def run_cmd(
         CsvEncoding.auto, "--encoding", help="CSVの文字コード / CSV encoding"
     ),
     gmail_rules: bool = typer.Option(False, "--gmail-rules", help="Gmailのドット・+タグを無視して照合"),
-    as_json: bool = typer.Option(False, "--json", help="結果をJSONで出力 / print JSON"),
+    as_json: bool = JSON,
 ) -> None:
     """メールアドレス・電話番号を正規化してトークンにし、トークンだけを書き出します。"""
     with user_errors():
