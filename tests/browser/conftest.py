@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Env]]:
-    env = build_env(Path(tmp_path_factory.mktemp("browser")))
+@contextmanager
+def serving(env: Env) -> Iterator[str]:
+    """Serve the env's app on a free loopback port in a thread; yield its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -45,10 +46,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Env]
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", env
-    server.should_exit = True
-    thread.join(timeout=10)
-    env.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        env.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Env]]:
+    env = build_env(Path(tmp_path_factory.mktemp("browser")))
+    with serving(env) as base:
+        yield base, env
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,7 @@ def test_officer_works_an_incident(browser: Any, served: tuple[str, Env], shot: 
     task.get_by_label("メモ(任意)").fill("代表者に報告済み")
     task.get_by_role("button", name="完了にする").click()
     page.wait_for_selector("p.notice")
+    page.wait_for_load_state()  # under load the timeline, at the bottom, may still be parsing
     assert page.locator("#task-report-to-management").get_attribute("data-status") == "done"
     assert "代表者に報告済み" in page.locator("#task-report-to-management").inner_text()
     assert page.locator('#timeline tr[data-kind="task"]').count() == 1
@@ -110,6 +111,7 @@ def test_officer_works_an_incident(browser: Any, served: tuple[str, Env], shot: 
     assert page.locator("#dataset-clinic").is_visible()
     shot(page, "26-inventory")
     page.get_by_role("link", name="clinic").click()
+    page.wait_for_load_state()
     assert page.locator("#versions tbody tr").count() == 1
     shot(page, "27-inventory-dataset")
     context.close()

@@ -6,20 +6,17 @@ under test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from hogo.auth.roles import Role
 from hogo.release.spec import parse_spec
 from hogo.services import releases as service
 from tests.api.env import PASSWORD, Env
-from tests.browser.conftest import _free_port
+from tests.browser.conftest import serving
 from tests.readiness.stored import store_sample_inventory
 from tests.release.world import TOKEN_KEY, anonymized_spec, personal_spec, release_env
 
@@ -35,19 +32,8 @@ def served_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     store_sample_inventory(env.engine)
     service.run_now(env.engine, parse_spec(personal_spec("2024-06-ad"), folder))
     service.run_now(env.engine, parse_spec(anonymized_spec("2024-06-anon"), folder))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", env
-    server.should_exit = True
-    thread.join(timeout=10)
-    env.engine.dispose()
+    with serving(env) as base:
+        yield base, env
     mp.undo()
 
 

@@ -3,17 +3,9 @@ persons, and a CLI runner on a fresh SQLite file."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
-import yaml
 from sqlalchemy import Engine
-from typer.testing import CliRunner
 
-from hogo.cli.app import app
 from hogo.domain.consent import Subject
 from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.inventory import Dataset, Encryption, Inventory, SubjectQueryKind, SubjectScope
@@ -21,9 +13,10 @@ from hogo.services.inventory import import_inventory
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import session_scope
-from tests.factories import POLICY, policy
+from tests.cli.conftest import Run, hogo, policy_file
+from tests.factories import policy
 
-Run = Callable[..., Any]
+__all__ = ["Run", "hogo", "policy_file"]
 
 #: 1,500 members with e-mail (every third also a phone), 3 patients, 40 paper forms.
 MEMBERS = [f"M{i:05d}" for i in range(1, 1501)]
@@ -81,26 +74,3 @@ def seed(engine: Engine) -> None:
 def seeded(store: Engine) -> Engine:
     seed(store)
     return store
-
-
-@pytest.fixture
-def hogo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:
-    """Run `hogo …` against a fresh SQLite store; `as_json` parses stdout."""
-    monkeypatch.setenv("HOGO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0, as_json: bool = False) -> Any:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
-        return json.loads(result.stdout) if as_json else result
-
-    yield run
-
-
-@pytest.fixture
-def policy_file(tmp_path: Path) -> Path:
-    path = tmp_path / "policy.yaml"
-    path.write_text(yaml.safe_dump(POLICY, allow_unicode=True), encoding="utf-8")
-    return path
