@@ -63,11 +63,21 @@ def bench_adult() -> None:
     engine = get_engine()
     engine.register_file("adult", ADULT / "adult.csv", delimiter=";")
     spec = adult_spec([*ALL, "salary-class"], k=5, suppression=0.04)
-    total, result = timed(lambda: anonymize(engine, "adult", spec))
+    searches: list[float] = []
+
+    def run() -> Any:
+        result = anonymize(engine, "adult", spec)
+        searches.append(result.manifest.search_seconds)
+        return result
+
+    total, result = timed(run, repeat=5)
     m = result.manifest
     print(f"levels   {m.levels}")
     print(f"loss     {m.metric_value:.4f}   k {m.k_achieved}   suppressed {m.suppressed}")
-    print(f"search   {m.search_seconds:.2f} s (goal ≤ 1 s)   whole release {total:.2f} s (median of 3)")
+    print(
+        f"search   {statistics.median(searches):.2f} s median, {max(searches):.2f} s slowest of 5 (goal ≤ 1 s)"
+        f"   whole release {total:.2f} s (median of 5)"
+    )
     print(f"lattice  {m.nodes_evaluated} of {m.lattice_size} nodes evaluated")
     for metric in (Metric.precision, Metric.entropy):
         other = anonymize(engine, "adult", spec.model_copy(update={"metric": metric})).manifest
@@ -124,8 +134,15 @@ def _domain_loss_mondrian(
 
 def bench_mondrian() -> None:
     print("\n== 2. Adult k=5 side by side: hogo (optimal full-domain) vs anonypy (Mondrian) ==")
+    import importlib
+    import importlib.util
+
     import pandas as pd  # type: ignore[import-untyped]
-    from anonypy import anonypy  # type: ignore[import-untyped]
+
+    if importlib.util.find_spec("anonypy") is None:
+        print("anonypy is not installed: comparison skipped")
+        return
+    anonypy = importlib.import_module("anonypy.anonypy")
 
     frame = pd.read_csv(ADULT / "adult.csv", sep=";")
     observed = {c: {str(v) for v in frame[c].unique()} for c in ALL}

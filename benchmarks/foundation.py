@@ -30,6 +30,7 @@ from hogo.engines import get_engine
 from hogo.services import ledger
 from hogo.store.database import make_engine, session_scope, upgrade
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
+from hogo.store.snapshot import write_snapshot
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -191,6 +192,39 @@ def bench_bulk(subjects: int, events: int) -> None:
     print(f"  (allowed {result.allowed:,} of {result.subjects:,}; synthetic data built in {gen_s:.1f} s)")
 
 
+def bench_snapshot(subjects: int, events: int) -> None:
+    """A consent snapshot written from a SQLite store, against a raw sqlite3 read of the same rows."""
+    tables = synthetic(subjects, events)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store.db"
+        store = make_engine(f"sqlite:///{path}")
+        upgrade(store)
+        con = sqlite3.connect(path)
+        now = "2025-01-01 00:00:00.000000"
+        con.executemany(
+            "INSERT INTO subjects (subject_id, birth_date, identity_verified, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ((r["subject_id"], str(r["birth_date"]), r["identity_verified"], now, now)
+             for r in tables.subjects.to_pylist()),
+        )  # fmt: skip
+        for batch in tables.events.to_batches(500_000):
+            con.executemany(
+                "INSERT INTO consent_events (event_id, subject_id, purpose_id, action, terms_version, method, "
+                "collected_at, foreign_transfer_info_given, recorded_at, ledger_seq) "
+                "VALUES (?, ?, ?, ?, ?, 'web_form', ?, ?, ?, 0)",
+                ((r["event_id"], r["subject_id"], r["purpose_id"], r["action"], r["terms_version"],
+                  r["collected_at"].isoformat(sep=" "), r["foreign_transfer_info_given"], now)
+                 for r in batch.to_pylist()),
+            )  # fmt: skip
+        con.commit()
+        write_s = timed(lambda: write_snapshot(store, Path(tmp) / "snapshot"))
+        read_s = timed(lambda: [None for _ in con.execute("SELECT * FROM consent_events")])
+        con.close()
+        store.dispose()
+    row(f"consent snapshot {subjects:,}/{events:,}", events / write_s, "events/s",
+        "raw sqlite3 read of the events", events / read_s)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subjects", type=int, default=1_000_000)
@@ -201,6 +235,7 @@ def main() -> None:
     bench_ledger(args.ledger)
     bench_decide()
     bench_bulk(args.subjects, args.events)
+    bench_snapshot(args.subjects, args.events)
 
 
 if __name__ == "__main__":

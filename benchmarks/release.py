@@ -1,6 +1,6 @@
 """The whole release pipeline at scale: tokens → match → consent filter → 匿名加工情報 → record.
 
-Run: `python benchmarks/release.py [--members 10000000] [--k 10]`.
+Run: `python benchmarks/release.py [--members 10000000] [--k 10] [--from SYNTH_DIR]`.
 Synthetic members, a partner table and consent histories are generated first (`hogo synth`, in a
 child process so its memory does not count); the release itself is timed with the consent data
 read from Parquet (the store's export is measured by benchmarks/foundation.py). The baseline is
@@ -27,12 +27,14 @@ import pyarrow.parquet as pq
 import yaml
 
 from hogo.domain.clock import JST
+from hogo.files.digest import sha256_file
 from hogo.files.policy_yaml import parse_policy
 from hogo.release.run import run_release
 from hogo.release.spec import load_spec
 from hogo.services.policy import apply_policy
 from hogo.store.database import make_engine, session_scope, upgrade
-from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
+from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA
+from hogo.store.snapshot import FILES, ConsentFiles, SnapshotInfo
 
 POLICY = """\
 organization: {name: ベンチマーク株式会社, address: 東京都, representative: 代表者}
@@ -55,21 +57,35 @@ terms:
 """
 
 
-def consent_from_synth(folder: Path) -> ConsentTables:
+def consent_snapshot(folder: Path, work: Path) -> ConsentFiles:
+    """The synthetic consent data as a consent snapshot (what `hogo consent snapshot` writes).
+
+    Made before the clock starts, like a snapshot taken ahead of a release; writing one from a
+    store is measured by benchmarks/foundation.py.
+    """
+    snap = work / "consent_snapshot"
+    snap.mkdir()
     members = pq.read_table(
         folder / "members.parquet", columns=["member_id", "birth_date", "identity_verified"]
     )
-    subjects = pa.table(
-        [members["member_id"], members["birth_date"], members["identity_verified"]], schema=SUBJECTS_SCHEMA
-    )
-    events = pq.read_table(folder / "consent_events.parquet")
-    collected = pc.cast(events["collected_at"], pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
-    events = events.set_column(events.schema.get_field_index("collected_at"), "collected_at", collected)
-    events = events.select(EVENTS_SCHEMA.names).cast(EVENTS_SCHEMA)
-    return ConsentTables(subjects, events, EXCEPTIONS_SCHEMA.empty_table())
+    subjects = pa.table(list(members.columns), schema=SUBJECTS_SCHEMA)
+    pq.write_table(subjects, snap / FILES[0])
+    rows = {FILES[0]: subjects.num_rows, FILES[1]: 0, FILES[2]: 0}
+    del members, subjects
+    with pq.ParquetWriter(snap / FILES[1], EVENTS_SCHEMA) as writer:
+        for batch in pq.ParquetFile(folder / "consent_events.parquet").iter_batches(1 << 20):
+            table = pa.Table.from_batches([batch])
+            at = pc.cast(table["collected_at"], pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+            table = table.set_column(table.schema.get_field_index("collected_at"), "collected_at", at)
+            writer.write_table(table.select(EVENTS_SCHEMA.names).cast(EVENTS_SCHEMA))
+            rows[FILES[1]] += table.num_rows
+    pq.write_table(EXCEPTIONS_SCHEMA.empty_table(), snap / FILES[2])
+    info = SnapshotInfo(created_at="", ledger_seq=0, ledger_hash="", rows=rows,
+                        sha256={f: sha256_file(snap / f) for f in FILES})  # fmt: skip
+    return ConsentFiles(snap, info)
 
 
-def spec_file(folder: Path, k: int) -> Path:
+def spec_file(folder: Path, work: Path, k: int) -> Path:
     spec = {
         "id": "bench",
         "mode": "anonymized",
@@ -81,17 +97,17 @@ def spec_file(folder: Path, k: int) -> Path:
                                                "postal_code", "city", "joined_on"]}},
         "partner": {"path": str(folder / "partner_customers.parquet"),
                     "columns": {"email": "メールアドレス", "phone": "電話番号"}},
-        "match": {"token_key_file": str(folder / "token.key")},
-        "output": {"dir": str(folder / "out")},
+        "match": {"token_key_file": str(work / "token.key")},
+        "output": {"dir": str(work / "out")},
         "anonymization": {
             "quasi_identifiers": {"birth_date": "date", "sex": "mask", "prefecture": "mask",
                                   "postal_code": "postal", "city": "mask", "joined_on": "date"},
             "k": k, "suppression": 0.04, "shuffle": False,
         },
     }  # fmt: skip
-    path = folder / "spec.yaml"
+    path = work / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    (folder / "token.key").write_text("ab" * 32 + "\n", encoding="utf-8")
+    (work / "token.key").write_text("ab" * 32 + "\n", encoding="utf-8")
     return path
 
 
@@ -99,23 +115,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=10_000_000)
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="reuse a `hogo synth` folder (skips --members)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        work = Path(tmp)
         t0 = time.perf_counter()
-        hogo = str(Path(sys.executable).with_name("hogo"))
-        subprocess.run([hogo, "synth", str(folder), "--members", str(args.members), "--json"], check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        folder = args.source or work / "synth"
+        if args.source is None:
+            hogo = str(Path(sys.executable).with_name("hogo"))
+            subprocess.run([hogo, "synth", str(folder), "--members", str(args.members), "--json"], check=True,
+                           stdout=subprocess.DEVNULL)  # fmt: skip
         synth_s = time.perf_counter() - t0
-        store = make_engine(f"sqlite:///{folder / 'store.db'}")
+        store = make_engine(f"sqlite:///{work / 'store.db'}")
         upgrade(store)
         with session_scope(store) as s:
             apply_policy(s, parse_policy(POLICY))
-        spec = load_spec(spec_file(folder, args.k))
+        spec = load_spec(spec_file(folder, work, args.k))
 
+        consent = consent_snapshot(folder, work)
+        stages: list[tuple[str, float]] = []
         start = time.perf_counter()
-        consent = consent_from_synth(folder)
-        result = run_release(spec, store, consent=consent, now=datetime.now(JST))
+        result = run_release(spec, store, consent=consent, now=datetime.now(JST),
+                             step=lambda what: stages.append((what, time.perf_counter())))  # fmt: skip
         release_s = time.perf_counter() - start
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
@@ -124,13 +147,16 @@ def main() -> None:
         for name in ("members", "partner_customers", "consent_events"):
             con.read_parquet(str(folder / f"{name}.parquet")).to_arrow_table()
         scan_s = time.perf_counter() - scan_s
-        events = consent.events.num_rows
+        events = consent.info.rows[FILES[1]]
         anon = result.manifest["anonymization"]
-        print(f"hogo release benchmark — {args.members:,} members, {events:,} consent events, "
+        print(f"hogo release benchmark — {result.counts['members']:,} members, {events:,} consent events, "
               f"{result.counts.get('partner_rows', 0):,} partner rows (synth took {synth_s:.0f} s)")  # fmt: skip
         print(f"{'anonymized release, k=' + str(args.k):<34} {release_s:>10.1f} s   | plain DuckDB scan of the inputs "
               f"{scan_s:>8.1f} s | ratio {release_s / scan_s:6.1f}   goal <= 180 s, ratio <= 10")  # fmt: skip
         print(f"{'peak RSS':<34} {peak_gb:>10.2f} GB  | goal <= 8 GB")
+        ends = [t for _, t in stages[1:]] + [start + release_s]
+        for (what, began), end in zip(stages, ends, strict=True):
+            print(f"  {what:<44} {end - began:7.1f} s")
         print(f"  matched partner rows {result.counts.get('matched_partner_rows', 0):,}; allowed {result.counts['allowed']:,}; "
               f"k achieved {anon['k_achieved']}; suppressed {anon['suppressed']:,}; levels {anon['levels']}")  # fmt: skip
 

@@ -19,7 +19,7 @@ from hogo.domain.consent import ALL_PURPOSES_IN_TERMS
 from hogo.domain.decision import Assessment, Basis, assess
 from hogo.domain.policy import Policy
 from hogo.engines import SqlEngine, get_engine
-from hogo.store.export import ConsentTables
+from hogo.store.export import ConsentSource
 
 _T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED = (
     "hogo_subjects",
@@ -131,17 +131,15 @@ SELECT subject_id, basis IS NOT NULL AS allowed, basis FROM based
     return sql, params
 
 
-def register(engine: SqlEngine, policy: Policy, tables: ConsentTables, purpose_id: str) -> None:
+def register(engine: SqlEngine, policy: Policy, tables: ConsentSource, purpose_id: str) -> None:
     included = [t.version for t in policy.terms if purpose_id in t.purposes]
-    engine.register_arrow(_T_SUBJECTS, tables.subjects)
-    engine.register_arrow(_T_EVENTS, tables.events)
-    engine.register_arrow(_T_EXCEPTIONS, tables.exceptions)
+    tables.register(engine, (_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS))
     engine.register_arrow(_T_INCLUDED, pa.table({"version": pa.array(included, type=pa.string())}))
 
 
 def eligible_subjects(
     policy: Policy,
-    tables: ConsentTables,
+    tables: ConsentSource,
     purpose_id: str,
     at: datetime,
     recipient_id: str | None = None,
@@ -166,12 +164,13 @@ def eligible_subjects(
             eng.write_parquet(
                 f"SELECT subject_id, basis FROM {eng.ident(decided)} WHERE allowed ORDER BY subject_id", out
             )
+        subjects = eng.count(_T_SUBJECTS)
         eng.drop(decided)
         return EligibilityResult(
             purpose_id=purpose_id,
             recipient_id=recipient_id,
             at=a.at,
-            subjects=tables.subjects.num_rows,
+            subjects=subjects,
             allowed=sum(by_basis.values()),
             by_basis=by_basis,
             path=out,
@@ -183,14 +182,14 @@ def eligible_subjects(
 
 def decisions_table(
     policy: Policy,
-    tables: ConsentTables,
+    tables: ConsentSource,
     purpose_id: str,
     at: datetime,
     recipient_id: str | None = None,
     *,
     engine: SqlEngine | None = None,
 ) -> pa.Table:
-    """Every person with allowed and basis; used to compare with `decide` and by releases."""
+    """Every person with allowed and basis, as Arrow; used to compare with `decide`."""
     a = assess(policy, purpose_id, as_aware(at), recipient_id)
     eng = engine or get_engine("duckdb")
     try:
@@ -202,4 +201,27 @@ def decisions_table(
             eng.close()
 
 
-__all__ = ["Basis", "EligibilityResult", "decisions_sql", "decisions_table", "eligible_subjects"]
+def decisions_into(
+    engine: SqlEngine,
+    name: str,
+    policy: Policy,
+    tables: ConsentSource,
+    purpose_id: str,
+    at: datetime,
+    recipient_id: str | None = None,
+) -> str:
+    """Table ``name`` in ``engine`` with every person's allowed and basis; nothing leaves the engine."""
+    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    register(engine, policy, tables, purpose_id)
+    sql, params = decisions_sql(engine, a)
+    return engine.create_table_as(name, sql, params)
+
+
+__all__ = [
+    "Basis",
+    "EligibilityResult",
+    "decisions_into",
+    "decisions_sql",
+    "decisions_table",
+    "eligible_subjects",
+]

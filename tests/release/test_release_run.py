@@ -19,6 +19,7 @@ from hogo.services.policy import apply_policy
 from hogo.services.provisions import provisions_for, verify_persons
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import session_scope
+from hogo.store.snapshot import write_snapshot
 from tests.factories import at, event, person, policy
 
 MEMBERS = """member_id,email,phone,purchase_total,prefecture,age_band
@@ -198,3 +199,22 @@ def test_statistics_judge_the_use_not_a_provision(world: tuple[Engine, Path]) ->
     personal = _spec(tmp, id="rel-2", purpose="service", recipient="adco")
     with pytest.raises(HogoError):  # personal data to a recipient the purpose does not name
         run_release(load_spec(personal), store)
+
+
+def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_one(
+    world: tuple[Engine, Path],
+) -> None:
+    store, tmp = world
+    write_snapshot(store, tmp / "snap")
+    from_store = run_release(load_spec(_spec(tmp, id="from-store")), store)
+    from_snapshot = run_release(load_spec(_spec(tmp, id="from-snap", consent_snapshot="snap")), store)
+    assert pq.read_table(from_snapshot.directory / "release.parquet").equals(
+        pq.read_table(from_store.directory / "release.parquet")
+    )
+    assert from_snapshot.manifest["consent_snapshot"]["ledger_seq"] > 0
+    with session_scope(store) as s:  # M1 withdraws after the snapshot was taken
+        record_events(s, [event("M1", action="withdraw", when="2024-01-01T10:00")])
+    with pytest.raises(InputError) as info:
+        run_release(load_spec(_spec(tmp, id="stale", consent_snapshot="snap")), store)
+    assert info.value.field == "ledger_seq"
+    assert not (tmp / "out" / "stale").exists()

@@ -1,8 +1,8 @@
 """匿名加工情報 (anonymised information, APPI 法43条 / PPC rule 34).
 
-Hierarchies and builders, privacy models, utility metrics, the optimal lattice search (run as SQL
-in a data engine), unusual-value treatment, re-identification risk, and the release manifest with
-the rule-34 checklist and the public announcement. Entry point: :func:`anonymize`.
+Hierarchies and builders, privacy models, utility metrics, the optimal lattice search (over a
+frequency table the data engine computes), unusual-value treatment, re-identification risk, and
+the release manifest with the rule-34 checklist and the public announcement. Entry point: :func:`anonymize`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Why a frequency base table: the input is first reduced to one row per distinct c
 quasi-identifiers (and the sensitive value) with its count ``n``, joined once to every hierarchy
 level and per-cell cost. Evaluating a node is then a GROUP BY over that small table on the
 generalised columns of the node's levels, so even 10M input rows are scanned only once.
+Releases use this evaluator when the frequency table is too large to hold in memory; otherwise
+:mod:`hogo.anonymization.frequency` evaluates the same nodes in numpy with the same results.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from hogo.anonymization.hierarchy import Hierarchy
@@ -34,13 +38,25 @@ class QuasiIdentifier:
         return self.hierarchy.height if self.max_level is None else min(self.max_level, self.hierarchy.height)
 
 
+def level_codes(h: Hierarchy) -> list[npt.NDArray[np.int64]]:
+    """Per level, the code of each hierarchy row: the rank of its value among the level's values.
+
+    The SQL tables (``k<j>`` columns) and the numpy evaluator use these same codes, so a class key
+    computed on either side names the same class.
+    """
+    out = []
+    for j in range(h.height + 1):
+        codes = {value: code for code, value in enumerate(sorted({row[j] for row in h.rows}))}
+        out.append(np.fromiter((codes[row[j]] for row in h.rows), dtype=np.int64, count=len(h.rows)))
+    return out
+
+
 def hierarchy_table(h: Hierarchy, metric: Metric) -> pa.Table:
     """The lookup table with per-level cell costs that depend only on the hierarchy."""
     table = h.to_arrow()
     domain = len(h.rows)
-    for j in range(h.height + 1):
-        codes = {value: code for code, value in enumerate(sorted({row[j] for row in h.rows}))}
-        table = table.append_column(f"k{j}", pa.array([codes[row[j]] for row in h.rows], pa.int64()))
+    for j, codes in enumerate(level_codes(h)):
+        table = table.append_column(f"k{j}", pa.array(codes, pa.int64()))
         if metric == Metric.loss:
             leaves: dict[str, int] = {}
             for row in h.rows:
@@ -293,7 +309,9 @@ class NodeEvaluator:
             if self.dist is not None:
                 per_value = (
                     f"SELECT pv.*, CAST(pv.m AS DOUBLE) / SUM(pv.m) OVER (PARTITION BY {key_cols}) AS share, "
-                    f"dist.p AS p FROM ({per_value}) AS pv JOIN {e.ident(self.dist)} AS dist ON pv.s = dist.s"
+                    f"dist.p AS p FROM ({per_value}) AS pv JOIN {e.ident(self.dist)} AS dist "
+                    # a missing sensitive value is a value of its own, as in the distribution
+                    f"ON pv.s IS NOT DISTINCT FROM dist.s"
                 )
                 tcl = "0.5 * (SUM(ABS(share - p)) + 1.0 - SUM(p)) AS tcl"
             classes = (
@@ -304,11 +322,11 @@ class NodeEvaluator:
         params.update(key_params)
         return classes, params, fail
 
-    def passing_classes_sql(self, node: Sequence[int]) -> tuple[str, dict[str, Any]]:
-        """The level codes (``kc0`` …) of the classes of ``node`` that satisfy the privacy model."""
+    def failing_classes_sql(self, node: Sequence[int]) -> tuple[str, dict[str, Any]]:
+        """The level codes (``kc0`` …) of the classes of ``node`` that fail the privacy model."""
         classes, params, fail = self._classes_sql(node, 0, full=False, codes=True)
         cols = ", ".join(self.engine.ident(f"kc{i}") for i in range(len(node)))
-        return f"SELECT {cols} FROM ({classes}) AS c0 WHERE NOT {fail}", params
+        return f"SELECT {cols} FROM ({classes}) AS c0 WHERE {fail}", params
 
     def _node_sql(self, node: Sequence[int], index: int, full: bool = True) -> tuple[str, dict[str, Any]]:
         d = self.engine.dialect

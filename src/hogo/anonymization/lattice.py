@@ -22,7 +22,8 @@ from hogo.anonymization.metrics import Metric, NodeStats, metric_bound, metric_v
 
 Node = tuple[int, ...]
 Evaluate = Callable[[Sequence[Node]], list[NodeStats]]
-Check = Callable[[Sequence[Node]], list[NodeStats]]
+# False for a node proven not anonymous (cheaply); True when it may be, and is then evaluated.
+Check = Callable[[Sequence[Node]], list[bool]]
 
 
 @dataclass
@@ -40,13 +41,29 @@ def lattice_size(bottom: Sequence[int], top: Sequence[int]) -> int:
     return math.prod(t - b + 1 for b, t in zip(bottom, top, strict=True))
 
 
-def _better(value: float, node: Node, best_value: float, best_node: Node | None) -> bool:
+def tolerance(metric: Metric, value: float) -> float:
+    """Values closer than this are a tie: sums of float costs differ in their last bits by order.
+
+    Relative for the metrics summed from float cell costs (entropy runs to millions of bits),
+    absolute for the others, whose values are computed exactly from integer counts.
+    """
+    if metric.needs_cell_costs and math.isfinite(value):
+        return 1e-12 * max(1.0, abs(value))
+    return 1e-12
+
+
+def _better(value: float, node: Node, best_value: float, best_node: Node | None, tol: float = 1e-12) -> bool:
     """Lower metric wins; ties go to the less generalised node, then the lexicographically smaller."""
-    if best_node is None or value < best_value - 1e-12:
+    if best_node is None or value < best_value - tol:
         return True
-    if value > best_value + 1e-12:
+    if value > best_value + tol:
         return False
     return (sum(node), node) < (sum(best_node), best_node)
+
+
+def _may_win(bound: float, node: Node, best_value: float, best_node: Node | None, tol: float) -> bool:
+    """Whether ``node``, whose value is at least ``bound``, could beat the best, ties included."""
+    return _better(bound, node, best_value, best_node, tol)
 
 
 def optimal_search(
@@ -59,17 +76,27 @@ def optimal_search(
     batch: int = 48,
     progress: Callable[[int], None] | None = None,
 ) -> SearchResult:
-    """Find the anonymous node with the lowest metric value between ``bottom`` and ``top``."""
+    """Find the anonymous node with the lowest metric value between ``bottom`` and ``top``.
+
+    A node is pruned, with its successors, only when none of them can beat the best found, ties
+    included: a successor is more generalised, so it can win a tie only while its level sum is at
+    most the best node's. The result is therefore the brute-force optimum, whatever the batch.
+    """
     n = len(bottom)
     start: Node = tuple(bottom)
     heap: list[tuple[float, int, Node]] = [(-math.inf, sum(start), start)]
     seen = {start}
     best_value, best_node, best_stats = math.inf, None, None
+    tol = 1e-12
     evaluated = pruned = 0
-    while heap and heap[0][0] < best_value:
+    while heap and heap[0][0] <= best_value + tol:
         chunk: list[Node] = []
-        while heap and heap[0][0] < best_value and len(chunk) < batch:
-            chunk.append(heapq.heappop(heap)[2])
+        while heap and heap[0][0] <= best_value + tol and len(chunk) < batch:
+            bound, _, node = heapq.heappop(heap)
+            if _may_win(bound, node, best_value, best_node, tol):
+                chunk.append(node)
+        if not chunk:
+            continue
         stats_list = evaluate(chunk)
         evaluated += len(chunk)
         if progress is not None:
@@ -78,9 +105,12 @@ def optimal_search(
             bound = metric_bound(metric, stats, n)
             if stats.anonymous(suppression_limit):
                 value = metric_value(metric, stats, n)
-                if _better(value, stats.node, best_value, best_node):
+                if _better(value, stats.node, best_value, best_node, tol):
                     best_value, best_node, best_stats = value, stats.node, stats
-            if bound >= best_value:
+                    tol = tolerance(metric, best_value)
+            if best_node is not None and (
+                bound > best_value + tol or (bound >= best_value - tol and sum(stats.node) >= sum(best_node))
+            ):
                 pruned += 1
                 continue
             for i in range(n):
@@ -97,6 +127,25 @@ def optimal_search(
         evaluated=evaluated,
         pruned_by_bound=pruned,
     )
+
+
+def _may_win_all(
+    cand: Any, sums: Any, bounds: Any, best_value: float, best_node: Node | None, tol: float
+) -> Any:
+    """``_may_win`` for every row of ``cand`` at once (numpy)."""
+    import numpy as np
+
+    if best_node is None:
+        return np.ones(len(cand), dtype=bool)
+    clear = bounds < best_value - tol
+    best = np.asarray(best_node)
+    differ = cand != best
+    first = differ.argmax(axis=1)
+    rows = np.arange(len(cand))
+    lex_less = differ.any(axis=1) & (cand[rows, first] < best[first])
+    best_sum = int(best.sum())
+    earlier = (sums < best_sum) | ((sums == best_sum) & lex_less)
+    return clear | ((bounds <= best_value + tol) & earlier)
 
 
 def separable_search(
@@ -131,32 +180,35 @@ def separable_search(
     for i in range(n):
         bounds += np.asarray(level_bounds[i], dtype=float)[grid[:, i]]
     best_value, best_node, best_stats = math.inf, None, None
+    tol = 1e-12
     evaluated = 0
     blocked = np.empty((0, n), dtype=grid.dtype)  # nodes known not to be anonymous (monotone)
-    known: dict[Node, NodeStats] = {}
+    known: set[Node] = set()
 
-    def run(nodes: list[Node]) -> list[NodeStats]:
-        nonlocal evaluated, best_value, best_node, best_stats, blocked
-        if check is not None:
-            # The cheap check first; full statistics only for the nodes that are anonymous.
-            checked = check(nodes)
-            passed = [c.node for c in checked if c.anonymous(suppression_limit)]
-            full = {r.node: r for r in evaluate(passed)} if passed else {}
-            results = [full.get(c.node, c) for c in checked]
-        else:
-            results = evaluate(nodes)
+    def run(nodes: list[Node]) -> list[bool]:
+        """Evaluate ``nodes``; whether each is anonymous."""
+        nonlocal evaluated, best_value, best_node, best_stats, blocked, tol
+        # The cheap check first; full statistics only for the nodes it cannot rule out.
+        maybe = check(nodes) if check is not None else [True] * len(nodes)
+        full = {r.node: r for r in evaluate([v for v, ok in zip(nodes, maybe, strict=True) if ok])}
         evaluated += len(nodes)
         if progress is not None:
             progress(len(nodes))
-        for stats in results:
-            known[stats.node] = stats
-            if stats.anonymous(suppression_limit):
+        out = []
+        for node in nodes:
+            known.add(node)
+            stats = full.get(node)
+            if stats is not None and stats.anonymous(suppression_limit):
+                out.append(True)
                 value = metric_value(metric, stats, n)
-                if _better(value, stats.node, best_value, best_node):
-                    best_value, best_node, best_stats = value, stats.node, stats
-            elif monotone:
-                blocked = np.vstack([blocked, np.asarray(stats.node, dtype=grid.dtype)[None, :]])
-        return results
+                if _better(value, node, best_value, best_node, tol):
+                    best_value, best_node, best_stats = value, node, stats
+                    tol = tolerance(metric, best_value)
+                continue
+            out.append(False)
+            if monotone:
+                blocked = np.vstack([blocked, np.asarray(node, dtype=grid.dtype)[None, :]])
+        return out
 
     # Greedy climb: from the bottom, raise the attribute whose next level costs least. The path
     # depends on the bounds only, so with a monotone model it is searched by bisection.
@@ -170,8 +222,8 @@ def separable_search(
         lo, hi = 0, len(path) - 1  # invariant: path[hi] is anonymous or the top
         while lo < hi:
             mid = (lo + hi) // 2
-            (stats,) = run([path[mid]])
-            if stats.anonymous(suppression_limit):
+            (anonymous,) = run([path[mid]])
+            if anonymous:
                 hi = mid
             else:
                 lo = mid + 1
@@ -181,21 +233,24 @@ def separable_search(
             run([path[hi]])
     else:
         for node in path:
-            (stats,) = run([node])
-            if stats.anonymous(suppression_limit):
+            (anonymous,) = run([node])
+            if anonymous:
                 break
             if rollup is not None:
                 rollup(node)
 
-    order = np.lexsort((bounds, -grid.sum(axis=1)))
-    order = order[bounds[order] < best_value]
-    cand, cand_bounds = grid[order], bounds[order]
+    sums = grid.sum(axis=1)
+    order = np.lexsort((bounds, -sums))
+    order = order[_may_win_all(grid[order], sums[order], bounds[order], best_value, best_node, tol)]
+    cand, cand_bounds, cand_sums = grid[order], bounds[order], sums[order]
     alive = np.ones(len(cand), dtype=bool)
     for visited in known:
         alive &= ~(cand == np.asarray(visited)).all(axis=1)
-    seen_blocked = 0
+    seen_blocked, pruned_for = 0, best_node
     while True:
-        alive &= cand_bounds < best_value
+        if best_node != pruned_for:
+            alive &= _may_win_all(cand, cand_sums, cand_bounds, best_value, best_node, tol)
+            pruned_for = best_node
         for row in blocked[seen_blocked:]:
             alive &= ~(cand <= row).all(axis=1)
         seen_blocked = len(blocked)
@@ -245,7 +300,7 @@ def brute_force(
             trace.append(stats)
             if stats.anonymous(suppression_limit):
                 value = metric_value(metric, stats, len(bottom))
-                if _better(value, stats.node, best_value, best_node):
+                if _better(value, stats.node, best_value, best_node, tolerance(metric, best_value)):
                     best_value, best_node, best_stats = value, stats.node, stats
     return SearchResult(
         node=best_node,

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from hogo.engines.base import Dialect
 from hogo.errors import InputError
 
@@ -79,6 +82,27 @@ class PrivacyModel:
             parts.append(f"tcl > {p('pm_t')}")
             params["pm_t"] = self.t + 1e-12
         return "(" + " OR ".join(parts) + ")", params
+
+    def fails(
+        self,
+        size: npt.NDArray[np.int64],
+        dl: npt.NDArray[np.int64] | None = None,
+        sml: npt.NDArray[np.float64] | None = None,
+        tcl: npt.NDArray[np.float64] | None = None,
+    ) -> npt.NDArray[np.bool_]:
+        """The same test as :meth:`fail_condition`, on class statistics held in numpy arrays."""
+        fail = size < self.k
+        if self.l is not None:
+            if self.l_variant == LVariant.distinct:
+                assert dl is not None
+                fail |= dl < self.l
+            else:
+                assert sml is not None
+                fail |= (np.log(size) - sml / size) < math.log(self.l) - 1e-9
+        if self.t is not None:
+            assert tcl is not None
+            fail |= tcl > self.t + 1e-12
+        return fail
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -9,8 +9,11 @@ the returned manifest in the ledger.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,20 +25,26 @@ from hogo.anonymization.builders import (
     postal_code_hierarchy,
 )
 from hogo.anonymization.evaluation import NodeEvaluator, QuasiIdentifier
+from hogo.anonymization.frequency import FrequencyEvaluator
 from hogo.anonymization.hierarchy import Hierarchy, read_arx_csv
 from hogo.anonymization.lattice import SearchResult, lattice_size, optimal_search, separable_search
 from hogo.anonymization.manifest import OutputColumn, ReleaseManifest, announcement_text, build_checklist
-from hogo.anonymization.metrics import metric_value
-from hogo.anonymization.risk import measure_risk
+from hogo.anonymization.metrics import Metric, metric_value
+from hogo.anonymization.models import PrivacyModel
+from hogo.anonymization.risk import measure_risk, risk_from_histogram
 from hogo.anonymization.spec import AnonymizationSpec, BuilderKind, QISpec, looks_like_identifier
 from hogo.anonymization.unusual import treat_unusual
-from hogo.anonymization.verify import verify_release
+from hogo.anonymization.verify import check_release
 from hogo.engines.base import SqlEngine
 from hogo.errors import HogoError, InputError
 from hogo.files.atomic import atomic_text
 
 Progress = Callable[[int, int], None]
+Evaluator = FrequencyEvaluator | NodeEvaluator
 SEPARABLE_LIMIT = 2_000_000
+# Distinct combinations the numpy evaluator holds (about 8 bytes per attribute and row, plus the
+# arrays of one node); larger frequency tables are evaluated in SQL by the engine.
+FREQUENCY_LIMIT = 20_000_000
 
 
 @dataclass
@@ -128,23 +137,23 @@ def anonymize(
     qi_names = [q.name for q in spec.quasi_identifiers]
     carried = [*qi_names, *spec.sensitive, *spec.keep]
     rows_in = engine.count(source)
-    projected = engine.temp_name("hogo_in")
     work = engine.temp_name("hogo_work")
-    temps = [projected, work]
-    evaluator: NodeEvaluator | None = None
+    temps = [work]
+    evaluator: Evaluator | None = None
+    staged: Path | None = None
     try:
-        engine.create_table_as(
-            projected, f"SELECT {', '.join(engine.ident(c) for c in carried)} FROM {engine.ident(source)}"
-        )
         unusual_cols = spec.unusual_columns if spec.unusual_columns is not None else [*qi_names, *spec.keep]
+        # Detection reads the source; the one copy made is the treated projection of the carried columns.
         unusual = treat_unusual(
             engine,
-            projected,
+            source,
             work,
             unusual_cols,
             mode=spec.unusual,
             min_count=spec.unusual_min_count or model.k,
             quantiles=spec.unusual_quantiles,
+            carry=carried,
+            rows=rows_in,
         )
         qis = [
             QuasiIdentifier(q.name, build_hierarchy(engine, work, q), max_level=q.max_level)
@@ -152,7 +161,7 @@ def anonymize(
         ]
         started = time.perf_counter()
         sensitive = spec.sensitive[0] if model.needs_sensitive else None
-        evaluator = NodeEvaluator(engine, work, qis, model, spec.metric, sensitive)
+        evaluator = make_evaluator(engine, work, qis, model, spec.metric, sensitive, rows=rows_in)
         result = _search(evaluator, qis, spec, progress)
         seconds = time.perf_counter() - started
         if result.node is None or result.stats is None:
@@ -161,17 +170,29 @@ def anonymize(
                 "no generalisation satisfies the privacy model within the suppression limit",
             )
         node = result.node
-        staged = engine.temp_name("hogo_gen")
-        temps.append(staged)
-        output_sql, params = _output_sql(engine, evaluator, work, spec, node, staged)
-        risk_before = measure_risk(engine, work, qi_names, sampling_fraction=spec.sampling_fraction)
-        release_table = engine.temp_name("hogo_release")
-        temps.append(release_table)
-        engine.create_table_as(release_table, output_sql, params)
-        check = verify_release(engine, release_table, qi_names, sensitive)
+        if isinstance(evaluator, FrequencyEvaluator):
+            # the frequency table holds every class of the input: no second pass over the rows
+            risk_before = risk_from_histogram(
+                evaluator.class_size_histogram(), sampling_fraction=spec.sampling_fraction
+            )
+        else:
+            risk_before = measure_risk(engine, work, qi_names, sampling_fraction=spec.sampling_fraction)
+        output_sql, params = _output_sql(engine, evaluator, work, spec, node, temps)
+        checked = engine.temp_name("hogo_release")
+        temps.append(checked)
+        if out is None:
+            engine.create_table_as(checked, output_sql, params)
+        else:
+            # Written once, next to the target under a hidden name; the check below reads that file,
+            # and only a file that passed it is renamed into place.
+            staged = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.staged.parquet")
+            order = f" ORDER BY {engine.dialect.random()}" if spec.shuffle else ""
+            engine.write_parquet(f"{output_sql}{order}", staged, params)
+            engine.register_file(checked, staged, format="parquet")
+        check, histogram = check_release(engine, checked, qi_names, sensitive)
         if check.k < model.k or (model.l is not None and sensitive is not None and (check.l or 0) < model.l):
             raise HogoError("出力の検証に失敗しました。", "the release failed its k-anonymity check")
-        risk_after = measure_risk(engine, release_table, qi_names, sampling_fraction=spec.sampling_fraction)
+        risk_after = risk_from_histogram(histogram, sampling_fraction=spec.sampling_fraction)
         id_handling = (
             "該当なし"
             if not spec.id_column
@@ -225,18 +246,49 @@ def anonymize(
             ),
         )
         announcement = announcement_text(manifest, spec.business_name, spec.provision_method, spec.recipient)
-        if out is None:
+        if out is None or staged is None:
             return ReleaseResult(manifest, announcement, None, None, None)
-        return _write_outputs(engine, release_table, out, manifest, announcement, spec.shuffle)
+        engine.drop(checked)
+        os.replace(staged, out)
+        staged = None
+        return _write_outputs(out, manifest, announcement)
     finally:
         if evaluator is not None:
             evaluator.close()
         for name in temps:
             engine.drop(name)
+        if staged is not None:
+            _remove(staged)
+
+
+def make_evaluator(
+    engine: SqlEngine,
+    source: str,
+    qis: list[QuasiIdentifier],
+    model: PrivacyModel,
+    metric: Metric,
+    sensitive: str | None,
+    *,
+    rows: int | None = None,
+    limit: int | None = None,
+) -> Evaluator:
+    """The numpy evaluator when the frequency table fits in memory, else the SQL one.
+
+    A table of ``rows`` rows has at most that many distinct combinations; only larger inputs
+    have their frequency table counted in the engine first.
+    """
+    limit = FREQUENCY_LIMIT if limit is None else limit
+    if rows is not None and rows <= limit:
+        return FrequencyEvaluator(engine, source, qis, model, metric, sensitive)
+    evaluator = FrequencyEvaluator(engine, source, qis, model, metric, sensitive, max_rows=limit)
+    if evaluator.loaded:
+        return evaluator
+    evaluator.close()
+    return NodeEvaluator(engine, source, qis, model, metric, sensitive)
 
 
 def _search(
-    evaluator: NodeEvaluator, qis: list[QuasiIdentifier], spec: AnonymizationSpec, progress: Progress | None
+    evaluator: Evaluator, qis: list[QuasiIdentifier], spec: AnonymizationSpec, progress: Progress | None
 ) -> SearchResult:
     bottom = [qi.min_level for qi in qis]
     top = [qi.top for qi in qis]
@@ -250,7 +302,18 @@ def _search(
             progress(done, size)
 
     model = evaluator.model
+    in_memory = isinstance(evaluator, FrequencyEvaluator)
     if spec.metric.needs_cell_costs and size <= SEPARABLE_LIMIT:
+        check: Callable[[Sequence[tuple[int, ...]]], list[bool]]
+        if isinstance(evaluator, FrequencyEvaluator):
+            check = evaluator.check
+        else:
+            sql = evaluator
+
+            def check(nodes: Sequence[tuple[int, ...]]) -> list[bool]:
+                # sizes and suppression only; full statistics for the nodes that pass
+                return [s.anonymous(model.suppression_limit) for s in sql.evaluate(nodes, full=False)]
+
         return separable_search(
             evaluator.evaluate,
             bottom,
@@ -259,67 +322,86 @@ def _search(
             spec.metric,
             model.suppression_limit,
             monotone=model.monotone,
-            check=lambda nodes: evaluator.evaluate(nodes, full=False),
+            check=check,
             rollup=evaluator.roll_up,
+            # One node at a time in numpy: every result prunes before the next node is chosen.
+            batch=1 if in_memory else 32,
             progress=tick,
         )
     return optimal_search(
-        evaluator.evaluate, bottom, top, spec.metric, model.suppression_limit, progress=tick
+        evaluator.evaluate,
+        bottom,
+        top,
+        spec.metric,
+        model.suppression_limit,
+        batch=1 if in_memory else 48,
+        progress=tick,
     )
 
 
 def _output_sql(
     engine: SqlEngine,
-    ev: NodeEvaluator,
+    ev: Evaluator,
     work: str,
     spec: AnonymizationSpec,
     node: tuple[int, ...],
-    staged: str,
+    temps: list[str],
 ) -> tuple[str, dict[str, object]]:
     """Generalised rows of the classes that pass; a fresh random id per row when asked.
 
-    The generalised rows are materialised in ``staged`` first so the optimiser cannot join the
-    passing classes to the hierarchy tables before the data (a blow-up on many attributes).
+    Rows are read once, generalised through the hierarchy tables, and those of failing classes are
+    left out by an anti-join on the level codes: the failing classes are few (they are bounded by
+    the suppression limit), so they are the small side of the join.
     """
     e, d = engine, engine.dialect
-    gen, joins = ["w.*"], []
+    select, joins, on = [], [], []
+    if spec.id_column and spec.id_mode == "random":
+        select.append(f"{d.uuid()} AS {e.ident(spec.id_output)}")
     for i, (qi, level) in enumerate(zip(ev.qis, node, strict=True)):
         h = e.ident(f"h{i}")
         joins.append(
             f"JOIN {e.ident(ev.hier_names[i])} AS {h} ON {d.cast_string('w.' + e.ident(qi.name))} = {h}.v"
         )
-        gen.append(f"{h}.{e.ident(f'g{level}')} AS {e.ident(f'hogo_o{i}')}")
-        gen.append(f"{h}.{e.ident(f'k{level}')} AS {e.ident(f'hogo_c{i}')}")
-    e.create_table_as(staged, f"SELECT {', '.join(gen)} FROM {e.ident(work)} AS w {' '.join(joins)}")
-    passing, params = ev.passing_classes_sql(node)
-    select, on = [], []
-    if spec.id_column and spec.id_mode == "random":
-        select.append(f"{d.uuid()} AS {e.ident(spec.id_output)}")
-    for i, qi in enumerate(ev.qis):
-        select.append(f"g.{e.ident(f'hogo_o{i}')} AS {e.ident(qi.name)}")
-        on.append(f"g.{e.ident(f'hogo_c{i}')} = p.{e.ident(f'kc{i}')}")
-    select += [f"g.{e.ident(c)}" for c in [*spec.sensitive, *spec.keep]]
-    sql = (
-        f"SELECT {', '.join(select)} FROM {e.ident(staged)} AS g JOIN ({passing}) AS p ON {' AND '.join(on)}"
-    )
+        select.append(f"{h}.{e.ident(f'g{level}')} AS {e.ident(qi.name)}")
+        on.append(f"{h}.{e.ident(f'k{level}')} = x.{e.ident(f'kc{i}')}")
+    select += [f"w.{e.ident(c)}" for c in [*spec.sensitive, *spec.keep]]
+    params: dict[str, object] = {}
+    failing: str | None
+    if isinstance(ev, FrequencyEvaluator):
+        table = ev.failing_classes(node)
+        failing = None
+        if table is not None:
+            name = e.temp_name("hogo_fail")
+            temps.append(name)
+            e.register_arrow(name, table)
+            failing = f"SELECT * FROM {e.ident(name)}"
+    else:
+        failing, params = ev.failing_classes_sql(node)
+    sql = f"SELECT {', '.join(select)} FROM {e.ident(work)} AS w {' '.join(joins)}"
+    if failing is not None:
+        sql += f" LEFT JOIN ({failing}) AS x ON {' AND '.join(on)} WHERE x.{e.ident('kc0')} IS NULL"
     return sql, params
 
 
-def _write_outputs(
-    engine: SqlEngine, table: str, out: Path, manifest: ReleaseManifest, announcement: str, shuffle: bool
-) -> ReleaseResult:
-    """Data first (atomic), then the manifest and announcement; undo the data if those fail."""
+def _write_outputs(out: Path, manifest: ReleaseManifest, announcement: str) -> ReleaseResult:
+    """After the data (in place and checked): the manifest and announcement; undo all if they fail."""
     manifest_path = out.with_name(out.name + ".manifest.json")
     announcement_path = out.with_name(out.name + ".公表事項.txt")
-    order = f" ORDER BY {engine.dialect.random()}" if shuffle else ""
-    engine.write_parquet(f"SELECT * FROM {engine.ident(table)}{order}", out)
     try:
         with atomic_text(manifest_path) as fh:
             fh.write(manifest.model_dump_json(indent=2))
         with atomic_text(announcement_path) as fh:
             fh.write(announcement)
     except BaseException:
-        out.unlink(missing_ok=True)
+        _remove(out)
         manifest_path.unlink(missing_ok=True)
         raise
     return ReleaseResult(manifest, announcement, out, manifest_path, announcement_path)
+
+
+def _remove(path: Path) -> None:
+    """Remove an output file, or the directory of part files a distributed engine writes."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -64,57 +64,87 @@ def treat_unusual(
     mode: UnusualMode,
     min_count: int,
     quantiles: tuple[float, float] = (0.01, 0.99),
+    carry: Sequence[str] | None = None,
+    rows: int | None = None,
 ) -> UnusualReport:
-    """Create ``target`` from ``source`` with unusual values treated; report counts per column."""
+    """Create ``target`` from ``source`` with unusual values treated; report counts per column.
+
+    ``carry`` names the columns ``target`` keeps (all by default), so treating and projecting the
+    input is one copy; ``rows`` is the row count of ``source`` when the caller knows it. Each kind
+    of measurement is one statement for all columns, not one per column.
+    """
     low_q, high_q = quantiles
     if not 0 <= low_q < high_q <= 1:
         raise InputError("分位点の指定が不正です。", "invalid quantiles", field="quantiles")
     e, d = engine, engine.dialect
     src = e.ident(source)
-    findings: list[ColumnFinding] = []
-    select: dict[str, str] = {c: e.ident(c) for c in e.columns(source)}
-    rare_filters: list[str] = []
+    carried = list(carry) if carry is not None else e.columns(source)
+    select: dict[str, str] = {c: e.ident(c) for c in carried}
+    findings = [ColumnFinding(column=c, rare_values=0, rare_records=0) for c in columns]
     params: dict[str, object] = {}
-    for i, column in enumerate(columns):
-        col = e.ident(column)
-        counts = e.query(
-            f"SELECT CAST(COUNT(*) AS BIGINT) AS v, CAST(COALESCE(SUM(c), 0) AS BIGINT) AS r FROM "
-            f"(SELECT COUNT(*) AS c FROM {src} GROUP BY {col}) AS g WHERE c < {d.param('min_count')}",
-            {"min_count": min_count},
-        ).to_pylist()[0]
-        finding = ColumnFinding(column=column, rare_values=int(counts["v"]), rare_records=int(counts["r"]))
-        if mode == UnusualMode.topcode and is_numeric(e, source, column):
-            bounds = e.query(
-                f"SELECT percentile_disc({d.param('lo')}) WITHIN GROUP (ORDER BY {col}) AS lo, "
-                f"percentile_disc({d.param('hi')}) WITHIN GROUP (ORDER BY {col}) AS hi FROM {src}",
-                {"lo": low_q, "hi": high_q},
-            ).to_pylist()[0]
-            if is_integer(e, source, column):
-                # Some engines return quantiles as doubles; keep integer columns integer.
-                bounds = {key: None if v is None else int(v) for key, v in bounds.items()}
-            lo_name, hi_name = f"lo{i}", f"hi{i}"
-            params[lo_name], params[hi_name] = bounds["lo"], bounds["hi"]
-            coded = e.query(
-                f"SELECT CAST(SUM(CASE WHEN {col} < {d.param('lo')} THEN 1 ELSE 0 END) AS BIGINT) AS l, "
-                f"CAST(SUM(CASE WHEN {col} > {d.param('hi')} THEN 1 ELSE 0 END) AS BIGINT) AS h FROM {src}",
-                {"lo": bounds["lo"], "hi": bounds["hi"]},
-            ).to_pylist()[0]
-            finding.coded_low, finding.coded_high = int(coded["l"] or 0), int(coded["h"] or 0)
-            select[column] = (
-                f"CASE WHEN {col} < {d.param(lo_name)} THEN {d.param(lo_name)} "
-                f"WHEN {col} > {d.param(hi_name)} THEN {d.param(hi_name)} ELSE {col} END AS {col}"
+    create_params: dict[str, object] = {}
+    if columns:
+        parts, count_params = [], {"min_count": min_count}
+        for i, column in enumerate(columns):
+            count_params[f"i{i}"] = i
+            parts.append(
+                f"SELECT CAST({d.param(f'i{i}')} AS INTEGER) AS i, CAST(COUNT(*) AS BIGINT) AS v, "
+                f"CAST(COALESCE(SUM(c), 0) AS BIGINT) AS r FROM (SELECT COUNT(*) AS c FROM {src} "
+                f"GROUP BY {e.ident(column)}) AS g{i} WHERE c < {d.param('min_count')}"
             )
-        elif mode == UnusualMode.suppress:
+        for r in e.query(" UNION ALL ".join(parts), count_params).to_pylist():
+            findings[int(r["i"])].rare_values = int(r["v"])
+            findings[int(r["i"])].rare_records = int(r["r"])
+    if mode == UnusualMode.topcode and columns:
+        schema = e.query(f"SELECT {', '.join(e.ident(c) for c in columns)} FROM {src} LIMIT 0").schema
+        numeric = [
+            (i, c, pa.types.is_integer(schema.field(i).type))
+            for i, c in enumerate(columns)
+            if _is_number(schema.field(i).type)
+        ]
+        if numeric:
+            quantile_sql = ", ".join(
+                f"percentile_disc({d.param('lo')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS lo{i}, "
+                f"percentile_disc({d.param('hi')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS hi{i}"
+                for i, c, _ in numeric
+            )
+            bounds = e.query(f"SELECT {quantile_sql} FROM {src}", {"lo": low_q, "hi": high_q}).to_pylist()[0]
+            for i, _, integral in numeric:
+                for key in (f"lo{i}", f"hi{i}"):
+                    # Some engines return quantiles as doubles; keep integer columns integer.
+                    value = bounds[key]
+                    params[key] = int(value) if integral and value is not None else value
+            coded_sql = []
+            for i, column, _ in numeric:
+                col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
+                coded_sql.append(f"CAST(SUM(CASE WHEN {col} < {lo} THEN 1 ELSE 0 END) AS BIGINT) AS l{i}")
+                coded_sql.append(f"CAST(SUM(CASE WHEN {col} > {hi} THEN 1 ELSE 0 END) AS BIGINT) AS h{i}")
+            coded = e.query(f"SELECT {', '.join(coded_sql)} FROM {src}", params).to_pylist()[0]
+            for i, column, _ in numeric:
+                findings[i].coded_low = int(coded[f"l{i}"] or 0)
+                findings[i].coded_high = int(coded[f"h{i}"] or 0)
+                if column in select:
+                    create_params[f"lo{i}"], create_params[f"hi{i}"] = params[f"lo{i}"], params[f"hi{i}"]
+                    col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
+                    clamp = f"CASE WHEN {col} < {lo} THEN {lo} WHEN {col} > {hi} THEN {hi} ELSE {col} END"
+                    select[column] = f"{clamp} AS {col}"
+    rare_filters: list[str] = []
+    if mode == UnusualMode.suppress:
+        for column in columns:
+            col = e.ident(column)
             rare = (
                 f"SELECT {col} AS v FROM {src} WHERE {col} IS NOT NULL GROUP BY {col} "
                 f"HAVING COUNT(*) < {d.param('min_count')}"
             )
             rare_filters.append(f"({col} IS NULL OR {col} NOT IN ({rare}))")
-            params["min_count"] = min_count
-        findings.append(finding)
+            create_params["min_count"] = min_count
     where = (" WHERE " + " AND ".join(rare_filters)) if rare_filters else ""
-    e.create_table_as(target, f"SELECT {', '.join(select.values())} FROM {src}{where}", params or None)
-    removed = e.count(source) - e.count(target)
+    e.create_table_as(target, f"SELECT {', '.join(select.values())} FROM {src}{where}", create_params or None)
+    removed = (e.count(source) if rows is None else rows) - e.count(target)
     return UnusualReport(
         mode=mode, min_count=min_count, quantiles=quantiles, findings=findings, removed_records=removed
     )
+
+
+def _is_number(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind))

@@ -33,12 +33,12 @@ from hogo.backup.manifest import (
     generation_id,
     parse_generation_id,
     read_manifest,
-    sha256_file,
     write_manifest,
 )
 from hogo.backup.retention import RetentionPolicy, select_kept
 from hogo.domain.ledger import EntryKind, Verification
 from hogo.errors import HogoError, NotFound
+from hogo.files.digest import sha256_file
 from hogo.services import ledger
 from hogo.store.database import make_engine, session_scope
 

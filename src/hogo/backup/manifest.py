@@ -88,14 +88,6 @@ def parse_generation_id(text: str) -> datetime | None:
         return None
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_manifest(folder: Path) -> Manifest:
     try:
         return Manifest.model_validate(json.loads((folder / MANIFEST).read_text(encoding="utf-8")))

@@ -243,11 +243,15 @@ def eligible_cmd(
     out: Path = typer.Option(..., help="出力先(Parquet)"),
     recipient: str | None = typer.Option(None, help="提供先ID"),
     at: str | None = typer.Option(None, help="判定時点"),
+    snapshot: Path | None = typer.Option(
+        None, "--snapshot", help="同意スナップショットのフォルダ(hogo consent snapshot で作成)"
+    ),
     as_json: bool = JSON,
 ) -> None:
     """この目的で利用・提供してよい本人の一覧を、集合演算で一括計算します。"""
     from hogo.eligibility import eligible_subjects
-    from hogo.store.export import consent_tables
+    from hogo.store.export import ConsentSource, StoreConsent
+    from hogo.store.snapshot import open_snapshot
 
     when: datetime = parse_at(at)
     with user_errors():
@@ -257,7 +261,7 @@ def eligible_cmd(
                 policy = svc.require_policy(session)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
-                tables = consent_tables(engine)
+                tables: ConsentSource = open_snapshot(snapshot, engine) if snapshot else StoreConsent(engine)
                 bar.update(task, description="判定中 / deciding")
                 result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
         finally:
@@ -266,3 +270,30 @@ def eligible_cmd(
         print_json(result.as_dict())
     else:
         console.print(f"対象 {result.allowed:,} 人 / 全 {result.subjects:,} 人 → {out}")
+
+
+@app.command("snapshot")
+def snapshot_cmd(
+    out: Path = typer.Argument(..., help="出力先フォルダ(新規)"),
+    as_json: bool = JSON,
+) -> None:
+    """同意データのスナップショット(Parquet、台帳の先頭に紐付け)を書き出します。大規模な提供・一括判定で使います。"""
+    from hogo.store.snapshot import write_snapshot
+
+    with user_errors():
+        engine = open_engine()
+        try:
+            with Progress(console=console, disable=as_json, transient=True) as bar:
+                task = bar.add_task("書き出し中 / writing", total=None)
+
+                def step(file: str, rows: int) -> None:
+                    bar.update(task, description=f"{file}: {rows:,}")
+
+                info = write_snapshot(engine, out, step)
+        finally:
+            engine.dispose()
+    if as_json:
+        print_json(info.model_dump() | {"out": str(out)})
+    else:
+        counts = " / ".join(f"{name} {n:,}" for name, n in info.rows.items())
+        console.print(f"スナップショットを書き出しました(台帳 #{info.ledger_seq}): {counts} → {out}")

@@ -11,19 +11,17 @@ from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 
 from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
-from hogo.engines import get_engine
+from hogo.engines import SqlEngine, get_engine
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_path
-from hogo.matching.inputs import InputSpec, read_input
-from hogo.matching.keys import KeyKind, tokenize_table
+from hogo.matching.inputs import InputSpec, open_input
+from hogo.matching.keys import ROW_COLUMN, KeyKind, tokenize_into
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import ENV_VAR, generate_key_file, load_key
 
@@ -50,13 +48,14 @@ def keygen_cmd(
     console.print(f"[green]鍵を作成しました[/] / key written: {out} (fingerprint {key.fingerprint})")
 
 
-def write_table(table: pa.Table, out: Path) -> None:
-    """CSV (UTF-8) or Parquet by suffix, written atomically."""
+def write_tokens(engine: SqlEngine, name: str, out: Path) -> None:
+    """CSV (UTF-8) or Parquet by suffix, in input row order, written atomically."""
+    sql = f"SELECT * FROM {engine.ident(name)} ORDER BY {engine.ident(ROW_COLUMN)}"
+    if out.suffix.lower() in {".parquet", ".pq"}:
+        engine.write_parquet(sql, out)
+        return
     with atomic_path(out) as tmp:
-        if out.suffix.lower() in {".parquet", ".pq"}:
-            pq.write_table(table, tmp, compression="zstd")
-        else:
-            pacsv.write_csv(table, tmp)
+        pacsv.write_csv(engine.query(sql), tmp)
 
 
 @app.command("run")
@@ -80,20 +79,18 @@ def run_cmd(
         key = load_key(key_file)
         fields = dict.fromkeys(email, KeyKind.email) | dict.fromkeys(phone, KeyKind.phone)
         columns = {c: c for c in [*fields, *keep]}
-        with console.status("読み込み中 / reading…") if not as_json else nullcontext():
+        with console.status("トークン化中 / tokenising…") if not as_json else nullcontext():
             spec = InputSpec.model_validate({"path": source, "encoding": encoding.value, "columns": columns})
-            data = read_input(spec)
+            stream = open_input(spec)
             rules = EmailRules.gmail() if gmail_rules else None
             with get_engine() as engine:
-                tokens, reports = tokenize_table(
-                    data.table, key, fields, keep=keep, rules=rules, row_offset=data.row_offset, engine=engine
-                )
-            write_table(tokens, out)
+                rows, reports = tokenize_into(engine, "tokens", stream, key, fields, keep=keep, rules=rules)
+                write_tokens(engine, "tokens", out)
     summary = {
-        "rows": tokens.num_rows,
+        "rows": rows,
         "out": str(out),
         "key_fingerprint": key.fingerprint,
-        "encoding": data.encoding,
+        "encoding": stream.encoding,
         "fields": reports,
     }
     if as_json:
@@ -104,8 +101,6 @@ def run_cmd(
         table.add_row(r.field, r.kind.value, f"{r.valid:,}", f"{r.missing:,}", f"{r.invalid:,}",
                       ", ".join(map(str, r.invalid_rows[:10])))  # fmt: skip
     console.print(table)
-    console.print(
-        f"[green]{tokens.num_rows:,} 行のトークンを書き出しました[/] → {out} (key {key.fingerprint})"
-    )
+    console.print(f"[green]{rows:,} 行のトークンを書き出しました[/] → {out} (key {key.fingerprint})")
     if any(r.invalid for r in reports):
         err_console.print("[yellow]不正な値は照合に使われません(行番号のみ表示)[/]")

@@ -184,6 +184,17 @@ class SqlEngine(ABC):
         return name
 
     @final
+    def insert_into(self, name: str, sql: str, params: Params = None) -> str:
+        """Append a query's rows to table ``name`` (made by :meth:`create_table_as`). Returns ``name``.
+
+        Why: large inputs arrive in batches; appending each to one engine table keeps only one
+        batch in Python at a time.
+        """
+        self.dialect.ident(name)
+        self._wrap(lambda: self._insert_into(name, sql, params))
+        return name
+
+    @final
     def drop(self, name: str) -> None:
         """Remove a table or view if it exists."""
         self._wrap(lambda: self._drop(name))
@@ -265,6 +276,9 @@ class SqlEngine(ABC):
 
     @abstractmethod
     def _create_table_as(self, name: str, sql: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def _insert_into(self, name: str, sql: str, params: Params) -> None: ...
 
     @abstractmethod
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:

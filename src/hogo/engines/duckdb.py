@@ -32,6 +32,7 @@ class DuckDBEngine(SqlEngine):
         *,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
         self.dialect = DuckDBDialect()
@@ -42,6 +43,9 @@ class DuckDBEngine(SqlEngine):
             config["threads"] = int(threads)
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
+        if temp_directory is not None:
+            # Where intermediate results spill beyond the memory limit (else ".tmp" in the cwd).
+            config["temp_directory"] = str(temp_directory)
         self.con: duckdb.DuckDBPyConnection = connection or duckdb.connect(str(database), config=config)
         self._views: set[str] = set()
 
@@ -84,6 +88,9 @@ class DuckDBEngine(SqlEngine):
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
         self._drop(name)
         self.con.execute(f"CREATE TABLE {self.dialect.ident(name)} AS {sql}", self._bind(params))
+
+    def _insert_into(self, name: str, sql: str, params: Params) -> None:
+        self.con.execute(f"INSERT INTO {self.dialect.ident(name)} {sql}", self._bind(params))
 
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
         rel = self.con.sql(sql, params=self._bind(params))

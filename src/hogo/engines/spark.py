@@ -104,6 +104,12 @@ class SparkEngine(SqlEngine):
         self._df(sql, params).localCheckpoint(eager=True).createOrReplaceTempView(name)
         self._views.add(name)
 
+    def _insert_into(self, name: str, sql: str, params: Params) -> None:
+        # Temp views are immutable: the union is checkpointed under the same name.
+        current = self.spark.table(self.dialect.ident(name))
+        added = current.unionByName(self._df(sql, params))
+        added.localCheckpoint(eager=True).createOrReplaceTempView(name)
+
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
         self._df(sql, params).write.mode("error").parquet(str(path))
 

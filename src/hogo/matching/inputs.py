@@ -1,24 +1,28 @@
-"""Read a release input (CSV, Parquet or a DuckDB table) into Arrow with the spec's column names.
+"""Read a release input (CSV, Parquet or a DuckDB table) as Arrow batches with the spec's column names.
 
 Why here and not in `hogo.files.csv_table`: that reader validates small spreadsheets row by row;
 release inputs have tens of millions of rows and are read by Arrow's multi-threaded CSV reader.
 Japanese CSV arrives as UTF-8, UTF-8 with BOM (Excel) or CP932 (Shift_JIS); ``encoding: auto``
 looks at the first block to tell them apart. Identifier columns are read as text so leading zeros
 survive. Errors name a row and a field, never a value (Arrow's own messages quote the row, so they
-are replaced).
+are replaced). Inputs are streamed (:func:`open_input`): tens of millions of rows never sit in
+Python memory at once; :func:`read_input` gathers the batches for small tables.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+import pyarrow.dataset as pads
 from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.engines import SqlEngine
@@ -27,6 +31,8 @@ from hogo.errors import InputError
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "cp932"]
 _SAMPLE = 1 << 20
+#: Rows per batch when streaming; about 100 MB of Arrow for a wide member table.
+BATCH_ROWS = 1 << 20
 
 
 class InputSpec(BaseModel):
@@ -73,16 +79,34 @@ class InputTable(BaseModel):
     row_offset: int = 1
 
 
-def read_input(spec: InputSpec) -> InputTable:
-    """Read ``spec`` into Arrow; columns are renamed to the release names in ``spec.columns``."""
+@dataclass
+class InputStream:
+    """An input being read: its batches (release column names), encoding and row numbering."""
+
+    schema: pa.Schema
+    batches: Iterator[pa.RecordBatch]
+    encoding: str | None = None
+    #: Add to a 0-based position to get the row a person sees (CSV: header is row 1).
+    row_offset: int = 1
+
+
+def open_input(spec: InputSpec, batch_rows: int = BATCH_ROWS) -> InputStream:
+    """Start reading ``spec``; errors in the header or mapping are raised here, row errors later."""
     if not spec.path.exists():
         raise InputError("入力ファイルが見つかりません。", "input file not found", field=spec.path.name)
     fmt = spec.resolved_format()
     if fmt == "csv":
-        return _read_csv(spec)
+        return _open_csv(spec)
     if fmt == "parquet":
-        return _read_parquet(spec)
-    return _read_duckdb(spec)
+        return _open_parquet(spec, batch_rows)
+    return _open_duckdb(spec, batch_rows)
+
+
+def read_input(spec: InputSpec) -> InputTable:
+    """Read all of ``spec`` into Arrow; columns are renamed to the release names in ``spec.columns``."""
+    stream = open_input(spec)
+    table = pa.Table.from_batches(list(stream.batches), schema=stream.schema)
+    return InputTable(table=table, encoding=stream.encoding, row_offset=stream.row_offset)
 
 
 def register_input(engine: SqlEngine, name: str, spec: InputSpec) -> InputTable:
@@ -112,8 +136,19 @@ def _loose(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().lower()
 
 
-def _rename(table: pa.Table, found: dict[str, str]) -> pa.Table:
-    return pa.table({release: table.column(source) for release, source in found.items()})
+def _renamer(schema: pa.Schema, found: dict[str, str]) -> tuple[pa.Schema, list[int]]:
+    """The release schema and, per release column, the position of its source column."""
+    positions = [schema.get_field_index(source) for source in found.values()]
+    fields = [pa.field(release, schema.field(i).type) for release, i in zip(found, positions, strict=True)]
+    return pa.schema(fields), positions
+
+
+def _renamed(
+    batches: Iterator[pa.RecordBatch], found: dict[str, str], schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
+    target, positions = _renamer(schema, found)
+    for batch in batches:
+        yield pa.RecordBatch.from_arrays([batch.column(i) for i in positions], schema=target)
 
 
 def detect_encoding(path: Path) -> str:
@@ -150,7 +185,21 @@ def find_undecodable_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _read_csv(spec: InputSpec) -> InputTable:
+def first_malformed_line(path: Path, encoding: str, delimiter: str, width: int) -> int | None:
+    """The line where the first record without ``width`` fields ends (Arrow's streaming reader
+    does not know row numbers, so the file is read again, only after an error)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        try:
+            for record in reader:
+                if len(record) != width and record:
+                    return reader.line_num
+        except csv.Error:
+            return reader.line_num
+    return None
+
+
+def _open_csv(spec: InputSpec) -> InputStream:
     encoding = detect_encoding(spec.path) if spec.encoding == "auto" else spec.encoding
     bad = find_undecodable_line(spec.path, encoding)
     if bad is not None:
@@ -169,45 +218,68 @@ def _read_csv(spec: InputSpec) -> InputTable:
         return "error"
 
     parse_options = pacsv.ParseOptions(delimiter=spec.delimiter, invalid_row_handler=on_invalid)
+    # The header probe skips bad data rows: they are reported with their row number while streaming.
+    lenient = pacsv.ParseOptions(delimiter=spec.delimiter, invalid_row_handler=lambda _row: "skip")
     try:
-        reader = pacsv.open_csv(spec.path, read_options=read_options, parse_options=parse_options)
-        header = reader.schema.names
+        probe = pacsv.open_csv(spec.path, read_options=read_options, parse_options=lenient)
+        header = probe.schema.names
+        probe.close()
     except pa.ArrowInvalid:
         raise InputError("見出し行を読めません。", "cannot read the header row", row=1) from None
     found = _match_columns(header, spec, row=1)
+    sources = list(dict.fromkeys(found.values()))
     convert = pacsv.ConvertOptions(
-        include_columns=list(dict.fromkeys(found.values())),
-        column_types=dict.fromkeys(found.values(), pa.string()),
+        include_columns=sources,
+        column_types=dict.fromkeys(sources, pa.string()),
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
     )
-    try:
-        table = pacsv.read_csv(
-            spec.path, read_options=read_options, parse_options=parse_options, convert_options=convert
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        row = parse_bad[0] if parse_bad else None
-        raise InputError(
-            "CSVの行を読めません（列の数や引用符を確認してください）。",
-            "cannot parse a CSV row (check the number of columns and quotes)",
-            row=row,
-        ) from None
-    return InputTable(table=_rename(table, found), encoding=encoding, row_offset=2)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            reader = pacsv.open_csv(
+                spec.path, read_options=read_options, parse_options=parse_options, convert_options=convert
+            )
+            with reader:
+                yield from reader
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            row = parse_bad[0] if parse_bad and parse_bad[0] is not None else None
+            raise InputError(
+                "CSVの行を読めません（列の数や引用符を確認してください）。",
+                "cannot parse a CSV row (check the number of columns and quotes)",
+                row=row or first_malformed_line(spec.path, encoding, spec.delimiter, len(header)),
+            ) from None
+
+    schema = pa.schema([pa.field(name, pa.string()) for name in sources])
+    target, _ = _renamer(schema, found)
+    return InputStream(target, _renamed(batches(), found, schema), encoding=encoding, row_offset=2)
 
 
-def _read_parquet(spec: InputSpec) -> InputTable:
+def _open_parquet(spec: InputSpec, batch_rows: int) -> InputStream:
     try:
-        schema = pq.read_schema(spec.path) if spec.path.is_file() else pq.ParquetDataset(spec.path).schema
+        dataset = pads.dataset(spec.path, format="parquet")
     except (pa.ArrowInvalid, OSError):
         raise InputError(
             "Parquetファイルを読めません。", "cannot read the Parquet file", field=spec.path.name
         ) from None
-    found = _match_columns(list(schema.names), spec, row=None)
-    table = pq.read_table(spec.path, columns=list(dict.fromkeys(found.values())))
-    return InputTable(table=_rename(table, found), row_offset=1)
+    found = _match_columns(list(dataset.schema.names), spec, row=None)
+    sources = list(dict.fromkeys(found.values()))
+    schema = pa.schema([dataset.schema.field(name) for name in sources])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        # Fragments and batches come in file order, so positions are stable row numbers.
+        try:
+            yield from dataset.to_batches(columns=sources, batch_size=batch_rows)
+        except (pa.ArrowInvalid, OSError):
+            raise InputError(
+                "Parquetファイルを読めません。", "cannot read the Parquet file", field=spec.path.name
+            ) from None
+
+    target, _ = _renamer(schema, found)
+    return InputStream(target, _renamed(batches(), found, schema), row_offset=1)
 
 
-def _read_duckdb(spec: InputSpec) -> InputTable:
+def _open_duckdb(spec: InputSpec, batch_rows: int) -> InputStream:
     if not spec.table:
         raise InputError("DuckDB入力には table が必要です。", "a DuckDB input needs `table`", field="table")
     try:
@@ -216,14 +288,27 @@ def _read_duckdb(spec: InputSpec) -> InputTable:
         raise InputError(
             "DuckDBファイルを開けません。", "cannot open the DuckDB file", field=spec.path.name
         ) from None
-    with DuckDBEngine(connection=con) as engine:
-        try:
-            available = engine.columns(spec.table)
-        except Exception:
-            con.close()
-            raise InputError("指定の表がありません。", "table not found", field=spec.table) from None
+    engine = DuckDBEngine(connection=con)
+    try:
+        available = engine.columns(spec.table)
+    except Exception:
+        con.close()
+        raise InputError("指定の表がありません。", "table not found", field=spec.table) from None
+    try:
         found = _match_columns(available, spec, row=None)
-        select = ", ".join(f"{engine.ident(src)} AS {engine.ident(name)}" for name, src in found.items())
-        table = engine.query(f"SELECT {select} FROM {engine.ident(spec.table)}")
-    con.close()
-    return InputTable(table=table, row_offset=1)
+    except InputError:
+        con.close()
+        raise
+    select = ", ".join(f"{engine.ident(src)} AS {engine.ident(name)}" for name, src in found.items())
+    relation = con.sql(f"SELECT {select} FROM {engine.ident(spec.table)}")
+    # DuckDB 2 renamed fetch_arrow_reader() to to_arrow_reader(); accept both (duckdb>=1.1).
+    fetch = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+    reader: pa.RecordBatchReader = fetch(batch_rows)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        finally:
+            con.close()
+
+    return InputStream(reader.schema, batches(), row_offset=1)

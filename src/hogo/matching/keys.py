@@ -8,19 +8,26 @@ raw identifiers. Unusable values are counted and reported by row number, never b
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar, cast
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from hogo.engines import SqlEngine
+from hogo.matching.inputs import InputStream
 from hogo.matching.normalize import EmailRules, NormalizedColumn, normalize_email_array, normalize_phone_array
 from hogo.matching.tokens import TokenKey
 
 #: How many invalid row numbers a report lists (the count is always complete).
 MAX_LISTED_ROWS = 100
 ROW_COLUMN = "row"
+_T = TypeVar("_T")
 
 
 class KeyKind(StrEnum):
@@ -93,6 +100,162 @@ def tokenize_table(
     can join results back to its own file without sending any identifier. With a DuckDB
     ``engine`` the HMACs run in SQL on all cores; the result is the same (rows in input order).
     """
+    batch = _normalised(table, fields, keep, rules, region, row_offset, with_row_numbers)
+    if engine is not None and engine.dialect.name == "duckdb":
+        name = engine.register_arrow(engine.temp_name("hogo_tokens"), batch.staged())
+        try:
+            sql, params = _token_select(engine, key, fields, batch.columns, name)
+            if with_row_numbers:
+                sql += f" ORDER BY {engine.ident(_ORDER)}"
+            return engine.query(sql, params), batch.reports
+        finally:
+            engine.drop(name)
+    return batch.with_tokens(key, fields), batch.reports
+
+
+def tokenize_into(
+    engine: SqlEngine,
+    name: str,
+    stream: InputStream,
+    key: TokenKey,
+    fields: Mapping[str, KeyKind],
+    *,
+    keep: Sequence[str] = (),
+    rules: EmailRules | None = None,
+    region: str = "JP",
+    with_row_numbers: bool = True,
+) -> tuple[int, list[FieldReport]]:
+    """Stream an input into engine table ``name`` batch by batch: tokens, ``keep`` columns, ``row``.
+
+    Why: a 10M-row input held whole in Python costs gigabytes; here one batch is in Python at a
+    time and the engine holds the rest (and may spill it). Returns the row count and the reports
+    over all batches. On DuckDB the HMACs run in SQL on all cores.
+    """
+    rows, created = 0, False
+    reports: list[FieldReport] = []
+    in_sql = engine.dialect.name == "duckdb"
+
+    def prepared() -> Iterator[_Batch]:
+        offset, seen = stream.row_offset, False
+        for record_batch in stream.batches:
+            if record_batch.num_rows or not seen:
+                table = pa.Table.from_batches([record_batch])
+                yield _normalised(table, fields, keep, rules, region, offset, with_row_numbers)
+                offset, seen = offset + record_batch.num_rows, True
+        if not seen:  # an input without rows still makes its (empty) table
+            empty = stream.schema.empty_table()
+            yield _normalised(empty, fields, keep, rules, region, offset, with_row_numbers)
+
+    # Normalising the next batch (Arrow compute, one core) overlaps the engine's HMACs.
+    for batch in _ahead(prepared()):
+        staged = engine.register_arrow(
+            engine.temp_name("hogo_tokens"), batch.staged() if in_sql else batch.with_tokens(key, fields)
+        )
+        try:
+            if in_sql:
+                sql, params = _token_select(engine, key, fields, batch.columns, staged)
+            else:
+                sql, params = f"SELECT * FROM {engine.ident(staged)}", {}
+            if created:
+                engine.insert_into(name, sql, params)
+            else:
+                engine.create_table_as(name, sql, params)
+        finally:
+            engine.drop(staged)
+        if created:
+            reports = [merge_reports(x, y) for x, y in zip(reports, batch.reports, strict=True)]
+        else:
+            reports, created = batch.reports, True
+        rows += len(batch.rows)
+    return rows, reports
+
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """Yield ``items`` while a background thread already produces the next one."""
+    done = object()
+    slot: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                slot.put(item)
+            slot.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slot.put(_Failed(exc))
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while (item := slot.get()) is not done:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(_T, item)
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full slot
+            with contextlib.suppress(queue.Empty):
+                slot.get(timeout=0.05)
+        worker.join()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+def merge_reports(a: FieldReport, b: FieldReport) -> FieldReport:
+    """One report for a column read in two parts (``b`` after ``a``)."""
+    listed = [*a.invalid_rows, *b.invalid_rows][:MAX_LISTED_ROWS]
+    return FieldReport(
+        field=a.field,
+        kind=a.kind,
+        rows=a.rows + b.rows,
+        valid=a.valid + b.valid,
+        missing=a.missing + b.missing,
+        invalid=a.invalid + b.invalid,
+        invalid_rows=listed,
+        slow_path_rows=a.slow_path_rows + b.slow_path_rows,
+    )
+
+
+_ORDER = "__hogo_order"
+#: Stands for "a table exists" while streaming an input without identifier fields.
+_NO_FIELDS = FieldReport(field="", kind=KeyKind.email, rows=0, valid=0, missing=0, invalid=0, invalid_rows=[])
+
+
+@dataclass
+class _Batch:
+    """Kept columns (and row numbers) with the normalised identifier values beside them."""
+
+    columns: dict[str, pa.Array | pa.ChunkedArray]
+    normalized: list[pa.Array]
+    rows: pa.Array
+    reports: list[FieldReport]
+
+    def staged(self) -> pa.Table:
+        values = {f"__value_{n}": v for n, v in enumerate(self.normalized)}
+        return pa.table(dict(self.columns) | {_ORDER: self.rows} | values)
+
+    def with_tokens(self, key: TokenKey, fields: Mapping[str, KeyKind]) -> pa.Table:
+        tokens = {
+            token_column(name): key.tokenize(kind.value, values)
+            for (name, kind), values in zip(fields.items(), self.normalized, strict=True)
+        }
+        return pa.table(dict(self.columns) | tokens)
+
+
+def _normalised(
+    table: pa.Table,
+    fields: Mapping[str, KeyKind],
+    keep: Sequence[str],
+    rules: EmailRules | None,
+    region: str,
+    row_offset: int,
+    with_row_numbers: bool,
+) -> _Batch:
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     rows = pa.array(range(row_offset, row_offset + table.num_rows), pa.int64())
     if with_row_numbers:
@@ -102,41 +265,27 @@ def tokenize_table(
             raise ValueError(f"identifier column {name!r} cannot be kept next to its token")
         columns[name] = table.column(name)
     reports: list[FieldReport] = []
-    normalized: dict[str, pa.Array] = {}
+    normalized: list[pa.Array] = []
     for name, kind in fields.items():
         result = normalize_field(table.column(name), kind, rules, region)
-        normalized[name] = result.values
+        normalized.append(result.values)
         reports.append(field_report(name, kind, result, row_offset))
-    if engine is not None and engine.dialect.name == "duckdb":
-        return _tokens_in_engine(engine, key, fields, columns, normalized, rows, with_row_numbers), reports
-    for name, kind in fields.items():
-        columns[token_column(name)] = key.tokenize(kind.value, normalized[name])
-    return pa.table(columns), reports
+    return _Batch(columns, normalized, rows, reports)
 
 
-def _tokens_in_engine(
+def _token_select(
     engine: SqlEngine,
     key: TokenKey,
     fields: Mapping[str, KeyKind],
-    columns: dict[str, pa.Array | pa.ChunkedArray],
-    normalized: dict[str, pa.Array],
-    rows: pa.Array,
-    with_row_numbers: bool,
-) -> pa.Table:
+    columns: Mapping[str, object],
+    staged: str,
+) -> tuple[str, dict[str, bytes]]:
+    """SELECT the kept columns and the tokens computed in SQL from a staged batch."""
     i = engine.ident
-    order = "__hogo_order"
-    staged = dict(columns) | {order: rows} | {f"__value_{n}": normalized[f] for n, f in enumerate(fields)}
-    name = engine.register_arrow(engine.temp_name("hogo_tokens"), pa.table(staged))
-    try:
-        select = [i(c) for c in columns]
-        params: dict[str, bytes] = {}
-        for n, (field, kind) in enumerate(fields.items()):
-            expr, p = key.sql(engine, kind.value, i(f"__value_{n}"), name=f"k{n}")
-            select.append(f"{expr} AS {i(token_column(field))}")
-            params |= p
-        sql = f"SELECT {', '.join(select)} FROM {i(name)}"
-        if with_row_numbers:
-            sql += f" ORDER BY {i(order)}"
-        return engine.query(sql, params)
-    finally:
-        engine.drop(name)
+    select = [i(c) for c in columns]
+    params: dict[str, bytes] = {}
+    for n, (field, kind) in enumerate(fields.items()):
+        expr, p = key.sql(engine, kind.value, i(f"__value_{n}"), name=f"k{n}")
+        select.append(f"{expr} AS {i(token_column(field))}")
+        params |= p
+    return f"SELECT {', '.join(select)} FROM {i(staged)}", params

@@ -8,11 +8,22 @@ someone else's personal data. Such links are counted as conflicts and excluded f
 
 All work is SQL run by the engine; table, column and key names are quoted with ``engine.ident``
 and key labels are bound parameters.
+
+Why the SQL is shaped as it is (10M members x 10M partner rows must take seconds): every count is
+exact, but none is a ``COUNT(DISTINCT ...)`` over all tokens or ids, and nothing is a self-join.
+Per key, each side is grouped once by a 64-bit hash of the token only to find the few rows whose
+token may repeat; those rows alone are grouped by the token itself (see :func:`_key_stats` for why
+the result never depends on the hash). The pairs are grouped once by partner row ("several
+members" is ``MIN(member_id) <> MAX(member_id)``) and once by member, and the summary, overlaps,
+cross-key conflicts and per-key matched counts are sums over those groups.
+``tests/matching/test_match_properties.py`` checks all of it against the plain definitions on
+random tables, also with deliberately colliding hashes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -90,54 +101,115 @@ def resolve_matches(engine: SqlEngine, pairs: str, *, out: str | None = None) ->
     """Keep partner rows that link to exactly one member; returns the table's name.
 
     Columns: ``partner_id``, ``member_id``, ``keys_matched`` (how many keys agreed).
+
+    One pass over the pairs: "exactly one member" is ``MIN(member_id) = MAX(member_id)`` (NULL,
+    so the row is dropped, when every member id is NULL, just as ``COUNT(DISTINCT member_id) = 1``
+    would drop it), and the number of keys is a sum of per-key flags, not a distinct count.
     """
     i = engine.ident
+    labels = _labels_in(engine, pairs)
+    if labels is None:  # an unusual pairs table with many labels: count them the plain way
+        keys_matched = "COUNT(DISTINCT match_key)"
+        params: dict[str, Any] = {}
+    else:
+        params = {f"key_{n}": label for n, label in enumerate(labels)}
+        flags = [f"MAX({_is_key(engine, f'key_{n}')})" for n in range(len(labels))]
+        keys_matched = f"CAST({' + '.join(flags) or '0'} AS BIGINT)"
     sql = (
-        f"SELECT partner_id, MIN(member_id) AS member_id, COUNT(DISTINCT match_key) AS keys_matched "
-        f"FROM {i(pairs)} GROUP BY partner_id HAVING COUNT(DISTINCT member_id) = 1"
+        f"SELECT partner_id, MIN(member_id) AS member_id, {keys_matched} AS keys_matched "
+        f"FROM {i(pairs)} GROUP BY partner_id HAVING MIN(member_id) = MAX(member_id)"
     )
-    return engine.create_table_as(out or engine.temp_name("hogo_matches"), sql)
+    return engine.create_table_as(out or engine.temp_name("hogo_matches"), sql, params or None)
+
+
+#: Above this many distinct labels in a pairs table, keys are counted with COUNT(DISTINCT).
+_MAX_FLAG_LABELS = 32
+
+
+def _labels_in(engine: SqlEngine, pairs: str) -> list[Any] | None:
+    """The distinct non-NULL match keys of a pairs table (a cheap scan), or None if there are many."""
+    sql = f"SELECT DISTINCT match_key FROM {engine.ident(pairs)} WHERE match_key IS NOT NULL"
+    labels: list[Any] = engine.query(sql).column(0).to_pylist()
+    return None if len(labels) > _MAX_FLAG_LABELS else labels
+
+
+def _is_key(engine: SqlEngine, param: str, extra: str = "") -> str:
+    """``1`` when the pair's match key is the bound label ``param`` (and ``extra`` holds), else ``0``."""
+    return f"CASE WHEN match_key = {engine.dialect.param(param)}{extra} THEN 1 ELSE 0 END"
+
+
+def _sum(expr: str) -> str:
+    return f"COALESCE(SUM({expr}), 0)"
+
+
+def _token_hash(engine: SqlEngine, expr: str) -> str:
+    """A cheap 64-bit hash of a token, used only to find tokens that may repeat (never trusted).
+
+    Any function gives exact results (see :func:`_key_stats`); a good one only keeps the exactly
+    checked part small. Unknown dialects use the token itself.
+    """
+    if engine.dialect.name == "duckdb":
+        return f"hash({expr})"
+    if engine.dialect.name == "spark":
+        return f"xxhash64({expr})"
+    return expr
 
 
 def _key_stats(
-    engine: SqlEngine, members: str, partner: str, pairs: str, key: str, member_id: str, partner_id: str
-) -> KeyStats:
+    engine: SqlEngine, members: str, partner: str, key: str, member_id: str, partner_id: str
+) -> dict[str, int]:
+    """Both sides' counts for one key, exact, with one cheap grouping per side.
+
+    Most tokens occur once on each side. Grouping on a 64-bit hash of the token (a fixed-width
+    integer, much cheaper to group than a 64-character string) finds the hash values that occur on
+    two or more rows of a side. A row whose hash occurs once on its side holds a token no other row
+    of that side holds — true for any hash function, so nothing depends on the hash being free of
+    collisions. Only rows whose hash repeats on either side (``c`` below: duplicates, shared
+    tokens, and any collisions) are grouped again by the token itself, where distinct ids are
+    counted directly. The once-only rows then add one distinct token each and no conflict; the
+    tokens they share between the sides are the pairs the exact part does not explain, which the
+    caller supplies from the pairs table (``overlap_rest = pairs - pairs_in_repeats``).
+    """
     i = engine.ident
     k, mid, pid = i(key), i(member_id), i(partner_id)
-    side = "SELECT COUNT(*) AS n, COUNT(DISTINCT {k}) AS d FROM {t} WHERE {k} IS NOT NULL"
-    m = engine.query(side.format(k=k, t=i(members))).to_pylist()[0]
-    p = engine.query(side.format(k=k, t=i(partner))).to_pylist()[0]
-    overlap = engine.scalar(
-        f"SELECT COUNT(*) FROM (SELECT DISTINCT {k} FROM {i(members)} WHERE {k} IS NOT NULL) AS a "
-        f"JOIN (SELECT DISTINCT {k} FROM {i(partner)} WHERE {k} IS NOT NULL) AS b USING ({k})"
+    hm, hp = _token_hash(engine, f"m.{k}"), _token_hash(engine, f"p.{k}")
+    sql = (
+        f"WITH c AS (SELECT {hm} AS h FROM {i(members)} AS m WHERE m.{k} IS NOT NULL "
+        f"GROUP BY {hm} HAVING COUNT(*) > 1 "
+        f"UNION SELECT {hp} AS h FROM {i(partner)} AS p WHERE p.{k} IS NOT NULL "
+        f"GROUP BY {hp} HAVING COUNT(*) > 1), "
+        f"r AS (SELECT m.{k} AS t, m.{mid} AS mid, NULL AS pid, 1 AS side FROM {i(members)} AS m "
+        f"WHERE m.{k} IS NOT NULL AND {hm} IN (SELECT h FROM c) "
+        f"UNION ALL SELECT p.{k} AS t, NULL AS mid, p.{pid} AS pid, 0 AS side FROM {i(partner)} AS p "
+        f"WHERE p.{k} IS NOT NULL AND {hp} IN (SELECT h FROM c)), "
+        f"g AS (SELECT t, SUM(side) AS mn, COUNT(DISTINCT mid) AS md, SUM(1 - side) AS pn, "
+        f"COUNT(DISTINCT pid) AS pd FROM r GROUP BY t) "
+        f"SELECT (SELECT COUNT({k}) FROM {i(members)}) AS member_rows, "
+        f"(SELECT COUNT({k}) FROM {i(partner)}) AS partner_rows, "
+        f"{_sum('mn')} AS member_rows_in_repeats, "
+        f"{_sum('CASE WHEN mn > 0 THEN 1 ELSE 0 END')} AS member_tokens_in_repeats, "
+        f"{_sum('pn')} AS partner_rows_in_repeats, "
+        f"{_sum('CASE WHEN pn > 0 THEN 1 ELSE 0 END')} AS partner_tokens_in_repeats, "
+        f"{_sum('CASE WHEN mn > 0 AND pn > 0 THEN 1 ELSE 0 END')} AS overlap_in_repeats, "
+        f"{_sum('mn * pn')} AS pairs_in_repeats, "
+        f"{_sum('CASE WHEN md > 1 THEN 1 ELSE 0 END')} AS conflict_tokens, "
+        f"{_sum('CASE WHEN md > 1 THEN md ELSE 0 END')} AS members_in_conflicts, "
+        f"{_sum('CASE WHEN pd > 1 THEN 1 ELSE 0 END')} AS duplicates FROM g"
     )
-    matched = engine.query(
-        f"SELECT COUNT(DISTINCT member_id) AS members, COUNT(DISTINCT partner_id) AS rows "
-        f"FROM {i(pairs)} WHERE match_key = {engine.dialect.param('key')}",
-        {"key": key},
-    ).to_pylist()[0]
-    conflicts = engine.query(
-        f"SELECT COUNT(*) AS tokens, COALESCE(SUM(n), 0) AS members FROM ("
-        f"SELECT {k}, COUNT(DISTINCT {mid}) AS n FROM {i(members)} WHERE {k} IS NOT NULL "
-        f"GROUP BY {k} HAVING COUNT(DISTINCT {mid}) > 1) AS c"
-    ).to_pylist()[0]
-    duplicates = engine.scalar(
-        f"SELECT COUNT(*) FROM (SELECT {k} FROM {i(partner)} WHERE {k} IS NOT NULL "
-        f"GROUP BY {k} HAVING COUNT(DISTINCT {pid}) > 1) AS d"
-    )
-    return KeyStats(
-        key=key,
-        member_rows_with_key=int(m["n"]),
-        member_distinct_tokens=int(m["d"]),
-        partner_rows_with_key=int(p["n"]),
-        partner_distinct_tokens=int(p["d"]),
-        overlapping_tokens=int(overlap),
-        matched_members=int(matched["members"]),
-        matched_partner_rows=int(matched["rows"]),
-        member_conflict_tokens=int(conflicts["tokens"]),
-        members_in_conflicts=int(conflicts["members"]),
-        partner_duplicate_tokens=int(duplicates),
-    )
+    row = {name: int(value or 0) for name, value in engine.query(sql).to_pylist()[0].items()}
+    once_m = row["member_rows"] - row["member_rows_in_repeats"]
+    once_p = row["partner_rows"] - row["partner_rows_in_repeats"]
+    return {
+        "member_rows": row["member_rows"],
+        "member_tokens": once_m + row["member_tokens_in_repeats"],
+        "partner_rows": row["partner_rows"],
+        "partner_tokens": once_p + row["partner_tokens_in_repeats"],
+        "overlap_in_repeats": row["overlap_in_repeats"],
+        "pairs_in_repeats": row["pairs_in_repeats"],
+        "conflict_tokens": row["conflict_tokens"],
+        "members_in_conflicts": row["members_in_conflicts"],
+        "duplicates": row["duplicates"],
+    }
 
 
 def match_report(
@@ -150,53 +222,111 @@ def match_report(
     partner_id: str = "row",
     pairs: str | None = None,
 ) -> MatchReport:
-    """Counts by key, overlaps between keys, and conflicts; builds the pairs table if not given."""
+    """Counts by key, overlaps between keys, and conflicts; builds the pairs table if not given.
+
+    A given ``pairs`` table must be what :func:`build_match_pairs` made from the same tables, keys
+    and id columns: besides the matched counts, the overlap of tokens held once on each side is
+    read from its row count per key.
+
+    Work: per key one statement over both inputs (:func:`_key_stats`); then the pairs are grouped
+    once by partner row (members as MIN/MAX, one flag per key) and once by member, and the
+    summary, overlaps, cross-key conflicts and per-key matched counts are sums over those groups.
+    """
+    if not keys:
+        raise ValueError("at least one match key is needed")
     own_pairs = pairs is None
     pairs_name = pairs or build_match_pairs(
         engine, members, partner, keys, member_id=member_id, partner_id=partner_id
     )
     try:
-        per_key = [_key_stats(engine, members, partner, pairs_name, k, member_id, partner_id) for k in keys]
-        i = engine.ident
-        summary = engine.query(
-            f"SELECT COUNT(*) AS matched, "
-            f"COALESCE(SUM(CASE WHEN n = 1 THEN 1 ELSE 0 END), 0) AS unambiguous, "
-            f"COALESCE(SUM(CASE WHEN n > 1 THEN 1 ELSE 0 END), 0) AS ambiguous FROM ("
-            f"SELECT partner_id, COUNT(DISTINCT member_id) AS n FROM {i(pairs_name)} "
-            f"GROUP BY partner_id) AS s"
-        ).to_pylist()[0]
-        cross = engine.scalar(
-            f"SELECT COUNT(DISTINCT a.partner_id) FROM {i(pairs_name)} AS a JOIN {i(pairs_name)} AS b "
-            f"ON a.partner_id = b.partner_id AND a.match_key < b.match_key AND a.member_id <> b.member_id"
-        )
-        flags = ", ".join(
-            f"MAX(CASE WHEN match_key = {engine.dialect.param(f'key_{n}')} THEN 1 ELSE 0 END) AS k{n}"
-            for n in range(len(keys))
-        )
-        groups = ", ".join(f"k{n}" for n in range(len(keys)))
-        combos = engine.query(
-            f"SELECT {groups}, COUNT(*) AS n FROM (SELECT partner_id, {flags} FROM {i(pairs_name)} "
-            f"GROUP BY partner_id) AS s GROUP BY {groups}",
-            {f"key_{n}": key for n, key in enumerate(keys)},
-        ).to_pylist()
-        totals = engine.query(
-            f"SELECT (SELECT COUNT(*) FROM {i(members)}) AS members, "
-            f"(SELECT COUNT(*) FROM {i(partner)}) AS partner, "
-            f"(SELECT COUNT(DISTINCT member_id) FROM {i(pairs_name)}) AS matched_members"
-        ).to_pylist()[0]
+        stats = [_key_stats(engine, members, partner, k, member_id, partner_id) for k in keys]
+        by_row, by_member, totals = _pair_groups(engine, members, partner, pairs_name, keys)
+        pair_rows = {
+            r["match_key"]: int(r["n"])
+            for r in engine.query(
+                f"SELECT match_key, COUNT(*) AS n FROM {engine.ident(pairs_name)} GROUP BY match_key"
+            ).to_pylist()
+        }
     finally:
         if own_pairs:
             engine.drop(pairs_name)
+    labels = list(dict.fromkeys(keys))
+    per_key = [
+        KeyStats(
+            key=key,
+            member_rows_with_key=s["member_rows"],
+            member_distinct_tokens=s["member_tokens"],
+            partner_rows_with_key=s["partner_rows"],
+            partner_distinct_tokens=s["partner_tokens"],
+            # Tokens held once on each side pair up one to one; the pairs of repeated tokens are
+            # counted exactly in _key_stats, so the rest of the key's pairs are such tokens.
+            overlapping_tokens=s["overlap_in_repeats"]
+            + pair_rows.get(key, 0) // keys.count(key)
+            - s["pairs_in_repeats"],
+            matched_members=int(by_member[f"m{labels.index(key)}"] or 0),
+            matched_partner_rows=sum(int(r["ids"]) for r in by_row if r[f"f{labels.index(key)}"]),
+            member_conflict_tokens=s["conflict_tokens"],
+            members_in_conflicts=s["members_in_conflicts"],
+            partner_duplicate_tokens=s["duplicates"],
+        )
+        for key, s in zip(keys, stats, strict=True)
+    ]
+    overlaps: dict[str, int] = {}
+    for r in by_row:
+        combo = "+".join(k for k in keys if r[f"f{labels.index(k)}"])
+        overlaps[combo] = overlaps.get(combo, 0) + int(r["n"])
     return MatchReport(
         members=int(totals["members"]),
         partner_rows=int(totals["partner"]),
         keys=per_key,
-        matched_partner_rows=int(summary["matched"]),
-        unambiguous_partner_rows=int(summary["unambiguous"]),
-        ambiguous_partner_rows=int(summary["ambiguous"]),
-        cross_key_conflicts=int(cross),
-        overlaps=dict(
-            sorted(("+".join(k for n, k in enumerate(keys) if r[f"k{n}"]), int(r["n"])) for r in combos)
-        ),
-        matched_members=int(totals["matched_members"]),
+        matched_partner_rows=sum(int(r["n"]) for r in by_row),
+        unambiguous_partner_rows=sum(int(r["unambiguous"]) for r in by_row),
+        ambiguous_partner_rows=sum(int(r["ambiguous"]) for r in by_row),
+        cross_key_conflicts=sum(int(r["cross_key"]) for r in by_row),
+        overlaps=dict(sorted(overlaps.items())),
+        matched_members=int(by_member["members"]),
     )
+
+
+def _pair_groups(
+    engine: SqlEngine, members: str, partner: str, pairs: str, keys: Sequence[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Partner rows grouped by which keys matched; matched members; input row counts.
+
+    A partner row links to several members when ``MIN(member_id) <> MAX(member_id)``. Its keys
+    disagree (a cross-key conflict: some key gives member A and a different key gives B) exactly
+    when it links to several members and at least two different keys gave a non-NULL member: if
+    one key alone gave A and B, any other key's member differs from A or from B; otherwise each
+    key gave one member and they are not all the same. So no self-join of the pairs is needed.
+    """
+    i = engine.ident
+    labels = list(dict.fromkeys(keys))
+    params = {f"key_{n}": label for n, label in enumerate(labels)}
+    found = ", ".join(f"MAX({_is_key(engine, f'key_{n}')}) AS f{n}" for n in range(len(labels)))
+    with_member = ", ".join(
+        f"MAX({_is_key(engine, f'key_{n}', ' AND member_id IS NOT NULL')}) AS g{n}"
+        for n in range(len(labels))
+    )
+    flags = ", ".join(f"f{n}" for n in range(len(labels)))
+    keys_with_member = " + ".join(f"g{n}" for n in range(len(labels)))
+    disagree = f"CASE WHEN partner_id IS NOT NULL AND lo <> hi AND {keys_with_member} >= 2 THEN 1 ELSE 0 END"
+    by_row = engine.query(
+        f"SELECT {flags}, COUNT(*) AS n, COUNT(partner_id) AS ids, "
+        f"{_sum('CASE WHEN lo = hi THEN 1 ELSE 0 END')} AS unambiguous, "
+        f"{_sum('CASE WHEN lo <> hi THEN 1 ELSE 0 END')} AS ambiguous, "
+        f"{_sum(disagree)} AS cross_key FROM (SELECT partner_id, MIN(member_id) AS lo, "
+        f"MAX(member_id) AS hi, {found}, {with_member} FROM {i(pairs)} GROUP BY partner_id) AS s "
+        f"GROUP BY {flags}",
+        params,
+    ).to_pylist()
+    member_flags = ", ".join(f"SUM(f{n}) AS m{n}" for n in range(len(labels)))
+    by_member = engine.query(
+        f"SELECT COUNT(*) AS members, {member_flags} FROM (SELECT member_id, {found} "
+        f"FROM {i(pairs)} WHERE member_id IS NOT NULL GROUP BY member_id) AS s",
+        params,
+    ).to_pylist()[0]
+    totals = engine.query(
+        f"SELECT (SELECT COUNT(*) FROM {i(members)}) AS members, "
+        f"(SELECT COUNT(*) FROM {i(partner)}) AS partner"
+    ).to_pylist()[0]
+    return by_row, by_member, totals

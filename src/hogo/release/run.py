@@ -13,7 +13,6 @@ The steps, each in the data engine:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -23,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from sqlalchemy import Engine
 
 from hogo.config import load_settings
@@ -32,11 +30,12 @@ from hogo.domain.decision import assess
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import AppiClass, Policy
 from hogo.domain.provision import ReleaseMode
-from hogo.eligibility import decisions_table
+from hogo.eligibility import decisions_into
 from hogo.engines import SqlEngine, get_engine
 from hogo.errors import HogoError, InputError
-from hogo.matching.inputs import read_input
-from hogo.matching.keys import KeyKind, token_column, tokenize_table
+from hogo.files.digest import sha256_file
+from hogo.matching.inputs import open_input
+from hogo.matching.keys import KeyKind, token_column, tokenize_into
 from hogo.matching.match import build_match_pairs, match_report, resolve_matches
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
@@ -48,8 +47,9 @@ from hogo.services.consent import require_policy
 from hogo.services.policy import current_revision
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
-from hogo.store.export import ConsentTables, consent_tables
+from hogo.store.export import ConsentSource, StoreConsent
 from hogo.store.releases import mark_done
+from hogo.store.snapshot import ConsentFiles, open_snapshot
 
 Step = Callable[[str], None]
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
@@ -81,14 +81,6 @@ def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
                              field=f"output.items.{item}")  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _write(eng: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
     if fmt == "parquet":
         return eng.write_parquet(sql, path)
@@ -105,7 +97,7 @@ def run_release(
     *,
     step: Step | None = None,
     now: datetime | None = None,
-    consent: ConsentTables | None = None,
+    consent: ConsentSource | None = None,
 ) -> ReleaseResult:
     """Run a release; `consent` may supply the consent data already read from this store."""
     say = step or (lambda _: None)
@@ -132,9 +124,17 @@ def run_release(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     limit = load_settings().engine_memory_limit
-    eng = get_engine("duckdb", **({"memory_limit": limit} if limit else {}))
+    spill = spec.output.dir / f".{release_id}.spill"
+    eng = get_engine("duckdb", temp_directory=spill, **({"memory_limit": limit} if limit else {}))
     try:
+        if consent is None and spec.consent_snapshot is not None:
+            consent = open_snapshot(spec.consent_snapshot, store)
         counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say, consent)
+        if isinstance(consent, ConsentFiles):
+            manifest["consent_snapshot"] = {
+                "ledger_seq": consent.info.ledger_seq,
+                "created_at": consent.info.created_at,
+            }
         manifest.update(
             {
                 "release_id": release_id,
@@ -164,7 +164,7 @@ def run_release(
                     persons=persons,
                 )
                 manifest["provision_record"] = record.model_dump(mode="json")
-            manifest["files"] = {p.name: _sha256(p) for p in sorted(work.iterdir())}
+            manifest["files"] = {p.name: sha256_file(p) for p in sorted(work.iterdir())}
             seq = ledger.append(session, EntryKind.processing, f"release:{release_id}",
                                 {k: v for k, v in manifest.items() if k != "match"})  # fmt: skip
             manifest["ledger_seq"] = seq
@@ -179,6 +179,7 @@ def run_release(
         raise
     finally:
         eng.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return ReleaseResult(release_id, spec.mode, final_dir, counts, manifest)
 
 
@@ -204,7 +205,7 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     matches: str | None = None
-    consent: ConsentTables | None = None
+    consent: ConsentSource | None = None
 
 
 def _prepare(
@@ -215,7 +216,7 @@ def _prepare(
     at: datetime,
     work: Path,
     say: Step,
-    consent: ConsentTables | None,
+    consent: ConsentSource | None,
 ) -> tuple[dict[str, int], dict[str, Any], list[tuple[str, str]]]:
     run = _Run(spec, policy, eng, at, work, say, consent=consent)
     keys, key, rules = _tokenise_members(run)
@@ -245,49 +246,41 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
     rules = EmailRules.gmail() if spec.match.email_provider_rules else None
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
-    members = read_input(spec.members)
+    members = open_input(spec.members)
     keep = list(dict.fromkeys(["member_id", *spec.output.items, *_columns_for_mode(spec)]))
     for name in keep:
-        if name not in members.table.column_names:
+        if name not in members.schema.names:
             raise InputError(
                 "会員データに列がありません。", "column missing from the members input.", field=name
             )
     run.say("正規化・トークン化中 / normalising and tokenising")
-    tokens, reports = tokenize_table(
-        members.table,
-        key,
-        keys,
-        keep=keep,
-        rules=rules,
-        row_offset=members.row_offset,
-        with_row_numbers=False,
+    rows, reports = tokenize_into(
+        run.eng, _M, members, key, keys, keep=keep, rules=rules, with_row_numbers=False
     )
     run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
-    run.counts["members"] = members.table.num_rows
-    run.eng.register_arrow(_M, tokens)
+    run.counts["members"] = rows
     return keys, key, rules
 
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
     assert run.spec.partner is not None
     run.say("提携先データを照合中 / matching the partner's table")
-    partner = read_input(run.spec.partner)
-    table = partner.table
-    if any(token_column(k) in table.column_names for k in keys):
+    partner = open_input(run.spec.partner)
+    names = partner.schema.names
+    if any(token_column(k) in names for k in keys):
         # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives.
-        if "row" not in table.column_names:
-            rows = pa.array(range(partner.row_offset, partner.row_offset + table.num_rows), pa.int64())
-            table = table.append_column("row", rows)
+        rows, _ = tokenize_into(
+            run.eng, _P, partner, key, {}, keep=names, with_row_numbers="row" not in names
+        )
     else:
-        fields = {k: kind for k, kind in keys.items() if k in table.column_names}
-        table, reports = tokenize_table(table, key, fields, rules=rules, row_offset=partner.row_offset)
+        fields = {k: kind for k, kind in keys.items() if k in names}
+        rows, reports = tokenize_into(run.eng, _P, partner, key, fields, rules=rules)
         run.manifest["normalisation"]["partner"] = [r.model_dump() for r in reports]
-    run.eng.register_arrow(_P, table)
-    token_keys = [token_column(k) for k in keys if token_column(k) in table.column_names]
+    token_keys = [token_column(k) for k in keys if token_column(k) in names or k in names]
     pairs = build_match_pairs(run.eng, _M, _P, token_keys)
     run.manifest["match"] = match_report(run.eng, _M, _P, token_keys, pairs=pairs).model_dump()
     run.matches = resolve_matches(run.eng, pairs)
-    run.counts["partner_rows"] = partner.table.num_rows
+    run.counts["partner_rows"] = rows
     run.counts["matched_partner_rows"] = run.eng.count(run.matches)
 
 
@@ -295,11 +288,8 @@ def _allowed_population(run: _Run, store: Engine) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
     run.say("同意・法的根拠を判定中 / deciding who may be included")
-    tables = run.consent if run.consent is not None else consent_tables(store)
-    decided = decisions_table(
-        run.policy, tables, run.spec.purpose, run.at, run.spec.decision_recipient, engine=eng
-    )
-    eng.register_arrow(_DECISIONS, decided)
+    tables = run.consent if run.consent is not None else StoreConsent(store)
+    decisions_into(eng, _DECISIONS, run.policy, tables, run.spec.purpose, run.at, run.spec.decision_recipient)
     if run.matches is not None:
         candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
     else:

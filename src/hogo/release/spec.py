@@ -57,6 +57,8 @@ class ReleaseSpec(_Spec):
     at: datetime | None = None
     members: InputSpec
     partner: InputSpec | None = None
+    #: A consent snapshot (`hogo consent snapshot`) to read instead of the store; refused if stale.
+    consent_snapshot: Path | None = None
     match: MatchSpec = MatchSpec()
     output: OutputSpec
     anonymization: AnonymizationSpec | None = None
@@ -106,6 +108,8 @@ def parse_spec(data: Any, base: Path, where: str = "spec") -> ReleaseSpec:
         part = data.get(section)
         if isinstance(part, dict) and isinstance(part.get("path"), str):
             part["path"] = str(base / part["path"])
+    if isinstance(data.get("consent_snapshot"), str):
+        data["consent_snapshot"] = str(base / data["consent_snapshot"])
     if isinstance(data.get("output"), dict) and isinstance(data["output"].get("dir"), str):
         data["output"]["dir"] = str(base / data["output"]["dir"])
     anon = data.get("anonymization")

@@ -1,18 +1,22 @@
-"""Consent data out of the store as Arrow tables, for set-wise work in a data engine.
+"""Consent data out of the store for set-wise work in a data engine.
 
 Read through the DB-API cursor in chunks (no ORM objects): at millions of events the ORM would
-cost more than the decision itself.
+cost more than the decision itself. A consent source registers three tables in an engine:
+:class:`ConsentTables` from Arrow, :class:`StoreConsent` streamed from the store batch by batch
+(nothing accumulates in Python), and ``hogo.store.snapshot.ConsentFiles`` from a snapshot.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql import ClauseElement
 
+from hogo.engines import SqlEngine
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
 _CHUNK = 100_000
@@ -43,29 +47,64 @@ EXCEPTIONS_SCHEMA = pa.schema(
 )
 
 
+#: Engine table names for subjects, events and legal exceptions.
+Names = tuple[str, str, str]
+
+
+class ConsentSource(Protocol):
+    def register(self, engine: SqlEngine, names: Names) -> None:
+        """Make subjects, events and exceptions queryable in ``engine`` under ``names``."""
+
+
 @dataclass(frozen=True)
 class ConsentTables:
     subjects: pa.Table
     events: pa.Table
     exceptions: pa.Table
 
+    def register(self, engine: SqlEngine, names: Names) -> None:
+        for name, table in zip(names, (self.subjects, self.events, self.exceptions), strict=True):
+            engine.register_arrow(name, table)
 
-def _read(engine: Engine, stmt: ClauseElement, schema: pa.Schema) -> pa.Table:
+
+@dataclass(frozen=True)
+class StoreConsent:
+    """The store itself, streamed into engine tables one chunk at a time."""
+
+    store: Engine
+
+    def register(self, engine: SqlEngine, names: Names) -> None:
+        with self.store.connect() as conn:
+            for name, (stmt, schema) in zip(names, queries(), strict=True):
+                staged = engine.temp_name("hogo_consent")
+                first = True
+                for batch in iter_batches(conn, stmt, schema):
+                    engine.register_arrow(staged, pa.Table.from_batches([batch]))
+                    sql = f"SELECT * FROM {engine.ident(staged)}"
+                    if first:
+                        engine.create_table_as(name, sql)
+                    else:
+                        engine.insert_into(name, sql)
+                    first = False
+                if first:
+                    engine.register_arrow(staged, schema.empty_table())
+                    engine.create_table_as(name, f"SELECT * FROM {engine.ident(staged)}")
+                engine.drop(staged)
+
+
+def iter_batches(conn: Connection, stmt: ClauseElement, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """Stream rows as the driver returns them and let Arrow do the conversions in bulk.
 
     Column type processing is bypassed on purpose: SQLite hands back timestamps, dates and
     booleans as text and integers, and converting them per value in Python would cost more than
     the decision itself; Arrow casts whole columns (the stored times are naive UTC already).
     """
-    sql = stmt.compile(engine)
-    batches: list[pa.RecordBatch] = []
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True).exec_driver_sql(str(sql))
-        while rows := result.fetchmany(_CHUNK):
-            columns = list(zip(*rows, strict=True))
-            arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
-            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-    return pa.Table.from_batches(batches, schema=schema)
+    sql = stmt.compile(conn.engine)
+    result = conn.execution_options(stream_results=True).exec_driver_sql(str(sql))
+    while rows := result.fetchmany(_CHUNK):
+        columns = list(zip(*rows, strict=True))
+        arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _column(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
@@ -77,12 +116,12 @@ def _column(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
     return raw.cast(kind)
 
 
-def consent_tables(engine: Engine) -> ConsentTables:
+def queries() -> list[tuple[ClauseElement, pa.Schema]]:
+    """What each of the three consent tables is read with, in the order of :data:`Names`."""
     s, e, x = SubjectRow, ConsentEventRow, LegalExceptionRow
-    return ConsentTables(
-        subjects=_read(engine, select(s.subject_id, s.birth_date, s.identity_verified), SUBJECTS_SCHEMA),
-        events=_read(
-            engine,
+    return [
+        (select(s.subject_id, s.birth_date, s.identity_verified), SUBJECTS_SCHEMA),
+        (
             select(
                 e.event_id,
                 e.subject_id,
@@ -95,9 +134,15 @@ def consent_tables(engine: Engine) -> ConsentTables:
             ),
             EVENTS_SCHEMA,
         ),
-        exceptions=_read(
-            engine,
-            select(x.subject_id, x.purpose_id, x.recipient_id, x.recorded_at, x.valid_until),
-            EXCEPTIONS_SCHEMA,
-        ),
-    )
+        (select(x.subject_id, x.purpose_id, x.recipient_id, x.recorded_at, x.valid_until), EXCEPTIONS_SCHEMA),
+    ]
+
+
+def consent_tables(engine: Engine) -> ConsentTables:
+    """All consent data as Arrow (small stores, tests); large ones use :class:`StoreConsent`."""
+    with engine.connect() as conn:
+        tables = [
+            pa.Table.from_batches(list(iter_batches(conn, stmt, schema)), schema=schema)
+            for stmt, schema in queries()
+        ]
+    return ConsentTables(*tables)
