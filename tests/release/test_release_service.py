@@ -115,3 +115,34 @@ def test_cli_runs_lists_and_shows_releases(
     assert "release.parquet" in text and "done" in text
     missing = runner.invoke(app, ["release", "show", "nope"])
     assert missing.exit_code == 2
+
+
+def test_release_left_running_by_a_stopped_process_is_marked_failed(world: tuple[Engine, Path]) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from hogo.release.run import scratch_dirs
+    from hogo.store.releases import ReleaseRow
+
+    store, tmp = world
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    with write_scope(store) as session:
+        for name, runner in [("killed", f"{host}:{gone.pid}"), ("alive", service.runner()),
+                             ("elsewhere", f"other-host:{gone.pid}")]:  # fmt: skip
+            spec = parse_spec(personal_spec(name), tmp)
+            service._accept(session, spec)
+            row = session.get(ReleaseRow, name)
+            assert row is not None and row.runner == service.runner()
+            row.runner = runner
+    for scratch in scratch_dirs(tmp / "out" / "killed"):
+        scratch.mkdir(parents=True)
+    assert service.recover_interrupted(store) == ["killed"]
+    with session_scope(store) as session:
+        killed = service.get_release(session, "killed")
+        assert killed.status == "failed" and killed.error and "停止" in killed.error
+        assert {service.get_release(session, n).status for n in ("alive", "elsewhere")} == {"running"}
+    assert not any(p.exists() for p in scratch_dirs(tmp / "out" / "killed"))
+    assert service.recover_interrupted(store) == []

@@ -68,13 +68,13 @@ def hierarchy_table(h: Hierarchy, metric: Metric) -> pa.Table:
     return table
 
 
-class NodeEvaluator:
-    """Owns the temporary tables of one search; ``evaluate`` returns stats for lattice nodes."""
+class SearchTables:
+    """What every node evaluator shares: the model, the hierarchies registered in the engine, and
+    the temporary tables it must drop when the search ends."""
 
     def __init__(
         self,
         engine: SqlEngine,
-        source: str,
         qis: Sequence[QuasiIdentifier],
         model: PrivacyModel,
         metric: Metric,
@@ -93,12 +93,37 @@ class NodeEvaluator:
         self.sensitive = sensitive if model.needs_sensitive else None
         self.tables: list[str] = []
         self.hier_names = [self._temp(f"hogo_h{i}") for i in range(len(self.qis))]
+        for name, qi in zip(self.hier_names, self.qis, strict=True):
+            engine.register_arrow(name, hierarchy_table(qi.hierarchy, metric))
+
+    def _temp(self, prefix: str) -> str:
+        name = self.engine.temp_name(prefix)
+        self.tables.append(name)
+        return name
+
+    def close(self) -> None:
+        for name in self.tables:
+            self.engine.drop(name)
+        self.tables.clear()
+
+
+class NodeEvaluator(SearchTables):
+    """Owns the temporary tables of one search; ``evaluate`` returns stats for lattice nodes."""
+
+    def __init__(
+        self,
+        engine: SqlEngine,
+        source: str,
+        qis: Sequence[QuasiIdentifier],
+        model: PrivacyModel,
+        metric: Metric,
+        sensitive: str | None = None,
+    ) -> None:
+        super().__init__(engine, qis, model, metric, sensitive)
         self.cardinality = [
             [len({row[j] for row in qi.hierarchy.rows}) for j in range(qi.hierarchy.height + 1)]
             for qi in self.qis
         ]
-        for name, qi in zip(self.hier_names, self.qis, strict=True):
-            engine.register_arrow(name, hierarchy_table(qi.hierarchy, metric))
         self.base = self._temp("hogo_base")
         self._build_base(source)
         self.current, self.floor = self.base, [0] * len(self.qis)
@@ -111,11 +136,6 @@ class NodeEvaluator:
                 f"SELECT s, CAST(SUM(n) AS DOUBLE) / (SELECT SUM(n) FROM {e.ident(self.base)}) AS p "
                 f"FROM {e.ident(self.base)} GROUP BY s",
             )
-
-    def _temp(self, prefix: str) -> str:
-        name = self.engine.temp_name(prefix)
-        self.tables.append(name)
-        return name
 
     def _build_base(self, source: str) -> None:
         e, d = self.engine, self.engine.dialect
@@ -379,8 +399,3 @@ class NodeEvaluator:
                 )
             )
         return out
-
-    def close(self) -> None:
-        for name in self.tables:
-            self.engine.drop(name)
-        self.tables.clear()

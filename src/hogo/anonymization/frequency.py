@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hogo.anonymization.evaluation import QuasiIdentifier, hierarchy_table, level_codes
+from hogo.anonymization.evaluation import QuasiIdentifier, SearchTables, level_codes
 from hogo.anonymization.metrics import Metric, NodeStats
 from hogo.anonymization.models import LVariant, PrivacyModel
 from hogo.engines.base import SqlEngine
@@ -120,7 +120,7 @@ class _Classes:
         return [(keys // m) % c for m, c in zip(self.mults, self.cards, strict=True)]
 
 
-class FrequencyEvaluator:
+class FrequencyEvaluator(SearchTables):
     """Node statistics computed in numpy; same interface and results as ``NodeEvaluator``."""
 
     def __init__(
@@ -134,21 +134,7 @@ class FrequencyEvaluator:
         *,
         max_rows: int | None = None,
     ) -> None:
-        if model.needs_sensitive and sensitive is None:
-            raise InputError(
-                "l多様性・t近接性には機微属性の指定が必要です。",
-                "l-diversity and t-closeness need a sensitive attribute",
-                field="sensitive",
-            )
-        self.engine = engine
-        self.qis = list(qis)
-        self.model = model
-        self.metric = metric
-        self.sensitive = sensitive if model.needs_sensitive else None
-        self.tables: list[str] = []
-        self.hier_names = [self._temp(f"hogo_h{i}") for i in range(len(self.qis))]
-        for name, qi in zip(self.hier_names, self.qis, strict=True):
-            engine.register_arrow(name, hierarchy_table(qi.hierarchy, metric))
+        super().__init__(engine, qis, model, metric, sensitive)
         codes = [level_codes(qi.hierarchy) for qi in self.qis]
         self.cards = [[int(c.max()) + 1 for c in per_level] for per_level in codes]
         # up[i][(f, l)][code at level f] = code at level l (the hierarchy is a tree)
@@ -217,11 +203,6 @@ class FrequencyEvaluator:
             return self.engine.query(f"SELECT * FROM {self.engine.ident(name)}")
         finally:
             self.engine.drop(name)
-
-    def _temp(self, prefix: str) -> str:
-        name = self.engine.temp_name(prefix)
-        self.tables.append(name)
-        return name
 
     def _load(self, table: pa.Table) -> _Rows:
         n = _int64(table.column("n"))
@@ -503,8 +484,3 @@ class FrequencyEvaluator:
                 sizes = np.bincount(inverse, weights=self.base.n).astype(np.int64)
         values, counts = np.unique(sizes, return_counts=True)
         return [(int(v), int(c)) for v, c in zip(values, counts, strict=True) if v > 0]
-
-    def close(self) -> None:
-        for name in self.tables:
-            self.engine.drop(name)
-        self.tables.clear()

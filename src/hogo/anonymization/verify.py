@@ -46,17 +46,5 @@ def check_release(
 def verify_release(
     engine: SqlEngine, table: str, quasi_identifiers: Sequence[str], sensitive: str | None = None
 ) -> ReleaseCheck:
-    """k (and distinct l) of the released table alone, in one aggregate over its classes."""
-    cols = ", ".join(engine.ident(c) for c in quasi_identifiers)
-    distinct = f", COUNT(DISTINCT {engine.ident(sensitive)}) AS dl" if sensitive else ", 0 AS dl"
-    row = engine.query(
-        f"SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS rows_, CAST(COUNT(*) AS BIGINT) AS classes, "
-        f"CAST(MIN(size) AS BIGINT) AS k, CAST(MIN(dl) AS BIGINT) AS l FROM "
-        f"(SELECT COUNT(*) AS size{distinct} FROM {engine.ident(table)} GROUP BY {cols}) AS c"
-    ).to_pylist()[0]
-    return ReleaseCheck(
-        rows=int(row["rows_"]),
-        classes=int(row["classes"]),
-        k=int(row["k"] or 0),
-        l=int(row["l"] or 0) if sensitive else None,
-    )
+    """k (and distinct l) of the released table alone, from one grouping of its classes."""
+    return check_release(engine, table, quasi_identifiers, sensitive)[0]

@@ -6,6 +6,7 @@ import time, so tests and `hogo serve` each get their own.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -28,11 +30,14 @@ from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound
+from hogo.services import releases
 from hogo.services.policy_cache import PolicyCache
 from hogo.store.database import make_engine, upgrade
 from hogo.web.overview import OverviewCache
 from hogo.web.routes import console_error
 from hogo.web.routes import router as console_router
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -83,6 +88,10 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            releases.recover_interrupted(engine)
+        except SQLAlchemyError:  # a database not migrated yet: requests will say so
+            log.warning("could not check for interrupted releases")
         if warm:
             threading.Thread(target=app.state.overview.warm, args=(engine,), daemon=True).start()
         yield

@@ -64,6 +64,11 @@ class ReleaseResult:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+def scratch_dirs(final_dir: Path) -> tuple[Path, Path]:
+    """Where a release is written before it is moved into place, and where its engine spills."""
+    return final_dir.with_name(f".{final_dir.name}.part"), final_dir.with_name(f".{final_dir.name}.spill")
+
+
 def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
     """Purpose limitation: every item provided belongs to a data category of the purpose."""
     purpose = policy.purpose(spec.purpose)
@@ -120,11 +125,11 @@ def run_release(
             "同じ提供IDの出力が既にあります。", "a release with this id already exists.", field="id"
         )
     spec.output.dir.mkdir(parents=True, exist_ok=True)
-    work = spec.output.dir / f".{release_id}.part"
+    work = scratch_dirs(final_dir)[0]
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     limit = load_settings().engine_memory_limit
-    spill = spec.output.dir / f".{release_id}.spill"
+    spill = scratch_dirs(final_dir)[1]
     eng = get_engine("duckdb", temp_directory=spill, **({"memory_limit": limit} if limit else {}))
     try:
         if consent is None and spec.consent_snapshot is not None:

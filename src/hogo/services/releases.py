@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import socket
 import threading
 import time
 import uuid
@@ -29,7 +32,7 @@ from hogo.domain.clock import JST, as_aware
 from hogo.domain.decision import assess
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import Conflict, HogoError, InputError, NotFound
-from hogo.release.run import ReleaseResult, Step, run_release
+from hogo.release.run import ReleaseResult, Step, run_release, scratch_dirs
 from hogo.release.spec import ReleaseSpec
 from hogo.services.consent import require_policy
 from hogo.store.database import session_scope, write_scope
@@ -156,9 +159,52 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleaseSpec:
         session.add(row)
     row.mode, row.purpose, row.recipient = spec.mode.value, spec.purpose, spec.recipient
     row.status, row.started_at, row.finished_at = RUNNING, datetime.now(UTC), None
+    row.runner = runner()
     row.directory, row.manifest, row.error = str(spec.output.dir / release_id), None, None
     session.flush()
     return spec
+
+
+def runner() -> str:
+    """This process, as written on the releases it runs (asked each time: workers may fork)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(runner: str) -> bool:
+    """Whether the process that wrote ``runner`` may still be running (unknown hosts: assume so)."""
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted(store: Engine) -> list[str]:
+    """Mark releases whose process stopped mid-run as failed and remove their scratch folders.
+
+    Why: a release runs in a thread of the server or in `hogo release run`; if that process is
+    killed, its row would stay `running` for ever and its half-written folder would remain. Only
+    releases started on this host by a process that no longer exists are touched.
+    """
+    recovered: list[str] = []
+    with write_scope(store) as session:
+        rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status == RUNNING)).all()
+        for row in rows:
+            if row.runner is None or _alive(row.runner):
+                continue
+            row.status, row.finished_at = FAILED, datetime.now(UTC)
+            row.error = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
+            for scratch in scratch_dirs(Path(row.directory)):
+                shutil.rmtree(scratch, ignore_errors=True)
+            recovered.append(row.release_id)
+    for release_id in recovered:
+        log.warning("release %s was interrupted; marked as failed", release_id)
+    return recovered
 
 
 def _error_text(exc: BaseException) -> str:
@@ -209,6 +255,7 @@ def start_release(session: Session, store: Engine, spec: ReleaseSpec) -> str:
 
 def run_now(store: Engine, spec: ReleaseSpec, step: Step | None = None) -> ReleaseResult:
     """Accept and run a release in the foreground (`hogo release run`); failures are recorded."""
+    recover_interrupted(store)
     with write_scope(store) as session:
         spec = _accept(session, spec)
     return _execute(store, spec, step)

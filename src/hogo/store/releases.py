@@ -33,6 +33,8 @@ class ReleaseRow(Base):
     directory: Mapped[str] = mapped_column(Text, nullable=False)
     manifest: Mapped[str | None] = mapped_column(Text, nullable=True)  # manifest.json when done
     error: Mapped[str | None] = mapped_column(Text, nullable=True)  # no personal data
+    #: "host:pid" of the process running it, to find releases a stopped process left `running`.
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 def mark_done(
