@@ -141,3 +141,31 @@ def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     with session_scope(seeded) as session:
         documents = [e for e in incidents.timeline(session, view.id) if e.kind.value == "document"]
     assert len(documents) == len(docs)
+
+
+def test_incidents_opened_at_the_same_time_get_different_numbers(seeded: Engine) -> None:
+    import threading
+
+    from hogo.store.database import write_scope
+
+    ids: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            with write_scope(seeded) as session:
+                ids.append(incidents.open_new(session, IncidentType.loss_theft, AWARE, "同時").id)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(ids) == [f"INC-2026-{n:04d}" for n in range(1, 5)]
+    with session_scope(seeded) as session:
+        assert ledger.verify_ledger(session).ok

@@ -154,6 +154,7 @@ def open_new(
             state = state.model_copy(update={"details": ReportDetails.model_validate(dict(details))})
     except (ValidationError, ValueError) as exc:
         raise _facts_error(exc) from None
+    ledger.lock_head(session)  # two incidents opened at once must not take the same number
     incident_id = _next_id(session, aware_at)
     now = datetime.now(UTC)
     row = IncidentRow(

@@ -32,6 +32,16 @@ def _head(session: Session) -> tuple[int, str]:
     return row.seq, row.hash
 
 
+def lock_head(session: Session) -> None:
+    """Serialise this transaction with every other ledger writer from here on.
+
+    Why: a writer that derives a value from existing rows before appending (the next incident
+    number) must not run beside another such writer; the ledger head is the lock they all take.
+    SQLite writers are serialised by their write transaction already.
+    """
+    _head(session)
+
+
 def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
