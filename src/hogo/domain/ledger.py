@@ -30,6 +30,8 @@ class EntryKind(StrEnum):
     inventory = "inventory"
     readiness = "readiness"
     backup = "backup"
+    #: A user or API token created, (de)activated or revoked: who may see personal data.
+    access = "access"
 
 
 def canonical(value: Any) -> bytes:

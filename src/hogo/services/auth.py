@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +24,9 @@ from hogo.auth.secrets import (
     new_token,
     verify_password,
 )
+from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.services import ledger
 from hogo.store.auth import ApiTokenRow, LoginAttemptRow, UserRow, WebSessionRow
 
 _TOKEN_BY_HASH = select(
@@ -146,6 +149,7 @@ def create_user(
     )
     session.add(row)
     session.flush()
+    _record(session, f"user:{row.id}", {"change": "user_created", "role": row.role})
     return _user_info(row)
 
 
@@ -157,6 +161,8 @@ def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
     row = session.get(UserRow, user_id)
     if row is None:
         raise NotFound("ユーザーが見つかりません。", "no such user.")
+    if row.active != active:
+        _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
     row.active = active
     if not active:
         session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
@@ -248,6 +254,9 @@ def create_token(
     )
     session.add(row)
     session.flush()
+    expiry = expires_at.isoformat() if expires_at else None
+    change = {"change": "token_created", "role": row.role, "created_by": created_by, "expires_at": expiry}
+    _record(session, f"token:{row.id}", change)
     return token, _token_info(row)
 
 
@@ -262,7 +271,14 @@ def revoke_token(session: Session, token_id: int) -> TokenInfo:
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.flush()
+        _record(session, f"token:{row.id}", {"change": "token_revoked"})
     return _token_info(row)
+
+
+def _record(session: Session, ref: str, payload: dict[str, Any]) -> None:
+    """Access changes go into the ledger (JIS Q 15001 access control records); ids and roles
+    only, never names, passwords or token text."""
+    ledger.append(session, EntryKind.access, ref, payload)
 
 
 def token_principal(session: Session, token: str) -> tuple[Principal, bool] | None:
