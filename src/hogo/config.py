@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    #: Reverse proxies whose X-Forwarded-For gives the client address (for log-in throttling):
+    #: comma-separated addresses or networks, "*" for any. Other peers' headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
 

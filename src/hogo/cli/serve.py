@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -68,12 +69,18 @@ def serve_cmd(
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print("[yellow]注意[/]: ループバック以外で公開しています。TLS終端の後ろで運用してください。")
     console.print(f"コンソール: http://{host}:{port}/   API: http://{host}:{port}/api/v1/")
+    # The client address behind a trusted reverse proxy comes from X-Forwarded-For.
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
     if app is not None:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, **common)
         return
     # Several processes: each builds the app from the environment (the same settings as here).
     os.environ["HOGO_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "hogo.api.app:create_app_from_env", factory=True, workers=workers, host=host, port=port,
-        log_level="warning", access_log=False,
-    )  # fmt: skip
+    uvicorn.run("hogo.api.app:create_app_from_env", factory=True, workers=workers, **common)
