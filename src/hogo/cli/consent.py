@@ -170,7 +170,7 @@ def history_cmd(
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
     with user_errors(), unit_of_work() as session:
-        policy = svc.require_policy(session)
+        policy = svc.require_policy(session, when)
         hist = svc.history(session, subject)
     decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
     if as_json:
@@ -258,7 +258,7 @@ def eligible_cmd(
         engine = open_engine()
         try:
             with session_scope(engine) as session:
-                policy = svc.require_policy(session)
+                policy = svc.require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
                 tables: ConsentSource = open_snapshot(snapshot, engine) if snapshot else StoreConsent(engine)

@@ -44,7 +44,7 @@ from hogo.release.anonymized import write_anonymized
 from hogo.release.spec import ReleaseSpec
 from hogo.services import ledger
 from hogo.services.consent import require_policy
-from hogo.services.policy import current_revision
+from hogo.services.policy import revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
 from hogo.store.export import ConsentSource, StoreConsent
@@ -108,8 +108,8 @@ def run_release(
     say = step or (lambda _: None)
     at = as_aware(spec.at) if spec.at else (now or datetime.now(JST))
     with session_scope(store) as session:
-        policy = require_policy(session)
-        revision = current_revision(session)
+        policy = require_policy(session, at)
+        revision = revision_in_force(session, at)
     a = assess(policy, spec.purpose, at, spec.decision_recipient)
     if a.terminal:
         first = a.terminal[0]

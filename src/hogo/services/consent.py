@@ -20,7 +20,7 @@ from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.services import ledger
-from hogo.services.policy import current_policy
+from hogo.services.policy import current_policy, policy_in_force
 from hogo.services.subjects import get_subject, subject_ref
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -31,8 +31,9 @@ class RecordResult:
     already_present: int
 
 
-def require_policy(session: Session) -> Policy:
-    policy = current_policy(session)
+def require_policy(session: Session, at: datetime | None = None) -> Policy:
+    """The policy in force now, or at ``at`` when a decision is about that time."""
+    policy = current_policy(session) if at is None else policy_in_force(session, at)
     if policy is None:
         raise HogoError(
             "ポリシーが未適用です。先に `hogo policy apply` を実行してください。",
@@ -195,7 +196,7 @@ def history(session: Session, subject_id: str) -> SubjectHistory:
 def check(
     session: Session, subject_id: str, purpose_id: str, at: datetime, recipient_id: str | None = None
 ) -> Decision:
-    return decide(require_policy(session), history(session, subject_id), purpose_id, at, recipient_id)
+    return decide(require_policy(session, at), history(session, subject_id), purpose_id, at, recipient_id)
 
 
 def get_event(session: Session, event_id: str) -> tuple[ConsentEvent, int]:

@@ -58,6 +58,24 @@ def current_policy(session: Session) -> Policy | None:
     return None if row is None else Policy.model_validate_json(row.document)
 
 
+def revision_in_force(session: Session, at: datetime) -> PolicyRevisionRow | None:
+    """The revision applied last at or before ``at``, so a decision about the past uses the
+    purposes and terms declared then; the first revision for a time before any was applied
+    (hogo holds no policy from before it)."""
+    rev = PolicyRevisionRow
+    row = session.execute(
+        select(rev).where(rev.applied_at <= at).order_by(rev.revision.desc()).limit(1)
+    ).scalar()
+    if row is None:
+        row = session.execute(select(rev).order_by(rev.revision).limit(1)).scalar()
+    return row
+
+
+def policy_in_force(session: Session, at: datetime) -> Policy | None:
+    row = revision_in_force(session, at)
+    return None if row is None else Policy.model_validate_json(row.document)
+
+
 def apply_policy(session: Session, policy: Policy) -> PolicyChange:
     """Store the policy as a new revision unless it equals the current one."""
     document = policy_document(policy)

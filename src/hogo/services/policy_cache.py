@@ -32,7 +32,7 @@ from hogo.store.tables import ConsentEventRow, LegalExceptionRow, PolicyRevision
 # Statements are built once: constructing a SELECT costs more than running it on this path.
 _S, _E, _X = SubjectRow, ConsentEventRow, LegalExceptionRow
 _HEAD = (
-    select(PolicyRevisionRow.revision, PolicyRevisionRow.sha256)
+    select(PolicyRevisionRow.revision, PolicyRevisionRow.sha256, PolicyRevisionRow.applied_at)
     .order_by(PolicyRevisionRow.revision.desc())
     .limit(1)
 )
@@ -57,9 +57,12 @@ class PolicyCache:
         self._key: tuple[int, str] | None = None
         self._policy: Policy | None = None
 
-    def current(self, session: Session) -> Policy:
-        """The policy in force (raises like `require_policy` when none has been applied)."""
+    def current(self, session: Session, at: datetime | None = None) -> Policy:
+        """The policy in force, now or at ``at`` (raises like `require_policy` when none has been
+        applied). Only the newest revision is cached: asking about an earlier time is rare."""
         head = session.execute(_HEAD).first()
+        if head is not None and at is not None and at < head[2]:
+            return require_policy(session, at)
         key = (head[0], head[1]) if head is not None else None
         with self._lock:
             if key is not None and key == self._key and self._policy is not None:
@@ -79,7 +82,7 @@ class PolicyCache:
     ) -> Decision:
         """`hogo.services.consent.check` with the parsed policy reused and the history read lean."""
         return decide(
-            self.current(session), stored_history(session, subject_id), purpose_id, at, recipient_id
+            self.current(session, at), stored_history(session, subject_id), purpose_id, at, recipient_id
         )
 
 

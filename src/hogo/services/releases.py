@@ -132,7 +132,7 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleaseSpec:
     Returns the spec with its id fixed, so the caller can name the release before it runs.
     """
     at = as_aware(spec.at) if spec.at else datetime.now(JST)
-    policy = require_policy(session)
+    policy = require_policy(session, at)
     refused = assess(policy, spec.purpose, at, spec.recipient).terminal
     if refused:
         first = refused[0]

@@ -84,7 +84,7 @@ def get_timeline(
 ) -> TimelineOut:
     """同意の経過と、利用目的ごとの判定(根拠条文つき)/ consent timeline and decisions."""
     when = as_aware(at) if at else datetime.now(JST)
-    policy = consent_svc.require_policy(session)
+    policy = consent_svc.require_policy(session, when)
     history = consent_svc.history(session, subject_id)
     return TimelineOut(
         subject=_out(history.subject),
