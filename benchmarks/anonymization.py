@@ -9,7 +9,8 @@
    of each attribute's observed domain that a released cell covers; removed records cost 1).
 3. Synthetic members (seeded numpy): k-anonymity verification of N rows (goal ≤ 3 s) and an
    anonymised release with k=10 on six quasi-identifiers (goal ≤ 3 min, peak RSS ≤ 8 GB), each
-   against a plain DuckDB scan of the same Parquet file (goal ≤ 10×).
+   against a plain DuckDB scan of the same Parquet file (the issue's ≤ 10× goal applies to the
+   whole release pipeline, measured by benchmarks/release.py).
 """
 
 from __future__ import annotations
@@ -296,7 +297,7 @@ def bench_scale(rows: int) -> None:
         peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
         print(
             f"anonymised release k=10, 6 QIs          {seconds:.1f} s (goal ≤ 180 s)  "
-            f"{seconds / t_scan_all:.0f}× scan of all columns (goal ≤ 10×)"
+            f"{seconds / t_scan_all:.0f}× scan of all columns (the ≤ 10× goal is the whole pipeline's: release.py)"
         )
         print(
             f"k-anonymity verification of the release ({released_rows:,} rows) {verify_seconds:.2f} s "
