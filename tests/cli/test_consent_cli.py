@@ -202,3 +202,20 @@ def test_record_withdraw_exception_and_eligible(hogo: Run, policy_file: Path, tm
         )
         assert d["allowed"] and d["basis"] == row["basis"]
     assert json.dumps(result)
+
+
+def test_snapshot_serves_eligible_until_consent_changes(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    hogo("consent", "import", str(_setup(hogo, policy_file, tmp_path)))
+    snap = hogo("consent", "snapshot", str(tmp_path / "snap"), "--json", as_json=True)
+    assert snap["rows"]["consent_events.parquet"] == 4 and snap["rows"]["subjects.parquet"] == 3
+    args = ["consent", "eligible", "--purpose", "ad_partners", "--at", "2022-01-01", "--json"]
+    store = hogo(*args, "--out", str(tmp_path / "a.parquet"), as_json=True)
+    snapped = hogo(
+        *args, "--out", str(tmp_path / "b.parquet"), "--snapshot", str(tmp_path / "snap"), as_json=True
+    )
+    assert snapped["by_basis"] == store["by_basis"] and snapped["allowed"] == store["allowed"] > 0
+    assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "b.parquet"))
+    hogo("consent", "withdraw", "--subject", "S2", "--purpose", "ad_partners", "--at", "2021-12-01T00:00")
+    stale = hogo(*args, "--out", str(tmp_path / "c.parquet"), "--snapshot", str(tmp_path / "snap"), code=2)
+    assert "ledger_seq" in stale.output and not (tmp_path / "c.parquet").exists()
+    hogo("consent", "snapshot", str(tmp_path / "snap"), code=2)  # never overwritten
