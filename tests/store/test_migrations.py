@@ -13,6 +13,7 @@ import hogo.store.incidents
 import hogo.store.inventory
 import hogo.store.provisions
 import hogo.store.readiness
+import hogo.store.received
 import hogo.store.releases  # noqa: F401 - registers every table on the shared metadata
 from hogo.store.database import alembic_config, upgrade
 from hogo.store.tables import Base

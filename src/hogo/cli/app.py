@@ -14,6 +14,7 @@ from hogo.cli import (
     inventory,
     ledger,
     policy,
+    provision,
     readiness,
     release,
     serve,
@@ -62,6 +63,7 @@ app.add_typer(inventory.app, name="inventory")
 app.command("serve")(serve.serve_cmd)
 app.add_typer(user.app, name="user")
 app.add_typer(token.app, name="token")
+app.add_typer(provision.app, name="provision")
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ class EntryKind(StrEnum):
     backup = "backup"
     #: A user or API token created, (de)activated or revoked: who may see personal data.
     access = "access"
+    #: Personal data received from a third party (法30条 record, recipient side).
+    provision_received = "provision_received"
 
 
 def canonical(value: Any) -> bytes:

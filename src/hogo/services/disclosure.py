@@ -2,7 +2,8 @@
 
 Covers the retained personal data hogo holds about the person, their consent history with the
 current decision for each purpose, recorded legal exceptions, and the third-party provision
-records that concern them (法33条5項), each with the ledger hash that proves it.
+records that concern them (法33条5項): those we made as provider (法29条) and as recipient
+(法30条), each with the ledger hash that proves it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hogo.domain.decision import decide
 from hogo.services import ledger
 from hogo.services.consent import history, require_policy
 from hogo.services.provisions import provisions_for
+from hogo.services.received import received_for
 from hogo.services.subjects import subject_ref
 from hogo.store.tables import SubjectRow
 
@@ -28,6 +30,7 @@ def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any
     decisions = [decide(policy, hist, p.id, at) for p in policy.purposes]
     entries = ledger.entries_for(session, subject_ref(subject_id))
     records = provisions_for(session, subject_id)
+    received = received_for(session, subject_id)
     return {
         "title": "保有個人データの開示(法33条)及び第三者提供記録の開示(法33条5項)",
         "controller": policy.organization.model_dump(),
@@ -58,6 +61,24 @@ def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any
             }
             for r in records
             if r.mode.value == "personal"
+        ],
+        "third_party_receipt_records": [
+            {
+                "received_id": r.received_id,
+                "received_on": to_jst(r.received_at).date().isoformat(),
+                "provider": {
+                    "kind": r.provider.kind.value,
+                    "name": r.provider.name,
+                    "address": r.provider.address,
+                    "representative": r.provider.representative,
+                },
+                "acquisition": r.acquisition,
+                "data_items": list(r.data_items),
+                "basis": r.basis.value,
+                "consent_obtained": r.consent_obtained,
+                "ppc_publication_confirmed": r.ppc_publication_confirmed,
+            }
+            for r in received
         ],
         "ledger": [{"seq": e.seq, "kind": e.kind, "hash": e.hash} for e in entries],
     }

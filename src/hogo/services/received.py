@@ -1,0 +1,175 @@
+"""Recording data received from a third party: the 法30条 record in the ledger, the persons beside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from hogo.domain.clock import to_jst
+from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.provision import RecordForm, persons_digest, retention_until
+from hogo.domain.received import (
+    Provider,
+    ReceivedBasis,
+    ReceivedProvisionRecord,
+    confirmation_gaps,
+)
+from hogo.errors import Conflict, InputError
+from hogo.files.consent_csv import RowProblem, raise_for_problems
+from hogo.files.csv_table import CsvRow, read_csv
+from hogo.services import ledger
+from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
+from hogo.store.tables import SubjectRow
+
+PERSON_COLUMNS = ("subject_id",)
+_CHUNK = 10_000
+_LOOKUP_CHUNK = 5_000  # bind parameters per IN (...) lookup, well below SQLite's and PostgreSQL's limits
+
+#: A person covered by the record: the spreadsheet row it came from, and the subject id.
+PersonRow = tuple[int, str]
+
+
+def read_persons(path: Path) -> list[PersonRow]:
+    """The persons CSV (one `subject_id` column; UTF-8, BOM or CP932), checked row by row."""
+    return persons_from_rows(read_csv(path, PERSON_COLUMNS))
+
+
+def persons_from_rows(rows: Sequence[CsvRow]) -> list[PersonRow]:
+    """Empty or repeated ids are refused by row number, all problems at once, before any write."""
+    problems: list[RowProblem] = []
+    seen: set[str] = set()
+    persons: list[PersonRow] = []
+    for row in rows:
+        sid = row.values["subject_id"]
+        if not sid:
+            problems.append(RowProblem(row.number, "subject_id", "空欄です / empty"))
+        elif sid in seen:
+            problems.append(RowProblem(row.number, "subject_id", "重複しています / duplicate"))
+        else:
+            seen.add(sid)
+            persons.append((row.number, sid))
+    raise_for_problems(problems)
+    return persons
+
+
+def _unknown_persons(session: Session, persons: Sequence[PersonRow]) -> list[RowProblem]:
+    problems: list[RowProblem] = []
+    for i in range(0, len(persons), _LOOKUP_CHUNK):
+        chunk = persons[i : i + _LOOKUP_CHUNK]
+        known = set(
+            session.execute(
+                select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_([sid for _, sid in chunk]))
+            ).scalars()
+        )
+        problems.extend(
+            RowProblem(number, "subject_id", "登録されていない本人IDです / unknown subject id")
+            for number, sid in chunk
+            if sid not in known
+        )
+    return problems
+
+
+def record_received(
+    session: Session,
+    *,
+    received_id: str,
+    provider: Provider,
+    acquisition: str,
+    received_at: datetime,
+    data_items: Sequence[str],
+    persons: Sequence[PersonRow],
+    basis: ReceivedBasis,
+    ppc_publication_confirmed: bool = False,
+    form: RecordForm = RecordForm.batch,
+) -> ReceivedProvisionRecord:
+    """Confirm (法30条1項), then write the record and its person list in the caller's transaction."""
+    for gap in confirmation_gaps(provider, acquisition, basis, ppc_publication_confirmed):
+        raise InputError(gap.ja, gap.en, field=gap.field)
+    items = tuple(i.strip() for i in data_items if i.strip())
+    if not items:
+        raise InputError(
+            "受領した個人データの項目を指定してください。",
+            "name the data items received.",
+            field="data_items",
+        )
+    if not persons:
+        raise InputError("本人が1人もいません。", "the persons file lists nobody.", field="subject_id")
+    if session.get(ReceivedProvisionRow, received_id) is not None:
+        raise Conflict("この受領IDは既に記録されています。", "this receipt id is already recorded.")
+    raise_for_problems(_unknown_persons(session, persons))
+    opt_out = basis is ReceivedBasis.opt_out
+    record = ReceivedProvisionRecord(
+        received_id=received_id,
+        provider=provider,
+        acquisition=acquisition.strip(),
+        received_at=received_at,
+        data_items=items,
+        persons=len(persons),
+        persons_sha256=persons_digest(sid for _, sid in persons),
+        basis=basis,
+        ppc_publication_confirmed=opt_out and ppc_publication_confirmed,
+        record_form=form,
+        opt_out_received_dates=(to_jst(received_at).date(),) if opt_out else (),
+        retention_until=retention_until(received_at, form),
+    )
+    payload = record.model_dump(mode="json")
+    seq = ledger.append(session, EntryKind.provision_received, f"provision_received:{received_id}", payload)
+    session.add(
+        ReceivedProvisionRow(
+            received_id=received_id,
+            provider_name=provider.name,
+            basis=basis.value,
+            received_at=received_at,
+            persons=len(persons),
+            persons_sha256=record.persons_sha256,
+            record=canonical(payload).decode("utf-8"),
+            retention_until=record.retention_until,
+            ledger_seq=seq,
+        )
+    )
+    session.flush()
+    rows = [{"received_id": received_id, "subject_id": sid} for _, sid in persons]
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(insert(ReceivedProvisionSubjectRow), rows[i : i + _CHUNK])
+    return record
+
+
+def list_received(session: Session) -> list[ReceivedProvisionRecord]:
+    """Every receipt record, newest first."""
+    stmt = select(ReceivedProvisionRow.record).order_by(
+        ReceivedProvisionRow.received_at.desc(), ReceivedProvisionRow.received_id
+    )
+    return [ReceivedProvisionRecord.model_validate_json(r) for r in session.execute(stmt).scalars()]
+
+
+def received_for(session: Session, subject_id: str) -> list[ReceivedProvisionRecord]:
+    """Every receipt record that covers this person (法33条5項 disclosure of records)."""
+    stmt = (
+        select(ReceivedProvisionRow.record)
+        .join(
+            ReceivedProvisionSubjectRow,
+            ReceivedProvisionSubjectRow.received_id == ReceivedProvisionRow.received_id,
+        )
+        .where(ReceivedProvisionSubjectRow.subject_id == subject_id)
+        .order_by(ReceivedProvisionRow.received_at)
+    )
+    return [ReceivedProvisionRecord.model_validate_json(r) for r in session.execute(stmt).scalars()]
+
+
+def verify_received_persons(session: Session, received_id: str) -> bool:
+    """Does the stored person list still match the digest sealed in the ledger?"""
+    row = session.get(ReceivedProvisionRow, received_id)
+    if row is None:
+        return False
+    ids = session.execute(
+        select(ReceivedProvisionSubjectRow.subject_id).where(
+            ReceivedProvisionSubjectRow.received_id == received_id
+        )
+    ).scalars()
+    entry = ledger.entry(session, row.ledger_seq)
+    sealed = entry.payload()["persons_sha256"] if entry else None
+    return persons_digest(ids) == row.persons_sha256 == sealed
