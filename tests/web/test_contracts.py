@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from hogo.auth.roles import Role
@@ -19,13 +16,6 @@ from hogo.web.views.login import LoginPage
 from hogo.web.views.policy import PolicyPage
 from hogo.web.views.subjects import SubjectPage, SubjectsPage
 from tests.api.env import Env, client, login
-
-
-@pytest.fixture()
-def officer(env: Env) -> Iterator[TestClient]:
-    with client(env) as c:
-        login(c, env.usernames[Role.privacy_officer])
-        yield c
 
 
 def _page(c: TestClient, path: str, kind: type) -> object:

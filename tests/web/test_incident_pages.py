@@ -4,7 +4,6 @@ steps, the done button (POST + CSRF), the open form, and who may do what."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -22,7 +21,7 @@ from hogo.web.views.incident_new import IncidentFormPage
 from hogo.web.views.incidents import IncidentBoardPage
 from hogo.web.views.inventory import InventoryPage
 from hogo.web.views.inventory_dataset import DatasetPage
-from tests.api.env import Env, client, login
+from tests.api.env import Env, client
 
 INVENTORY_CSV = (
     "id,name,data_categories,subjects,count,encryption\r\n"
@@ -41,27 +40,6 @@ def inventory(env: Env) -> None:
                 headers=env.headers(Role.privacy_officer),
             )
             assert r.status_code == 200, r.text
-
-
-def _as(env: Env, role: Role) -> Iterator[TestClient]:
-    with client(env) as c:
-        login(c, env.usernames[role])
-        yield c
-
-
-@pytest.fixture()
-def officer(env: Env) -> Iterator[TestClient]:
-    yield from _as(env, Role.privacy_officer)
-
-
-@pytest.fixture()
-def auditor(env: Env) -> Iterator[TestClient]:
-    yield from _as(env, Role.auditor)
-
-
-@pytest.fixture()
-def operator(env: Env) -> Iterator[TestClient]:
-    yield from _as(env, Role.operator)
 
 
 def _page(c: TestClient, path: str, kind: type) -> object:

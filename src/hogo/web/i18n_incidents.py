@@ -68,6 +68,44 @@ INCIDENT_MESSAGES: dict[str, tuple[str, str]] = {
     "incident.note": ("メモ(任意)", "Note (optional)"),
     "incident.task_done": ("作業の完了を記録しました。", "The task was marked done."),
     "incident.opened": ("事案を登録しました。", "The incident was opened."),
+    "incident.card": (
+        "クレジットカード番号・ログイン情報等(規則7条2号)",
+        "Card numbers or log-ins (rule 7 item 2)",
+    ),
+    "incident.improper": ("不正の目的のおそれ(規則7条3号)", "Improper purpose (rule 7 item 3)"),
+    "incident.acquiring": (
+        "取得しようとしている個人情報(個人データとして取り扱う予定のもの、規則7条3号)",
+        "Personal information about to be acquired (rule 7 item 3)",
+    ),
+    "incident.key_leaked": ("復号鍵の漏えい等", "Key leaked too"),
+    "incident.client_name": ("委託元(委託先として取り扱っていた場合)", "Client (if we are the outsourcee)"),
+    "incident.informed": (
+        "委託元に通知した日時(法26条1項ただし書)",
+        "Client informed at (art. 26(1) proviso)",
+    ),
+    "facts.title": ("判明した事実を記録", "Record facts learnt"),
+    "facts.note": (
+        "空欄又は「変更しない」の項目は記録済みのままです。記録すると報告要否・期限・作業を再判定し、"
+        "時系列と台帳に記録します。",
+        "Fields left empty or on “keep” stay as recorded. Recording reassesses the report, the "
+        "deadlines and the tasks, and adds an entry to the timeline and the ledger.",
+    ),
+    "facts.keep": ("変更しない", "Keep as recorded"),
+    "facts.persons_hint": ("空欄は変更しない", "empty: keep"),
+    "facts.submit": ("記録して報告要否を再判定", "Record and reassess"),
+    "facts.recorded": (
+        "事実を記録し、報告要否と期限を再判定しました。",
+        "The facts were recorded; the report and deadlines were reassessed.",
+    ),
+    "details.title": ("報告事項の記載(規則8条1項)", "Report items (rule 8(1))"),
+    "details.note": (
+        "報告書・通知文に記載する内容です。(1)概要が空欄なら登録時の概要を用います。",
+        "The text of the reports and the notice; an empty overview uses the incident's description.",
+    ),
+    "details.contact": ("本人からの問合せ窓口", "Contact desk for the persons"),
+    "details.pmark": ("プライバシーマーク付与登録番号", "PrivacyMark registration number"),
+    "details.submit": ("報告事項を記録", "Record the report items"),
+    "details.recorded": ("報告事項を記録しました。", "The report items were recorded."),
     "col.task": ("作業", "Task"),
     "col.role": ("担当", "Role"),
     "col.due": ("期限", "Due"),

@@ -4,13 +4,18 @@ step by step (each with a done button), the timeline, and the documents to draft
 Marking a task done and drafting a document are POSTs with the session's CSRF token; drafting
 records the document's SHA-256 in the timeline and the ledger. The notification list holds the
 persons' contact details and needs the `personal_data` permission.
+
+Facts learnt later (本人の数, 規則7条2号・3号, 高度な暗号化, 委託元 …) and the officer's text for
+the 規則8条 items are recorded here too, through the same services as the API and the CLI, so
+the verdict, the deadlines and the timeline are re-evaluated in one place. A bad value
+re-renders the page with the error naming the field and stores nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -19,15 +24,19 @@ from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
-from hogo.domain.clock import JST
+from hogo.domain.clock import JST, parse_instant
+from hogo.domain.incidents.details import FIELDS as DETAIL_FIELDS
+from hogo.domain.incidents.details import RULE8_ITEMS, ReportDetails
 from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
-from hogo.domain.inventory import ENCRYPTION_TITLES
+from hogo.domain.inventory import ENCRYPTION_TITLES, Encryption
+from hogo.errors import InputError
 from hogo.reports.incidents.context import TITLES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
 from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry
 from hogo.web.i18n import pick
+from hogo.web.i18n_incidents import INCIDENT_MESSAGES
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
@@ -63,6 +72,38 @@ class DocumentLink:
 
 
 @dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FactsForm:
+    """The 「判明した事実を記録」 form: empty fields keep the recorded value, as in the API."""
+
+    encryptions: tuple[Choice, ...]
+    values: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    error_field: str | None = None
+
+
+@dataclass(frozen=True)
+class DetailItem:
+    name: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DetailsForm:
+    """The 規則8条 report items, pre-filled with what is recorded (a cleared field clears it)."""
+
+    items: tuple[DetailItem, ...]
+    error: str | None = None
+    error_field: str | None = None
+
+
+@dataclass(frozen=True)
 class IncidentPage:
     incident: IncidentView
     board: BoardRow
@@ -75,6 +116,9 @@ class IncidentPage:
     can_act: bool
     can_download_list: bool
     done_task: str | None
+    facts_form: FactsForm | None = None
+    details_form: DetailsForm | None = None
+    recorded: str | None = None
 
 
 def _documents(incident_id: str, lang: str, with_list: bool) -> tuple[DocumentLink, ...]:
@@ -116,20 +160,68 @@ def _steps(view: IncidentView, board: BoardRow, lang: str) -> tuple[StepGroup, .
     return tuple(groups)
 
 
-@router.get("/incidents/{incident_id}", include_in_schema=False)
-def incident_page(
+#: Where each 規則8条 text item sits in the rule (None: not one of its numbered items).
+_DETAIL_ITEMS: dict[str, int | None] = {
+    "overview": 1, "cause": 4, "secondary_damage": 5, "response_to_persons": 6, "announcement": 7,
+    "prevention": 8, "other": 9, "contact": None, "pmark_registration": None,
+}  # fmt: skip
+_DETAIL_KEYS = {"contact": "details.contact", "pmark_registration": "details.pmark"}
+_PARA_MAX = 4000  # ReportDetails.Para
+_PERSONS_MAX = 1_000_000_000  # FactsIn.persons
+
+
+def _detail_label(name: str, lang: str) -> str:
+    """The rule's own wording and number, so the officer sees which item of the report it fills."""
+    number = _DETAIL_ITEMS[name]
+    if number is None:
+        return pick(INCIDENT_MESSAGES[_DETAIL_KEYS[name]], lang)
+    ja, en = RULE8_ITEMS[number]
+    return f"({number}) {en[0].upper()}{en[1:]}" if lang == "en" else f"({number}) {ja}"
+
+
+def _details_form(
+    details: ReportDetails, lang: str, typed: dict[str, str] | None = None, error: InputError | None = None
+) -> DetailsForm:
+    values = typed if typed is not None else {}
+    return DetailsForm(
+        items=tuple(
+            DetailItem(name, _detail_label(name, lang), values.get(name, getattr(details, name)))
+            for name in DETAIL_FIELDS
+        ),
+        error=None if error is None else (error.en if lang == "en" else error.ja),
+        error_field=None if error is None else error.field,
+    )
+
+
+def _facts_form(
+    lang: str, values: dict[str, str] | None = None, error: InputError | None = None
+) -> FactsForm:
+    return FactsForm(
+        encryptions=tuple(Choice(e.value, pick(ENCRYPTION_TITLES[e], lang)) for e in Encryption),
+        values=values or {},
+        error=None if error is None else (error.en if lang == "en" else error.ja),
+        error_field=None if error is None else error.field,
+    )
+
+
+def _page(
     request: Request,
-    incident_id: IncidentId,
     session: SessionDep,
-    user: Viewer,
-    done: Annotated[str | None, Query(max_length=128)] = None,
-) -> Response:
+    user: ConsoleUser,
+    incident_id: str,
+    *,
+    done: str | None = None,
+    recorded: str | None = None,
+    facts_form: FactsForm | None = None,
+    details_form: DetailsForm | None = None,
+) -> IncidentPage:
+    """The page as shown after a GET, or after a rejected form with what was typed and the error."""
     lang = language(request)
     view, board = incidents.status(session, incident_id, datetime.now(JST))
     history = incidents.timeline(session, incident_id)
     can_act = user.can(Permission.record_consent)
     can_list = user.can(Permission.personal_data)
-    page = IncidentPage(
+    return IncidentPage(
         incident=view,
         board=board,
         preliminary=countdown(board.preliminary, board.preliminary_state, board.preliminary_days_left, lang),
@@ -143,8 +235,175 @@ def incident_page(
         done_task=done
         if done and any(t.id == done and t.status is TaskStatus.done for t in view.tasks)
         else None,
+        facts_form=(facts_form or _facts_form(lang)) if can_act else None,
+        details_form=(details_form or _details_form(view.details, lang)) if can_act else None,
+        recorded=recorded if recorded in ("facts", "details") else None,
     )
+
+
+@router.get("/incidents/{incident_id}", include_in_schema=False)
+def incident_page(
+    request: Request,
+    incident_id: IncidentId,
+    session: SessionDep,
+    user: Viewer,
+    done: Annotated[str | None, Query(max_length=128)] = None,
+    recorded: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    page = _page(request, session, user, incident_id, done=done, recorded=recorded)
     return render(request, "incident.html", page, user)
+
+
+def _label(key: str) -> tuple[str, str]:
+    return INCIDENT_MESSAGES[key]
+
+
+def _choice(value: str, name: str, key: str, *, presumable: bool = False) -> tuple[bool, bool | None]:
+    """A select of 変更しない / あり / なし (and 種類から推定 = forget the answer): (given, value)."""
+    answers: dict[str, bool | None] = {"yes": True, "no": False}
+    if presumable:
+        answers["presumed"] = None
+    if value == "":
+        return False, None
+    if value not in answers:
+        ja, en = _label(key)
+        raise InputError(
+            f"「{ja}」の選択が正しくありません。", f"{en}: choose one of the options.", field=name
+        )
+    return True, answers[value]
+
+
+def _fact_changes(values: dict[str, str]) -> dict[str, Any]:
+    """The facts the officer gave, as `record_facts` takes them; everything else keeps its value."""
+    changes: dict[str, Any] = {}
+    persons = values["persons"].strip()
+    if persons:
+        if not persons.isdigit() or int(persons) > _PERSONS_MAX:
+            raise InputError(
+                "「本人の数」は0以上の整数(10億以下)で入力してください。",
+                "Number of persons: enter a whole number from 0 to 1,000,000,000.",
+                field="persons",
+            )
+        changes["persons"] = int(persons)
+    for name, key, presumable in (
+        ("card_or_login", "incident.card", False),
+        ("improper_purpose", "incident.improper", True),
+        ("about_to_be_acquired", "incident.acquiring", True),
+        ("key_leaked", "incident.key_leaked", False),
+    ):
+        given, answer = _choice(values[name], name, key, presumable=presumable)
+        if given:
+            changes[name] = answer
+    if values["encryption"]:
+        if values["encryption"] not in Encryption.__members__:
+            raise InputError(
+                "「暗号化」の選択が正しくありません。",
+                "Encryption: choose one of the options.",
+                field="encryption",
+            )
+        changes["encryption"] = values["encryption"]
+    if values["outsourcee_client"].strip():
+        changes["outsourcee_client"] = values["outsourcee_client"].strip()
+    if informed := values["client_informed_at"].strip():
+        try:
+            at = parse_instant(informed)
+        except ValueError:
+            at = None
+        if at is None or not 2000 <= at.year < 2100:
+            raise InputError(
+                "「委託元に通知した日時」は2000年から2099年までの日時"
+                "(例 2026-04-01T15:30)で入力してください。",
+                "Client informed at: enter a time in 2000–2099 (e.g. 2026-04-01T15:30).",
+                field="client_informed_at",
+            )
+        changes["client_informed_at"] = at
+    if not changes:
+        raise InputError("記録する事実を指定してください。", "give at least one fact.")
+    return changes
+
+
+def _recorded(incident_id: str, what: str) -> Response:
+    """303 back to the page (POST/redirect/GET), so a reload never records twice."""
+    return RedirectResponse(
+        f"/incidents/{quote(incident_id, safe='')}?recorded={what}#verdict", status_code=303
+    )
+
+
+@router.post("/incidents/{incident_id}/facts", include_in_schema=False)
+def record_facts(
+    request: Request,
+    incident_id: IncidentId,
+    session: SessionDep,
+    user: Recorder,
+    persons: Annotated[str, Form(max_length=64)] = "",
+    card_or_login: Annotated[str, Form(max_length=16)] = "",
+    improper_purpose: Annotated[str, Form(max_length=16)] = "",
+    about_to_be_acquired: Annotated[str, Form(max_length=16)] = "",
+    encryption: Annotated[str, Form(max_length=16)] = "",
+    key_leaked: Annotated[str, Form(max_length=16)] = "",
+    outsourcee_client: Annotated[str, Form(max_length=200)] = "",
+    client_informed_at: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    values = {
+        "persons": persons, "card_or_login": card_or_login, "improper_purpose": improper_purpose,
+        "about_to_be_acquired": about_to_be_acquired, "encryption": encryption, "key_leaked": key_leaked,
+        "outsourcee_client": outsourcee_client, "client_informed_at": client_informed_at,
+    }  # fmt: skip
+    try:
+        changes = _fact_changes(values)
+        with session.begin_nested():
+            incidents.record_facts(session, incident_id, changes)
+    except InputError as exc:
+        form = _facts_form(language(request), values, exc)
+        page = _page(request, session, user, incident_id, facts_form=form)
+        return render(request, "incident.html", page, user, status_code=422)
+    return _recorded(incident_id, "facts")
+
+
+@router.post("/incidents/{incident_id}/details", include_in_schema=False)
+def record_details(
+    request: Request,
+    incident_id: IncidentId,
+    session: SessionDep,
+    user: Recorder,
+    overview: Annotated[str | None, Form(max_length=20_000)] = None,
+    cause: Annotated[str | None, Form(max_length=20_000)] = None,
+    secondary_damage: Annotated[str | None, Form(max_length=20_000)] = None,
+    response_to_persons: Annotated[str | None, Form(max_length=20_000)] = None,
+    announcement: Annotated[str | None, Form(max_length=20_000)] = None,
+    prevention: Annotated[str | None, Form(max_length=20_000)] = None,
+    other: Annotated[str | None, Form(max_length=20_000)] = None,
+    contact: Annotated[str | None, Form(max_length=20_000)] = None,
+    pmark_registration: Annotated[str | None, Form(max_length=20_000)] = None,
+) -> Response:
+    """Only items sent and changed are recorded: the timeline names exactly what was rewritten."""
+    lang = language(request)
+    sent = {
+        "overview": overview, "cause": cause, "secondary_damage": secondary_damage,
+        "response_to_persons": response_to_persons, "announcement": announcement, "prevention": prevention,
+        "other": other, "contact": contact, "pmark_registration": pmark_registration,
+    }  # fmt: skip
+    typed = {k: v.replace("\r\n", "\n").strip() for k, v in sent.items() if v is not None}
+    current = incidents.get(session, incident_id).details
+    try:
+        for name, text in typed.items():
+            if len(text) > _PARA_MAX:
+                label = _detail_label(name, "ja"), _detail_label(name, "en")
+                raise InputError(
+                    f"「{label[0]}」は{_PARA_MAX}字以内で入力してください。",
+                    f"{label[1]}: at most {_PARA_MAX} characters.",
+                    field=name,
+                )
+        changes = {k: v for k, v in typed.items() if v != getattr(current, k)}
+        if not changes:
+            raise InputError("変更された報告事項がありません。", "no report item was changed.")
+        with session.begin_nested():
+            incidents.record_details(session, incident_id, changes)
+    except InputError as exc:
+        form = _details_form(current, lang, typed, exc)
+        page = _page(request, session, user, incident_id, details_form=form)
+        return render(request, "incident.html", page, user, status_code=422)
+    return _recorded(incident_id, "details")
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done", include_in_schema=False)
