@@ -24,6 +24,7 @@ OPERATIONS |= {
     "listReadinessAssets", "getReadinessAssessment", "recordReadinessAssessment", "getReadinessHistory",
     "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
 }  # fmt: skip
+OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

@@ -91,3 +91,8 @@ def test_refusals_name_the_field_or_row_and_store_nothing(
     persons.write_text("subject_id\nS2\n", encoding="utf-8")
     _receive(hogo, persons, "--provider-kind", "individual", "--basis", "consent")
     assert len(hogo("provision", "list-received", "--json", as_json=True)) == 1
+    # 法人でない団体: the representative (or administrator) only if it has one.
+    club = _receive(
+        hogo, persons, "--provider-kind", "association", "--basis", "consent", "--json", as_json=True
+    )
+    assert club["provider"]["kind"] == "association" and club["provider"]["representative"] is None

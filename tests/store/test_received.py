@@ -18,6 +18,7 @@ from hogo.services.policy import apply_policy
 from hogo.services.received import (
     PersonRow,
     list_received,
+    persons_from_ids,
     read_persons,
     received_for,
     record_received,
@@ -128,6 +129,38 @@ def test_a_corporation_without_representative_is_refused(seeded: Engine) -> None
     _receive(seeded, [(2, "S1")], provider=individual)
     with session_scope(seeded) as s:
         assert [r.provider.representative for r in list_received(s)] == [None]
+
+
+def test_an_association_is_recorded_with_or_without_a_representative(seeded: Engine) -> None:
+    """法30条1項1号: 法人でない団体 names its 代表者又は管理人 only when it has one."""
+    club = Provider(kind=ProviderKind.association, name="地域防災会", address="東京都千代田区1-1")
+    _receive(seeded, [(2, "S1")], provider=club, received_id="in-club")
+    managed = club.model_copy(update={"representative": "管理 花子"})
+    _receive(seeded, [(2, "S2")], provider=managed, received_id="in-managed")
+    with session_scope(seeded) as s:
+        providers = {r.received_id: r.provider for r in list_received(s)}
+    assert providers == {"in-club": club, "in-managed": managed}
+
+
+def test_persons_from_a_list_are_refused_by_index(seeded: Engine) -> None:
+    with pytest.raises(InputError) as exc:
+        persons_from_ids(["S1", " ", "S1"])
+    assert exc.value.field == "subject_ids[1]" and "subject_ids[2]" in exc.value.ja
+    before = _stored(seeded)
+    with pytest.raises(InputError) as exc, session_scope(seeded) as s:
+        record_received(
+            s,
+            received_id="in-list",
+            provider=LISTER,
+            acquisition="自社会員から同意を得て取得",
+            received_at=at("2024-06-01T10:00"),
+            data_items=["氏名"],
+            persons=persons_from_ids(["S1", "NOBODY"]),
+            basis=ReceivedBasis.consent,
+            persons_field="subject_ids",
+        )
+    assert exc.value.field == "subject_ids[1]" and "NOBODY" not in str(exc.value)
+    assert _stored(seeded) == before
 
 
 def test_unknown_subject_is_refused_by_row_and_nothing_is_stored(seeded: Engine) -> None:

@@ -27,6 +27,7 @@ from hogo.api.routers import consents, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
 from hogo.api.routers.readiness import router as readiness_router
+from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound
@@ -120,6 +121,7 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
     app.include_router(incidents_router, prefix=API_PREFIX)
     app.include_router(inventory_router, prefix=API_PREFIX)
     app.include_router(readiness_router, prefix=API_PREFIX)
+    app.include_router(received_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(meta.public)
     app.include_router(console_router)

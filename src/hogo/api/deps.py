@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import BackgroundTasks, Depends, Request
+from fastapi import BackgroundTasks, Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, text
@@ -151,3 +151,15 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require(Permission.read))]
 Recorder = Annotated[Principal, Depends(require(Permission.record_consent))]
 Verifier = Annotated[Principal, Depends(require(Permission.verify_ledger))]
+
+
+#: A client's key for a retried POST: the same key records once (see `hogo.services.idempotency`).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="同じキーの再送は二重に記録しません / retries with the same key record once",
+    ),
+]

@@ -29,8 +29,13 @@ def receive_cmd(
     persons: Path = CSV_FILE,
     provider_name: str = typer.Option(..., help="提供者の氏名又は名称"),
     provider_address: str = typer.Option(..., help="提供者の住所"),
-    provider_kind: ProviderKind = typer.Option(ProviderKind.corporation, help="提供者の種別(法人 / 個人)"),
-    representative: str | None = typer.Option(None, help="法人の代表者の氏名(法人の場合は必須)"),
+    provider_kind: ProviderKind = typer.Option(
+        ProviderKind.corporation,
+        help="提供者の種別: corporation(法人)/ association(法人でない団体)/ individual(個人)",
+    ),
+    representative: str | None = typer.Option(
+        None, help="代表者の氏名(法人は必須。法人でない団体は代表者又は管理人の定めがあればその氏名)"
+    ),
     acquisition: str = typer.Option(..., help="提供者による取得の経緯"),
     basis: ReceivedBasis = typer.Option(..., help="提供の根拠: consent(本人の同意)/ opt_out(オプトアウト)"),
     ppc_publication_confirmed: bool = typer.Option(

@@ -21,9 +21,14 @@ from hogo.domain.provision import RecordForm
 
 
 class ProviderKind(StrEnum):
-    """法30条1項1号: a corporation's representative is part of the provider's identity."""
+    """法30条1項1号: a corporation's representative is part of the provider's identity.
+
+    An association without legal personality (法人でない団体) is named with its representative or
+    administrator (代表者又は管理人) when it has one; one without is recorded by name and address.
+    """
 
     corporation = "corporation"  # 法人
+    association = "association"  # 法人でない団体(代表者又は管理人の定めがあれば、その氏名)
     individual = "individual"  # 個人
 
 
@@ -42,6 +47,7 @@ class Provider(BaseModel):
     kind: ProviderKind
     name: str
     address: str
+    #: 代表者(法人)、代表者又は管理人(法人でない団体): required for a corporation only.
     representative: str | None = None
 
 

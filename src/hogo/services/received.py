@@ -18,7 +18,7 @@ from hogo.domain.received import (
     ReceivedProvisionRecord,
     confirmation_gaps,
 )
-from hogo.errors import Conflict, InputError
+from hogo.errors import Conflict, InputError, NotFound
 from hogo.files.consent_csv import RowProblem, raise_for_problems
 from hogo.files.csv_table import CsvRow, read_csv
 from hogo.services import ledger
@@ -29,8 +29,10 @@ PERSON_COLUMNS = ("subject_id",)
 _CHUNK = 10_000
 _LOOKUP_CHUNK = 5_000  # bind parameters per IN (...) lookup, well below SQLite's and PostgreSQL's limits
 
-#: A person covered by the record: the spreadsheet row it came from, and the subject id.
+#: A person covered by the record: the spreadsheet row (or list index) it came from, and the subject id.
 PersonRow = tuple[int, str]
+#: How many problems an error message names before it says "and N more".
+_SHOWN = 20
 
 
 def read_persons(path: Path) -> list[PersonRow]:
@@ -54,6 +56,41 @@ def persons_from_rows(rows: Sequence[CsvRow]) -> list[PersonRow]:
             persons.append((row.number, sid))
     raise_for_problems(problems)
     return persons
+
+
+def persons_from_ids(ids: Sequence[str], field: str = "subject_ids") -> list[PersonRow]:
+    """Persons given as a list (the API), numbered by index from 0; empty or repeated ids are
+    refused by index (`subject_ids[3]`), all at once, before any write."""
+    problems: list[RowProblem] = []
+    seen: set[str] = set()
+    persons: list[PersonRow] = []
+    for index, raw in enumerate(ids):
+        sid = raw.strip()
+        if not sid:
+            problems.append(RowProblem(index, field, "空欄です / empty"))
+        elif sid in seen:
+            problems.append(RowProblem(index, field, "重複しています / duplicate"))
+        else:
+            seen.add(sid)
+            persons.append((index, sid))
+    _raise_for_indices(problems)
+    return persons
+
+
+def _raise_for_indices(problems: Sequence[RowProblem]) -> None:
+    """Like `raise_for_problems`, naming list positions (`field[index]`) instead of rows."""
+    if not problems:
+        return
+    shown = problems[:_SHOWN]
+    more = len(problems) - len(shown)
+    where = [f"{p.field}[{p.row}]" for p in shown]
+    detail = "; ".join(f"{w}: {p.message}" for w, p in zip(where, shown, strict=True))
+    raise InputError(
+        f"{len(problems)}件の誤りがあるため、何も記録しませんでした: {detail}"
+        + (f" ほか{more}件" if more else ""),
+        f"{len(problems)} problem(s); nothing was recorded: {detail}" + (f" and {more} more" if more else ""),
+        field=where[0],
+    )
 
 
 def _unknown_persons(session: Session, persons: Sequence[PersonRow]) -> list[RowProblem]:
@@ -85,8 +122,13 @@ def record_received(
     basis: ReceivedBasis,
     ppc_publication_confirmed: bool = False,
     form: RecordForm = RecordForm.batch,
+    persons_field: str | None = None,
 ) -> ReceivedProvisionRecord:
-    """Confirm (法30条1項), then write the record and its person list in the caller's transaction."""
+    """Confirm (法30条1項), then write the record and its person list in the caller's transaction.
+
+    `persons_field` says the persons came as a list in that field (the API, see
+    `persons_from_ids`): unknown ids are then named by index instead of by spreadsheet row.
+    """
     for gap in confirmation_gaps(provider, acquisition, basis, ppc_publication_confirmed):
         raise InputError(gap.ja, gap.en, field=gap.field)
     items = tuple(i.strip() for i in data_items if i.strip())
@@ -97,10 +139,16 @@ def record_received(
             field="data_items",
         )
     if not persons:
-        raise InputError("本人が1人もいません。", "the persons file lists nobody.", field="subject_id")
+        raise InputError(
+            "本人が1人もいません。", "the persons list is empty.", field=persons_field or "subject_id"
+        )
     if session.get(ReceivedProvisionRow, received_id) is not None:
         raise Conflict("この受領IDは既に記録されています。", "this receipt id is already recorded.")
-    raise_for_problems(_unknown_persons(session, persons))
+    unknown = _unknown_persons(session, persons)
+    if persons_field is None:
+        raise_for_problems(unknown)
+    else:
+        _raise_for_indices([RowProblem(p.row, persons_field, p.message) for p in unknown])
     opt_out = basis is ReceivedBasis.opt_out
     record = ReceivedProvisionRecord(
         received_id=received_id,
@@ -144,6 +192,14 @@ def list_received(session: Session) -> list[ReceivedProvisionRecord]:
         ReceivedProvisionRow.received_at.desc(), ReceivedProvisionRow.received_id
     )
     return [ReceivedProvisionRecord.model_validate_json(r) for r in session.execute(stmt).scalars()]
+
+
+def get_received(session: Session, received_id: str) -> ReceivedProvisionRecord:
+    """One receipt record by its id."""
+    row = session.get(ReceivedProvisionRow, received_id)
+    if row is None:
+        raise NotFound("受領の記録が見つかりません。", "no such receipt record.")
+    return ReceivedProvisionRecord.model_validate_json(row.record)
 
 
 def received_for(session: Session, subject_id: str) -> list[ReceivedProvisionRecord]:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from hogo.api.deps import Reader, Recorder, SessionDep, policy_cache, run_db
+from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep, policy_cache, run_db
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentCaptureIn,
@@ -35,15 +35,6 @@ from hogo.services.subjects import get_subject
 
 router = APIRouter(prefix="/consents", tags=["consents"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="同じキーの再送は二重に記録しません / retries with the same key record once",
-    ),
-]
 GpcHeader = Annotated[
     str | None,
     Header(
