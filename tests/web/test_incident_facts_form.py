@@ -178,3 +178,27 @@ def test_the_forms_work_without_javascript(officer: TestClient, env: Env) -> Non
     assert 'for="f-persons"' in html and 'id="f-persons"' in html  # every field has its label
     english = officer.get(f"/incidents/{incident_id}?lang=en").text
     assert "Record facts learnt" in english and "advanced encryption" in english
+
+
+def test_a_report_item_form_filled_before_another_edit_does_not_overwrite_it(
+    officer: TestClient, env: Env
+) -> None:
+    incident_id = _open(env)
+    csrf = _csrf(officer, incident_id)
+    first = _page(officer, f"/incidents/{incident_id}").details_form
+    second = _page(officer, f"/incidents/{incident_id}").details_form
+    assert first is not None and second is not None and first.base == second.base
+    saved = officer.post(f"/incidents/{incident_id}/details",
+                         data={"csrf_token": csrf, "base": first.base, "cause": "担当者Aの記載"}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    stale = officer.post(f"/incidents/{incident_id}/details",
+                         data={"csrf_token": csrf, "base": second.base, "cause": "担当者Bの記載"})  # fmt: skip
+    assert stale.status_code == 409 and "他の担当者が報告事項を更新しました" in stale.text
+    shown = stale.context["page"].details_form  # type: ignore[attr-defined]
+    assert shown.error_field == "base" and shown.base != second.base
+    assert {i.name: i.value for i in shown.items}["cause"] == "担当者Bの記載"  # what B typed is kept
+    assert _page(officer, f"/incidents/{incident_id}").incident.details.cause == "担当者Aの記載"
+    again = officer.post(f"/incidents/{incident_id}/details",
+                         data={"csrf_token": csrf, "base": shown.base, "cause": "担当者Bの記載"}, follow_redirects=False)  # fmt: skip
+    assert again.status_code == 303
+    assert _page(officer, f"/incidents/{incident_id}").incident.details.cause == "担当者Bの記載"

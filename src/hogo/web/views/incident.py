@@ -13,6 +13,7 @@ re-renders the page with the error naming the field and stores nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -99,6 +100,8 @@ class DetailsForm:
     """The 規則8条 report items, pre-filled with what is recorded (a cleared field clears it)."""
 
     items: tuple[DetailItem, ...]
+    #: The version of the items the form was filled from; a save on a stale version is refused.
+    base: str = ""
     error: str | None = None
     error_field: str | None = None
 
@@ -179,6 +182,12 @@ def _detail_label(name: str, lang: str) -> str:
     return f"({number}) {en[0].upper()}{en[1:]}" if lang == "en" else f"({number}) {ja}"
 
 
+def details_version(details: ReportDetails) -> str:
+    """A short digest of the recorded items: two officers editing at once must not overwrite
+    each other unknowingly."""
+    return hashlib.sha256(details.model_dump_json().encode("utf-8")).hexdigest()[:16]
+
+
 def _details_form(
     details: ReportDetails, lang: str, typed: dict[str, str] | None = None, error: InputError | None = None
 ) -> DetailsForm:
@@ -188,6 +197,7 @@ def _details_form(
             DetailItem(name, _detail_label(name, lang), values.get(name, getattr(details, name)))
             for name in DETAIL_FIELDS
         ),
+        base=details_version(details),
         error=None if error is None else (error.en if lang == "en" else error.ja),
         error_field=None if error is None else error.field,
     )
@@ -375,8 +385,13 @@ def record_details(
     other: Annotated[str | None, Form(max_length=20_000)] = None,
     contact: Annotated[str | None, Form(max_length=20_000)] = None,
     pmark_registration: Annotated[str | None, Form(max_length=20_000)] = None,
+    base: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
-    """Only items sent and changed are recorded: the timeline names exactly what was rewritten."""
+    """Only items sent and changed are recorded: the timeline names exactly what was rewritten.
+
+    A form filled from an older version (``base``) is shown again with what was typed and the
+    newer version as its base, so saving once more overwrites knowingly.
+    """
     lang = language(request)
     sent = {
         "overview": overview, "cause": cause, "secondary_damage": secondary_damage,
@@ -385,7 +400,15 @@ def record_details(
     }  # fmt: skip
     typed = {k: v.replace("\r\n", "\n").strip() for k, v in sent.items() if v is not None}
     current = incidents.get(session, incident_id).details
+    status = 422
     try:
+        if base is not None and base != details_version(current):
+            status = 409
+            raise InputError(
+                "他の担当者が報告事項を更新しました。内容を確認し、もう一度保存してください。",
+                "another officer changed the report items; check them and save again.",
+                field="base",
+            )
         for name, text in typed.items():
             if len(text) > _PARA_MAX:
                 label = _detail_label(name, "ja"), _detail_label(name, "en")
@@ -402,7 +425,7 @@ def record_details(
     except InputError as exc:
         form = _details_form(current, lang, typed, exc)
         page = _page(request, session, user, incident_id, details_form=form)
-        return render(request, "incident.html", page, user, status_code=422)
+        return render(request, "incident.html", page, user, status_code=status)
     return _recorded(incident_id, "details")
 
 
