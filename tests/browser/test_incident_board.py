@@ -119,12 +119,13 @@ def test_officer_works_an_incident(browser: Any, served: tuple[str, Env], shot: 
 
 def test_auditor_sees_the_board_without_buttons(browser: Any, served: tuple[str, Env], shot: Any) -> None:
     base, env = served
+    incident_id = _seed(env)  # this test may run before (or without) the officer's, on another worker
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     _login_to(page, base, "/incidents", env.usernames[Role.auditor])
     assert page.get_by_role("link", name="事案を登録").count() == 0
-    page.locator("#board tbody a").first.click()
+    page.get_by_role("link", name=incident_id).click()
     page.wait_for_selector("#verdict")
     assert page.get_by_role("button", name="完了にする").count() == 0
     assert page.locator("#documents").count() == 0

@@ -14,6 +14,7 @@ from hogo.web.views.dashboard import DashboardPage
 from hogo.web.views.ledger import LedgerPage
 from hogo.web.views.login import LoginPage
 from hogo.web.views.policy import PolicyPage
+from hogo.web.views.received import ReceivedListPage
 from hogo.web.views.subjects import SubjectPage, SubjectsPage
 from tests.api.env import Env, client, login
 
@@ -99,6 +100,12 @@ def test_ledger_page(officer: TestClient) -> None:
     assert isinstance(page, LedgerPage)
     assert isinstance(page.verification, Verification) and page.verification.ok
     assert page.entries == page.verification.entries
+
+
+def test_received_page(auditor: TestClient) -> None:
+    page = _page(auditor, "/provisions/received", ReceivedListPage)
+    assert isinstance(page, ReceivedListPage)
+    assert page.records == ()  # this module's store has received nothing
 
 
 def test_admin_page(env: Env) -> None:

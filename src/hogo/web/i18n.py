@@ -10,6 +10,7 @@ from collections.abc import Callable
 from hogo.domain.consent import ConsentAction, ConsentMethod
 from hogo.domain.policy import PurposeKind
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
+from hogo.web.i18n_received import RECEIVED_MESSAGES
 
 LANGS = ("ja", "en")
 
@@ -278,6 +279,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang.switch": ("English", "日本語"),
 }
 MESSAGES.update(INCIDENT_MESSAGES)
+MESSAGES.update(RECEIVED_MESSAGES)
 
 KIND_LABELS: dict[PurposeKind, tuple[str, str]] = {
     PurposeKind.internal_use: ("自社内での利用", "Internal use"),

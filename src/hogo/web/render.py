@@ -70,6 +70,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
             items.append(("/consents/new", "nav.record"))
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
         items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
+        items.append(("/provisions/received", "nav.received"))
         items.append(("/ledger", "nav.ledger"))
         if user.can(Permission.manage_users):
             items.append(("/admin", "nav.admin"))

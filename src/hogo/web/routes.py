@@ -25,6 +25,7 @@ from hogo.web.views import (
     subjects,
 )
 from hogo.web.views import readiness as readiness_view
+from hogo.web.views import received as received_view
 from hogo.web.views import releases as releases_view
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +52,7 @@ for module in (
     inventory_dataset,
     readiness_view,
     releases_view,
+    received_view,
 ):
     router.include_router(module.router)
 
