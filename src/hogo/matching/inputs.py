@@ -25,7 +25,6 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 from pydantic import BaseModel, ConfigDict, Field
 
-from hogo.engines import SqlEngine
 from hogo.engines.duckdb import DuckDBEngine
 from hogo.errors import InputError
 
@@ -107,13 +106,6 @@ def read_input(spec: InputSpec) -> InputTable:
     stream = open_input(spec)
     table = pa.Table.from_batches(list(stream.batches), schema=stream.schema)
     return InputTable(table=table, encoding=stream.encoding, row_offset=stream.row_offset)
-
-
-def register_input(engine: SqlEngine, name: str, spec: InputSpec) -> InputTable:
-    """Read ``spec`` and make it queryable in ``engine`` as ``name``."""
-    data = read_input(spec)
-    engine.register_arrow(name, data.table)
-    return data
 
 
 def _match_columns(available: list[str], spec: InputSpec, row: int | None) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from hogo.domain.provision import (
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
+from hogo.store.tables import Base
 
 _CHUNK = 10_000
 
@@ -81,9 +83,14 @@ def record_provision(
     )
     session.flush()
     rows = [{"provision_id": provision_id, "subject_id": sid, "basis": basis} for sid, basis in persons]
-    for i in range(0, len(rows), _CHUNK):
-        session.execute(insert(ProvisionSubjectRow), rows[i : i + _CHUNK])
+    insert_persons(session, ProvisionSubjectRow, rows)
     return record
+
+
+def insert_persons(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """A record's person list, inserted in chunks (a batch record may cover millions)."""
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(insert(table), rows[i : i + _CHUNK])
 
 
 def provisions_for(session: Session, subject_id: str) -> list[ProvisionRecord]:
@@ -105,6 +112,11 @@ def verify_persons(session: Session, provision_id: str) -> bool:
     ids = session.execute(
         select(ProvisionSubjectRow.subject_id).where(ProvisionSubjectRow.provision_id == provision_id)
     ).scalars()
-    entry = ledger.entry(session, row.ledger_seq)
+    return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)
+
+
+def sealed_persons_match(session: Session, ids: Iterable[str], stored: str, ledger_seq: int) -> bool:
+    """The person list, the digest stored beside it and the digest sealed in the ledger agree."""
+    entry = ledger.entry(session, ledger_seq)
     sealed = entry.payload()["persons_sha256"] if entry else None
-    return persons_digest(ids) == row.persons_sha256 == sealed
+    return persons_digest(ids) == stored == sealed

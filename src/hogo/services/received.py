@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
@@ -22,11 +22,11 @@ from hogo.errors import Conflict, InputError, NotFound
 from hogo.files.consent_csv import RowProblem, raise_for_problems
 from hogo.files.csv_table import CsvRow, read_csv
 from hogo.services import ledger
+from hogo.services.provisions import insert_persons, sealed_persons_match
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import SubjectRow
 
 PERSON_COLUMNS = ("subject_id",)
-_CHUNK = 10_000
 _LOOKUP_CHUNK = 5_000  # bind parameters per IN (...) lookup, well below SQLite's and PostgreSQL's limits
 
 #: A person covered by the record: the spreadsheet row (or list index) it came from, and the subject id.
@@ -42,18 +42,7 @@ def read_persons(path: Path) -> list[PersonRow]:
 
 def persons_from_rows(rows: Sequence[CsvRow]) -> list[PersonRow]:
     """Empty or repeated ids are refused by row number, all problems at once, before any write."""
-    problems: list[RowProblem] = []
-    seen: set[str] = set()
-    persons: list[PersonRow] = []
-    for row in rows:
-        sid = row.values["subject_id"]
-        if not sid:
-            problems.append(RowProblem(row.number, "subject_id", "空欄です / empty"))
-        elif sid in seen:
-            problems.append(RowProblem(row.number, "subject_id", "重複しています / duplicate"))
-        else:
-            seen.add(sid)
-            persons.append((row.number, sid))
+    persons, problems = _distinct(((row.number, row.values["subject_id"]) for row in rows), "subject_id")
     raise_for_problems(problems)
     return persons
 
@@ -61,20 +50,25 @@ def persons_from_rows(rows: Sequence[CsvRow]) -> list[PersonRow]:
 def persons_from_ids(ids: Sequence[str], field: str = "subject_ids") -> list[PersonRow]:
     """Persons given as a list (the API), numbered by index from 0; empty or repeated ids are
     refused by index (`subject_ids[3]`), all at once, before any write."""
+    persons, problems = _distinct(((index, raw.strip()) for index, raw in enumerate(ids)), field)
+    _raise_for_indices(problems)
+    return persons
+
+
+def _distinct(numbered: Iterable[PersonRow], field: str) -> tuple[list[PersonRow], list[RowProblem]]:
+    """The persons in order, and a problem for each empty or repeated id (by its number)."""
     problems: list[RowProblem] = []
     seen: set[str] = set()
     persons: list[PersonRow] = []
-    for index, raw in enumerate(ids):
-        sid = raw.strip()
+    for number, sid in numbered:
         if not sid:
-            problems.append(RowProblem(index, field, "空欄です / empty"))
+            problems.append(RowProblem(number, field, "空欄です / empty"))
         elif sid in seen:
-            problems.append(RowProblem(index, field, "重複しています / duplicate"))
+            problems.append(RowProblem(number, field, "重複しています / duplicate"))
         else:
             seen.add(sid)
-            persons.append((index, sid))
-    _raise_for_indices(problems)
-    return persons
+            persons.append((number, sid))
+    return persons, problems
 
 
 def _raise_for_indices(problems: Sequence[RowProblem]) -> None:
@@ -180,9 +174,11 @@ def record_received(
         )
     )
     session.flush()
-    rows = [{"received_id": received_id, "subject_id": sid} for _, sid in persons]
-    for i in range(0, len(rows), _CHUNK):
-        session.execute(insert(ReceivedProvisionSubjectRow), rows[i : i + _CHUNK])
+    insert_persons(
+        session,
+        ReceivedProvisionSubjectRow,
+        [{"received_id": received_id, "subject_id": sid} for _, sid in persons],
+    )
     return record
 
 
@@ -226,6 +222,4 @@ def verify_received_persons(session: Session, received_id: str) -> bool:
             ReceivedProvisionSubjectRow.received_id == received_id
         )
     ).scalars()
-    entry = ledger.entry(session, row.ledger_seq)
-    sealed = entry.payload()["persons_sha256"] if entry else None
-    return persons_digest(ids) == row.persons_sha256 == sealed
+    return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)

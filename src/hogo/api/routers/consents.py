@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import BaseModel
 
 from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep, policy_cache, run_db
+from hogo.api.idempotent import fingerprint, once_per_key
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentCaptureIn,
@@ -28,7 +26,7 @@ from hogo.domain.consent import ConsentAction
 from hogo.domain.receipts import build_receipt
 from hogo.errors import NotFound
 from hogo.services import consent as consent_svc
-from hogo.services import idempotency, ledger
+from hogo.services import ledger
 from hogo.services.auth import Principal
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.subjects import get_subject
@@ -50,35 +48,6 @@ def _event_ids(principal: Principal, key: str | None) -> Callable[[int], str]:
     if key is None:
         return lambda _i: str(uuid.uuid4())
     return lambda i: str(uuid.uuid5(_NAMESPACE, f"{principal.key}\x1f{key}\x1f{i}"))
-
-
-def _fingerprint(kind: str, body: BaseModel, gpc: bool) -> str:
-    doc = {"kind": kind, "body": body.model_dump(mode="json"), "gpc": gpc}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def _idempotent(
-    session: SessionDep,
-    principal: Principal,
-    key: str | None,
-    fingerprint: str,
-    act: Callable[[], ConsentCaptureOut],
-) -> Response:
-    """Run `act` once per key: a replay returns the stored answer, a different body is a 409."""
-    if key is not None:
-        stored = idempotency.replay(session, principal.key, key, fingerprint)
-        if stored is not None:
-            return Response(
-                stored.body,
-                stored.status_code,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-    body = act().model_dump_json()
-    if key is not None:
-        answer = idempotency.remember(session, principal.key, key, fingerprint, 201, body)
-        body = answer.body
-    return Response(body, 201, media_type="application/json")
 
 
 @router.post(
@@ -118,7 +87,7 @@ def capture_consent(
             gpc_objections=list(done.gpc_purposes),
         )
 
-    return _idempotent(session, principal, idempotency_key, _fingerprint("capture", body, gpc), act)
+    return once_per_key(session, principal, idempotency_key, fingerprint("capture", body, gpc=gpc), act)
 
 
 @router.post(
@@ -150,7 +119,7 @@ def withdraw_consent(
             gpc_objections=[],
         )
 
-    return _idempotent(session, principal, idempotency_key, _fingerprint("withdraw", body, False), act)
+    return once_per_key(session, principal, idempotency_key, fingerprint("withdraw", body, gpc=False), act)
 
 
 @router.get(

@@ -8,8 +8,6 @@ record once, as for consents.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -17,10 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep
+from hogo.api.idempotent import fingerprint, once_per_key
 from hogo.api.problems import responses
 from hogo.api.schemas_received import ReceivedId, ReceivedIn, ReceivedListOut, ReceivedOut
 from hogo.domain.clock import JST
-from hogo.services import idempotency
 from hogo.services import received as service
 from hogo.services.auth import Principal
 
@@ -39,11 +37,6 @@ def _received_id(body: ReceivedIn, principal: Principal, key: str | None) -> str
     return uuid.uuid4().hex
 
 
-def _fingerprint(body: ReceivedIn) -> str:
-    doc = {"kind": "provision_received", "body": body.model_dump(mode="json")}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
 @router.post(
     "",
     operation_id="recordReceivedProvision",
@@ -60,34 +53,26 @@ def record_received(
     個人情報保護委員会による届出の公表の確認が必要です。確認に欠けがあれば項目名を示して何も
     記録しません。本人IDの誤りは位置(`subject_ids[3]`)で示します。
     """
-    fingerprint = _fingerprint(body)
-    if idempotency_key is not None:
-        stored = idempotency.replay(session, principal.key, idempotency_key, fingerprint)
-        if stored is not None:
-            return Response(
-                stored.body,
-                stored.status_code,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-    persons = service.persons_from_ids(body.subject_ids)
-    record = service.record_received(
-        session,
-        received_id=_received_id(body, principal, idempotency_key),
-        provider=body.provider.domain(),
-        acquisition=body.acquisition,
-        received_at=body.received_at or datetime.now(JST),
-        data_items=body.data_items,
-        persons=persons,
-        basis=body.basis,
-        ppc_publication_confirmed=body.ppc_publication_confirmed,
-        form=body.record_form,
-        persons_field="subject_ids",
-    )
-    answer = ReceivedOut.of(record).model_dump_json()
-    if idempotency_key is not None:
-        answer = idempotency.remember(session, principal.key, idempotency_key, fingerprint, 201, answer).body
-    return Response(answer, 201, media_type="application/json")
+
+    def act() -> ReceivedOut:
+        persons = service.persons_from_ids(body.subject_ids)
+        record = service.record_received(
+            session,
+            received_id=_received_id(body, principal, idempotency_key),
+            provider=body.provider.domain(),
+            acquisition=body.acquisition,
+            received_at=body.received_at or datetime.now(JST),
+            data_items=body.data_items,
+            persons=persons,
+            basis=body.basis,
+            ppc_publication_confirmed=body.ppc_publication_confirmed,
+            form=body.record_form,
+            persons_field="subject_ids",
+        )
+        return ReceivedOut.of(record)
+
+    bound_to = fingerprint("provision_received", body)
+    return once_per_key(session, principal, idempotency_key, bound_to, act)
 
 
 @router.get("", operation_id="listReceivedProvisions", response_model=ReceivedListOut, responses=responses())
