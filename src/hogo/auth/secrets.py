@@ -14,7 +14,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 TOKEN_PREFIX = "hogo_"
-MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
 #: Verified against when the account does not exist, so timing does not reveal user names.

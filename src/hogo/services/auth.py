@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from hogo.auth.passwords import check_password
 from hogo.auth.roles import Permission, Role, allows
 from hogo.auth.secrets import (
-    MIN_PASSWORD_LENGTH,
     digest,
     hash_password,
     needs_rehash,
@@ -130,12 +130,7 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise InputError("ユーザー名は空白を含まない64文字以内です。", "invalid user name.", field="username")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(
-            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。",
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters.",
-            field="password",
-        )
+    check_password(password, username=username, display_name=display_name)
     taken = session.scalar(select(UserRow.id).where(func.lower(UserRow.username) == username.lower()))
     if taken is not None:
         raise Conflict("このユーザー名は既に使われています。", "this user name is taken.")
