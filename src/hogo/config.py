@@ -6,8 +6,10 @@ from datetime import date
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hogo.errors import HogoError
 
 #: The built-in secret: good enough to sign cookies on a developer's laptop, refused anywhere else.
 DEVELOPMENT_SECRET = "hogo-development-secret-do-not-use-in-production"
@@ -31,17 +33,32 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     #: A console session ends this long after log-in (seconds).
     session_max_age: int = Field(default=8 * 3600, ge=60, le=30 * 24 * 3600)
-    #: Force the Secure cookie flag; by default it is set unless the console is served on loopback.
+    #: The Secure cookie flag and HSTS. Unset: on outside development; in development only for
+    #: requests that arrived over HTTPS. Never decided by the Host header (a proxy may rewrite it).
     cookie_secure: bool | None = None
-    #: Log-in throttling: failures allowed per account and per client address within the window.
-    login_max_failures_per_account: int = Field(default=5, ge=1)
+    #: Log-in throttling (see docs/security.md): failures from one address for one account before
+    #: each further attempt waits a growing delay; failures for one account from all addresses
+    #: before addresses it never logged in from wait too; failures from one address for any account.
+    login_failures_before_delay: int = Field(default=5, ge=1)
+    login_max_failures_per_account: int = Field(default=20, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    #: Seconds a client may take to send a request's headers, and its body (larger bodies get
+    #: more time, see hogo.http.limits); slower clients are disconnected or answered 408.
+    header_timeout: int = Field(default=10, ge=1, le=300)
+    body_timeout: int = Field(default=20, ge=1, le=600)
     #: Reverse proxies whose X-Forwarded-For gives the client address (for log-in throttling):
     #: comma-separated addresses or networks, "*" for any. Other peers' headers are ignored.
     forwarded_allow_ips: str = "127.0.0.1"
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
+
+    @property
+    def secure_cookies(self) -> bool | None:
+        """True/False when decided by configuration; None: by the request's scheme (development)."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return None if self.environment == "development" else True
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:
@@ -55,5 +72,19 @@ class Settings(BaseSettings):
         return self
 
 
+class SettingsError(HogoError):
+    """Settings that cannot be used, named by variable; the values are never repeated (they may
+    be secrets, and pydantic's own message would echo all of them)."""
+
+
 def load_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        names = sorted({f"HOGO_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]})
+        reasons = [str(e.get("ctx", {}).get("error", "")) for e in exc.errors() if not e["loc"]]
+        where = ", ".join(names)
+        raise SettingsError(
+            "設定が正しくありません: " + "; ".join([where, *reasons]).strip("; "),
+            "invalid settings: " + "; ".join([where, *reasons]).strip("; "),
+        ) from None

@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from hogo import __version__
 from hogo.api import problems
+from hogo.api.deps import Unauthenticated
 from hogo.api.middleware import InFlightLimit, SecurityHeaders
 from hogo.api.routers import consents, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
@@ -31,12 +32,15 @@ from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound
+from hogo.http.guard import BodyGuard
+from hogo.http.server import configure as configure_server
 from hogo.services import releases
 from hogo.services.policy_cache import PolicyCache
 from hogo.store.database import make_engine, upgrade
 from hogo.web.overview import OverviewCache
 from hogo.web.routes import console_error
 from hogo.web.routes import router as console_router
+from hogo.web.session import LoginRequired
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +49,28 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 #: Requests served at once; below the connection pool (5 + 10 overflow by default) and the
 #: thread pool (40), see hogo.api.middleware.
 IN_FLIGHT = 12
+#: Of which one client address may hold (see hogo.api.middleware).
+IN_FLIGHT_PER_CLIENT = 6
 
 
 def create_app_from_env() -> FastAPI:
     """Factory for `hogo serve --workers N`: each worker process reads the HOGO_* settings."""
-    return create_app(load_settings(), warm=True)
+    settings = load_settings()
+    configure_server(settings)
+    return create_app(settings, warm=True)
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/.well-known/")
+
+
+def _refuse_anonymous(request: Request) -> Response:
+    """A body sent without credentials: the 401 the route itself would give, before any is read."""
+    return (
+        problems.hogo_error_response(Unauthenticated())
+        if _is_api(request)
+        else console_error(request, LoginRequired())
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -129,6 +146,8 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
 
     _install_error_handlers(app)
 
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(InFlightLimit, limit=IN_FLIGHT)
+    # Outermost last: headers on every answer; bodies checked and read before a slot is taken.
+    app.add_middleware(InFlightLimit, limit=IN_FLIGHT, per_client=IN_FLIGHT_PER_CLIENT)
+    app.add_middleware(BodyGuard, refuse_anonymous=_refuse_anonymous, body_timeout=settings.body_timeout)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies is True)
     return app

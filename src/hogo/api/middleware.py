@@ -5,6 +5,11 @@ request holds its database connection between hops. Unbounded, a burst can occup
 thread with requests waiting for a connection while the requests that hold the connections wait
 for a thread to finish on — a deadlock. Requests beyond the bound wait in the event loop instead,
 where waiting costs nothing; the bound stays below both the connection pool and the thread pool.
+One client address may hold only part of the bound, so a single caller cannot starve the rest;
+bodies are read before a slot is taken (hogo.http.guard), so slow senders hold none.
+
+Every response but a static asset is `Cache-Control: no-store` (API JSON and console pages carry
+personal data); HSTS is sent when the settings make cookies Secure.
 """
 
 from __future__ import annotations
@@ -25,11 +30,18 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class InFlightLimit:
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, per_client: int) -> None:
         self.app = app
         self.limit = limit
+        self.per_client = min(per_client, limit)
         self._slots: asyncio.Semaphore | None = None
+        #: Each client address's own bound and how many of its requests use it (dropped at 0).
+        self._clients: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,23 +49,41 @@ class InFlightLimit:
             return
         if self._slots is None:  # created on the serving loop, not at import
             self._slots = asyncio.Semaphore(self.limit)
-        async with self._slots:
-            await self.app(scope, receive, send)
+        client = scope.get("client")
+        key = client[0] if client else ""
+        own, users = self._clients.get(key) or (asyncio.Semaphore(self.per_client), 0)
+        self._clients[key] = (own, users + 1)
+        try:
+            async with own, self._slots:
+                await self.app(scope, receive, send)
+        finally:
+            own, users = self._clients[key]
+            if users == 1:
+                del self._clients[key]
+            else:
+                self._clients[key] = (own, users - 1)
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        wanted = list(SECURITY_HEADERS)
+        if not scope["path"].startswith("/static/"):
+            wanted.append(NO_STORE)
+        if self.hsts:
+            wanted.append(HSTS)
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                extra = [(n, v) for n, v in wanted if n not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from hogo.cli import (
@@ -67,4 +69,7 @@ app.add_typer(provision.app, name="provision")
 
 
 def main() -> None:
+    # Stores, releases, reports and backups hold personal data: files hogo creates are for its
+    # own user only (0600, folders 0700), whatever the shell's umask.
+    os.umask(0o077)
     app()

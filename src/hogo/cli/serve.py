@@ -19,6 +19,7 @@ from hogo.auth.roles import Role
 from hogo.cli.output import console, user_errors
 from hogo.config import load_settings
 from hogo.demo import build_database
+from hogo.http.server import check_bind, is_loopback, server_options
 from hogo.services.auth import create_user
 from hogo.store.database import make_engine, session_scope
 
@@ -55,6 +56,7 @@ def serve_cmd(
     """REST API(/api/v1)と管理コンソール(/)を起動します。"""
     with user_errors():
         settings = load_settings()
+        check_bind(settings, host)
         if demo:
             settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
             with console.status("デモデータ作成中 / building demo"):
@@ -66,18 +68,10 @@ def serve_cmd(
         console.print("デモ用ユーザー(パスワードはこの一度だけ表示されます / shown once):")
         for username, role, password in users:
             console.print(f"  {username:<8} {role.value:<16} {password}")
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         console.print("[yellow]注意[/]: ループバック以外で公開しています。TLS終端の後ろで運用してください。")
     console.print(f"コンソール: http://{host}:{port}/   API: http://{host}:{port}/api/v1/")
-    # The client address behind a trusted reverse proxy comes from X-Forwarded-For.
-    common: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": "warning",
-        "access_log": False,
-        "proxy_headers": True,
-        "forwarded_allow_ips": settings.forwarded_allow_ips,
-    }
+    common: dict[str, Any] = {"host": host, "port": port, **server_options(settings)}
     if app is not None:
         uvicorn.run(app, **common)
         return

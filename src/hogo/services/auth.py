@@ -1,12 +1,20 @@
 """Console users, log-in with throttling, server-side sessions and API tokens.
 
 Sessions live in the database so that log-out, deactivating a user or revoking a token takes
-effect on the very next request. Failed log-ins are counted per account and per client address
-in a sliding window; over the limit, even the right password is refused until the window passes.
+effect on the very next request. Failed log-ins are counted in a sliding window, and throttling
+never lets a stranger lock the owner out (docs/security.md):
+- per (account, client address): after a few failures each further attempt waits a delay that
+  doubles with every failure (30 s, 60 s, …, at most the window);
+- per account from all addresses: past a ceiling, attempts from addresses the account never
+  logged in from wait too, while the addresses it did log in from are not held up;
+- per client address for all accounts: past a ceiling, that address waits for the window.
+While waiting, even the right password is refused unchecked. Reaching a per-account limit is
+recorded in the ledger as an access event (user id and role only).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +35,7 @@ from hogo.auth.secrets import (
 from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.services import ledger
-from hogo.store.auth import ApiTokenRow, LoginAttemptRow, UserRow, WebSessionRow
+from hogo.store.auth import ApiTokenRow, KnownClientRow, LoginAttemptRow, UserRow, WebSessionRow
 
 _TOKEN_BY_HASH = select(
     ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.role, ApiTokenRow.revoked_at, ApiTokenRow.expires_at,
@@ -45,11 +53,13 @@ class AuthenticationFailed(HogoError):
 
 
 class TooManyAttempts(HogoError):
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int = 0) -> None:
         super().__init__(
             "ログインの失敗が続いたため、しばらく時間をおいてから再度お試しください。",
             "too many failed log-ins; try again later.",
         )
+        #: Seconds until an attempt will be considered again.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -95,9 +105,16 @@ class TokenInfo:
 
 @dataclass(frozen=True)
 class LoginLimits:
-    per_account: int
-    per_client: int
+    per_account: int  # failures from all addresses before unknown addresses wait
+    per_client: int  # failures from one address, any account, before it waits for the window
     window: timedelta
+    before_delay: int = 5  # failures from one address for one account before delays begin
+
+
+#: The first delay after `before_delay` failures; it doubles with each further failure.
+FIRST_DELAY = timedelta(seconds=30)
+#: Known addresses not used for this long are forgotten.
+KNOWN_CLIENT_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -165,37 +182,74 @@ def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
     return _user_info(row)
 
 
+def _delay(failures: int, free: int, last: datetime | None, window: timedelta, now: datetime) -> float:
+    """Seconds still to wait after `failures` (of which `free` cost nothing), the last at `last`."""
+    if failures < free or last is None:
+        return 0.0
+    delay: timedelta = min(window, FIRST_DELAY * (2 ** min(failures - free, 16)))
+    return max(0.0, (last + delay - now).total_seconds())
+
+
+def _failures(session: Session, since: datetime, *where: Any) -> tuple[int, datetime | None, datetime | None]:
+    """How many failures match, and the first and last of them."""
+    count, first, last = session.execute(
+        select(func.count(), func.min(LoginAttemptRow.at), func.max(LoginAttemptRow.at)).where(
+            LoginAttemptRow.at >= since, *where
+        )
+    ).one()
+    return int(count or 0), first, last
+
+
+def _known(session: Session, account: str, client_key: str) -> bool:
+    return session.get(KnownClientRow, (account, client_key)) is not None
+
+
 def login(
-    session: Session, username: str, password: str, client: str, limits: LoginLimits, ttl: timedelta
+    session: Session,
+    username: str,
+    password: str,
+    client: str,
+    limits: LoginLimits,
+    ttl: timedelta,
+    now: datetime | None = None,
 ) -> LoggedIn:
     """Check the password under throttling and open a session; every failure is counted."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     since = now - limits.window
     account = _account_hash(username)
     client = client[:64]
+    client_key = digest(client)
     session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < since))
-    by_account = session.scalar(
-        select(func.count())
-        .select_from(LoginAttemptRow)
-        .where(LoginAttemptRow.account_hash == account, LoginAttemptRow.at >= since)
+    by_client, first_from_client, _ = _failures(session, since, LoginAttemptRow.client == client)
+    if by_client >= limits.per_client and first_from_client is not None:
+        raise TooManyAttempts(math.ceil((first_from_client + limits.window - now).total_seconds()))
+    by_pair, _, last_pair = _failures(
+        session, since, LoginAttemptRow.account_hash == account, LoginAttemptRow.client == client
     )
-    by_client = session.scalar(
-        select(func.count())
-        .select_from(LoginAttemptRow)
-        .where(LoginAttemptRow.client == client, LoginAttemptRow.at >= since)
-    )
-    if (by_account or 0) >= limits.per_account or (by_client or 0) >= limits.per_client:
-        raise TooManyAttempts()
+    by_account, _, last_account = _failures(session, since, LoginAttemptRow.account_hash == account)
+    wait = _delay(by_pair, limits.before_delay, last_pair, limits.window, now)
+    if by_account >= limits.per_account and not _known(session, account, client_key):
+        wait = max(wait, _delay(by_account, limits.per_account, last_account, limits.window, now))
+    if wait > 0:
+        raise TooManyAttempts(math.ceil(wait))
     row = session.scalar(select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()))
     ok = verify_password(row.password_hash if row is not None else None, password)
     if row is None or not ok or not row.active:
         session.add(LoginAttemptRow(account_hash=account, client=client, at=now))
         session.flush()
+        if row is not None:
+            if by_pair + 1 == limits.before_delay:
+                _throttled(session, row, "address", by_pair + 1)
+            if by_account + 1 == limits.per_account:
+                _throttled(session, row, "account", by_account + 1)
         raise AuthenticationFailed()
     if needs_rehash(row.password_hash):
         row.password_hash = hash_password(password)
     row.last_login_at = now
-    session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.account_hash == account))
+    # Only this address's failures are forgiven: a stranger's elsewhere still count.
+    mine = (LoginAttemptRow.account_hash == account, LoginAttemptRow.client == client)
+    session.execute(delete(LoginAttemptRow).where(*mine))
+    _remember_client(session, account, client_key, now)
     session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now))
     session_id, csrf = new_secret(), new_secret()
     session.add(
@@ -205,6 +259,23 @@ def login(
     )
     session.flush()
     return LoggedIn(session_id, csrf, Principal("user", row.id, row.username, Role(row.role)))
+
+
+def _remember_client(session: Session, account: str, client_key: str, now: datetime) -> None:
+    session.execute(
+        delete(KnownClientRow).where(KnownClientRow.last_login_at < now - timedelta(days=KNOWN_CLIENT_DAYS))
+    )
+    known = session.get(KnownClientRow, (account, client_key))
+    if known is None:
+        session.add(KnownClientRow(account_hash=account, client_hash=client_key, last_login_at=now))
+    else:
+        known.last_login_at = now
+
+
+def _throttled(session: Session, row: UserRow, scope: str, failures: int) -> None:
+    """A per-account limit was reached: on the record, with the user id and role only."""
+    change = {"change": "login_throttled", "scope": scope, "role": row.role, "failures": failures}
+    _record(session, f"user:{row.id}", change)
 
 
 def session_principal(session: Session, session_id: str) -> tuple[Principal, str] | None:

@@ -69,6 +69,17 @@ class LoginAttemptRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class KnownClientRow(Base):
+    """An address an account has logged in from (both as digests): log-in throttling lets it
+    through when failures from elsewhere have slowed the account down."""
+
+    __tablename__ = "auth_known_clients"
+
+    account_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class IdempotencyRow(Base):
     """The stored answer to a request made with an Idempotency-Key, per caller."""
 

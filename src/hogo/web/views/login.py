@@ -80,13 +80,17 @@ def login_submit(
         settings.login_max_failures_per_account,
         settings.login_max_failures_per_ip,
         timedelta(seconds=settings.login_window_seconds),
+        settings.login_failures_before_delay,
     )
     client = request.client.host if request.client else "unknown"
     try:
         done = login(session, username, password, client, limits, timedelta(seconds=settings.session_max_age))
     except (AuthenticationFailed, TooManyAttempts) as exc:
         status = 429 if isinstance(exc, TooManyAttempts) else 401
-        return login_response(request, status, exc.ja if lang == "ja" else exc.en, username[:64])
+        response = login_response(request, status, exc.ja if lang == "ja" else exc.en, username[:64])
+        if isinstance(exc, TooManyAttempts):
+            response.headers["Retry-After"] = str(max(1, exc.retry_after))
+        return response
     response = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(
         request,

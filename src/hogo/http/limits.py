@@ -1,0 +1,66 @@
+"""How much a request may send, and who may send a body at all.
+
+Every body is capped by route: small for JSON and forms, larger only for the authenticated
+routes that carry lists of persons or an uploaded file. Anonymous callers may send a body to
+the log-in form only, and it is tiny. A body must arrive within the body timeout, plus time at
+a modest rate for the large routes, so a slow sender cannot keep a request open for long.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hogo.api.routers.inventory import MAX_UPLOAD
+
+KiB = 1024
+MiB = 1024 * KiB
+#: JSON and form bodies that carry no list of persons.
+DEFAULT_BODY_LIMIT = 1 * MiB
+#: The log-in form: a user name, a password of at most 1024 characters, a token, a path.
+LOGIN_BODY_LIMIT = 16 * KiB
+#: Bodies beyond DEFAULT_BODY_LIMIT get this much more time per byte (256 KiB/s).
+MIN_UPLOAD_RATE = 256 * KiB
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    method: str
+    path: re.Pattern[str]
+    limit: int
+    anonymous: bool = False
+
+
+RULES: tuple[BodyRule, ...] = (
+    BodyRule("POST", re.compile(r"/login"), LOGIN_BODY_LIMIT, anonymous=True),
+    # Up to 100,000 person ids (incidents, 法30条 records received) and the inventory file.
+    BodyRule("POST", re.compile(r"/api/v1/incidents"), 16 * MiB),
+    BodyRule("POST", re.compile(r"/api/v1/provisions/received"), 16 * MiB),
+    BodyRule("POST", re.compile(r"/api/v1/inventory/import"), MAX_UPLOAD + 1 * MiB),
+    # Console forms: the new-incident form's person list, the report items' nine long texts.
+    BodyRule("POST", re.compile(r"/incidents"), 8 * MiB),
+    BodyRule("POST", re.compile(r"/incidents/[^/]+/details"), 4 * MiB),
+)
+
+
+def rule_for(method: str, path: str) -> BodyRule | None:
+    for rule in RULES:
+        if rule.method == method and rule.path.fullmatch(path):
+            return rule
+    return None
+
+
+def body_limit(method: str, path: str) -> int:
+    rule = rule_for(method, path)
+    return rule.limit if rule else DEFAULT_BODY_LIMIT
+
+
+def anonymous_body_allowed(method: str, path: str) -> bool:
+    """Only the log-in form takes a body from someone not yet authenticated."""
+    rule = rule_for(method, path)
+    return rule is not None and rule.anonymous
+
+
+def body_deadline(base_seconds: float, expected_bytes: int) -> float:
+    """Seconds a body of `expected_bytes` may take to arrive."""
+    return base_seconds + max(0, expected_bytes - DEFAULT_BODY_LIMIT) / MIN_UPLOAD_RATE
