@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from hogo.http.server import server_options
 from tests.api.env import Env, build_env
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,9 +37,11 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(env: Env) -> Iterator[str]:
-    """Serve the env's app on a free loopback port in a thread; yield its base URL."""
+    """Serve the env's app on a free loopback port in a thread, configured as `hogo serve` does;
+    yield its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning"))
+    options = server_options(env.app.state.settings)
+    server = uvicorn.Server(uvicorn.Config(env.app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -2,8 +2,12 @@
 
 The cookie holds only a random session id, signed with the secret key; the database holds its
 digest, the user and the CSRF token. Every POST must carry the session's CSRF token (a hidden
-form field, or the X-CSRF-Token header for HTMX requests). The log-in form, used before any
-session exists, is protected by a double-submit token in a short-lived cookie.
+form field, or the X-CSRF-Token header for HTMX requests) and come from this site (below). The
+log-in form, used before any session exists, is protected by a double-submit token in a
+short-lived cookie.
+
+Whether cookies are Secure is a setting (on outside development), never the Host header, which
+a proxy may rewrite; in development it follows the request's scheme.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -24,7 +29,6 @@ from hogo.services.auth import Principal, session_principal
 SESSION_COOKIE = "hogo_session"
 LOGIN_CSRF_COOKIE = "hogo_login_csrf"
 LANG_COOKIE = "hogo_lang"
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "testserver"}
 
 
 class LoginRequired(HogoError):
@@ -59,10 +63,25 @@ def serializer(request: Request) -> URLSafeTimedSerializer:
 
 
 def secure_cookies(request: Request) -> bool:
-    configured = get_settings(request).cookie_secure
-    if configured is not None:
-        return configured
-    return request.url.scheme == "https" or request.url.hostname not in _LOOPBACK
+    configured = get_settings(request).secure_cookies
+    return configured if configured is not None else request.url.scheme == "https"
+
+
+def same_site(request: Request) -> bool:
+    """A POST sent by a page of this site: the browser's Sec-Fetch-Site when it sends one, else
+    Origin, else Referer must name this host. Clients that send none of them (scripts, old
+    browsers) still need the CSRF token, which is the main protection."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    host = request.headers.get("host", "")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin != "null" and urlsplit(origin).netloc == host
+    referer = request.headers.get("referer")
+    if referer is not None:
+        return urlsplit(referer).netloc == host
+    return True
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -111,7 +130,9 @@ def permitted(permission: Permission) -> Callable[[Request, ConsoleUser], Awaita
     """A logged-in user with `permission`; for POST requests the CSRF token must match too."""
 
     async def check(request: Request, user: Annotated[ConsoleUser, Depends(console_user)]) -> ConsoleUser:
-        if request.method == "POST" and not same(await _submitted_csrf(request), user.csrf_token):
+        if request.method == "POST" and not (
+            same_site(request) and same(await _submitted_csrf(request), user.csrf_token)
+        ):
             raise CsrfFailed()
         if not user.can(permission):
             raise NotAllowed()

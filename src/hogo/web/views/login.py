@@ -20,6 +20,7 @@ from hogo.web.session import (
     ConsoleUser,
     Viewer,
     optional_user,
+    same_site,
     serializer,
     set_cookie,
 )
@@ -72,7 +73,7 @@ def login_submit(
 ) -> Response:
     lang = language(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not same(cookie, csrf_token):
+    if not cookie or not same(cookie, csrf_token) or not same_site(request):
         msg = "フォームの有効期限が切れました。もう一度お試しください。"
         return login_response(request, 400, msg if lang == "ja" else "The form expired; please try again.")
     settings = get_settings(request)
