@@ -50,7 +50,7 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 #: thread pool (40), see hogo.api.middleware.
 IN_FLIGHT = 12
 #: Of which one client address may hold (see hogo.api.middleware).
-IN_FLIGHT_PER_CLIENT = 6
+IN_FLIGHT_PER_CLIENT = 8
 
 
 def create_app_from_env() -> FastAPI:
