@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Self
+from typing import Self, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,14 +77,20 @@ class SettingsError(HogoError):
     be secrets, and pydantic's own message would echo all of them)."""
 
 
-def load_settings() -> Settings:
+S = TypeVar("S", bound=BaseSettings)
+
+
+def read_settings(kind: type[S]) -> S:
+    """Settings of `kind` from the environment; errors name the variables, never their values."""
     try:
-        return Settings()
+        return kind()
     except ValidationError as exc:
-        names = sorted({f"HOGO_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]})
+        prefix = str(kind.model_config.get("env_prefix", ""))
+        names = sorted({f"{prefix}{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"]})
         reasons = [str(e.get("ctx", {}).get("error", "")) for e in exc.errors() if not e["loc"]]
-        where = ", ".join(names)
-        raise SettingsError(
-            "設定が正しくありません: " + "; ".join([where, *reasons]).strip("; "),
-            "invalid settings: " + "; ".join([where, *reasons]).strip("; "),
-        ) from None
+        what = "; ".join([", ".join(names), *reasons]).strip("; ")
+        raise SettingsError(f"設定が正しくありません: {what}", f"invalid settings: {what}") from None
+
+
+def load_settings() -> Settings:
+    return read_settings(Settings)

@@ -54,3 +54,12 @@ def test_loopback_and_real_secrets_are_served(hogo: Run, monkeypatch: pytest.Mon
     monkeypatch.setenv("HOGO_SECRET_KEY", "r" * 40)
     hogo("serve", "--host", "0.0.0.0")
     assert seen["host"] == "0.0.0.0"
+
+
+def test_other_settings_are_named_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hogo.services.incident_settings import deadline_settings
+
+    monkeypatch.setenv("HOGO_INCIDENT_PRELIMINARY_DUE_DAYS", "three-s3cr3t")
+    with pytest.raises(SettingsError) as refused:
+        deadline_settings()
+    assert "HOGO_INCIDENT_PRELIMINARY_DUE_DAYS" in str(refused.value) and "s3cr3t" not in str(refused.value)

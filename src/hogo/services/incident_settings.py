@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hogo.config import read_settings
 from hogo.domain.incidents.deadlines import DeadlineSettings
 
 
@@ -21,7 +22,7 @@ class IncidentSettings(BaseSettings):
 
 
 def deadline_settings() -> DeadlineSettings:
-    s = IncidentSettings()
+    s = read_settings(IncidentSettings)
     return DeadlineSettings(
         preliminary_due_days=s.preliminary_due_days,
         preliminary_overdue_after_days=s.preliminary_overdue_after_days,
