@@ -6,14 +6,14 @@ The steps, each in the data engine:
 2. match partner rows to members by token; ambiguous links are dropped and counted;
 3. decide set-wise who the policy allows for the purpose and recipient at the release time
    (`hogo.eligibility`, the decision engine's exact semantics);
-4. write the release into a temporary folder, record it (法29条 provision record, or the
+4. write the release into a private scratch folder, record it (法29条 provision record, or the
    processing record for 匿名加工情報 and statistics) in the same transaction as the ledger entry,
-   then move the folder into place — a failure leaves neither files nor records behind.
+   and only once that has committed give the folder its final name (`hogo.release.publish`) —
+   a failure or a crash leaves either the recorded release with its folder or neither.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections.abc import Callable
@@ -33,6 +33,7 @@ from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import decisions_into
 from hogo.engines import SqlEngine, get_engine
 from hogo.errors import HogoError, InputError
+from hogo.files.confine import refuse_served
 from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import KeyKind, token_column, tokenize_into
@@ -41,6 +42,14 @@ from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
 from hogo.release.anonymized import write_anonymized
+from hogo.release.publish import (
+    fresh_private_dir,
+    private_dir,
+    publish,
+    scratch_dirs,
+    seal,
+    write_manifest,
+)
 from hogo.release.spec import ReleaseSpec
 from hogo.services import ledger
 from hogo.services.consent import require_policy
@@ -62,11 +71,6 @@ class ReleaseResult:
     directory: Path
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def scratch_dirs(final_dir: Path) -> tuple[Path, Path]:
-    """Where a release is written before it is moved into place, and where its engine spills."""
-    return final_dir.with_name(f".{final_dir.name}.part"), final_dir.with_name(f".{final_dir.name}.spill")
 
 
 def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
@@ -120,17 +124,18 @@ def run_release(
     _check_items(policy, spec)
     release_id = spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
     final_dir = spec.output.dir / release_id
+    refuse_served(final_dir, "output.dir")
     if final_dir.exists():
         raise InputError(
             "同じ提供IDの出力が既にあります。", "a release with this id already exists.", field="id"
         )
-    spec.output.dir.mkdir(parents=True, exist_ok=True)
-    work = scratch_dirs(final_dir)[0]
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    private_dir(spec.output.dir)
+    work, spill = scratch_dirs(final_dir)
+    fresh_private_dir(work)
+    fresh_private_dir(spill)
     limit = load_settings().engine_memory_limit
-    spill = scratch_dirs(final_dir)[1]
     eng = get_engine("duckdb", temp_directory=spill, **({"memory_limit": limit} if limit else {}))
+    recorded = False
     try:
         if consent is None and spec.consent_snapshot is not None:
             consent = open_snapshot(spec.consent_snapshot, store)
@@ -175,12 +180,15 @@ def run_release(
             manifest["ledger_seq"] = seq
             mark_done(session, release_id=release_id, mode=spec.mode.value, purpose=spec.purpose,
                       recipient=spec.recipient, directory=str(final_dir), manifest=manifest)  # fmt: skip
-            (work / "manifest.json").write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2, default=str), "utf-8"
-            )
-            work.rename(final_dir)
+            write_manifest(work, manifest)
+            seal(work)
+        # Committed: the release is recorded, so its folder may now take its final name. A crash
+        # before this line leaves `.ID.part`, which recovery renames (see hogo.release.publish).
+        recorded = True
+        publish(work, final_dir)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        if not recorded:
+            shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
         eng.close()
