@@ -218,3 +218,29 @@ def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_o
         run_release(load_spec(_spec(tmp, id="stale", consent_snapshot="snap")), store)
     assert info.value.field == "ledger_seq"
     assert not (tmp / "out" / "stale").exists()
+
+
+def test_a_repeated_member_row_cannot_lift_a_small_cell_over_the_threshold(
+    world: tuple[Engine, Path],
+) -> None:
+    """Issue 10 finding 15: four persons in 東京都 with min_cell_size 5 stay hidden, even when one of
+    them is on two rows; the release is refused naming the rows (never the id)."""
+    store, tmp = world
+    rows = MEMBERS.splitlines()
+    rows[3] = rows[3].replace("大阪府", "東京都")  # M3: Tokyo has M1, M2, M3, M5 = 4 persons
+    (tmp / "members.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    aggregate = {"dimensions": ["prefecture"], "min_cell_size": 5}
+    spec = _spec(tmp, id="agg-4", mode="aggregate", purpose="service", recipient="adco", partner=None,
+                 aggregate=aggregate)  # fmt: skip
+    result = run_release(load_spec(spec), store)
+    cells = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
+    tokyo = next(c for c in cells if c["prefecture"] == "東京都" and not c["total_prefecture"])
+    assert tokyo["count"] is None and tokyo["suppression"] == "primary"
+    (tmp / "members.csv").write_text("\n".join([*rows, rows[1], rows[2]]) + "\n", encoding="utf-8")
+    spec = _spec(tmp, id="agg-dup", mode="aggregate", purpose="service", recipient="adco", partner=None,
+                 aggregate=aggregate)  # fmt: skip
+    with pytest.raises(InputError) as info:
+        run_release(load_spec(spec), store)
+    assert info.value.field == "members.member_id" and info.value.row == 7
+    assert "2 = 7" in info.value.en and "3 = 8" in info.value.en and "M1" not in str(info.value)
+    assert not (tmp / "out" / "agg-dup").exists()

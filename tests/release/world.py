@@ -108,6 +108,10 @@ def release_env(folder: Path) -> Env:
             usernames[role] = name
             tokens[role], _ = auth.create_token(session, f"{role.value}-token", role)
     settings = Settings(
-        database_url=url, secret_key=SECRET, data_dir=folder, input_dir=folder, release_dir=folder / "releases"
+        database_url=url,
+        secret_key=SECRET,
+        data_dir=folder,
+        input_dir=folder,
+        release_dir=folder / "releases",
     )
     return Env(create_app(settings, engine=engine), engine, url, tokens, usernames)

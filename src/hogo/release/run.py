@@ -36,7 +36,7 @@ from hogo.errors import HogoError, InputError
 from hogo.files.confine import refuse_served
 from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
-from hogo.matching.keys import KeyKind, token_column, tokenize_into
+from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
 from hogo.matching.match import build_match_pairs, match_report, resolve_matches
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
@@ -244,7 +244,7 @@ def _prepare(
         allowed = _allowed_members(run)
         if spec.mode is ReleaseMode.aggregate:
             assert spec.aggregate is not None
-            result = aggregate_release(eng, allowed, spec.aggregate)
+            result = aggregate_release(eng, allowed, spec.aggregate, person="member_id")
             eng.write_parquet(result.table, work / "aggregate.parquet")
             run.manifest["suppression"] = result.summary.model_dump()
         else:
@@ -267,12 +267,43 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
                 "会員データに列がありません。", "column missing from the members input.", field=name
             )
     run.say("正規化・トークン化中 / normalising and tokenising")
-    rows, reports = tokenize_into(
-        run.eng, _M, members, key, keys, keep=keep, rules=rules, with_row_numbers=False
-    )
+    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules)
+    _refuse_repeated_members(run.eng)
     run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
     run.counts["members"] = rows
     return keys, key, rules
+
+
+def _refuse_repeated_members(eng: SqlEngine, shown: int = 5) -> None:
+    """One row per person: a member id on two rows is refused, naming the rows (never the id).
+
+    Why: every count a release relies on counts people — the small-cell threshold of statistics,
+    k of 匿名加工情報, the persons of a 法29条 record. A repeated row would make four persons look
+    like five and get a small cell published, so hogo does not guess which row is right.
+    """
+    i = eng.ident
+    repeated = (
+        eng.query(
+            f"SELECT {i('member_id')} AS member_id, LIST({i(ROW_COLUMN)} ORDER BY {i(ROW_COLUMN)}) AS rows_ "
+            f"FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL GROUP BY {i('member_id')} HAVING COUNT(*) > 1 "
+            f"ORDER BY MIN({i(ROW_COLUMN)}) LIMIT {int(shown)}"
+        )
+        .column("rows_")
+        .to_pylist()
+    )
+    if not repeated:
+        return
+    groups = "; ".join(" = ".join(str(r) for r in rows) for rows in repeated)
+    more_ja, more_en = (
+        ("ほか" if len(repeated) == shown else ""),
+        (" and more" if len(repeated) == shown else ""),
+    )
+    raise InputError(
+        f"会員データで同じ会員IDが複数の行にあります(同じ人の行: {groups}{more_ja})。1人1行にしてください。",
+        f"one member id on several rows (rows of one person: {groups}{more_en}); give one row per person.",
+        row=int(repeated[0][1]),
+        field="members.member_id",
+    )
 
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
