@@ -76,12 +76,13 @@ def manifest_names(folder: Path, release_id: str) -> bool:
 
 
 def finish(final_dir: Path, release_id: str) -> bool:
-    """Complete the publication of a recorded release whose process stopped before the rename."""
-    work = scratch_dirs(final_dir)[0]
+    """Complete the publication of a recorded release whose process stopped before the rename
+    (and remove the engine's spill folder it may have left); True if the folder was renamed."""
+    work, spill = scratch_dirs(final_dir)
+    shutil.rmtree(spill, ignore_errors=True)
     if final_dir.exists() or not manifest_names(work, release_id):
         return False
     publish(work, final_dir)
-    shutil.rmtree(scratch_dirs(final_dir)[1], ignore_errors=True)
     return True
 
 
