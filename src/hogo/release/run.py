@@ -255,7 +255,7 @@ def _prepare(
 def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
     """Members with their e-mail and phone replaced by keyed tokens; only needed columns kept."""
     spec = run.spec
-    key = load_key(spec.match.token_key_file)
+    key = load_key(spec.match.token_key_file, file_hint="match.token_key_file")
     rules = EmailRules.gmail() if spec.match.email_provider_rules else None
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
