@@ -106,8 +106,10 @@ def aggregate_sql(engine: SqlEngine, source: str, spec: AggregateSpec, person: s
     counted = f"COUNT(DISTINCT {i(person)})" if person is not None else "COUNT(*)"
     stats = [f"{counted} AS {i('count')}"]
     for m in spec.measures:
-        stats.append(f"SUM({i(m)}) AS {i('sum_' + m)}")
-        stats.append(f"AVG({i(m)}) AS {i('avg_' + m)}")
+        # CSV inputs arrive as text; a value that is not a number fails the release (not NULL).
+        value = f"CAST({i(m)} AS DOUBLE)"
+        stats.append(f"SUM({value}) AS {i('sum_' + m)}")
+        stats.append(f"AVG({value}) AS {i('avg_' + m)}")
     group = f"CUBE ({', '.join(dims)})" if spec.with_totals else ", ".join(dims)
     return f"SELECT {', '.join(dims + flags + stats)} FROM {i(source)} GROUP BY {group}"
 

@@ -14,6 +14,7 @@ The steps, each in the data engine:
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable
@@ -255,7 +256,12 @@ def _prepare(
 def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
     """Members with their e-mail and phone replaced by keyed tokens; only needed columns kept."""
     spec = run.spec
-    key = load_key(spec.match.token_key_file, file_hint="match.token_key_file")
+    # Only matching needs the shared key; without a partner the tokens are dropped unused.
+    key = (
+        load_key(spec.match.token_key_file, file_hint="match.token_key_file")
+        if spec.partner is not None
+        else TokenKey(secrets.token_bytes(32))
+    )
     rules = EmailRules.gmail() if spec.match.email_provider_rules else None
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
