@@ -160,3 +160,20 @@ def test_relative_paths_inside_the_folders_work(api: TestClient, world: tuple[En
     assert _post(api, env, spec).status_code == 202
     info = service.wait_for(env.engine, "good-default")
     assert info.status == "done" and Path(info.directory) == (folder / "releases" / "good-default").resolve()
+
+
+def test_settings_refuse_folders_inside_the_served_folder(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from hogo.config import Settings
+
+    static = SERVED_FOLDERS[0]
+    with pytest.raises(ValidationError, match="HOGO_RELEASE_DIR"):
+        Settings(release_dir=static / "releases")
+    with pytest.raises(ValidationError, match="HOGO_DATA_DIR"):
+        Settings(data_dir=static)
+    with pytest.raises(ValidationError, match="HOGO_RELEASE_DIR"):  # through a symlink too
+        (tmp_path / "looks-private").symlink_to(static)
+        Settings(release_dir=tmp_path / "looks-private")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.inputs_root == tmp_path / "inputs" and settings.releases_root == tmp_path / "releases"

@@ -63,7 +63,7 @@ def test_documented_examples_run(
     if spec.mode.value == "personal":
         assert files == ["manifest.json", "release.csv"]
     elif spec.mode.value == "aggregate":
-        assert result.directory == (folder / "releases" / "2024" / "06" / spec.id).resolve()
+        assert result.directory == (folder / "releases" / "2024" / "06" / result.release_id).resolve()
         cells = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
         shown = [c["count"] for c in cells if c["count"] is not None]
         assert shown and min(shown) >= 10
