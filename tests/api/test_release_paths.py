@@ -177,3 +177,12 @@ def test_settings_refuse_folders_inside_the_served_folder(tmp_path: Path) -> Non
         Settings(release_dir=tmp_path / "looks-private")
     settings = Settings(data_dir=tmp_path)
     assert settings.inputs_root == tmp_path / "inputs" and settings.releases_root == tmp_path / "releases"
+
+
+@pytest.mark.parametrize("value", [["/etc/passwd"], {"path": "/etc/passwd"}, 7])
+def test_a_path_that_is_not_text_is_refused_the_same_way(
+    api: TestClient, world: tuple[Env, Path], value: Any
+) -> None:
+    env, _ = world
+    _refused(_post(api, env, _with(personal_spec("not-text"), "members.path", value)), "members.path")
+    _refused(_post(api, env, _with(personal_spec("not-text"), "output.dir", value)), "output.dir")

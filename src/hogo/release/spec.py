@@ -19,7 +19,7 @@ from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.config import load_settings
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
-from hogo.files.confine import inside
+from hogo.files.confine import inside, refused
 from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
@@ -114,18 +114,28 @@ class SpecPaths:
     def submitted(cls, inputs: Path, releases: Path) -> SpecPaths:
         return cls(inputs, releases, confined=True)
 
-    def input(self, raw: str, field: str) -> str:
+    def input(self, raw: object, field: str) -> object:
+        if not isinstance(raw, str | PurePath):
+            return self._not_text(raw, field)
         if self.confined:
             return str(inside(self.inputs, raw, field, must_exist=True))
         return str(self.inputs / raw)
 
-    def output(self, raw: str | None, field: str) -> str:
+    def output(self, raw: object, field: str) -> object:
         if raw is None:
-            return str(self.outputs if self.confined else load_settings().releases_root)
+            return str(self.outputs.resolve() if self.confined else load_settings().releases_root)
+        if not isinstance(raw, str | PurePath):
+            return self._not_text(raw, field)
         if self.confined:
-            self.outputs.mkdir(parents=True, exist_ok=True)
             return str(inside(self.outputs, raw, field, must_exist=False))
         return str(self.outputs / raw)
+
+    def _not_text(self, raw: object, field: str) -> object:
+        """A value that is not a path: validation reports it, but a submitted spec is refused here
+        so that nothing reaches a file without passing the confinement."""
+        if self.confined:
+            raise refused(field)
+        return raw
 
 
 def load_spec(path: Path) -> ReleaseSpec:
@@ -168,18 +178,18 @@ def parse_spec(data: Any, base: Path | SpecPaths, where: str = "spec") -> Releas
 
 
 def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
-    """Every path key of the spec, read by ``paths`` (in place; non-strings left to validation)."""
+    """Every path key of the spec, read by ``paths`` (in place)."""
     for section in ("members", "partner"):
         part = data.get(section)
-        if isinstance(part, dict) and isinstance(part.get("path"), str):
+        if isinstance(part, dict) and "path" in part:
             part["path"] = paths.input(part["path"], f"{section}.path")
-    if isinstance(data.get("consent_snapshot"), str):
+    if data.get("consent_snapshot") is not None:
         data["consent_snapshot"] = paths.input(data["consent_snapshot"], "consent_snapshot")
     match = data.get("match")
-    if isinstance(match, dict) and isinstance(match.get("token_key_file"), str):
+    if isinstance(match, dict) and match.get("token_key_file") is not None:
         match["token_key_file"] = paths.input(match["token_key_file"], "match.token_key_file")
     output = data.get("output")
-    if isinstance(output, dict) and (isinstance(output.get("dir"), str) or "dir" not in output):
+    if isinstance(output, dict):
         output["dir"] = paths.output(output.get("dir"), "output.dir")
     anon = data.get("anonymization")
     if not isinstance(anon, dict):
@@ -192,5 +202,5 @@ def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
         ]
     if isinstance(qis, list):
         for n, q in enumerate(qis):
-            if isinstance(q, dict) and isinstance(q.get("path"), (str, PurePath)):
-                q["path"] = paths.input(str(q["path"]), f"anonymization.quasi_identifiers[{n}].path")
+            if isinstance(q, dict) and q.get("path") is not None:
+                q["path"] = paths.input(q["path"], f"anonymization.quasi_identifiers[{n}].path")
