@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hogo.auth.roles import Role
+from hogo.errors import InputError
 from hogo.files.confine import SERVED_FOLDERS
 from hogo.services import releases as service
 from tests.api.env import Env, client
@@ -186,3 +187,31 @@ def test_a_path_that_is_not_text_is_refused_the_same_way(
     env, _ = world
     _refused(_post(api, env, _with(personal_spec("not-text"), "members.path", value)), "members.path")
     _refused(_post(api, env, _with(personal_spec("not-text"), "output.dir", value)), "output.dir")
+
+
+def test_a_duckdb_input_cannot_read_other_files_through_a_view(
+    api: TestClient, world: tuple[Env, Path]
+) -> None:
+    """A DuckDB file inside the data folder is still only its own tables: a view reading another file
+    of the server is not followed."""
+    import duckdb
+
+    env, folder = world
+    outside = folder.parent / "outside.csv"
+    con = duckdb.connect(str(folder / "sneaky.duckdb"))
+    con.execute(f"CREATE VIEW members AS SELECT * FROM read_csv('{outside}', header=true, all_varchar=true)")
+    con.close()
+    spec = anonymized_spec("view-escape")
+    spec["members"] = {"path": "sneaky.duckdb", "table": "members", "columns": {"member_id": "member_id"}}
+    spec["anonymization"] = {"quasi_identifiers": {"member_id": "mask"}, "k": 1}
+    r = _post(api, env, spec)
+    assert r.status_code == 202, r.text
+    info = service.wait_for(env.engine, "view-escape")
+    assert info.status == "failed" and info.error is not None
+    assert "secret@example.jp" not in info.error and "outside" not in info.error and "/" not in info.error
+    from hogo.matching.inputs import InputSpec, read_input
+
+    with pytest.raises(InputError):  # before the fix this returned the outside file's rows
+        read_input(
+            InputSpec(path=folder / "sneaky.duckdb", table="members", columns={"member_id": "member_id"})
+        )
