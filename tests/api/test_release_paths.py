@@ -215,3 +215,23 @@ def test_a_duckdb_input_cannot_read_other_files_through_a_view(
         read_input(
             InputSpec(path=folder / "sneaky.duckdb", table="members", columns={"member_id": "member_id"})
         )
+
+
+def test_no_writer_of_hogo_lands_in_the_served_folder(tmp_path: Path) -> None:
+    """Every file hogo writes goes through the atomic writer or the engine's Parquet writer; both
+    refuse the folder the server publishes (reached directly or through a symlink)."""
+    import pyarrow as pa
+
+    from hogo.engines import get_engine
+    from hogo.files.atomic import atomic_text
+
+    (tmp_path / "public").symlink_to(SERVED_FOLDERS[0])
+    for target in (SERVED_FOLDERS[0] / "leak.csv", tmp_path / "public" / "leak.csv"):
+        with pytest.raises(InputError), atomic_text(target) as fh:
+            fh.write("x")
+        with get_engine("duckdb") as eng, pytest.raises(InputError):
+            eng.write_parquet(pa.table({"a": [1]}), target.with_suffix(".parquet"))
+    assert not list(SERVED_FOLDERS[0].glob("leak*")) and not list(SERVED_FOLDERS[0].glob(".leak*"))
+    with atomic_text(tmp_path / "fine.txt") as fh:
+        fh.write("ok")
+    assert (tmp_path / "fine.txt").read_text() == "ok"
