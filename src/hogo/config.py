@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hogo.errors import HogoError
+from hogo.files.confine import served_folder
 
 #: The built-in secret: good enough to sign cookies on a developer's laptop, refused anywhere else.
 DEVELOPMENT_SECRET = "hogo-development-secret-do-not-use-in-production"
@@ -22,6 +23,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///hogo.db"
     #: Where releases, reports and backups are written.
     data_dir: Path = Path("hogo-data")
+    #: The only folder whose files a release spec submitted over the API or the console may read
+    #: (paths in such specs are relative to it); default `DATA_DIR/inputs`.
+    input_dir: Path | None = None
+    #: hogo's releases folder: output of every submitted release spec lands below it;
+    #: default `DATA_DIR/releases`.
+    release_dir: Path | None = None
     #: "development" allows the built-in demo secret; anything else refuses it.
     environment: str = "development"
     language: str = "ja"
@@ -60,6 +67,14 @@ class Settings(BaseSettings):
             return self.cookie_secure
         return None if self.environment == "development" else True
 
+    @property
+    def inputs_root(self) -> Path:
+        return self.input_dir if self.input_dir is not None else self.data_dir / "inputs"
+
+    @property
+    def releases_root(self) -> Path:
+        return self.release_dir if self.release_dir is not None else self.data_dir / "releases"
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:
         if self.environment != "development" and (
@@ -69,6 +84,15 @@ class Settings(BaseSettings):
                 "HOGO_SECRET_KEY must be set to a random value of 32+ characters outside development "
                 "(HOGO_SECRET_KEY を32文字以上の乱数に設定してください)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _not_in_a_served_folder(self) -> Self:
+        for name, folder in (("HOGO_DATA_DIR", self.data_dir), ("HOGO_RELEASE_DIR", self.releases_root)):
+            if served_folder(folder) is not None:
+                raise ValueError(
+                    f"{name} must not lie in a folder the server publishes ({name} を公開フォルダの外に)"
+                )
         return self
 
 

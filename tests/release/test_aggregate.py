@@ -200,3 +200,17 @@ def test_missing_column_is_an_input_error(engine: SqlEngine) -> None:
     with pytest.raises(InputError) as info:
         aggregate_release(engine, "t", AggregateSpec(dimensions=["pref", "age"]))
     assert info.value.field == "age"
+
+
+def test_cells_count_distinct_persons_when_the_person_column_is_named(engine: SqlEngine) -> None:
+    """A person on two rows is one person: a cell of 4 persons stays below min_cell_size 5."""
+    people = ["P1", "P2", "P3", "P4", "P1", "Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]
+    prefs = ["東京都"] * 5 + ["大阪府"] * 6
+    engine.register_arrow("people", pa.table({"member_id": people, "prefecture": prefs}))
+    spec = AggregateSpec(dimensions=["prefecture"], min_cell_size=5)
+    by_rows = aggregate_release(engine, "people", spec).table.to_pylist()
+    by_persons = aggregate_release(engine, "people", spec, person="member_id").table.to_pylist()
+    tokyo_rows = next(c for c in by_rows if c["prefecture"] == "東京都" and not c["total_prefecture"])
+    tokyo = next(c for c in by_persons if c["prefecture"] == "東京都" and not c["total_prefecture"])
+    assert tokyo_rows["count"] == 5  # rows: what a repeated row did before
+    assert tokyo["count"] is None and tokyo["suppression"] == "primary"

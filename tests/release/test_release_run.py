@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,6 +13,7 @@ import yaml
 from sqlalchemy import Engine
 
 from hogo.errors import HogoError, InputError
+from hogo.files.confine import SERVED_FOLDERS
 from hogo.release.run import run_release
 from hogo.release.spec import load_spec
 from hogo.services import ledger
@@ -218,3 +221,73 @@ def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_o
         run_release(load_spec(_spec(tmp, id="stale", consent_snapshot="snap")), store)
     assert info.value.field == "ledger_seq"
     assert not (tmp / "out" / "stale").exists()
+
+
+def test_a_repeated_member_row_cannot_lift_a_small_cell_over_the_threshold(
+    world: tuple[Engine, Path],
+) -> None:
+    """Issue 10 finding 15: four persons in 東京都 with min_cell_size 5 stay hidden, even when one of
+    them is on two rows; the release is refused naming the rows (never the id)."""
+    store, tmp = world
+    rows = MEMBERS.splitlines()
+    rows[3] = rows[3].replace("大阪府", "東京都")  # M3: Tokyo has M1, M2, M3, M5 = 4 persons
+    (tmp / "members.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    aggregate = {"dimensions": ["prefecture"], "min_cell_size": 5}
+    spec = _spec(tmp, id="agg-4", mode="aggregate", purpose="service", recipient="adco", partner=None,
+                 aggregate=aggregate)  # fmt: skip
+    result = run_release(load_spec(spec), store)
+    cells = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
+    tokyo = next(c for c in cells if c["prefecture"] == "東京都" and not c["total_prefecture"])
+    assert tokyo["count"] is None and tokyo["suppression"] == "primary"
+    (tmp / "members.csv").write_text("\n".join([*rows, rows[1], rows[2]]) + "\n", encoding="utf-8")
+    spec = _spec(tmp, id="agg-dup", mode="aggregate", purpose="service", recipient="adco", partner=None,
+                 aggregate=aggregate)  # fmt: skip
+    with pytest.raises(InputError) as info:
+        run_release(load_spec(spec), store)
+    assert info.value.field == "members.member_id" and info.value.row == 7
+    assert "2 = 7" in info.value.en and "3 = 8" in info.value.en and "M1" not in str(info.value)
+    assert not (tmp / "out" / "agg-dup").exists()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_release_files_are_owner_only_whatever_the_umask(world: tuple[Engine, Path], fmt: str) -> None:
+    """Issue 10 finding 9: release folders 0700, their files (data, manifest, CSV) 0600."""
+    store, tmp = world
+    old = os.umask(0)
+    try:
+        out = {"dir": "new/out", "format": fmt, "items": {"purchase_total": "contact"}}
+        result = run_release(load_spec(_spec(tmp, id=f"modes-{fmt}", output=out)), store)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(result.directory.stat().st_mode) == 0o700
+    for folder in (tmp / "new", tmp / "new" / "out"):  # folders hogo created for the output
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = sorted(result.directory.iterdir())
+    assert [p.name for p in files] == ["manifest.json", f"release.{fmt}"]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+
+
+def test_cli_output_into_a_served_folder_is_refused(world: tuple[Engine, Path]) -> None:
+    """The operator's CLI keeps local paths, but nothing hogo writes lands where the server serves."""
+    store, tmp = world
+    out = {"dir": str(SERVED_FOLDERS[0]), "items": {"purchase_total": "contact"}}
+    with pytest.raises(InputError) as info:
+        run_release(load_spec(_spec(tmp, id="served", output=out)), store)
+    assert info.value.field == "output.dir"
+    assert not (SERVED_FOLDERS[0] / "served").exists() and not (SERVED_FOLDERS[0] / ".served.part").exists()
+
+
+def test_token_key_file_is_read_from_the_spec_folder(
+    world: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 finding 19: `match.token_key_file` is relative to the spec, not the working directory."""
+    store, tmp = world
+    monkeypatch.delenv("HOGO_TOKEN_KEY")
+    (tmp / "keys").mkdir()
+    (tmp / "keys" / "token.key").write_text("ab" * 32, encoding="utf-8")
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    spec = load_spec(_spec(tmp, id="keyfile", match={"token_key_file": "keys/token.key"}))
+    assert spec.match.token_key_file == tmp / "keys" / "token.key"
+    assert run_release(spec, store).counts["allowed"] == 2

@@ -2,7 +2,7 @@
 
 Five members (consent, withdrawn, objected, opt-out, unmatched) and a partner table, as in
 test_release_run, plus 300 members for an anonymized release; specs are plain mappings, the shape
-`POST /api/v1/releases` takes (relative paths are taken from the folder given).
+`POST /api/v1/releases` takes (inputs relative to the data folder, outputs to the releases folder).
 """
 
 from __future__ import annotations
@@ -91,7 +91,10 @@ def anonymized_spec(release_id: str) -> dict[str, Any]:
 
 
 def release_env(folder: Path) -> Env:
-    """The world above behind the application, with one user and one API token per role."""
+    """The world above behind the application, with one user and one API token per role.
+
+    Submitted specs read from ``folder`` (HOGO_INPUT_DIR) and write below ``folder/releases``.
+    """
     url = f"sqlite:///{folder / 'hogo-release.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -104,5 +107,11 @@ def release_env(folder: Path) -> Env:
             auth.create_user(session, name, PASSWORD, role, f"{role.value} (test)")
             usernames[role] = name
             tokens[role], _ = auth.create_token(session, f"{role.value}-token", role)
-    settings = Settings(database_url=url, secret_key=SECRET, data_dir=folder)
+    settings = Settings(
+        database_url=url,
+        secret_key=SECRET,
+        data_dir=folder,
+        input_dir=folder,
+        release_dir=folder / "releases",
+    )
     return Env(create_app(settings, engine=engine), engine, url, tokens, usernames)

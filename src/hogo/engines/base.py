@@ -40,6 +40,7 @@ from typing import Any, Literal, final
 import pyarrow as pa
 
 from hogo.errors import HogoError, InputError
+from hogo.files.confine import refuse_served
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 FileFormat = Literal["csv", "parquet"]
@@ -217,6 +218,7 @@ class SqlEngine(ABC):
         so a failure never leaves a partial file under the final name.
         """
         target = Path(path)
+        refuse_served(target, target.name)
         if not target.parent.exists():
             raise InputError(
                 "出力先のフォルダがありません。", "output folder does not exist", field=target.name

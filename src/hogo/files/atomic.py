@@ -9,10 +9,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from hogo.files.confine import refuse_served
+
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; it replaces the target only on success."""
+    """Yield a temporary path in the target's folder; it replaces the target only on success.
+
+    Never under a folder the server publishes (`hogo.files.confine`).
+    """
+    refuse_served(target, target.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)

@@ -275,7 +275,9 @@ def _open_duckdb(spec: InputSpec, batch_rows: int) -> InputStream:
     if not spec.table:
         raise InputError("DuckDB入力には table が必要です。", "a DuckDB input needs `table`", field="table")
     try:
-        con = duckdb.connect(str(spec.path), read_only=True)
+        # No external access: a view in the file could otherwise read any file on the machine
+        # (`read_csv('/etc/passwd')`) past the folder rules of submitted specs.
+        con = duckdb.connect(str(spec.path), read_only=True, config={"enable_external_access": False})
     except duckdb.Error:
         raise InputError(
             "DuckDBファイルを開けません。", "cannot open the DuckDB file", field=spec.path.name

@@ -128,8 +128,14 @@ def _parse_secret(data: bytes) -> bytes:
     return text
 
 
-def load_key(path: Path | None = None, env: Mapping[str, str] | None = None) -> TokenKey:
-    """The token key from ``path`` if given, else from ``HOGO_TOKEN_KEY``."""
+def load_key(
+    path: Path | None = None, env: Mapping[str, str] | None = None, *, file_hint: str = "--key-file"
+) -> TokenKey:
+    """The token key from ``path`` if given, else from ``HOGO_TOKEN_KEY``.
+
+    ``file_hint`` is how the caller names a key file (an option, or a spec key), for the advice
+    given when there is no key.
+    """
     if path is not None:
         try:
             data = path.read_bytes()
@@ -142,8 +148,8 @@ def load_key(path: Path | None = None, env: Mapping[str, str] | None = None) -> 
     value = environ.get(ENV_VAR)
     if not value:
         raise InputError(
-            f"トークン鍵がありません（--key-file または環境変数 {ENV_VAR}）。",
-            f"no token key (use --key-file or the {ENV_VAR} environment variable)",
+            f"トークン鍵がありません（{file_hint} または環境変数 {ENV_VAR}）。",
+            f"no token key (use {file_hint} or the {ENV_VAR} environment variable)",
         )
     return TokenKey(_parse_secret(value.encode()))
 

@@ -28,8 +28,9 @@ Method
 
 Limits: this protects against exact recovery by linear equations. Knowing that counts are
 non-negative lets an attacker bound a suppressed cell (interval inference); choose ``min_cell_size``
-with that in mind. Sums are not checked for dominance by one contributor. The source should hold
-one row per person (aggregate purchases per member first), since the threshold counts rows.
+with that in mind. Sums are not checked for dominance by one contributor. The threshold counts
+distinct persons when the person column is named (releases do, and refuse a member id repeated
+on two rows); the source should hold one row per person (aggregate purchases per member first).
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ def total_column(dim: str) -> str:
     return f"total_{dim}"
 
 
-def aggregate_sql(engine: SqlEngine, source: str, spec: AggregateSpec) -> str:
-    """The cube query; identifiers quoted by the engine, no values in the SQL."""
+def aggregate_sql(engine: SqlEngine, source: str, spec: AggregateSpec, person: str | None = None) -> str:
+    """The cube query; identifiers quoted by the engine, no values in the SQL.
+
+    With ``person``, ``count`` is the number of distinct persons in the cell, which is what the
+    small-cell threshold protects; without it, the number of rows.
+    """
     i = engine.ident
     dims = [i(d) for d in spec.dimensions]
     flags = [
@@ -98,21 +103,30 @@ def aggregate_sql(engine: SqlEngine, source: str, spec: AggregateSpec) -> str:
     ]
     if not spec.with_totals:
         flags = [f"0 AS {i(total_column(name))}" for name in spec.dimensions]
-    stats = [f"COUNT(*) AS {i('count')}"]
+    counted = f"COUNT(DISTINCT {i(person)})" if person is not None else "COUNT(*)"
+    stats = [f"{counted} AS {i('count')}"]
     for m in spec.measures:
-        stats.append(f"SUM({i(m)}) AS {i('sum_' + m)}")
-        stats.append(f"AVG({i(m)}) AS {i('avg_' + m)}")
+        # CSV inputs arrive as text; a value that is not a number fails the release (not NULL).
+        value = f"CAST({i(m)} AS DOUBLE)"
+        stats.append(f"SUM({value}) AS {i('sum_' + m)}")
+        stats.append(f"AVG({value}) AS {i('avg_' + m)}")
     group = f"CUBE ({', '.join(dims)})" if spec.with_totals else ", ".join(dims)
     return f"SELECT {', '.join(dims + flags + stats)} FROM {i(source)} GROUP BY {group}"
 
 
-def aggregate_release(engine: SqlEngine, source: str, spec: AggregateSpec) -> AggregateResult:
-    """Compute, suppress and return the publishable statistics of table ``source``."""
+def aggregate_release(
+    engine: SqlEngine, source: str, spec: AggregateSpec, *, person: str | None = None
+) -> AggregateResult:
+    """Compute, suppress and return the publishable statistics of table ``source``.
+
+    ``person`` names the column identifying a person: cells then count distinct persons (a
+    release passes ``member_id``; its input is also refused if a member id repeats).
+    """
     available = set(engine.columns(source))
-    for name in [*spec.dimensions, *spec.measures]:
+    for name in [*spec.dimensions, *spec.measures, *([person] if person else [])]:
         if name not in available:
             raise InputError("集計に使う列がありません。", "column for the aggregate is missing", field=name)
-    cube = engine.query(aggregate_sql(engine, source, spec))
+    cube = engine.query(aggregate_sql(engine, source, spec, person))
     if cube.num_rows > MAX_CELLS:
         raise InputError(
             f"集計表のセルが多すぎます（{MAX_CELLS}以下にしてください）。",

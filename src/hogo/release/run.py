@@ -6,14 +6,15 @@ The steps, each in the data engine:
 2. match partner rows to members by token; ambiguous links are dropped and counted;
 3. decide set-wise who the policy allows for the purpose and recipient at the release time
    (`hogo.eligibility`, the decision engine's exact semantics);
-4. write the release into a temporary folder, record it (法29条 provision record, or the
+4. write the release into a private scratch folder, record it (法29条 provision record, or the
    processing record for 匿名加工情報 and statistics) in the same transaction as the ledger entry,
-   then move the folder into place — a failure leaves neither files nor records behind.
+   and only once that has committed give the folder its final name (`hogo.release.publish`) —
+   a failure or a crash leaves either the recorded release with its folder or neither.
 """
 
 from __future__ import annotations
 
-import json
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable
@@ -33,14 +34,23 @@ from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import decisions_into
 from hogo.engines import SqlEngine, get_engine
 from hogo.errors import HogoError, InputError
+from hogo.files.confine import refuse_served
 from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
-from hogo.matching.keys import KeyKind, token_column, tokenize_into
+from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
 from hogo.matching.match import build_match_pairs, match_report, resolve_matches
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
 from hogo.release.anonymized import write_anonymized
+from hogo.release.publish import (
+    fresh_private_dir,
+    private_dir,
+    publish,
+    scratch_dirs,
+    seal,
+    write_manifest,
+)
 from hogo.release.spec import ReleaseSpec
 from hogo.services import ledger
 from hogo.services.consent import require_policy
@@ -62,11 +72,6 @@ class ReleaseResult:
     directory: Path
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
-
-
-def scratch_dirs(final_dir: Path) -> tuple[Path, Path]:
-    """Where a release is written before it is moved into place, and where its engine spills."""
-    return final_dir.with_name(f".{final_dir.name}.part"), final_dir.with_name(f".{final_dir.name}.spill")
 
 
 def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
@@ -120,17 +125,18 @@ def run_release(
     _check_items(policy, spec)
     release_id = spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
     final_dir = spec.output.dir / release_id
+    refuse_served(final_dir, "output.dir")
     if final_dir.exists():
         raise InputError(
             "同じ提供IDの出力が既にあります。", "a release with this id already exists.", field="id"
         )
-    spec.output.dir.mkdir(parents=True, exist_ok=True)
-    work = scratch_dirs(final_dir)[0]
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    private_dir(spec.output.dir)
+    work, spill = scratch_dirs(final_dir)
+    fresh_private_dir(work)
+    fresh_private_dir(spill)
     limit = load_settings().engine_memory_limit
-    spill = scratch_dirs(final_dir)[1]
     eng = get_engine("duckdb", temp_directory=spill, **({"memory_limit": limit} if limit else {}))
+    recorded = False
     try:
         if consent is None and spec.consent_snapshot is not None:
             consent = open_snapshot(spec.consent_snapshot, store)
@@ -175,12 +181,15 @@ def run_release(
             manifest["ledger_seq"] = seq
             mark_done(session, release_id=release_id, mode=spec.mode.value, purpose=spec.purpose,
                       recipient=spec.recipient, directory=str(final_dir), manifest=manifest)  # fmt: skip
-            (work / "manifest.json").write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2, default=str), "utf-8"
-            )
-            work.rename(final_dir)
+            write_manifest(work, manifest)
+            seal(work)
+        # Committed: the release is recorded, so its folder may now take its final name. A crash
+        # before this line leaves `.ID.part`, which recovery renames (see hogo.release.publish).
+        recorded = True
+        publish(work, final_dir)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        if not recorded:
+            shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
         eng.close()
@@ -236,7 +245,7 @@ def _prepare(
         allowed = _allowed_members(run)
         if spec.mode is ReleaseMode.aggregate:
             assert spec.aggregate is not None
-            result = aggregate_release(eng, allowed, spec.aggregate)
+            result = aggregate_release(eng, allowed, spec.aggregate, person="member_id")
             eng.write_parquet(result.table, work / "aggregate.parquet")
             run.manifest["suppression"] = result.summary.model_dump()
         else:
@@ -247,7 +256,12 @@ def _prepare(
 def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
     """Members with their e-mail and phone replaced by keyed tokens; only needed columns kept."""
     spec = run.spec
-    key = load_key(spec.match.token_key_file)
+    # Only matching needs the shared key; without a partner the tokens are dropped unused.
+    key = (
+        load_key(spec.match.token_key_file, file_hint="match.token_key_file")
+        if spec.partner is not None
+        else TokenKey(secrets.token_bytes(32))
+    )
     rules = EmailRules.gmail() if spec.match.email_provider_rules else None
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
@@ -259,12 +273,43 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
                 "会員データに列がありません。", "column missing from the members input.", field=name
             )
     run.say("正規化・トークン化中 / normalising and tokenising")
-    rows, reports = tokenize_into(
-        run.eng, _M, members, key, keys, keep=keep, rules=rules, with_row_numbers=False
-    )
+    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules)
+    _refuse_repeated_members(run.eng)
     run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
     run.counts["members"] = rows
     return keys, key, rules
+
+
+def _refuse_repeated_members(eng: SqlEngine, shown: int = 5) -> None:
+    """One row per person: a member id on two rows is refused, naming the rows (never the id).
+
+    Why: every count a release relies on counts people — the small-cell threshold of statistics,
+    k of 匿名加工情報, the persons of a 法29条 record. A repeated row would make four persons look
+    like five and get a small cell published, so hogo does not guess which row is right.
+    """
+    i = eng.ident
+    repeated = (
+        eng.query(
+            f"SELECT {i('member_id')} AS member_id, LIST({i(ROW_COLUMN)} ORDER BY {i(ROW_COLUMN)}) AS rows_ "
+            f"FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL GROUP BY {i('member_id')} HAVING COUNT(*) > 1 "
+            f"ORDER BY MIN({i(ROW_COLUMN)}) LIMIT {int(shown)}"
+        )
+        .column("rows_")
+        .to_pylist()
+    )
+    if not repeated:
+        return
+    groups = "; ".join(" = ".join(str(r) for r in rows) for rows in repeated)
+    more_ja, more_en = (
+        ("ほか" if len(repeated) == shown else ""),
+        (" and more" if len(repeated) == shown else ""),
+    )
+    raise InputError(
+        f"会員データで同じ会員IDが複数の行にあります(同じ人の行: {groups}{more_ja})。1人1行にしてください。",
+        f"one member id on several rows (rows of one person: {groups}{more_en}); give one row per person.",
+        row=int(repeated[0][1]),
+        field="members.member_id",
+    )
 
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:

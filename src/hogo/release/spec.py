@@ -7,16 +7,19 @@ column mapping fails in a second, not after matching seventy million rows.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
+from hogo.config import load_settings
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
+from hogo.files.confine import inside, refused
 from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
@@ -43,6 +46,7 @@ class MatchSpec(_Spec):
 
 
 class OutputSpec(_Spec):
+    #: Where the release folder (named by the release id) is created.
     dir: Path
     format: str = Field(default="parquet", pattern="^(parquet|csv)$")
     #: Member columns provided, each with the policy data category it belongs to.
@@ -87,8 +91,58 @@ class ReleaseSpec(_Spec):
         return self
 
 
+@dataclass(frozen=True)
+class SpecPaths:
+    """How the path keys of a spec are read: every one of them goes through here.
+
+    The operator's CLI (`local`) takes paths as given, relative ones from the spec's folder. A
+    spec submitted over the API or the console (`confined`) names inputs relative to the data
+    folder and output folders relative to hogo's releases folder; anything absolute, with `..`
+    or leading out through a symlink is refused with one text that reveals nothing about the
+    server's files (`hogo.files.confine`).
+    """
+
+    inputs: Path
+    outputs: Path
+    confined: bool
+
+    @classmethod
+    def local(cls, base: Path) -> SpecPaths:
+        return cls(base, base, confined=False)
+
+    @classmethod
+    def submitted(cls, inputs: Path, releases: Path) -> SpecPaths:
+        return cls(inputs, releases, confined=True)
+
+    def input(self, raw: object, field: str) -> object:
+        if not isinstance(raw, str | PurePath):
+            return self._not_text(raw, field)
+        if self.confined:
+            return str(inside(self.inputs, raw, field, must_exist=True))
+        return str(self.inputs / raw)
+
+    def output(self, raw: object, field: str) -> object:
+        if raw is None:
+            return str(self.outputs.resolve() if self.confined else load_settings().releases_root)
+        if not isinstance(raw, str | PurePath):
+            return self._not_text(raw, field)
+        if self.confined:
+            return str(inside(self.outputs, raw, field, must_exist=False))
+        return str(self.outputs / raw)
+
+    def _not_text(self, raw: object, field: str) -> object:
+        """A value that is not a path: validation reports it, but a submitted spec is refused here
+        so that nothing reaches a file without passing the confinement."""
+        if self.confined:
+            raise refused(field)
+        return raw
+
+
 def load_spec(path: Path) -> ReleaseSpec:
-    """Read and validate a spec; relative paths are taken from the spec's folder."""
+    """Read and validate a spec file (CLI); relative paths are taken from the spec's folder.
+
+    An omitted ``output.dir`` is hogo's releases folder (HOGO_RELEASE_DIR).
+    """
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
@@ -98,26 +152,19 @@ def load_spec(path: Path) -> ReleaseSpec:
     return parse_spec(data, path.parent, str(path))
 
 
-def parse_spec(data: Any, base: Path, where: str = "spec") -> ReleaseSpec:
-    """Validate a spec given as a mapping (YAML or JSON); relative paths are taken from `base`."""
+def parse_spec(data: Any, base: Path | SpecPaths, where: str = "spec") -> ReleaseSpec:
+    """Validate a spec given as a mapping (YAML or JSON).
+
+    ``base`` is a folder (local paths, relative ones from it) or the :class:`SpecPaths` rule to
+    apply (`SpecPaths.submitted` for the API and the console). An omitted ``output.dir`` is
+    hogo's releases folder.
+    """
+    paths = SpecPaths.local(base) if isinstance(base, Path) else base
     path = where
     if not isinstance(data, dict):
         raise InputError(f"{path}: キーと値の対応で書いてください。", f"{path}: expected a mapping.")
     data = copy.deepcopy(data)
-    for section in ("members", "partner"):
-        part = data.get(section)
-        if isinstance(part, dict) and isinstance(part.get("path"), str):
-            part["path"] = str(base / part["path"])
-    if isinstance(data.get("consent_snapshot"), str):
-        data["consent_snapshot"] = str(base / data["consent_snapshot"])
-    if isinstance(data.get("output"), dict) and isinstance(data["output"].get("dir"), str):
-        data["output"]["dir"] = str(base / data["output"]["dir"])
-    anon = data.get("anonymization")
-    if isinstance(anon, dict) and isinstance(anon.get("quasi_identifiers"), dict):
-        # name: hierarchy shorthand, as `hogo anonymize --qi name=rule` takes it
-        anon["quasi_identifiers"] = [
-            QISpec.parse_option(f"{k}={v}", base).model_dump() for k, v in anon["quasi_identifiers"].items()
-        ]
+    _rebase(data, paths)
     try:
         return ReleaseSpec.model_validate(data)
     except ValidationError as exc:
@@ -128,3 +175,32 @@ def parse_spec(data: Any, base: Path, where: str = "spec") -> ReleaseSpec:
         raise InputError(
             f"{path}: 仕様に誤りがあります: {details}", f"{path}: invalid spec: {details}"
         ) from None
+
+
+def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
+    """Every path key of the spec, read by ``paths`` (in place)."""
+    for section in ("members", "partner"):
+        part = data.get(section)
+        if isinstance(part, dict) and "path" in part:
+            part["path"] = paths.input(part["path"], f"{section}.path")
+    if data.get("consent_snapshot") is not None:
+        data["consent_snapshot"] = paths.input(data["consent_snapshot"], "consent_snapshot")
+    match = data.get("match")
+    if isinstance(match, dict) and match.get("token_key_file") is not None:
+        match["token_key_file"] = paths.input(match["token_key_file"], "match.token_key_file")
+    output = data.get("output")
+    if isinstance(output, dict):
+        output["dir"] = paths.output(output.get("dir"), "output.dir")
+    anon = data.get("anonymization")
+    if not isinstance(anon, dict):
+        return
+    qis = anon.get("quasi_identifiers")
+    if isinstance(qis, dict):
+        # name: hierarchy shorthand, as `hogo anonymize --qi name=rule` takes it
+        qis = anon["quasi_identifiers"] = [
+            QISpec.parse_option(f"{k}={v}").model_dump(exclude_none=True) for k, v in qis.items()
+        ]
+    if isinstance(qis, list):
+        for n, q in enumerate(qis):
+            if isinstance(q, dict) and q.get("path") is not None:
+                q["path"] = paths.input(q["path"], f"anonymization.quasi_identifiers[{n}].path")

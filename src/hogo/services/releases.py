@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import socket
 import threading
 import time
@@ -28,19 +27,23 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from hogo.config import Settings
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.decision import assess
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import Conflict, HogoError, InputError, NotFound
-from hogo.release.run import ReleaseResult, Step, run_release, scratch_dirs
-from hogo.release.spec import ReleaseSpec
+from hogo.release import publish as publication
+from hogo.release.run import ReleaseResult, Step, run_release
+from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
+from hogo.services import ledger
 from hogo.services.consent import require_policy
 from hogo.store.database import session_scope, write_scope
 from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+MANIFEST = publication.MANIFEST
+STOPPED = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,11 @@ def release_file(info: ReleaseInfo, name: str) -> ReleaseFile:
     return ReleaseFile(name, path, info.personal(name))
 
 
+def submitted_spec(data: Any, settings: Settings) -> ReleaseSpec:
+    """A spec sent over the API or the console: paths confined to the data and releases folders."""
+    return parse_spec(data, SpecPaths.submitted(settings.inputs_root, settings.releases_root), "body")
+
+
 def _release_id(spec: ReleaseSpec, at: datetime) -> str:
     """The id `run_release` would choose: the spec's, or date-purpose-recipient-random."""
     return spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
@@ -185,23 +193,37 @@ def _alive(runner: str) -> bool:
 
 
 def recover_interrupted(store: Engine) -> list[str]:
-    """Mark releases whose process stopped mid-run as failed and remove their scratch folders.
+    """Settle releases whose process stopped mid-run; returns the ids marked failed.
 
     Why: a release runs in a thread of the server or in `hogo release run`; if that process is
-    killed, its row would stay `running` for ever and its half-written folder would remain. Only
-    releases started on this host by a process that no longer exists are touched.
+    killed, its row would stay `running` for ever and its half-written folder would remain. A
+    release that was not recorded is marked failed and what it wrote is removed, so its id can
+    be run again; one that was recorded but not yet renamed into place gets its folder
+    (`hogo.release.publish`). Only releases started on this host by a process that no longer
+    exists are touched.
     """
     recovered: list[str] = []
     with write_scope(store) as session:
-        rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status == RUNNING)).all()
+        rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status != DONE)).all()
         for row in rows:
-            if row.runner is None or _alive(row.runner):
+            if row.status == RUNNING and (row.runner is None or _alive(row.runner)):
                 continue
-            row.status, row.finished_at = FAILED, datetime.now(UTC)
-            row.error = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
-            for scratch in scratch_dirs(Path(row.directory)):
-                shutil.rmtree(scratch, ignore_errors=True)
-            recovered.append(row.release_id)
+            if row.status == RUNNING:
+                row.status, row.finished_at = FAILED, datetime.now(UTC)
+                row.error = STOPPED
+                recovered.append(row.release_id)
+            if not ledger.entries_for(session, f"release:{row.release_id}"):
+                publication.discard(Path(row.directory), row.release_id)
+        done = session.scalars(select(ReleaseRow).where(ReleaseRow.status == DONE)).all()
+        for row in done:
+            if (
+                row.runner is not None
+                and not _alive(row.runner)
+                and publication.finish(Path(row.directory), row.release_id)
+            ):
+                log.warning(
+                    "release %s was recorded before its process stopped; folder completed", row.release_id
+                )
     for release_id in recovered:
         log.warning("release %s was interrupted; marked as failed", release_id)
     return recovered
@@ -216,7 +238,9 @@ def _error_text(exc: BaseException) -> str:
 def _mark_failed(store: Engine, release_id: str, exc: BaseException) -> None:
     with write_scope(store) as session:
         row = session.get(ReleaseRow, release_id)
-        if row is not None:
+        # A release that failed after its record committed stays done (its folder is completed
+        # by recovery); only one still running can fail.
+        if row is not None and row.status == RUNNING:
             row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), _error_text(exc)
 
 

@@ -1,8 +1,9 @@
 """Releases (個人データの第三者提供・匿名加工情報・統計情報): start one, follow it, download its files.
 
 `POST /releases` takes the release spec as JSON (the keys of the YAML `hogo release run` reads;
-paths are paths on the server, relative ones taken from HOGO_DATA_DIR), checks what can be checked
-at once and answers 202 with the release id; the release runs in the background. Files of a
+inputs are named relative to HOGO_INPUT_DIR and output folders relative to HOGO_RELEASE_DIR, and
+nothing may lead outside them — see docs/releases.md), checks what can be checked at once and
+answers 202 with the release id; the release runs in the background. Files of a
 personal-mode release are 個人データ provided to a third party: only roles allowed to handle
 personal data may download them. 匿名加工情報, statistics, the manifest and the 公表事項 text are
 for every reader.
@@ -21,7 +22,6 @@ from pydantic import BaseModel, Field
 from hogo.api.deps import EngineDep, Forbidden, Reader, SessionDep, SettingsDep, require
 from hogo.api.problems import responses
 from hogo.auth.roles import Permission
-from hogo.release.spec import parse_spec
 from hogo.services import releases as service
 from hogo.services.auth import Principal
 
@@ -94,11 +94,11 @@ def start_release(
     response: Response,
     body: Annotated[
         dict[str, Any],
-        Body(description="提供仕様(YAML と同じキー、サーバ上のパス)/ the release spec as JSON"),
+        Body(description="提供仕様(YAML と同じキー、データフォルダからの相対パス)/ the release spec as JSON"),
     ],
 ) -> ReleaseAcceptedOut:
     """提供を開始します(バックグラウンドで実行)/ start a release in the background."""
-    spec = parse_spec(body, settings.data_dir, "body")
+    spec = service.submitted_spec(body, settings)
     release_id = service.start_release(session, store, spec)
     response.headers["Location"] = f"/api/v1/releases/{release_id}"
     return ReleaseAcceptedOut(release_id=release_id, status="running")
