@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from hogo.domain.consent import ConsentEvent, Subject
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
 from hogo.files.csv_table import CsvRow, read_csv
+from hogo.files.people_csv import people_csv_text
 
 SUBJECT_COLUMNS = ("subject_id", "birth_date", "identity_verified")
 SUBJECT_OPTIONAL = ("email", "phone")
@@ -163,8 +163,6 @@ def write_rejects(path: Path, problems: list[RowProblem], rejected: list[CsvRow]
     for p in problems:
         by_row.setdefault(p.row, []).append(f"{p.field}: {p.message}")
     columns = list(rejected[0].values) if rejected else []
+    rows = ([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()] for r in rejected)
     with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "problems", *columns])
-        for r in rejected:
-            writer.writerow([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()])
+        handle.write(people_csv_text(["row", "problems", *columns], rows))

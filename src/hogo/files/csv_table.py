@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hogo.errors import InputError
+from hogo.files.people_csv import undo_formula_safe
 
 ENCODINGS = ("utf-8-sig", "cp932")
 
@@ -38,7 +39,8 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
 
 
 def normalise_cell(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    """NFKC and trimmed; a cell hogo's CSV writer protected with `'` reads back as it was."""
+    return undo_formula_safe(unicodedata.normalize("NFKC", value).strip())
 
 
 def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> list[CsvRow]:
