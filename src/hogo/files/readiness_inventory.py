@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from hogo.domain.readiness.assets import Asset
@@ -25,6 +24,7 @@ from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTION_IDS, Answer
 from hogo.errors import InputError
 from hogo.files import csv_table
+from hogo.files.yaml_document import load_user_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -189,13 +189,7 @@ def read_answers(data: Any) -> dict[str, Answer]:
 
 def read_yaml(raw: bytes) -> tuple[Inventory, dict[str, Answer]]:
     """`assets:`, `backups:` and `answers:` sections; items are numbered from 1 in errors."""
-    try:
-        data = yaml.safe_load(decode(raw)) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InputError(
-            "YAML の書式が正しくありません", "malformed YAML", row=None if line is None else line + 1
-        ) from None
+    data = load_user_yaml(decode(raw), "inventory") or {}
     if not isinstance(data, Mapping):
         raise InputError("YAML の最上位は assets/backups/answers の対応表です", "top level must be a mapping")
     extra = set(data) - {"assets", "backups", "answers"}

@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
+from hogo.files.yaml_document import load_user_yaml
 from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
@@ -90,11 +90,12 @@ class ReleaseSpec(_Spec):
 def load_spec(path: Path) -> ReleaseSpec:
     """Read and validate a spec; relative paths are taken from the spec's folder."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except yaml.YAMLError:
-        raise InputError(f"{path}: YAMLとして読めません。", f"{path}: not valid YAML.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: not UTF-8 text.") from None
+    data: Any = load_user_yaml(text, str(path))
     return parse_spec(data, path.parent, str(path))
 
 
