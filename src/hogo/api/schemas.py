@@ -11,15 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
+from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, PurposeRef
 from hogo.domain.decision import Decision
+from hogo.domain.ids import RecordId
 from hogo.domain.policy import Policy
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")]
-PurposeRef = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^(\*|[A-Za-z0-9_.\-]+)$"),
-]
+Id = RecordId
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
 
 

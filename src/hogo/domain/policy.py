@@ -13,9 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-]
+from hogo.domain.ids import Identifier
 
 # 法28: countries designated by PPC rule 15 as having an equivalent regime (EU/EEA and the UK),
 # plus Japan itself. ISO 3166-1 alpha-2.

@@ -14,6 +14,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
+from hogo.domain.ids import Identifier
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
 from hogo.files.yaml_document import load_user_yaml
@@ -52,8 +53,8 @@ class OutputSpec(_Spec):
 class ReleaseSpec(_Spec):
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     mode: ReleaseMode
-    purpose: str
-    recipient: str
+    purpose: Identifier
+    recipient: Identifier
     at: datetime | None = None
     members: InputSpec
     partner: InputSpec | None = None
