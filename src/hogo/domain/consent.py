@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from hogo.domain.clock import as_aware
+from hogo.domain.clock import storable
 from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
 
 
@@ -26,7 +26,7 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(as_aware)]
+AwareDatetime = Annotated[datetime, AfterValidator(storable)]
 #: Optional free text where blank means "not given" (spreadsheets leave cells empty or spaces).
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 EventId = RecordId

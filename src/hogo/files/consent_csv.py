@@ -121,8 +121,26 @@ def _first_bad_field(values: dict[str, str], bool_fields: tuple[str, ...]) -> st
 
 
 def parse_subjects(path: Path) -> Parsed[Subject]:
+    """Subjects; one id twice in a file is a problem on the later row (it would silently win)."""
     rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL)
-    return _parse(rows, Subject, _subject_fields, ("identity_verified",))
+    parsed = _parse(rows, Subject, _subject_fields, ("identity_verified",))
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    for index, (item, number) in enumerate(zip(parsed.items, parsed.rows, strict=True)):
+        if item.subject_id in first:
+            earlier = first[item.subject_id]
+            message = f"{earlier}行目と同じ本人IDです / same id as row {earlier}"
+            parsed.problems.append(RowProblem(number, "subject_id", message))
+            parsed.rejected.append(next(r for r in rows if r.number == number))
+        else:
+            first[item.subject_id] = number
+            keep.append(index)
+    if len(keep) != len(parsed.items):
+        parsed.items = [parsed.items[i] for i in keep]
+        parsed.rows = [parsed.rows[i] for i in keep]
+        parsed.extras = [parsed.extras[i] for i in keep]
+        parsed.problems.sort(key=lambda p: p.row)
+    return parsed
 
 
 def parse_events(path: Path) -> Parsed[ConsentEvent]:

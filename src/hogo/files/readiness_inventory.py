@@ -8,8 +8,6 @@ Rows are numbered as the spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -22,7 +20,7 @@ from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTION_IDS, Answer
-from hogo.errors import InputError
+from hogo.errors import InputError, cut
 from hogo.files import csv_table
 from hogo.files.yaml_document import load_user_yaml
 
@@ -118,11 +116,11 @@ def _validate(model: type[M], values: Mapping[str, Any], row: int) -> M:
 
 def read_csv(raw: bytes) -> Inventory:
     """One CSV: assets (has a kind/種別 column) or backup jobs (has a source/対象 column)."""
-    reader = csv.reader(io.StringIO(decode(raw), newline=""))
-    header = next(reader, None)
-    if not header:
+    reader = csv_table.records(decode(raw))
+    first = next(reader, None)
+    if first is None or not first[1]:
         raise InputError("CSV が空です", "the CSV is empty")
-    header = [csv_table.normalise_cell(h) for h in header]
+    header = [csv_table.normalise_cell(h) for h in first[1]]
     is_backup = any(h in ("source", "対象") for h in header)
     aliases = BACKUP_HEADERS if is_backup else ASSET_HEADERS
     model: type[Asset] | type[BackupJob] = BackupJob if is_backup else Asset
@@ -131,13 +129,16 @@ def read_csv(raw: bytes) -> Inventory:
     for col, name in enumerate(names, start=1):
         if name not in known:
             raise InputError(
-                f"{col} 列目の見出しは不明な項目です", f"column {col} is not a known field", row=1, field=name
+                f"{col} 列目の見出しは不明な項目です",
+                f"column {col} is not a known field",
+                row=1,
+                field=cut(name),
             )
     if len(set(names)) != len(names):
         raise InputError("見出しが重複しています", "a column appears twice", row=1)
     items: list[Any] = []
     seen: set[str] = set()
-    for row, cells in enumerate(reader, start=2):
+    for row, cells in reader:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(names):
@@ -169,7 +170,7 @@ def _answer(value: Any, key: str) -> Answer:
     except ValueError:
         ja = "回答は yes/partial/no/unknown/not_applicable のいずれかです"
         en = "answer with yes, partial, no, unknown or not_applicable"
-        raise InputError(ja, en, field=f"answers.{key}") from None
+        raise InputError(ja, en, field=f"answers.{cut(key)}") from None
 
 
 def read_answers(data: Any) -> dict[str, Answer]:
@@ -182,7 +183,7 @@ def read_answers(data: Any) -> dict[str, Answer]:
     result: dict[str, Answer] = {}
     for key, value in data.items():
         if key not in QUESTION_IDS:
-            raise InputError("不明な質問 ID です", "unknown question id", field=f"answers.{key}")
+            raise InputError("不明な質問 ID です", "unknown question id", field=f"answers.{cut(key)}")
         result[str(key)] = _answer(value, str(key))
     return result
 
