@@ -41,13 +41,20 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise _undecodable(source, encoding, data, exc.start) from None
     try:
-        return data.decode("utf-8-sig"), "utf-8-sig"
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
-    if b"\x00" in data:
+    else:
+        if "\x00" not in text:
+            return text, "utf-8-sig"
+        utf8_error = 0
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
         raise InputError(
-            f"{source}: NUL文字を含みます(BOMのないUTF-16かバイナリファイル)。UTF-8で保存してください。",
-            f"{source}: contains NUL bytes (UTF-16 without BOM, or not a text file); save as UTF-8.",
+            f"{source}: {line}行目にNUL文字があります(BOMのないUTF-16かバイナリファイル)。"
+            "UTF-8で保存してください。",
+            f"{source}: line {line} contains NUL (UTF-16 without BOM, or not a text file); save as UTF-8.",
         )
     try:
         text = data.decode("cp932")
