@@ -13,6 +13,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
+from hogo.errors import NotFound
+from hogo.services.coverage import search_subjects
+from hogo.services.subjects import get_subject
 from hogo.store.database import make_engine, session_scope, upgrade
 from hogo.store.tables import SubjectRow
 
@@ -70,3 +73,16 @@ def test_subject_import_names_row_and_field(
     assert code == 2 and "Traceback" not in output
     assert ("row 3" in output and "subject_id" in output) or "3行目" in output
     assert f"ok-{label[:2]}" not in _stored(store)  # all or nothing
+
+
+@pytest.mark.parametrize("label", sorted(BAD))
+def test_lookups_of_impossible_ids_are_not_found(label: str, store: str) -> None:
+    """The console's subject page and search reach the store without the API's checks."""
+    engine = make_engine(store)
+    try:
+        with session_scope(engine) as session:
+            with pytest.raises(NotFound):
+                get_subject(session, BAD[label])
+            assert search_subjects(session, BAD[label]) == []
+    finally:
+        engine.dispose()

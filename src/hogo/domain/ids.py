@@ -19,6 +19,7 @@ messages never repeat the value.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -42,3 +43,12 @@ Identifier = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_ID_MAX, pattern=NAME_ID_PATTERN),
 ]
+
+
+_RECORD_ID = re.compile(rf"[{RECORD_ID_CHARS}]{{1,{RECORD_ID_MAX}}}")
+
+
+def is_record_id(value: str) -> bool:
+    """Whether a subject/event id could exist; lookups answer "not found" for one that cannot,
+    without sending NUL or control characters to the store (PostgreSQL refuses NUL in text)."""
+    return len(value) <= RECORD_ID_MAX and _RECORD_ID.fullmatch(value) is not None
