@@ -23,7 +23,7 @@ REFUSED = {
     "merge key": ("base: &b {k: 1}\nother:\n  <<: *b\n", 1, "anchors"),
     "duplicate key": ("a: 1\nb: 2\na: 3\n", 3, "same key"),
     "duplicate nested key": ("a:\n  x: 1\n  x: 2\n", 3, "same key"),
-    "NUL raw": ("a: 1\nb: x\x00y\n", 2, "control characters"),
+    "NUL raw": ("a: 1\nb: x\x00y\n", 2, "NUL"),
     "NUL escaped": ('a: 1\nb: "x\\0y"\n', 2, "control characters"),
     "unit separator escaped": ('a: "\\x1f"\n', 1, "control characters"),
     "deep flow nesting": ("a: " + "[" * 5000 + "]" * 5000 + "\n", 1, "nested too deeply"),
@@ -96,3 +96,28 @@ def test_release_spec(case: str, tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_spec(spec)
     assert REFUSED[case][2] in info.value.en
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "line", "field"),
+    [
+        (parse_inventory_yaml, "datasets:\n  - {id: a1, name: A}\n  - {id: a2, name: B, encryption: x}\n", 3,
+         "datasets.1.encryption"),
+        (parse_inventory_yaml, "datasets:\n  - id: a1\n    name: A\n  - id: a2\n    name: B\n    count: -1\n", 6,
+         "datasets.1.count"),
+    ],
+)  # fmt: skip
+def test_model_errors_name_the_line_in_the_file(reader, text: str, line: int, field: str) -> None:  # type: ignore[no-untyped-def]
+    """Was the item's index as a "row" (item 2 reported as row 2 while it is on line 3)."""
+    with pytest.raises(InputError) as info:
+        reader(text)
+    assert (info.value.row, info.value.field) == (line, field)
+
+
+def test_policy_errors_name_the_line() -> None:
+    text = (
+        "organization: {name: a, address: b, representative: c}\npurposes:\n  - id: p\n    kind: nonsense\n"
+    )
+    with pytest.raises(InputError) as info:
+        parse_policy(text, "policy.yaml")
+    assert info.value.row is not None and info.value.row >= 3 and "purposes" in info.value.en

@@ -109,16 +109,13 @@ def parse_inventory_yaml(text: str, source: str = "YAML") -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        row, field = _where(exc)
-        raise invalid(exc, source, row=row, field=field) from None
+        raise invalid(exc, source, text=text, field=_field(exc)) from None
 
 
-def _where(exc: ValidationError) -> tuple[int | None, str | None]:
-    """The first error's dataset (counted from 1, like a row) and field, from its key path."""
+def _field(exc: ValidationError) -> str | None:
+    """The first error's key path (`datasets.1.count`); its line is found by `invalid`."""
     loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
-    if len(loc) >= 2 and loc[0] == "datasets" and isinstance(loc[1], int):
-        return loc[1] + 1, ".".join(str(p) for p in loc[2:]) or None
-    return None, ".".join(str(p) for p in loc) or None
+    return ".".join(str(p) for p in loc) or None
 
 
 def load_inventory(path: Path) -> Inventory:

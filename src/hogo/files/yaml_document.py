@@ -155,7 +155,40 @@ def describe(exc: ValidationError, source: str, lang: str, head_ja: str = "内�
     return f"{source}: {head}: " + "; ".join(lines)
 
 
+def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """The line (from 1) where the key path `loc` of a validation error is written, if it exists.
+
+    Errors then point at the line a person sees in the editor, not at an item's index."""
+    try:
+        node: Node | None = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, MappingNode):
+            node = next(
+                (v for k, v in node.value if isinstance(k, ScalarNode) and k.value == str(part)), None
+            )
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
 def invalid(
-    exc: ValidationError, source: str, head_ja: str = "内容に誤りがあります", **where: Any
+    exc: ValidationError,
+    source: str,
+    head_ja: str = "内容に誤りがあります",
+    *,
+    text: str | None = None,
+    **where: Any,
 ) -> InputError:
+    """The validation error as an InputError; given the document's `text`, it names the line."""
+    if text is not None and "row" not in where:
+        errors = exc.errors(include_url=False, include_input=False)
+        where["row"] = line_of(text, tuple(errors[0]["loc"])) if errors else None
     return InputError(describe(exc, source, "ja", head_ja), describe(exc, source, "en"), **where)
