@@ -121,3 +121,10 @@ def test_policy_errors_name_the_line() -> None:
     with pytest.raises(InputError) as info:
         parse_policy(text, "policy.yaml")
     assert info.value.row is not None and info.value.row >= 3 and "purposes" in info.value.en
+
+
+def test_readiness_yaml_errors_name_the_items_line() -> None:
+    text = "assets:\n  - id: a\n    kind: pc\n  - id: b\n    kind: pc\n    mfa: perhaps\n"
+    with pytest.raises(InputError) as info:
+        read_yaml(text.encode())
+    assert info.value.row == 4  # the second item starts on line 4 (was reported as row 2)

@@ -22,7 +22,7 @@ from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTION_IDS, Answer
 from hogo.errors import InputError, cut
 from hogo.files import csv_table
-from hogo.files.yaml_document import load_user_yaml
+from hogo.files.yaml_document import line_of, load_user_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -189,13 +189,14 @@ def read_answers(data: Any) -> dict[str, Answer]:
 
 
 def read_yaml(raw: bytes) -> tuple[Inventory, dict[str, Answer]]:
-    """`assets:`, `backups:` and `answers:` sections; items are numbered from 1 in errors."""
-    data = load_user_yaml(decode(raw), "inventory") or {}
+    """`assets:`, `backups:` and `answers:` sections; errors name the item's line in the file."""
+    text = decode(raw)
+    data = load_user_yaml(text, "inventory") or {}
     if not isinstance(data, Mapping):
         raise InputError("YAML の最上位は assets/backups/answers の対応表です", "top level must be a mapping")
     extra = set(data) - {"assets", "backups", "answers"}
     if extra:
-        raise InputError("不明な項目があります", "unknown section", field=sorted(map(str, extra))[0])
+        raise InputError("不明な項目があります", "unknown section", field=cut(sorted(map(str, extra))[0]))
     parsed: dict[str, list[Any]] = {"assets": [], "backups": []}
     sections: tuple[tuple[str, type[Asset] | type[BackupJob]], ...] = (
         ("assets", Asset),
@@ -207,13 +208,14 @@ def read_yaml(raw: bytes) -> tuple[Inventory, dict[str, Answer]]:
         items = [] if items is None else items
         if not isinstance(items, list):
             raise InputError("一覧(リスト)で記入してください", "must be a list", field=section)
-        for i, item in enumerate(items, start=1):
+        for i, item in enumerate(items):
+            line = line_of(text, (section, i)) or i + 1
             if not isinstance(item, Mapping):
                 raise InputError(
-                    "各項目は対応表で記入してください", "each item is a mapping", row=i, field=section
+                    "各項目は対応表で記入してください", "each item is a mapping", row=line, field=section
                 )
-            parsed_item = _validate(model, dict(item), i)
-            _unique_id(parsed_item.id, seen, i)
+            parsed_item = _validate(model, dict(item), line)
+            _unique_id(parsed_item.id, seen, line)
             parsed[section].append(parsed_item)
     inventory = Inventory(assets=tuple(parsed["assets"]), backups=tuple(parsed["backups"]))
     return inventory, read_answers(data.get("answers"))
