@@ -211,7 +211,10 @@ def drop_stale_scratch_databases(db: Database) -> list[str]:
                 if owner.isdigit() and pid_alive(int(owner)):
                     continue
                 quoted = admin.dialect.identifier_preparer.quote(name)
-                conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))  # quoted name
+                try:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))  # quoted name
+                except SQLAlchemyError:
+                    continue  # another user's, or just taken: not ours to remove now
                 dropped.append(name)
     finally:
         admin.dispose()
