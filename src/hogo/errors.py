@@ -32,3 +32,18 @@ class NotFound(HogoError):
 
 class Conflict(HogoError):
     pass
+
+
+def cut(value: object, limit: int = 32) -> str:
+    """A value shortened for an error message (the one helper for it): at most `limit` characters,
+    control characters shown as `?`. Use only for values that are not personal data (column
+    names, keys, ids an operator typed); personal values are never shown at all."""
+    text = str(value)
+    head = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return head if len(text) <= limit else head[: limit - 1] + "…"
+
+
+def cut_list(values: list[str] | tuple[str, ...], shown: int = 5) -> str:
+    """The first few values, each cut short, and how many more: a 100k-column header stays one line."""
+    more = len(values) - shown
+    return ", ".join(cut(v) for v in values[:shown]) + (f" (+{more})" if more > 0 else "")

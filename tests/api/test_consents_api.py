@@ -142,7 +142,7 @@ def test_errors_name_fields_not_values(api: TestClient, env: Env) -> None:
         headers=h,
     )
     assert r.status_code == 422
-    assert r.json()["error"]["field"] == "subject_id"
+    assert r.json()["error"]["field"] == "body.subject_id"  # outside the id alphabet
     assert secret_value not in r.text
     r = api.post(
         "/api/v1/consents",

@@ -250,3 +250,12 @@ def test_explicit_subjects_and_facts_at_opening(api: TestClient, officer: dict[s
     codes = [r["code"] for r in opened["reasons"]]
     assert "BREACH_IMPROPER_PURPOSE_ACQUIRING" in codes and "BREACH_FINAL_REPORT_60_DAYS" in codes
     assert opened["facts"]["card_or_login"] is True
+
+
+def test_notification_list_download_is_formula_safe(api: TestClient, officer: dict[str, str]) -> None:
+    """Subject ids come from outside; Excel must not run them (issue 10 finding 3)."""
+    opened = _open(api, officer, subjects=["-2", "@SUM.1", "-1.5", "S-1"])
+    r = api.post(f"/api/v1/incidents/{opened['id']}/notification-list", headers=officer)
+    assert r.status_code == 200
+    first = [line.split(",")[0] for line in r.content.decode("utf-8-sig").splitlines()[1:]]
+    assert sorted(first) == sorted(["'-2", "'@SUM.1", "'-1.5", "S-1"])

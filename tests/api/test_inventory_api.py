@@ -91,7 +91,8 @@ def test_yaml_import_and_yaml_errors(api: TestClient, env: Env) -> None:
     bad = "datasets:\n  - {id: a1, name: A}\n  - {id: a2, name: B, encryption: strong}\n"
     r = _upload(api, env, "bad.yml", bad.encode("utf-8"))
     assert r.status_code == 422
-    assert (r.json()["error"]["row"], r.json()["error"]["field"]) == (2, "encryption")
+    # the line in the file (was the item's index, 2) and the key path
+    assert (r.json()["error"]["row"], r.json()["error"]["field"]) == (3, "datasets.1.encryption")
     assert "strong" not in r.text
     r = _upload(api, env, "broken.yaml", b"datasets: [\n")
     assert r.status_code == 422

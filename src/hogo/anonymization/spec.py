@@ -13,13 +13,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hogo.anonymization.metrics import Metric
 from hogo.anonymization.models import LVariant, PrivacyModel
 from hogo.anonymization.unusual import UnusualMode
 from hogo.errors import InputError
+from hogo.files.yaml_document import load_user_yaml
 
 
 class BuilderKind(StrEnum):
@@ -106,9 +106,10 @@ class AnonymizationSpec(BaseModel):
         if not path.is_file():
             raise InputError("設定ファイルが見つかりません。", "spec file not found", field=path.name)
         try:
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except yaml.YAMLError:
-            raise InputError("YAML として読めません。", "not valid YAML", field=path.name) from None
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("UTF-8で保存してください。", "not UTF-8 text", field=path.name) from None
+        raw: Any = load_user_yaml(text, path.name)
         if not isinstance(raw, dict):
             raise InputError("YAML の形式が不正です。", "the YAML must be a mapping", field=path.name)
         qis = raw.get("quasi_identifiers", [])

@@ -11,15 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
+from hogo.domain.consent import AwareDatetime, ConsentAction, ConsentEvent, ConsentMethod, PurposeRef
 from hogo.domain.decision import Decision
+from hogo.domain.ids import RecordId
 from hogo.domain.policy import Policy
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")]
-PurposeRef = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^(\*|[A-Za-z0-9_.\-]+)$"),
-]
+Id = RecordId
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
 
 
@@ -149,7 +146,7 @@ class ConsentCaptureIn(_In):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
     ) = None
     method: ConsentMethod = ConsentMethod.web_form
-    collected_at: datetime | None = Field(
+    collected_at: AwareDatetime | None = Field(
         default=None, description="取得日時(省略時は受信時刻、オフセットなしはJST)"
     )
     evidence: Annotated[str, StringConstraints(max_length=512)] | None = None
@@ -161,7 +158,7 @@ class ConsentCaptureIn(_In):
 class WithdrawalIn(_In):
     subject_id: Id
     purpose_id: PurposeRef = Field(description="撤回する利用目的ID(* で規約全体)")
-    collected_at: datetime | None = None
+    collected_at: AwareDatetime | None = None
     method: ConsentMethod = ConsentMethod.web_form
 
 

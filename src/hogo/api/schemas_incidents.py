@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from hogo.api.schemas import ReasonOut
 from hogo.domain.clock import JST, as_aware
+from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineState
 from hogo.domain.incidents.types import IncidentType
@@ -34,10 +35,7 @@ def _in_range(value: datetime) -> datetime:
 
 
 Instant = Annotated[datetime, AfterValidator(_in_range)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")]
-CategoryRef = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-]
+CategoryRef = Identifier
 
 
 class _In(BaseModel):
@@ -87,8 +85,12 @@ class IncidentOpenIn(_In):
         default=None, description="認知した日時(省略時は受信時刻、オフセットなしはJST)"
     )
     occurred_at: Instant | None = Field(default=None, description="発生日時(判明していれば)")
-    datasets: list[Ref] = Field(default_factory=list, max_length=200, description="影響を受けた台帳項目 id")
-    subjects: list[Ref] = Field(default_factory=list, max_length=100_000, description="影響を受けた本人 ID")
+    datasets: list[Identifier] = Field(
+        default_factory=list, max_length=200, description="影響を受けた台帳項目 id"
+    )
+    subjects: list[RecordId] = Field(
+        default_factory=list, max_length=100_000, description="影響を受けた本人 ID"
+    )
     facts: FactsIn | None = None
 
 

@@ -12,13 +12,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hogo.api.schemas_incidents import Instant
+from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.provision import RecordForm
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis, ReceivedProvisionRecord
 
-ReceivedId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-]
-SubjectRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
+ReceivedId = Identifier
+SubjectRef = RecordId
 DataItem = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
 #: Names and addresses are checked for emptiness by the domain (法30条1項), naming the field.
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]

@@ -1,10 +1,13 @@
 """Generations on disk: create, list, verify, restore, prune.
 
 Layout: `<folder>/<generation>/manifest.json` and one snapshot file (`database.sqlite3` or
-`database.pgdump`, with `.enc` when encrypted). A generation is built in a hidden `.partial`
-folder and renamed into place only when complete, then its files are made read-only (0444, the
-folder 0555): a generation is written once and never changed. Copy the folder to off-site or
-immutable storage for the "1 off-site, 1 offline" of 3-2-1-1-0.
+`database.pgdump`, with `.enc` when encrypted). A generation is built in a hidden 0700 folder
+`.<generation>.<pid>.partial`; when complete its ledger entry is written, its files are made
+read-only (0444, the folder 0555) and only then is it renamed into place. So a generation in
+place always has its ledger entry and is never writable, whenever hogo is killed; a partial
+folder of a dead process (a full copy of the personal data) is removed by the next `create` or
+`prune`. Copy the folder to off-site or immutable storage for the "1 off-site, 1 offline" of
+3-2-1-1-0.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from hogo.backup.manifest import (
     read_manifest,
     write_manifest,
 )
+from hogo.backup.processes import pid_alive, private_temporary_folder, remove_tree
 from hogo.backup.retention import RetentionPolicy, select_kept
 from hogo.domain.ledger import EntryKind, Verification
 from hogo.errors import HogoError, NotFound
@@ -65,13 +68,44 @@ def _freeze(path: Path) -> None:
     path.chmod(0o555)
 
 
+PARTIAL_SUFFIX = ".partial"
+
+
+def _partial_owner(path: Path) -> int | None:
+    """`.GEN.PID.partial` → PID; None for the older `.GEN.partial` (owner unknown, so stale)."""
+    middle = path.name.removesuffix(PARTIAL_SUFFIX).rsplit(".", 1)
+    return int(middle[1]) if len(middle) == 2 and middle[1].isdigit() else None
+
+
+def _is_generation(path: Path) -> bool:
+    return parse_generation_id(path.name) is not None and path.is_dir() and not path.is_symlink()
+
+
+def clean_leftovers(folder: Path) -> list[str]:
+    """Remove partial generations of dead processes and re-freeze any writable generation."""
+    removed: list[str] = []
+    if not folder.is_dir():
+        return removed
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") and path.name.endswith(PARTIAL_SUFFIX) and path.is_dir():
+            owner = _partial_owner(path)
+            if owner is None or (owner != os.getpid() and not pid_alive(owner)):
+                remove_tree(path)
+                removed.append(path.name)
+        elif _is_generation(path) and any(p.stat().st_mode & 0o222 for p in [path, *path.iterdir()]):
+            _freeze(path)
+    return removed
+
+
 def create(url: str, folder: Path, key: bytes | None = None, step: Step = _quiet) -> Manifest:
     db = snap.database(url)
     folder.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(folder)
     now = datetime.now(UTC)
     gen = generation_id(now)
-    work = folder / f".{gen}.partial"
+    work = folder / f".{gen}.{os.getpid()}{PARTIAL_SUFFIX}"
     work.mkdir(mode=0o700)
+    work.chmod(0o700)  # whatever the umask
     try:
         plain = work / ("database.sqlite3" if db.dialect == "sqlite" else "database.pgdump")
         step("スナップショットを取得中 / taking a consistent snapshot")
@@ -103,18 +137,27 @@ def create(url: str, folder: Path, key: bytes | None = None, step: Step = _quiet
         if key is not None:
             manifest = manifest.signed(key)
         write_manifest(work, manifest)
+        step("台帳に記録中 / recording in the ledger")
+        event = {"action": "created", "snapshot_sha256": entry.sha256, "ledger_entries": state.entries,
+                 "ledger_head": state.head}  # fmt: skip
+        _ledger_event(url, f"backup:{gen}", event)  # before the rename: no generation without it
         _freeze(work)
-        work.chmod(0o755)  # rename needs a writable folder on some platforms; frozen again below
-        os.replace(work, folder / gen)
-        (folder / gen).chmod(0o555)
+        _move_into_place(work, folder / gen)
     except BaseException:
         if work.exists():
-            _thaw_and_remove(work)
+            remove_tree(work)
         raise
-    event = {"action": "created", "snapshot_sha256": entry.sha256, "ledger_entries": state.entries,
-             "ledger_head": state.head}  # fmt: skip
-    _ledger_event(url, f"backup:{gen}", event)
     return manifest
+
+
+def _move_into_place(work: Path, target: Path) -> None:
+    """Rename the frozen folder; where renaming a folder needs it writable, only for the rename."""
+    try:
+        os.replace(work, target)
+    except PermissionError:
+        work.chmod(0o700)
+        os.replace(work, target)
+        target.chmod(0o555)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +240,7 @@ def _check_files(g: Generation, manifest: Manifest, key: bytes | None, report: R
 @contextmanager
 def _plain_snapshot(g: Generation, manifest: Manifest, key: bytes | None) -> Iterator[Path]:
     """The snapshot decrypted into a private temporary folder, its plaintext hash checked."""
-    with tempfile.TemporaryDirectory(prefix="hogo-restore-") as tmp:
+    with private_temporary_folder() as tmp:
         stored = g.path / manifest.snapshot.name
         plain = Path(tmp) / manifest.snapshot.name.removesuffix(".enc")
         if manifest.encryption is not None:
@@ -310,19 +353,14 @@ def restore(
     return Restored(g.id, manifest.ledger, aside)
 
 
-def _thaw_and_remove(path: Path) -> None:
-    path.chmod(0o755)
-    for child in path.iterdir():
-        child.chmod(0o644)
-    shutil.rmtree(path)
-
-
 def prune(folder: Path, policy: RetentionPolicy, *, dry_run: bool = False) -> list[str]:
     """Remove generations the policy does not keep; returns their ids. The newest always stays."""
+    if not dry_run:
+        clean_leftovers(folder)
     generations = list_generations(folder)
     kept = select_kept((g.created_at for g in generations), policy)
     removed = [g for g in generations if g.created_at not in kept]
     if not dry_run:
         for g in removed:
-            _thaw_and_remove(g.path)
+            remove_tree(g.path)
     return [g.id for g in removed]

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from hogo.backup.manifest import LedgerState
+from hogo.backup.processes import die_with_parent, pid_alive
 from hogo.domain.ledger import Verification
 from hogo.errors import HogoError
 from hogo.services.ledger import verify_ledger
@@ -157,7 +158,9 @@ def _conninfo(url: URL, database_name: str | None = None) -> tuple[str, dict[str
 
 def _run(args: list[str], env: dict[str, str], what: str) -> None:
     try:
-        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            args, env=env, capture_output=True, text=True, check=False, preexec_fn=die_with_parent()
+        )
     except FileNotFoundError:
         raise HogoError(f"{args[0]} が見つかりません(PostgreSQL クライアントを入れてください)",
                         f"{args[0]} not found (install the PostgreSQL client)") from None  # fmt: skip
@@ -182,11 +185,48 @@ def snapshot_postgres(db: Database, dest: Path) -> LedgerState:
         engine.dispose()
 
 
+SCRATCH_PREFIX = "hogo_restore_"
+
+
+def _admin(db: Database) -> Engine:
+    return _plain_engine(db.url.set(database="postgres")).execution_options(isolation_level="AUTOCOMMIT")
+
+
+def drop_stale_scratch_databases(db: Database) -> list[str]:
+    """Drop trial-restore databases a killed run left behind: their owner process (the pid in the
+    name, on this machine) is gone and nobody is connected to them. Returns the names dropped."""
+    admin = _admin(db)
+    dropped = []
+    try:
+        with admin.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT d.datname FROM pg_database d WHERE d.datname LIKE :prefix AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"
+                ),
+                {"prefix": SCRATCH_PREFIX + "%"},
+            ).scalars()
+            for name in list(rows):
+                owner = name.removeprefix(SCRATCH_PREFIX).split("_", 1)[0]
+                if owner.isdigit() and pid_alive(int(owner)):
+                    continue
+                quoted = admin.dialect.identifier_preparer.quote(name)
+                try:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))  # quoted name
+                except SQLAlchemyError:
+                    continue  # another user's, or just taken: not ours to remove now
+                dropped.append(name)
+    finally:
+        admin.dispose()
+    return dropped
+
+
 @contextmanager
 def scratch_database(db: Database) -> Iterator[URL]:
-    """A temporary database on the same server, dropped afterwards."""
-    name = f"hogo_restore_{secrets.token_hex(6)}"
-    admin = _plain_engine(db.url.set(database="postgres")).execution_options(isolation_level="AUTOCOMMIT")
+    """A temporary database on the same server, dropped afterwards (and by the next run if killed)."""
+    drop_stale_scratch_databases(db)
+    name = f"{SCRATCH_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
+    admin = _admin(db)
     quoted = admin.dialect.identifier_preparer.quote(name)
     try:
         with admin.connect() as conn:

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hogo.cli.context import open_engine, parse_at, unit_of_work
-from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD
+from hogo.cli.options import CSV_FILE, EVENT_ID, JSON, NAME_ID, PURPOSE_ID, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
@@ -58,8 +58,8 @@ def _event(
 
 @app.command("record")
 def record_cmd(
-    subject: str = typer.Option(..., help="本人ID"),
-    purpose: str = typer.Option(..., help="利用目的ID(規約全体への同意は *)"),
+    subject: str = typer.Option(..., help="本人ID", callback=SUBJECT_ID),
+    purpose: str = typer.Option(..., help="利用目的ID(規約全体への同意は *)", callback=PURPOSE_ID),
     action: ConsentAction = typer.Option(ConsentAction.grant, help="grant / deny / withdraw / object"),
     terms_version: str | None = typer.Option(None, help="同意時に示した規約版"),
     method: ConsentMethod = typer.Option(ConsentMethod.other, help="取得方法"),
@@ -68,7 +68,7 @@ def record_cmd(
     guardian_name: str | None = typer.Option(None, help="法定代理人等の氏名"),
     guardian_relation: str | None = typer.Option(None, help="法定代理人等の続柄"),
     foreign_info: bool = typer.Option(False, "--foreign-info-given", help="法28条の情報提供済み"),
-    event_id: str | None = typer.Option(None, help="事象ID(再送しても二重記録されない)"),
+    event_id: str | None = typer.Option(None, help="事象ID(再送しても二重記録されない)", callback=EVENT_ID),
     as_json: bool = JSON,
 ) -> None:
     """同意・拒否・撤回・停止の求めを1件記録します。"""
@@ -88,11 +88,11 @@ def record_cmd(
 
 @app.command("withdraw")
 def withdraw_cmd(
-    subject: str = typer.Option(..., help="本人ID"),
-    purpose: str = typer.Option(..., help="利用目的ID(* ですべて)"),
+    subject: str = typer.Option(..., help="本人ID", callback=SUBJECT_ID),
+    purpose: str = typer.Option(..., help="利用目的ID(* ですべて)", callback=PURPOSE_ID),
     at: str | None = typer.Option(None, help="撤回日時(省略時は現在)"),
     method: ConsentMethod = typer.Option(ConsentMethod.other),
-    event_id: str | None = typer.Option(None),
+    event_id: str | None = typer.Option(None, callback=EVENT_ID),
     as_json: bool = JSON,
 ) -> None:
     """同意を撤回します(撤回時点以降、同意に基づく利用・提供はできません)。"""
@@ -146,9 +146,9 @@ def _print_decision(d: Decision) -> None:
 
 @app.command("check")
 def check_cmd(
-    subject: str = typer.Option(..., help="本人ID"),
-    purpose: str = typer.Option(..., help="利用目的ID"),
-    recipient: str | None = typer.Option(None, help="提供先ID"),
+    subject: str = typer.Option(..., help="本人ID", callback=SUBJECT_ID),
+    purpose: str = typer.Option(..., help="利用目的ID", callback=PURPOSE_ID),
+    recipient: str | None = typer.Option(None, help="提供先ID", callback=NAME_ID),
     at: str | None = typer.Option(None, help="判定時点(ISO-8601、省略時は現在)"),
     as_json: bool = JSON,
 ) -> None:
@@ -163,7 +163,7 @@ def check_cmd(
 
 @app.command("history")
 def history_cmd(
-    subject: str = typer.Option(..., help="本人ID"),
+    subject: str = typer.Option(..., help="本人ID", callback=SUBJECT_ID),
     at: str | None = typer.Option(None, help="判定時点(省略時は現在)"),
     as_json: bool = JSON,
 ) -> None:
@@ -194,7 +194,7 @@ def history_cmd(
 
 
 @app.command("receipt")
-def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID")) -> None:
+def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callback=EVENT_ID)) -> None:
     """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
     with user_errors(), unit_of_work() as session:
         policy = svc.require_policy(session)
@@ -207,14 +207,16 @@ def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID")) -> N
 
 @app.command("exception")
 def exception_cmd(
-    subject: str = typer.Option(..., help="本人ID"),
-    purpose: str = typer.Option(..., help="利用目的ID"),
+    subject: str = typer.Option(..., help="本人ID", callback=SUBJECT_ID),
+    purpose: str = typer.Option(..., help="利用目的ID", callback=PURPOSE_ID),
     ground: ExceptionGround = typer.Option(..., help="法27条1項の号"),
-    recipient: str | None = typer.Option(None, help="提供先ID(省略時は目的のすべての提供先)"),
+    recipient: str | None = typer.Option(
+        None, help="提供先ID(省略時は目的のすべての提供先)", callback=NAME_ID
+    ),
     at: str | None = typer.Option(None, help="記録日時"),
     valid_until: str | None = typer.Option(None, help="有効期限"),
     note: str = typer.Option("", help="判断の経緯(個人データを書かない)"),
-    exception_id: str | None = typer.Option(None),
+    exception_id: str | None = typer.Option(None, callback=EVENT_ID),
     as_json: bool = JSON,
 ) -> None:
     """法27条1項の例外(法令に基づく場合等)による提供を記録します。"""
@@ -239,9 +241,9 @@ def exception_cmd(
 
 @app.command("eligible")
 def eligible_cmd(
-    purpose: str = typer.Option(..., help="利用目的ID"),
+    purpose: str = typer.Option(..., help="利用目的ID", callback=PURPOSE_ID),
     out: Path = typer.Option(..., help="出力先(Parquet)"),
-    recipient: str | None = typer.Option(None, help="提供先ID"),
+    recipient: str | None = typer.Option(None, help="提供先ID", callback=NAME_ID),
     at: str | None = typer.Option(None, help="判定時点"),
     snapshot: Path | None = typer.Option(
         None, "--snapshot", help="同意スナップショットのフォルダ(hogo consent snapshot で作成)"

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import parse_at, unit_of_work
+from hogo.cli.options import SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.files.atomic import atomic_text
 from hogo.reports.disclosure.render import render_html
@@ -15,7 +16,7 @@ from hogo.services.disclosure import disclosure
 
 
 def disclosure_cmd(
-    subject: str = typer.Argument(..., help="本人ID"),
+    subject: str = typer.Argument(..., help="本人ID", callback=SUBJECT_ID),
     out: Path | None = typer.Option(None, help="出力先(.json 又は .html)。省略時は標準出力にJSON"),
     at: str | None = typer.Option(None, help="基準日時(省略時は現在)"),
 ) -> None:

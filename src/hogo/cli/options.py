@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
+from pydantic import TypeAdapter, ValidationError
+
+from hogo.domain.consent import PurposeRef
+from hogo.domain.ids import Identifier, RecordId
 
 JSON = typer.Option(False, "--json", help="JSONで出力 / print JSON")
 CSV_FILE = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く")
 REJECTS = typer.Option(None, help="--skip-bad で除いた行の出力先")
+
+
+def _id_check(kind: Any, label: str) -> Callable[[str | None], str | None]:
+    """A Typer callback holding a command-line id to the domain's id alphabet (hogo.domain.ids)."""
+    adapter: TypeAdapter[str] = TypeAdapter(kind)
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False, include_input=False)[0]["msg"]
+            raise typer.BadParameter(f"{label}: {problem}") from None
+
+    return check
+
+
+#: Callbacks for id options: an id outside the alphabet stops the command, value not repeated.
+SUBJECT_ID = _id_check(RecordId, "本人ID / subject id")
+EVENT_ID = _id_check(RecordId, "事象ID / event id")
+PURPOSE_ID = _id_check(PurposeRef, "利用目的ID / purpose id")
+NAME_ID = _id_check(Identifier, "ID")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import unit_of_work
-from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD
+from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import Subject
 from hogo.files.consent_csv import parse_subjects, settle_problems
@@ -19,7 +19,7 @@ app = typer.Typer(help="本人(データ主体)/ subjects", no_args_is_help=True
 
 @app.command("add")
 def add_cmd(
-    subject_id: str = typer.Argument(..., help="本人ID(会員番号など)"),
+    subject_id: str = typer.Argument(..., help="本人ID(会員番号など)", callback=SUBJECT_ID),
     birth_date: str | None = typer.Option(None, help="生年月日 YYYY-MM-DD"),
     identity_verified: bool = typer.Option(False, "--identity-verified", help="本人確認済み"),
     email: str | None = typer.Option(None, help="連絡先メールアドレス(通知用)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -10,6 +10,18 @@ JST = timezone(timedelta(hours=9), "JST")
 def as_aware(value: datetime) -> datetime:
     """Attach JST to a naive datetime (how Japanese spreadsheets write times)."""
     return value.replace(tzinfo=JST) if value.tzinfo is None else value
+
+
+def storable(value: datetime) -> datetime:
+    """`as_aware`, refusing a time that cannot be shown in UTC and JST (`0001-01-01T00:00+09:00`
+    is year 0 in UTC): stores and reports convert every instant, and would overflow later."""
+    aware = as_aware(value)
+    try:
+        aware.astimezone(UTC)
+        aware.astimezone(JST)
+    except OverflowError:
+        raise ValueError("日時が扱える範囲の外です / date-time out of range") from None
+    return aware
 
 
 def parse_instant(text: str) -> datetime:

@@ -15,8 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from hogo.domain.clock import as_aware
-from hogo.domain.policy import Identifier
+from hogo.domain.clock import storable
+from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
 
 
 def _blank_to_none(value: object) -> object:
@@ -26,11 +26,18 @@ def _blank_to_none(value: object) -> object:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(as_aware)]
+AwareDatetime = Annotated[datetime, AfterValidator(storable)]
 #: Optional free text where blank means "not given" (spreadsheets leave cells empty or spaces).
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
-EventId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-SubjectId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+EventId = RecordId
+SubjectId = RecordId
+#: A purpose id, or `*` for acceptance of a whole terms version.
+PurposeRef = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=NAME_ID_MAX, pattern=rf"^(\*|[{NAME_ID_CHARS}]+)$"
+    ),
+]
 
 #: A consent event for this purpose id is acceptance of a whole terms version (a bundled
 #: "agree to the terms"). It covers exactly the purposes that version lists, nothing added later.
@@ -77,7 +84,7 @@ class ConsentMethod(StrEnum):
 class ConsentEvent(_Frozen):
     event_id: EventId
     subject_id: SubjectId
-    purpose_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    purpose_id: PurposeRef
     action: ConsentAction
     collected_at: AwareDatetime
     terms_version: OptionalText = None

@@ -14,7 +14,8 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from hogo.domain.consent import SubjectId
-from hogo.domain.policy import AppiClass, Identifier, Policy, Relationship
+from hogo.domain.ids import Identifier
+from hogo.domain.policy import AppiClass, Policy, Relationship
 
 
 class _Frozen(BaseModel):

@@ -11,11 +11,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-]
+from hogo.domain.ids import Identifier
 
 # 法28: countries designated by PPC rule 15 as having an equivalent regime (EU/EEA and the UK),
 # plus Japan itself. ISO 3166-1 alpha-2.
@@ -27,6 +26,25 @@ EEA_AND_UK: frozenset[str] = frozenset(
         "GB",  # UK
     }
 )  # fmt: skip
+
+
+def _iso_country(value: str) -> str:
+    """ISO 3166-1 alpha-2 as maintained in pycountry (Debian's iso-codes): `ZZ`, `UK`, `EU` are not
+    countries, and whether a recipient is abroad (法28条) turns on the code."""
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(
+            "ISO 3166-1 の国コードではありません(例: JP, US, GB) / not an ISO 3166-1 country code"
+        )
+    return value
+
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"
+    ),
+    AfterValidator(_iso_country),
+]
 
 
 class _Frozen(BaseModel):
@@ -82,7 +100,7 @@ class Recipient(_Frozen):
     id: Identifier
     name: str = Field(min_length=1)
     relationship: Relationship = Relationship.third_party
-    country: str = Field(default="JP", pattern=r"^[A-Z]{2}$")
+    country: CountryCode = "JP"
     # 法28条1項: a recipient abroad with a system of equivalent measures (基準適合体制).
     equivalent_measures: bool = False
 

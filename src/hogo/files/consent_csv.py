@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from hogo.domain.consent import ConsentEvent, Subject
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
 from hogo.files.csv_table import CsvRow, read_csv
+from hogo.files.people_csv import people_csv_text
 
 SUBJECT_COLUMNS = ("subject_id", "birth_date", "identity_verified")
 SUBJECT_OPTIONAL = ("email", "phone")
@@ -121,8 +121,26 @@ def _first_bad_field(values: dict[str, str], bool_fields: tuple[str, ...]) -> st
 
 
 def parse_subjects(path: Path) -> Parsed[Subject]:
+    """Subjects; one id twice in a file is a problem on the later row (it would silently win)."""
     rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL)
-    return _parse(rows, Subject, _subject_fields, ("identity_verified",))
+    parsed = _parse(rows, Subject, _subject_fields, ("identity_verified",))
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    for index, (item, number) in enumerate(zip(parsed.items, parsed.rows, strict=True)):
+        if item.subject_id in first:
+            earlier = first[item.subject_id]
+            message = f"{earlier}行目と同じ本人IDです / same id as row {earlier}"
+            parsed.problems.append(RowProblem(number, "subject_id", message))
+            parsed.rejected.append(next(r for r in rows if r.number == number))
+        else:
+            first[item.subject_id] = number
+            keep.append(index)
+    if len(keep) != len(parsed.items):
+        parsed.items = [parsed.items[i] for i in keep]
+        parsed.rows = [parsed.rows[i] for i in keep]
+        parsed.extras = [parsed.extras[i] for i in keep]
+        parsed.problems.sort(key=lambda p: p.row)
+    return parsed
 
 
 def parse_events(path: Path) -> Parsed[ConsentEvent]:
@@ -163,8 +181,6 @@ def write_rejects(path: Path, problems: list[RowProblem], rejected: list[CsvRow]
     for p in problems:
         by_row.setdefault(p.row, []).append(f"{p.field}: {p.message}")
     columns = list(rejected[0].values) if rejected else []
+    rows = ([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()] for r in rejected)
     with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "problems", *columns])
-        for r in rejected:
-            writer.writerow([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()])
+        handle.write(people_csv_text(["row", "problems", *columns], rows))

@@ -6,6 +6,7 @@ Row numbers are those a person sees in the spreadsheet: the header is row 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import unicodedata
@@ -13,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hogo.errors import InputError
+from hogo.errors import InputError, cut_list
+from hogo.files.people_csv import undo_formula_safe
 
-ENCODINGS = ("utf-8-sig", "cp932")
+ENCODINGS = ("utf-8-sig", "cp932")  # and UTF-16/32 when the file starts with a BOM
 
 
 @dataclass(frozen=True)
@@ -25,20 +27,86 @@ class CsvRow:
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
-    """Return the text and the encoding it was read with."""
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError(
-        f"{source}: 文字コードを判別できません(UTF-8又はShift_JIS(CP932)で保存してください)。",
-        f"{source}: unknown text encoding (save as UTF-8 or Shift_JIS/CP932).",
+    """Return the text and the encoding it was read with; strictly, never a guess that garbles.
+
+    UTF-8 (with or without BOM) first, then CP932. UTF-16/32 with a BOM is read by its BOM. A
+    file that is not valid in the encoding found, or that mixes UTF-8 lines into a CP932 file
+    (a copy-and-paste between editors), is refused naming the line instead of being stored as
+    mojibake. NUL bytes without a BOM mean UTF-16 without BOM or a binary file: refused.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise _undecodable(source, encoding, data, exc.start) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    else:
+        if "\x00" not in text:
+            return text, "utf-8-sig"
+        utf8_error = 0
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(
+            f"{source}: {line}行目にNUL文字があります(BOMのないUTF-16かバイナリファイル)。"
+            "UTF-8で保存してください。",
+            f"{source}: line {line} contains NUL (UTF-16 without BOM, or not a text file); save as UTF-8.",
+        )
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        raise _undecodable(source, "UTF-8", data, utf8_error) from None
+    mixed = _utf8_line(data)
+    if mixed is not None:
+        raise InputError(
+            f"{source}: {mixed}行目はUTF-8、他の行はShift_JIS(CP932)です。"
+            "文字コードを揃えて保存してください。",
+            f"{source}: line {mixed} is UTF-8 while other lines are Shift_JIS (CP932); save in one encoding.",
+        )
+    return text, "cp932"
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _undecodable(source: str, encoding: str, data: bytes, offset: int) -> InputError:
+    line = data.count(b"\n", 0, offset) + 1
+    return InputError(
+        f"{source}: {line}行目付近が文字コード {encoding} として読めません"
+        "(UTF-8又はShift_JIS(CP932)で保存してください)。",
+        f"{source}: near line {line}, not valid {encoding} (save as UTF-8 or Shift_JIS/CP932).",
     )
 
 
+def _utf8_line(data: bytes) -> int | None:
+    """The first line that is valid UTF-8 with Japanese (3-byte) characters, in a CP932 file.
+
+    CP932 text is practically never valid UTF-8 with such characters, so such a line was pasted
+    in from a UTF-8 source."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if max(line, default=0) < 0x80:
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if any(ord(ch) >= 0x800 for ch in text):
+            return number
+    return None
+
+
 def normalise_cell(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    """NFKC and trimmed; a cell hogo's CSV writer protected with `'` reads back as it was."""
+    return undo_formula_safe(unicodedata.normalize("NFKC", value).strip())
 
 
 def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> list[CsvRow]:
@@ -56,43 +124,58 @@ def parse_csv(
     return list(_rows(text, required, optional, source))
 
 
-def _rows(text: str, required: Sequence[str], optional: Sequence[str], source: str) -> Iterator[CsvRow]:
+def records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) for each record; the header is row 1, as the spreadsheet shows it.
+
+    A broken record stops the file with its row and what broke: a cell over the csv module's
+    limit (131,072 characters) is named as such, not as an unclosed quote."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header_raw = next(reader)
-    except StopIteration:
-        raise InputError(f"{source}: 空のファイルです。", f"{source}: the file is empty.") from None
-    except csv.Error:
-        raise InputError("見出し行を読めません。", "cannot read the header row.", row=1) from None
-    header = [normalise_cell(h).lower() for h in header_raw]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(
-            f"必須の列がありません: {', '.join(missing)}",
-            f"required columns missing: {', '.join(missing)}",
-            row=1,
-        )
-    known = set(required) | set(optional)
-    unknown = [h for h in header if h and h not in known]
-    if unknown:
-        raise InputError(
-            f"未知の列があります: {', '.join(unknown)}", f"unknown columns: {', '.join(unknown)}", row=1
-        )
-    if len(set(header)) != len(header):
-        raise InputError("列名が重複しています。", "duplicate column names.", row=1)
-    number = 1
+    number = 0
     while True:
         try:
             raw = next(reader)
         except StopIteration:
             return
-        except csv.Error:
-            raise InputError(
-                "CSVの形式が壊れています(引用符の閉じ忘れ等)。",
-                "malformed CSV (e.g. an unclosed quote).",
-                row=number + 1,
-            ) from None
+        except csv.Error as exc:
+            raise _broken(number + 1, exc) from None
         number += 1
+        yield number, raw
+
+
+def _broken(row: int, exc: csv.Error) -> InputError:
+    if "field larger than field limit" in str(exc):
+        limit = csv.field_size_limit()
+        return InputError(
+            f"セルが長すぎます(上限{limit:,}文字)。", f"a cell is longer than {limit:,} characters.", row=row
+        )
+    if row == 1:
+        return InputError("見出し行を読めません。", "cannot read the header row.", row=1)
+    return InputError(
+        "CSVの形式が壊れています(引用符の閉じ忘れ等)。", "malformed CSV (e.g. an unclosed quote).", row=row
+    )
+
+
+def _rows(text: str, required: Sequence[str], optional: Sequence[str], source: str) -> Iterator[CsvRow]:
+    rows = records(text)
+    first = next(rows, None)
+    if first is None:
+        raise InputError(f"{source}: 空のファイルです。", f"{source}: the file is empty.")
+    header = [normalise_cell(h).lower() for h in first[1]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(
+            f"必須の列がありません: {cut_list(missing)}",
+            f"required columns missing: {cut_list(missing)}",
+            row=1,
+        )
+    known = set(required) | set(optional)
+    unknown = [h for h in header if h and h not in known]
+    if unknown:
+        shown = cut_list(unknown)
+        raise InputError(f"未知の列があります: {shown}", f"unknown columns: {shown}", row=1)
+    if len(set(header)) != len(header):
+        raise InputError("列名が重複しています。", "duplicate column names.", row=1)
+    for number, raw in rows:
         if not any(cell.strip() for cell in raw):
             continue
         if len(raw) != len(header):

@@ -8,8 +8,6 @@ ids goes in `subject_ids` (and makes the scope `listed`).
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from pydantic import ValidationError
 from hogo.domain.inventory import Dataset, Inventory, SubjectQueryKind
 from hogo.errors import InputError
 from hogo.files.csv_table import CsvRow, parse_csv
+from hogo.files.people_csv import people_csv
 from hogo.files.yaml_document import invalid, parse_mapping
 
 COLUMNS = (
@@ -110,16 +109,13 @@ def parse_inventory_yaml(text: str, source: str = "YAML") -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as exc:
-        row, field = _where(exc)
-        raise invalid(exc, source, row=row, field=field) from None
+        raise invalid(exc, source, text=text, field=_field(exc)) from None
 
 
-def _where(exc: ValidationError) -> tuple[int | None, str | None]:
-    """The first error's dataset (counted from 1, like a row) and field, from its key path."""
+def _field(exc: ValidationError) -> str | None:
+    """The first error's key path (`datasets.1.count`); its line is found by `invalid`."""
     loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
-    if len(loc) >= 2 and loc[0] == "datasets" and isinstance(loc[1], int):
-        return loc[1] + 1, ".".join(str(p) for p in loc[2:]) or None
-    return None, ".".join(str(p) for p in loc) or None
+    return ".".join(str(p) for p in loc) or None
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -167,18 +163,7 @@ def dump_inventory_csv(inventory: Inventory, encoding: str = "utf-8-sig") -> byt
     """CP932 for older Excel; a character CP932 lacks stops the export instead of turning into '?'."""
     if encoding not in CSV_ENCODINGS:
         raise InputError(f"未対応の文字コードです: {encoding}", f"unsupported encoding: {encoding}")
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for d in inventory.datasets:
-        writer.writerow(_cells(d))
-    try:
-        return buffer.getvalue().encode(encoding)
-    except UnicodeEncodeError:
-        raise InputError(
-            "CP932で表せない文字があります。UTF-8で出力してください。",
-            "some characters cannot be written in CP932; export as UTF-8.",
-        ) from None
+    return people_csv(COLUMNS, (_cells(d) for d in inventory.datasets), encoding)
 
 
 def dump_inventory_yaml(inventory: Inventory) -> str:

@@ -23,7 +23,7 @@ def parse_playbooks(text: str, source: str = "playbooks") -> PlaybookSet:
     try:
         return PlaybookDocument.model_validate(data).expand()
     except ValidationError as exc:
-        raise invalid(exc, source) from None
+        raise invalid(exc, source, text=text) from None
 
 
 def load_playbooks(path: Path) -> PlaybookSet:

@@ -16,7 +16,7 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc, source, "ポリシーに誤りがあります") from None
+        raise invalid(exc, source, "ポリシーに誤りがあります", text=text) from None
 
 
 def load_policy(path: Path) -> Policy:

@@ -12,12 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hogo.domain.readiness.eol import EolCatalogue
 from hogo.domain.readiness.eol_formats import EolFormatError, parse_export
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
+from hogo.files.yaml_document import load_user_yaml
 
 OVERLAY = Path("readiness") / "eol.json"
 
@@ -62,9 +61,9 @@ def _decode(path: Path) -> Any:
             parts = text.split("\n---", 1)
             if not text.startswith("---") or len(parts) < 2:
                 raise InputError("先頭に YAML front matter がありません", "no front matter", field=path.name)
-            return yaml.safe_load(parts[0][3:])
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError):
+            return load_user_yaml(parts[0][3:], path.name)
+        return load_user_yaml(text, path.name)
+    except json.JSONDecodeError:
         raise InputError("JSON/YAML として読めません", "not valid JSON or YAML", field=path.name) from None
 
 

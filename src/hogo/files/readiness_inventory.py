@@ -8,23 +8,21 @@ Rows are numbered as the spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTION_IDS, Answer
-from hogo.errors import InputError
+from hogo.errors import InputError, cut
 from hogo.files import csv_table
+from hogo.files.yaml_document import line_of, load_user_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,11 +116,11 @@ def _validate(model: type[M], values: Mapping[str, Any], row: int) -> M:
 
 def read_csv(raw: bytes) -> Inventory:
     """One CSV: assets (has a kind/種別 column) or backup jobs (has a source/対象 column)."""
-    reader = csv.reader(io.StringIO(decode(raw), newline=""))
-    header = next(reader, None)
-    if not header:
+    reader = csv_table.records(decode(raw))
+    first = next(reader, None)
+    if first is None or not first[1]:
         raise InputError("CSV が空です", "the CSV is empty")
-    header = [csv_table.normalise_cell(h) for h in header]
+    header = [csv_table.normalise_cell(h) for h in first[1]]
     is_backup = any(h in ("source", "対象") for h in header)
     aliases = BACKUP_HEADERS if is_backup else ASSET_HEADERS
     model: type[Asset] | type[BackupJob] = BackupJob if is_backup else Asset
@@ -131,13 +129,16 @@ def read_csv(raw: bytes) -> Inventory:
     for col, name in enumerate(names, start=1):
         if name not in known:
             raise InputError(
-                f"{col} 列目の見出しは不明な項目です", f"column {col} is not a known field", row=1, field=name
+                f"{col} 列目の見出しは不明な項目です",
+                f"column {col} is not a known field",
+                row=1,
+                field=cut(name),
             )
     if len(set(names)) != len(names):
         raise InputError("見出しが重複しています", "a column appears twice", row=1)
     items: list[Any] = []
     seen: set[str] = set()
-    for row, cells in enumerate(reader, start=2):
+    for row, cells in reader:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(names):
@@ -169,7 +170,7 @@ def _answer(value: Any, key: str) -> Answer:
     except ValueError:
         ja = "回答は yes/partial/no/unknown/not_applicable のいずれかです"
         en = "answer with yes, partial, no, unknown or not_applicable"
-        raise InputError(ja, en, field=f"answers.{key}") from None
+        raise InputError(ja, en, field=f"answers.{cut(key)}") from None
 
 
 def read_answers(data: Any) -> dict[str, Answer]:
@@ -182,25 +183,20 @@ def read_answers(data: Any) -> dict[str, Answer]:
     result: dict[str, Answer] = {}
     for key, value in data.items():
         if key not in QUESTION_IDS:
-            raise InputError("不明な質問 ID です", "unknown question id", field=f"answers.{key}")
+            raise InputError("不明な質問 ID です", "unknown question id", field=f"answers.{cut(key)}")
         result[str(key)] = _answer(value, str(key))
     return result
 
 
 def read_yaml(raw: bytes) -> tuple[Inventory, dict[str, Answer]]:
-    """`assets:`, `backups:` and `answers:` sections; items are numbered from 1 in errors."""
-    try:
-        data = yaml.safe_load(decode(raw)) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise InputError(
-            "YAML の書式が正しくありません", "malformed YAML", row=None if line is None else line + 1
-        ) from None
+    """`assets:`, `backups:` and `answers:` sections; errors name the item's line in the file."""
+    text = decode(raw)
+    data = load_user_yaml(text, "inventory") or {}
     if not isinstance(data, Mapping):
         raise InputError("YAML の最上位は assets/backups/answers の対応表です", "top level must be a mapping")
     extra = set(data) - {"assets", "backups", "answers"}
     if extra:
-        raise InputError("不明な項目があります", "unknown section", field=sorted(map(str, extra))[0])
+        raise InputError("不明な項目があります", "unknown section", field=cut(sorted(map(str, extra))[0]))
     parsed: dict[str, list[Any]] = {"assets": [], "backups": []}
     sections: tuple[tuple[str, type[Asset] | type[BackupJob]], ...] = (
         ("assets", Asset),
@@ -212,13 +208,14 @@ def read_yaml(raw: bytes) -> tuple[Inventory, dict[str, Answer]]:
         items = [] if items is None else items
         if not isinstance(items, list):
             raise InputError("一覧(リスト)で記入してください", "must be a list", field=section)
-        for i, item in enumerate(items, start=1):
+        for i, item in enumerate(items):
+            line = line_of(text, (section, i)) or i + 1
             if not isinstance(item, Mapping):
                 raise InputError(
-                    "各項目は対応表で記入してください", "each item is a mapping", row=i, field=section
+                    "各項目は対応表で記入してください", "each item is a mapping", row=line, field=section
                 )
-            parsed_item = _validate(model, dict(item), i)
-            _unique_id(parsed_item.id, seen, i)
+            parsed_item = _validate(model, dict(item), line)
+            _unique_id(parsed_item.id, seen, line)
             parsed[section].append(parsed_item)
     inventory = Inventory(assets=tuple(parsed["assets"]), backups=tuple(parsed["backups"]))
     return inventory, read_answers(data.get("answers"))

@@ -12,14 +12,15 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.config import load_settings
+from hogo.domain.ids import Identifier
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import InputError
 from hogo.files.confine import inside, refused
+from hogo.files.yaml_document import load_user_yaml
 from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
@@ -56,8 +57,8 @@ class OutputSpec(_Spec):
 class ReleaseSpec(_Spec):
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     mode: ReleaseMode
-    purpose: str
-    recipient: str
+    purpose: Identifier
+    recipient: Identifier
     at: datetime | None = None
     members: InputSpec
     partner: InputSpec | None = None
@@ -144,11 +145,12 @@ def load_spec(path: Path) -> ReleaseSpec:
     An omitted ``output.dir`` is hogo's releases folder (HOGO_RELEASE_DIR).
     """
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except yaml.YAMLError:
-        raise InputError(f"{path}: YAMLとして読めません。", f"{path}: not valid YAML.") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: not UTF-8 text.") from None
+    data: Any = load_user_yaml(text, str(path))
     return parse_spec(data, path.parent, str(path))
 
 

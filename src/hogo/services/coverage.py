@@ -26,6 +26,7 @@ from hogo.domain.consent import (
     SubjectHistory,
 )
 from hogo.domain.decision import assess, decide_assessed
+from hogo.domain.ids import is_record_id
 from hogo.domain.policy import Policy
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
@@ -193,6 +194,8 @@ def search_subjects(session: Session, query: str, limit: int = 50, offset: int =
     """Persons whose id starts with `query` (case-insensitive), in id order."""
     stmt = select(SubjectRow).order_by(SubjectRow.subject_id).limit(limit).offset(offset)
     query = query.strip()
+    if query and not is_record_id(query):
+        return []  # no id starts with a character outside the alphabet
     if query:
         stmt = stmt.where(func.lower(SubjectRow.subject_id).like(_like_prefix(query.lower()), escape="\\"))
     return [to_domain(r) for r in session.scalars(stmt)]

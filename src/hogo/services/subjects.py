@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hogo.domain.consent import Subject
+from hogo.domain.ids import is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
 from hogo.services import ledger
@@ -34,6 +35,8 @@ def to_domain(row: SubjectRow) -> Subject:
 
 
 def get_subject(session: Session, subject_id: str) -> Subject:
+    if not is_record_id(subject_id):  # cannot exist; never sent to the store (NUL on PostgreSQL)
+        raise NotFound("本人が登録されていません。", "no such subject.")
     row = session.get(SubjectRow, subject_id)
     if row is None:
         raise NotFound("本人が登録されていません。", "no such subject.")

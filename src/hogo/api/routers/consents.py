@@ -23,6 +23,7 @@ from hogo.api.schemas import (
 )
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.consent import ConsentAction
+from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.receipts import build_receipt
 from hogo.errors import NotFound
 from hogo.services import consent as consent_svc
@@ -128,8 +129,8 @@ def withdraw_consent(
 def list_consent_events(
     session: SessionDep,
     _: Reader,
-    subject_id: Annotated[str, Query(min_length=1, max_length=128)],
-    purpose_id: Annotated[str | None, Query(max_length=64)] = None,
+    subject_id: Annotated[RecordId, Query()],
+    purpose_id: Annotated[Identifier | None, Query()] = None,
 ) -> ConsentEventListOut:
     """本人の同意事象(取得日時順)/ a person's consent events in time order."""
     history = consent_svc.history(session, subject_id)
@@ -142,9 +143,9 @@ async def check_consent(
     request: Request,
     session: SessionDep,
     _: Reader,
-    subject_id: Annotated[str, Query(min_length=1, max_length=128)],
-    purpose_id: Annotated[str, Query(min_length=1, max_length=64)],
-    recipient_id: Annotated[str | None, Query(max_length=64)] = None,
+    subject_id: Annotated[RecordId, Query()],
+    purpose_id: Annotated[Identifier, Query()],
+    recipient_id: Annotated[Identifier | None, Query()] = None,
     at: Annotated[datetime | None, Query(description="判定時点(省略時は現在)")] = None,
 ) -> DecisionOut:
     """この本人のデータをこの目的で利用・提供してよいか(根拠条文つき)/ may we, and why."""
@@ -160,9 +161,7 @@ async def check_consent(
     response_model=ReceiptOut,
     responses=responses(404),
 )
-def get_receipt(
-    event_id: Annotated[str, Path(min_length=1, max_length=128)], session: SessionDep, _: Reader
-) -> ReceiptOut:
+def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, _: Reader) -> ReceiptOut:
     """同意の記録証(ISO/IEC TS 27560、台帳ハッシュ付き)/ consent receipt with the ledger hash."""
     policy = consent_svc.require_policy(session)
     event, seq = consent_svc.get_event(session, event_id)

@@ -19,6 +19,7 @@ from hogo.api.schemas_incidents import (
     DatasetVersionOut,
     InventoryImportOut,
 )
+from hogo.domain.ids import Identifier
 from hogo.domain.inventory import Inventory
 from hogo.errors import InputError
 from hogo.files.inventory_io import parse_inventory_csv, parse_inventory_yaml
@@ -26,7 +27,7 @@ from hogo.services import inventory as service
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])
 
-DatasetPath = Annotated[str, Path(min_length=1, max_length=64, description="台帳項目の id / dataset id")]
+DatasetPath = Annotated[Identifier, Path(description="台帳項目の id / dataset id")]
 MAX_UPLOAD = 20 * 1024 * 1024
 _YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 

@@ -21,13 +21,14 @@ from hogo.api.schemas import (
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.consent import Subject
 from hogo.domain.decision import decide
+from hogo.domain.ids import RecordId
 from hogo.services import consent as consent_svc
 from hogo.services.coverage import search_subjects
 from hogo.services.subjects import get_subject, upsert_subjects
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
-SubjectPath = Annotated[str, Path(min_length=1, max_length=128, description="本人ID / subject id")]
+SubjectPath = Annotated[RecordId, Path(description="本人ID / subject id")]
 
 
 def _out(s: Subject) -> SubjectOut:

@@ -13,12 +13,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from hogo.domain.clock import as_aware
+from hogo.domain.clock import storable
+from hogo.domain.ids import Identifier
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import Encryption
-from hogo.domain.policy import AppiClass, Identifier
+from hogo.domain.policy import AppiClass
 
-AwareDatetime = Annotated[datetime, AfterValidator(as_aware)]
+AwareDatetime = Annotated[datetime, AfterValidator(storable)]
 
 
 class InvolvedCategory(BaseModel):

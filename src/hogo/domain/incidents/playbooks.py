@@ -17,9 +17,9 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from hogo.domain.clock import JST, as_aware
+from hogo.domain.ids import Identifier
 from hogo.domain.incidents.deadlines import Deadlines
 from hogo.domain.incidents.types import IncidentType, Step
-from hogo.domain.policy import Identifier
 
 DUE_PATTERN = r"^([0-9]{1,4}[hd]|preliminary|final)$"
 DueSpec = Annotated[str, StringConstraints(strip_whitespace=True, pattern=DUE_PATTERN)]

@@ -7,9 +7,7 @@ PDF is asked for, so the rest of hogo works without it.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hogo.errors import HogoError
+from hogo.files.people_csv import people_csv
 from hogo.reports.incidents.context import DocumentContext, DocumentKind
 from hogo.reports.pdf import html_to_pdf
 
@@ -83,15 +82,7 @@ NOTIFICATION_COLUMNS = ("subject_id", "channel", "email", "phone")
 
 
 def notification_csv(recipients: Iterable[Recipient], encoding: str = "utf-8-sig") -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(NOTIFICATION_COLUMNS)
-    for r in sorted(recipients, key=lambda r: r.subject_id):
-        writer.writerow([r.subject_id, r.channel, r.email or "", r.phone or ""])
-    try:
-        return buffer.getvalue().encode(encoding)
-    except UnicodeEncodeError:
-        raise HogoError(
-            "CP932で表せない文字があります。UTF-8で出力してください。",
-            "some characters cannot be written in CP932; export as UTF-8.",
-        ) from None
+    """The list for the officer's spreadsheet, formula-safe (ids and addresses come from outside)."""
+    ordered = sorted(recipients, key=lambda r: r.subject_id)
+    rows = [(r.subject_id, r.channel, r.email, r.phone) for r in ordered]
+    return people_csv(NOTIFICATION_COLUMNS, rows, encoding)

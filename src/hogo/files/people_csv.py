@@ -1,0 +1,52 @@
+"""The one CSV writer for files people open in a spreadsheet: formula-safe, Excel line endings.
+
+A spreadsheet runs a cell that begins with `=`, `+`, `-` or `@` as a formula (and a leading tab or
+carriage return hides such a start), so a subject id or e-mail address chosen by an attacker could
+run `=HYPERLINK(...)` or DDE on the officer's machine (CSV injection, OWASP). Such cells get a
+leading single quote, which Excel and LibreOffice show as text and do not store. The raw values
+stay available where no spreadsheet reads them: the JSON API, YAML exports and the store.
+
+Machine-to-machine files (release outputs, token files, hierarchies read back by hogo) are data
+with digests and keep their values exactly; they do not go through this writer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from hogo.errors import InputError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: object) -> str:
+    """The cell as text; a cell a spreadsheet would run as a formula is prefixed with `'`."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def undo_formula_safe(text: str) -> str:
+    """A cell this writer protected, as it was: hogo's own exports read back unchanged."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
+def people_csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Header and rows as CSV text with CRLF line endings, every cell formula-safe."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([formula_safe(h) for h in header])
+    writer.writerows([formula_safe(c) for c in row] for row in rows)
+    return buffer.getvalue()
+
+
+def people_csv(header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str = "utf-8-sig") -> bytes:
+    """The CSV encoded for Excel; a character CP932 lacks stops the export instead of becoming '?'."""
+    try:
+        return people_csv_text(header, rows).encode(encoding)
+    except UnicodeEncodeError:
+        raise InputError(
+            "CP932で表せない文字があります。UTF-8で出力してください。",
+            "some characters cannot be written in CP932; export as UTF-8.",
+        ) from None
