@@ -19,10 +19,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
-from hogo.api.middleware import InFlightLimit, SecurityHeaders
+from hogo.api.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.api.routers import consents, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
@@ -56,6 +57,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/.well-known/")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only one route's)."""
+    allowed: set[str] = set()
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                allowed |= {"GET", "HEAD"} if isinstance(route, Mount) else {method}
+    return sorted(allowed)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """API paths answer in the JSON error format; console paths with an HTML page."""
 
@@ -71,6 +84,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            allow = ", ".join(_allowed_methods(request))
+            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
         if _is_api(request) or exc.status_code != 404:
             return problems.http_error_response(exc)
         return console_error(request, NotFound("ページが見つかりません。", "page not found."))
@@ -129,6 +145,7 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
 
     _install_error_handlers(app)
 
+    app.add_middleware(ProblemOnError, is_api=lambda path: path.startswith((API_PREFIX, "/.well-known/")))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(InFlightLimit, limit=IN_FLIGHT)
     return app
