@@ -129,3 +129,15 @@ def test_a_method_not_served_is_405_with_allow(
     r = api.request(method, path, headers=env.headers(Role.admin))
     _is_problem(r, 405)
     assert r.headers["allow"] == allow
+
+
+def test_allow_names_the_documented_path_not_a_parameter_route(api: TestClient, env: Env) -> None:
+    # GET /inventory/{dataset_id} would match the text too; the document's /inventory/import is POST.
+    r = api.request("OPTIONS", "/api/v1/inventory/import", headers=env.headers(Role.admin))
+    _is_problem(r, 405)
+    assert r.headers["allow"] == "POST"
+
+
+def test_allow_on_a_console_page(api: TestClient) -> None:
+    r = api.request("DELETE", "/login")
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"

@@ -7,6 +7,7 @@ import time, so tests and `hogo serve` each get their own.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,10 +58,32 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/.well-known/")
 
 
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _documented_methods(request: Request) -> list[str] | None:
+    """The methods the OpenAPI document lists for the most specific path template matching the
+    request (a literal segment beats a parameter: `/inventory/import` is not `/inventory/{id}`)."""
+    paths: dict[str, dict[str, object]] = request.app.openapi()["paths"]
+    best: tuple[int, str] | None = None
+    for template in paths:
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        if re.fullmatch(pattern, request.url.path) and (best is None or template.count("{") < best[0]):
+            best = (template.count("{"), template)
+    if best is None:
+        return None
+    return sorted(m.upper() for m in paths[best[1]] if m.upper() in _HTTP_METHODS)
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette's own 405 names only one route's)."""
+    """What `Allow` names on a 405: the document's methods for API paths, else every method some
+    route serves at the path (Starlette's own 405 names only one route's)."""
+    documented = _documented_methods(request)
+    if documented is not None:
+        return documented
     allowed: set[str] = set()
-    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+    for method in _HTTP_METHODS:
         scope = {**request.scope, "method": method}
         for route in request.app.router.routes:
             match, _ = route.matches(scope)

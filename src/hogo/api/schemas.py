@@ -3,7 +3,7 @@
 Output schemas list exactly what may leave the system: no password or token hashes, no contact
 details of persons. Personal values (a birth date, a guardian's name, consent evidence that may
 name a person) reach only callers with the `personal_data` permission; everyone else gets null
-and a `*_present` flag saying whether there is a value (see docs/security.md).
+and a `*_present` flag saying whether there is a value (the table is in docs/api.md).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from hogo.domain.policy import Policy
 
 def _strict_day(value: Any) -> Any:
     """A day as the text YYYY-MM-DD (never a number), in 1900–2099."""
-    if isinstance(value, str) and _DAY.fullmatch(value.strip()):
-        value = date.fromisoformat(value.strip())
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        value = date.fromisoformat(value)
     if not isinstance(value, date) or isinstance(value, datetime):
         raise ValueError("must be a date written YYYY-MM-DD")
     check_span(value)
@@ -40,9 +40,9 @@ def _strict_day(value: Any) -> Any:
 
 def _strict_instant(value: Any) -> Any:
     """A moment as ISO 8601 text (never a number), in 2000–2099; no offset means JST."""
-    if isinstance(value, str) and _INSTANT.fullmatch(value.strip()):
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
         try:
-            value = datetime.fromisoformat(value.strip().upper().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
         except ValueError:
             raise ValueError("must be a date and time in ISO 8601") from None
     if not isinstance(value, datetime):
@@ -51,8 +51,10 @@ def _strict_instant(value: Any) -> Any:
     return as_aware(value)
 
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
 
 #: Every date the API takes: text only (a number is refused, not read as a timestamp), 1900–2099.
 Day = Annotated[
