@@ -41,7 +41,7 @@ def test_subjects_put_search_and_timeline(api: TestClient, env: Env) -> None:
 
 def test_subject_output_has_no_contact_details(api: TestClient, env: Env) -> None:
     r = api.get("/api/v1/subjects/M0000001", headers=env.headers(Role.auditor))
-    assert set(r.json()) == {"subject_id", "birth_date", "identity_verified"}
+    assert set(r.json()) == {"subject_id", "birth_date", "birth_date_present", "identity_verified"}
 
 
 def test_gpc_declaration(api: TestClient) -> None:

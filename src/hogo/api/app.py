@@ -7,6 +7,7 @@ import time, so tests and `hogo serve` each get their own.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,11 +20,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
 from hogo.api.deps import Unauthenticated
-from hogo.api.middleware import InFlightLimit, SecurityHeaders
+from hogo.api.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.api.routers import consents, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
@@ -73,6 +75,40 @@ def _refuse_anonymous(request: Request) -> Response:
     )
 
 
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _documented_methods(request: Request) -> list[str] | None:
+    """The methods the OpenAPI document lists for the most specific path template matching the
+    request (a literal segment beats a parameter: `/inventory/import` is not `/inventory/{id}`)."""
+    paths: dict[str, dict[str, object]] = request.app.openapi()["paths"]
+    best: tuple[int, str] | None = None
+    for template in paths:
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        if re.fullmatch(pattern, request.url.path) and (best is None or template.count("{") < best[0]):
+            best = (template.count("{"), template)
+    if best is None:
+        return None
+    return sorted(m.upper() for m in paths[best[1]] if m.upper() in _HTTP_METHODS)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """What `Allow` names on a 405: the document's methods for API paths, else every method some
+    route serves at the path (Starlette's own 405 names only one route's)."""
+    documented = _documented_methods(request)
+    if documented is not None:
+        return documented
+    allowed: set[str] = set()
+    for method in _HTTP_METHODS:
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                allowed |= {"GET", "HEAD"} if isinstance(route, Mount) else {method}
+    return sorted(allowed)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """API paths answer in the JSON error format; console paths with an HTML page."""
 
@@ -88,6 +124,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            allow = ", ".join(_allowed_methods(request))
+            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
         if _is_api(request) or exc.status_code != 404:
             return problems.http_error_response(exc)
         return console_error(request, NotFound("ページが見つかりません。", "page not found."))
@@ -146,7 +185,9 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
 
     _install_error_handlers(app)
 
-    # Outermost last: headers on every answer; bodies checked and read before a slot is taken.
+    # Outermost last: headers on every answer (500s included); bodies checked and read before a
+    # slot is taken; unhandled errors become the JSON problem format innermost.
+    app.add_middleware(ProblemOnError, is_api=lambda path: path.startswith((API_PREFIX, "/.well-known/")))
     app.add_middleware(InFlightLimit, limit=IN_FLIGHT, per_client=IN_FLIGHT_PER_CLIENT)
     app.add_middleware(BodyGuard, refuse_anonymous=_refuse_anonymous, body_timeout=settings.body_timeout)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies is True)

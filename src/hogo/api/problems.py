@@ -3,6 +3,8 @@
 HogoError subclasses map to HTTP statuses: InputError 422 (with row/field), NotFound 404,
 Conflict 409; authentication 401, permission 403; log-in throttling 429. Request validation
 errors name the fields only; the rejected values are not repeated back (they may be personal).
+A failure nobody foresaw is a 500 in the same format (`server_error_response`), never a
+traceback or plain text; a 405 names the allowed methods in `Allow`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,18 @@ def validation_response(exc: RequestValidationError) -> JSONResponse:
     )
 
 
+def server_error_response() -> JSONResponse:
+    """An unforeseen failure: says nothing about its cause (that is in the server's log)."""
+    return error_response(
+        500,
+        ErrorBody(
+            code="server_error",
+            message_ja="サーバーで問題が発生しました。時間をおいて再度お試しください。",
+            message_en="something went wrong on the server; please try again later.",
+        ),
+    )
+
+
 def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
     """Framework errors in the same format; an unreadable body (400) is invalid input like any other."""
     if exc.status_code == 400:
@@ -100,18 +114,29 @@ def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
         )
     text = {404: ("見つかりません。", "not found."), 405: ("この操作はできません。", "method not allowed.")}
     ja, en = text.get(exc.status_code, ("要求を処理できません。", "the request cannot be processed."))
-    return error_response(
+    response = error_response(
         exc.status_code, ErrorBody(code=f"http_{exc.status_code}", message_ja=ja, message_en=en)
     )
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value  # e.g. Allow on a 405
+    return response
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses an operation can answer with."""
-    text = {
-        401: "認証が必要です / authentication required",
-        403: "権限がありません / not allowed",
-        404: "見つかりません / not found",
-        409: "競合 / conflict",
-        422: "入力の誤り / invalid input",
-    }
-    return {s: {"model": ErrorOut, "description": text[s]} for s in (401, 403, 422, *statuses)}
+ERROR_TEXT = {
+    401: "認証が必要です / authentication required",
+    403: "権限がありません / not allowed",
+    404: "見つかりません / not found",
+    409: "競合 / conflict",
+    422: "入力の誤り、又は業務上の規則による拒否 / invalid input, or a rule refused it",
+    500: "サーバーの問題(原因は返しません)/ server error, cause not disclosed",
+}
+
+
+def responses(*statuses: int, authenticated: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an operation can answer with.
+
+    Every operation can answer 422 (the request, or a rule) and 500; authenticated ones also 401
+    and 403. Name 404 and 409 where the operation's service raises NotFound or Conflict.
+    """
+    always = (401, 403, 422, 500) if authenticated else (422, 500)
+    return {s: {"model": ErrorOut, "description": ERROR_TEXT[s]} for s in sorted({*always, *statuses})}

@@ -1,20 +1,74 @@
 """API input and output schemas, apart from domain models and tables.
 
 Output schemas list exactly what may leave the system: no password or token hashes, no contact
-details of persons, no guardian names (only whether a guardian consented).
+details of persons. Personal values (a birth date, a guardian's name, consent evidence that may
+name a person) reach only callers with the `personal_data` permission; everyone else gets null
+and a `*_present` flag saying whether there is a value (the table is in docs/api.md).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 
-from hogo.domain.consent import AwareDatetime, ConsentAction, ConsentEvent, ConsentMethod, PurposeRef
+from hogo.domain.clock import FIRST_EVENT_YEAR, as_aware, check_span
+from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, PurposeRef, Subject
 from hogo.domain.decision import Decision
 from hogo.domain.ids import RecordId
 from hogo.domain.policy import Policy
+
+
+def _strict_day(value: Any) -> Any:
+    """A day as the text YYYY-MM-DD (never a number), in 1900–2099."""
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        value = date.fromisoformat(value)
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    check_span(value)
+    return value
+
+
+def _strict_instant(value: Any) -> Any:
+    """A moment as ISO 8601 text (never a number), in 2000–2099; no offset means JST."""
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        try:
+            value = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be a date and time in ISO 8601") from None
+    if not isinstance(value, datetime):
+        raise ValueError("must be a date and time in ISO 8601, e.g. 2024-06-01T10:00:00+09:00")
+    check_span(value, FIRST_EVENT_YEAR)  # before the offset is applied, so nothing can overflow
+    return as_aware(value)
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+
+#: Every date the API takes: text only (a number is refused, not read as a timestamp), 1900–2099.
+Day = Annotated[
+    date,
+    PlainValidator(_strict_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|20)[0-9]{2}-"}, mode="validation"),
+]
+#: Every moment the API takes: ISO 8601 text only, 2000–2099, aware (no offset means JST).
+Instant = Annotated[
+    datetime,
+    PlainValidator(_strict_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": "^20[0-9]{2}-"}, mode="validation"),
+]
 
 Id = RecordId
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
@@ -110,14 +164,25 @@ class PolicyOut(BaseModel):
 
 class SubjectIn(_In):
     subject_id: Id
-    birth_date: date | None = None
-    identity_verified: bool = False
+    birth_date: Day | None = Field(default=None, description="生年月日(YYYY-MM-DD、1900–2099年)")
+    identity_verified: StrictBool = False
 
 
 class SubjectOut(BaseModel):
     subject_id: str
-    birth_date: date | None
+    birth_date: date | None = Field(description="生年月日(personal_data 権限がなければ null)")
+    birth_date_present: bool = Field(description="生年月日が登録されているか / whether one is recorded")
     identity_verified: bool
+
+    @classmethod
+    def of(cls, s: Subject, personal: bool) -> SubjectOut:
+        """`personal`: whether the caller may see personal values (Permission.personal_data)."""
+        return cls(
+            subject_id=s.subject_id,
+            birth_date=s.birth_date if personal else None,
+            birth_date_present=s.birth_date is not None,
+            identity_verified=s.identity_verified,
+        )
 
 
 class SubjectWriteOut(BaseModel):
@@ -146,19 +211,19 @@ class ConsentCaptureIn(_In):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
     ) = None
     method: ConsentMethod = ConsentMethod.web_form
-    collected_at: AwareDatetime | None = Field(
-        default=None, description="取得日時(省略時は受信時刻、オフセットなしはJST)"
+    collected_at: Instant | None = Field(
+        default=None, description="取得日時(省略時は受信時刻、オフセットなしはJST、2000–2099年)"
     )
     evidence: Annotated[str, StringConstraints(max_length=512)] | None = None
     guardian_name: ShortText | None = None
     guardian_relation: ShortText | None = None
-    foreign_transfer_info_given: bool = False
+    foreign_transfer_info_given: StrictBool = False
 
 
 class WithdrawalIn(_In):
     subject_id: Id
     purpose_id: PurposeRef = Field(description="撤回する利用目的ID(* で規約全体)")
-    collected_at: AwareDatetime | None = None
+    collected_at: Instant | None = Field(default=None, description="撤回の日時(2000–2099年)")
     method: ConsentMethod = ConsentMethod.web_form
 
 
@@ -170,12 +235,13 @@ class ConsentEventOut(BaseModel):
     collected_at: datetime
     terms_version: str | None
     method: ConsentMethod
-    evidence: str | None
-    guardian_consent: bool
+    evidence: str | None = Field(description="証跡(本人を特定しうるため personal_data 権限がなければ null)")
+    evidence_present: bool = Field(description="証跡が記録されているか / whether evidence is recorded")
+    guardian_consent: bool = Field(description="法定代理人等の同意があるか(氏名は返しません)")
     foreign_transfer_info_given: bool
 
     @classmethod
-    def of(cls, e: ConsentEvent) -> ConsentEventOut:
+    def of(cls, e: ConsentEvent, personal: bool) -> ConsentEventOut:
         return cls(
             event_id=e.event_id,
             subject_id=e.subject_id,
@@ -184,7 +250,8 @@ class ConsentEventOut(BaseModel):
             collected_at=e.collected_at,
             terms_version=e.terms_version,
             method=e.method,
-            evidence=e.evidence,
+            evidence=e.evidence if personal else None,
+            evidence_present=bool(e.evidence),
             guardian_consent=bool(e.guardian_name),
             foreign_transfer_info_given=e.foreign_transfer_info_given,
         )
@@ -241,6 +308,25 @@ class TimelineOut(BaseModel):
     decisions: list[DecisionOut]
 
 
+class GuardianOut(BaseModel):
+    name: str
+    relation: str | None
+
+
+class ReceiptSubjectOut(BaseModel):
+    id: str
+    identity_verified: bool
+    guardian: GuardianOut | None = Field(description="法定代理人等(personal_data 権限がなければ null)")
+    guardian_present: bool = Field(description="法定代理人等の同意があるか / whether a guardian consented")
+
+
+class ReceiptNoticeOut(BaseModel):
+    terms_version: str | None
+    evidence: str | None = Field(description="証跡(personal_data 権限がなければ null)")
+    evidence_present: bool
+    bundled_terms_acceptance: bool
+
+
 class ReceiptOut(BaseModel):
     """ISO/IEC TS 27560 consent record (see docs/api.md for its fields)."""
 
@@ -248,6 +334,8 @@ class ReceiptOut(BaseModel):
 
     schema_: str = Field(alias="schema")
     record_id: str
+    data_subject: ReceiptSubjectOut
+    notice: ReceiptNoticeOut
     ledger: dict[str, Any]
 
 

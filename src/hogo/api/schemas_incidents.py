@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from hogo.api.schemas import ReasonOut
-from hogo.domain.clock import JST, as_aware
+from hogo.api.schemas import Instant, ReasonOut
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineState
@@ -22,19 +21,7 @@ from hogo.domain.inventory import Dataset, Encryption, LocationKind, SubjectQuer
 from hogo.services.incident_views import BoardRow, IncidentView, StepView, TimelineEntry
 from hogo.services.inventory import DatasetVersion
 
-_EARLIEST = datetime(2000, 1, 1, tzinfo=JST)
-_LATEST = datetime(2100, 1, 1, tzinfo=JST)
-
-
-def _in_range(value: datetime) -> datetime:
-    """Times as the domain wants them (aware, no offset = JST), within a sensible span of years."""
-    aware = as_aware(value)
-    if not _EARLIEST <= aware < _LATEST:
-        raise ValueError("must be between 2000 and 2099")
-    return aware
-
-
-Instant = Annotated[datetime, AfterValidator(_in_range)]
+Ref = RecordId
 CategoryRef = Identifier
 
 
@@ -52,15 +39,17 @@ class FactsIn(_In):
         default=None, max_length=50, description="関係するデータ区分 id(台帳より優先)"
     )
     persons: int | None = Field(default=None, ge=0, le=1_000_000_000, description="本人の数")
-    card_or_login: bool | None = Field(default=None, description="カード番号・ログイン情報等(規則7条2号)")
-    improper_purpose: bool | None = Field(
+    card_or_login: StrictBool | None = Field(
+        default=None, description="カード番号・ログイン情報等(規則7条2号)"
+    )
+    improper_purpose: StrictBool | None = Field(
         default=None, description="不正の目的のおそれ(規則7条3号)。null は種類から推定"
     )
-    about_to_be_acquired: bool | None = Field(
+    about_to_be_acquired: StrictBool | None = Field(
         default=None, description="取得しようとしている個人情報(規則7条3号)"
     )
     encryption: Encryption | None = None
-    key_leaked: bool | None = Field(default=None, description="復号鍵も漏えい等したか")
+    key_leaked: StrictBool | None = Field(default=None, description="復号鍵も漏えい等したか")
     outsourcee_client: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
         Field(default=None, description="委託先として取り扱っていた場合の委託元")
     )

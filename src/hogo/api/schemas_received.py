@@ -1,7 +1,8 @@
 """API schemas for records of data received from third parties (法30条), input apart from output.
 
 The output is the record as the ledger seals it, with the persons only as a count and a digest:
-who the persons are is personal data and stays in the store (disclosure answers from it).
+who the persons are is personal data and stays in the store (disclosure answers from it). A
+provider's values that name a natural person reach only callers with the personal-data permission.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from hogo.api.schemas_incidents import Instant
+from hogo.api.schemas import Instant
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.provision import RecordForm
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis, ReceivedProvisionRecord
@@ -63,7 +64,7 @@ class ReceivedIn(_In):
         min_length=1, max_length=100, description="提供を受けた個人データの項目"
     )
     basis: ReceivedBasis = Field(description="consent(本人の同意)/ opt_out(オプトアウト、法27条2項)")
-    ppc_publication_confirmed: bool = Field(
+    ppc_publication_confirmed: StrictBool = Field(
         default=False,
         description=(
             "オプトアウトの届出が個人情報保護委員会により公表されていることを確認した(opt_out では必須)"
@@ -85,10 +86,29 @@ class ReceivedIn(_In):
 
 
 class ProviderOut(BaseModel):
+    """Values naming a natural person (an individual's name and address, a representative) are
+    null for callers without the personal-data permission; `withheld` lists which."""
+
     kind: ProviderKind
-    name: str
-    address: str
-    representative: str | None
+    name: str | None = Field(description="氏名又は名称(個人の氏名は personal_data 権限がなければ null)")
+    address: str | None = Field(description="住所(個人の住所は personal_data 権限がなければ null)")
+    representative: str | None = Field(description="代表者等の氏名(personal_data 権限がなければ null)")
+    representative_present: bool = Field(description="代表者等の氏名が記録されているか")
+    withheld: list[str] = Field(description="権限により省略した項目 / fields withheld from this caller")
+
+    @classmethod
+    def of(cls, p: Provider, personal: bool) -> ProviderOut:
+        hidden = set() if personal else set(p.person_fields)
+        if not p.representative:
+            hidden.discard("representative")
+        return cls(
+            kind=p.kind,
+            name=None if "name" in hidden else p.name,
+            address=None if "address" in hidden else p.address,
+            representative=None if "representative" in hidden else p.representative,
+            representative_present=bool(p.representative),
+            withheld=sorted(hidden),
+        )
 
 
 class ReceivedOut(BaseModel):
@@ -109,13 +129,11 @@ class ReceivedOut(BaseModel):
     retention_until: date = Field(description="記録の保存期限(法30条4項)")
 
     @classmethod
-    def of(cls, record: ReceivedProvisionRecord) -> ReceivedOut:
-        p = record.provider
+    def of(cls, record: ReceivedProvisionRecord, personal: bool) -> ReceivedOut:
+        """`personal`: whether the caller may see personal values (Permission.personal_data)."""
         return cls(
             received_id=record.received_id,
-            provider=ProviderOut(
-                kind=p.kind, name=p.name, address=p.address, representative=p.representative
-            ),
+            provider=ProviderOut.of(record.provider, personal),
             acquisition=record.acquisition,
             received_at=record.received_at,
             data_items=list(record.data_items),

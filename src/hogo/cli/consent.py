@@ -202,7 +202,7 @@ def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callb
         subject = get_subject(session, event.subject_id)
         entry = ledger.entry(session, seq)
         assert entry is not None
-        print_json(build_receipt(policy, subject, event, seq, entry.hash))
+        print_json(build_receipt(policy, subject, event, seq, entry.hash, personal=True))
 
 
 @app.command("exception")

@@ -6,6 +6,23 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
 
+#: Days and moments given from outside (API, console, files) lie in these years: birth dates go
+#: back to 1900, everything that happens (consent, incidents, assessments) is in 2000–2099. Far
+#: from datetime's own limits, so no offset or day arithmetic on them can overflow.
+FIRST_YEAR = 1900
+FIRST_EVENT_YEAR = 2000
+LAST_YEAR = 2099
+
+
+class OutOfSpan(ValueError):
+    """A day or moment outside the years hogo accepts (a ValueError, so parsers report it)."""
+
+
+def check_span(value: date, first_year: int = FIRST_YEAR) -> None:
+    """Refuse a day or moment outside `first_year`–2099 (checked before any offset is applied)."""
+    if not first_year <= value.year <= LAST_YEAR:
+        raise OutOfSpan(f"must be in the years {first_year}–{LAST_YEAR}")
+
 
 def as_aware(value: datetime) -> datetime:
     """Attach JST to a naive datetime (how Japanese spreadsheets write times)."""
@@ -24,13 +41,19 @@ def storable(value: datetime) -> datetime:
     return aware
 
 
-def parse_instant(text: str) -> datetime:
-    """Parse ISO-8601; a date alone is midnight JST, no offset means JST."""
+def parse_instant(text: str, first_year: int = FIRST_YEAR) -> datetime:
+    """Parse ISO-8601; a date alone is midnight JST, no offset means JST.
+
+    Raises ValueError (`OutOfSpan` for a year outside `first_year`–2099) on bad input.
+    """
     text = text.strip()
     if len(text) == 10:
         d = date.fromisoformat(text)
+        check_span(d, first_year)
         return datetime(d.year, d.month, d.day, tzinfo=JST)
-    return as_aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    check_span(value, first_year)
+    return as_aware(value)
 
 
 def to_jst(value: datetime) -> datetime:

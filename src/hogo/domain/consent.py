@@ -34,9 +34,7 @@ SubjectId = RecordId
 #: A purpose id, or `*` for acceptance of a whole terms version.
 PurposeRef = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=NAME_ID_MAX, pattern=rf"^(\*|[{NAME_ID_CHARS}]+)$"
-    ),
+    StringConstraints(min_length=1, max_length=NAME_ID_MAX, pattern=rf"^(\*|[{NAME_ID_CHARS}]+)$"),
 ]
 
 #: A consent event for this purpose id is acceptance of a whole terms version (a bundled

@@ -353,7 +353,7 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     if subject.birth_date is not None and not (latest.guardian_name or "").strip():
         age = age_on(subject.birth_date, to_jst(latest.collected_at).date())
         if age < a.guardian_below_age:
-            problems.append(reason(R.GUARDIAN_CONSENT_MISSING, age=age, threshold=a.guardian_below_age))
+            problems.append(reason(R.GUARDIAN_CONSENT_MISSING, threshold=a.guardian_below_age))
     if a.foreign_consent_needed and not latest.foreign_transfer_info_given:
         problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=a.foreign_country))
     return problems

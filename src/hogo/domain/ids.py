@@ -13,8 +13,9 @@ Two lengths, one alphabet:
   categories, datasets, roles): up to 64 characters, without `:` and `@`, because they become
   parts of release ids and folder names.
 
-Values are checked for length before anything else, so a megabyte-long "id" is refused at once;
-messages never repeat the value.
+Values are never trimmed, so the schema's pattern and the validator agree (" M1" is refused, not
+read as "M1"; the CSV reader trims cells). Length is checked before anything else, so a
+megabyte-long "id" is refused at once; messages never repeat the value.
 """
 
 from __future__ import annotations
@@ -34,14 +35,12 @@ NAME_ID_PATTERN = rf"^[{NAME_ID_CHARS}]+$"
 #: Subject, event and exception ids (`M0000001`, a UUID, `C-1`).
 RecordId = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=RECORD_ID_MAX, pattern=RECORD_ID_PATTERN
-    ),
+    StringConstraints(min_length=1, max_length=RECORD_ID_MAX, pattern=RECORD_ID_PATTERN),
 ]
 #: Policy names: purposes, recipients, data categories, datasets, roles.
 Identifier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_ID_MAX, pattern=NAME_ID_PATTERN),
+    StringConstraints(min_length=1, max_length=NAME_ID_MAX, pattern=NAME_ID_PATTERN),
 ]
 
 

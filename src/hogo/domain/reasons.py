@@ -141,8 +141,9 @@ GUARDIAN_CONSENT_MISSING = _r(
     "GUARDIAN_CONSENT_MISSING",
     "通則編ガイドライン2-16",
     D,
-    "同意時に本人は{age}歳({threshold}歳未満)でしたが、法定代理人等の同意が記録されていません。",
-    "The person was {age} (under {threshold}) when consenting and no guardian consent is recorded.",
+    # No age in the text: it comes from the birth date, which only some roles may see.
+    "同意時に本人は{threshold}歳未満でしたが、法定代理人等の同意が記録されていません。",
+    "The person was under {threshold} when consenting and no guardian consent is recorded.",
 )
 IDENTITY_NOT_VERIFIED = _r(
     "IDENTITY_NOT_VERIFIED",

@@ -2,6 +2,11 @@
 
 The structure follows ISO/IEC TS 27560 (consent record information structure); a `kantara`
 block maps the same facts onto the Kantara Consent Receipt v1.1 field names.
+
+A receipt built with `personal=False` (for a reader without the personal-data permission) keeps
+every fact but leaves out personal values: the guardian's name and relation and the evidence
+text (which may name a person) become null, and `guardian_present` / `evidence_present` say
+whether there is one.
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ def _purposes(policy: Policy, event: ConsentEvent) -> list[Purpose]:
 
 
 def build_receipt(
-    policy: Policy, subject: Subject, event: ConsentEvent, ledger_seq: int, ledger_hash: str
+    policy: Policy,
+    subject: Subject,
+    event: ConsentEvent,
+    ledger_seq: int,
+    ledger_hash: str,
+    *,
+    personal: bool,
 ) -> dict[str, Any]:
     purposes = _purposes(policy, event)
     collected = to_jst(event.collected_at).isoformat()
@@ -67,9 +78,10 @@ def build_receipt(
             "identity_verified": subject.identity_verified,
             "guardian": (
                 {"name": event.guardian_name, "relation": event.guardian_relation}
-                if event.guardian_name
+                if event.guardian_name and personal
                 else None
             ),
+            "guardian_present": bool(event.guardian_name),
         },
         "event": {
             "state": _STATE[event.action],
@@ -79,7 +91,8 @@ def build_receipt(
         },
         "notice": {
             "terms_version": event.terms_version,
-            "evidence": event.evidence,
+            "evidence": event.evidence if personal else None,
+            "evidence_present": bool(event.evidence),
             "bundled_terms_acceptance": event.purpose_id == ALL_PURPOSES_IN_TERMS,
         },
         "purposes": purpose_records,

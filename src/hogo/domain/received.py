@@ -50,6 +50,19 @@ class Provider(BaseModel):
     #: 代表者(法人)、代表者又は管理人(法人でない団体): required for a corporation only.
     representative: str | None = None
 
+    @property
+    def person_fields(self) -> frozenset[str]:
+        """The fields whose values name a natural person: shown only with the personal-data permission.
+
+        An individual provider's name and address are that person's personal information; a
+        representative or administrator is always a natural person. A corporation's or an
+        association's own name and address are not.
+        """
+        fields = {"representative"}
+        if self.kind is ProviderKind.individual:
+            fields |= {"name", "address"}
+        return frozenset(fields)
+
 
 @dataclass(frozen=True)
 class Gap:

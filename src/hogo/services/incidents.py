@@ -301,23 +301,31 @@ def affected_subjects(session: Session, incident_id: str) -> list[str]:
     return list(session.scalars(stmt.order_by(IncidentSubjectRow.subject_id)))
 
 
-def timeline(session: Session, incident_id: str) -> list[TimelineEntry]:
+#: An evidence file's name may name a person (a complainant's letter, a scan named after someone).
+_EVIDENCE_WITHHELD = (
+    "証拠を記録(ファイル名は個人データの権限がある役割にのみ表示)",
+    "Evidence recorded (its file name is shown only to roles allowed personal data)",
+)
+
+
+def timeline(session: Session, incident_id: str, *, personal: bool = True) -> list[TimelineEntry]:
+    """The incident's timeline; `personal=False` leaves out evidence file names."""
     _load(session, incident_id)
     rows = session.scalars(
         select(IncidentTimelineRow)
         .where(IncidentTimelineRow.incident_id == incident_id)
         .order_by(IncidentTimelineRow.id)
     )
-    return [
-        TimelineEntry(
-            at=r.at,
-            kind=flow.TimelineKind(r.kind),
-            summary_ja=r.summary_ja,
-            summary_en=r.summary_en,
-            ledger_seq=r.ledger_seq,
+    entries = []
+    for r in rows:
+        kind = flow.TimelineKind(r.kind)
+        ja, en = r.summary_ja, r.summary_en
+        if kind is flow.TimelineKind.evidence and not personal:
+            ja, en = _EVIDENCE_WITHHELD
+        entries.append(
+            TimelineEntry(at=r.at, kind=kind, summary_ja=ja, summary_en=en, ledger_seq=r.ledger_seq)
         )
-        for r in rows
-    ]
+    return entries
 
 
 def all_incidents(session: Session) -> list[tuple[IncidentRow, IncidentState]]:

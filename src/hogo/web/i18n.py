@@ -81,6 +81,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "subjects.none": ("該当する本人はいません。", "No person matches."),
     "subject.id": ("本人ID", "Person id"),
     "subject.birth": ("生年月日", "Date of birth"),
+    "personal.withheld": (
+        "記録あり(個人データの権限がある役割にのみ表示)",
+        "recorded (shown only to roles allowed personal data)",
+    ),
     "subject.verified": ("本人確認", "Identity verified"),
     "subject.timeline": ("同意の経過", "Consent timeline"),
     "subject.decisions": ("利用目的ごとの判定", "Decision per purpose"),

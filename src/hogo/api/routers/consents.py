@@ -18,10 +18,12 @@ from hogo.api.schemas import (
     ConsentEventListOut,
     ConsentEventOut,
     DecisionOut,
+    Instant,
     ReceiptOut,
     WithdrawalIn,
 )
-from hogo.domain.clock import JST, as_aware
+from hogo.auth.roles import Permission
+from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.receipts import build_receipt
@@ -67,9 +69,10 @@ def capture_consent(
 ) -> Response:
     """本人の同意・拒否・撤回・停止の求めを記録します(Sec-GPC: 1 は第三者提供・広告への停止の求め)。"""
     gpc = (sec_gpc or "").strip() == "1"
+    personal = principal.can(Permission.personal_data)
     details = CaptureDetails(
         subject_id=body.subject_id,
-        collected_at=as_aware(body.collected_at) if body.collected_at else datetime.now(JST),
+        collected_at=body.collected_at or datetime.now(JST),
         method=body.method,
         terms_version=body.terms_version,
         evidence=body.evidence,
@@ -82,7 +85,7 @@ def capture_consent(
     def act() -> ConsentCaptureOut:
         done = capture(session, details, choices, gpc, _event_ids(principal, idempotency_key))
         return ConsentCaptureOut(
-            events=[ConsentEventOut.of(e) for e in done.events],
+            events=[ConsentEventOut.of(e, personal) for e in done.events],
             recorded=done.result.recorded,
             already_present=done.result.already_present,
             gpc_objections=list(done.gpc_purposes),
@@ -104,9 +107,10 @@ def withdraw_consent(
     """同意の撤回を記録します(撤回時点以降、同意に基づく利用・提供はできません)。"""
     details = CaptureDetails(
         subject_id=body.subject_id,
-        collected_at=as_aware(body.collected_at) if body.collected_at else datetime.now(JST),
+        collected_at=body.collected_at or datetime.now(JST),
         method=body.method,
     )
+    personal = principal.can(Permission.personal_data)
 
     def act() -> ConsentCaptureOut:
         done = capture(
@@ -114,7 +118,7 @@ def withdraw_consent(
             _event_ids(principal, idempotency_key),
         )  # fmt: skip
         return ConsentCaptureOut(
-            events=[ConsentEventOut.of(e) for e in done.events],
+            events=[ConsentEventOut.of(e, personal) for e in done.events],
             recorded=done.result.recorded,
             already_present=done.result.already_present,
             gpc_objections=[],
@@ -128,14 +132,16 @@ def withdraw_consent(
 )
 def list_consent_events(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     subject_id: Annotated[RecordId, Query()],
     purpose_id: Annotated[Identifier | None, Query()] = None,
 ) -> ConsentEventListOut:
     """本人の同意事象(取得日時順)/ a person's consent events in time order."""
     history = consent_svc.history(session, subject_id)
     events = [e for e in history.events if purpose_id is None or e.purpose_id == purpose_id]
-    return ConsentEventListOut(items=[ConsentEventOut.of(e) for e in events])
+    return ConsentEventListOut(
+        items=[ConsentEventOut.of(e, principal.can(Permission.personal_data)) for e in events]
+    )
 
 
 @router.get("/check", operation_id="checkConsent", response_model=DecisionOut, responses=responses(404))
@@ -146,10 +152,10 @@ async def check_consent(
     subject_id: Annotated[RecordId, Query()],
     purpose_id: Annotated[Identifier, Query()],
     recipient_id: Annotated[Identifier | None, Query()] = None,
-    at: Annotated[datetime | None, Query(description="判定時点(省略時は現在)")] = None,
+    at: Annotated[Instant | None, Query(description="判定時点(省略時は現在、2000–2099年)")] = None,
 ) -> DecisionOut:
     """この本人のデータをこの目的で利用・提供してよいか(根拠条文つき)/ may we, and why."""
-    when = as_aware(at) if at else datetime.now(JST)
+    when = at or datetime.now(JST)
     cache = policy_cache(request)
     decision = await run_db(request, cache.check, session, subject_id, purpose_id, when, recipient_id)
     return DecisionOut.of(decision)
@@ -161,12 +167,19 @@ async def check_consent(
     response_model=ReceiptOut,
     responses=responses(404),
 )
-def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, _: Reader) -> ReceiptOut:
-    """同意の記録証(ISO/IEC TS 27560、台帳ハッシュ付き)/ consent receipt with the ledger hash."""
+def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, principal: Reader) -> ReceiptOut:
+    """同意の記録証(ISO/IEC TS 27560、台帳ハッシュ付き)/ consent receipt with the ledger hash.
+
+    法定代理人等の氏名・続柄と証跡は personal_data 権限のある役割にのみ返し、他の役割には
+    null と有無(`guardian_present`、`evidence_present`)を返します。
+    """
     policy = consent_svc.require_policy(session)
     event, seq = consent_svc.get_event(session, event_id)
     subject = get_subject(session, event.subject_id)
     entry = ledger.entry(session, seq)
     if entry is None:
         raise NotFound("台帳に記録がありません。", "the ledger entry is missing.")
-    return ReceiptOut.model_validate(build_receipt(policy, subject, event, seq, entry.hash))
+    personal = principal.can(Permission.personal_data)
+    return ReceiptOut.model_validate(
+        build_receipt(policy, subject, event, seq, entry.hash, personal=personal)
+    )

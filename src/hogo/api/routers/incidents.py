@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from hogo.api.deps import Reader, Recorder, SessionDep, require
 from hogo.api.problems import responses
+from hogo.api.schemas import Instant
 from hogo.api.schemas_incidents import (
     BoardRowOut,
     DocumentListOut,
@@ -24,7 +25,6 @@ from hogo.api.schemas_incidents import (
     IncidentOpenIn,
     IncidentOut,
     IncidentTimelineOut,
-    Instant,
     TaskDoneIn,
     TimelineEntryOut,
 )
@@ -152,11 +152,14 @@ def complete_task(
     response_model=IncidentTimelineOut,
     responses=responses(404),
 )
-def get_timeline(incident_id: IncidentPath, session: SessionDep, _: Reader) -> IncidentTimelineOut:
-    """事案の時系列(事実・判定・作業・文書・証拠、台帳の記録番号つき)/ the timeline."""
-    return IncidentTimelineOut(
-        items=[TimelineEntryOut.of(e) for e in incidents.timeline(session, incident_id)]
-    )
+def get_timeline(incident_id: IncidentPath, session: SessionDep, principal: Reader) -> IncidentTimelineOut:
+    """事案の時系列(事実・判定・作業・文書・証拠、台帳の記録番号つき)/ the timeline.
+
+    証拠のファイル名は本人を特定しうるため、personal_data 権限のある役割にのみ返します。
+    """
+    personal = principal.can(Permission.personal_data)
+    entries = incidents.timeline(session, incident_id, personal=personal)
+    return IncidentTimelineOut(items=[TimelineEntryOut.of(e) for e in entries])
 
 
 def document_list(incident_id: str) -> list[DocumentOut]:

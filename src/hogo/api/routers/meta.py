@@ -31,7 +31,12 @@ def health(session: SessionDep) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@public.get("/.well-known/gpc.json", operation_id="getGpcSupport", response_model=GpcOut)
+@public.get(
+    "/.well-known/gpc.json",
+    operation_id="getGpcSupport",
+    response_model=GpcOut,
+    responses={500: responses(authenticated=False)[500]},
+)
 def gpc(settings: SettingsDep) -> GpcOut:
     """Global Privacy Control への対応宣言 / this site honours GPC."""
     return GpcOut(gpc=True, lastUpdate=settings.gpc_last_update)

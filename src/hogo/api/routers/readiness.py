@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from hogo.api.deps import Reader, Recorder, SessionDep, SettingsDep
 from hogo.api.problems import responses
+from hogo.api.schemas import Day
 from hogo.domain.clock import JST
 from hogo.domain.readiness.checks import CATALOGUE, Finding
 from hogo.domain.readiness.score import trend
@@ -21,7 +22,9 @@ from hogo.services import readiness as service
 
 router = APIRouter(prefix="/readiness", tags=["readiness"])
 
-OnQuery = Annotated[date | None, Query(description="評価日(省略時は今日、JST)/ day of the assessment")]
+OnQuery = Annotated[
+    Day | None, Query(description="評価日(YYYY-MM-DD、1900–2099年、省略時は今日、JST)/ day of the assessment")
+]
 
 
 class EolOut(BaseModel):

@@ -18,6 +18,7 @@ from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep
 from hogo.api.idempotent import fingerprint, once_per_key
 from hogo.api.problems import responses
 from hogo.api.schemas_received import ReceivedId, ReceivedIn, ReceivedListOut, ReceivedOut
+from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.services import received as service
 from hogo.services.auth import Principal
@@ -69,16 +70,17 @@ def record_received(
             form=body.record_form,
             persons_field="subject_ids",
         )
-        return ReceivedOut.of(record)
+        return ReceivedOut.of(record, principal.can(Permission.personal_data))
 
     bound_to = fingerprint("provision_received", body)
     return once_per_key(session, principal, idempotency_key, bound_to, act)
 
 
 @router.get("", operation_id="listReceivedProvisions", response_model=ReceivedListOut, responses=responses())
-def list_received(session: SessionDep, _: Reader) -> ReceivedListOut:
+def list_received(session: SessionDep, principal: Reader) -> ReceivedListOut:
     """第三者から提供を受けた記録の一覧(新しい順、本人は人数とダイジェストのみ)/ receipt records."""
-    return ReceivedListOut(items=[ReceivedOut.of(r) for r in service.list_received(session)])
+    personal = principal.can(Permission.personal_data)
+    return ReceivedListOut(items=[ReceivedOut.of(r, personal) for r in service.list_received(session)])
 
 
 @router.get(
@@ -87,6 +89,6 @@ def list_received(session: SessionDep, _: Reader) -> ReceivedListOut:
     response_model=ReceivedOut,
     responses=responses(404),
 )
-def get_received(received_id: ReceivedPath, session: SessionDep, _: Reader) -> ReceivedOut:
+def get_received(received_id: ReceivedPath, session: SessionDep, principal: Reader) -> ReceivedOut:
     """受領の記録1件(本人は人数とダイジェストのみ)/ one receipt record."""
-    return ReceivedOut.of(service.get_received(session, received_id))
+    return ReceivedOut.of(service.get_received(session, received_id), principal.can(Permission.personal_data))

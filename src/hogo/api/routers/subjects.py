@@ -12,17 +12,20 @@ from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentEventOut,
     DecisionOut,
+    Instant,
     SubjectIn,
     SubjectListOut,
     SubjectOut,
     SubjectWriteOut,
     TimelineOut,
 )
-from hogo.domain.clock import JST, as_aware
+from hogo.auth.roles import Permission
+from hogo.domain.clock import JST
 from hogo.domain.consent import Subject
 from hogo.domain.decision import decide
 from hogo.domain.ids import RecordId
 from hogo.services import consent as consent_svc
+from hogo.services.auth import Principal
 from hogo.services.coverage import search_subjects
 from hogo.services.subjects import get_subject, upsert_subjects
 
@@ -31,21 +34,22 @@ router = APIRouter(prefix="/subjects", tags=["subjects"])
 SubjectPath = Annotated[RecordId, Path(description="本人ID / subject id")]
 
 
-def _out(s: Subject) -> SubjectOut:
-    return SubjectOut(subject_id=s.subject_id, birth_date=s.birth_date, identity_verified=s.identity_verified)
+def _out(s: Subject, principal: Principal) -> SubjectOut:
+    """Birth dates only for callers allowed personal values; others see whether there is one."""
+    return SubjectOut.of(s, principal.can(Permission.personal_data))
 
 
 @router.get("", operation_id="listSubjects", response_model=SubjectListOut, responses=responses())
 def list_subjects(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     q: Annotated[str, Query(max_length=128, description="本人IDの前方一致 / id prefix")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SubjectListOut:
     """本人を検索します(ID の前方一致)/ find persons by id prefix."""
     found = search_subjects(session, q, limit, offset)
-    return SubjectListOut(items=[_out(s) for s in found], limit=limit, offset=offset)
+    return SubjectListOut(items=[_out(s, principal) for s in found], limit=limit, offset=offset)
 
 
 @router.put(
@@ -54,7 +58,9 @@ def list_subjects(
     response_model=SubjectWriteOut,
     responses={201: {"model": SubjectWriteOut, "description": "登録しました / created"}, **responses()},
 )
-def put_subject(body: SubjectIn, session: SessionDep, _: Recorder, response: Response) -> SubjectWriteOut:
+def put_subject(
+    body: SubjectIn, session: SessionDep, principal: Recorder, response: Response
+) -> SubjectWriteOut:
     """本人を登録・更新します(同じ内容なら何もしません)/ register or update a person."""
     subject = Subject(
         subject_id=body.subject_id, birth_date=body.birth_date, identity_verified=body.identity_verified
@@ -62,13 +68,13 @@ def put_subject(body: SubjectIn, session: SessionDep, _: Recorder, response: Res
     changes = upsert_subjects(session, [subject])
     if changes.added:
         response.status_code = 201
-    return SubjectWriteOut(subject=_out(subject), created=bool(changes.added))
+    return SubjectWriteOut(subject=_out(subject, principal), created=bool(changes.added))
 
 
 @router.get("/{subject_id}", operation_id="getSubject", response_model=SubjectOut, responses=responses(404))
-def get_subject_route(subject_id: SubjectPath, session: SessionDep, _: Reader) -> SubjectOut:
-    """本人の登録内容 / one person."""
-    return _out(get_subject(session, subject_id))
+def get_subject_route(subject_id: SubjectPath, session: SessionDep, principal: Reader) -> SubjectOut:
+    """本人の登録内容(生年月日は personal_data 権限のある役割のみ)/ one person."""
+    return _out(get_subject(session, subject_id), principal)
 
 
 @router.get(
@@ -80,15 +86,15 @@ def get_subject_route(subject_id: SubjectPath, session: SessionDep, _: Reader) -
 def get_timeline(
     subject_id: SubjectPath,
     session: SessionDep,
-    _: Reader,
-    at: Annotated[datetime | None, Query(description="判定時点(省略時は現在)")] = None,
+    principal: Reader,
+    at: Annotated[Instant | None, Query(description="判定時点(省略時は現在、2000–2099年)")] = None,
 ) -> TimelineOut:
     """同意の経過と、利用目的ごとの判定(根拠条文つき)/ consent timeline and decisions."""
-    when = as_aware(at) if at else datetime.now(JST)
+    when = at or datetime.now(JST)
     policy = consent_svc.require_policy(session, when)
     history = consent_svc.history(session, subject_id)
     return TimelineOut(
-        subject=_out(history.subject),
-        events=[ConsentEventOut.of(e) for e in history.events],
+        subject=_out(history.subject, principal),
+        events=[ConsentEventOut.of(e, principal.can(Permission.personal_data)) for e in history.events],
         decisions=[DecisionOut.of(decide(policy, history, p.id, when)) for p in policy.purposes],
     )

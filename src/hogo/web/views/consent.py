@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
-from hogo.domain.clock import JST, parse_instant
+from hogo.domain.clock import FIRST_EVENT_YEAR, JST, parse_instant
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentMethod
 from hogo.domain.policy import Purpose, TermsVersion
 from hogo.errors import HogoError
@@ -89,9 +89,13 @@ def consent_submit(
         if action not in ConsentAction.__members__ or method not in {m.value for m in ConsentMethod}:
             raise HogoError("行為または取得方法が正しくありません。", "invalid action or method.")
         try:
-            when = parse_instant(collected_at) if collected_at.strip() else datetime.now(JST)
+            when = (
+                parse_instant(collected_at, FIRST_EVENT_YEAR) if collected_at.strip() else datetime.now(JST)
+            )
         except ValueError:
-            raise HogoError("取得日時の形式が正しくありません。", "invalid time.") from None
+            raise HogoError(
+                "取得日時の形式が正しくありません(2000年から2099年まで)。", "invalid time (2000–2099)."
+            ) from None
         details = CaptureDetails(
             subject_id=subject_id.strip(),
             collected_at=when,

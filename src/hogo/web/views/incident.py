@@ -228,9 +228,9 @@ def _page(
     """The page as shown after a GET, or after a rejected form with what was typed and the error."""
     lang = language(request)
     view, board = incidents.status(session, incident_id, datetime.now(JST))
-    history = incidents.timeline(session, incident_id)
     can_act = user.can(Permission.record_consent)
     can_list = user.can(Permission.personal_data)
+    history = incidents.timeline(session, incident_id, personal=can_list)
     return IncidentPage(
         incident=view,
         board=board,

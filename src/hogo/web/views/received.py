@@ -2,6 +2,8 @@
 
 Read-only, for every logged-in role. The persons are personal data: the pages show their number
 and the digest sealed in the ledger, and whether the stored list still matches it, never an id.
+A provider's values that name a natural person (`Provider.person_fields`) are shown only to
+roles with the personal-data permission; others see that a value is recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
+from hogo.auth.roles import Permission
 from hogo.domain.received import ProviderKind, ReceivedBasis, ReceivedProvisionRecord
 from hogo.services import received as service
 from hogo.store.received import ReceivedProvisionRow
@@ -57,17 +60,22 @@ class ReceivedRecordPage:
     ledger_seq: int | None
 
 
-def _summary(r: ReceivedProvisionRecord, lang: str) -> ReceivedSummary:
+def _summary(r: ReceivedProvisionRecord, lang: str, personal: bool) -> ReceivedSummary:
     t = translator(lang)
     kind = r.provider.kind
+    hidden = set() if personal else r.provider.person_fields
+
+    def shown(name: str, value: str | None) -> str | None:
+        return t("personal.withheld") if value and name in hidden else value
+
     return ReceivedSummary(
         received_id=r.received_id,
         received_at=r.received_at,
         provider_kind=kind.value,
         provider_kind_label=t(f"received.kind.{kind.value}"),
-        provider_name=r.provider.name,
-        provider_address=r.provider.address,
-        representative=r.provider.representative,
+        provider_name=shown("name", r.provider.name) or "",
+        provider_address=shown("address", r.provider.address) or "",
+        representative=shown("representative", r.provider.representative),
         representative_label=t(
             "received.representative.association"
             if kind is ProviderKind.association
@@ -86,7 +94,8 @@ def _summary(r: ReceivedProvisionRecord, lang: str) -> ReceivedSummary:
 @router.get("/provisions/received", include_in_schema=False)
 def received_list_page(request: Request, session: SessionDep, user: Viewer) -> Response:
     lang = language(request)
-    rows = tuple(_summary(r, lang) for r in service.list_received(session))
+    personal = user.can(Permission.personal_data)
+    rows = tuple(_summary(r, lang, personal) for r in service.list_received(session))
     return render(request, "received.html", ReceivedListPage(rows), user)
 
 
@@ -98,7 +107,7 @@ def received_record_page(
     record = service.get_received(session, received_id)  # NotFound → the 404 page
     row = session.get(ReceivedProvisionRow, received_id)
     page = ReceivedRecordPage(
-        record=_summary(record, lang),
+        record=_summary(record, lang, user.can(Permission.personal_data)),
         record_form_label=translator(lang)(f"received.form.{record.record_form.value}"),
         opt_out_received_dates=record.opt_out_received_dates,
         persons_sha256=record.persons_sha256,

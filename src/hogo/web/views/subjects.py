@@ -1,4 +1,8 @@
-"""Finding a person, and one person's consent timeline with the decision for every purpose."""
+"""Finding a person, and one person's consent timeline with the decision for every purpose.
+
+Birth dates (and the age worked out from one) are shown only to roles with the personal-data
+permission; other roles see whether one is recorded.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
+from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, age_on
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent, Subject
 from hogo.domain.decision import Decision, decide
@@ -26,6 +31,7 @@ class SubjectsPage:
     query: str
     results: tuple[Subject, ...]
     searched: bool
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class SubjectPage:
     timeline: tuple[TimelineRow, ...]
     decisions: tuple[DecisionRow, ...]
     recorded_event: str | None
+    personal: bool = False
 
 
 @router.get("/subjects", include_in_schema=False)
@@ -60,7 +67,7 @@ def subjects_page(
     q: Annotated[str, Query(max_length=128)] = "",
 ) -> Response:
     results = tuple(search_subjects(session, q, 50)) if q.strip() else ()
-    page = SubjectsPage(q, results, bool(q.strip()))
+    page = SubjectsPage(q, results, bool(q.strip()), user.can(Permission.personal_data))
     if request.headers.get("hx-request") == "true":
         return render(request, "_subject_rows.html", page, user)
     return render(request, "subjects.html", page, user)
@@ -88,6 +95,7 @@ def subject_page(
     )
     decisions = tuple(DecisionRow(p.id, p.title, decide(policy, history, p.id, now)) for p in policy.purposes)
     s = history.subject
-    age = age_on(s.birth_date, now.date()) if s.birth_date else None
-    page = SubjectPage(s, age, now, timeline, decisions, recorded)
+    personal = user.can(Permission.personal_data)
+    age = age_on(s.birth_date, now.date()) if s.birth_date and personal else None
+    page = SubjectPage(s, age, now, timeline, decisions, recorded, personal)
     return render(request, "subject.html", page, user)
