@@ -13,15 +13,15 @@ from rich.table import Table
 from hogo.cli.context import at_or_now, open_engine, parse_at, unit_of_work
 from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD
 from hogo.cli.output import console, print_json, user_errors
+from hogo.domain import reasons as R
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
-from hogo.domain import reasons as R
 from hogo.domain.decision import Decision, decide
 from hogo.domain.receipts import build_receipt
+from hogo.errors import InputError, NotFound
 from hogo.files.consent_csv import parse_events, settle_problems
 from hogo.services import consent as svc
 from hogo.services import ledger
-from hogo.errors import InputError, NotFound
 from hogo.services.subjects import get_subject
 from hogo.store.database import session_scope
 
