@@ -90,6 +90,25 @@ def test_board_docs_evidence_and_timeline(hogo: Run, policy_file: Path, tmp_path
     assert kinds[:2] == ["opened", "assessment"] and {"note", "task", "evidence", "document"} <= set(kinds)
 
 
+def test_docs_write_only_what_was_asked_and_owner_only(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    """A notice letter is not a reason to write everyone's contacts to disk (issue 17 item 6)."""
+    _setup(hogo, policy_file, tmp_path)
+    opened = hogo(
+        "incident", "open", "--type", "missent_email", "--aware-at", "2026-04-01T09:00",
+        "--description", "誤送信", "--dataset", "crm", "--subject", "C1", "--json", as_json=True,
+    )  # fmt: skip
+    incident_id = opened["id"]
+    out = tmp_path / "letter"
+    args = ("incident", "docs", incident_id, "--out", str(out), "--kind", "notice_letter", "--format", "html")
+    listing = hogo(*args, "--json", as_json=True)
+    assert [d["kind"] for d in listing] == ["notice_letter"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{incident_id}_notice_letter.html"]
+    with_list = hogo(*args, "--notification-list", "--json", as_json=True)
+    assert sorted(d["kind"] for d in with_list) == ["notice_letter", "notification_list"]
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
 def test_playbook_export_edit_apply(hogo: Run, tmp_path: Path) -> None:
     path = tmp_path / "playbooks.yaml"
     hogo("incident", "playbook", "export", "-o", str(path))

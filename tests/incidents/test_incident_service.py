@@ -129,7 +129,7 @@ def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     with session_scope(seeded) as session:
         affected = set(incidents.affected_subjects(session, view.id))
         docs = incident_documents.draft(
-            session, view.id, [DocumentKind.notice_email], ["json"], date(2026, 4, 2)
+            session, view.id, [DocumentKind.notice_email], ["json"], date(2026, 4, 2), notification_list=True
         )
     assert affected == set(MEMBERS) | set(PATIENTS) | {"X1"}
     listing = next(d for d in docs if d.kind == "notification_list")

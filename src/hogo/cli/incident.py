@@ -339,10 +339,19 @@ def docs_cmd(
     out: Path = typer.Option(Path("."), "--out", help="出力先フォルダ"),
     kind: list[DocumentKind] = typer.Option([], "--kind", help="文書の種類(省略時はすべて)"),
     fmt: list[str] = typer.Option(["html", "pdf"], "--format", help="html / pdf / json(複数可)"),
+    notification_list: bool | None = typer.Option(
+        None,
+        "--notification-list/--no-notification-list",
+        help="通知先リストCSV(本人の連絡先を含む)も作成する。省略時は --kind を指定しないときだけ作成",
+        show_default=False,
+    ),
     encoding: str = typer.Option("utf-8-sig", help="通知先リストCSVの文字コード: utf-8-sig / cp932"),
     as_json: bool = JSON,
 ) -> None:
-    """報告書・通知文・公表文・付与機関への報告書の下書きと通知先リストを作成します。"""
+    """報告書・通知文・公表文・付与機関への報告書の下書きと通知先リストを作成します。
+
+    指定したものだけを作成します。ファイルは所有者だけが読み書きできる権限(0600)で作成します。
+    """
     with user_errors():
         bad = [f for f in fmt if f not in incident_documents.FORMATS]
         if bad:
@@ -354,6 +363,7 @@ def docs_cmd(
                 kind or list(DocumentKind),
                 fmt,
                 parse_at(None).date(),
+                notification_list=notification_list if notification_list is not None else not kind,
                 encoding=encoding,
             )
             for doc in docs:
