@@ -88,7 +88,12 @@ def _print_incident(view: IncidentView) -> None:
     d = view.deadlines
     if d.preliminary and d.final:
         latest = d.preliminary_overdue_after
-        console.print(f"  速報 {d.preliminary}(遅くとも {latest})/ 確報 {d.final}({d.final_days}日)")
+        console.print(f"  速報 {d.preliminary}(遅くとも {latest}、暦日)/ 確報 {d.final}({d.final_days}日)")
+        if d.final_recommended and d.final_recommended != d.final:
+            console.print(
+                f"  確報の期間の末日 {d.final_period_end} は行政機関の休日のため法定の最終日は {d.final}"
+                f"(行政機関の休日に関する法律2条)。推奨提出日: [bold]{d.final_recommended}[/]"
+            )
     step = f"{view.step.number} {view.step.ja}" if view.step else "完了"
     console.print(f"  本人の数 {view.persons:,}  ステップ: {step}")
     for r in view.reasons:
