@@ -204,7 +204,8 @@ def build_database(
     seed: int = 42,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoData:
-    """Create the demo organisation in a fresh SQLite file (the file is replaced).
+    """Create the demo organisation in a fresh SQLite file (the file is replaced, unless a
+    running `hogo serve` holds it: then `Conflict`, and nothing is touched).
 
     Shared by `hogo demo` and `hogo serve --demo`; `progress(done, total)` is called per chunk.
     """
@@ -212,7 +213,9 @@ def build_database(
     from hogo.services.policy import apply_policy
     from hogo.services.subjects import upsert_subjects
     from hogo.store.database import make_engine, session_scope, upgrade
+    from hogo.store.serving import refuse_if_served
 
+    refuse_if_served(database)  # never delete a file a running server keeps open
     for suffix in ("", "-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{database}")

@@ -64,6 +64,7 @@ def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]
         "needs_consent": a.needs_consent,
         "relationship": bool(a.relationship),
         "require_identity": a.require_identity,
+        "revive": a.blanket_revives,
         "threshold": a.guardian_below_age,
         "foreign": a.foreign_consent_needed,
         "opt_out": a.opt_out_available and not a.opt_out_bans,
@@ -76,13 +77,16 @@ def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]
         f"< month({birth}) * 100 + day({birth}) THEN 1 ELSE 0 END)"
     )
     rank = f"CASE ev.{q('action')} WHEN 'grant' THEN 0 WHEN 'deny' THEN 1 WHEN 'object' THEN 2 ELSE 3 END"
+    newest_first = f"ev.{q('collected_at')} DESC, {rank} DESC, ev.{q('event_id')} DESC"
     sql = f"""
 WITH relevant AS (
-  SELECT ev.{q("subject_id")} AS sid, ev.{q("action")} AS action, ev.{q("terms_version")} AS terms_version,
+  SELECT ev.{q("subject_id")} AS sid, ev.{q("purpose_id")} AS pid, ev.{q("action")} AS action,
+         ev.{q("terms_version")} AS terms_version,
          ev.{q("collected_at")} AS collected_at, ev.{q("guardian_name")} AS guardian_name,
          ev.{q("foreign_transfer_info_given")} AS foreign_info,
-         row_number() OVER (PARTITION BY ev.{q("subject_id")}
-                            ORDER BY ev.{q("collected_at")} DESC, {rank} DESC, ev.{q("event_id")} DESC) AS rn
+         row_number() OVER (PARTITION BY ev.{q("subject_id")} ORDER BY {newest_first}) AS rn,
+         row_number() OVER (PARTITION BY ev.{q("subject_id")}, ev.{q("purpose_id")} = {p("purpose")}
+                            ORDER BY {newest_first}) AS rn_own
   FROM {e} AS ev
   WHERE ev.{q("collected_at")} <= {p("at")}
     AND (ev.{q("purpose_id")} = {p("purpose")}
@@ -90,7 +94,19 @@ WITH relevant AS (
              AND ((ev.{q("terms_version")} IS NULL AND ev.{q("action")} <> 'grant')
                   OR ev.{q("terms_version")} IN (SELECT {q("version")} FROM {t}))))
 ),
-latest AS (SELECT * FROM relevant WHERE rn = 1),
+newest AS (SELECT * FROM relevant WHERE rn = 1),
+own AS (SELECT * FROM relevant WHERE rn_own = 1 AND pid = {p("purpose")}),
+-- decision.blanket_after_refusal: a bundled grant does not undo a specific refusal (by default).
+kept_refusal AS (
+  SELECT n.sid FROM newest AS n JOIN own AS o ON o.sid = n.sid
+  WHERE NOT {p("revive")} AND n.pid = {p("bundle")} AND n.action = 'grant'
+    AND o.action IN ('deny', 'withdraw', 'object')
+),
+latest AS (
+  SELECT * FROM newest WHERE sid NOT IN (SELECT sid FROM kept_refusal)
+  UNION ALL
+  SELECT * FROM own WHERE sid IN (SELECT sid FROM kept_refusal)
+),
 excepted AS (
   SELECT DISTINCT {q("subject_id")} AS sid FROM {x}
   WHERE {q("purpose_id")} = {p("purpose")}

@@ -6,6 +6,9 @@ from __future__ import annotations
 class HogoError(Exception):
     """Base for errors shown to users; `ja` first, `en` for the English interface."""
 
+    #: The stable category machines branch on (API error bodies, `--json` errors of the CLI).
+    code = "rejected"
+
     def __init__(self, ja: str, en: str | None = None) -> None:
         super().__init__(en or ja)
         self.ja = ja
@@ -18,6 +21,8 @@ class HogoError(Exception):
 class InputError(HogoError):
     """Bad input: a file, a row or a field. Always names where, never the value itself."""
 
+    code = "invalid_input"
+
     def __init__(self, ja: str, en: str | None = None, *, row: int | None = None, field: str | None = None):
         where_ja = "".join([f"{row}行目 " if row is not None else "", f"項目 {field}: " if field else ""])
         where_en = "".join([f"row {row} " if row is not None else "", f"field {field}: " if field else ""])
@@ -27,11 +32,11 @@ class InputError(HogoError):
 
 
 class NotFound(HogoError):
-    pass
+    code = "not_found"
 
 
 class Conflict(HogoError):
-    pass
+    code = "conflict"
 
 
 def cut(value: object, limit: int = 32) -> str:

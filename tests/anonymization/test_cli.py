@@ -41,3 +41,17 @@ def test_cli_yaml_spec_and_clear_error(adult_dir: Path, tmp_path: Path) -> None:
     bad = runner.invoke(app, ["anonymize", str(adult_dir / "adult.csv"), "-d", ";", "--qi", "nope=x.csv"])
     assert bad.exit_code == 2
     assert "nope" in bad.output
+
+
+def test_cli_names_both_entropy_figures(adult_dir: Path, tmp_path: Path) -> None:
+    """A user comparing with ARX sees ARX's number, named, beside hogo's (item 15)."""
+    names = ["age", "sex", "race"]
+    args = ["anonymize", str(adult_dir / "adult.csv"), "-d", ";", "--k", "5", "--suppression", "0.02"]
+    args += [f"--qi={n}={adult_dir / f'adult_hierarchy_{n}.csv'}" for n in names]
+    args += ["--metric", "entropy", "--unusual", "none", "--out", str(tmp_path / "o.parquet")]
+    shown = runner.invoke(app, [*args, "--json"])
+    assert shown.exit_code == 0, shown.output
+    figures = json.loads(shown.stdout)["metric_figures"]
+    assert set(figures) == {"entropy", "entropy_arx"}
+    text = runner.invoke(app, args).stdout
+    assert "entropy_arx" in text and f"{figures['entropy_arx']:.6g}" in text

@@ -110,7 +110,12 @@ def test_recorded_facts_re_evaluate_reportability(api: TestClient, officer: dict
 def test_improper_purpose_gives_sixty_days(api: TestClient, officer: dict[str, str]) -> None:
     opened = _open(api, officer, type="ransomware", datasets=["members"])
     assert opened["triggers"] == [3] and opened["deadlines"]["final_days"] == 60
-    assert opened["deadlines"]["final"] == "2026-05-31"
+    # The 60 days end on Sunday 5/31: the statutory last day is Monday 6/1 (行政機関の休日に関する
+    # 法律2条), shown with the period's end and the recommended day (Friday 5/29).
+    deadlines = opened["deadlines"]
+    assert (deadlines["final"], deadlines["final_period_end"], deadlines["final_recommended"]) == (
+        "2026-06-01", "2026-05-31", "2026-05-29",
+    )  # fmt: skip
 
 
 def test_tasks_are_marked_done_and_the_step_moves(api: TestClient, env: Env, officer: dict[str, str]) -> None:

@@ -58,3 +58,28 @@ def test_settings_refuse_default_secret_outside_development() -> None:
         Settings(environment="production", secret_key="short")
     assert Settings(environment="production", secret_key="x" * 40).environment == "production"
     assert Settings().environment == "development"
+
+
+def test_subject_put_changes_only_the_fields_sent(api: TestClient, env: Env) -> None:
+    h = env.headers(Role.operator)
+    api.put(
+        "/api/v1/subjects",
+        json={"subject_id": "W-0002", "birth_date": "2012-05-01", "identity_verified": True},
+        headers=h,
+    )
+    r = api.put("/api/v1/subjects", json={"subject_id": "W-0002"}, headers=h)
+    assert r.status_code == 200
+    assert r.json()["subject"] == {
+        "subject_id": "W-0002",
+        "birth_date": "2012-05-01",
+        "identity_verified": True,
+    }
+    r = api.put("/api/v1/subjects", json={"subject_id": "W-0002", "identity_verified": False}, headers=h)
+    assert r.json()["subject"] == {
+        "subject_id": "W-0002",
+        "birth_date": "2012-05-01",
+        "identity_verified": False,
+    }
+    # An explicit null clears; it is not the same as leaving the field out.
+    r = api.put("/api/v1/subjects", json={"subject_id": "W-0002", "birth_date": None}, headers=h)
+    assert api.get("/api/v1/subjects/W-0002", headers=h).json()["birth_date"] is None

@@ -219,3 +219,35 @@ def test_snapshot_serves_eligible_until_consent_changes(hogo: Run, policy_file: 
     stale = hogo(*args, "--out", str(tmp_path / "c.parquet"), "--snapshot", str(tmp_path / "snap"), code=2)
     assert "ledger_seq" in stale.output and not (tmp_path / "c.parquet").exists()
     hogo("consent", "snapshot", str(tmp_path / "snap"), code=2)  # never overwritten
+
+
+def test_check_exits_2_with_a_json_error_for_input_errors(
+    hogo: Run, policy_file: Path, tmp_path: Path
+) -> None:
+    """Allowed and denied are answers (exit 0); naming something unknown is an input error (exit 2)."""
+    hogo("consent", "import", str(_setup(hogo, policy_file, tmp_path)))
+    base = ("consent", "check", "--subject", "S1", "--purpose", "ad_partners", "--at", "2024-01-01")
+    denied = hogo(*base, "--json", as_json=True)
+    assert denied["allowed"] is False
+    cases = {
+        "--purpose": ("consent", "check", "--subject", "S1", "--purpose", "nope", "--json"),
+        "--subject": ("consent", "check", "--subject", "NOBODY", "--purpose", "ad_partners", "--json"),
+        "--recipient": (*base, "--recipient", "nobody_inc", "--json"),
+        "--at": (
+            "consent",
+            "check",
+            "--subject",
+            "S1",
+            "--purpose",
+            "ad_partners",
+            "--at",
+            "yesterday",
+            "--json",
+        ),
+    }
+    for field, args in cases.items():
+        error = hogo(*args, code=2, as_json=True)["error"]
+        assert (error["code"], error["field"]) == ("invalid_input", field), field
+        assert error["message_ja"] and error["message_en"]
+    # Without --json the error is text on stderr, still exit 2.
+    assert hogo("consent", "check", "--subject", "S1", "--purpose", "nope", code=2).stdout == ""

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentAction, ConsentEvent, Subject, SubjectHistory
-from hogo.domain.decision import decide
+from hogo.domain.decision import assess, decide
 from tests.factories import policy
 
 P = policy()
@@ -99,3 +99,55 @@ def test_a_purpose_added_by_a_revision_is_never_covered_by_accepting_an_older_ve
     )
     d = decide(P, SubjectHistory(subject=subject, events=old_only), "cookie_share", t)
     assert not d.allowed
+
+
+REVIVING = policy(
+    settings={"guardian_consent_below_age": 16, "blanket_acceptance_revives_specific_refusal": True}
+)
+REFUSALS = [ConsentAction.deny, ConsentAction.withdraw, ConsentAction.object]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    subjects,
+    st.lists(events(), max_size=6),
+    instants,
+    st.sampled_from(["profiling", "ad_partners", "cookie_share"]),
+    st.sampled_from(REFUSALS),
+    st.integers(min_value=1, max_value=400),
+)
+def test_a_blanket_acceptance_never_revives_a_specific_refusal_by_default(
+    subject: Subject, evs: list[ConsentEvent], t: datetime, purpose: str, refusal: ConsentAction, later: int
+) -> None:
+    """Issue 17 item 13: refuse purpose P, later accept the terms as a whole: P stays refused
+    (by consent or opt-out) unless the setting says otherwise; the reason says so either way."""
+    refused = ConsentEvent(event_id="r", subject_id="S1", purpose_id=purpose, action=refusal, collected_at=t)
+    blanket = ConsentEvent(
+        event_id="b",
+        subject_id="S1",
+        purpose_id="*",
+        action=ConsentAction.grant,
+        terms_version="2021-07",
+        collected_at=t + timedelta(days=later),
+    )
+    before = tuple(e for e in evs if e.collected_at < t)
+    history = SubjectHistory(subject=subject, events=(*before, refused, blanket))
+    when = t + timedelta(days=later + 1)
+    d = decide(P, history, purpose, when)
+    codes = {r.code for r in d.reasons}
+    assert d.basis is None or d.basis.value not in ("consent", "opt_out")
+    if assess(P, purpose, when).unnotified:  # not yet in force: no person's history is looked at
+        return
+    assert "BLANKET_ACCEPTANCE_DOES_NOT_REVIVE" in codes
+    revived = decide(REVIVING, history, purpose, when)
+    assert "BLANKET_ACCEPTANCE_REVIVES" in {r.code for r in revived.reasons}
+    # With the setting, the answer is the one the history without the refusal would give.
+    without = decide(REVIVING, SubjectHistory(subject=subject, events=(*before, blanket)), purpose, when)
+    assert (revived.allowed, revived.basis) == (without.allowed, without.basis)
+    # A purpose-specific grant after the refusal revives it whatever the setting.
+    grant = refused.model_copy(
+        update={"event_id": "g", "action": ConsentAction.grant, "terms_version": "2021-07",
+                "collected_at": t + timedelta(hours=1)}
+    )  # fmt: skip
+    regranted = SubjectHistory(subject=subject, events=(*before, refused, grant, blanket))
+    assert decide(P, regranted, purpose, when) == decide(REVIVING, regranted, purpose, when)

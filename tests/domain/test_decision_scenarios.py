@@ -28,6 +28,7 @@ class Case:
     recipient: str | None = None
     when: str = NOW
     also: tuple[str, ...] = field(default_factory=tuple)
+    settings: dict[str, object] = field(default_factory=dict)
 
 
 def _exception(purpose: str, ground: ExceptionGround, recipient: str | None = None) -> LegalException:
@@ -52,6 +53,15 @@ CASES = [
          history(event(purpose="profiling", terms_version="2020-04"),
                  event(purpose="profiling", action="withdraw", when="2023-01-01T00:00")),
          False, None, "CONSENT_WITHDRAWN", "法18条1項"),
+    Case("withdrawal, then the terms accepted as a whole: the withdrawal stands", "ad_partners",
+         history(event(), event(action="withdraw", when="2022-06-01T00:00"),
+                 event(purpose="*", terms_version="2021-07", when="2023-01-01T00:00")),
+         False, None, "CONSENT_WITHDRAWN", "法27条1項", also=("BLANKET_ACCEPTANCE_DOES_NOT_REVIVE",)),
+    Case("objection, then the terms accepted as a whole, with the reviving setting", "profiling",
+         history(event(purpose="profiling", action="object", when="2022-06-01T00:00"),
+                 event(purpose="*", terms_version="2021-07", when="2023-01-01T00:00")),
+         True, Basis.consent, "CONSENT_GRANTED", "法18条1項", also=("BLANKET_ACCEPTANCE_REVIVES",),
+         settings={"blanket_acceptance_revives_specific_refusal": True}),
     Case("objection to a purpose that needs no consent", "service",
          history(event(purpose="service", action="object")), False, None, "OBJECTED", "法35条"),
     Case("bundled acceptance of older terms does not cover a purpose added later", "cookie_share",
@@ -128,7 +138,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_scenario(case: Case) -> None:
-    d = decide(P, case.hist, case.purpose, at(case.when), case.recipient)
+    pol = policy(settings={**P.settings.model_dump(), **case.settings}) if case.settings else P
+    d = decide(pol, case.hist, case.purpose, at(case.when), case.recipient)
     assert (d.allowed, d.basis) == (case.allowed, case.basis)
     first = d.reasons[0]
     assert (first.code, first.article) == (case.code, case.article)

@@ -21,7 +21,7 @@ from hogo.domain.decision import decide
 from hogo.eligibility import decisions_table, eligible_subjects
 from hogo.engines import get_engine
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
-from tests.factories import policy
+from tests.factories import POLICY, policy
 
 P = policy()
 PURPOSES = ["ad_partners", "profiling", "cookie_share", "service", "overseas", "health", "list_rental",
@@ -124,17 +124,21 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_engine_matches_decide(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "revive"), [(1, False), (2, False), (3, True)])
+def test_engine_matches_decide(seed: int, revive: bool) -> None:
+    """Both answers of the blanket-acceptance setting (issue 17 item 13) included."""
+    pol = policy(settings={**POLICY["settings"], "blanket_acceptance_revives_specific_refusal": revive})
     histories, tables = random_world(seed)
+    blanket_cases = 0
     mismatches = []
     engine = get_engine("duckdb")
     for purpose, recipient, when in QUERIES:
         t = datetime.fromisoformat(when).replace(tzinfo=JST)
-        table = decisions_table(P, tables, purpose, t, recipient, engine=engine)
+        table = decisions_table(pol, tables, purpose, t, recipient, engine=engine)
         got = {r["subject_id"]: (r["allowed"], r["basis"]) for r in table.to_pylist()}
         for h in histories:
-            d = decide(P, h, purpose, t, recipient)
+            d = decide(pol, h, purpose, t, recipient)
+            blanket_cases += any(r.code.startswith("BLANKET_ACCEPTANCE_") for r in d.reasons)
             expected = (d.allowed, d.basis.value if d.basis else None)
             if got[h.subject.subject_id] != expected:
                 mismatches.append(
@@ -142,6 +146,7 @@ def test_engine_matches_decide(seed: int) -> None:
                 )
     engine.close()
     assert mismatches == []
+    assert blanket_cases > 0  # the random world does exercise a bundled grant after a specific refusal
 
 
 def test_eligible_subjects_writes_the_allowed_set(tmp_path: object) -> None:

@@ -42,6 +42,29 @@ def test_open_prints_reportability_and_deadlines(hogo: Run, policy_file: Path, t
     assert shown["reportable"] is True and shown["deadlines"] == opened["deadlines"]
 
 
+def test_final_deadline_on_a_holiday_shows_the_statutory_and_recommended_days(
+    hogo: Run, policy_file: Path, tmp_path: Path
+) -> None:
+    """30 days from 2026-04-03 end on Sunday 5/3 (GW): statutory 5/7, recommended 5/1 (item 12)."""
+    _setup(hogo, policy_file, tmp_path)
+    args = ("incident", "open", "--type", "missent_email", "--aware-at", "2026-04-03T10:00",
+            "--description", "健康相談記録の誤送信", "--dataset", "health")  # fmt: skip
+    opened = hogo(*args, "--json", as_json=True)
+    d = opened["deadlines"]
+    assert (d["final_period_end"], d["final"], d["final_recommended"]) == (
+        "2026-05-03",
+        "2026-05-07",
+        "2026-05-01",
+    )
+    assert d["preliminary"] == "2026-04-06"  # 速報: calendar days, not moved
+    shown = hogo("incident", "show", opened["id"]).stdout
+    assert "推奨提出日" in shown and "2026-05-01" in shown and "2026-05-07" in shown
+    out = tmp_path / "drafts"
+    hogo("incident", "docs", opened["id"], "--out", str(out), "--kind", "ppc_final", "--format", "html")
+    html = (out / f"{opened['id']}_ppc_final.html").read_text("utf-8")
+    assert "推奨提出日" in html
+
+
 def test_not_reportable_then_facts_change_it(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
     _setup(hogo, policy_file, tmp_path)
     opened = hogo(
@@ -88,6 +111,25 @@ def test_board_docs_evidence_and_timeline(hogo: Run, policy_file: Path, tmp_path
     assert [r["subject_id"] for r in rows] == ["C1"]
     kinds = [e["kind"] for e in hogo("incident", "timeline", incident_id, "--json", as_json=True)]
     assert kinds[:2] == ["opened", "assessment"] and {"note", "task", "evidence", "document"} <= set(kinds)
+
+
+def test_docs_write_only_what_was_asked_and_owner_only(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    """A notice letter is not a reason to write everyone's contacts to disk (issue 17 item 6)."""
+    _setup(hogo, policy_file, tmp_path)
+    opened = hogo(
+        "incident", "open", "--type", "missent_email", "--aware-at", "2026-04-01T09:00",
+        "--description", "誤送信", "--dataset", "crm", "--subject", "C1", "--json", as_json=True,
+    )  # fmt: skip
+    incident_id = opened["id"]
+    out = tmp_path / "letter"
+    args = ("incident", "docs", incident_id, "--out", str(out), "--kind", "notice_letter", "--format", "html")
+    listing = hogo(*args, "--json", as_json=True)
+    assert [d["kind"] for d in listing] == ["notice_letter"]
+    assert sorted(p.name for p in out.iterdir()) == [f"{incident_id}_notice_letter.html"]
+    with_list = hogo(*args, "--notification-list", "--json", as_json=True)
+    assert sorted(d["kind"] for d in with_list) == ["notice_letter", "notification_list"]
+    for path in out.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
 
 
 def test_playbook_export_edit_apply(hogo: Run, tmp_path: Path) -> None:

@@ -60,9 +60,12 @@ def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> N
     assert view.deadlines.final_days == 30
     with session_scope(seeded) as session:
         later = incidents.record_facts(session, view.id, {"improper_purpose": True})
-    assert later.triggers == (1, 3) and later.deadlines.final == date(2026, 5, 31)
+    # 60 days end on Sunday 5/31: the statutory day is Monday 6/1 (行政機関の休日に関する法律2条);
+    # the task is planned for the recommended day, Friday 5/29.
+    assert later.triggers == (1, 3) and later.deadlines.final_period_end == date(2026, 5, 31)
+    assert (later.deadlines.final, later.deadlines.final_recommended) == (date(2026, 6, 1), date(2026, 5, 29))
     final_task = next(t for t in later.tasks if t.id == "ppc-final-report")
-    assert final_task.due_at is not None and final_task.due_at.date() == date(2026, 5, 31)
+    assert final_task.due_at is not None and final_task.due_at.date() == date(2026, 5, 29)
     with session_scope(seeded) as session:
         kinds = [e.kind.value for e in incidents.timeline(session, view.id)]
         assert kinds == ["opened", "assessment", "facts", "assessment"]
@@ -115,7 +118,8 @@ def test_tasks_evidence_and_board(seeded: Engine) -> None:
     with session_scope(seeded) as session:
         row = incidents.board(session, now)[0]
     assert row.preliminary_state is not None and row.preliminary_state.value == "due_passed"
-    assert row.preliminary_days_left == -1 and row.final_days_left == 56
+    # 60 days end on Sunday 5/31, so the statutory day is Monday 6/1: 57 days from 4/5.
+    assert row.preliminary_days_left == -1 and row.final_days_left == 57
     assert "isolate-infected" in row.overdue_tasks
     with session_scope(seeded) as session:
         incidents.complete_task(session, view.id, "ppc-preliminary-report", now)
@@ -129,7 +133,7 @@ def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     with session_scope(seeded) as session:
         affected = set(incidents.affected_subjects(session, view.id))
         docs = incident_documents.draft(
-            session, view.id, [DocumentKind.notice_email], ["json"], date(2026, 4, 2)
+            session, view.id, [DocumentKind.notice_email], ["json"], date(2026, 4, 2), notification_list=True
         )
     assert affected == set(MEMBERS) | set(PATIENTS) | {"X1"}
     listing = next(d for d in docs if d.kind == "notification_list")

@@ -144,3 +144,27 @@ def test_private_telework_device_passes_once_rules_exist(catalogue: EolCatalogue
     [f] = run_check("telework.private_device", private, catalogue, answers)
     assert f.passed
     assert run_check("telework.private_device", inv(asset(ownership="private")), catalogue) == []
+
+
+def test_a_nas_that_is_the_backup_target_is_not_lacking_a_backup(catalogue: EolCatalogue) -> None:
+    """Issue 17 item 14: the NAS holding the copies was reported as `backup.missing` (critical)."""
+    nas = asset(id="nas", kind="nas", vendor="Synology", model="DS920+", version="7.2")
+    fixed = inv(asset(), nas, backups=good_backups())
+    findings = {f.subject: f for f in run_check("backup.missing", fixed, catalogue)}
+    assert findings["dev-1"].passed and findings["nas"].passed
+    assert findings["nas"].detail_en == "a backup target (holds the copies)"
+    # A NAS that is neither a source nor a target still lacks a backup.
+    lonely = inv(asset(), nas.model_copy(update={"id": "nas-2"}), backups=good_backups())
+    assert {f.subject: f.passed for f in run_check("backup.missing", lonely, catalogue)}["nas-2"] is False
+
+
+def test_a_vendor_rule_for_old_models_does_not_make_a_newer_models_lifecycle_known(
+    catalogue: EolCatalogue,
+) -> None:
+    """Issue 17 item 14: the ELECOM rule covers models made before 2017 only."""
+    old = inv(asset(**ROUTER, manufactured_on=date(2016, 6, 1)))
+    new = inv(asset(**ROUTER, manufactured_on=date(2019, 6, 1)))
+    [known] = run_check("eol.unknown_lifecycle", old, catalogue)
+    [unknown] = run_check("eol.unknown_lifecycle", new, catalogue)
+    assert known.passed
+    assert not unknown.passed and "2017-01-01" in unknown.detail_en

@@ -222,3 +222,24 @@ def test_pages_need_login(api: TestClient) -> None:
         r = api.get(path)
         assert r.status_code == 401 and 'name="password"' in r.text, path
         assert "規則7条" not in r.text and "会員名簿" not in r.text
+
+
+def test_incident_page_shows_the_statutory_and_the_recommended_final_day(
+    officer: TestClient, env: Env
+) -> None:
+    """30 days from 2026-04-03 end on Sunday 5/3 (GW): statutory 5/7, recommended 5/1 (item 12)."""
+    incident_id = _open(env, "clinic", datetime(2026, 4, 3, 10, 0, tzinfo=JST))
+    page = _page(officer, f"/incidents/{incident_id}", IncidentPage)
+    assert isinstance(page, IncidentPage)
+    d = page.incident.deadlines
+    assert (d.final_period_end, d.final, d.final_recommended) == (
+        date(2026, 5, 3),
+        date(2026, 5, 7),
+        date(2026, 5, 1),
+    )
+    html = officer.get(f"/incidents/{incident_id}").text
+    final_row = re.search(r'<tr id="deadline-final">.*?</tr>', html, re.S)
+    assert final_row is not None and 'id="final-recommended"' in final_row.group(0)
+    assert "推奨提出日" in final_row.group(0) and "行政機関の休日" in final_row.group(0)
+    board = officer.get("/incidents").text
+    assert "推奨提出日" in re.search(rf'<tr id="incident-{incident_id}".*?</tr>', board, re.S).group(0)  # type: ignore[union-attr]

@@ -45,6 +45,8 @@ class ReleaseManifest(BaseModel):
     model: dict[str, Any]
     metric: str
     metric_value: float
+    #: Named figures for comparison with other tools, e.g. ``entropy`` and ``entropy_arx``.
+    metric_figures: dict[str, float] = {}
     levels: dict[str, int]
     heights: dict[str, int]
     k_achieved: int

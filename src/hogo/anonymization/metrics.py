@@ -8,7 +8,10 @@ suppressed cell costs the maximum, and (b) classes only merge when generalising.
 All metrics are information *loss* (lower is better):
 - ``loss``: ARX/Iyengar loss, share of the domain each cell covers, (leaves−1)/(domain−1), 0–1.
 - ``precision``: Sweeney's precision loss, level/height per cell, 0–1.
-- ``entropy``: non-uniform entropy, Σ −log2(freq(value)/freq(generalised value)) in bits.
+- ``entropy``: non-uniform entropy, Σ −log2(freq(value)/freq(generalised value)) in bits. hogo
+  charges a suppressed record at full cost (every attribute at the top level); the ARX tool's
+  non-uniform entropy charges every record, suppressed or not, at the node's levels. Both are
+  reported (`metric_figures`): ``entropy`` (hogo, what the search minimises) and ``entropy_arx``.
 - ``discernibility``: Σ |class|² over kept classes + suppressed × records.
 - ``aecs``: average equivalence class size, records / classes (suppressed records one class).
 """
@@ -61,6 +64,20 @@ def metric_value(metric: Metric, s: NodeStats, n_qis: int) -> float:
     if metric == Metric.discernibility:
         return float(s.sq_kept + s.suppressed * s.total)
     return s.total / (s.kept_classes + (1 if s.suppressed else 0))
+
+
+def metric_figures(metric: Metric, s: NodeStats, n_qis: int) -> dict[str, float]:
+    """The metric's value, plus named variants other tools report for the same release.
+
+    ``entropy_arx`` is the ARX Data Anonymization Tool's non-uniform entropy: Σ over *all* input
+    records of −log2(freq(value)/freq(generalised value)) at the node's levels, so a suppressed
+    record costs what its generalisation costs, not the maximum (ARX computes it from the input
+    cardinalities, MetricMDNUEntropyPrecomputed). That is this node's ``cost_all``.
+    """
+    figures = {metric.value: metric_value(metric, s, n_qis)}
+    if metric == Metric.entropy:
+        figures["entropy_arx"] = s.cost_all
+    return figures
 
 
 def metric_bound(metric: Metric, s: NodeStats, n_qis: int) -> float:

@@ -29,7 +29,7 @@ from hogo.anonymization.frequency import FrequencyEvaluator
 from hogo.anonymization.hierarchy import Hierarchy, read_arx_csv
 from hogo.anonymization.lattice import SearchResult, lattice_size, optimal_search, separable_search
 from hogo.anonymization.manifest import OutputColumn, ReleaseManifest, announcement_text, build_checklist
-from hogo.anonymization.metrics import Metric, metric_value
+from hogo.anonymization.metrics import Metric, metric_figures, metric_value
 from hogo.anonymization.models import PrivacyModel
 from hogo.anonymization.risk import measure_risk, risk_from_histogram
 from hogo.anonymization.spec import AnonymizationSpec, BuilderKind, QISpec, looks_like_identifier
@@ -222,6 +222,7 @@ def anonymize(
             model=model.describe(),
             metric=spec.metric.value,
             metric_value=metric_value(spec.metric, result.stats, len(qis)),
+            metric_figures=metric_figures(spec.metric, result.stats, len(qis)),
             levels=levels,
             heights={qi.name: qi.hierarchy.height for qi in qis},
             k_achieved=check.k,

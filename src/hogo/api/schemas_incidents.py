@@ -110,8 +110,14 @@ class DeadlinesOut(BaseModel):
     preliminary_days_left: int | None = Field(
         description="今日(JST)から速報の期限までの日数、超過は負、報告済みは null"
     )
-    final: date | None = Field(description="確報の期限(規則8条2項)")
+    final: date | None = Field(
+        description="確報の法定の最終日(規則8条2項。期間の末日が行政機関の休日なら翌開庁日、行政機関の休日に関する法律2条)"
+    )
     final_days: int | None = Field(description="確報の期間(30日、規則7条3号は60日)")
+    final_period_end: date | None = Field(default=None, description="確報の期間の末日(休日による延長前)")
+    final_recommended: date | None = Field(
+        default=None, description="確報の推奨提出日(期間の末日以前の最後の開庁日)"
+    )
     final_state: DeadlineState | None
     final_days_left: int | None = Field(
         description="今日(JST)から確報の期限までの日数、超過は負、報告済みは null"
@@ -199,6 +205,8 @@ class IncidentOut(BaseModel):
                 preliminary_days_left=row.preliminary_days_left,
                 final=row.final,
                 final_days=view.deadlines.final_days,
+                final_period_end=view.deadlines.final_period_end,
+                final_recommended=view.deadlines.final_recommended,
                 final_state=row.final_state,
                 final_days_left=row.final_days_left,
             ),
@@ -255,6 +263,7 @@ class BoardRowOut(BaseModel):
     final: date | None
     final_state: DeadlineState | None
     final_days_left: int | None
+    final_recommended: date | None = Field(default=None, description="確報の推奨提出日")
 
     @classmethod
     def of(cls, r: BoardRow) -> BoardRowOut:
@@ -274,6 +283,7 @@ class BoardRowOut(BaseModel):
             final=r.final,
             final_state=r.final_state,
             final_days_left=r.final_days_left,
+            final_recommended=r.final_recommended,
         )
 
 

@@ -156,6 +156,13 @@ def _render(result: ReleaseResult) -> None:
     console.print(table)
     l_text = f"  l = {m.l_achieved}" if m.l_achieved is not None else ""
     console.print(f"指標 metric {m.metric} = {m.metric_value:.6g}   k = {m.k_achieved}{l_text}")
+    if "entropy_arx" in m.metric_figures:
+        console.print(
+            f"  entropy(削除した行を最大コストで計上 / suppressed rows at full cost) = "
+            f"{m.metric_figures['entropy']:.6g}\n"
+            f"  entropy_arx(ARX と同じ計算: 削除した行もこのノードの一般化レベルで計上 / "
+            f"as ARX computes it) = {m.metric_figures['entropy_arx']:.6g}"
+        )
     console.print(
         f"入力 {m.rows_in} 件 → 出力 {m.rows_out} 件（削除 {m.suppressed} 件、特異な記述で削除 "
         f"{m.unusual.removed_records} 件）  探索 {m.nodes_evaluated}/{m.lattice_size} ノード "

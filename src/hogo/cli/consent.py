@@ -10,13 +10,15 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hogo.cli.context import open_engine, parse_at, unit_of_work
+from hogo.cli.context import at_or_now, open_engine, parse_at, unit_of_work
 from hogo.cli.options import CSV_FILE, EVENT_ID, JSON, NAME_ID, PURPOSE_ID, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
+from hogo.domain import reasons as R
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
 from hogo.domain.decision import Decision, decide
 from hogo.domain.receipts import build_receipt
+from hogo.errors import InputError, NotFound
 from hogo.files.consent_csv import parse_events, settle_problems
 from hogo.services import consent as svc
 from hogo.services import ledger
@@ -152,13 +154,33 @@ def check_cmd(
     at: str | None = typer.Option(None, help="判定時点(ISO-8601、省略時は現在)"),
     as_json: bool = JSON,
 ) -> None:
-    """この本人のデータをこの目的で利用・提供してよいかを、根拠条文とともに答えます。"""
-    with user_errors(), unit_of_work() as session:
-        decision = svc.check(session, subject, purpose, parse_at(at), recipient)
+    """この本人のデータをこの目的で利用・提供してよいかを、根拠条文とともに答えます。
+
+    終了コード: 0 = 判定した(可・否とも)、2 = 入力の誤り(未知の本人・利用目的・提供先、日時の形式)。
+    """
+    with user_errors(as_json):
+        when = at_or_now(at)
+        with unit_of_work() as session:
+            try:
+                decision = svc.check(session, subject, purpose, when, recipient)
+            except NotFound as exc:
+                raise InputError(exc.ja, exc.en, field="--subject") from None
+        _refuse_unknown_input(decision)
     if as_json:
         print_json(decision)
     else:
         _print_decision(decision)
+
+
+#: Reasons that mean the question named something the policy does not know: an input error,
+#: not an answer (a known recipient outside the purpose is an answer: "no").
+_UNKNOWN_INPUT = {R.PURPOSE_UNKNOWN.code: "--purpose", R.RECIPIENT_UNKNOWN.code: "--recipient"}
+
+
+def _refuse_unknown_input(decision: Decision) -> None:
+    for r in decision.reasons:
+        if r.code in _UNKNOWN_INPUT:
+            raise InputError(r.message_ja, r.message_en, field=_UNKNOWN_INPUT[r.code])
 
 
 @app.command("history")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
+from hogo.errors import InputError
 from hogo.store.database import make_engine, upgrade, write_scope
 
 
@@ -31,6 +32,18 @@ def unit_of_work() -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def at_or_now(value: str | None, option: str = "--at") -> datetime:
+    """Like `parse_at`, but a bad time is an `InputError` naming the option (for `--json` errors)."""
+    try:
+        return parse_at(value)
+    except typer.BadParameter:
+        raise InputError(
+            "ISO-8601の日時を指定してください(例 2024-04-01T09:00)。",
+            "expected an ISO-8601 time (e.g. 2024-04-01T09:00).",
+            field=option,
+        ) from None
 
 
 def parse_at(value: str | None) -> datetime:

@@ -23,7 +23,10 @@ from hogo.store.export import consent_tables
 
 
 def demo_cmd(
-    database: Path = typer.Option(Path("hogo-demo.db"), help="デモ用SQLiteファイル(作り直します)"),
+    database: Path = typer.Option(
+        Path("hogo-demo.db"),
+        help="デモ用SQLiteファイル(作り直します。起動中の hogo serve が使用中なら作り直しません)",
+    ),
     subjects: int = typer.Option(10_000, min=10, help="会員数"),
     seed: int = typer.Option(42, help="乱数の種"),
     as_json: bool = JSON,

@@ -88,7 +88,12 @@ def _print_incident(view: IncidentView) -> None:
     d = view.deadlines
     if d.preliminary and d.final:
         latest = d.preliminary_overdue_after
-        console.print(f"  速報 {d.preliminary}(遅くとも {latest})/ 確報 {d.final}({d.final_days}日)")
+        console.print(f"  速報 {d.preliminary}(遅くとも {latest}、暦日)/ 確報 {d.final}({d.final_days}日)")
+        if d.final_recommended and d.final_recommended != d.final:
+            console.print(
+                f"  確報の期間の末日 {d.final_period_end} は行政機関の休日のため法定の最終日は {d.final}"
+                f"(行政機関の休日に関する法律2条)。推奨提出日: [bold]{d.final_recommended}[/]"
+            )
     step = f"{view.step.number} {view.step.ja}" if view.step else "完了"
     console.print(f"  本人の数 {view.persons:,}  ステップ: {step}")
     for r in view.reasons:
@@ -339,10 +344,19 @@ def docs_cmd(
     out: Path = typer.Option(Path("."), "--out", help="出力先フォルダ"),
     kind: list[DocumentKind] = typer.Option([], "--kind", help="文書の種類(省略時はすべて)"),
     fmt: list[str] = typer.Option(["html", "pdf"], "--format", help="html / pdf / json(複数可)"),
+    notification_list: bool | None = typer.Option(
+        None,
+        "--notification-list/--no-notification-list",
+        help="通知先リストCSV(本人の連絡先を含む)も作成する。省略時は --kind を指定しないときだけ作成",
+        show_default=False,
+    ),
     encoding: str = typer.Option("utf-8-sig", help="通知先リストCSVの文字コード: utf-8-sig / cp932"),
     as_json: bool = JSON,
 ) -> None:
-    """報告書・通知文・公表文・付与機関への報告書の下書きと通知先リストを作成します。"""
+    """報告書・通知文・公表文・付与機関への報告書の下書きと通知先リストを作成します。
+
+    指定したものだけを作成します。ファイルは所有者だけが読み書きできる権限(0600)で作成します。
+    """
     with user_errors():
         bad = [f for f in fmt if f not in incident_documents.FORMATS]
         if bad:
@@ -354,6 +368,7 @@ def docs_cmd(
                 kind or list(DocumentKind),
                 fmt,
                 parse_at(None).date(),
+                notification_list=notification_list if notification_list is not None else not kind,
                 encoding=encoding,
             )
             for doc in docs:

@@ -34,12 +34,22 @@ def print_json(value: Any) -> None:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a HogoError into a clear message on stderr and exit status 2."""
+def user_errors(as_json: bool = False) -> Iterator[None]:
+    """Turn a HogoError into a clear message on stderr and exit status 2.
+
+    With `as_json` the error is also the JSON document on stdout, in the API's error format
+    (`{"error": {"code", "message_ja", "message_en", "field", "row"}}`), so a script that pipes
+    `--json` output always gets JSON and tells an input error from an answer by the exit status.
+    """
     try:
         yield
     except HogoError as exc:
         err_console.print(f"[bold red]エラー[/]: {exc.ja}")
         if exc.en != exc.ja:
             err_console.print(f"[dim]error: {exc.en}[/]")
+        if as_json:
+            body = {"code": exc.code, "message_ja": exc.ja, "message_en": exc.en}
+            print_json(
+                {"error": {**body, "field": getattr(exc, "field", None), "row": getattr(exc, "row", None)}}
+            )
         raise typer.Exit(2) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from hogo.config import load_settings
 from hogo.demo import build_database
 from hogo.http.server import check_bind, is_loopback, server_options
 from hogo.services.auth import create_user
+from hogo.store import serving
 from hogo.store.database import make_engine, session_scope
+from hogo.store.serving import sqlite_path
 
 DEMO_USERS = (
     ("admin", Role.admin, "管理者(デモ)"),
@@ -49,16 +52,32 @@ def serve_cmd(
     demo: bool = typer.Option(False, "--demo", help="デモ組織とデモユーザーを作成して起動します"),
     host: str = typer.Option("127.0.0.1", help="待ち受けアドレス(既定はループバックのみ)"),
     port: int = typer.Option(8000, min=1, max=65535, help="ポート番号"),
-    database: Path = typer.Option(Path("hogo-demo.db"), help="--demo で作り直すSQLiteファイル"),
+    database: Path = typer.Option(
+        Path("hogo-demo.db"), help="--demo で作り直すSQLiteファイル(起動中のサーバが使用中なら作り直しません)"
+    ),
     subjects: int = typer.Option(10_000, min=10, help="--demo の会員数"),
     workers: int = typer.Option(1, min=1, max=32, help="ワーカープロセス数(CPUコア数まで)"),
 ) -> None:
-    """REST API(/api/v1)と管理コンソール(/)を起動します。"""
+    """REST API(/api/v1)と管理コンソール(/)を起動します。
+
+    SQLite のストアは起動中ずっと保持し(<ファイル>.serving)、hogo demo 等が作り直せないようにします。
+    """
+    with ExitStack() as held:
+        _serve(held, demo, host, port, database, subjects, workers)
+
+
+def _serve(
+    held: ExitStack, demo: bool, host: str, port: int, database: Path, subjects: int, workers: int
+) -> None:
     with user_errors():
         settings = load_settings()
         check_bind(settings, host)
         if demo:
             settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
+        store = sqlite_path(settings.database_url)
+        if store is not None:
+            held.enter_context(serving.hold(store))
+        if demo:
             with console.status("デモデータ作成中 / building demo"):
                 build_database(database, subjects)
             users = create_demo_users(settings.database_url)

@@ -52,6 +52,24 @@ class Subject(_Frozen):
     identity_verified: bool = False
 
 
+class SubjectPatch(_Frozen):
+    """What one request says about a person: only the fields it sets are changed.
+
+    A registration, a re-import or `hogo subject add M… --email …` must not wipe what it does not
+    mention (a stored birth date decides whether a guardian is needed). Pydantic's
+    `model_fields_set` tells "not given" (keep) apart from an explicit null (clear).
+    """
+
+    subject_id: SubjectId
+    birth_date: date | None = None
+    identity_verified: bool = False
+    email: OptionalText = None
+    phone: OptionalText = None
+
+    def given(self, name: str) -> bool:
+        return name in self.model_fields_set
+
+
 class ConsentAction(StrEnum):
     grant = "grant"
     deny = "deny"

@@ -123,6 +123,8 @@ class Assessment:
     opt_out_filed_on: date | None = None
     guardian_below_age: int = 16
     require_identity: bool = True
+    #: Policy setting: does accepting terms as a whole undo a purpose-specific refusal?
+    blanket_revives: bool = False
     purposes_by_terms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
@@ -138,6 +140,7 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
         "at": at,
         "guardian_below_age": policy.settings.guardian_consent_below_age,
         "require_identity": policy.settings.require_identity_verification,
+        "blanket_revives": policy.settings.blanket_acceptance_revives_specific_refusal,
         "purposes_by_terms": {t.version: frozenset(t.purposes) for t in policy.terms},
     }
     purpose = policy.purpose(purpose_id)
@@ -259,6 +262,7 @@ def latest_relevant(a: Assessment, events: Iterable[ConsentEvent]) -> ConsentEve
 
 def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     subject = history.subject
+    notes: list[Reason] = []  # per-person `informs` reasons
 
     def done(
         allowed: bool, basis: Basis | None, rs: Iterable[Reason], event: ConsentEvent | None = None
@@ -270,7 +274,7 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
             at=a.at,
             allowed=allowed,
             basis=basis,
-            reasons=(*rs, *a.informs),
+            reasons=(*rs, *notes, *a.informs),
             event_id=event.event_id if event else None,
         )
 
@@ -286,7 +290,7 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     if a.unnotified:
         return done(False, None, a.unnotified)
 
-    latest = latest_relevant(a, history.events)
+    latest, notes[:] = blanket_after_refusal(a, history.events, latest_relevant(a, history.events))
     names = {"purpose": a.purpose_id}
 
     if not a.needs_consent:
@@ -309,6 +313,49 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
             return done(False, None, [*consent_reasons, reason(R.OPT_OUT_OBJECTED)], latest)
         return done(True, Basis.opt_out, [reason(R.OPT_OUT_ALLOWED, filed_on=a.opt_out_filed_on)])
     return done(False, None, consent_reasons, latest)
+
+
+_REFUSAL_TEXT = {
+    ConsentAction.deny: ("同意を拒否しました", "refused consent to"),
+    ConsentAction.withdraw: ("同意を撤回しました", "withdrew consent to"),
+    ConsentAction.object: ("利用停止・提供停止を求めました", "objected to the use or provision for"),
+}
+
+
+def blanket_after_refusal(
+    a: Assessment, events: Iterable[ConsentEvent], latest: ConsentEvent | None
+) -> tuple[ConsentEvent | None, list[Reason]]:
+    """The event that speaks for the purpose when the newest is a bundled "agree to the terms".
+
+    A person who refused, withdrew or objected to this purpose specifically and later accepted a
+    new terms version as a whole did not, by that, say yes to this purpose again (consent is given
+    per purpose, 通則編 2-16; the seed's CNIL precedent). Unless the policy setting says otherwise,
+    the specific refusal stands until a purpose-specific grant; either way a reason says so.
+    """
+    if (
+        latest is None
+        or latest.purpose_id != ALL_PURPOSES_IN_TERMS
+        or latest.action is not ConsentAction.grant
+    ):
+        return latest, []
+    specific = [e for e in events if e.collected_at <= a.at and e.purpose_id == a.purpose_id]
+    refusal = max(specific, key=ConsentEvent.order_key, default=None)
+    if refusal is None or refusal.action not in _OBJECTING:
+        return latest, []
+    ja, en = _REFUSAL_TEXT[refusal.action]
+    values = {
+        "purpose": a.purpose_id,
+        "consent_article": a.consent_article,
+        "refusal_ja": ja,
+        "refusal_en": en,
+        "refused_at": to_jst(refusal.collected_at).isoformat(),
+        "refusal_event": refusal.event_id,
+        "accepted_at": to_jst(latest.collected_at).isoformat(),
+        "terms_version": latest.terms_version or "",
+    }
+    if a.blanket_revives:
+        return latest, [reason(R.BLANKET_ACCEPTANCE_REVIVES, **values)]
+    return refusal, [reason(R.BLANKET_ACCEPTANCE_DOES_NOT_REVIVE, **values)]
 
 
 def _event_reason(kind: R.ReasonType, event: ConsentEvent, names: dict[str, str], **more: str) -> Reason:

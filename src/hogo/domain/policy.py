@@ -88,6 +88,10 @@ class PolicySettings(_Frozen):
     # Consent presumes the person was identified (通則編 2-16). A business that collects consent
     # anonymously on a website may relax this, at its own risk.
     require_identity_verification: bool = True
+    # A bundled acceptance of new terms does not undo a purpose-specific refusal, withdrawal or
+    # objection (consent is specific per purpose); only a purpose-specific grant does. A business
+    # may choose otherwise; the decision then says so with BLANKET_ACCEPTANCE_REVIVES.
+    blanket_acceptance_revives_specific_refusal: bool = False
 
 
 class DataCategory(_Frozen):

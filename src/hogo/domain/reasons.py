@@ -122,6 +122,29 @@ OBJECTED = _r(
     "本人は{collected_at}に利用目的「{purpose}」について利用停止・提供停止を求めました(事象 {event_id})。",
     "The person asked at {collected_at} to stop use or provision for '{purpose}' (event {event_id}).",
 )
+BLANKET_ACCEPTANCE_DOES_NOT_REVIVE = _r(
+    "BLANKET_ACCEPTANCE_DOES_NOT_REVIVE",
+    "{consent_article}",
+    I,
+    "本人は{refused_at}に利用目的「{purpose}」について個別に{refusal_ja}(事象 {refusal_event})。"
+    "その後の規約全体への同意({accepted_at}、規約版 {terms_version})は、この利用目的への同意とはみなしません。"
+    "個別の同意が必要です(設定 blanket_acceptance_revives_specific_refusal)。",
+    "The person specifically {refusal_en} purpose '{purpose}' at {refused_at} (event {refusal_event}); "
+    "the later acceptance of the terms as a whole ({accepted_at}, version {terms_version}) is not taken "
+    "as consent to it again: a purpose-specific grant is needed "
+    "(setting blanket_acceptance_revives_specific_refusal).",
+)
+BLANKET_ACCEPTANCE_REVIVES = _r(
+    "BLANKET_ACCEPTANCE_REVIVES",
+    "{consent_article}",
+    I,
+    "本人は{refused_at}に利用目的「{purpose}」について個別に{refusal_ja}(事象 {refusal_event})が、"
+    "ポリシーの設定(blanket_acceptance_revives_specific_refusal)により、その後の規約全体への同意"
+    "({accepted_at}、規約版 {terms_version})をこの利用目的への同意として扱っています。",
+    "The person specifically {refusal_en} purpose '{purpose}' at {refused_at} (event {refusal_event}); "
+    "by the policy setting blanket_acceptance_revives_specific_refusal, the later acceptance of the terms "
+    "as a whole ({accepted_at}, version {terms_version}) is taken as consent to it again.",
+)
 TERMS_DID_NOT_INCLUDE_PURPOSE = _r(
     "TERMS_DID_NOT_INCLUDE_PURPOSE",
     "法18条1項",

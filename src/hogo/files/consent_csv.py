@@ -10,14 +10,15 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from hogo.domain.clock import parse_instant
-from hogo.domain.consent import ConsentEvent, Subject
+from hogo.domain.consent import ConsentEvent, SubjectPatch
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
 from hogo.files.csv_table import CsvRow, read_csv
 from hogo.files.people_csv import people_csv_text
 
-SUBJECT_COLUMNS = ("subject_id", "birth_date", "identity_verified")
-SUBJECT_OPTIONAL = ("email", "phone")
+SUBJECT_COLUMNS = ("subject_id",)
+#: Absent columns and empty cells are "not given": the stored value stays (an update never wipes).
+SUBJECT_OPTIONAL = ("birth_date", "identity_verified", "email", "phone")
 EVENT_COLUMNS = ("event_id", "subject_id", "purpose_id", "action", "terms_version", "method", "collected_at")
 EVENT_OPTIONAL = ("guardian_name", "guardian_relation", "foreign_transfer_info_given", "evidence")
 
@@ -53,11 +54,14 @@ def parse_bool(value: str) -> bool:
 
 
 def _subject_fields(values: dict[str, str]) -> dict[str, Any]:
-    return {
-        "subject_id": values["subject_id"],
-        "birth_date": values["birth_date"] or None,
-        "identity_verified": parse_bool(values["identity_verified"]),
-    }
+    """Only the cells that say something: an empty cell leaves the stored value as it is."""
+    given: dict[str, Any] = {"subject_id": values["subject_id"]}
+    for name in ("birth_date", "email", "phone"):
+        if (values.get(name) or "").strip():
+            given[name] = values[name]
+    if (values.get("identity_verified") or "").strip():
+        given["identity_verified"] = parse_bool(values["identity_verified"])
+    return given
 
 
 def _event_fields(values: dict[str, str]) -> dict[str, Any]:
@@ -120,10 +124,10 @@ def _first_bad_field(values: dict[str, str], bool_fields: tuple[str, ...]) -> st
     return "(row)"
 
 
-def parse_subjects(path: Path) -> Parsed[Subject]:
+def parse_subjects(path: Path) -> Parsed[SubjectPatch]:
     """Subjects; one id twice in a file is a problem on the later row (it would silently win)."""
     rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL)
-    parsed = _parse(rows, Subject, _subject_fields, ("identity_verified",))
+    parsed = _parse(rows, SubjectPatch, _subject_fields, ("identity_verified",))
     first: dict[str, int] = {}
     keep: list[int] = []
     for index, (item, number) in enumerate(zip(parsed.items, parsed.rows, strict=True)):

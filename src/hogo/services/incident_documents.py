@@ -104,10 +104,11 @@ def draft(
     formats: Sequence[str],
     today: date,
     *,
-    notification_list: bool = True,
+    notification_list: bool = False,
     encoding: str = "utf-8-sig",
 ) -> list[RenderedDocument]:
-    """Render the documents (the e-mail body as text whatever the format) and the list as CSV."""
+    """Render the documents (the e-mail body as text whatever the format) and, only when asked,
+    the notification list as CSV: it holds persons' contacts, so nobody gets it as a side effect."""
     record = incident_record(session, incident_id)
     produced: dict[str, RenderedDocument] = {}
     for kind in kinds:

@@ -38,6 +38,9 @@ class DeadlinesView(_View):
     preliminary_overdue_after: date | None
     final: date | None
     final_days: int | None
+    #: The final-report period's own end, and the last business day on or before it.
+    final_period_end: date | None = None
+    final_recommended: date | None = None
 
 
 class IncidentView(_View):
@@ -88,6 +91,7 @@ class BoardRow(_View):
     final: date | None
     final_state: DeadlineState | None
     final_days_left: int | None
+    final_recommended: date | None = None
 
 
 def _step(state: IncidentState) -> StepView | None:
@@ -119,6 +123,8 @@ def view_of(row: IncidentRow, state: IncidentState) -> IncidentView:
             preliminary_overdue_after=d.preliminary_overdue_after if d else None,
             final=d.final if d else None,
             final_days=d.final_days if d else None,
+            final_period_end=d.final_period_end if d else None,
+            final_recommended=d.final_recommended if d else None,
         ),
         reasons=a.reasons,
         step=_step(state),
@@ -149,4 +155,5 @@ def board_row(row: IncidentRow, state: IncidentState, now: datetime) -> BoardRow
         final=d.final if d else None,
         final_state=final_state(d, now, final_done) if d else None,
         final_days_left=days_left(d.final, now) if d and not final_done else None,
+        final_recommended=d.final_recommended if d else None,
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hogo.domain.consent import Subject
+from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.ids import is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
@@ -48,11 +48,25 @@ def upsert_subjects(
     subjects: Sequence[Subject],
     contacts: Iterable[tuple[str | None, str | None]] | None = None,
 ) -> SubjectChanges:
-    """Add new persons and update changed ones; unchanged rows write nothing (re-import is a no-op)."""
-    now = datetime.now(UTC)
+    """Whole records (a generator, the demo): every field is given, a missing contact is kept."""
     contact_list = list(contacts) if contacts is not None else [(None, None)] * len(subjects)
+    patches = []
+    for subject, (email, phone) in zip(subjects, contact_list, strict=True):
+        given: dict[str, object] = subject.model_dump()
+        given.update({k: v for k, v in (("email", email), ("phone", phone)) if v})
+        patches.append(SubjectPatch.model_validate(given))
+    return patch_subjects(session, patches)
+
+
+def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> SubjectChanges:
+    """Add new persons and change only the fields each patch sets; unchanged rows write nothing.
+
+    A field a patch does not set keeps its stored value (a new person gets the defaults), so a
+    re-import or a contact update never wipes a birth date or an identity check.
+    """
+    now = datetime.now(UTC)
     existing: dict[str, SubjectRow] = {}
-    ids = [s.subject_id for s in subjects]
+    ids = [p.subject_id for p in patches]
     for i in range(0, len(ids), 500):
         for row in session.execute(
             select(SubjectRow).where(SubjectRow.subject_id.in_(ids[i : i + 500]))
@@ -60,38 +74,51 @@ def upsert_subjects(
             existing[row.subject_id] = row
     added = updated = unchanged = 0
     entries: list[tuple[EntryKind, str, dict[str, str | bool | None]]] = []
-    for subject, (email, phone) in zip(subjects, contact_list, strict=True):
-        payload = {
-            "subject_id": subject.subject_id,
-            "birth_date": subject.birth_date.isoformat() if subject.birth_date else None,
-            "identity_verified": subject.identity_verified,
-        }
-        found = existing.get(subject.subject_id)
+    for patch in patches:
+        found = existing.get(patch.subject_id)
         if found is None:
-            existing[subject.subject_id] = SubjectRow(
-                subject_id=subject.subject_id,
-                birth_date=subject.birth_date,
-                identity_verified=subject.identity_verified,
-                email=email,
-                phone=phone,
+            found = SubjectRow(
+                subject_id=patch.subject_id,
+                birth_date=None,
+                identity_verified=False,
+                email=None,
+                phone=None,
                 created_at=now,
                 updated_at=now,
             )
-            session.add(existing[subject.subject_id])
-            entries.append((EntryKind.subject_added, subject_ref(subject.subject_id), payload))
+            _apply(found, patch)
+            existing[patch.subject_id] = found
+            session.add(found)
+            entries.append((EntryKind.subject_added, subject_ref(patch.subject_id), _payload(found)))
             added += 1
-        elif to_domain(found) != subject or (
-            (email or phone) and (email, phone) != (found.email, found.phone)
-        ):
-            found.birth_date = subject.birth_date
-            found.identity_verified = subject.identity_verified
-            found.email = email or found.email
-            found.phone = phone or found.phone
+        elif _apply(found, patch):
             found.updated_at = now
-            entries.append((EntryKind.subject_updated, subject_ref(subject.subject_id), payload))
+            entries.append((EntryKind.subject_updated, subject_ref(patch.subject_id), _payload(found)))
             updated += 1
         else:
             unchanged += 1
     ledger.append_many(session, entries)
     session.flush()
     return SubjectChanges(added, updated, unchanged)
+
+
+_PATCHABLE = ("birth_date", "identity_verified", "email", "phone")
+
+
+def _apply(row: SubjectRow, patch: SubjectPatch) -> bool:
+    """Set the fields the patch gives; True when anything changed."""
+    changed = False
+    for name in _PATCHABLE:
+        if patch.given(name) and getattr(row, name) != getattr(patch, name):
+            setattr(row, name, getattr(patch, name))
+            changed = True
+    return changed
+
+
+def _payload(row: SubjectRow) -> dict[str, str | bool | None]:
+    """The ledger records the person's state after the change (never contacts: personal data)."""
+    return {
+        "subject_id": row.subject_id,
+        "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+        "identity_verified": row.identity_verified,
+    }

@@ -45,6 +45,12 @@ INCIDENT_MESSAGES: dict[str, tuple[str, str]] = {
     "incident.excluded": ("高度な暗号化により除外(規則7条1号括弧書)", "Excluded by advanced encryption"),
     "incident.deadlines": ("報告期限", "Deadlines"),
     "incident.latest": ("最終期限", "at the latest"),
+    "incident.recommended": ("推奨提出日", "Recommended filing day"),
+    "incident.moved": (
+        "期間の末日が行政機関の休日のため、法定の期限は翌開庁日(行政機関の休日に関する法律2条)。期間の末日",
+        "the period ends on a government holiday, so the statutory deadline is the next business day"
+        " (Act on Holidays of Administrative Organs, art. 2); period end",
+    ),
     "incident.facts": ("事実", "Facts"),
     "incident.aware": ("認知日時", "Became aware"),
     "incident.occurred": ("発生日時", "Occurred"),

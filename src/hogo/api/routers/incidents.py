@@ -240,6 +240,8 @@ def notification_list(
     encoding: Annotated[Literal["utf-8-sig", "cp932"], Query(description="CSVの文字コード")] = "utf-8-sig",
 ) -> Response:
     """通知先リスト(CSV: 本人ID・連絡手段・連絡先)。本人の連絡先を含むため personal_data 権限が必要です。"""
-    docs = incident_documents.draft(session, incident_id, [], [], _now().date(), encoding=encoding)
+    docs = incident_documents.draft(
+        session, incident_id, [], [], _now().date(), notification_list=True, encoding=encoding
+    )
     doc = docs[0]
     return _download(doc.filename, doc.format, doc.data, doc.sha256)

@@ -21,13 +21,13 @@ from hogo.api.schemas import (
 )
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
-from hogo.domain.consent import Subject
+from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.decision import decide
 from hogo.domain.ids import RecordId
 from hogo.services import consent as consent_svc
 from hogo.services.auth import Principal
 from hogo.services.coverage import search_subjects
-from hogo.services.subjects import get_subject, upsert_subjects
+from hogo.services.subjects import get_subject, patch_subjects
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -61,14 +61,18 @@ def list_subjects(
 def put_subject(
     body: SubjectIn, session: SessionDep, principal: Recorder, response: Response
 ) -> SubjectWriteOut:
-    """本人を登録・更新します(同じ内容なら何もしません)/ register or update a person."""
-    subject = Subject(
-        subject_id=body.subject_id, birth_date=body.birth_date, identity_verified=body.identity_verified
-    )
-    changes = upsert_subjects(session, [subject])
+    """本人を登録・更新します。送った項目だけを変更し、省略した項目は登録済みの値のままです
+    (null を送ると消去)。同じ内容なら何もしません。
+
+    Register or update a person: only the fields sent are changed, omitted ones keep their
+    stored value (send null to clear); the same content writes nothing.
+    """
+    patch = SubjectPatch.model_validate(body.model_dump(exclude_unset=True))
+    changes = patch_subjects(session, [patch])
     if changes.added:
         response.status_code = 201
-    return SubjectWriteOut(subject=_out(subject, principal), created=bool(changes.added))
+    stored = get_subject(session, body.subject_id)
+    return SubjectWriteOut(subject=_out(stored, principal), created=bool(changes.added))
 
 
 @router.get("/{subject_id}", operation_id="getSubject", response_model=SubjectOut, responses=responses(404))

@@ -125,7 +125,11 @@ def end_of_day(day: date) -> datetime:
 
 
 def due_at(due: str, aware_at: datetime, deadlines: Deadlines | None) -> datetime | None:
-    """When a task is due; None for a deadline anchor while there is no deadline."""
+    """When a task is due; None for a deadline anchor while there is no deadline.
+
+    The final-report task is planned for the recommended day (the last business day on or before
+    the period's end), not the statutory day a holiday moves it to: the plan keeps the margin.
+    """
     match = _OFFSET.match(due)
     if match:
         n = int(match.group(1))
@@ -133,4 +137,4 @@ def due_at(due: str, aware_at: datetime, deadlines: Deadlines | None) -> datetim
         return as_aware(aware_at) + delta
     if deadlines is None:
         return None
-    return end_of_day(deadlines.preliminary if due == "preliminary" else deadlines.final)
+    return end_of_day(deadlines.preliminary if due == "preliminary" else deadlines.final_recommended)

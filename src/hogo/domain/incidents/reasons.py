@@ -85,9 +85,12 @@ REPORT_TO_PPC = ReasonType(
     "BREACH_REPORT_TO_PPC",
     "法26条1項・規則8条",
     I,
-    "個人情報保護委員会への報告が必要です。速報は{preliminary}まで(遅くとも{overdue_after}まで)、確報は{final}まで({final_days}日)。",
-    "Report to the PPC: preliminary by {preliminary} (at the latest {overdue_after}), "
-    "final by {final} ({final_days} days).",
+    "個人情報保護委員会への報告が必要です。速報は{preliminary}まで(遅くとも{overdue_after}まで、暦日で数えます)、"
+    "確報は{final}まで({final_days}日。行政機関の休日に当たる日は翌開庁日まで延びます。"
+    "推奨提出日 {final_recommended})。",
+    "Report to the PPC: preliminary by {preliminary} (at the latest {overdue_after}, calendar days), "
+    "final by {final} ({final_days} days, moved past 行政機関の休日; "
+    "recommended filing day {final_recommended}).",
 )
 FINAL_60_DAYS = ReasonType(
     "BREACH_FINAL_REPORT_60_DAYS",

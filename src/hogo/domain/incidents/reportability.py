@@ -127,6 +127,7 @@ def assess(
             overdue_after=deadlines.preliminary_overdue_after.isoformat(),
             final=deadlines.final.isoformat(),
             final_days=deadlines.final_days,
+            final_recommended=deadlines.final_recommended.isoformat(),
         )
     )
     if improper:

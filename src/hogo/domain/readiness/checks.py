@@ -127,6 +127,13 @@ def _unknown(ctx: Context) -> Iterator[Finding]:
         if a.kind not in _LIFECYCLE_KINDS:
             continue
         st = eol.status(ctx.catalogue, a, ctx.on)
+        # A vendor rule decides a lifecycle only for the models it covers: those made before its
+        # date. A newer model of the same vendor is as unknown as any other without EOL data.
+        rule_decides = (
+            st.vendor_rule is not None
+            and a.made_on is not None
+            and a.made_on < st.vendor_rule.manufactured_before
+        )
         if st.vendor_rule is not None and a.made_on is None:
             yield finding(
                 "eol.unknown_lifecycle",
@@ -135,9 +142,13 @@ def _unknown(ctx: Context) -> Iterator[Finding]:
                 "製造日(購入日)が未記録",
                 "manufacture (purchase) date missing",
             )
-        elif st.vendor_rule is None and not st.known:
+        elif not rule_decides and not st.known:
             what_ja = "バージョン不明" if st.product else "EOL データにない製品"
             what_en = "version not matched" if st.product else "product not in the EOL data"
+            if st.vendor_rule is not None:
+                cutoff = st.vendor_rule.manufactured_before.isoformat()
+                what_ja += f"(ベンダーの告知は {cutoff} より前の製造品のみ)"
+                what_en += f" (the vendor notice covers only models made before {cutoff})"
             yield finding("eol.unknown_lifecycle", a.id, False, what_ja, what_en)
         else:
             yield finding("eol.unknown_lifecycle", a.id, True)
@@ -220,16 +231,31 @@ def _owner(ctx: Context) -> Iterator[Finding]:
         yield finding("inventory.owner_missing", a.id, bool(a.owner))
 
 
-def _backed_up(a: Asset, sources: set[str]) -> bool:
-    return a.id in sources or (bool(a.name) and a.name in sources)
+def _named(a: Asset, names: set[str]) -> bool:
+    return a.id in names or (bool(a.name) and a.name in names)
 
 
 @rule("backup.missing")
 def _missing(ctx: Context) -> Iterator[Finding]:
+    """Every data-holding device is the source of a backup, unless it is itself where backups
+    land: a NAS that holds the copies is checked by the 3-2-1-1-0 rules, not as lacking one."""
     sources = {j.source for j in ctx.inventory.backups if j.generations > 0}
+    targets = {j.target for j in ctx.inventory.backups if j.target}
     for a in ctx.inventory.assets:
-        if a.kind in DATA_HOLDING_KINDS:
-            yield finding("backup.missing", a.id, _backed_up(a, sources))
+        if a.kind not in DATA_HOLDING_KINDS:
+            continue
+        if _named(a, sources):
+            yield finding("backup.missing", a.id, True)
+        elif _named(a, targets):
+            yield finding(
+                "backup.missing",
+                a.id,
+                True,
+                "バックアップ先(コピーを保持)",
+                "a backup target (holds the copies)",
+            )
+        else:
+            yield finding("backup.missing", a.id, False)
 
 
 def _per_source(ctx: Context) -> Iterator[bk.Rule3211_0]:

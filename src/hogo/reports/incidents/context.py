@@ -101,6 +101,8 @@ class DocumentContext:
     preliminary_due: str
     final_due: str
     contact: str
+    #: The last business day on or before the final-report period's end, when it differs.
+    final_recommended: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def item(self, number: int) -> ItemRow:
@@ -194,6 +196,11 @@ def build_context(record: IncidentRecord, kind: DocumentKind, today: date) -> Do
         reasons=tuple(f"{r.message_ja}({r.article})" for r in a.reasons),
         preliminary_due=_day(a.deadlines.preliminary) if a.deadlines else "",
         final_due=_day(a.deadlines.final) if a.deadlines else "",
+        final_recommended=(
+            _day(a.deadlines.final_recommended)
+            if a.deadlines and a.deadlines.final_recommended != a.deadlines.final
+            else ""
+        ),
         contact=record.details.contact or TO_FILL,
         extra={"pmark_registration": record.details.pmark_registration or TO_FILL},
     )

@@ -472,5 +472,7 @@ def draft_document(
 
 @router.post("/incidents/{incident_id}/notification-list", include_in_schema=False)
 def notification_list(incident_id: IncidentId, session: SessionDep, user: PersonalData) -> Response:
-    doc = incident_documents.draft(session, incident_id, [], [], datetime.now(JST).date())[0]
+    doc = incident_documents.draft(
+        session, incident_id, [], [], datetime.now(JST).date(), notification_list=True
+    )[0]
     return _file(doc.filename, _MEDIA[doc.format], doc.data)
