@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hogo.errors import HogoError
+from hogo.files.csv_headers import HeaderStyle, cell, header_row
 from hogo.reports.incidents.context import DocumentContext, DocumentKind
 from hogo.reports.pdf import html_to_pdf
 
@@ -82,12 +83,15 @@ class Recipient:
 NOTIFICATION_COLUMNS = ("subject_id", "channel", "email", "phone")
 
 
-def notification_csv(recipients: Iterable[Recipient], encoding: str = "utf-8-sig") -> bytes:
+def notification_csv(
+    recipients: Iterable[Recipient], encoding: str = "utf-8-sig", headers: HeaderStyle = HeaderStyle.ja
+) -> bytes:
+    """本人ID・連絡手段・連絡先 for people (Japanese headers and channel names), codes for scripts."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(NOTIFICATION_COLUMNS)
+    writer.writerow(header_row(NOTIFICATION_COLUMNS, headers))
     for r in sorted(recipients, key=lambda r: r.subject_id):
-        writer.writerow([r.subject_id, r.channel, r.email or "", r.phone or ""])
+        writer.writerow([r.subject_id, cell("channel", r.channel, headers), r.email or "", r.phone or ""])
     try:
         return buffer.getvalue().encode(encoding)
     except UnicodeEncodeError:
