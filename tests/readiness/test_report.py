@@ -45,7 +45,13 @@ def test_context(report: ReadinessReport) -> None:
     vpn = next(a for a in report.assets if a.id == "vpn-1")
     assert vpn.eol == "2025年9月30日" and vpn.kind == "VPN機器" and vpn.mfa == "なし" and vpn.failed > 0
     [fs] = report.backups
-    assert (fs.source, fs.copies, fs.media, fs.offsite, fs.isolated) == ("ファイルサーバ", 3, 3, 1, 1)  # the asset's name, not its id
+    assert (fs.source, fs.copies, fs.media, fs.offsite, fs.isolated) == (
+        "ファイルサーバ",
+        3,
+        3,
+        1,
+        1,
+    )  # the asset's name, not its id
 
 
 def test_html_is_japanese_and_escaped(report: ReadinessReport, catalogue: EolCatalogue) -> None:
