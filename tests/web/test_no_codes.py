@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from hogo.auth.roles import Role
 from hogo.demo import demo_policy
+from hogo.domain.clock import JST
 from hogo.domain.incidents.flow import TimelineKind
 from hogo.domain.policy import AppiClass
 from hogo.domain.readiness.assets import AssetKind
+from hogo.reports.disclosure.render import render_html
+from hogo.services.disclosure import disclosure
+from hogo.store.database import session_scope
 from tests.api.env import client, login
 from tests.web.visible import visible_text
 from tests.web.world import TOKEN_KEY, World, build_world
@@ -101,3 +106,14 @@ def test_reasons_name_titles_and_japanese_times_but_the_api_keeps_codes(world: W
     reason = body.json()["reasons"][0]
     assert reason["code"] == "CONSENT_GRANTED" and reason["params"]["purpose"] == "marketing_mail"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00", reason["params"]["collected_at"])
+
+
+def test_the_disclosure_answer_to_a_person_speaks_japanese(world: World) -> None:
+    """The 開示 document a person receives (法33条): titles, Japanese dates, country names."""
+    with session_scope(world.env.engine) as session:
+        answer = disclosure(session, "M0000009", datetime(2026, 4, 12, 9, 0, tzinfo=JST))
+    assert answer["prepared_at"] == "2026-04-12T09:00:00+09:00"  # the JSON answer keeps ISO
+    html = render_html(answer)
+    text = visible_text(html)
+    assert findings([t for t in text if t != "M0000009"]) == []
+    assert "作成日時: 2026年4月12日 9:00" in html and "商品・キャンペーンのご案内" in html
