@@ -59,6 +59,9 @@ def test_html_is_japanese_and_escaped(report: ReadinessReport, catalogue: EolCat
     assert '<html lang="ja">' in html and "ランサムウェア対策 準備状況レポート" in html
     assert "サンプル商事株式会社" in html and "VPN 機器 68%" in html and "18.9%" in html
     assert "NO MORE RANSOM" in html and f">{report.score}<" in html
+    # Dates for people (2025年9月30日), device kinds by name, no ISO dates, no question ids.
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html) and "対象:  —" not in html
+    assert "2025年9月30日" in html and "VPN機器" in html
     hostile = Inventory(assets=(asset(name="<script>x</script>", owner=""),))
     page = render_html(build(assess(hostile, catalogue, DAY), hostile, catalogue))
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
