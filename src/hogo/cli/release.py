@@ -115,7 +115,8 @@ def show_cmd(
     )
     console.print(f"  出力先 / directory: {info.directory}")
     for key, value in info.counts.items():
-        console.print(f"  {key}: {value:,}")
+        label = t(f"releases.{key}") if key in ("candidates", "allowed", "excluded") else key
+        console.print(f"  {label}: {value:,}")
     for name in info.files:
         console.print(f"  ファイル / file: {name}")
     if info.error:
