@@ -65,7 +65,7 @@ class Env:
         raise LookupError("no uncovered member left in the demo data")
 
 
-def build_env(tmp: Path, subjects: int = 120) -> Env:
+def build_env(tmp: Path, subjects: int = 120, data_dir: Path | None = None) -> Env:
     db = tmp / "hogo-test.db"
     build_database(db, subjects=subjects, seed=7)
     url = f"sqlite:///{db}"
@@ -78,7 +78,7 @@ def build_env(tmp: Path, subjects: int = 120) -> Env:
             auth.create_user(session, name, PASSWORD, role, f"{role.value} (test)")
             usernames[role] = name
             tokens[role], _ = auth.create_token(session, f"{role.value}-token", role)
-    settings = Settings(database_url=url, secret_key=SECRET)
+    settings = Settings(database_url=url, secret_key=SECRET, **({"data_dir": data_dir} if data_dir else {}))
     return Env(create_app(settings, engine=engine), engine, url, tokens, usernames)
 
 

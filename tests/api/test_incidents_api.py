@@ -195,10 +195,13 @@ def test_notification_list_needs_personal_data_permission(api: TestClient, env: 
         r = api.post(url, headers=env.headers(role))
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         lines = r.content.decode("utf-8-sig").splitlines()
-        assert lines[0] == "subject_id,channel,email,phone"
+        assert lines[0] == "本人ID,連絡手段,メールアドレス,電話番号"
         assert [line.split(",")[0] for line in lines[1:]] == [f"M000001{i}" for i in range(10)]
     sjis = api.post(url, params={"encoding": "cp932"}, headers=env.headers(Role.admin))
-    assert sjis.content.decode("cp932").startswith("subject_id,")
+    assert sjis.content.decode("cp932").startswith("本人ID,")
+    machine = api.post(url, params={"headers": "machine"}, headers=env.headers(Role.admin))
+    assert machine.content.decode("utf-8-sig").splitlines()[0] == "subject_id,channel,email,phone"
+    assert api.post(url, params={"headers": "x"}, headers=env.headers(Role.admin)).status_code == 422
 
 
 def test_auditor_reads_but_changes_nothing(api: TestClient, env: Env) -> None:

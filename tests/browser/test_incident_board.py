@@ -110,7 +110,7 @@ def test_officer_works_an_incident(browser: Any, served: tuple[str, Env], shot: 
     page.get_by_role("link", name="個人情報管理台帳").click()
     assert page.locator("#dataset-clinic").is_visible()
     shot(page, "26-inventory")
-    page.get_by_role("link", name="clinic").click()
+    page.locator("#dataset-clinic").get_by_role("link", name="健康相談記録").click()
     page.wait_for_load_state()
     assert page.locator("#versions tbody tr").count() == 1
     shot(page, "27-inventory-dataset")

@@ -18,6 +18,7 @@ from hogo.domain.incidents.details import RULE8_ITEMS, RULE10_ITEMS, ReportDetai
 from hogo.domain.incidents.reportability import assess
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.policy import AppiClass, Organization
+from hogo.files.csv_headers import HeaderStyle, machine_names
 from hogo.files.playbook_yaml import default_playbooks
 from hogo.reports.incidents.context import (
     TO_FILL,
@@ -27,7 +28,14 @@ from hogo.reports.incidents.context import (
     IncidentRecord,
     build_context,
 )
-from hogo.reports.incidents.render import Recipient, notification_csv, render_json, render_pdf, render_text
+from hogo.reports.incidents.render import (
+    NOTIFICATION_COLUMNS,
+    Recipient,
+    notification_csv,
+    render_json,
+    render_pdf,
+    render_text,
+)
 
 from .builders import AWARE, facts
 
@@ -102,19 +110,23 @@ def test_html_escapes_what_the_officer_wrote_but_the_email_does_not() -> None:
 
 
 def test_notification_list_channels() -> None:
-    data = notification_csv(
-        [
-            Recipient("S2", None, "03-0000-0000"),
-            Recipient("S1", "a@example.jp", None),
-            Recipient("S3", None, None),
-        ]
-    )
+    people = [
+        Recipient("S2", None, "03-0000-0000"),
+        Recipient("S1", "a@example.jp", None),
+        Recipient("S3", None, None),
+    ]
+    data = notification_csv(people, headers=HeaderStyle.machine)
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [(r["subject_id"], r["channel"]) for r in rows] == [
         ("S1", "email"),
         ("S2", "phone"),
         ("S3", "none"),
     ]
+    # For people (the default): Japanese headers and channel names; either file reads back.
+    text = notification_csv(people).decode("utf-8-sig")
+    assert text.splitlines()[0] == "本人ID,連絡手段,メールアドレス,電話番号"
+    assert "S1,電子メール,a@example.jp," in text and "S3,連絡手段なし(公表等で代替)" in text
+    assert machine_names(text.splitlines()[0].split(",")) == list(NOTIFICATION_COLUMNS)
 
 
 def _weasyprint_ready() -> str | None:

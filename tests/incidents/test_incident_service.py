@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from hogo.domain.clock import JST
 from hogo.domain.incidents.types import IncidentType
 from hogo.errors import InputError, NotFound
+from hogo.files.csv_headers import HeaderStyle
 from hogo.reports.incidents.context import DocumentKind
 from hogo.services import incident_documents, incidents, ledger
 from hogo.services.incident_views import IncidentView
@@ -133,7 +134,13 @@ def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     with session_scope(seeded) as session:
         affected = set(incidents.affected_subjects(session, view.id))
         docs = incident_documents.draft(
-            session, view.id, [DocumentKind.notice_email], ["json"], date(2026, 4, 2), notification_list=True
+            session,
+            view.id,
+            [DocumentKind.notice_email],
+            ["json"],
+            date(2026, 4, 2),
+            headers=HeaderStyle.machine,
+            notification_list=True,
         )
     assert affected == set(MEMBERS) | set(PATIENTS) | {"X1"}
     listing = next(d for d in docs if d.kind == "notification_list")

@@ -105,7 +105,8 @@ def test_outsourcee_that_informed_its_client(settings: DeadlineSettings) -> None
     assert a.triggers == (1,)
     assert a.deadlines is None
     exempt = next(r for r in a.reasons if r.code == "BREACH_OUTSOURCEE_INFORMED_CLIENT")
-    assert exempt.article == "法26条1項ただし書" and "2026-04-02" in exempt.message_ja
+    assert exempt.article == "法26条1項ただし書" and "2026年4月2日" in exempt.message_ja
+    assert exempt.params["informed_on"] == "2026-04-02" and "2 Apr 2026" in exempt.message_en
 
 
 def test_outsourcee_before_informing_its_client_still_reports(settings: DeadlineSettings) -> None:

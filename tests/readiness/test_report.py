@@ -43,9 +43,15 @@ def test_context(report: ReadinessReport) -> None:
     assert all(f.fix and f.rationale and f.reference for f in report.failed)
     assert {q.check_id for q in report.questions} >= {"q.incident.no_ransom", "q.training.staff"}
     vpn = next(a for a in report.assets if a.id == "vpn-1")
-    assert vpn.eol == "2025-09-30" and vpn.mfa == "なし" and vpn.failed > 0
+    assert vpn.eol == "2025年9月30日" and vpn.kind == "VPN機器" and vpn.mfa == "なし" and vpn.failed > 0
     [fs] = report.backups
-    assert (fs.source, fs.copies, fs.media, fs.offsite, fs.isolated) == ("fs-1", 3, 3, 1, 1)
+    assert (fs.source, fs.copies, fs.media, fs.offsite, fs.isolated) == (
+        "ファイルサーバ",
+        3,
+        3,
+        1,
+        1,
+    )  # the asset's name, not its id
 
 
 def test_html_is_japanese_and_escaped(report: ReadinessReport, catalogue: EolCatalogue) -> None:
@@ -53,6 +59,9 @@ def test_html_is_japanese_and_escaped(report: ReadinessReport, catalogue: EolCat
     assert '<html lang="ja">' in html and "ランサムウェア対策 準備状況レポート" in html
     assert "サンプル商事株式会社" in html and "VPN 機器 68%" in html and "18.9%" in html
     assert "NO MORE RANSOM" in html and f">{report.score}<" in html
+    # Dates for people (2025年9月30日), device kinds by name, no ISO dates, no question ids.
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", html) and "対象:  —" not in html
+    assert "2025年9月30日" in html and "VPN機器" in html
     hostile = Inventory(assets=(asset(name="<script>x</script>", owner=""),))
     page = render_html(build(assess(hostile, catalogue, DAY), hostile, catalogue))
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page

@@ -112,7 +112,8 @@ def test_cli_runs_lists_and_shows_releases(
     shown = json.loads(runner.invoke(app, ["release", "show", "cli-1", "--json"]).stdout)
     assert shown["manifest"]["release_id"] == "cli-1" and shown["mode"] == "personal"
     text = runner.invoke(app, ["release", "show", "cli-1"]).stdout
-    assert "release.parquet" in text and "done" in text
+    assert "release.parquet" in text and "完了" in text and "行動ターゲティング広告事業者への提供" in text
+    assert "対象候補: 4" in text and "ad_partners" not in text  # people's words; --json keeps codes
     missing = runner.invoke(app, ["release", "show", "nope"])
     assert missing.exit_code == 2
 

@@ -153,7 +153,8 @@ def test_auditor_sees_no_form_and_gets_403(auditor: TestClient, env: Env) -> Non
     page = _page(auditor, f"/incidents/{incident_id}")
     assert page.facts_form is None and page.details_form is None
     html = auditor.get(f"/incidents/{incident_id}").text
-    assert "/facts" not in html and "/details" not in html and "判明した事実を記録" not in html
+    assert f"{incident_id}/facts" not in html and f"{incident_id}/details" not in html
+    assert "判明した事実を記録" not in html
     csrf = _csrf(auditor, incident_id)
     for path, data in (("facts", {"persons": "5000"}), ("details", {"cause": "x"})):
         r = auditor.post(f"/incidents/{incident_id}/{path}", data={**data, "csrf_token": csrf})

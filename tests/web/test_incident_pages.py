@@ -160,7 +160,7 @@ def test_documents_and_the_notification_list(officer: TestClient, operator: Test
     assert r.headers["content-disposition"] == f'attachment; filename="{incident_id}_notice_letter.html"'
     listing = officer.post(f"/incidents/{incident_id}/notification-list", data={"csrf_token": _csrf(officer)})
     assert listing.status_code == 200
-    assert listing.content.decode("utf-8-sig").splitlines()[0] == "subject_id,channel,email,phone"
+    assert listing.content.decode("utf-8-sig").splitlines()[0] == "本人ID,連絡手段,メールアドレス,電話番号"
     # Operators work the tasks but do not see contact details.
     page = _page(operator, f"/incidents/{incident_id}", IncidentPage)
     assert isinstance(page, IncidentPage) and page.can_act and not page.can_download_list

@@ -22,7 +22,7 @@ def test_japanese_dates_and_eras() -> None:
 
 
 def test_datetimes_are_shown_in_japan_time() -> None:
-    assert format_datetime(datetime(2024, 5, 31, 15, 30, tzinfo=UTC)) == "2024年6月1日 00:30"
+    assert format_datetime(datetime(2024, 5, 31, 15, 30, tzinfo=UTC)) == "2024年6月1日 0:30"
 
 
 def test_chart_geometry() -> None:

@@ -8,12 +8,14 @@ run that produced the data keeps them true; the manifest is also what the ledger
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from hogo.anonymization.risk import RiskReport
 from hogo.anonymization.unusual import UnusualReport
+from hogo.domain.display import datetime_text
 
 
 class ChecklistItem(BaseModel):
@@ -135,13 +137,14 @@ def announcement_text(
 ) -> str:
     """The Japanese public announcement (公表事項) written beside the data."""
     items = [c for c in manifest.columns if c.role != "release_id"]
+    created = datetime.fromisoformat(manifest.created_at)
     lines = [
         "匿名加工情報の作成および第三者提供に関する公表",
         "",
         f"{business_name}は、個人情報の保護に関する法律第43条第3項および第4項に基づき、",
         "以下のとおり公表します。",
         "",
-        f"1. 作成日時: {manifest.created_at}",
+        f"1. 作成日時: {datetime_text(created)}",
         "2. 匿名加工情報に含まれる個人に関する情報の項目:",
     ]
     role_ja = {"quasi_identifier": "一般化済み", "sensitive": "属性", "kept": "属性"}
@@ -157,7 +160,7 @@ def announcement_text(
         "提供に際しては、提供先に対し当該情報が匿名加工情報である旨を明示します。",
         "当社は、匿名加工情報を他の情報と照合して本人を識別する行為を行いません。",
         "",
-        f"(English) Anonymised information created {manifest.created_at}; items: "
+        f"(English) Anonymised information created {datetime_text(created, 'en')} (JST); items: "
         + ", ".join(c.name for c in items)
         + f"; method of provision: {provision_method}.",
         "",

@@ -276,6 +276,10 @@ class ReasonOut(BaseModel):
     effect: Literal["allows", "denies", "informs"]
     message_ja: str
     message_en: str
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description="メッセージが示す値(ID、ISO-8601 の日時)/ the values the messages name (ids, ISO times)",
+    )
 
 
 class DecisionOut(BaseModel):

@@ -14,9 +14,16 @@ from hogo.cli.context import at_or_now, open_engine, parse_at, unit_of_work
 from hogo.cli.options import CSV_FILE, EVENT_ID, JSON, NAME_ID, PURPOSE_ID, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain import reasons as R
-from hogo.domain.clock import to_jst
-from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, ExceptionGround, LegalException
+from hogo.domain.consent import (
+    ALL_PURPOSES_IN_TERMS,
+    ConsentAction,
+    ConsentEvent,
+    ConsentMethod,
+    ExceptionGround,
+    LegalException,
+)
 from hogo.domain.decision import Decision, decide
+from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
 from hogo.files.consent_csv import parse_events, settle_problems
@@ -24,6 +31,7 @@ from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.subjects import get_subject
 from hogo.store.database import session_scope
+from hogo.web.i18n import ACTION_LABELS, METHOD_LABELS, pick
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
 
@@ -202,12 +210,15 @@ def history_cmd(
     columns = ("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID")
     table = Table(*columns, title=f"本人 {subject} の同意履歴")
     for e in hist.events:
+        purpose = policy.purpose(e.purpose_id)
         table.add_row(
-            to_jst(e.collected_at).strftime("%Y-%m-%d %H:%M"),
-            e.purpose_id,
-            e.action.value,
+            datetime_text(e.collected_at),
+            "規約全体への同意"
+            if e.purpose_id == ALL_PURPOSES_IN_TERMS
+            else (purpose.title if purpose else e.purpose_id),
+            pick(ACTION_LABELS[e.action], "ja"),
             e.terms_version or "",
-            e.method.value,
+            pick(METHOD_LABELS[e.method], "ja"),
             e.event_id,
         )
     console.print(table)

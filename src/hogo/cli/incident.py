@@ -18,6 +18,7 @@ from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Encryption
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_path
+from hogo.files.csv_headers import HeaderStyle
 from hogo.reports.incidents.context import DocumentKind
 from hogo.services import incident_documents, incidents
 from hogo.services.incident_views import BoardRow, IncidentView
@@ -351,6 +352,9 @@ def docs_cmd(
         show_default=False,
     ),
     encoding: str = typer.Option("utf-8-sig", help="通知先リストCSVの文字コード: utf-8-sig / cp932"),
+    headers: HeaderStyle = typer.Option(
+        HeaderStyle.ja, "--headers", help="通知先リストCSVの見出し: ja(日本語)/ machine(列名)"
+    ),
     as_json: bool = JSON,
 ) -> None:
     """報告書・通知文・公表文・付与機関への報告書の下書きと通知先リストを作成します。
@@ -370,6 +374,7 @@ def docs_cmd(
                 parse_at(None).date(),
                 notification_list=notification_list if notification_list is not None else not kind,
                 encoding=encoding,
+                headers=headers,
             )
             for doc in docs:
                 with atomic_path(out / doc.filename) as tmp:

@@ -10,9 +10,11 @@ from rich.table import Table
 from hogo.cli.context import unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
+from hogo.domain.display import date_text
 from hogo.files.policy_yaml import load_policy
 from hogo.services.consent import require_policy
 from hogo.services.policy import apply_policy, policy_document
+from hogo.web.i18n import KIND_LABELS, pick
 
 app = typer.Typer(help="利用目的・規約版・提供先などのポリシー / the policy file", no_args_is_help=True)
 
@@ -54,13 +56,16 @@ def show_cmd(as_json: bool = JSON) -> None:
         table.add_row(
             p.id,
             p.title,
-            p.kind.value,
+            pick(KIND_LABELS[p.kind], "ja"),
             "要" if p.requires_consent else "不要",
-            ", ".join(p.recipients),
-            ", ".join(p.data_categories),
+            "、".join(r.name for rid in p.recipients if (r := policy.recipient(rid)) is not None),
+            "、".join(
+                c.title or c.id for cid in p.data_categories if (c := policy.category(cid)) is not None
+            ),
         )
     console.print(table)
     terms = Table("版", "施行日", "利用目的", title="規約版 / terms versions")
     for t in policy.terms:
-        terms.add_row(t.version, t.effective_from.isoformat(), ", ".join(t.purposes))
+        titles = "、".join(q.title if (q := policy.purpose(pid)) else pid for pid in t.purposes)
+        terms.add_row(t.version, date_text(t.effective_from), titles)
     console.print(terms)

@@ -11,7 +11,7 @@ from rich.table import Table
 from hogo.cli.context import parse_at, unit_of_work
 from hogo.cli.options import CSV_FILE, JSON
 from hogo.cli.output import console, print_json, user_errors
-from hogo.domain.clock import to_jst
+from hogo.domain.display import date_text
 from hogo.domain.provision import RecordForm
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
 from hogo.services import received as service
@@ -79,7 +79,7 @@ def receive_cmd(
         return
     console.print(
         f"[green]受領の記録を作成しました[/] {record.received_id}: 本人 {record.persons} 人、"
-        f"保存期限 {record.retention_until.isoformat()}"
+        f"保存期限 {date_text(record.retention_until)}"
     )
 
 
@@ -97,11 +97,11 @@ def list_received_cmd(as_json: bool = JSON) -> None:
     for r in found:
         table.add_row(
             r.received_id,
-            to_jst(r.received_at).date().isoformat(),
+            date_text(r.received_at),
             r.provider.name,
             _BASIS_JA[r.basis],
             str(r.persons),
             "、".join(r.data_items),
-            r.retention_until.isoformat(),
+            date_text(r.retention_until),
         )
     console.print(table)

@@ -14,7 +14,9 @@ from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.domain.clock import JST
+from hogo.domain.display import date_text, datetime_text
 from hogo.domain.readiness.assessment import Assessment, assess
+from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
@@ -99,13 +101,13 @@ def list_cmd(as_json: bool = JSON) -> None:
     for a in inventory.assets:
         mfa = "—" if a.mfa is None else ("あり" if a.mfa else "なし")
         ports = ", ".join(map(str, a.exposed_ports))
-        table.add_row(a.id, a.kind.value, a.vendor, a.model, a.version, ports, mfa)
+        table.add_row(a.id, ASSET_KIND_TITLES[a.kind][0], a.vendor, a.model, a.version, ports, mfa)
     console.print(table)
     table = Table(
         "ID", "対象", "保存先", "媒体", "世代", "隔離", "遠隔地", "復元テスト", title="バックアップ / backups"
     )
     for b in inventory.backups:
-        tested = b.last_restore_test_on.isoformat() if b.last_restore_test_on else "—"
+        tested = date_text(b.last_restore_test_on)
         table.add_row(b.id, b.source, b.target, b.media.value, str(b.generations), "○" if b.isolated else "×",
                       "○" if b.offsite else "×", tested)  # fmt: skip
     console.print(table)
@@ -241,7 +243,7 @@ def history_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("評価日時", "スコア", "評価", title="スコアの推移 / score over time")
     for p in points:
-        table.add_row(p.assessed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"), str(p.value), p.grade)
+        table.add_row(datetime_text(p.assessed_at), str(p.value), p.grade)
     console.print(table)
     if t.change is not None:
         console.print(f"前回比 {t.change:+d} / change since last: {t.change:+d}")

@@ -11,11 +11,17 @@ from rich.table import Table
 from hogo.cli.context import open_engine, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
-from hogo.domain.clock import JST
+from hogo.domain.display import datetime_text
+from hogo.domain.policy import Policy
 from hogo.release.spec import load_spec
 from hogo.services import releases as service
+from hogo.services.policy import current_policy
+from hogo.web.i18n import translator
 
 app = typer.Typer(help="データの提供(個人データ・匿名加工情報・統計) / data releases", no_args_is_help=True)
+
+
+t = translator("ja")
 
 
 @app.command("run")
@@ -63,20 +69,30 @@ def _as_json(info: service.ReleaseInfo, with_manifest: bool) -> dict[str, object
     return out
 
 
+def _names(policy: Policy | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Purpose ids to titles and recipient ids to names, as people know them."""
+    if policy is None:
+        return {}, {}
+    return {p.id: p.title for p in policy.purposes}, {r.id: r.name for r in policy.recipients}
+
+
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """提供の一覧(新しい順): 種類・利用目的・提供先・件数・状態。"""
     with user_errors(), unit_of_work() as session:
         found = service.list_releases(session)
+        purposes, recipients = _names(current_policy(session))
     if as_json:
         print_json([_as_json(i, with_manifest=False) for i in found])
         return
     table = Table("提供ID", "種類", "利用目的", "提供先", "提供可", "状態", "開始", title="提供 / releases")
     for i in found:
         allowed = i.counts.get("allowed")
-        started = i.started_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        started = datetime_text(i.started_at)
         shown = "—" if allowed is None else f"{allowed:,}"
-        table.add_row(i.release_id, i.mode.value, i.purpose, i.recipient, shown, i.status, started)
+        table.add_row(i.release_id, t(f"releases.mode.{i.mode.value}"), purposes.get(i.purpose, i.purpose),
+                      recipients.get(i.recipient, i.recipient), shown,
+                      t(f"releases.status.{i.status}"), started)  # fmt: skip
     console.print(table)
 
 
@@ -88,15 +104,19 @@ def show_cmd(
     """提供の状態・件数・ファイル(完了時はマニフェスト)を表示します。"""
     with user_errors(), unit_of_work() as session:
         info = service.get_release(session, release_id)
+        purposes, recipients = _names(current_policy(session))
     if as_json:
         print_json(_as_json(info, with_manifest=True))
         return
     console.print(
-        f"[bold]{info.release_id}[/] {info.mode.value} {info.purpose} → {info.recipient}: {info.status}"
+        f"[bold]{info.release_id}[/] {t(f'releases.mode.{info.mode.value}')} "
+        f"{purposes.get(info.purpose, info.purpose)} → {recipients.get(info.recipient, info.recipient)}: "
+        f"{t(f'releases.status.{info.status}')}"
     )
     console.print(f"  出力先 / directory: {info.directory}")
     for key, value in info.counts.items():
-        console.print(f"  {key}: {value:,}")
+        label = t(f"releases.{key}") if key in ("candidates", "allowed", "excluded") else key
+        console.print(f"  {label}: {value:,}")
     for name in info.files:
         console.print(f"  ファイル / file: {name}")
     if info.error:

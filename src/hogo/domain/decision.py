@@ -23,8 +23,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from hogo.domain import display
 from hogo.domain import reasons as R
 from hogo.domain.clock import age_on, as_aware, to_jst
 from hogo.domain.consent import (
@@ -59,6 +60,9 @@ class Reason(BaseModel):
     effect: R.Effect
     message_ja: str
     message_en: str
+    #: What the messages name, for machines: ids (not titles) and ISO-8601 times. The messages
+    #: are for people (titles, 2023年4月12日 9:00), so clients branch on `code` and read these.
+    params: dict[str, str] = Field(default_factory=dict)
 
 
 class Decision(BaseModel):
@@ -75,13 +79,15 @@ class Decision(BaseModel):
 
 
 def reason(kind: R.ReasonType, **values: Any) -> Reason:
-    text = {k: str(v) for k, v in values.items()}
+    """The reason with its messages written for people (`display`) and its values for machines."""
+    machine = {k: display.machine_text(v) for k, v in values.items()}
     return Reason(
         code=kind.code,
-        article=kind.article.format(**text),
+        article=kind.article.format(**machine),
         effect=kind.effect,
-        message_ja=kind.ja.format(**text),
-        message_en=kind.en.format(**text),
+        message_ja=kind.ja.format(**{k: display.value_text(v, "ja") for k, v in values.items()}),
+        message_en=kind.en.format(**{k: display.value_text(v, "en") for k, v in values.items()}),
+        params=machine,
     )
 
 
@@ -144,7 +150,13 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
         "purposes_by_terms": {t.version: frozenset(t.purposes) for t in policy.terms},
     }
     purpose = policy.purpose(purpose_id)
-    names = {"purpose": purpose_id, "recipient": recipient_id or ""}
+    chosen_recipient = policy.recipient(recipient_id) if recipient_id is not None else None
+    names: dict[str, Any] = {
+        "purpose": display.Named(purpose_id, purpose.title if purpose else purpose_id),
+        "recipient": display.Named(
+            recipient_id or "", chosen_recipient.name if chosen_recipient else recipient_id or ""
+        ),
+    }
     if purpose is None:
         return Assessment(**base, terminal=(reason(R.PURPOSE_UNKNOWN, **names),))
     base["purpose"] = purpose
@@ -178,7 +190,7 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     foreign = [r for r in recipients if r.needs_foreign_transfer_consent] if is_provision else []
     if is_provision:
         informs.extend(
-            reason(R.FOREIGN_TRANSFER_DESIGNATED, country=r.country)
+            reason(R.FOREIGN_TRANSFER_DESIGNATED, country=_country(r.country))
             for r in recipients
             if r.is_foreign and not r.needs_foreign_transfer_consent
         )
@@ -188,7 +200,13 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     relationship: list[Reason] = []
     if is_provision and not third_party:
         relationship = [
-            reason(_RELATIONSHIP_REASONS[rel], recipient=recipient_id or ",".join(purpose.recipients))
+            reason(
+                _RELATIONSHIP_REASONS[rel],
+                recipient=display.Named(
+                    ",".join(r.id for r in recipients if r.relationship is rel),
+                    "、".join(r.name for r in recipients if r.relationship is rel),
+                ),
+            )
             for rel in sorted({r.relationship for r in recipients})
         ]
 
@@ -291,7 +309,7 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
         return done(False, None, a.unnotified)
 
     latest, notes[:] = blanket_after_refusal(a, history.events, latest_relevant(a, history.events))
-    names = {"purpose": a.purpose_id}
+    names = {"purpose": _purpose_name(a)}
 
     if not a.needs_consent:
         if latest is not None and latest.action is ConsentAction.object:
@@ -343,14 +361,14 @@ def blanket_after_refusal(
     if refusal is None or refusal.action not in _OBJECTING:
         return latest, []
     ja, en = _REFUSAL_TEXT[refusal.action]
-    values = {
-        "purpose": a.purpose_id,
+    values: dict[str, Any] = {
+        "purpose": _purpose_name(a),
         "consent_article": a.consent_article,
         "refusal_ja": ja,
         "refusal_en": en,
-        "refused_at": to_jst(refusal.collected_at).isoformat(),
+        "refused_at": to_jst(refusal.collected_at),
         "refusal_event": refusal.event_id,
-        "accepted_at": to_jst(latest.collected_at).isoformat(),
+        "accepted_at": to_jst(latest.collected_at),
         "terms_version": latest.terms_version or "",
     }
     if a.blanket_revives:
@@ -358,15 +376,27 @@ def blanket_after_refusal(
     return refusal, [reason(R.BLANKET_ACCEPTANCE_DOES_NOT_REVIVE, **values)]
 
 
-def _event_reason(kind: R.ReasonType, event: ConsentEvent, names: dict[str, str], **more: str) -> Reason:
-    return reason(
-        kind, **names, **more, event_id=event.event_id, collected_at=to_jst(event.collected_at).isoformat()
+def _country(codes: str) -> display.Named:
+    """US → アメリカ合衆国 in the message, "US" in the parameters (several codes: comma-separated)."""
+    parts = [c for c in codes.split(",") if c]
+    return display.Named(
+        codes,
+        "、".join(display.country_name(c, "ja") for c in parts),
+        ", ".join(display.country_name(c, "en") for c in parts),
     )
+
+
+def _purpose_name(a: Assessment) -> display.Named:
+    return display.Named(a.purpose_id, a.purpose.title if a.purpose else a.purpose_id)
+
+
+def _event_reason(kind: R.ReasonType, event: ConsentEvent, names: dict[str, Any], **more: Any) -> Reason:
+    return reason(kind, **names, **more, event_id=event.event_id, collected_at=to_jst(event.collected_at))
 
 
 def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEvent | None) -> list[Reason]:
     """Why the consent path does not allow; empty when it does."""
-    names = {"purpose": a.purpose_id, "consent_article": a.consent_article}
+    names: dict[str, Any] = {"purpose": _purpose_name(a), "consent_article": a.consent_article}
     if latest is None:
         stale = [
             e
@@ -384,7 +414,7 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     if latest.action is ConsentAction.withdraw:
         return [_event_reason(R.CONSENT_WITHDRAWN, latest, names)]
     if latest.action is ConsentAction.object:
-        return [_event_reason(R.OBJECTED, latest, {"purpose": a.purpose_id})]
+        return [_event_reason(R.OBJECTED, latest, {"purpose": _purpose_name(a)})]
     problems: list[Reason] = []
     if latest.terms_version is not None:
         included = a.purposes_by_terms.get(latest.terms_version)
@@ -402,5 +432,5 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
         if age < a.guardian_below_age:
             problems.append(reason(R.GUARDIAN_CONSENT_MISSING, threshold=a.guardian_below_age))
     if a.foreign_consent_needed and not latest.foreign_transfer_info_given:
-        problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=a.foreign_country))
+        problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=_country(a.foreign_country)))
     return problems

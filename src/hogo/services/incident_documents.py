@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.incidents import flow
 from hogo.domain.policy import Organization
+from hogo.files.csv_headers import HeaderStyle
 from hogo.reports.incidents.context import CategoryLine, DocumentKind, IncidentRecord, build_context
 from hogo.reports.incidents.render import (
     Recipient,
@@ -106,6 +107,7 @@ def draft(
     *,
     notification_list: bool = False,
     encoding: str = "utf-8-sig",
+    headers: HeaderStyle = HeaderStyle.ja,
 ) -> list[RenderedDocument]:
     """Render the documents (the e-mail body as text whatever the format) and, only when asked,
     the notification list as CSV: it holds persons' contacts, so nobody gets it as a side effect."""
@@ -117,7 +119,7 @@ def draft(
             produced.setdefault(doc.filename, doc)
     result = list(produced.values())
     if notification_list:
-        data = notification_csv(recipients(session, incident_id), encoding)
+        data = notification_csv(recipients(session, incident_id), encoding, headers)
         result.append(
             RenderedDocument("notification_list", "csv", f"{incident_id}_notification_list.csv", data)
         )

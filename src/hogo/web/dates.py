@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from hogo.domain import display
 from hogo.domain.clock import to_jst
 
 # (first day, name, English name), newest first. Meiji is counted from its Gregorian adoption.
@@ -18,7 +19,6 @@ _ERAS: tuple[tuple[date, str, str], ...] = (
     (date(1912, 7, 30), "大正", "Taisho"),
     (date(1873, 1, 1), "明治", "Meiji"),
 )
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def wareki_year(day: date, lang: str = "ja") -> str:
@@ -37,16 +37,12 @@ def format_date(day: date | datetime | None, lang: str = "ja", era: bool = False
         return "—"
     if isinstance(day, datetime):
         day = to_jst(day).date()
-    if lang == "en":
-        text = f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-        return f"{text} ({wareki_year(day, 'en')})" if era else text
-    text = f"{day.year}年{day.month}月{day.day}日"
-    return f"{text}({wareki_year(day)})" if era else text
+    text = display.date_text(day, lang)
+    if not era:
+        return text
+    return f"{text} ({wareki_year(day, 'en')})" if lang == "en" else f"{text}({wareki_year(day)})"
 
 
 def format_datetime(value: datetime | None, lang: str = "ja") -> str:
-    """A moment in Japan time, to the minute."""
-    if value is None:
-        return "—"
-    jst = to_jst(value)
-    return f"{format_date(jst.date(), lang)} {jst:%H:%M}"
+    """A moment in Japan time, to the minute (`hogo.domain.display`, the one way hogo writes it)."""
+    return display.datetime_text(value, lang)

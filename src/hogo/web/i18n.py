@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hogo.domain.consent import ConsentAction, ConsentMethod
-from hogo.domain.policy import PurposeKind
+from hogo.domain.incidents.flow import TimelineKind
+from hogo.domain.policy import AppiClass, PurposeKind
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
 from hogo.web.i18n_received import RECEIVED_MESSAGES
 
@@ -17,6 +18,7 @@ LANGS = ("ja", "en")
 MESSAGES: dict[str, tuple[str, str]] = {
     "app": ("hogo 保護 — 個人情報管理コンソール", "hogo — privacy console"),
     "skip": ("本文へ移動", "Skip to content"),
+    "nav.menu": ("メニュー", "Menu"),
     "nav.dashboard": ("概要", "Overview"),
     "nav.policy": ("利用目的と規約", "Purposes and terms"),
     "nav.subjects": ("本人の検索", "Find a person"),
@@ -47,8 +49,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Members whose acceptance does not cover a purpose added later",
     ),
     "dash.no_policy": (
-        "ポリシーが未適用です。`hogo policy apply` を実行してください。",
-        "No policy applied yet.",
+        "ポリシーが未適用です。コマンド hogo policy apply で適用してください。",
+        "No policy applied yet; apply one with the command hogo policy apply.",
     ),
     "col.purpose": ("利用目的", "Purpose"),
     "col.when": ("時点", "At"),
@@ -194,8 +196,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "assets.title": ("機器の台帳とサポート終了(EOL)", "Devices and end of life"),
     "assets.none": (
-        "機器が登録されていません。`hogo readiness import` で取り込んでください。",
-        "No devices on record; import them with `hogo readiness import`.",
+        "機器が登録されていません。コマンド hogo readiness import で取り込んでください。",
+        "No devices on record; import them with the command hogo readiness import.",
     ),
     "assets.kind": ("種別", "Kind"),
     "assets.product": ("製品・バージョン", "Product and version"),
@@ -236,8 +238,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "releases.mode.anonymized": ("匿名加工情報", "Anonymously processed information"),
     "releases.mode.aggregate": ("統計情報", "Statistics"),
     "releases.start_hint": (
-        "提供は `hogo release run 仕様.yaml` または `POST /api/v1/releases` で開始します。",
-        "Start a release with `hogo release run spec.yaml` or `POST /api/v1/releases`.",
+        "提供はコマンド hogo release run(仕様ファイルを指定)又は API(POST /api/v1/releases)で開始します。",
+        "Start a release with the command hogo release run (with a spec file) or POST /api/v1/releases.",
     ),
     "release.counts": ("件数", "Counts"),
     "release.bases": ("提供の根拠", "Legal basis"),
@@ -281,6 +283,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "release.running": ("実行中です。しばらくしてから再読み込みしてください。", "Running; reload shortly."),
     "release.ledger": ("台帳の記録番号", "Ledger entry"),
     "lang.switch": ("English", "日本語"),
+    "date.hint": ("日本時間。カレンダーから選ぶか、次の形式で入力:", "Japan time; pick it or type it as:"),
 }
 MESSAGES.update(INCIDENT_MESSAGES)
 MESSAGES.update(RECEIVED_MESSAGES)
@@ -307,6 +310,21 @@ METHOD_LABELS: dict[ConsentMethod, tuple[str, str]] = {
     ConsentMethod.api: ("API", "API"),
     ConsentMethod.import_: ("一括取込", "Import"),
     ConsentMethod.other: ("その他", "Other"),
+}
+APPI_CLASS_LABELS: dict[AppiClass, tuple[str, str]] = {
+    AppiClass.personal_data: ("個人データ", "personal data"),
+    AppiClass.sensitive: ("要配慮個人情報", "special care-required personal information"),
+    AppiClass.my_number: ("特定個人情報", "specific personal information (My Number)"),
+    AppiClass.personal_related: ("個人関連情報", "personally referable information"),
+}
+TIMELINE_LABELS: dict[TimelineKind, tuple[str, str]] = {
+    TimelineKind.opened: ("登録", "Opened"),
+    TimelineKind.facts: ("事実の記録", "Facts"),
+    TimelineKind.assessment: ("報告要否の判定", "Assessment"),
+    TimelineKind.task: ("作業", "Task"),
+    TimelineKind.document: ("文書", "Document"),
+    TimelineKind.evidence: ("証拠", "Evidence"),
+    TimelineKind.note: ("メモ", "Note"),
 }
 BASIS_LABELS: dict[str, tuple[str, str]] = {
     "consent": ("本人の同意", "Consent"),

@@ -155,8 +155,8 @@ INCIDENT_MESSAGES: dict[str, tuple[str, str]] = {
     "new.submit": ("登録して報告要否を判定", "Open and assess"),
     "inventory.title": ("個人情報管理台帳", "Personal-information inventory"),
     "inventory.none": (
-        "台帳は空です。`hogo inventory import` 又は API で取り込んでください。",
-        "The inventory is empty; import it with `hogo inventory import` or the API.",
+        "台帳は空です。コマンド hogo inventory import 又は API で取り込んでください。",
+        "The inventory is empty; import it with the command hogo inventory import or the API.",
     ),
     "inventory.name": ("名称", "Name"),
     "inventory.owner": ("管理者", "Owner"),

@@ -17,8 +17,19 @@ from starlette.responses import Response
 
 from hogo.api.deps import get_settings
 from hogo.auth.roles import ROLE_LABELS, Permission
+from hogo.domain.display import country_name
 from hogo.web import dates
-from hogo.web.i18n import ACTION_LABELS, BASIS_LABELS, KIND_LABELS, LANGS, METHOD_LABELS, pick, translator
+from hogo.web.i18n import (
+    ACTION_LABELS,
+    APPI_CLASS_LABELS,
+    BASIS_LABELS,
+    KIND_LABELS,
+    LANGS,
+    METHOD_LABELS,
+    TIMELINE_LABELS,
+    pick,
+    translator,
+)
 from hogo.web.session import LANG_COOKIE, ConsoleUser, set_cookie
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -28,6 +39,8 @@ TEMPLATES.env.globals.update(
     ACTION_LABELS=ACTION_LABELS,
     METHOD_LABELS=METHOD_LABELS,
     BASIS_LABELS=BASIS_LABELS,
+    APPI_CLASS_LABELS=APPI_CLASS_LABELS,
+    TIMELINE_LABELS=TIMELINE_LABELS,
 )
 
 
@@ -105,6 +118,7 @@ def render(
         "t": translator(f.lang),
         "fmt_date": lambda d, era=False: dates.format_date(d, f.lang, era),
         "fmt_datetime": lambda d: dates.format_datetime(d, f.lang),
+        "fmt_country": lambda code: country_name(code, f.lang),
     }
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
     if request.query_params.get("lang") in LANGS:

@@ -31,6 +31,7 @@ from hogo.api.schemas_incidents import (
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.errors import InputError
+from hogo.files.csv_headers import HeaderStyle
 from hogo.reports.incidents.context import TITLES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
@@ -238,10 +239,20 @@ def notification_list(
     session: SessionDep,
     _: PersonalDataReader,
     encoding: Annotated[Literal["utf-8-sig", "cp932"], Query(description="CSVの文字コード")] = "utf-8-sig",
+    headers: Annotated[
+        HeaderStyle, Query(description="見出し: ja(日本語、既定)/ machine(列名) / CSV headers")
+    ] = HeaderStyle.ja,
 ) -> Response:
     """通知先リスト(CSV: 本人ID・連絡手段・連絡先)。本人の連絡先を含むため personal_data 権限が必要です。"""
     docs = incident_documents.draft(
-        session, incident_id, [], [], _now().date(), notification_list=True, encoding=encoding
+        session,
+        incident_id,
+        [],
+        [],
+        _now().date(),
+        notification_list=True,
+        encoding=encoding,
+        headers=headers,
     )
     doc = docs[0]
     return _download(doc.filename, doc.format, doc.data, doc.sha256)

@@ -105,7 +105,7 @@ def assess(
         )
     client = facts.outsourcee_client
     if client and facts.client_informed_at is not None:
-        informed_on = to_jst(facts.client_informed_at).date().isoformat()
+        informed_on = to_jst(facts.client_informed_at).date()
         reasons.append(reason(R.OUTSOURCEE_INFORMED_CLIENT, client=client, informed_on=informed_on))
         return Assessment(
             reportable=False,
@@ -123,9 +123,9 @@ def assess(
     reasons.append(
         reason(
             R.REPORT_TO_PPC,
-            preliminary=deadlines.preliminary.isoformat(),
-            overdue_after=deadlines.preliminary_overdue_after.isoformat(),
-            final=deadlines.final.isoformat(),
+            preliminary=deadlines.preliminary,
+            overdue_after=deadlines.preliminary_overdue_after,
+            final=deadlines.final,
             final_days=deadlines.final_days,
             final_recommended=deadlines.final_recommended.isoformat(),
         )

@@ -40,6 +40,19 @@ class AssetKind(StrEnum):
     other = "other"
 
 
+#: How people call each kind (ja, en), for pages and reports; the enum value stays the code.
+ASSET_KIND_TITLES: dict[AssetKind, tuple[str, str]] = {
+    AssetKind.vpn_gateway: ("VPN機器", "VPN gateway"),
+    AssetKind.firewall: ("ファイアウォール", "Firewall"),
+    AssetKind.router: ("ルータ", "Router"),
+    AssetKind.rdp_host: ("リモートデスクトップ接続先", "Remote desktop host"),
+    AssetKind.server: ("サーバー", "Server"),
+    AssetKind.pc: ("パソコン", "PC"),
+    AssetKind.nas: ("NAS", "NAS"),
+    AssetKind.backup_target: ("バックアップ先", "Backup target"),
+    AssetKind.other: ("その他", "Other"),
+}
+
 #: Kinds whose compromise opens the network: the NPA's "VPN機器" and "リモートデスクトップ".
 REMOTE_ACCESS_KINDS: frozenset[AssetKind] = frozenset(
     {AssetKind.vpn_gateway, AssetKind.firewall, AssetKind.router, AssetKind.rdp_host}

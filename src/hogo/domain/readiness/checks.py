@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hogo.domain.display import date_text
 from hogo.domain.readiness import backups as bk
 from hogo.domain.readiness import eol
 from hogo.domain.readiness.assets import DATA_HOLDING_KINDS, Asset, AssetKind, Ownership
@@ -85,7 +86,8 @@ def _past_eol(ctx: Context) -> Iterator[Finding]:
         st = eol.status(ctx.catalogue, a, ctx.on)
         if st.release is None or st.product is None:
             continue
-        when = st.eol_date.isoformat() if st.eol_date else "日付非公表"
+        when = date_text(st.eol_date) if st.eol_date else "日付非公表"
+        when_en = date_text(st.eol_date, "en") if st.eol_date else "date not published"
         cycle = st.release.label or f"{st.product.title or st.product.id} {st.release.cycle}"
         if st.past_eol:
             yield finding(
@@ -93,7 +95,7 @@ def _past_eol(ctx: Context) -> Iterator[Finding]:
                 a.id,
                 False,
                 f"{cycle}: サポート終了 {when}",
-                f"{cycle}: end of life {when}",
+                f"{cycle}: end of life {when_en}",
             )
         else:
             yield finding(
@@ -101,7 +103,7 @@ def _past_eol(ctx: Context) -> Iterator[Finding]:
                 a.id,
                 True,
                 f"{cycle}: サポート期限 {when}",
-                f"{cycle}: supported until {when}",
+                f"{cycle}: supported until {when_en}",
             )
 
 
@@ -314,7 +316,11 @@ def _restore(ctx: Context) -> Iterator[Finding]:
         else:
             ok = last >= limit
             yield finding(
-                "backup.restore_tested", r.source, ok, f"最終 {last.isoformat()}", f"last {last.isoformat()}"
+                "backup.restore_tested",
+                r.source,
+                ok,
+                f"最終 {date_text(last)}",
+                f"last {date_text(last, 'en')}",
             )
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hogo.domain.consent import ConsentMethod
+from hogo.domain.display import country_name, date_text, datetime_text
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("templates")),
@@ -15,5 +19,30 @@ _ENV = Environment(
 )
 
 
+_METHODS = {
+    ConsentMethod.web_form: "ウェブフォーム", ConsentMethod.app: "アプリ", ConsentMethod.paper: "書面",
+    ConsentMethod.email: "電子メール", ConsentMethod.verbal: "口頭", ConsentMethod.api: "API",
+    ConsentMethod.import_: "一括取込", ConsentMethod.other: "その他",
+}  # fmt: skip
+
+
+def _when(value: str | None) -> str:
+    """The answer (JSON) keeps ISO-8601; the person reads 2023年4月12日 9:00."""
+    return datetime_text(datetime.fromisoformat(value)) if value else "—"
+
+
+def _day(value: str | None) -> str:
+    return date_text(date.fromisoformat(value[:10])) if value else "—"
+
+
+_ENV.filters.update(
+    when=_when,
+    day=_day,
+    country=country_name,
+    method=lambda m: next((label for k, label in _METHODS.items() if k.value == m), m),
+)
+
+
 def render_html(answer: dict[str, Any]) -> str:
-    return _ENV.get_template("disclosure.html").render(a=answer)
+    titles = {p["id"]: p["title"] for p in answer.get("purposes_of_use", [])}
+    return _ENV.get_template("disclosure.html").render(a=answer, titles=titles)

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hogo.errors import HogoError
+from hogo.files.csv_headers import HeaderStyle, cell, header_row
 from hogo.files.people_csv import people_csv
 from hogo.reports.incidents.context import DocumentContext, DocumentKind
 from hogo.reports.pdf import html_to_pdf
@@ -81,8 +82,11 @@ class Recipient:
 NOTIFICATION_COLUMNS = ("subject_id", "channel", "email", "phone")
 
 
-def notification_csv(recipients: Iterable[Recipient], encoding: str = "utf-8-sig") -> bytes:
-    """The list for the officer's spreadsheet, formula-safe (ids and addresses come from outside)."""
+def notification_csv(
+    recipients: Iterable[Recipient], encoding: str = "utf-8-sig", headers: HeaderStyle = HeaderStyle.ja
+) -> bytes:
+    """本人ID・連絡手段・連絡先 for people (Japanese headers and channel names), codes for scripts;
+    formula-safe (ids and addresses come from outside)."""
     ordered = sorted(recipients, key=lambda r: r.subject_id)
-    rows = [(r.subject_id, r.channel, r.email, r.phone) for r in ordered]
-    return people_csv(NOTIFICATION_COLUMNS, rows, encoding)
+    rows = [(r.subject_id, cell("channel", r.channel, headers), r.email, r.phone) for r in ordered]
+    return people_csv(header_row(NOTIFICATION_COLUMNS, headers), rows, encoding)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from hogo.domain.clock import to_jst
+from hogo.domain.display import date_text
 from hogo.domain.readiness import backups as bk
 from hogo.domain.readiness import eol
 from hogo.domain.readiness.assessment import Assessment
+from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
@@ -115,6 +117,8 @@ def build(
         asset = inventory.asset(f.subject)
         if asset is not None:
             label = asset.label()
+        if f.check_id.startswith("q."):
+            label = ""  # the subject is the question's own id; its title already asks it
         row = _row(f.check_id, label, f.detail_ja, f.detail_en, lang)
         (question_rows if f.check_id.startswith("q.") else failed_rows).append(row)
     failures_per_subject: dict[str, int] = {}
@@ -126,13 +130,13 @@ def build(
         product = st.product.title if st.product else ""
         eol_text = ""
         if st.release is not None:
-            eol_text = st.eol_date.isoformat() if st.eol_date else ("終了" if st.past_eol else "—")
+            eol_text = date_text(st.eol_date, lang) if st.eol_date else ("終了" if st.past_eol else "—")
         mfa = _yes_no(a.mfa, lang) if a.remote_access else "—"
         assets.append(
             AssetRow(
                 id=a.id,
                 label=a.label(),
-                kind=a.kind.value,
+                kind=ASSET_KIND_TITLES[a.kind][1 if lang == "en" else 0],
                 product=product or f"{a.vendor} {a.model}".strip(),
                 version=a.version,
                 eol=eol_text,
@@ -144,8 +148,10 @@ def build(
     backups: list[BackupRow] = []
     for source in bk.sources(inventory.backups):
         r = bk.evaluate_source(source, inventory.backups)
-        last = r.last_clean_restore_on.isoformat() if r.last_clean_restore_on else "—"
-        backups.append(BackupRow(source, r.copies, r.media, r.offsite, r.isolated, r.max_generations, last))
+        last = date_text(r.last_clean_restore_on, lang)
+        source_asset = inventory.asset(source)
+        name = source_asset.label() if source_asset is not None else source
+        backups.append(BackupRow(name, r.copies, r.media, r.offsite, r.isolated, r.max_generations, last))
     s = assessment.score
     order = [Severity.critical, Severity.high, Severity.medium, Severity.low]
     return ReadinessReport(

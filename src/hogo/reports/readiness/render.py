@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from hogo.domain.display import date_text, datetime_text
 from hogo.reports.pdf import html_to_pdf
 from hogo.reports.readiness.context import ReadinessReport
 from hogo.reports.readiness.labels import LABELS
@@ -22,7 +23,12 @@ _env = Environment(
 
 def render_html(report: ReadinessReport) -> str:
     labels = LABELS.get(report.lang, LABELS["ja"])
-    return _env.get_template("report.html").render(r=report, t=labels)
+    return _env.get_template("report.html").render(
+        r=report,
+        t=labels,
+        day=lambda d: date_text(d, report.lang),
+        when=lambda d: datetime_text(d, report.lang),
+    )
 
 
 def render_pdf(report: ReadinessReport) -> bytes:

@@ -77,5 +77,13 @@ def dashboard(request: Request, session: SessionDep, engine: EngineDep, user: Vi
         for r in terms_revisions(policy)
         for pid in r.added
     )
-    page = DashboardPage(counts(session, policy), True, build(data.series, labels), labels, latest, gap)
+    # Under the chart a 1 January point is its year (2022年): seven full dates do not fit a phone.
+    short = tuple(
+        (f"{p.year}年" if lang == "ja" else str(p.year))
+        if (p.month, p.day) == (1, 1) and i < len(labels) - 1
+        else label
+        for i, (p, label) in enumerate(zip(data.points, labels, strict=True))
+    )
+    chart = build(data.series, short)
+    page = DashboardPage(counts(session, policy), True, chart, labels, latest, gap)
     return render(request, "dashboard.html", page, user)

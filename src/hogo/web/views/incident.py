@@ -35,12 +35,14 @@ from hogo.errors import InputError
 from hogo.reports.incidents.context import TITLES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
+from hogo.services import inventory as inventory_service
 from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry
-from hogo.web.i18n import pick
+from hogo.web.i18n import APPI_CLASS_LABELS, pick
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
+from hogo.web.views.inventory import category_titles
 
 router = APIRouter()
 
@@ -107,6 +109,12 @@ class DetailsForm:
 
 
 @dataclass(frozen=True)
+class Named:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class IncidentPage:
     incident: IncidentView
     board: BoardRow
@@ -122,6 +130,9 @@ class IncidentPage:
     facts_form: FactsForm | None = None
     details_form: DetailsForm | None = None
     recorded: str | None = None
+    #: The 管理台帳 datasets and data categories involved, by the names people gave them.
+    datasets: tuple[Named, ...] = ()
+    categories: tuple[Named, ...] = ()
 
 
 def _documents(incident_id: str, lang: str, with_list: bool) -> tuple[DocumentLink, ...]:
@@ -231,6 +242,8 @@ def _page(
     can_act = user.can(Permission.record_consent)
     can_list = user.can(Permission.personal_data)
     history = incidents.timeline(session, incident_id, personal=can_list)
+    names = {d.id: d.name for d in inventory_service.load_inventory(session).datasets}
+    titles = category_titles(session)
     return IncidentPage(
         incident=view,
         board=board,
@@ -248,6 +261,11 @@ def _page(
         facts_form=(facts_form or _facts_form(lang)) if can_act else None,
         details_form=(details_form or _details_form(view.details, lang)) if can_act else None,
         recorded=recorded if recorded in ("facts", "details") else None,
+        datasets=tuple(Named(d, names.get(d, d)) for d in view.datasets),
+        categories=tuple(
+            Named(c.id, f"{titles.get(c.id, c.id)}({pick(APPI_CLASS_LABELS[c.appi_class], lang)})")
+            for c in view.facts.data_categories
+        ),
     )
 
 

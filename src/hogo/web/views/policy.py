@@ -48,6 +48,8 @@ class PolicyPage:
     organization: Organization
     purposes: tuple[PurposeRow, ...]
     revisions: tuple[RevisionRow, ...]
+    #: Purpose ids to titles, for the revisions' lists (people read titles, not ids).
+    titles: dict[str, str]
 
 
 @router.get("/policy", include_in_schema=False)
@@ -76,4 +78,9 @@ def policy_page(request: Request, session: SessionDep, engine: EngineDep, user: 
         )
         for i, r in enumerate(terms_revisions(policy))
     )
-    return render(request, "policy.html", PolicyPage(policy.organization, rows, revisions), user)
+    return render(
+        request,
+        "policy.html",
+        PolicyPage(policy.organization, rows, revisions, {p.id: p.title for p in policy.purposes}),
+        user,
+    )
