@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.cli.conftest import Run
 
@@ -219,3 +220,15 @@ def test_snapshot_serves_eligible_until_consent_changes(hogo: Run, policy_file: 
     stale = hogo(*args, "--out", str(tmp_path / "c.parquet"), "--snapshot", str(tmp_path / "snap"), code=2)
     assert "ledger_seq" in stale.output and not (tmp_path / "c.parquet").exists()
     hogo("consent", "snapshot", str(tmp_path / "snap"), code=2)  # never overwritten
+
+
+def test_new_users_and_tokens_default_to_the_least_privileged_role(
+    hogo: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: without --role, `hogo token create` and `hogo user add` give the auditor role."""
+    made = hogo("token", "create", "reader", "--json", as_json=True)
+    assert made["role"] == "auditor"
+    monkeypatch.setenv("HOGO_NEW_USER_PASSWORD", "a long enough password")
+    hogo("user", "add", "someone")
+    users = hogo("user", "list", "--json", as_json=True)
+    assert [u["role"] for u in users if u["username"] == "someone"] == ["auditor"]
