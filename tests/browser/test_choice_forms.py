@@ -72,7 +72,7 @@ def test_every_choice_sits_beside_its_own_label(browser: Any, served: tuple[str,
         page.set_default_timeout(TIMEOUT)
         _login(page, base, env.usernames[Role.privacy_officer])
         checked = 0
-        for path in ("/consents/new?subject_id=M0000001", "/incidents/new"):
+        for path in ("/consents/new?subject_id=M0000001", "/incidents/new", "/releases/new"):
             response = page.goto(base + path)
             assert response is not None and response.status == 200, path
             checked += _assert_choices_beside_their_labels(page, path)

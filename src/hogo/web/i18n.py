@@ -259,9 +259,62 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "releases.mode.anonymized": ("匿名加工情報", "Anonymously processed information"),
     "releases.mode.aggregate": ("統計情報", "Statistics"),
     "releases.start_hint": (
-        "提供は `hogo release run 仕様.yaml` または `POST /api/v1/releases` で開始します。",
-        "Start a release with `hogo release run spec.yaml` or `POST /api/v1/releases`.",
+        "提供は「提供を開始」のフォーム、`hogo release run 仕様.yaml` または "
+        "`POST /api/v1/releases` で開始します。",
+        "Start a release with the form, `hogo release run spec.yaml` or `POST /api/v1/releases`.",
     ),
+    "releases.start": ("提供を開始", "Start a release"),
+    "release_new.title": ("提供の開始", "Start a release"),
+    "release_new.note": (
+        "提供仕様をこのフォームで作ります。ファイルはデータフォルダからの相対パスで指定します。"
+        "列は「使う名前=元の列名」を1行に1つ(同じ名前なら名前だけ)。提供はバックグラウンドで実行されます。",
+        "This form builds the release spec. Name files relative to the data folder; columns as "
+        "name=source column, one a line (just the name when both are the same). "
+        "The release runs in the background.",
+    ),
+    "release_new.mode.personal": (
+        "提携先の名簿と照合し、同意等のある本人の項目を提供(法29条の記録を作成)",
+        "match a partner's list and provide items of the persons allowed (art. 29 record)",
+    ),
+    "release_new.mode.anonymized": (
+        "規則34条の加工をして k-匿名性を検証した匿名加工情報を作成",
+        "anonymously processed information, k-anonymity verified (rule 34)",
+    ),
+    "release_new.mode.aggregate": (
+        "小さいセルを秘匿した集計表を作成",
+        "a table of counts with small cells suppressed",
+    ),
+    "release_new.members_path": (
+        "会員データのファイル(データフォルダからの相対パス)",
+        "Members file (relative to the data folder)",
+    ),
+    "release_new.members_columns": (
+        "会員データの列(member_id は必須。例: email=mail)",
+        "Member columns (member_id required; e.g. email=mail)",
+    ),
+    "release_new.partner": ("個人データの提供(照合相手と提供項目)", "Personal data (partner and items)"),
+    "release_new.partner_path": ("提携先のファイル(相対パス)", "Partner file (relative path)"),
+    "release_new.partner_columns": (
+        "提携先の照合キーの列(例: email=mail)",
+        "Partner key columns (e.g. email=mail)",
+    ),
+    "release_new.items": (
+        "提供する列=データ区分(例: purchase_total=purchase)",
+        "Columns provided = data category",
+    ),
+    "release_new.anonymized": ("匿名加工情報", "Anonymous processing"),
+    "release_new.qi": (
+        "準識別子=一般化の規則(例: age=interval:5,10,20)",
+        "Quasi-identifiers = hierarchy rule",
+    ),
+    "release_new.keep": ("そのまま残す列(カンマ区切り)", "Columns kept as they are (comma-separated)"),
+    "release_new.aggregate": ("統計情報", "Statistics"),
+    "release_new.dimensions": ("集計の軸(カンマ区切り)", "Dimensions (comma-separated)"),
+    "release_new.measures": ("合計・平均する数値の列(任意)", "Measures summed and averaged (optional)"),
+    "release_new.min_cell": ("秘匿する最小セル人数", "Smallest cell shown"),
+    "release_new.at": ("判定の基準日時(省略時は現在)", "Decide as of (now when empty)"),
+    "release_new.format": ("出力形式", "Output format"),
+    "release_new.submit": ("提供を開始する", "Start the release"),
     "release.counts": ("件数", "Counts"),
     "release.bases": ("提供の根拠", "Legal basis"),
     "release.persons": ("人数", "Persons"),
@@ -297,6 +350,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{primary} primary and {complementary} complementary suppressions among {cells} cells",
     ),
     "release.files": ("ファイル", "Files"),
+    "release.download_csv": ("CSV(Excel 用、UTF-8 BOM 付き)", "CSV (for Excel, UTF-8 with BOM)"),
     "release.personal_file": ("個人データ(権限のある役割のみ)", "Personal data (authorised roles only)"),
     "release.download": ("ダウンロード", "Download"),
     "release.not_allowed": ("この役割では取得できません", "Not available to your role"),

@@ -25,6 +25,7 @@ from hogo.web.views import (
     ledger,
     login,
     policy,
+    release_new,
     subjects,
 )
 from hogo.web.views import readiness as readiness_view
@@ -54,6 +55,7 @@ for module in (
     inventory,
     inventory_dataset,
     readiness_view,
+    release_new,
     releases_view,
     received_view,
 ):

@@ -8,13 +8,17 @@ personal data provided to a third party: only roles allowed to handle personal d
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
@@ -48,6 +52,7 @@ class ReleaseSummary:
 @dataclass(frozen=True)
 class ReleasesPage:
     releases: tuple[ReleaseSummary, ...]
+    can_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,11 @@ class FileLink:
     personal: bool
     downloadable: bool
     href: str
+
+    @property
+    def csv_href(self) -> str | None:
+        """Parquet files are also offered as CSV for spreadsheets (converted when downloaded)."""
+        return f"{self.href}?format=csv" if self.name.endswith(".parquet") else None
 
 
 @dataclass(frozen=True)
@@ -207,7 +217,8 @@ def releases_page(request: Request, session: SessionDep, user: Viewer) -> Respon
     lang = language(request)
     policy = current_policy(session)
     rows = tuple(_summary(i, policy, lang) for i in service.list_releases(session))
-    return render(request, "releases.html", ReleasesPage(rows), user)
+    page = ReleasesPage(rows, user.can(Permission.personal_data))
+    return render(request, "releases.html", page, user)
 
 
 @router.get("/releases/{release_id}", include_in_schema=False)
@@ -249,14 +260,55 @@ def release_page(
     return render(request, "release.html", page, user)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    # A spreadsheet would run text starting like a formula: prefix it so it stays text.
+    if isinstance(value, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def spreadsheet_csv(path: FilePath) -> Iterator[bytes]:
+    """A release's Parquet file as CSV for people: UTF-8 with BOM (Excel in Japan opens it as
+    such), CRLF, formula-safe text cells, streamed by batches so no file is written and memory
+    stays small. The one place the console writes CSV (to be switched to the project's
+    people-CSV writer in hogo.files once there is one)."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_cell(n) for n in source.schema_arrow.names])
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for batch in source.iter_batches(batch_size=20_000):
+        buffer.seek(0)
+        buffer.truncate()
+        columns = [c.to_pylist() for c in batch.columns]
+        writer.writerows([_cell(v) for v in row] for row in zip(*columns, strict=True))
+        yield buffer.getvalue().encode("utf-8")
+
+
 @router.get("/releases/{release_id}/files/{name}", include_in_schema=False)
 def release_download(
     session: SessionDep,
     user: Viewer,
     release_id: str = Path(max_length=200),
     name: str = Path(max_length=255),
+    as_format: Annotated[str, Query(alias="format", pattern="^(csv|original)$")] = "original",
 ) -> Response:
     found = service.release_file(service.get_release(session, release_id), name)
     if found.personal and not user.can(Permission.personal_data):
         raise NotAllowed()
+    if as_format == "csv" and name.endswith(".parquet"):
+        csv_name = name.removesuffix(".parquet") + ".csv"
+        return StreamingResponse(
+            spreadsheet_csv(found.path),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{quote(csv_name)}"'},
+        )
     return FileResponse(found.path, filename=name, media_type="application/octet-stream")
