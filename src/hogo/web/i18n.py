@@ -317,6 +317,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "release_new.submit": ("提供を開始する", "Start the release"),
     "release.counts": ("件数", "Counts"),
     "release.bases": ("提供の根拠", "Legal basis"),
+    "release.exclusions": ("除外した理由", "Why persons were left out"),
+    "release.exclusion_reason": ("理由(判定の最初の理由)", "Reason (the decision's first reason)"),
     "release.persons": ("人数", "Persons"),
     "release.match": ("照合結果", "Match report"),
     "release.match.members": ("会員", "Members"),

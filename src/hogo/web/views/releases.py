@@ -27,6 +27,7 @@ from hogo.domain.policy import Policy
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import BASIS_LABELS, pick, translator
+from hogo.web.i18n_release import exclusion_text
 from hogo.web.render import language, render
 from hogo.web.session import NotAllowed, Viewer
 
@@ -59,6 +60,14 @@ class ReleasesPage:
 class Figure:
     label: str
     value: int
+
+
+@dataclass(frozen=True)
+class ExclusionRow:
+    code: str
+    text: str
+    article: str
+    persons: int
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class ReleasePage:
     release: ReleaseSummary
     error: str | None
     counts: tuple[Figure, ...]
+    exclusions: tuple[ExclusionRow, ...]
     bases: tuple[Figure, ...]
     match: tuple[Figure, ...]
     provision: ProvisionSummary | None
@@ -193,6 +203,15 @@ def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary 
     )
 
 
+def _exclusions(manifest: dict[str, Any], lang: str) -> tuple[ExclusionRow, ...]:
+    """Each exclusion count with its reason in words (the manifest's `excluded_by_reason`)."""
+    rows = []
+    for code, n in _section(manifest, "excluded_by_reason").items():
+        text, article = exclusion_text(str(code), lang)
+        rows.append(ExclusionRow(str(code), text, article, _int(n)))
+    return tuple(sorted(rows, key=lambda r: (-r.persons, r.code)))
+
+
 def _section(manifest: dict[str, Any], key: str) -> dict[str, Any]:
     value = manifest.get(key)
     return value if isinstance(value, dict) else {}
@@ -236,6 +255,7 @@ def release_page(
         release=_summary(info, current_policy(session), lang),
         error=_error(info.error, lang),
         counts=tuple(Figure(t(f"releases.{k}"), info.counts[k]) for k in _COUNT_KEYS if k in info.counts),
+        exclusions=_exclusions(m, lang),
         bases=tuple(
             Figure(pick(BASIS_LABELS[b], lang) if b in BASIS_LABELS else b, _int(n)) for b, n in bases.items()
         ),
