@@ -256,7 +256,7 @@ def _releases(engine: Engine, subjects: int, seed: int, data_dir: Path) -> tuple
                           "k": 5, "suppression": 0.02, "business_name": "株式会社ほご商事(デモ)"},
     }  # fmt: skip
     aggregate = {
-        "mode": "aggregate", "purpose": "group_sharing", "recipient": "group_co", "members": members,
+        "mode": "aggregate", "purpose": "marketing_mail", "recipient": "mailer", "members": members,
         "output": {"dir": "releases"}, "match": {"token_key_file": str(key)},
         "aggregate": {"dimensions": ["prefecture", "sex"], "min_cell_size": 10},
     }  # fmt: skip

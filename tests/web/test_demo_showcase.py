@@ -69,6 +69,10 @@ def test_the_demo_store_holds_every_kind_of_record(demo: tuple[Env, DemoData, Pa
     assert set(found) == set(shown.releases)
     assert {i.mode.value for i in found.values()} == {"anonymized", "aggregate"}
     assert all(i.status == "done" and i.counts.get("allowed", 0) > 0 for i in found.values())
+    # The statistics are of members the marketing purpose may include: some are left out, with reasons.
+    stats = next(i for i in found.values() if i.mode.value == "aggregate")
+    assert stats.counts["excluded"] > 0
+    assert sum(stats.manifest["excluded_by_reason"].values()) == stats.counts["excluded"]
 
 
 def test_synth_ids_line_up_with_the_demo(demo: tuple[Env, DemoData, Path], tmp_path: Path) -> None:

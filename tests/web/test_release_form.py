@@ -110,7 +110,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     bad = {**ANON_FORM, "members_columns": "=member_id", "csrf_token": _csrf(officer)}
     r = officer.post("/releases", data=bad)
     assert r.status_code == 422 and 'id="release-form-error"' in r.text
-    assert 'data-field="members_columns"' in r.text
+    assert 'data-field="members_columns"' in r.text and "「会員データの列」: 1行目" in r.text
     assert "=member_id" in r.text  # what was typed is kept
     no_mode = {**ANON_FORM, "mode": "", "csrf_token": _csrf(officer)}
     assert 'data-field="mode"' in officer.post("/releases", data=no_mode).text
