@@ -71,6 +71,11 @@ def test_new_users_and_tokens_default_to_the_least_privileged_role(admin: TestCl
     with session_scope(env.engine) as session:
         made = [k for k in auth.list_tokens(session) if k.name == "no-role-given"]
     assert [k.role for k in made] == [Role.auditor]
+    # The services every entry point calls have the same default (a caller that names no role).
+    with session_scope(env.engine) as session:
+        _token, info = auth.create_token(session, "service-default")
+        user = auth.create_user(session, "service-default-user", "a long enough password")
+    assert info.role is Role.auditor and user.role is Role.auditor
 
 
 def test_active_column_reads_active_or_inactive(admin: TestClient) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from hogo.auth.roles import Permission, Role, allows
+from hogo.auth.roles import LEAST_PRIVILEGED, Permission, Role, allows
 from hogo.auth.secrets import (
     MIN_PASSWORD_LENGTH,
     digest,
@@ -125,7 +125,7 @@ def _account_hash(username: str) -> str:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: Role, display_name: str = ""
+    session: Session, username: str, password: str, role: Role = LEAST_PRIVILEGED, display_name: str = ""
 ) -> UserInfo:
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -234,7 +234,7 @@ def logout(session: Session, session_id: str) -> None:
 def create_token(
     session: Session,
     name: str,
-    role: Role,
+    role: Role = LEAST_PRIVILEGED,
     created_by: int | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[str, TokenInfo]:
