@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentEvent, ConsentMethod, Subject
 from hogo.domain.policy import Policy
+from hogo.synth.people import member_id, member_id_width
+
+if TYPE_CHECKING:
+    from hogo.demo_showcase import Showcase
 
 DEMO_POLICY_YAML = """\
 organization:
@@ -74,6 +78,8 @@ class DemoData:
     policy_yaml: str
     subjects: list[Subject]
     events: list[ConsentEvent]
+    #: What `hogo.demo_showcase` recorded besides consent (None when it was not asked for).
+    showcase: Showcase | None = None
 
 
 def demo_policy_document() -> dict[str, Any]:
@@ -125,8 +131,9 @@ def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) 
             )
         )
 
+    width = member_id_width(subjects)
     for i in range(subjects):
-        sid = f"M{i + 1:07d}"
+        sid = member_id(i + 1, width)
         # Most of a loyalty programme's members joined before the 2021-07 revision.
         if rng.random() < 0.7:
             joined = _instant(rng, date(2020, 4, 1), date(2021, 6, 30))
@@ -203,12 +210,20 @@ def build_database(
     subjects: int = 10_000,
     seed: int = 42,
     progress: Callable[[int, int], None] | None = None,
+    data_dir: Path | None = None,
+    showcase: bool = False,
 ) -> DemoData:
     """Create the demo organisation in a fresh SQLite file (the file is replaced, unless a
     running `hogo serve` holds it: then `Conflict`, and nothing is touched).
 
     Shared by `hogo demo` and `hogo serve --demo`; `progress(done, total)` is called per chunk.
+    With `showcase` (`hogo demo`, `hogo serve --demo`) it records, besides consent, an inventory,
+    incidents, a readiness inventory and a received record (`hogo.demo_showcase`); with
+    `data_dir` too it writes `hogo synth`'s members file for the same ids under `data_dir/inputs`
+    and runs two releases into `data_dir/releases`. Tests that need an empty organisation leave
+    `showcase` off.
     """
+    from hogo.demo_showcase import build_showcase
     from hogo.services.consent import record_events
     from hogo.services.policy import apply_policy
     from hogo.services.subjects import upsert_subjects
@@ -235,6 +250,9 @@ def build_database(
                 done += len(chunk)
                 if progress:
                     progress(done, total)
+        if showcase:
+            shown = build_showcase(engine, [p.subject_id for p in data.subjects], subjects, seed, data_dir)
+            data = replace(data, showcase=shown)
     finally:
         engine.dispose()
     return data

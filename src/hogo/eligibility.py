@@ -21,11 +21,12 @@ from hogo.domain.policy import Policy
 from hogo.engines import SqlEngine, get_engine
 from hogo.store.export import ConsentSource
 
-_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED = (
+_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED, _T_KNOWN = (
     "hogo_subjects",
     "hogo_events",
     "hogo_exceptions",
     "hogo_included_terms",
+    "hogo_known_terms",
 )
 
 
@@ -51,8 +52,13 @@ class EligibilityResult:
         }
 
 
-def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]]:
-    """SELECT subject_id, allowed, basis for every registered subject."""
+def decisions_sql(engine: SqlEngine, a: Assessment, with_reason: bool = False) -> tuple[str, dict[str, Any]]:
+    """SELECT subject_id, allowed, basis for every registered subject.
+
+    ``with_reason`` adds ``reason``: for a person not allowed, the code of the first reason
+    `decide` gives (what a release page counts exclusions by); NULL for a person allowed. It
+    costs one more pass over the events, so only releases ask for it.
+    """
     q, p = engine.ident, engine.dialect.param
     params: dict[str, Any] = {
         "purpose": a.purpose_id,
@@ -69,7 +75,7 @@ def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]
         "foreign": a.foreign_consent_needed,
         "opt_out": a.opt_out_available and not a.opt_out_bans,
     }
-    e, s, x, t = q(_T_EVENTS), q(_T_SUBJECTS), q(_T_EXCEPTIONS), q(_T_INCLUDED)
+    e, s, x, t, k = q(_T_EVENTS), q(_T_SUBJECTS), q(_T_EXCEPTIONS), q(_T_INCLUDED), q(_T_KNOWN)
     jst = f"CAST(l.{q('collected_at')} + INTERVAL 9 HOUR AS DATE)"
     birth = f"s.{q('birth_date')}"
     age = (
@@ -78,6 +84,40 @@ def decisions_sql(engine: SqlEngine, a: Assessment) -> tuple[str, dict[str, Any]
     )
     rank = f"CASE ev.{q('action')} WHEN 'grant' THEN 0 WHEN 'deny' THEN 1 WHEN 'object' THEN 2 ELSE 3 END"
     newest_first = f"ev.{q('collected_at')} DESC, {rank} DESC, ev.{q('event_id')} DESC"
+    stale_cte = stale_join = reason_columns = reason_passthrough = reason_select = ""
+    if with_reason:
+        # Mirrors decide_assessed and _consent_reasons, first reason only.
+        params["terminal_code"] = a.terminal[0].code if a.terminal else ""
+        params["unnotified_code"] = a.unnotified[0].code if a.unnotified else ""
+        stale_cte = f"""stale AS (
+  SELECT DISTINCT {q("subject_id")} AS sid FROM {e}
+  WHERE {q("purpose_id")} = {p("bundle")} AND {q("action")} = 'grant' AND {q("collected_at")} <= {p("at")}
+),
+"""
+        stale_join = f"\n  LEFT JOIN stale AS st ON st.sid = s.{q('subject_id')}"
+        reason_columns = f"""
+         CASE
+           WHEN {p("terminal")} THEN {p("terminal_code")}
+           WHEN {p("unnotified")} THEN {p("unnotified_code")}
+           WHEN NOT {p("needs_consent")} THEN 'OBJECTED'
+           WHEN l.action IS NULL THEN
+             CASE WHEN st.sid IS NOT NULL THEN 'TERMS_DID_NOT_INCLUDE_PURPOSE' ELSE 'NO_CONSENT' END
+           WHEN l.action = 'deny' THEN 'CONSENT_DENIED'
+           WHEN l.action = 'withdraw' THEN 'CONSENT_WITHDRAWN'
+           WHEN l.action = 'object' THEN 'OBJECTED'
+           WHEN l.terms_version IS NOT NULL
+                AND l.terms_version NOT IN (SELECT {q("version")} FROM {k}) THEN 'TERMS_VERSION_UNKNOWN'
+           WHEN l.terms_version IS NOT NULL
+                AND l.terms_version NOT IN (SELECT {q("version")} FROM {t})
+             THEN 'TERMS_DID_NOT_INCLUDE_PURPOSE'
+           WHEN {p("require_identity")} AND NOT s.{q("identity_verified")} THEN 'IDENTITY_NOT_VERIFIED'
+           WHEN {birth} IS NOT NULL AND NULLIF(trim(l.guardian_name), '') IS NULL AND {age} < {p("threshold")}
+             THEN 'GUARDIAN_CONSENT_MISSING'
+           WHEN {p("foreign")} AND NOT coalesce(l.foreign_info, FALSE) THEN 'FOREIGN_TRANSFER_INFO_MISSING'
+           ELSE NULL
+         END AS denial,"""
+        reason_passthrough = ", denial"
+        reason_select = ", CASE WHEN basis IS NULL THEN denial END AS reason"
     sql = f"""
 WITH relevant AS (
   SELECT ev.{q("subject_id")} AS sid, ev.{q("purpose_id")} AS pid, ev.{q("action")} AS action,
@@ -114,10 +154,10 @@ excepted AS (
     AND {q("recorded_at")} <= {p("at")}
     AND ({q("valid_until")} IS NULL OR {p("at")} < {q("valid_until")})
 ),
-judged AS (
+{stale_cte}judged AS (
   SELECT s.{q("subject_id")} AS subject_id,
          xs.sid IS NOT NULL AS excepted,
-         l.action AS action,
+         l.action AS action,{reason_columns}
          (l.action = 'grant'
           AND (l.terms_version IS NULL OR l.terms_version IN (SELECT {q("version")} FROM {t}))
           AND (NOT {p("require_identity")} OR s.{q("identity_verified")})
@@ -125,7 +165,7 @@ judged AS (
           AND (NOT {p("foreign")} OR l.foreign_info)) AS consent_ok
   FROM {s} AS s
   LEFT JOIN latest AS l ON l.sid = s.{q("subject_id")}
-  LEFT JOIN excepted AS xs ON xs.sid = s.{q("subject_id")}
+  LEFT JOIN excepted AS xs ON xs.sid = s.{q("subject_id")}{stale_join}
 ),
 based AS (
   SELECT subject_id,
@@ -139,10 +179,10 @@ based AS (
       WHEN coalesce(consent_ok, FALSE) THEN 'consent'
       WHEN {p("opt_out")} AND coalesce(action, '') NOT IN ('deny', 'withdraw', 'object') THEN 'opt_out'
       ELSE NULL
-    END AS basis
+    END AS basis{reason_passthrough}
   FROM judged
 )
-SELECT subject_id, basis IS NOT NULL AS allowed, basis FROM based
+SELECT subject_id, basis IS NOT NULL AS allowed, basis{reason_select} FROM based
 """
     return sql, params
 
@@ -151,6 +191,8 @@ def register(engine: SqlEngine, policy: Policy, tables: ConsentSource, purpose_i
     included = [t.version for t in policy.terms if purpose_id in t.purposes]
     tables.register(engine, (_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS))
     engine.register_arrow(_T_INCLUDED, pa.table({"version": pa.array(included, type=pa.string())}))
+    known = [t.version for t in policy.terms]
+    engine.register_arrow(_T_KNOWN, pa.table({"version": pa.array(known, type=pa.string())}))
 
 
 def eligible_subjects(
@@ -204,13 +246,14 @@ def decisions_table(
     recipient_id: str | None = None,
     *,
     engine: SqlEngine | None = None,
+    with_reason: bool = False,
 ) -> pa.Table:
-    """Every person with allowed and basis, as Arrow; used to compare with `decide`."""
+    """Every person with allowed and basis (and reason), as Arrow; used to compare with `decide`."""
     a = assess(policy, purpose_id, as_aware(at), recipient_id)
     eng = engine or get_engine("duckdb")
     try:
         register(eng, policy, tables, purpose_id)
-        sql, params = decisions_sql(eng, a)
+        sql, params = decisions_sql(eng, a, with_reason)
         return eng.query(sql + " ORDER BY subject_id", params)
     finally:
         if engine is None:
@@ -225,11 +268,14 @@ def decisions_into(
     purpose_id: str,
     at: datetime,
     recipient_id: str | None = None,
+    *,
+    with_reason: bool = False,
 ) -> str:
-    """Table ``name`` in ``engine`` with every person's allowed and basis; nothing leaves the engine."""
+    """Table ``name`` in ``engine`` with every person's allowed and basis (and, asked, the reason
+    a person is not allowed); nothing leaves the engine."""
     a = assess(policy, purpose_id, as_aware(at), recipient_id)
     register(engine, policy, tables, purpose_id)
-    sql, params = decisions_sql(engine, a)
+    sql, params = decisions_sql(engine, a, with_reason)
     return engine.create_table_as(name, sql, params)
 
 

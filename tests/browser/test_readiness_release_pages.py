@@ -82,9 +82,22 @@ def test_officer_records_readiness_and_reads_releases(
     shot(page, "33-release-anonymized")
 
     page.goto(base + "/releases/2024-06-ad")
+    files = page.locator('li[data-file="release.parquet"]')
     with page.expect_download() as download:
-        page.locator('li[data-file="release.parquet"] a').click()
+        files.get_by_role("link", name="ダウンロード").click()
     assert download.value.suggested_filename == "release.parquet"
+    with page.expect_download() as as_csv:
+        files.locator("a.csv-link").click()
+    assert as_csv.value.suggested_filename == "release.csv"
+    assert Path(as_csv.value.path()).read_bytes().startswith(b"\xef\xbb\xbf")
+    # Each exclusion count is explained by its reason (issue 17).
+    reasons = page.locator("#exclusions-table tbody tr")
+    assert reasons.count() == 2
+    assert (
+        "本人が同意を撤回した"
+        in page.locator('#exclusions-table tr[data-reason="CONSENT_WITHDRAWN"]').inner_text()
+    )
+    assert "法35条" in page.locator('#exclusions-table tr[data-reason="OBJECTED"]').inner_text()
     shot(page, "34-release-personal")
     page.context.close()
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from tests.cli.conftest import Run
 
@@ -251,3 +252,15 @@ def test_check_exits_2_with_a_json_error_for_input_errors(
         assert error["message_ja"] and error["message_en"]
     # Without --json the error is text on stderr, still exit 2.
     assert hogo("consent", "check", "--subject", "S1", "--purpose", "nope", code=2).stdout == ""
+
+
+def test_new_users_and_tokens_default_to_the_least_privileged_role(
+    hogo: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: without --role, `hogo token create` and `hogo user add` give the auditor role."""
+    made = hogo("token", "create", "reader", "--json", as_json=True)
+    assert made["role"] == "auditor"
+    monkeypatch.setenv("HOGO_NEW_USER_PASSWORD", "a long enough password")
+    hogo("user", "add", "someone")
+    users = hogo("user", "list", "--json", as_json=True)
+    assert [u["role"] for u in users if u["username"] == "someone"] == ["auditor"]

@@ -162,3 +162,41 @@ def test_eligible_subjects_writes_the_allowed_set(tmp_path: object) -> None:
     expected = sorted(h.subject.subject_id for h in histories if decide(P, h, "ad_partners", t).allowed)
     assert [r["subject_id"] for r in written] == expected
     assert result.allowed == len(expected) and result.subjects == 200
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_engine_gives_decides_first_reason_for_everyone_not_allowed(seed: int) -> None:
+    """The exclusion reason a release counts (issue 17) is `decide`'s first reason, person by person."""
+    histories, tables = random_world(seed)
+    mismatches = []
+    seen: set[str] = set()
+    engine = get_engine("duckdb")
+    for purpose, recipient, when in QUERIES:
+        t = datetime.fromisoformat(when).replace(tzinfo=JST)
+        table = decisions_table(P, tables, purpose, t, recipient, engine=engine, with_reason=True)
+        got = {r["subject_id"]: (r["allowed"], r["basis"], r["reason"]) for r in table.to_pylist()}
+        for h in histories:
+            d = decide(P, h, purpose, t, recipient)
+            expected = (
+                d.allowed,
+                d.basis.value if d.basis else None,
+                None if d.allowed else d.reasons[0].code,
+            )
+            seen.add(str(expected[2]))
+            if got[h.subject.subject_id] != expected:
+                mismatches.append(
+                    (purpose, recipient, when, h.subject.subject_id, expected, got[h.subject.subject_id])
+                )
+    engine.close()
+    assert mismatches[:5] == []
+    # The random world reaches every per-person reason, not only the policy-level ones.
+    assert {
+        "NO_CONSENT",
+        "CONSENT_DENIED",
+        "CONSENT_WITHDRAWN",
+        "OBJECTED",
+        "TERMS_DID_NOT_INCLUDE_PURPOSE",
+        "IDENTITY_NOT_VERIFIED",
+        "GUARDIAN_CONSENT_MISSING",
+        "FOREIGN_TRANSFER_INFO_MISSING",
+    } <= seen

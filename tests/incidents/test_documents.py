@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -21,6 +22,8 @@ from hogo.domain.policy import AppiClass, Organization
 from hogo.files.csv_headers import HeaderStyle, machine_names
 from hogo.files.playbook_yaml import default_playbooks
 from hogo.reports.incidents.context import (
+    DRAFT_NAMES,
+    FOR_THE_PUBLIC,
     TO_FILL,
     UNDER_INVESTIGATION,
     CategoryLine,
@@ -95,8 +98,8 @@ def test_notice_has_exactly_the_rule10_items() -> None:
 def test_every_document_renders_its_items(kind: DocumentKind) -> None:
     ctx = build_context(_record(), kind, TODAY)
     text = render_text(ctx)
-    for item in ctx.items:
-        assert f"({item.number}) {item.title}" in text
+    for n, item in enumerate(ctx.items, start=1):
+        assert f"{ctx.label(n, item)} {item.title}" in text
     assert ORG.name in text
     assert render_json(ctx)["kind"] == kind.value
 
@@ -175,8 +178,29 @@ def test_rendered_pdf_contains_the_required_items(
     assert pdf.startswith(b"%PDF")
     text = "".join(_pdf_text(pdf, tmp_path).split())  # line breaks fall anywhere in Japanese text
     assert "".join(ctx.title.split()) in text
-    for n in numbers:
-        assert f"({n})" in text, n
+    for position, n in enumerate(numbers, start=1):
+        assert (f"{position}." if kind in FOR_THE_PUBLIC else f"({n})") in text, n
         assert "".join(RULE8_ITEMS[n][0].split()) in text, RULE8_ITEMS[n][0]
     assert "株式会社ほご商事" in text
     assert "病歴" in text
+
+
+def test_documents_for_the_persons_number_their_sections_in_order() -> None:
+    """Issue 17: the customer notice counts 1, 2, 3 … (not the rule's item numbers 1, 2, 4, 6 …),
+    while the PPC reports keep 規則8条's item numbers, which the PPC form follows."""
+    record = _record()
+    mail = render_text(build_context(record, DocumentKind.notice_email, TODAY))
+    numbers = [int(m) for m in re.findall(r"^■(\d+)\. ", mail, flags=re.MULTILINE)]
+    assert numbers == list(range(1, len(RULE10_ITEMS) + 1))
+    assert "■(" not in mail
+    letter = render_text(build_context(record, DocumentKind.notice_letter, TODAY))
+    assert f"<th>{len(RULE10_ITEMS)}. " in letter and "<th>(" not in letter
+    report = render_text(build_context(record, DocumentKind.ppc_final, TODAY))
+    assert "<th>(9) " in report
+
+
+def test_the_two_notice_drafts_have_distinct_names() -> None:
+    names = [DRAFT_NAMES[k][0] for k in DocumentKind]
+    assert len(set(names)) == len(names)
+    assert "書面" in DRAFT_NAMES[DocumentKind.notice_letter][0]
+    assert "電子メール" in DRAFT_NAMES[DocumentKind.notice_email][0]

@@ -103,3 +103,24 @@ def test_failed_release_page_shows_the_reason_and_no_files(env: Env) -> None:
         en = _page(c, "/releases/web-f1?lang=en")
         assert isinstance(en, ReleasePage) and en.error and en.error != page.error
         assert c.get("/releases/nope").status_code == 404
+
+
+def test_release_page_explains_each_exclusion_count_by_reason(env: Env) -> None:
+    """Issue 17: the persons left out are counted by decide's first reason, in words."""
+    with client(env) as c:
+        login(c, env.usernames[Role.auditor])
+        page = _page(c, "/releases/web-p1")
+        assert isinstance(page, ReleasePage)
+        rows = {x.code: x for x in page.exclusions}
+        assert {code: x.persons for code, x in rows.items()} == {"CONSENT_WITHDRAWN": 1, "OBJECTED": 1}
+        assert sum(x.persons for x in page.exclusions) == page.release.counts["excluded"]
+        assert rows["CONSENT_WITHDRAWN"].text == "本人が同意を撤回した"
+        assert rows["OBJECTED"].article == "法35条"
+        html = c.get("/releases/web-p1").text
+        assert 'id="exclusions-table"' in html and "本人が利用停止・提供停止を求めた" in html
+        en = _page(c, "/releases/web-p1?lang=en")
+        assert isinstance(en, ReleasePage)
+        assert {x.text for x in en.exclusions} == {
+            "the person withdrew consent",
+            "the person asked to stop use or provision",
+        }

@@ -42,5 +42,11 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
 }
 
 
+# Roles from the fewest rights to the most. A new user or token gets the first unless told otherwise
+# (least privilege): the auditor reads and changes nothing.
+ROLES_BY_PRIVILEGE: tuple[Role, ...] = (Role.auditor, Role.operator, Role.privacy_officer, Role.admin)
+LEAST_PRIVILEGED: Role = ROLES_BY_PRIVILEGE[0]
+
+
 def allows(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]

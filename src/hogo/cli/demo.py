@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
+from hogo.config import load_settings
 from hogo.demo import build_database, demo_policy
 from hogo.domain.clock import JST
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
@@ -37,7 +38,12 @@ def demo_cmd(
         with Progress(console=console, disable=as_json, transient=True) as bar:
             task = bar.add_task("デモデータ作成中 / building demo", total=None)
             data = build_database(
-                database, subjects, seed, lambda done, total: bar.update(task, completed=done, total=total)
+                database,
+                subjects,
+                seed,
+                lambda done, total: bar.update(task, completed=done, total=total),
+                data_dir=load_settings().data_dir,
+                showcase=True,
             )
         engine = make_engine(f"sqlite:///{database}")
         now = datetime.now(JST)
@@ -69,6 +75,9 @@ def demo_cmd(
         "ad_partners_excluded_by_reason": dict(reasons.most_common()),
         "eligibility": summary,
         "ledger": {"ok": verification.ok, "entries": verification.entries},
+        "incidents": list(data.showcase.incidents) if data.showcase else [],
+        "received": data.showcase.received if data.showcase else None,
+        "releases": list(data.showcase.releases) if data.showcase else [],
     }
     if as_json:
         print_json(result)
@@ -90,6 +99,13 @@ def demo_cmd(
     for purpose, r in summary.items():
         other.add_row(purpose, f"{r['allowed']:,}", ", ".join(f"{k}={v:,}" for k, v in r["by_basis"].items()))
     console.print(other)
+    if data.showcase:
+        shown = data.showcase
+        console.print(
+            f"ほかに: 個人情報管理台帳 {shown.datasets} 件、漏えい等事案 {len(shown.incidents)} 件"
+            f"(うち速報の期限超過 1 件、完了 1 件)、ランサムウェア対策の機器台帳と評価、"
+            f"受領記録 1 件、提供 {len(shown.releases)} 件(匿名加工情報・統計情報)"
+        )
     state = "[green]完全[/]" if verification.ok else "[red]不整合[/]"
     console.print(f"台帳: {state}({verification.entries:,} 件)")
     console.print(f"次は: HOGO_DATABASE_URL=sqlite:///{database} hogo consent history --subject M0000001")

@@ -79,7 +79,7 @@ def _serve(
             held.enter_context(serving.hold(store))
         if demo:
             with console.status("デモデータ作成中 / building demo"):
-                build_database(database, subjects)
+                build_database(database, subjects, data_dir=settings.data_dir, showcase=True)
             users = create_demo_users(settings.database_url)
         app = create_app(settings, warm=True) if workers == 1 else None
     if demo:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import typer
 from rich.table import Table
 
-from hogo.auth.roles import Role
+from hogo.auth.roles import LEAST_PRIVILEGED, Role
 from hogo.cli.context import unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
@@ -19,7 +19,7 @@ app = typer.Typer(help="APIトークン / API tokens", no_args_is_help=True)
 @app.command("create")
 def create_cmd(
     name: str = typer.Argument(..., help="トークン名(用途が分かる名前)"),
-    role: Role = typer.Option(Role.operator, help="このトークンが持つ役割"),
+    role: Role = typer.Option(LEAST_PRIVILEGED, help="このトークンが持つ役割(省略時は最小権限の auditor)"),
     days: int | None = typer.Option(None, min=1, help="有効日数(省略時は無期限)"),
     as_json: bool = JSON,
 ) -> None:

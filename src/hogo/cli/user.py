@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from hogo.auth.roles import Role
+from hogo.auth.roles import LEAST_PRIVILEGED, Role
 from hogo.cli.context import unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
@@ -17,7 +17,9 @@ app = typer.Typer(help="コンソールのユーザー / console users", no_args
 @app.command("add")
 def add_cmd(
     username: str = typer.Argument(..., help="ユーザー名"),
-    role: Role = typer.Option(..., help="admin / privacy_officer / operator / auditor"),
+    role: Role = typer.Option(
+        LEAST_PRIVILEGED, help="admin / privacy_officer / operator / auditor(省略時は最小権限の auditor)"
+    ),
     display_name: str = typer.Option("", help="表示名"),
     password: str = typer.Option(
         ...,
@@ -44,5 +46,5 @@ def list_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("ユーザー名", "役割", "有効")
     for u in users:
-        table.add_row(u.username, u.role.value, "はい" if u.active else "いいえ")
+        table.add_row(u.username, u.role.value, "有効" if u.active else "無効")
     console.print(table)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from decimal import Decimal
 
 from hogo.errors import InputError
 
@@ -23,7 +25,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def formula_safe(value: object) -> str:
     """The cell as text; a cell a spreadsheet would run as a formula is prefixed with `'`."""
-    text = "" if value is None else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal):
+        return str(value)  # a number, even a negative one, is no formula
+    text = value.isoformat() if isinstance(value, date) else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -39,6 +45,22 @@ def people_csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> 
     writer.writerow([formula_safe(h) for h in header])
     writer.writerows([formula_safe(c) for c in row] for row in rows)
     return buffer.getvalue()
+
+
+def people_csv_stream(
+    header: Sequence[str], batches: Iterable[Iterable[Sequence[object]]]
+) -> Iterator[bytes]:
+    """The same CSV as UTF-8 with BOM, yielded batch by batch: a large table is converted as it is
+    downloaded, with no file written and memory bounded by one batch."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([formula_safe(h) for h in header])
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for rows in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([formula_safe(c) for c in row] for row in rows)
+        yield buffer.getvalue().encode("utf-8")
 
 
 def people_csv(header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str = "utf-8-sig") -> bytes:

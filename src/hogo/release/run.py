@@ -334,12 +334,25 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
     run.counts["matched_partner_rows"] = run.eng.count(run.matches)
 
 
+#: Exclusion reason of a candidate the store has no record of (no consent can be shown for them).
+NOT_REGISTERED = "SUBJECT_NOT_REGISTERED"
+
+
 def _allowed_population(run: _Run, store: Engine) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
     run.say("同意・法的根拠を判定中 / deciding who may be included")
     tables = run.consent if run.consent is not None else StoreConsent(store)
-    decisions_into(eng, _DECISIONS, run.policy, tables, run.spec.purpose, run.at, run.spec.decision_recipient)
+    decisions_into(
+        eng,
+        _DECISIONS,
+        run.policy,
+        tables,
+        run.spec.purpose,
+        run.at,
+        run.spec.decision_recipient,
+        with_reason=True,
+    )
     if run.matches is not None:
         candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
     else:
@@ -354,6 +367,18 @@ def _allowed_population(run: _Run, store: Engine) -> None:
     run.counts["excluded"] = run.counts["candidates"] - run.counts["allowed"]
     rows = eng.query(f"SELECT basis, COUNT(*) AS n FROM {i(_POPULATION)} GROUP BY basis ORDER BY basis")
     run.manifest["bases"] = {str(r["basis"]): int(r["n"]) for r in rows.to_pylist()}
+    # Why the others were left out: decide's first reason per person, counted; persons the store
+    # does not know at all under NOT_REGISTERED (their consent cannot be shown).
+    reasons = eng.query(
+        f"SELECT d.reason AS reason, COUNT(*) AS n FROM ({candidates}) AS p "
+        f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id WHERE NOT d.allowed "
+        "GROUP BY d.reason ORDER BY n DESC, reason"
+    ).to_pylist()
+    excluded = {str(r["reason"]): int(r["n"]) for r in reasons}
+    unknown = run.counts["excluded"] - sum(excluded.values())
+    if unknown > 0:
+        excluded[NOT_REGISTERED] = unknown
+    run.manifest["excluded_by_reason"] = excluded
 
 
 def _allowed_members(run: _Run) -> str:

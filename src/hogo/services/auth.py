@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from hogo.auth.passwords import check_password
-from hogo.auth.roles import Permission, Role, allows
+from hogo.auth.roles import LEAST_PRIVILEGED, Permission, Role, allows
 from hogo.auth.secrets import (
     digest,
     hash_password,
@@ -142,7 +142,7 @@ def _account_hash(username: str) -> str:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: Role, display_name: str = ""
+    session: Session, username: str, password: str, role: Role = LEAST_PRIVILEGED, display_name: str = ""
 ) -> UserInfo:
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -300,7 +300,7 @@ def logout(session: Session, session_id: str) -> None:
 def create_token(
     session: Session,
     name: str,
-    role: Role,
+    role: Role = LEAST_PRIVILEGED,
     created_by: int | None = None,
     expires_at: datetime | None = None,
 ) -> tuple[str, TokenInfo]:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.files.atomic import atomic_path
 from hogo.synth.history import DEFAULT_PURPOSES, consent_chunk, purchases_chunk
-from hogo.synth.people import members_chunk, partner_chunk
+from hogo.synth.people import member_id_width, members_chunk, partner_chunk
 
 #: Fixed so that a seed gives the same data whenever it is run.
 DEFAULT_AS_OF = date(2026, 4, 1)
@@ -96,7 +96,9 @@ def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -
             start = 1
             for size, n_overlap, n_new, seed in zip(chunks, overlaps, strangers, seeds, strict=True):
                 rng = np.random.default_rng(seed)
-                members = members_chunk(rng, start, size, spec.as_of, phone_offset)
+                members = members_chunk(
+                    rng, start, size, spec.as_of, phone_offset, member_id_width(spec.members)
+                )
                 partner, truth = partner_chunk(
                     rng, members, n_overlap, n_new, rows["partner_customers"] + 1, spec.as_of, phone_offset
                 )

@@ -57,13 +57,26 @@ def join(*parts: pa.Array | str) -> pa.Array:
     return result
 
 
+def member_id_width(members: int) -> int:
+    """Digits of a member id for a data set of ``members``: seven up to 9,999,999, more beyond.
+
+    Shared with the demo (`hogo.demo`), which numbers its members the same way from 1, so
+    `hogo synth --members N` makes members and partner files whose ids are a demo of N members'.
+    """
+    return max(7, len(str(members)))
+
+
+def member_id(number: int, width: int) -> str:
+    return f"M{number:0{width}d}"
+
+
 #: Strangers (partner customers who are not members) take line numbers from this index on, so
 #: they never share a number with a member by accident.
 STRANGER_BASE = 45_000_000
 
 
 def members_chunk(
-    rng: np.random.Generator, start: int, n: int, as_of: date, phone_offset: int = 0
+    rng: np.random.Generator, start: int, n: int, as_of: date, phone_offset: int = 0, id_width: int = 10
 ) -> pa.Table:
     """``n`` members numbered from ``start``: names, contact details, address, birth date, sex.
 
@@ -91,7 +104,7 @@ def members_chunk(
     joined = _join_dates(rng, born, as_of)
     return pa.table(
         {
-            "member_id": ids("M", start, n),
+            "member_id": ids("M", start, n, id_width),
             "name": join(fam[0], "\u3000", giv[0]),
             "name_kana": join(fam[1], "\u3000", giv[1]),
             "email": _emails(rng, n, fam[2], giv[2], born),

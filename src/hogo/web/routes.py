@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from hogo.api.deps import get_engine
 from hogo.errors import HogoError, NotFound
+from hogo.services.auth import session_principal
+from hogo.store.database import session_factory
 from hogo.web.render import language, render
-from hogo.web.session import CsrfFailed, LoginRequired, NotAllowed
+from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, NotAllowed, read_session_id
 from hogo.web.views import (
     admin,
     consent,
@@ -22,6 +25,7 @@ from hogo.web.views import (
     ledger,
     login,
     policy,
+    release_new,
     subjects,
 )
 from hogo.web.views import readiness as readiness_view
@@ -51,10 +55,25 @@ for module in (
     inventory,
     inventory_dataset,
     readiness_view,
+    release_new,
     releases_view,
     received_view,
 ):
     router.include_router(module.router)
+
+
+def _signed_in(request: Request) -> ConsoleUser | None:
+    """Who is signed in, read in a short session of its own, so that a 403 or 404 page keeps the
+    navigation (it lists only what the role may open). A failure here just drops the menu."""
+    session_id = read_session_id(request)
+    if session_id is None:
+        return None
+    try:
+        with session_factory(get_engine(request))() as session:
+            found = session_principal(session, session_id)
+    except Exception:
+        return None
+    return None if found is None else ConsoleUser(found[0], found[1], session_id)
 
 
 def console_error(request: Request, exc: HogoError) -> Response:
@@ -66,4 +85,5 @@ def console_error(request: Request, exc: HogoError) -> Response:
     status = 403 if isinstance(exc, NotAllowed | CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
     lang = language(request)
     message = exc.en if lang == "en" else exc.ja
-    return render(request, "error.html", ErrorPage(message, status), None, status_code=status)
+    page = ErrorPage(message, status)
+    return render(request, "error.html", page, _signed_in(request), status_code=status)

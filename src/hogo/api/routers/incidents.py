@@ -32,7 +32,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.errors import InputError
 from hogo.files.csv_headers import HeaderStyle
-from hogo.reports.incidents.context import TITLES, DocumentKind
+from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
 from hogo.services.auth import Principal
@@ -169,8 +169,8 @@ def document_list(incident_id: str) -> list[DocumentOut]:
     items = [
         DocumentOut(
             kind=k.value,
-            title_ja=TITLES[k][0],
-            title_en=TITLES[k][1],
+            title_ja=DRAFT_NAMES[k][0],
+            title_en=DRAFT_NAMES[k][1],
             formats=list(incident_documents.FORMATS) if is_html(k) else ["text", "json"],
             href=f"{base}/documents/{k.value}",
             personal_data=False,

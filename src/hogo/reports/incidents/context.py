@@ -42,6 +42,23 @@ TITLES: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.pmark_report: ("個人情報の取扱いにおける事故報告書", "P-mark incident report"),
 }
 
+# How each draft is named where drafts are listed (console, CLI). The letter and the e-mail to the
+# persons carry the same heading, so the list says which is which.
+DRAFT_NAMES: dict[DocumentKind, tuple[str, str]] = TITLES | {
+    DocumentKind.notice_letter: (
+        "本人への通知(書面・郵送用)— 個人情報の漏えい等に関するお知らせとお詫び",
+        "Notice to the persons (letter)",
+    ),
+    DocumentKind.notice_email: (
+        "本人への通知(電子メール本文)— 個人情報の漏えい等に関するお知らせとお詫び",
+        "Notice to the persons (e-mail body)",
+    ),
+}
+
+# Documents read by the persons and the public number their sections 1, 2, 3 …; the reports to the
+# PPC and the P-mark body keep the rule's item numbers (規則8条1項各号), which their forms follow.
+FOR_THE_PUBLIC = frozenset({DocumentKind.notice_letter, DocumentKind.notice_email, DocumentKind.announcement})
+
 _CLASS_NOTE = {
     AppiClass.sensitive: "(要配慮個人情報)",
     AppiClass.my_number: "(特定個人情報)",
@@ -107,6 +124,10 @@ class DocumentContext:
 
     def item(self, number: int) -> ItemRow:
         return next(i for i in self.items if i.number == number)
+
+    def label(self, position: int, item: ItemRow) -> str:
+        """The section's number as printed: its place for the public, the rule's item otherwise."""
+        return f"{position}." if self.kind in FOR_THE_PUBLIC else f"({item.number})"
 
 
 def _when(value: datetime | None) -> str:

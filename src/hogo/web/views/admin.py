@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
-from hogo.auth.roles import ROLE_LABELS, Role
+from hogo.auth.roles import LEAST_PRIVILEGED, ROLE_LABELS, ROLES_BY_PRIVILEGE, Role
 from hogo.errors import HogoError
 from hogo.services import auth
 from hogo.web.render import language, render
@@ -31,11 +31,14 @@ class AdminPage:
 
 def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
     lang = language(request)
-    roles = tuple((r.value, ROLE_LABELS[r][1 if lang == "en" else 0]) for r in Role)
+    # Least privileged first: the form's default choice is the role with the fewest rights.
+    roles = tuple((r.value, ROLE_LABELS[r][1 if lang == "en" else 0]) for r in ROLES_BY_PRIVILEGE)
     return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
 
 
 def _role(value: str) -> Role:
+    if not value:
+        return LEAST_PRIVILEGED
     if value not in Role.__members__:
         raise HogoError("役割が正しくありません。", "unknown role.")
     return Role(value)

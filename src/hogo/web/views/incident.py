@@ -32,7 +32,7 @@ from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
 from hogo.domain.inventory import ENCRYPTION_TITLES, Encryption
 from hogo.errors import InputError
-from hogo.reports.incidents.context import TITLES, DocumentKind
+from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
 from hogo.services import inventory as inventory_service
@@ -140,7 +140,7 @@ def _documents(incident_id: str, lang: str, with_list: bool) -> tuple[DocumentLi
     links = [
         DocumentLink(
             k.value,
-            pick(TITLES[k], lang),
+            pick(DRAFT_NAMES[k], lang),
             tuple(incident_documents.FORMATS) if is_html(k) else ("text",),
             f"{base}/documents/{k.value}",
             False,

@@ -64,11 +64,13 @@ def board_page(
     include_closed = show_all == "1"
     rows = incidents.board(session, now, include_closed=include_closed)
     titles = task_titles(session, lang) if any(r.overdue_tasks for r in rows) else {}
+    # Task ids are for machines (data-task attributes); a person sees a title, never the id.
+    unnamed = "手順書にない作業" if lang == "ja" else "a task not in the playbooks"
     lines = tuple(
         BoardLine(
             row=r,
             steps=step_marks(r.step.number if r.step else None, lang),
-            overdue=tuple(OverdueTask(t, titles.get(t, t)) for t in r.overdue_tasks),
+            overdue=tuple(OverdueTask(t, titles.get(t, unnamed)) for t in r.overdue_tasks),
             preliminary=countdown(r.preliminary, r.preliminary_state, r.preliminary_days_left, lang),
             final=countdown(r.final, r.final_state, r.final_days_left, lang),
         )

@@ -1,19 +1,28 @@
-"""Ledger integrity: size and head for everyone; full verification for those allowed to run it."""
+"""Ledger integrity: size and head for everyone; full verification for those allowed to run it.
+
+`/ledger/{seq}` opens one entry (links such as 「台帳 #12」 on other pages lead there): what it
+records, when, its hash and whether that hash matches the entry's content and predecessor link.
+The recorded content itself is shown to roles that verify the ledger.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
-from hogo.domain.ledger import GENESIS, Verification
+from hogo.domain.ledger import GENESIS, Verification, entry_hash
+from hogo.errors import NotFound
 from hogo.services import ledger
 from hogo.store.tables import LedgerHeadRow
-from hogo.web.render import render
+from hogo.web.i18n import LEDGER_KIND_LABELS, pick
+from hogo.web.render import language, render
 from hogo.web.session import Viewer
 
 router = APIRouter()
@@ -35,3 +44,55 @@ def ledger_page(request: Request, session: SessionDep, user: Viewer) -> Response
         head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
         page = LedgerPage(head.seq if head else 0, head.hash if head else GENESIS, None)
     return render(request, "ledger.html", page, user)
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class LedgerEntryPage:
+    seq: int
+    kind: str
+    kind_label: str
+    ref: str
+    recorded_at: datetime | None
+    prev_hash: str
+    hash: str
+    intact: bool  # the stored hash matches this entry's content and its link to the previous one
+    payload: str | None  # pretty JSON, only for roles that verify the ledger
+    entries: int
+
+
+@router.get("/ledger/{seq}", include_in_schema=False)
+def ledger_entry_page(
+    request: Request, session: SessionDep, user: Viewer, seq: int = Path(ge=1, le=2**62)
+) -> Response:
+    row = ledger.entry(session, seq)
+    if row is None:
+        raise NotFound(f"台帳の記録 #{seq} はありません。", f"ledger entry #{seq} not found.")
+    head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
+    lang = language(request)
+    label = LEDGER_KIND_LABELS.get(row.kind)
+    expected = entry_hash(row.prev_hash, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
+    payload = (
+        json.dumps(row.payload(), ensure_ascii=False, indent=2, sort_keys=True)
+        if user.can(Permission.verify_ledger)
+        else None
+    )
+    page = LedgerEntryPage(
+        seq=row.seq,
+        kind=row.kind,
+        kind_label=pick(label, lang) if label else row.kind,
+        ref=row.ref,
+        recorded_at=_instant(row.recorded_at),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        intact=expected == row.hash,
+        payload=payload,
+        entries=head.seq if head else 0,
+    )
+    return render(request, "ledger_entry.html", page, user)

@@ -8,21 +8,25 @@ personal data provided to a third party: only roles allowed to handle personal d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path as FilePath
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import Response
 
 from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
+from hogo.files.people_csv import people_csv_stream
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import BASIS_LABELS, pick, translator
+from hogo.web.i18n_release import exclusion_text
 from hogo.web.render import language, render
 from hogo.web.session import NotAllowed, Viewer
 
@@ -48,12 +52,21 @@ class ReleaseSummary:
 @dataclass(frozen=True)
 class ReleasesPage:
     releases: tuple[ReleaseSummary, ...]
+    can_start: bool = False
 
 
 @dataclass(frozen=True)
 class Figure:
     label: str
     value: int
+
+
+@dataclass(frozen=True)
+class ExclusionRow:
+    code: str
+    text: str
+    article: str
+    persons: int
 
 
 @dataclass(frozen=True)
@@ -92,12 +105,18 @@ class FileLink:
     downloadable: bool
     href: str
 
+    @property
+    def csv_href(self) -> str | None:
+        """Parquet files are also offered as CSV for spreadsheets (converted when downloaded)."""
+        return f"{self.href}?format=csv" if self.name.endswith(".parquet") else None
+
 
 @dataclass(frozen=True)
 class ReleasePage:
     release: ReleaseSummary
     error: str | None
     counts: tuple[Figure, ...]
+    exclusions: tuple[ExclusionRow, ...]
     bases: tuple[Figure, ...]
     match: tuple[Figure, ...]
     provision: ProvisionSummary | None
@@ -183,6 +202,15 @@ def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary 
     )
 
 
+def _exclusions(manifest: dict[str, Any], lang: str) -> tuple[ExclusionRow, ...]:
+    """Each exclusion count with its reason in words (the manifest's `excluded_by_reason`)."""
+    rows = []
+    for code, n in _section(manifest, "excluded_by_reason").items():
+        text, article = exclusion_text(str(code), lang)
+        rows.append(ExclusionRow(str(code), text, article, _int(n)))
+    return tuple(sorted(rows, key=lambda r: (-r.persons, r.code)))
+
+
 def _section(manifest: dict[str, Any], key: str) -> dict[str, Any]:
     value = manifest.get(key)
     return value if isinstance(value, dict) else {}
@@ -207,7 +235,8 @@ def releases_page(request: Request, session: SessionDep, user: Viewer) -> Respon
     lang = language(request)
     policy = current_policy(session)
     rows = tuple(_summary(i, policy, lang) for i in service.list_releases(session))
-    return render(request, "releases.html", ReleasesPage(rows), user)
+    page = ReleasesPage(rows, user.can(Permission.personal_data))
+    return render(request, "releases.html", page, user)
 
 
 @router.get("/releases/{release_id}", include_in_schema=False)
@@ -225,6 +254,7 @@ def release_page(
         release=_summary(info, current_policy(session), lang),
         error=_error(info.error, lang),
         counts=tuple(Figure(t(f"releases.{k}"), info.counts[k]) for k in _COUNT_KEYS if k in info.counts),
+        exclusions=_exclusions(m, lang),
         bases=tuple(
             Figure(pick(BASIS_LABELS[b], lang) if b in BASIS_LABELS else b, _int(n)) for b, n in bases.items()
         ),
@@ -249,14 +279,35 @@ def release_page(
     return render(request, "release.html", page, user)
 
 
+def spreadsheet_csv(path: FilePath) -> Iterator[bytes]:
+    """A release's Parquet file as CSV for people (UTF-8 with BOM, CRLF, formula-safe cells),
+    streamed by batches through the one people-CSV writer."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    batches = (
+        zip(*[c.to_pylist() for c in batch.columns], strict=True)
+        for batch in source.iter_batches(batch_size=20_000)
+    )
+    return people_csv_stream(source.schema_arrow.names, batches)
+
+
 @router.get("/releases/{release_id}/files/{name}", include_in_schema=False)
 def release_download(
     session: SessionDep,
     user: Viewer,
     release_id: str = Path(max_length=200),
     name: str = Path(max_length=255),
+    as_format: Annotated[str, Query(alias="format", pattern="^(csv|original)$")] = "original",
 ) -> Response:
     found = service.release_file(service.get_release(session, release_id), name)
     if found.personal and not user.can(Permission.personal_data):
         raise NotAllowed()
+    if as_format == "csv" and name.endswith(".parquet"):
+        csv_name = name.removesuffix(".parquet") + ".csv"
+        return StreamingResponse(
+            spreadsheet_csv(found.path),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{quote(csv_name)}"'},
+        )
     return FileResponse(found.path, filename=name, media_type="application/octet-stream")

@@ -26,12 +26,29 @@ from hogo.web.session import Viewer
 router = APIRouter()
 
 
+PAGE_SIZE = 50
+
+
 @dataclass(frozen=True)
 class SubjectsPage:
     query: str
     results: tuple[Subject, ...]
     searched: bool
     personal: bool = False
+    page: int = 1  # 1-based; each page shows up to PAGE_SIZE persons
+    more: bool = False  # another page follows (the results were cut at PAGE_SIZE)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.results) - 1
+
+    @property
+    def page_size(self) -> int:
+        return PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -65,9 +82,18 @@ def subjects_page(
     session: SessionDep,
     user: Viewer,
     q: Annotated[str, Query(max_length=128)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Response:
-    results = tuple(search_subjects(session, q, 50)) if q.strip() else ()
-    page = SubjectsPage(q, results, bool(q.strip()), user.can(Permission.personal_data))
+    # One more than a page is read to know whether the results were cut.
+    found = search_subjects(session, q, PAGE_SIZE + 1, (page_no - 1) * PAGE_SIZE) if q.strip() else []
+    page = SubjectsPage(
+        q,
+        tuple(found[:PAGE_SIZE]),
+        bool(q.strip()),
+        personal=user.can(Permission.personal_data),
+        page=page_no,
+        more=len(found) > PAGE_SIZE,
+    )
     if request.headers.get("hx-request") == "true":
         return render(request, "_subject_rows.html", page, user)
     return render(request, "subjects.html", page, user)
