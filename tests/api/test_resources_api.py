@@ -61,7 +61,7 @@ def test_settings_refuse_default_secret_outside_development() -> None:
 
 
 def test_subject_put_changes_only_the_fields_sent(api: TestClient, env: Env) -> None:
-    h = env.headers(Role.operator)
+    h = env.headers(Role.privacy_officer)  # sees birth dates (personal_data) and may record
     api.put(
         "/api/v1/subjects",
         json={"subject_id": "W-0002", "birth_date": "2012-05-01", "identity_verified": True},
@@ -72,12 +72,14 @@ def test_subject_put_changes_only_the_fields_sent(api: TestClient, env: Env) -> 
     assert r.json()["subject"] == {
         "subject_id": "W-0002",
         "birth_date": "2012-05-01",
+        "birth_date_present": True,
         "identity_verified": True,
     }
     r = api.put("/api/v1/subjects", json={"subject_id": "W-0002", "identity_verified": False}, headers=h)
     assert r.json()["subject"] == {
         "subject_id": "W-0002",
         "birth_date": "2012-05-01",
+        "birth_date_present": True,
         "identity_verified": False,
     }
     # An explicit null clears; it is not the same as leaving the field out.
