@@ -32,3 +32,15 @@ class NotFound(HogoError):
 
 class Conflict(HogoError):
     pass
+
+
+class StoreBusy(HogoError):
+    """Another writer held the store's lock longer than the lock timeout: nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "データベースが他の処理(一括取込み等)で使用中のため、処理できませんでした。何も変更されていません。"
+            "しばらくしてから再度お試しください。",
+            "the store is busy with another operation (e.g. a bulk import); nothing was changed. "
+            "Try again shortly.",
+        )

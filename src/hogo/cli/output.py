@@ -11,8 +11,10 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
-from hogo.errors import HogoError
+from hogo.errors import HogoError, StoreBusy
+from hogo.store.database import is_busy
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,7 +39,12 @@ def print_json(value: Any) -> None:
 def user_errors() -> Iterator[None]:
     """Turn a HogoError into a clear message on stderr and exit status 2."""
     try:
-        yield
+        try:
+            yield
+        except DBAPIError as exc:
+            if not is_busy(exc):
+                raise
+            raise StoreBusy() from None
     except HogoError as exc:
         err_console.print(f"[bold red]エラー[/]: {exc.ja}")
         if exc.en != exc.ja:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -14,7 +14,7 @@ from hogo.domain.clock import parse_instant
 from hogo.domain.consent import ConsentEvent, Subject
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
-from hogo.files.csv_table import CsvRow, read_csv
+from hogo.files.csv_table import CsvRow, iter_csv, read_csv
 
 SUBJECT_COLUMNS = ("subject_id", "birth_date", "identity_verified")
 SUBJECT_OPTIONAL = ("email", "phone")
@@ -77,7 +77,7 @@ def _event_fields(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _parse(
-    rows: list[CsvRow],
+    rows: Iterable[CsvRow],
     model: type[M],
     convert: Callable[[dict[str, str]], dict[str, Any]],
     bool_fields: tuple[str, ...],
@@ -128,6 +128,27 @@ def parse_subjects(path: Path) -> Parsed[Subject]:
 def parse_events(path: Path) -> Parsed[ConsentEvent]:
     rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL)
     return _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
+
+
+def iter_events(path: Path, batch: int = 20_000) -> Iterator[Parsed[ConsentEvent]]:
+    """`parse_events` in batches of rows, for imports of any size: only one batch is held.
+
+    Each batch carries its own items, problems and rejected rows; no `extras` (not needed to
+    import, and they would double the batch's memory).
+    """
+    rows: list[CsvRow] = []
+    for row in iter_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL):
+        rows.append(row)
+        if len(rows) >= batch:
+            yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
+            rows = []
+    if rows:
+        yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
+
+
+def _lean(parsed: Parsed[M]) -> Parsed[M]:
+    parsed.extras.clear()
+    return parsed
 
 
 def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:

@@ -6,10 +6,11 @@ Row numbers are those a person sees in the spreadsheet: the header is row 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,11 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise InputError(
+    raise _unknown_encoding(source)
+
+
+def _unknown_encoding(source: str) -> InputError:
+    return InputError(
         f"{source}: 文字コードを判別できません(UTF-8又はShift_JIS(CP932)で保存してください)。",
         f"{source}: unknown text encoding (save as UTF-8 or Shift_JIS/CP932).",
     )
@@ -56,8 +61,40 @@ def parse_csv(
     return list(_rows(text, required, optional, source))
 
 
-def _rows(text: str, required: Sequence[str], optional: Sequence[str], source: str) -> Iterator[CsvRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def iter_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[CsvRow]:
+    """Like `read_csv`, row by row: memory stays near one row however large the file.
+
+    The encoding is settled over the whole file first (by the same rules as `decode`, read in
+    blocks), so a file that is not valid in any accepted encoding is refused before any row.
+    """
+    encoding = _detect(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        yield from _rows(handle, required, optional, str(path))
+
+
+def _detect(path: Path, block: int = 1 << 20) -> str:
+    """The first of ENCODINGS the whole file decodes in, without holding the file."""
+    try:
+        for encoding in ENCODINGS:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                with path.open("rb") as handle:
+                    while data := handle.read(block):
+                        decoder.decode(data)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    except FileNotFoundError:
+        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
+    raise _unknown_encoding(str(path))
+
+
+def _rows(
+    lines: str | Iterable[str], required: Sequence[str], optional: Sequence[str], source: str
+) -> Iterator[CsvRow]:
+    text_lines = io.StringIO(lines, newline="") if isinstance(lines, str) else lines
+    reader = csv.reader(text_lines, strict=True)
     try:
         header_raw = next(reader)
     except StopIteration:
