@@ -123,6 +123,10 @@ class EventImport:
             _STAGE.drop(conn, checkfirst=True)
             _READY.drop(conn, checkfirst=True)
             conn.commit()
+        except Exception:
+            # The staged personal data must not outlive the import on a pooled connection:
+            # discard the connection itself (its temporary tables die with it).
+            conn.invalidate()
         finally:
             conn.close()
 
