@@ -14,7 +14,7 @@ from hogo.services.consent import record_events
 from hogo.services.consent_import import EventImport
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope, write_scope
+from hogo.store.database import read_scope, session_scope, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow
 from tests.factories import event, person, policy
 
@@ -118,3 +118,21 @@ def test_an_abandoned_import_leaves_nothing(store: Engine) -> None:
         raise RuntimeError("the user's file had a bad row")
     assert _counts(store) == counts
     assert _import(store, [_events(5)]) == (5, 0)  # the staging tables were cleaned up
+
+
+def test_a_reader_verifies_one_snapshot_while_writers_append(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hogo ledger verify` during an import failed on PostgreSQL: the head and the entries were
+    read in different snapshots, so an append committed in between looked like tampering."""
+    _setup(store)
+    streamed = ledger.iter_rows
+
+    def append_then_stream(session: object, chunk: int = 50_000) -> object:
+        with write_scope(store) as w:  # another writer commits between the head and the entries
+            record_events(w, [event("P2", "profiling", ConsentAction.grant, AT)])
+        return streamed(session, chunk)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledger, "iter_rows", append_then_stream)
+    with read_scope(store) as s:
+        assert ledger.verify_ledger(s).ok

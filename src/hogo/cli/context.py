@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
-from hogo.store.database import make_engine, session_scope, upgrade, write_scope
+from hogo.store.database import make_engine, read_scope, upgrade, write_scope
 
 
 def open_engine(auto_upgrade: bool | None = None) -> Engine:
@@ -41,7 +41,7 @@ def reading() -> Iterator[Session]:
     or any other long write (SQLite in WAL mode and PostgreSQL read a consistent snapshot)."""
     engine = open_engine()
     try:
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             yield session
     finally:
         engine.dispose()

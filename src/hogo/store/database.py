@@ -105,6 +105,24 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work that sees one consistent snapshot and takes no write lock.
+
+    Why: a reader that reads several things (the ledger head, then every entry) while others
+    write must not see a commit in between: SQLite's WAL read transaction is one snapshot
+    once begun (the driver would otherwise run each SELECT on its own, so it is begun explicitly,
+    DEFERRED: no lock is taken); PostgreSQL needs REPEATABLE READ (READ COMMITTED takes a new
+    snapshot per statement).
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with session_scope(engine) as session:
+        if engine.dialect.name == "sqlite":
+            session.execute(text("BEGIN"))
+        yield session
+
+
+@contextmanager
 def write_scope(engine: Engine) -> Iterator[Session]:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
     a deferred transaction that read first could not be serialised against a concurrent writer
