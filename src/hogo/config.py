@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL; a SQLite file in the working directory by default.
     database_url: str = "sqlite:///hogo.db"
+    #: Seconds a write waits for another writer's lock (e.g. a bulk import's final commit) before
+    #: it is refused as busy (503 with Retry-After in the API); reads never wait.
+    lock_timeout: float = Field(default=30.0, gt=0, le=600)
     #: Where releases, reports and backups are written.
     data_dir: Path = Path("hogo-data")
     #: The only folder whose files a release spec submitted over the API or the console may read

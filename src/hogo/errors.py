@@ -52,3 +52,17 @@ def cut_list(values: list[str] | tuple[str, ...], shown: int = 5) -> str:
     """The first few values, each cut short, and how many more: a 100k-column header stays one line."""
     more = len(values) - shown
     return ", ".join(cut(v) for v in values[:shown]) + (f" (+{more})" if more > 0 else "")
+
+
+class StoreBusy(HogoError):
+    """Another writer held the store's lock longer than the lock timeout: nothing was changed."""
+
+    code = "busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "データベースが他の処理(一括取込み等)で使用中のため、処理できませんでした。何も変更されていません。"
+            "しばらくしてから再度お試しください。",
+            "the store is busy with another operation (e.g. a bulk import); nothing was changed. "
+            "Try again shortly.",
+        )

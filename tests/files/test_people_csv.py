@@ -14,6 +14,7 @@ import pytest
 
 from hogo.domain.inventory import Dataset, Inventory
 from hogo.files.consent_csv import RowProblem, write_rejects
+from hogo.files.csv_headers import HeaderStyle
 from hogo.files.csv_table import CsvRow, parse_csv
 from hogo.files.inventory_io import (
     dump_inventory_csv,
@@ -66,7 +67,9 @@ def test_people_csv_writes_every_cell_safely(kind: str) -> None:
 @pytest.mark.parametrize("kind", sorted(DANGEROUS))
 def test_notification_list(kind: str) -> None:
     value = DANGEROUS[kind]
-    data = notification_csv([Recipient(value, value, None), Recipient("S1", None, value)])
+    data = notification_csv(
+        [Recipient(value, value, None), Recipient("S1", None, value)], headers=HeaderStyle.machine
+    )
     rows = _cells(data)
     _no_formula(rows)
     assert ["'" + value, "email", "'" + value, ""] in rows

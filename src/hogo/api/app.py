@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match, Mount
@@ -33,12 +33,12 @@ from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
-from hogo.errors import HogoError, NotFound
+from hogo.errors import HogoError, NotFound, StoreBusy
 from hogo.http.guard import BodyGuard
 from hogo.http.server import configure as configure_server
 from hogo.services import releases
 from hogo.services.policy_cache import PolicyCache
-from hogo.store.database import make_engine, upgrade
+from hogo.store.database import is_busy, make_engine, upgrade
 from hogo.web.overview import OverviewCache
 from hogo.web.routes import console_error
 from hogo.web.routes import router as console_router
@@ -131,7 +131,14 @@ def _install_error_handlers(app: FastAPI) -> None:
             return problems.http_error_response(exc)
         return console_error(request, NotFound("ページが見つかりません。", "page not found."))
 
+    async def on_database_error(request: Request, exc: Exception) -> Response:
+        """A lock held past the lock timeout (e.g. by a bulk import) is "busy, retry", not a 500."""
+        if not is_busy(exc):
+            raise exc
+        return await on_hogo_error(request, StoreBusy())
+
     app.add_exception_handler(HogoError, on_hogo_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 
@@ -139,7 +146,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings, engine: Engine | None = None, warm: bool = False) -> FastAPI:
     """The application; `warm` computes the dashboard's overview in the background at start-up."""
     own_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, lock_timeout=settings.lock_timeout)
     if own_engine and engine.dialect.name == "sqlite":
         upgrade(engine)
 

@@ -1,7 +1,8 @@
 """One error format for every failure, in Japanese and English, never echoing the input.
 
 HogoError subclasses map to HTTP statuses: InputError 422 (with row/field), NotFound 404,
-Conflict 409; authentication 401, permission 403; log-in throttling 429. Request validation
+Conflict 409; authentication 401, permission 403; log-in throttling 429; a store lock held past
+the lock timeout 503 with Retry-After. Request validation
 errors name the fields only; the rejected values are not repeated back (they may be personal).
 A failure nobody foresaw is a 500 in the same format (`server_error_response`), never a
 traceback or plain text; a 405 names the allowed methods in `Allow`.
@@ -17,8 +18,11 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hogo.api.deps import Forbidden, Unauthenticated
-from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.errors import Conflict, HogoError, InputError, NotFound, StoreBusy
 from hogo.services.auth import AuthenticationFailed, TooManyAttempts
+
+#: What a busy store (503) asks the client to wait before retrying.
+RETRY_AFTER_SECONDS = 5
 
 
 class ErrorDetail(BaseModel):
@@ -52,11 +56,15 @@ def _status(exc: HogoError) -> tuple[int, str]:
         return 403, "forbidden"
     if isinstance(exc, TooManyAttempts):
         return 429, "too_many_attempts"
+    if isinstance(exc, StoreBusy):
+        return 503, "busy"
     return 422, "rejected"
 
 
 def error_response(status: int, body: ErrorBody) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(ErrorOut(error=body).model_dump(mode="json"), status_code=status, headers=headers)
 
 

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hogo.cli.context import at_or_now, open_engine, parse_at, unit_of_work
+from hogo.cli.context import at_or_now, open_engine, parse_at, reading, unit_of_work
 from hogo.cli.options import CSV_FILE, EVENT_ID, JSON, NAME_ID, PURPOSE_ID, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain import reasons as R
@@ -26,16 +26,15 @@ from hogo.domain.decision import Decision, decide
 from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
-from hogo.files.consent_csv import parse_events, settle_problems
+from hogo.files.consent_csv import Parsed, iter_events, settle_problems
 from hogo.services import consent as svc
 from hogo.services import ledger
+from hogo.services.consent_import import EventImport
 from hogo.services.subjects import get_subject
 from hogo.store.database import session_scope
 from hogo.web.i18n import ACTION_LABELS, METHOD_LABELS, pick
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
-
-_CHUNK = 20_000
 
 
 def _event(
@@ -125,26 +124,36 @@ def import_cmd(
 ) -> None:
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
     with user_errors():
-        parsed = parse_events(file)
-        rejects_path = settle_problems(parsed, file, rejects, skip_bad)
-        recorded = present = 0
-        with unit_of_work() as session, Progress(console=console, disable=as_json, transient=True) as bar:
-            task = bar.add_task("取り込み中 / importing", total=len(parsed.items))
-            for i in range(0, len(parsed.items), _CHUNK):
-                part = svc.record_events(session, parsed.items[i : i + _CHUNK], parsed.rows[i : i + _CHUNK])
-                recorded += part.recorded
-                present += part.already_present
-                bar.advance(task, len(parsed.items[i : i + _CHUNK]))
+        engine = open_engine()
+        try:
+            with (
+                EventImport(engine) as job,
+                Progress(console=console, disable=as_json, transient=True) as bar,
+            ):
+                task = bar.add_task("取り込み中 / importing", total=None)
+                bad: Parsed[ConsentEvent] = Parsed()
+                for part in iter_events(file):
+                    bad.problems.extend(part.problems)
+                    bad.rejected.extend(part.rejected)
+                    job.stage(part.items, part.rows)
+                    bar.advance(task, len(part.items) + len(part.rejected))
+                rejects_path = settle_problems(bad, file, rejects, skip_bad)
+                bar.update(task, description="記録中 / recording")
+                outcome = job.commit()
+        finally:
+            engine.dispose()
+    # Staged outside the ledger lock, recorded in one short transaction (services.consent_import).
+    recorded, present = outcome.recorded, outcome.already_present
     result = {
         "recorded": recorded,
         "already_present": present,
-        "rejected": len(parsed.rejected),
+        "rejected": len(bad.rejected),
         "rejects_file": str(rejects_path or ""),
     }
     if as_json:
         print_json(result)
     else:
-        console.print(f"記録 {recorded} 件 / 記録済み {present} 件 / 除外 {len(parsed.rejected)} 行")
+        console.print(f"記録 {recorded} 件 / 記録済み {present} 件 / 除外 {len(bad.rejected)} 行")
 
 
 def _print_decision(d: Decision) -> None:
@@ -168,7 +177,7 @@ def check_cmd(
     """
     with user_errors(as_json):
         when = at_or_now(at)
-        with unit_of_work() as session:
+        with reading() as session:
             try:
                 decision = svc.check(session, subject, purpose, when, recipient)
             except NotFound as exc:
@@ -199,7 +208,7 @@ def history_cmd(
 ) -> None:
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         policy = svc.require_policy(session, when)
         hist = svc.history(session, subject)
     decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
@@ -229,7 +238,7 @@ def history_cmd(
 @app.command("receipt")
 def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callback=EVENT_ID)) -> None:
     """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         policy = svc.require_policy(session)
         event, seq = svc.get_event(session, event_id)
         subject = get_subject(session, event.subject_id)

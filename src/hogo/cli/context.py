@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
 from hogo.errors import InputError
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_engine, read_scope, upgrade, write_scope
 
 
 def open_engine(auto_upgrade: bool | None = None) -> Engine:
     """SQLite stores are brought to the newest schema on use; PostgreSQL waits for `hogo init`."""
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = make_engine(settings.database_url, lock_timeout=settings.lock_timeout)
     if auto_upgrade if auto_upgrade is not None else engine.dialect.name == "sqlite":
         upgrade(engine)
     return engine
@@ -26,6 +27,7 @@ def open_engine(auto_upgrade: bool | None = None) -> Engine:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
+    """A command that changes the store: one write transaction (it takes the write lock)."""
     engine = open_engine()
     try:
         with write_scope(engine) as session:
@@ -44,6 +46,18 @@ def at_or_now(value: str | None, option: str = "--at") -> datetime:
             "expected an ISO-8601 time (e.g. 2024-04-01T09:00).",
             field=option,
         ) from None
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A command that only reads: never takes the write lock, so it answers during a bulk import
+    or any other long write (SQLite in WAL mode and PostgreSQL read a consistent snapshot)."""
+    engine = open_engine()
+    try:
+        with read_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def parse_at(value: str | None) -> datetime:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from hogo.cli import incident_playbook
-from hogo.cli.context import parse_at, unit_of_work
+from hogo.cli.context import parse_at, reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import parse_instant, to_jst
@@ -240,7 +240,7 @@ def details_cmd(
 @app.command("show")
 def show_cmd(incident_id: str = typer.Argument(..., help="事案番号"), as_json: bool = JSON) -> None:
     """事案の報告要否・期限・現在のステップと作業を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         view = incidents.get(session, incident_id)
     if as_json:
         print_json(view)
@@ -290,7 +290,7 @@ def evidence_cmd(
 @app.command("timeline")
 def timeline_cmd(incident_id: str = typer.Argument(..., help="事案番号"), as_json: bool = JSON) -> None:
     """事案の時系列(事実・判定・作業・文書・証拠)を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         entries = incidents.timeline(session, incident_id)
     if as_json:
         print_json(entries)
@@ -320,7 +320,7 @@ def board_cmd(
 ) -> None:
     """事案ボード: ステップ、期限超過の作業、報告期限までの日数。"""
     now = parse_at(at)
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         rows: list[BoardRow] = incidents.board(session, now, include_closed=include_closed)
     if as_json:
         print_json(rows)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.incidents.playbooks import PlaybookSet
@@ -22,7 +22,7 @@ def playbook_export_cmd(
     output: Path | None = typer.Option(None, "--output", "-o", help="出力先(省略時は標準出力)"),
 ) -> None:
     """現在の対応手順を YAML で書き出します(編集して apply できます)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         text = dump_playbooks(current_playbooks(session))
     if output is None:
         typer.echo(text, nl=False)

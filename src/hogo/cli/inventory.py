@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Inventory
@@ -69,7 +69,7 @@ def _dump(inventory: Inventory, fmt: str, encoding: str) -> bytes:
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """台帳の一覧を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         inventory = service.load_inventory(session)
     if as_json:
         print_json([d.model_dump(mode="json") for d in inventory.datasets])
@@ -96,7 +96,7 @@ def show_cmd(
     as_json: bool = JSON,
 ) -> None:
     """台帳項目とその版の履歴(台帳の記録から)を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         dataset = service.load_inventory(session).dataset(dataset_id)
         if dataset is None:
             raise NotFound("その台帳項目は登録されていません。", "no such dataset.")

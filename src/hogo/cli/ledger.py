@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.services import ledger
@@ -16,7 +16,7 @@ app = typer.Typer(help="改ざん検知可能な台帳 / the tamper-evident ledg
 @app.command("verify")
 def verify_cmd(as_json: bool = JSON) -> None:
     """台帳のハッシュチェーンを検証します(改ざんがあれば最初の不正な記録を示し、終了コード1)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         result = ledger.verify_ledger(session)
     if as_json:
         print_json(
@@ -45,7 +45,7 @@ def show_cmd(
     as_json: bool = JSON,
 ) -> None:
     """ある対象に関する台帳の記録を表示します(開示請求への回答の基礎)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         rows = ledger.entries_for(session, ref)
     if as_json:
         print_json([{"seq": r.seq, "kind": r.kind, "recorded_at": r.recorded_at, "payload": r.payload(),

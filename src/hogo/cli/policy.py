@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.display import date_text
@@ -45,7 +45,7 @@ def apply_cmd(
 @app.command("show")
 def show_cmd(as_json: bool = JSON) -> None:
     """適用中のポリシーを表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         policy = require_policy(session)
     if as_json:
         print_json(policy_document(policy))

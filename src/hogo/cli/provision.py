@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import parse_at, unit_of_work
+from hogo.cli.context import parse_at, reading, unit_of_work
 from hogo.cli.options import CSV_FILE, JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.display import date_text
@@ -86,7 +86,7 @@ def receive_cmd(
 @app.command("list-received")
 def list_received_cmd(as_json: bool = JSON) -> None:
     """第三者から提供を受けた記録の一覧(新しい順)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         found = service.list_received(session)
     if as_json:
         print_json(found)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
@@ -92,7 +92,7 @@ def import_cmd(
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """登録済みの機器とバックアップを表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         inventory, answers = service.load_inventory(session)
     if as_json:
         print_json({"inventory": inventory, "answers": {k: v.value for k, v in answers.items()}})
@@ -232,7 +232,7 @@ def _print_assessment(a: Assessment) -> None:
 @app.command("history")
 def history_cmd(as_json: bool = JSON) -> None:
     """スコアの推移を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         points = service.history(session)
     t = trend(points)
     if as_json:

@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hogo.cli.context import open_engine, unit_of_work
+from hogo.cli.context import open_engine, reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.display import datetime_text
@@ -79,7 +79,7 @@ def _names(policy: Policy | None) -> tuple[dict[str, str], dict[str, str]]:
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """提供の一覧(新しい順): 種類・利用目的・提供先・件数・状態。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         found = service.list_releases(session)
         purposes, recipients = _names(current_policy(session))
     if as_json:
@@ -102,7 +102,7 @@ def show_cmd(
     as_json: bool = JSON,
 ) -> None:
     """提供の状態・件数・ファイル(完了時はマニフェスト)を表示します。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         info = service.get_release(session, release_id)
         purposes, recipients = _names(current_policy(session))
     if as_json:

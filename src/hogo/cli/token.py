@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from hogo.auth.roles import LEAST_PRIVILEGED, Role
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.services import auth
@@ -45,7 +45,7 @@ def revoke_cmd(token_id: int = typer.Argument(..., help="トークンID(hogo tok
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """トークンの一覧(先頭の数文字のみ表示)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         tokens = auth.list_tokens(session)
     rows = [
         {

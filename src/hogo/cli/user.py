@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from hogo.auth.roles import LEAST_PRIVILEGED, Role
-from hogo.cli.context import unit_of_work
+from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.services import auth
@@ -39,7 +39,7 @@ def add_cmd(
 @app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """ユーザーの一覧(パスワードのハッシュは表示しません)。"""
-    with user_errors(), unit_of_work() as session:
+    with user_errors(), reading() as session:
         users = auth.list_users(session)
     if as_json:
         print_json([{"username": u.username, "role": u.role.value, "active": u.active} for u in users])

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hogo.domain.clock import parse_instant
+from hogo.domain.clock import OutOfSpan, parse_instant
 from hogo.domain.consent import ConsentEvent, SubjectPatch
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
-from hogo.files.csv_table import CsvRow, read_csv
+from hogo.files.csv_table import CsvRow, iter_csv, read_csv
 from hogo.files.people_csv import people_csv_text
 
 SUBJECT_COLUMNS = ("subject_id",)
@@ -81,7 +81,7 @@ def _event_fields(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _parse(
-    rows: list[CsvRow],
+    rows: Iterable[CsvRow],
     model: type[M],
     convert: Callable[[dict[str, str]], dict[str, Any]],
     bool_fields: tuple[str, ...],
@@ -90,9 +90,14 @@ def _parse(
     for row in rows:
         try:
             data = convert(row.values)
-        except ValueError:
+        except ValueError as exc:
             bad = _first_bad_field(row.values, bool_fields)
-            result.problems.append(RowProblem(row.number, bad, "値の形式が正しくありません / invalid value"))
+            message = (
+                f"日時が扱える範囲の外です / date-time out of range ({exc})"
+                if isinstance(exc, OutOfSpan)
+                else "値の形式が正しくありません / invalid value"
+            )
+            result.problems.append(RowProblem(row.number, bad, message))
             result.rejected.append(row)
             continue
         try:
@@ -150,6 +155,27 @@ def parse_subjects(path: Path) -> Parsed[SubjectPatch]:
 def parse_events(path: Path) -> Parsed[ConsentEvent]:
     rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL)
     return _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
+
+
+def iter_events(path: Path, batch: int = 20_000) -> Iterator[Parsed[ConsentEvent]]:
+    """`parse_events` in batches of rows, for imports of any size: only one batch is held.
+
+    Each batch carries its own items, problems and rejected rows; no `extras` (not needed to
+    import, and they would double the batch's memory).
+    """
+    rows: list[CsvRow] = []
+    for row in iter_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL):
+        rows.append(row)
+        if len(rows) >= batch:
+            yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
+            rows = []
+    if rows:
+        yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
+
+
+def _lean(parsed: Parsed[M]) -> Parsed[M]:
+    parsed.extras.clear()
+    return parsed
 
 
 def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:

@@ -10,7 +10,7 @@ import codecs
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +50,7 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         utf8_error = 0
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise InputError(
-            f"{source}: {line}行目にNUL文字があります(BOMのないUTF-16かバイナリファイル)。"
-            "UTF-8で保存してください。",
-            f"{source}: line {line} contains NUL (UTF-16 without BOM, or not a text file); save as UTF-8.",
-        )
+        raise _nul(source, data.count(b"\n", 0, nul) + 1)
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError:
@@ -76,6 +71,14 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+def _nul(source: str, line: int) -> InputError:
+    return InputError(
+        f"{source}: {line}行目にNUL文字があります(BOMのないUTF-16かバイナリファイル)。"
+        "UTF-8で保存してください。",
+        f"{source}: line {line} contains NUL (UTF-16 without BOM, or not a text file); save as UTF-8.",
+    )
 
 
 def _undecodable(source: str, encoding: str, data: bytes, offset: int) -> InputError:
@@ -124,12 +127,86 @@ def parse_csv(
     return list(_rows(text, required, optional, source))
 
 
-def records(text: str) -> Iterator[tuple[int, list[str]]]:
+def iter_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[CsvRow]:
+    """Like `read_csv`, row by row: memory stays near one row however large the file.
+
+    The encoding is settled over the whole file first, by exactly the rules of `decode` (read in
+    blocks), so a file that is not valid in the encoding found is refused before any row.
+    """
+    encoding = _detect(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        yield from _rows(handle, required, optional, str(path))
+
+
+def _detect(path: Path, block: int = 1 << 20) -> str:
+    """The encoding `decode` would choose, without holding the file.
+
+    Blocks end at a line break, which is never part of a UTF-8 or CP932 multi-byte character, so
+    each block decodes on its own and a problem is named by its line in the whole file. Files
+    with a BOM (UTF-16/32 from "Unicode text" exports) are decoded whole, as `decode` does.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except FileNotFoundError:
+        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
+    source = str(path)
+    if any(head.startswith(bom) for bom, _ in _BOMS):
+        return decode(path.read_bytes(), source)[1]
+    utf8_error: int | None = None  # the line of the first byte that is not UTF-8
+    for first_line, data in _line_blocks(path, block):
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            raise _nul(source, first_line + data.count(b"\n", 0, nul))
+        try:
+            data.decode("utf-8-sig" if first_line == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            utf8_error = first_line + data.count(b"\n", 0, exc.start)
+            break
+    if utf8_error is None:
+        return "utf-8-sig"
+    for first_line, data in _line_blocks(path, block):
+        try:
+            data.decode("cp932")
+        except UnicodeDecodeError:
+            raise _undecodable(source, "UTF-8", b"\n" * (utf8_error - 1), utf8_error - 1) from None
+        mixed = _utf8_line(data)
+        if mixed is not None:
+            line = first_line + mixed - 1
+            raise InputError(
+                f"{source}: {line}行目はUTF-8、他の行はShift_JIS(CP932)です。"
+                "文字コードを揃えて保存してください。",
+                f"{source}: line {line} is UTF-8 while other lines are Shift_JIS (CP932); "
+                "save in one encoding.",
+            )
+    return "cp932"
+
+
+def _line_blocks(path: Path, block: int) -> Iterator[tuple[int, bytes]]:
+    """(number of the block's first line, bytes) for blocks of whole lines."""
+    line = 1
+    rest = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(block):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            yield line, data[:cut]
+            line += data.count(b"\n", 0, cut)
+            rest = data[cut:]
+    if rest:
+        yield line, rest
+
+
+def records(text: str | Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for each record; the header is row 1, as the spreadsheet shows it.
 
     A broken record stops the file with its row and what broke: a cell over the csv module's
     limit (131,072 characters) is named as such, not as an unclosed quote."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines = io.StringIO(text, newline="") if isinstance(text, str) else text
+    reader = csv.reader(lines, strict=True)
     number = 0
     while True:
         try:
@@ -155,7 +232,9 @@ def _broken(row: int, exc: csv.Error) -> InputError:
     )
 
 
-def _rows(text: str, required: Sequence[str], optional: Sequence[str], source: str) -> Iterator[CsvRow]:
+def _rows(
+    text: str | Iterable[str], required: Sequence[str], optional: Sequence[str], source: str
+) -> Iterator[CsvRow]:
     rows = records(text)
     first = next(rows, None)
     if first is None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import (
@@ -86,6 +87,63 @@ def append_many(session: Session, entries: Sequence[tuple[EntryKind, str, Mappin
     return list(range(first, seq + 1))
 
 
+_COLUMNS = ("seq", "kind", "ref", "recorded_at", "payload", "prev_hash", "hash")
+
+
+def append_prepared(
+    connection: Connection, kind: EntryKind, batches: Iterable[Sequence[tuple[str, str]]]
+) -> tuple[int, int]:
+    """Append many entries of one kind whose payloads are already canonical JSON; returns the
+    (first, last) sequence numbers given (last = first - 1 when there were none).
+
+    For bulk imports: the caller has staged (ref, payload_json) pairs and holds nothing but this
+    transaction. The head is locked first (PostgreSQL; SQLite's caller took the write lock), then
+    each batch is hashed onto the chain and written with the driver's fastest path (COPY on
+    PostgreSQL, executemany on SQLite) and the head moves once. ``batches`` is read lazily,
+    between writes, so it may query the same connection.
+    """
+    row = connection.execute(
+        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
+    ).first()
+    start_seq, prev = (row[0], row[1]) if row is not None else (0, GENESIS)
+    seq = start_seq
+    recorded_at = _now_text()
+    is_pg = connection.dialect.name == "postgresql"
+    dbapi: Any = connection.connection.driver_connection
+    sep = SEPARATOR
+    kind_text = kind.value
+    tail = f"{sep}{kind_text}{sep}"
+    sha256 = hashlib.sha256
+    for batch in batches:
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        for ref, payload_json in batch:
+            if sep in ref:
+                raise ValueError("ledger ref contains a control character")
+            seq += 1
+            digest = sha256(
+                f"{prev}{sep}{seq}{tail}{ref}{sep}{recorded_at}{sep}{payload_json}".encode()
+            ).hexdigest()
+            append((seq, kind_text, ref, recorded_at, payload_json, prev, digest))
+            prev = digest
+        if not rows:
+            continue
+        if is_pg:
+            with dbapi.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+                for r in rows:
+                    copy.write_row(r)
+        else:
+            dbapi.executemany(_INSERT_SQL, rows)
+    if seq != start_seq:
+        if row is None:
+            connection.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
+        else:
+            connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
+    return start_seq + 1, seq
+
+
+_COPY_SQL = f"COPY ledger_entries ({', '.join(_COLUMNS)}) FROM STDIN"
+_INSERT_SQL = f"INSERT INTO ledger_entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM ledger_entries ORDER BY seq"
 
 

@@ -11,19 +11,35 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+#: How long a writer waits for another writer's lock before giving up (seconds); see
+#: `hogo.config.Settings.lock_timeout`.
+DEFAULT_LOCK_TIMEOUT = 30.0
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+
+def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Writers wait up to ``lock_timeout`` seconds for another writer's lock (SQLite's busy timeout,
+    PostgreSQL's ``lock_timeout``) and then fail with an error `is_busy` recognises, which
+    callers turn into `hogo.errors.StoreBusy` (a 503 with Retry-After in the API). In WAL mode
+    readers never wait for writers.
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    millis = max(1, int(lock_timeout * 1000))
+    if url.startswith("postgresql"):
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("options", f"-c lock_timeout={millis}")
+        kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _create_private(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, millis))
     return engine
 
 
@@ -37,10 +53,24 @@ def _create_private(url: str) -> None:
         os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+#: SQLite's "database is locked"/"busy" codes and PostgreSQL's lock_not_available (55P03).
+_SQLITE_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (primary codes)
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when a database error means "another writer holds the lock; try again later"."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF in _SQLITE_BUSY
+    return getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, busy_millis: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_millis)}")
     if not _is_memory(dbapi_connection):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -84,6 +114,24 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work that sees one consistent snapshot and takes no write lock.
+
+    Why: a reader that reads several things (the ledger head, then every entry) while others
+    write must not see a commit in between: SQLite's WAL read transaction is one snapshot
+    once begun (the driver would otherwise run each SELECT on its own, so it is begun explicitly,
+    DEFERRED: no lock is taken); PostgreSQL needs REPEATABLE READ (READ COMMITTED takes a new
+    snapshot per statement).
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    with session_scope(engine) as session:
+        if engine.dialect.name == "sqlite":
+            session.execute(text("BEGIN"))
+        yield session
 
 
 @contextmanager

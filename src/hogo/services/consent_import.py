@@ -1,0 +1,337 @@
+"""Bulk consent import: staged and checked outside the ledger lock, committed in one short step.
+
+Why: an import used to hold the ledger lock (SQLite's write lock, PostgreSQL's head row) for its
+whole run, so live captures failed (SQLite) or hung (PostgreSQL) for minutes, and its id look-ups
+(`IN` lists planned while the table was empty) slowed quadratically on a fresh PostgreSQL store.
+
+Now the events are written batch by batch into a temporary staging table on the import's own
+connection, with their ledger payloads already encoded. Nothing shared is locked while staging;
+nothing staged is visible to anyone else; a killed import leaves nothing behind (temporary tables
+die with the connection). Duplicates, unknown persons and events already recorded are then found
+by joins against the staged rows, which the planner sees with real statistics. Only then is the
+lock taken, for one transaction that hashes the staged payloads onto the chain, bulk-writes the
+ledger entries (COPY on PostgreSQL), inserts the events from the staging table in one statement
+and moves the head: all or nothing, and other writers wait only for that last step.
+
+Memory stays near one batch: rows arrive in batches and are not kept once staged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hogo.domain.consent import ConsentEvent
+from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
+from hogo.errors import Conflict, HogoError, InputError
+from hogo.services import ledger
+from hogo.services.consent import RecordResult, check_against_policy, event_to_row_values, require_policy
+from hogo.services.subjects import subject_ref
+from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
+from hogo.store.types import UTCDateTime
+
+_EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
+#: Event columns carried through staging (the rest, recorded_at and ledger_seq, are set at commit).
+_CARRIED = [c for c in _EVENTS.columns if c.name not in ("recorded_at", "ledger_seq")]
+_meta = MetaData()
+_STAGE = Table(
+    "hogo_import_stage",
+    _meta,
+    Column("row_no", Integer, nullable=False),
+    *[Column(c.name, c.type) for c in _CARRIED],
+    Column("ref", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+#: The rows to record, numbered 1..n in file order (ledger seq = head + n).
+_READY = Table(
+    "hogo_import_ready",
+    _meta,
+    Column("n", Integer, primary_key=True, autoincrement=False),
+    *[Column(c.name, c.type) for c in _CARRIED],
+    Column("ref", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+Index("ix_hogo_import_stage_event", _STAGE.c.event_id)  # created with the table
+#: Rows handed to the ledger per batch while the lock is held.
+_LEDGER_BATCH = 50_000
+
+
+class EventImport:
+    """One bulk import of consent events: `stage()` batches, then `commit()` once.
+
+    Use as a context manager; leaving without `commit()` (an error, a refusal of bad rows)
+    stores nothing.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._policy_revision: int | None = None
+        self._policy: Any = None
+        self._staged = 0
+        self._policy_problem: HogoError | None = None
+
+    def __enter__(self) -> Self:
+        conn = self._engine.connect()
+        self._conn = conn
+        try:
+            with Session(bind=conn) as session:
+                self._policy = require_policy(session)
+            self._policy_revision = _policy_revision(conn)
+            _STAGE.drop(conn, checkfirst=True)
+            _READY.drop(conn, checkfirst=True)
+            _STAGE.create(conn)
+            conn.commit()
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        try:
+            conn.rollback()
+            _STAGE.drop(conn, checkfirst=True)
+            _READY.drop(conn, checkfirst=True)
+            conn.commit()
+        except Exception:
+            # The staged personal data must not outlive the import on a pooled connection:
+            # discard the connection itself (its temporary tables die with it).
+            conn.invalidate()
+        finally:
+            conn.close()
+
+    @property
+    def _c(self) -> Connection:
+        assert self._conn is not None, "use EventImport as a context manager"
+        return self._conn
+
+    def stage(self, events: Sequence[ConsentEvent], rows: Sequence[int]) -> None:
+        """Check a batch against the policy and stage it; nothing is locked or visible yet.
+
+        A policy problem is kept (the first one) and raised by `commit()`, so that problems in
+        the file's own rows, found while reading, are reported first as before.
+        """
+        records: list[dict[str, Any]] = []
+        for event, number in zip(events, rows, strict=True):
+            if self._policy_problem is None:
+                try:
+                    check_against_policy(self._policy, event, number)
+                except HogoError as exc:
+                    self._policy_problem = exc
+            ref = subject_ref(event.subject_id)
+            if SEPARATOR in ref:
+                raise InputError(
+                    "使用できない制御文字を含みます。",
+                    "contains a control character.",
+                    row=number,
+                    field="subject_id",
+                )
+            values = event_to_row_values(event)
+            values["row_no"] = number
+            values["ref"] = ref
+            values["payload"] = canonical(event.model_dump(mode="json")).decode("utf-8")
+            records.append(values)
+        if not records:
+            return
+        conn = self._c
+        _bulk_insert(conn, _STAGE, records)
+        conn.commit()
+        self._staged += len(records)
+
+    def commit(self) -> RecordResult:
+        """Check the staged rows as a whole, then record them in one short locked transaction."""
+        if self._policy_problem is not None:
+            raise self._policy_problem
+        conn = self._c
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE hogo_import_stage")
+        conn.commit()
+        present = self._check()
+        recorded = self._number()
+        conn.commit()
+        if recorded:
+            self._record(recorded)
+        return RecordResult(recorded=recorded, already_present=present)
+
+    def _check(self) -> int:
+        """Refuse the whole file for a changed duplicate, an unknown person or a changed event."""
+        conn = self._c
+        s, first = _STAGE, _STAGE.alias("first_row")
+        firsts = (
+            select(s.c.event_id, func.min(s.c.row_no).label("row_no"))
+            .group_by(s.c.event_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        changed = conn.execute(
+            select(func.min(s.c.row_no))
+            .join(firsts, firsts.c.event_id == s.c.event_id)
+            .join(first, first.c.row_no == firsts.c.row_no)
+            .where(s.c.payload != first.c.payload)
+        ).scalar()
+        if changed is not None:
+            raise Conflict(
+                f"{changed}行目: 同じ事象IDで内容の異なる行があります。",
+                f"row {changed}: the same event id appears with different content.",
+            )
+        unknown = conn.execute(
+            select(func.min(s.c.row_no)).where(
+                ~exists(select(SubjectRow.subject_id).where(SubjectRow.subject_id == s.c.subject_id))
+            )
+        ).scalar()
+        if unknown is not None:
+            raise InputError(
+                "本人が登録されていません。", "unknown subject.", row=unknown, field="subject_id"
+            )
+        present = 0
+        stored_cols = [_EVENTS.c[name] for name in ConsentEvent.model_fields]
+        result = conn.execute(
+            select(s.c.row_no, s.c.payload, *stored_cols)
+            .join(_EVENTS, _EVENTS.c.event_id == s.c.event_id)
+            .order_by(s.c.row_no)
+            .execution_options(yield_per=10_000)
+        )
+        seen: set[str] = set()
+        for row in result:
+            mapping = row._mapping
+            stored = ConsentEvent.model_validate({k: mapping[k] for k in ConsentEvent.model_fields})
+            if stored.event_id in seen:
+                continue
+            seen.add(stored.event_id)
+            if ConsentEvent.model_validate_json(mapping["payload"]) != stored:
+                result.close()
+                number = mapping["row_no"]
+                raise Conflict(
+                    f"同じ事象IDの別内容が既に記録されています。({number}行目)",
+                    f"an event with this id but different content is already recorded (row {number}).",
+                )
+            present += 1
+        return present
+
+    def _number(self) -> int:
+        """The rows to record (first of each id, not yet stored), numbered in file order."""
+        conn = self._c
+        s = _STAGE
+        _READY.create(conn)
+        firsts = select(func.min(s.c.row_no)).group_by(s.c.event_id)
+        carried = [c.name for c in _CARRIED]
+        conn.execute(
+            insert(_READY).from_select(
+                ["n", *carried, "ref", "payload"],
+                select(
+                    func.row_number().over(order_by=s.c.row_no),
+                    *[s.c[name] for name in carried],
+                    s.c.ref,
+                    s.c.payload,
+                ).where(
+                    s.c.row_no.in_(firsts),
+                    ~exists(select(_EVENTS.c.event_id).where(_EVENTS.c.event_id == s.c.event_id)),
+                ),
+            )
+        )
+        return int(conn.execute(select(func.count()).select_from(_READY)).scalar() or 0)
+
+    def _record(self, count: int) -> None:
+        """The critical section: lock, chain, insert, commit. Other writers wait only for this."""
+        conn = self._c
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            if _policy_revision(conn) != self._policy_revision:
+                raise Conflict(
+                    "取込み中にポリシーが変更されました。もう一度取り込んでください(何も記録していません)。",
+                    "the policy changed during the import; nothing was recorded, run it again.",
+                )
+            first, _last = ledger.append_prepared(conn, EntryKind.consent_event, self._entries(count))
+            carried = [c.name for c in _CARRIED]
+            r = _READY
+            conn.execute(
+                insert(_EVENTS).from_select(
+                    [*carried, "recorded_at", "ledger_seq"],
+                    select(
+                        *[r.c[name] for name in carried],
+                        literal(datetime.now(UTC), UTCDateTime()),
+                        r.c.n + (first - 1),
+                    ),
+                )
+            )
+            conn.commit()
+        except IntegrityError:
+            conn.rollback()
+            raise Conflict(
+                "取込み中に同じ事象が別の処理で記録されました。もう一度取り込んでください(何も記録していません)。",
+                "the same events were recorded by another writer during the import; nothing was "
+                "recorded, run it again.",
+            ) from None
+        except BaseException:
+            conn.rollback()
+            raise
+
+    def _entries(self, count: int) -> Iterator[list[tuple[str, str]]]:
+        conn = self._c
+        r = _READY
+        for low in range(0, count, _LEDGER_BATCH):
+            rows = conn.execute(
+                select(r.c.ref, r.c.payload).where(r.c.n > low, r.c.n <= low + _LEDGER_BATCH).order_by(r.c.n)
+            ).all()
+            yield [(ref, payload) for ref, payload in rows]
+
+
+def _policy_revision(conn: Connection) -> int | None:
+    return conn.execute(select(func.max(PolicyRevisionRow.revision))).scalar()
+
+
+def _bulk_insert(conn: Connection, table: Table, records: list[dict[str, Any]]) -> None:
+    """Rows into a staging table by the driver's fastest path (COPY on PostgreSQL, executemany on
+    SQLite), values bound the way the column types bind them. Identifiers come from the table."""
+    dialect = conn.dialect
+    columns = [c.name for c in table.columns]
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    rows = [
+        [
+            record[name] if process is None else process(record[name])
+            for name, process in zip(columns, processors, strict=True)
+        ]
+        for record in records
+    ]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    dbapi: Any = conn.connection.driver_connection
+    if dialect.name == "postgresql":
+        with dbapi.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        dbapi.executemany(
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})", rows
+        )
