@@ -109,7 +109,9 @@ def test_board_docs_evidence_and_timeline(hogo: Run, policy_file: Path, tmp_path
         csv.DictReader(io.StringIO((out / f"{incident_id}_notification_list.csv").read_text("utf-8-sig")))
     )
     assert [r["本人ID"] for r in rows] == ["C1"]  # Japanese headers for people
-    hogo("incident", "docs", incident_id, "--out", str(out), "--kind", "ppc_final", "--headers", "machine")
+    hogo(
+        "incident", "docs", incident_id, "--out", str(out), "--notification-list", "--headers", "machine"
+    )  # fmt: skip
     machine = (out / f"{incident_id}_notification_list.csv").read_text("utf-8-sig")
     assert machine.splitlines()[0] == "subject_id,channel,email,phone"
     kinds = [e["kind"] for e in hogo("incident", "timeline", incident_id, "--json", as_json=True)]

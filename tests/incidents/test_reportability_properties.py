@@ -83,7 +83,8 @@ def test_reportable_exactly_when_an_item_applies_and_no_exemption(
     assert a.reasons, "every assessment gives at least one reason"
     if a.deadlines is not None:
         assert a.deadlines.final_days == (60 if 3 in a.triggers else 30)
-        assert a.deadlines.final - aware.date() == timedelta(days=a.deadlines.final_days)
+        assert a.deadlines.final_period_end - aware.date() == timedelta(days=a.deadlines.final_days)
+        assert a.deadlines.final_period_end <= a.deadlines.final  # moved past 行政機関の休日 only
         assert a.deadlines.preliminary <= a.deadlines.preliminary_overdue_after < a.deadlines.final
 
 

@@ -44,7 +44,8 @@ def test_ransomware_on_a_server_with_50_customers_names(settings: DeadlineSettin
     assert a.reportable
     assert a.triggers == (3,)
     assert a.deadlines is not None
-    assert a.deadlines.final == date(2026, 5, 31)
+    # 60 days end on Sunday 5/31: the statutory last day moves to Monday 6/1 (行政機関の休日に関する法律2条).
+    assert (a.deadlines.final_period_end, a.deadlines.final) == (date(2026, 5, 31), date(2026, 6, 1))
     assert a.deadlines.final_days == 60
     assert "BREACH_FINAL_REPORT_60_DAYS" in a.codes
 

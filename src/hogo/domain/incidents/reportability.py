@@ -127,7 +127,7 @@ def assess(
             overdue_after=deadlines.preliminary_overdue_after,
             final=deadlines.final,
             final_days=deadlines.final_days,
-            final_recommended=deadlines.final_recommended.isoformat(),
+            final_recommended=deadlines.final_recommended,
         )
     )
     if improper:
