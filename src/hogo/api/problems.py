@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hogo.api.deps import Forbidden, Unauthenticated
 from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.http.deps import Forbidden, Unauthenticated
 from hogo.services.auth import AuthenticationFailed, TooManyAttempts
 
 

@@ -13,15 +13,12 @@ from sqlalchemy.orm import Session
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
 from hogo.errors import InputError
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.services.database import open_store, write_scope
 
 
 def open_engine(auto_upgrade: bool | None = None) -> Engine:
     """SQLite stores are brought to the newest schema on use; PostgreSQL waits for `hogo init`."""
-    engine = make_engine(load_settings().database_url)
-    if auto_upgrade if auto_upgrade is not None else engine.dialect.name == "sqlite":
-        upgrade(engine)
-    return engine
+    return open_store(load_settings().database_url, migrate=auto_upgrade)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ Per-person semantics, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -36,6 +36,7 @@ from hogo.domain.consent import (
 )
 from hogo.domain.policy import (
     AppiClass,
+    OptOutFiling,
     Policy,
     Purpose,
     PurposeKind,
@@ -160,16 +161,9 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     if purpose is None:
         return Assessment(**base, terminal=(reason(R.PURPOSE_UNKNOWN, **names),))
     base["purpose"] = purpose
-    recipients: list[Recipient]
-    if recipient_id is not None:
-        chosen = policy.recipient(recipient_id)
-        if chosen is None:
-            return Assessment(**base, terminal=(reason(R.RECIPIENT_UNKNOWN, **names),))
-        if recipient_id not in purpose.recipients:
-            return Assessment(**base, terminal=(reason(R.RECIPIENT_NOT_IN_PURPOSE, **names),))
-        recipients = [chosen]
-    else:
-        recipients = [r for rid in purpose.recipients if (r := policy.recipient(rid)) is not None]
+    recipients = _recipients(policy, purpose, recipient_id, names)
+    if isinstance(recipients, Reason):
+        return Assessment(**base, terminal=(recipients,))
     is_provision = recipient_id is not None or (purpose.kind in _PROVIDING_KINDS and bool(recipients))
     classes = policy.classes_of(purpose)
     informs: list[Reason] = []
@@ -179,14 +173,7 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
             return Assessment(**base, is_provision=True, terminal=(reason(R.MY_NUMBER_PROVISION_PROHIBITED),))
         informs.append(reason(R.MY_NUMBER_USE_LIMITED))
 
-    unnotified: list[Reason] = []
-    terms = policy.terms_including(purpose_id)
     day = to_jst(at).date()
-    if not terms:
-        unnotified.append(reason(R.PURPOSE_NOT_IN_TERMS, **names))
-    elif all(t.effective_from > day for t in terms):
-        unnotified.append(reason(R.TERMS_NOT_YET_EFFECTIVE, **names, effective_from=terms[0].effective_from))
-
     foreign = [r for r in recipients if r.needs_foreign_transfer_consent] if is_provision else []
     if is_provision:
         informs.extend(
@@ -197,57 +184,91 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     third_party = is_provision and any(
         r.relationship is Relationship.third_party or r.needs_foreign_transfer_consent for r in recipients
     )
-    relationship: list[Reason] = []
-    if is_provision and not third_party:
-        relationship = [
-            reason(
-                _RELATIONSHIP_REASONS[rel],
-                recipient=display.Named(
-                    ",".join(r.id for r in recipients if r.relationship is rel),
-                    "、".join(r.name for r in recipients if r.relationship is rel),
-                ),
-            )
-            for rel in sorted({r.relationship for r in recipients})
-        ]
+    relationship = _relationship_reasons(recipients) if is_provision and not third_party else []
 
     sensitive = AppiClass.sensitive in classes
     related_only = classes == {AppiClass.personal_related}
     if third_party:
-        article = "法28条1項" if foreign else ("法31条1項" if related_only else "法27条1項")
         informs.append(
             reason(R.PERSONAL_RELATED_CONSENT_REQUIRED if related_only else R.THIRD_PARTY_CONSENT_REQUIRED)
         )
-    elif sensitive:
-        article = "法20条2項"
-    else:
-        article = "法18条1項"
     if sensitive and not purpose.requires_consent:
         informs.append(reason(R.SENSITIVE_DATA_CONSENT_REQUIRED))
 
     opt_out = purpose.opt_out if third_party and purpose.kind is PurposeKind.third_party_provision else None
-    bans: list[Reason] = []
-    if opt_out is not None:
-        if sensitive:
-            bans.append(reason(R.OPT_OUT_SENSITIVE_BANNED))
-        if foreign:
-            bans.append(reason(R.OPT_OUT_FOREIGN_BANNED))
-        if opt_out.filed_with_ppc_on > day:
-            bans.append(reason(R.OPT_OUT_NOT_YET_FILED, filed_on=opt_out.filed_with_ppc_on))
-
     return Assessment(
         **base,
-        unnotified=tuple(unnotified),
+        unnotified=_unnotified(policy, purpose_id, day, names),
         is_provision=is_provision,
         needs_consent=purpose.requires_consent or sensitive or third_party,
-        consent_article=article,
+        consent_article=_consent_article(third_party, bool(foreign), related_only, sensitive),
         foreign_consent_needed=bool(foreign),
         foreign_country=",".join(sorted({r.country for r in foreign})),
         relationship=tuple(relationship),
         informs=tuple(informs),
         opt_out_available=opt_out is not None,
-        opt_out_bans=tuple(bans),
+        opt_out_bans=_opt_out_bans(opt_out, sensitive, bool(foreign), day) if opt_out else (),
         opt_out_filed_on=opt_out.filed_with_ppc_on if opt_out else None,
     )
+
+
+def _recipients(
+    policy: Policy, purpose: Purpose, recipient_id: str | None, names: dict[str, Any]
+) -> list[Recipient] | Reason:
+    """The recipients a question is about: the one asked for (or the reason it cannot be), else
+    every recipient the purpose names."""
+    if recipient_id is None:
+        return [r for rid in purpose.recipients if (r := policy.recipient(rid)) is not None]
+    chosen = policy.recipient(recipient_id)
+    if chosen is None:
+        return reason(R.RECIPIENT_UNKNOWN, **names)
+    if recipient_id not in purpose.recipients:
+        return reason(R.RECIPIENT_NOT_IN_PURPOSE, **names)
+    return [chosen]
+
+
+def _unnotified(policy: Policy, purpose_id: str, day: date, names: dict[str, Any]) -> tuple[Reason, ...]:
+    """Why the purpose has not been notified or published yet on `day` (法21条), if it has not."""
+    terms = policy.terms_including(purpose_id)
+    if not terms:
+        return (reason(R.PURPOSE_NOT_IN_TERMS, **names),)
+    if all(t.effective_from > day for t in terms):
+        return (reason(R.TERMS_NOT_YET_EFFECTIVE, **names, effective_from=terms[0].effective_from),)
+    return ()
+
+
+def _relationship_reasons(recipients: Sequence[Recipient]) -> list[Reason]:
+    """Why a provision to these recipients is not one to a third party: one reason per relationship."""
+    return [
+        reason(
+            _RELATIONSHIP_REASONS[rel],
+            recipient=display.Named(
+                ",".join(r.id for r in recipients if r.relationship is rel),
+                "、".join(r.name for r in recipients if r.relationship is rel),
+            ),
+        )
+        for rel in sorted({r.relationship for r in recipients})
+    ]
+
+
+def _consent_article(third_party: bool, foreign: bool, related_only: bool, sensitive: bool) -> str:
+    """The article under which consent is asked: foreign transfer, personal-related information,
+    third-party provision, sensitive data, or use beyond the purpose."""
+    if third_party:
+        return "法28条1項" if foreign else ("法31条1項" if related_only else "法27条1項")
+    return "法20条2項" if sensitive else "法18条1項"
+
+
+def _opt_out_bans(opt_out: OptOutFiling, sensitive: bool, foreign: bool, day: date) -> tuple[Reason, ...]:
+    """Why the opt-out route (法27条2項) is closed for this provision, if it is."""
+    bans: list[Reason] = []
+    if sensitive:
+        bans.append(reason(R.OPT_OUT_SENSITIVE_BANNED))
+    if foreign:
+        bans.append(reason(R.OPT_OUT_FOREIGN_BANNED))
+    if opt_out.filed_with_ppc_on > day:
+        bans.append(reason(R.OPT_OUT_NOT_YET_FILED, filed_on=opt_out.filed_with_ppc_on))
+    return tuple(bans)
 
 
 def decide(

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
-from hogo.domain.ledger import GENESIS, Verification
+from hogo.domain.ledger import Verification
+from hogo.http.deps import SessionDep
 from hogo.services import ledger
-from hogo.store.tables import LedgerHeadRow
 from hogo.web.render import render
 from hogo.web.session import Viewer
 
@@ -32,6 +30,6 @@ def ledger_page(request: Request, session: SessionDep, user: Viewer) -> Response
         v = ledger.verify_ledger(session)
         page = LedgerPage(v.entries, v.head, v)
     else:
-        head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
-        page = LedgerPage(head.seq if head else 0, head.hash if head else GENESIS, None)
+        entries, head_hash = ledger.head(session)
+        page = LedgerPage(entries, head_hash, None)
     return render(request, "ledger.html", page, user)

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
+from hogo.http.deps import SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import BASIS_LABELS, pick, translator
