@@ -210,34 +210,7 @@ def separable_search(
                 blocked = np.vstack([blocked, np.asarray(node, dtype=grid.dtype)[None, :]])
         return out
 
-    # Greedy climb: from the bottom, raise the attribute whose next level costs least. The path
-    # depends on the bounds only, so with a monotone model it is searched by bisection.
-    path: list[Node] = [tuple(bottom)]
-    while path[-1] != tuple(top):
-        node = path[-1]
-        options = [i for i in range(n) if node[i] < top[i]]
-        step = min(options, key=lambda i: level_bounds[i][node[i] + 1] - level_bounds[i][node[i]])
-        path.append((*node[:step], node[step] + 1, *node[step + 1 :]))
-    if monotone:
-        lo, hi = 0, len(path) - 1  # invariant: path[hi] is anonymous or the top
-        while lo < hi:
-            mid = (lo + hi) // 2
-            (anonymous,) = run([path[mid]])
-            if anonymous:
-                hi = mid
-            else:
-                lo = mid + 1
-                if rollup is not None:
-                    rollup(path[mid])
-        if path[hi] not in known:
-            run([path[hi]])
-    else:
-        for node in path:
-            (anonymous,) = run([node])
-            if anonymous:
-                break
-            if rollup is not None:
-                rollup(node)
+    _climb(_cheapest_path(bottom, top, level_bounds), run, known, monotone=monotone, rollup=rollup)
 
     sums = grid.sum(axis=1)
     order = np.lexsort((bounds, -sums))
@@ -270,6 +243,52 @@ def separable_search(
         evaluated=evaluated,
         pruned_by_bound=int((bounds >= best_value).sum()),
     )
+
+
+def _cheapest_path(
+    bottom: Sequence[int], top: Sequence[int], level_bounds: Sequence[Sequence[float]]
+) -> list[Node]:
+    """The greedy climb's path: from the bottom, raise the attribute whose next level costs least."""
+    n = len(bottom)
+    path: list[Node] = [tuple(bottom)]
+    while path[-1] != tuple(top):
+        node = path[-1]
+        options = [i for i in range(n) if node[i] < top[i]]
+        step = min(options, key=lambda i: level_bounds[i][node[i] + 1] - level_bounds[i][node[i]])
+        path.append((*node[:step], node[step] + 1, *node[step + 1 :]))
+    return path
+
+
+def _climb(
+    path: list[Node],
+    run: Callable[[list[Node]], list[bool]],
+    known: set[Node],
+    *,
+    monotone: bool,
+    rollup: Callable[[Sequence[int]], None] | None,
+) -> None:
+    """Evaluate up `path` to its first anonymous node, to find a good solution early. The path
+    depends on the bounds only, so with a monotone model it is searched by bisection."""
+    if not monotone:
+        for node in path:
+            (anonymous,) = run([node])
+            if anonymous:
+                return
+            if rollup is not None:
+                rollup(node)
+        return
+    lo, hi = 0, len(path) - 1  # invariant: path[hi] is anonymous or the top
+    while lo < hi:
+        mid = (lo + hi) // 2
+        (anonymous,) = run([path[mid]])
+        if anonymous:
+            hi = mid
+        else:
+            lo = mid + 1
+            if rollup is not None:
+                rollup(path[mid])
+    if path[hi] not in known:
+        run([path[hi]])
 
 
 def _maximal(nodes: list[Any]) -> list[Any]:
