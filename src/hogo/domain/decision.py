@@ -32,6 +32,7 @@ from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
     ConsentAction,
     ConsentEvent,
+    Subject,
     SubjectHistory,
 )
 from hogo.domain.policy import (
@@ -320,11 +321,9 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     if a.terminal:
         return done(False, None, a.terminal)
 
-    for exc in history.exceptions:
-        if exc.applies(a.purpose_id, a.recipient_id, a.at):
-            r = reason(R.LEGAL_EXCEPTION, item=exc.ground.item, ground=exc.ground.value)
-            r = r.model_copy(update={"article": f"{a.exception_article_prefix}{exc.ground.item}号"})
-            return done(True, Basis.legal_exception, [r])
+    excepted = _legal_exception(a, history)
+    if excepted is not None:
+        return done(True, Basis.legal_exception, [excepted])
 
     if a.unnotified:
         return done(False, None, a.unnotified)
@@ -333,11 +332,7 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     names = {"purpose": _purpose_name(a)}
 
     if not a.needs_consent:
-        if latest is not None and latest.action is ConsentAction.object:
-            return done(False, None, [_event_reason(R.OBJECTED, latest, names)], latest)
-        if a.relationship:
-            return done(True, Basis.not_third_party, a.relationship)
-        return done(True, Basis.purpose_of_use, [reason(R.WITHIN_PURPOSE_OF_USE, **names)])
+        return done(*_without_consent(a, latest, names))
 
     consent_reasons = _consent_reasons(a, history, latest)
     if not consent_reasons:
@@ -346,12 +341,41 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
         return done(True, Basis.consent, [granted, *a.relationship], latest)
 
     if a.opt_out_available:
-        if a.opt_out_bans:
-            return done(False, None, [*consent_reasons, *a.opt_out_bans], latest)
-        if latest is not None and latest.action in _OBJECTING:
-            return done(False, None, [*consent_reasons, reason(R.OPT_OUT_OBJECTED)], latest)
+        closed = _opt_out_closed(a, latest)
+        if closed:
+            return done(False, None, [*consent_reasons, *closed], latest)
         return done(True, Basis.opt_out, [reason(R.OPT_OUT_ALLOWED, filed_on=a.opt_out_filed_on)])
     return done(False, None, consent_reasons, latest)
+
+
+def _without_consent(
+    a: Assessment, latest: ConsentEvent | None, names: dict[str, Any]
+) -> tuple[bool, Basis | None, Sequence[Reason], ConsentEvent | None]:
+    """A use that needs no consent: allowed unless the person objected (法35条)."""
+    if latest is not None and latest.action is ConsentAction.object:
+        return False, None, [_event_reason(R.OBJECTED, latest, names)], latest
+    if a.relationship:
+        return True, Basis.not_third_party, a.relationship, None
+    return True, Basis.purpose_of_use, [reason(R.WITHIN_PURPOSE_OF_USE, **names)], None
+
+
+def _legal_exception(a: Assessment, history: SubjectHistory) -> Reason | None:
+    """The first legal exception (法18条3項 / 法27条1項) recorded for this person that applies here."""
+    for exc in history.exceptions:
+        if exc.applies(a.purpose_id, a.recipient_id, a.at):
+            r = reason(R.LEGAL_EXCEPTION, item=exc.ground.item, ground=exc.ground.value)
+            return r.model_copy(update={"article": f"{a.exception_article_prefix}{exc.ground.item}号"})
+    return None
+
+
+def _opt_out_closed(a: Assessment, latest: ConsentEvent | None) -> list[Reason]:
+    """Why the opt-out route does not carry this provision without consent: the policy's bans,
+    else the person's objection; empty when it does."""
+    if a.opt_out_bans:
+        return list(a.opt_out_bans)
+    if latest is not None and latest.action in _OBJECTING:
+        return [reason(R.OPT_OUT_OBJECTED)]
+    return []
 
 
 _REFUSAL_TEXT = {
@@ -419,33 +443,37 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     """Why the consent path does not allow; empty when it does."""
     names: dict[str, Any] = {"purpose": _purpose_name(a), "consent_article": a.consent_article}
     if latest is None:
-        stale = [
-            e
-            for e in history.events
-            if e.collected_at <= a.at
-            and e.purpose_id == ALL_PURPOSES_IN_TERMS
-            and e.action is ConsentAction.grant
-        ]
-        if stale:
-            last = max(stale, key=ConsentEvent.order_key)
-            return [reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=last.terms_version)]
-        return [reason(R.NO_CONSENT, **names)]
+        return [_no_consent(a, history, names)]
     if latest.action is ConsentAction.deny:
         return [_event_reason(R.CONSENT_DENIED, latest, names)]
     if latest.action is ConsentAction.withdraw:
         return [_event_reason(R.CONSENT_WITHDRAWN, latest, names)]
     if latest.action is ConsentAction.object:
         return [_event_reason(R.OBJECTED, latest, {"purpose": _purpose_name(a)})]
-    problems: list[Reason] = []
-    if latest.terms_version is not None:
-        included = a.purposes_by_terms.get(latest.terms_version)
-        if included is None:
-            problems.append(reason(R.TERMS_VERSION_UNKNOWN, terms_version=latest.terms_version))
-        elif a.purpose_id not in included:
-            problems.append(
-                reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=latest.terms_version)
-            )
-    subject = history.subject
+    return _grant_problems(a, history.subject, latest, names)
+
+
+def _no_consent(a: Assessment, history: SubjectHistory, names: dict[str, Any]) -> Reason:
+    """No event speaks for the purpose: say so, naming the terms last accepted if there are any."""
+    stale = [
+        e
+        for e in history.events
+        if e.collected_at <= a.at
+        and e.purpose_id == ALL_PURPOSES_IN_TERMS
+        and e.action is ConsentAction.grant
+    ]
+    if stale:
+        last = max(stale, key=ConsentEvent.order_key)
+        return reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=last.terms_version)
+    return reason(R.NO_CONSENT, **names)
+
+
+def _grant_problems(
+    a: Assessment, subject: Subject, latest: ConsentEvent, names: dict[str, Any]
+) -> list[Reason]:
+    """What keeps a grant from counting as consent: its terms, the person's identity and age, the
+    information a foreign transfer needs."""
+    problems = _terms_problems(a, latest, names)
     if a.require_identity and not subject.identity_verified:
         problems.append(reason(R.IDENTITY_NOT_VERIFIED))
     if subject.birth_date is not None and not (latest.guardian_name or "").strip():
@@ -455,3 +483,15 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     if a.foreign_consent_needed and not latest.foreign_transfer_info_given:
         problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=_country(a.foreign_country)))
     return problems
+
+
+def _terms_problems(a: Assessment, latest: ConsentEvent, names: dict[str, Any]) -> list[Reason]:
+    """A grant under a terms version: the version must be known and include the purpose."""
+    if latest.terms_version is None:
+        return []
+    included = a.purposes_by_terms.get(latest.terms_version)
+    if included is None:
+        return [reason(R.TERMS_VERSION_UNKNOWN, terms_version=latest.terms_version)]
+    if a.purpose_id not in included:
+        return [reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=latest.terms_version)]
+    return []
