@@ -134,75 +134,106 @@ def generate(subjects: int = 10_000, seed: int = 42, today: date | None = None) 
     width = member_id_width(subjects)
     for i in range(subjects):
         sid = member_id(i + 1, width)
-        # Most of a loyalty programme's members joined before the 2021-07 revision.
-        if rng.random() < 0.7:
-            joined = _instant(rng, date(2020, 4, 1), date(2021, 6, 30))
-        else:
-            joined = _instant(rng, date(2021, 7, 1), min(today, date(2025, 12, 31)))
-        minor = rng.random() < 0.08
-        age_at_join = rng.randrange(10, 16) if minor else rng.randrange(18, 80)
-        born = _years_before(joined.date(), age_at_join + 1) + timedelta(days=rng.randrange(1, 360))
-        people.append(Subject(subject_id=sid, birth_date=born, identity_verified=rng.random() < 0.95))
-        guardian: dict[str, Any] = {}
-        if minor and rng.random() < 0.5:
-            guardian = {"guardian_name": "保護者", "guardian_relation": "親権者"}
-        method = rng.choice([ConsentMethod.web_form, ConsentMethod.app, ConsentMethod.paper])
-        version = _terms_at(joined.date())
+        subject, joined, minor = _member(rng, sid, today)
+        people.append(subject)
+        guardian, method = _terms_events(rng, sid, joined, minor, today, add)
+        _purpose_events(rng, sid, joined, (guardian, method), today, add)
+    return DemoData(DEMO_POLICY_YAML, people, events)
+
+
+_Add = Callable[..., None]
+
+
+def _member(rng: random.Random, sid: str, today: date) -> tuple[Subject, datetime, bool]:
+    """A member: when they joined, born when, identity verified or not, a minor or not."""
+    # Most of a loyalty programme's members joined before the 2021-07 revision.
+    if rng.random() < 0.7:
+        joined = _instant(rng, date(2020, 4, 1), date(2021, 6, 30))
+    else:
+        joined = _instant(rng, date(2021, 7, 1), min(today, date(2025, 12, 31)))
+    minor = rng.random() < 0.08
+    age_at_join = rng.randrange(10, 16) if minor else rng.randrange(18, 80)
+    born = _years_before(joined.date(), age_at_join + 1) + timedelta(days=rng.randrange(1, 360))
+    return Subject(subject_id=sid, birth_date=born, identity_verified=rng.random() < 0.95), joined, minor
+
+
+def _terms_events(
+    rng: random.Random, sid: str, joined: datetime, minor: bool, today: date, add: _Add
+) -> tuple[dict[str, Any], ConsentMethod]:
+    """The terms accepted on joining and some of the later revisions; the guardian's consent (for
+    some minors) and the channel, which the member's other events share."""
+    guardian: dict[str, Any] = {}
+    if minor and rng.random() < 0.5:
+        guardian = {"guardian_name": "保護者", "guardian_relation": "親権者"}
+    method = rng.choice([ConsentMethod.web_form, ConsentMethod.app, ConsentMethod.paper])
+    version = _terms_at(joined.date())
+    add(
+        sid,
+        ALL_PURPOSES_IN_TERMS,
+        ConsentAction.grant,
+        joined,
+        terms_version=version,
+        method=method,
+        **guardian,
+    )
+    # Later revisions: only some members were shown the new terms and accepted them.
+    for rev, effective in _REVISIONS:
+        start = datetime(effective.year, effective.month, effective.day, 9, tzinfo=JST)
+        if start > joined and start.date() <= today and rng.random() < 0.3:
+            add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant,
+                start + timedelta(days=rng.randrange(90)), terms_version=rev, method=ConsentMethod.app,
+                **guardian)  # fmt: skip
+    return guardian, method
+
+
+def _purpose_events(
+    rng: random.Random,
+    sid: str,
+    joined: datetime,
+    shared: tuple[dict[str, Any], ConsentMethod],
+    today: date,
+    add: _Add,
+) -> None:
+    """Purpose-specific choices: mail, ad partners (granted and withdrawn), objections, overseas."""
+    guardian, method = shared
+    r = rng.random()
+    if r < 0.5:
         add(
             sid,
-            ALL_PURPOSES_IN_TERMS,
+            "marketing_mail",
             ConsentAction.grant,
-            joined,
-            terms_version=version,
+            joined + timedelta(minutes=1),
             method=method,
             **guardian,
         )
-        # Later revisions: only some members were shown the new terms and accepted them.
-        for rev, effective in _REVISIONS:
-            start = datetime(effective.year, effective.month, effective.day, 9, tzinfo=JST)
-            if start > joined and start.date() <= today and rng.random() < 0.3:
-                add(sid, ALL_PURPOSES_IN_TERMS, ConsentAction.grant,
-                    start + timedelta(days=rng.randrange(90)), terms_version=rev, method=ConsentMethod.app,
-                    **guardian)  # fmt: skip
-        r = rng.random()
-        if r < 0.5:
-            add(
-                sid,
-                "marketing_mail",
-                ConsentAction.grant,
-                joined + timedelta(minutes=1),
-                method=method,
-                **guardian,
-            )
-        elif r < 0.7:
-            add(sid, "marketing_mail", ConsentAction.deny, joined + timedelta(minutes=1), method=method)
-        if rng.random() < 0.15:
-            latest = max(joined, datetime(2021, 7, 1, tzinfo=JST))
-            ad_grant = latest + timedelta(days=rng.randrange(1, 400))
-            if ad_grant.date() <= today:
-                add(sid, "ad_partners", ConsentAction.grant, ad_grant, terms_version="2021-07",
-                    method=ConsentMethod.web_form, **guardian)  # fmt: skip
-        if rng.random() < 0.06:
-            add(
-                sid,
-                "ad_partners",
-                ConsentAction.withdraw,
-                _instant(rng, date(2022, 1, 1), today),
-                method=method,
-            )
-        if rng.random() < 0.03:
-            add(
-                sid,
-                "mailing_list",
-                ConsentAction.object,
-                _instant(rng, date(2022, 6, 1), today),
-                method=method,
-            )
-        if rng.random() < 0.1:
-            add(sid, "analytics_overseas", ConsentAction.grant, _instant(rng, date(2023, 4, 1), today),
-                terms_version="2023-04", method=ConsentMethod.web_form,
-                foreign_transfer_info_given=rng.random() < 0.7, **guardian)  # fmt: skip
-    return DemoData(DEMO_POLICY_YAML, people, events)
+    elif r < 0.7:
+        add(sid, "marketing_mail", ConsentAction.deny, joined + timedelta(minutes=1), method=method)
+    if rng.random() < 0.15:
+        latest = max(joined, datetime(2021, 7, 1, tzinfo=JST))
+        ad_grant = latest + timedelta(days=rng.randrange(1, 400))
+        if ad_grant.date() <= today:
+            add(sid, "ad_partners", ConsentAction.grant, ad_grant, terms_version="2021-07",
+                method=ConsentMethod.web_form, **guardian)  # fmt: skip
+    if rng.random() < 0.06:
+        add(
+            sid,
+            "ad_partners",
+            ConsentAction.withdraw,
+            _instant(rng, date(2022, 1, 1), today),
+            method=method,
+        )
+    if rng.random() < 0.03:
+        add(
+            sid,
+            "mailing_list",
+            ConsentAction.object,
+            _instant(rng, date(2022, 6, 1), today),
+            method=method,
+        )
+    if rng.random() < 0.1:
+        add(sid, "analytics_overseas", ConsentAction.grant, _instant(rng, date(2023, 4, 1), today),
+            terms_version="2023-04", method=ConsentMethod.web_form,
+            foreign_transfer_info_given=rng.random() < 0.7, **guardian)  # fmt: skip
 
 
 def build_database(

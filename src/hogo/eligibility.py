@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -19,7 +19,6 @@ from hogo.domain.consent import ALL_PURPOSES_IN_TERMS
 from hogo.domain.decision import Assessment, Basis, assess
 from hogo.domain.policy import Policy
 from hogo.engines import SqlEngine, get_engine
-from hogo.store.export import ConsentSource
 
 _T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED, _T_KNOWN = (
     "hogo_subjects",
@@ -28,6 +27,18 @@ _T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED, _T_KNOWN = (
     "hogo_included_terms",
     "hogo_known_terms",
 )
+
+
+#: Engine table names for subjects, events and legal exceptions.
+Names = tuple[str, str, str]
+
+
+class ConsentSource(Protocol):
+    """Consent data as engine tables: from Arrow, streamed from the store, or a snapshot
+    (implemented in `hogo.store.export` and `hogo.store.snapshot`)."""
+
+    def register(self, engine: SqlEngine, names: Names) -> None:
+        """Make subjects, events and exceptions queryable in ``engine`` under ``names``."""
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hogo.api.app import create_app
 from hogo.auth.roles import Role
 from hogo.config import Settings
 from hogo.demo import build_database
 from hogo.domain import reasons as R
 from hogo.domain.clock import JST, age_on
 from hogo.errors import NotFound
+from hogo.http.app import create_app
 from hogo.services import auth
 from hogo.services.consent import check
 from hogo.services.subjects import get_subject

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from hogo.api.app import create_app
 from hogo.cli.app import app
 from hogo.config import Settings
+from hogo.http.app import create_app
 
 runner = CliRunner()
 

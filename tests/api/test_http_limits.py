@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from hogo.api.app import IN_FLIGHT, create_app
 from hogo.auth.roles import Role
 from hogo.config import Settings
+from hogo.http.app import IN_FLIGHT, create_app
 from tests.api.env import SECRET, Env, build_env
 from tests.browser.conftest import serving
 

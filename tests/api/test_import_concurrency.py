@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import hogo
-from hogo.api.app import create_app
 from hogo.auth.roles import Role
 from hogo.config import Settings
+from hogo.http.app import create_app
 from hogo.services import ledger
 from hogo.store.database import make_engine, session_scope, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow, SubjectRow

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hogo.api.openapi import document, render
+from hogo.http.openapi import document, render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
@@ -30,7 +30,7 @@ FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guard
 
 def test_checked_in_document_is_current() -> None:
     assert DOC.read_text(encoding="utf-8") == render(), (
-        "docs/openapi.json is out of date: run `python -m hogo.api.openapi > docs/openapi.json`"
+        "docs/openapi.json is out of date: run `python -m hogo.http.openapi > docs/openapi.json`"
     )
 
 

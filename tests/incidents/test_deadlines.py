@@ -179,8 +179,9 @@ def test_statutory_and_recommended_days_bracket_the_period_end(aware: datetime, 
         day -= timedelta(days=1)
     if not is_administrative_holiday(end):
         assert d.final == d.final_recommended == end
-    # No run of 行政機関の休日 is longer than the year end with a weekend and holidays (9 days).
-    assert (d.final - d.final_recommended).days <= 10
+    # Runs of 行政機関の休日 are short: the longest is a Golden Week such as 2019's (4/27–5/6, ten
+    # days), so the statutory and recommended days lie at most 11 days apart.
+    assert (d.final - d.final_recommended).days <= 11
 
 
 @settings(deadline=None, max_examples=300)

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from hogo.api.app import create_app
 from hogo.auth.roles import Role
 from hogo.config import Settings
+from hogo.http.app import create_app
 from hogo.services import auth
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from hogo.eligibility import decisions_table
+from hogo.eligibility import ConsentSource, decisions_table
 from hogo.errors import InputError
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import make_engine, session_scope, upgrade
-from hogo.store.export import ConsentSource, StoreConsent, consent_tables
+from hogo.store.export import StoreConsent, consent_tables
 from hogo.store.snapshot import FILES, INFO_FILE, open_snapshot, write_snapshot
 from tests.factories import at, event, person, policy
 

@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from hogo.api.app import create_app
 from hogo.auth.roles import Role
 from hogo.config import Settings
 from hogo.demo import DemoData, build_database
 from hogo.domain.clock import JST
 from hogo.domain.incidents.deadlines import DeadlineState
+from hogo.http.app import create_app
 from hogo.services import auth, incidents, readiness, received, releases
 from hogo.services.inventory import load_inventory
 from hogo.store.database import make_engine, session_scope

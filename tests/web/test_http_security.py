@@ -11,11 +11,11 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from hogo.api.app import create_app
-from hogo.api.middleware import InFlightLimit
 from hogo.auth.roles import Role
 from hogo.config import Settings
+from hogo.http.app import create_app
 from hogo.http.limits import LOGIN_BODY_LIMIT
+from hogo.http.middleware import InFlightLimit
 from tests.api.env import PASSWORD, SECRET, Env, login
 
 

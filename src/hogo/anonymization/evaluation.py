@@ -166,6 +166,13 @@ class NodeEvaluator(SearchTables):
         # one pass builds the final table, except for entropy which needs window sums over it
         staged = self.base if self.metric != Metric.entropy else self._temp("hogo_joined")
         e.create_table_as(staged, joined)
+        self._refuse_values_outside_hierarchies(staged)
+        if self.metric == Metric.entropy:
+            self._add_entropy_costs(staged)
+
+    def _refuse_values_outside_hierarchies(self, staged: str) -> None:
+        """Every value of a quasi-identifier must be in its hierarchy (blanks included)."""
+        e = self.engine
         for i, qi in enumerate(self.qis):
             missing = e.scalar(f"SELECT SUM(n) FROM {e.ident(staged)} WHERE {e.ident(f'hv{i}')} IS NULL")
             if missing:
@@ -174,18 +181,22 @@ class NodeEvaluator(SearchTables):
                     f"{int(missing)} values (including blanks) are not in the hierarchy",
                     field=qi.name,
                 )
-        if self.metric == Metric.entropy:
-            extra = []
-            for i, qi in enumerate(self.qis):
-                base_freq = f"SUM(n) OVER (PARTITION BY {e.ident(f'q{i}_0')})"
-                for j in range(qi.hierarchy.height + 1):
-                    level_freq = f"SUM(n) OVER (PARTITION BY {e.ident(f'q{i}_{j}')})"
-                    ratio = f"CAST({base_freq} AS DOUBLE) / {level_freq}"
-                    extra.append(f"-n * {d.ln(ratio)} / {d.ln('2.0')} AS {e.ident(f'c{i}_{j}')}")
-            top = " + ".join(e.ident(f"c{i}_{qi.hierarchy.height}") for i, qi in enumerate(self.qis))
-            costed = f"SELECT *, {', '.join(extra)} FROM {e.ident(staged)}"
-            e.create_table_as(self.base, f"SELECT *, {top} AS ctop FROM ({costed}) AS c")
-            e.drop(staged)
+
+    def _add_entropy_costs(self, staged: str) -> None:
+        """Non-uniform entropy's cell costs need window sums over the joined table: build the base
+        table from ``staged`` with them, then drop ``staged``."""
+        e, d = self.engine, self.engine.dialect
+        extra = []
+        for i, qi in enumerate(self.qis):
+            base_freq = f"SUM(n) OVER (PARTITION BY {e.ident(f'q{i}_0')})"
+            for j in range(qi.hierarchy.height + 1):
+                level_freq = f"SUM(n) OVER (PARTITION BY {e.ident(f'q{i}_{j}')})"
+                ratio = f"CAST({base_freq} AS DOUBLE) / {level_freq}"
+                extra.append(f"-n * {d.ln(ratio)} / {d.ln('2.0')} AS {e.ident(f'c{i}_{j}')}")
+        top = " + ".join(e.ident(f"c{i}_{qi.hierarchy.height}") for i, qi in enumerate(self.qis))
+        costed = f"SELECT *, {', '.join(extra)} FROM {e.ident(staged)}"
+        e.create_table_as(self.base, f"SELECT *, {top} AS ctop FROM ({costed}) AS c")
+        e.drop(staged)
 
     @property
     def heights(self) -> list[int]:
@@ -251,12 +262,7 @@ class NodeEvaluator(SearchTables):
             keys.append("s")
             select.append("s")
         select.append("SUM(n) AS n")
-        for i, (qi, f) in enumerate(zip(self.qis, floor, strict=True)):
-            for j in range(f + 1, qi.hierarchy.height + 1):
-                select.append(f"MIN({e.ident(f'q{i}_{j}')}) AS {e.ident(f'q{i}_{j}')}")
-            if self.metric.needs_cell_costs:
-                for j in range(f, qi.hierarchy.height + 1):
-                    select.append(f"SUM({e.ident(f'c{i}_{j}')}) AS {e.ident(f'c{i}_{j}')}")
+        select.extend(self._levels_above(floor))
         select.append("SUM(ctop) AS ctop")
         rolled = self._temp("hogo_rolled")
         e.create_table_as(
@@ -268,6 +274,19 @@ class NodeEvaluator(SearchTables):
             e.drop(self.current)
         self.current, self.floor = rolled, floor
         self.current_rows = e.count(rolled)
+
+    def _levels_above(self, floor: Sequence[int]) -> list[str]:
+        """What a roll-up to ``floor`` keeps of the levels above it: their codes (functions of the
+        floor's) and, for metrics with cell costs, the costs from the floor up, summed."""
+        e = self.engine
+        select = []
+        for i, (qi, f) in enumerate(zip(self.qis, floor, strict=True)):
+            for j in range(f + 1, qi.hierarchy.height + 1):
+                select.append(f"MIN({e.ident(f'q{i}_{j}')}) AS {e.ident(f'q{i}_{j}')}")
+            if self.metric.needs_cell_costs:
+                for j in range(f, qi.hierarchy.height + 1):
+                    select.append(f"SUM({e.ident(f'c{i}_{j}')}) AS {e.ident(f'c{i}_{j}')}")
+        return select
 
     def _classes_sql(
         self, node: Sequence[int], index: int, full: bool, codes: bool = False

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,23 @@ def _better(value: float, node: Node, best_value: float, best_node: Node | None,
     return (sum(node), node) < (sum(best_node), best_node)
 
 
+@dataclass
+class _Best:
+    """The best anonymous node found so far, and the tolerance ties with it are judged by."""
+
+    metric: Metric
+    value: float = math.inf
+    node: Node | None = None
+    stats: NodeStats | None = None
+    tol: float = 1e-12
+
+    def offer(self, value: float, node: Node, stats: NodeStats) -> None:
+        """Keep ``node`` if it beats the best so far (a tie goes to the lower level sum)."""
+        if _better(value, node, self.value, self.node, self.tol):
+            self.value, self.node, self.stats = value, node, stats
+            self.tol = tolerance(self.metric, value)
+
+
 def _may_win(bound: float, node: Node, best_value: float, best_node: Node | None, tol: float) -> bool:
     """Whether ``node``, whose value is at least ``bound``, could beat the best, ties included."""
     return _better(bound, node, best_value, best_node, tol)
@@ -86,15 +103,10 @@ def optimal_search(
     start: Node = tuple(bottom)
     heap: list[tuple[float, int, Node]] = [(-math.inf, sum(start), start)]
     seen = {start}
-    best_value, best_node, best_stats = math.inf, None, None
-    tol = 1e-12
+    best = _Best(metric)
     evaluated = pruned = 0
-    while heap and heap[0][0] <= best_value + tol:
-        chunk: list[Node] = []
-        while heap and heap[0][0] <= best_value + tol and len(chunk) < batch:
-            bound, _, node = heapq.heappop(heap)
-            if _may_win(bound, node, best_value, best_node, tol):
-                chunk.append(node)
+    while heap and heap[0][0] <= best.value + best.tol:
+        chunk = _next_chunk(heap, best, batch)
         if not chunk:
             continue
         stats_list = evaluate(chunk)
@@ -104,25 +116,21 @@ def optimal_search(
         for stats in stats_list:
             bound = metric_bound(metric, stats, n)
             if stats.anonymous(suppression_limit):
-                value = metric_value(metric, stats, n)
-                if _better(value, stats.node, best_value, best_node, tol):
-                    best_value, best_node, best_stats = value, stats.node, stats
-                    tol = tolerance(metric, best_value)
-            if best_node is not None and (
-                bound > best_value + tol or (bound >= best_value - tol and sum(stats.node) >= sum(best_node))
+                best.offer(metric_value(metric, stats, n), stats.node, stats)
+            if best.node is not None and (
+                bound > best.value + best.tol
+                or (bound >= best.value - best.tol and sum(stats.node) >= sum(best.node))
             ):
                 pruned += 1
                 continue
-            for i in range(n):
-                if stats.node[i] < top[i]:
-                    child = (*stats.node[:i], stats.node[i] + 1, *stats.node[i + 1 :])
-                    if child not in seen:
-                        seen.add(child)
-                        heapq.heappush(heap, (bound, sum(child), child))
+            for child in _children(stats.node, top):
+                if child not in seen:
+                    seen.add(child)
+                    heapq.heappush(heap, (bound, sum(child), child))
     return SearchResult(
-        node=best_node,
-        stats=best_stats,
-        value=None if best_node is None else best_value,
+        node=best.node,
+        stats=best.stats,
+        value=None if best.node is None else best.value,
         lattice_size=lattice_size(bottom, top),
         evaluated=evaluated,
         pruned_by_bound=pruned,
@@ -176,18 +184,15 @@ def separable_search(
     n = len(bottom)
     ranges = [np.arange(b, t + 1) for b, t in zip(bottom, top, strict=True)]
     grid = np.stack(np.meshgrid(*ranges, indexing="ij"), axis=-1).reshape(-1, n)
-    bounds = np.zeros(len(grid))
-    for i in range(n):
-        bounds += np.asarray(level_bounds[i], dtype=float)[grid[:, i]]
-    best_value, best_node, best_stats = math.inf, None, None
-    tol = 1e-12
+    bounds = _level_sums(grid, level_bounds)
+    best = _Best(metric)
     evaluated = 0
     blocked = np.empty((0, n), dtype=grid.dtype)  # nodes known not to be anonymous (monotone)
     known: set[Node] = set()
 
     def run(nodes: list[Node]) -> list[bool]:
         """Evaluate ``nodes``; whether each is anonymous."""
-        nonlocal evaluated, best_value, best_node, best_stats, blocked, tol
+        nonlocal evaluated, blocked
         # The cheap check first; full statistics only for the nodes it cannot rule out.
         maybe = check(nodes) if check is not None else [True] * len(nodes)
         full = {r.node: r for r in evaluate([v for v, ok in zip(nodes, maybe, strict=True) if ok])}
@@ -200,59 +205,26 @@ def separable_search(
             stats = full.get(node)
             if stats is not None and stats.anonymous(suppression_limit):
                 out.append(True)
-                value = metric_value(metric, stats, n)
-                if _better(value, node, best_value, best_node, tol):
-                    best_value, best_node, best_stats = value, node, stats
-                    tol = tolerance(metric, best_value)
+                best.offer(metric_value(metric, stats, n), node, stats)
                 continue
             out.append(False)
             if monotone:
                 blocked = np.vstack([blocked, np.asarray(node, dtype=grid.dtype)[None, :]])
         return out
 
-    # Greedy climb: from the bottom, raise the attribute whose next level costs least. The path
-    # depends on the bounds only, so with a monotone model it is searched by bisection.
-    path: list[Node] = [tuple(bottom)]
-    while path[-1] != tuple(top):
-        node = path[-1]
-        options = [i for i in range(n) if node[i] < top[i]]
-        step = min(options, key=lambda i: level_bounds[i][node[i] + 1] - level_bounds[i][node[i]])
-        path.append((*node[:step], node[step] + 1, *node[step + 1 :]))
-    if monotone:
-        lo, hi = 0, len(path) - 1  # invariant: path[hi] is anonymous or the top
-        while lo < hi:
-            mid = (lo + hi) // 2
-            (anonymous,) = run([path[mid]])
-            if anonymous:
-                hi = mid
-            else:
-                lo = mid + 1
-                if rollup is not None:
-                    rollup(path[mid])
-        if path[hi] not in known:
-            run([path[hi]])
-    else:
-        for node in path:
-            (anonymous,) = run([node])
-            if anonymous:
-                break
-            if rollup is not None:
-                rollup(node)
+    _climb(_cheapest_path(bottom, top, level_bounds), run, known, monotone=monotone, rollup=rollup)
 
     sums = grid.sum(axis=1)
     order = np.lexsort((bounds, -sums))
-    order = order[_may_win_all(grid[order], sums[order], bounds[order], best_value, best_node, tol)]
+    order = order[_may_win_all(grid[order], sums[order], bounds[order], best.value, best.node, best.tol)]
     cand, cand_bounds, cand_sums = grid[order], bounds[order], sums[order]
-    alive = np.ones(len(cand), dtype=bool)
-    for visited in known:
-        alive &= ~(cand == np.asarray(visited)).all(axis=1)
-    seen_blocked, pruned_for = 0, best_node
+    alive = _none_of(cand, known)
+    seen_blocked, pruned_for = 0, best.node
     while True:
-        if best_node != pruned_for:
-            alive &= _may_win_all(cand, cand_sums, cand_bounds, best_value, best_node, tol)
-            pruned_for = best_node
-        for row in blocked[seen_blocked:]:
-            alive &= ~(cand <= row).all(axis=1)
+        if best.node != pruned_for:
+            alive &= _may_win_all(cand, cand_sums, cand_bounds, best.value, best.node, best.tol)
+            pruned_for = best.node
+        alive &= _above_none_of(cand, blocked[seen_blocked:])
         seen_blocked = len(blocked)
         idxs = np.flatnonzero(alive)
         if not len(idxs):
@@ -263,13 +235,105 @@ def separable_search(
         alive[chosen] = False
         run([tuple(int(x) for x in cand[i]) for i in chosen])
     return SearchResult(
-        node=best_node,
-        stats=best_stats,
-        value=None if best_node is None else best_value,
+        node=best.node,
+        stats=best.stats,
+        value=None if best.node is None else best.value,
         lattice_size=len(grid),
         evaluated=evaluated,
-        pruned_by_bound=int((bounds >= best_value).sum()),
+        pruned_by_bound=int((bounds >= best.value).sum()),
     )
+
+
+def _next_chunk(heap: list[tuple[float, int, Node]], best: _Best, batch: int) -> list[Node]:
+    """Up to ``batch`` nodes off the heap, cheapest bound first, that may still beat the best."""
+    chunk: list[Node] = []
+    while heap and heap[0][0] <= best.value + best.tol and len(chunk) < batch:
+        bound, _, node = heapq.heappop(heap)
+        if _may_win(bound, node, best.value, best.node, best.tol):
+            chunk.append(node)
+    return chunk
+
+
+def _level_sums(grid: Any, level_bounds: Sequence[Sequence[float]]) -> Any:
+    """Each node's bound: the sum of its attributes' level costs."""
+    import numpy as np
+
+    bounds = np.zeros(len(grid))
+    for i, costs in enumerate(level_bounds):
+        bounds += np.asarray(costs, dtype=float)[grid[:, i]]
+    return bounds
+
+
+def _children(node: Node, top: Sequence[int]) -> list[Node]:
+    """The nodes one level more general than ``node`` in one attribute, within ``top``."""
+    return [(*node[:i], node[i] + 1, *node[i + 1 :]) for i in range(len(node)) if node[i] < top[i]]
+
+
+def _none_of(cand: Any, nodes: Iterable[Node]) -> Any:
+    """A mask of the rows of ``cand`` that are none of ``nodes``."""
+    import numpy as np
+
+    alive = np.ones(len(cand), dtype=bool)
+    for node in nodes:
+        alive &= ~(cand == np.asarray(node)).all(axis=1)
+    return alive
+
+
+def _above_none_of(cand: Any, blocked: Any) -> Any:
+    """A mask of the rows of ``cand`` at or below none of the rows of ``blocked`` (with a monotone
+    model, a node below one that is not anonymous is not anonymous either)."""
+    import numpy as np
+
+    alive = np.ones(len(cand), dtype=bool)
+    for row in blocked:
+        alive &= ~(cand <= row).all(axis=1)
+    return alive
+
+
+def _cheapest_path(
+    bottom: Sequence[int], top: Sequence[int], level_bounds: Sequence[Sequence[float]]
+) -> list[Node]:
+    """The greedy climb's path: from the bottom, raise the attribute whose next level costs least."""
+    n = len(bottom)
+    path: list[Node] = [tuple(bottom)]
+    while path[-1] != tuple(top):
+        node = path[-1]
+        options = [i for i in range(n) if node[i] < top[i]]
+        step = min(options, key=lambda i: level_bounds[i][node[i] + 1] - level_bounds[i][node[i]])
+        path.append((*node[:step], node[step] + 1, *node[step + 1 :]))
+    return path
+
+
+def _climb(
+    path: list[Node],
+    run: Callable[[list[Node]], list[bool]],
+    known: set[Node],
+    *,
+    monotone: bool,
+    rollup: Callable[[Sequence[int]], None] | None,
+) -> None:
+    """Evaluate up `path` to its first anonymous node, to find a good solution early. The path
+    depends on the bounds only, so with a monotone model it is searched by bisection."""
+    if not monotone:
+        for node in path:
+            (anonymous,) = run([node])
+            if anonymous:
+                return
+            if rollup is not None:
+                rollup(node)
+        return
+    lo, hi = 0, len(path) - 1  # invariant: path[hi] is anonymous or the top
+    while lo < hi:
+        mid = (lo + hi) // 2
+        (anonymous,) = run([path[mid]])
+        if anonymous:
+            hi = mid
+        else:
+            lo = mid + 1
+            if rollup is not None:
+                rollup(path[mid])
+    if path[hi] not in known:
+        run([path[hi]])
 
 
 def _maximal(nodes: list[Any]) -> list[Any]:

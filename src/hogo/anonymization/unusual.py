@@ -81,53 +81,10 @@ def treat_unusual(
     carried = list(carry) if carry is not None else e.columns(source)
     select: dict[str, str] = {c: e.ident(c) for c in carried}
     findings = [ColumnFinding(column=c, rare_values=0, rare_records=0) for c in columns]
-    params: dict[str, object] = {}
     create_params: dict[str, object] = {}
-    if columns:
-        parts, count_params = [], {"min_count": min_count}
-        for i, column in enumerate(columns):
-            count_params[f"i{i}"] = i
-            parts.append(
-                f"SELECT CAST({d.param(f'i{i}')} AS INTEGER) AS i, CAST(COUNT(*) AS BIGINT) AS v, "
-                f"CAST(COALESCE(SUM(c), 0) AS BIGINT) AS r FROM (SELECT COUNT(*) AS c FROM {src} "
-                f"GROUP BY {e.ident(column)}) AS g{i} WHERE c < {d.param('min_count')}"
-            )
-        for r in e.query(" UNION ALL ".join(parts), count_params).to_pylist():
-            findings[int(r["i"])].rare_values = int(r["v"])
-            findings[int(r["i"])].rare_records = int(r["r"])
+    _count_rare(e, src, columns, min_count, findings)
     if mode == UnusualMode.topcode and columns:
-        schema = e.query(f"SELECT {', '.join(e.ident(c) for c in columns)} FROM {src} LIMIT 0").schema
-        numeric = [
-            (i, c, pa.types.is_integer(schema.field(i).type))
-            for i, c in enumerate(columns)
-            if _is_number(schema.field(i).type)
-        ]
-        if numeric:
-            quantile_sql = ", ".join(
-                f"percentile_disc({d.param('lo')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS lo{i}, "
-                f"percentile_disc({d.param('hi')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS hi{i}"
-                for i, c, _ in numeric
-            )
-            bounds = e.query(f"SELECT {quantile_sql} FROM {src}", {"lo": low_q, "hi": high_q}).to_pylist()[0]
-            for i, _, integral in numeric:
-                for key in (f"lo{i}", f"hi{i}"):
-                    # Some engines return quantiles as doubles; keep integer columns integer.
-                    value = bounds[key]
-                    params[key] = int(value) if integral and value is not None else value
-            coded_sql = []
-            for i, column, _ in numeric:
-                col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
-                coded_sql.append(f"CAST(SUM(CASE WHEN {col} < {lo} THEN 1 ELSE 0 END) AS BIGINT) AS l{i}")
-                coded_sql.append(f"CAST(SUM(CASE WHEN {col} > {hi} THEN 1 ELSE 0 END) AS BIGINT) AS h{i}")
-            coded = e.query(f"SELECT {', '.join(coded_sql)} FROM {src}", params).to_pylist()[0]
-            for i, column, _ in numeric:
-                findings[i].coded_low = int(coded[f"l{i}"] or 0)
-                findings[i].coded_high = int(coded[f"h{i}"] or 0)
-                if column in select:
-                    create_params[f"lo{i}"], create_params[f"hi{i}"] = params[f"lo{i}"], params[f"hi{i}"]
-                    col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
-                    clamp = f"CASE WHEN {col} < {lo} THEN {lo} WHEN {col} > {hi} THEN {hi} ELSE {col} END"
-                    select[column] = f"{clamp} AS {col}"
+        _topcode(e, src, columns, quantiles, findings, select, create_params)
     rare_filters: list[str] = []
     if mode == UnusualMode.suppress:
         for column in columns:
@@ -144,6 +101,75 @@ def treat_unusual(
     return UnusualReport(
         mode=mode, min_count=min_count, quantiles=quantiles, findings=findings, removed_records=removed
     )
+
+
+def _count_rare(
+    e: SqlEngine, src: str, columns: Sequence[str], min_count: int, findings: list[ColumnFinding]
+) -> None:
+    """Count, per column, the values held by fewer than `min_count` records and their records
+    (one statement for all columns)."""
+    if not columns:
+        return
+    d = e.dialect
+    parts, count_params = [], {"min_count": min_count}
+    for i, column in enumerate(columns):
+        count_params[f"i{i}"] = i
+        parts.append(
+            f"SELECT CAST({d.param(f'i{i}')} AS INTEGER) AS i, CAST(COUNT(*) AS BIGINT) AS v, "
+            f"CAST(COALESCE(SUM(c), 0) AS BIGINT) AS r FROM (SELECT COUNT(*) AS c FROM {src} "
+            f"GROUP BY {e.ident(column)}) AS g{i} WHERE c < {d.param('min_count')}"
+        )
+    for r in e.query(" UNION ALL ".join(parts), count_params).to_pylist():
+        findings[int(r["i"])].rare_values = int(r["v"])
+        findings[int(r["i"])].rare_records = int(r["r"])
+
+
+def _topcode(
+    e: SqlEngine,
+    src: str,
+    columns: Sequence[str],
+    quantiles: tuple[float, float],
+    findings: list[ColumnFinding],
+    select: dict[str, str],
+    create_params: dict[str, object],
+) -> None:
+    """Top- and bottom-code the numeric columns at the quantiles: count the values beyond them
+    and clamp them in the `select` list (with their bounds in `create_params`)."""
+    d = e.dialect
+    low_q, high_q = quantiles
+    params: dict[str, object] = {}
+    schema = e.query(f"SELECT {', '.join(e.ident(c) for c in columns)} FROM {src} LIMIT 0").schema
+    numeric = [
+        (i, c, pa.types.is_integer(schema.field(i).type))
+        for i, c in enumerate(columns)
+        if _is_number(schema.field(i).type)
+    ]
+    if numeric:
+        quantile_sql = ", ".join(
+            f"percentile_disc({d.param('lo')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS lo{i}, "
+            f"percentile_disc({d.param('hi')}) WITHIN GROUP (ORDER BY {e.ident(c)}) AS hi{i}"
+            for i, c, _ in numeric
+        )
+        bounds = e.query(f"SELECT {quantile_sql} FROM {src}", {"lo": low_q, "hi": high_q}).to_pylist()[0]
+        for i, _, integral in numeric:
+            for key in (f"lo{i}", f"hi{i}"):
+                # Some engines return quantiles as doubles; keep integer columns integer.
+                value = bounds[key]
+                params[key] = int(value) if integral and value is not None else value
+        coded_sql = []
+        for i, column, _ in numeric:
+            col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
+            coded_sql.append(f"CAST(SUM(CASE WHEN {col} < {lo} THEN 1 ELSE 0 END) AS BIGINT) AS l{i}")
+            coded_sql.append(f"CAST(SUM(CASE WHEN {col} > {hi} THEN 1 ELSE 0 END) AS BIGINT) AS h{i}")
+        coded = e.query(f"SELECT {', '.join(coded_sql)} FROM {src}", params).to_pylist()[0]
+        for i, column, _ in numeric:
+            findings[i].coded_low = int(coded[f"l{i}"] or 0)
+            findings[i].coded_high = int(coded[f"h{i}"] or 0)
+            if column in select:
+                create_params[f"lo{i}"], create_params[f"hi{i}"] = params[f"lo{i}"], params[f"hi{i}"]
+                col, lo, hi = e.ident(column), d.param(f"lo{i}"), d.param(f"hi{i}")
+                clamp = f"CASE WHEN {col} < {lo} THEN {lo} WHEN {col} > {hi} THEN {hi} ELSE {col} END"
+                select[column] = f"{clamp} AS {col}"
 
 
 def _is_number(kind: pa.DataType) -> bool:

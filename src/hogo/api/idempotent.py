@@ -9,13 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Response
+from fastapi import Header, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from hogo.services import idempotency
 from hogo.services.auth import Principal
+
+#: A client's key for a retried POST: the same key records once (see `hogo.services.idempotency`).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="同じキーの再送は二重に記録しません / retries with the same key record once",
+    ),
+]
 
 
 def fingerprint(kind: str, body: BaseModel, **extra: object) -> str:

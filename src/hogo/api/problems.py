@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hogo.api.deps import Forbidden, Unauthenticated
 from hogo.errors import Conflict, HogoError, InputError, NotFound, StoreBusy
+from hogo.http.deps import Forbidden, Unauthenticated
 from hogo.services.auth import AuthenticationFailed, TooManyAttempts
 
 #: What a busy store (503) asks the client to wait before retrying.
@@ -134,17 +134,22 @@ ERROR_TEXT = {
     401: "認証が必要です / authentication required",
     403: "権限がありません / not allowed",
     404: "見つかりません / not found",
+    408: "要求の本文の送信が遅すぎます / the request body was sent too slowly",
     409: "競合 / conflict",
+    413: "要求の本文が大きすぎます / the request body is too large",
     422: "入力の誤り、又は業務上の規則による拒否 / invalid input, or a rule refused it",
     500: "サーバーの問題(原因は返しません)/ server error, cause not disclosed",
+    503: "他の処理(一括取込み等)で使用中。Retry-After 秒後に再試行 / busy (e.g. a bulk import): retry after Retry-After",
 }
 
 
 def responses(*statuses: int, authenticated: bool = True) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses an operation can answer with.
 
-    Every operation can answer 422 (the request, or a rule) and 500; authenticated ones also 401
-    and 403. Name 404 and 409 where the operation's service raises NotFound or Conflict.
+    Every operation can answer 422 (the request, or a rule), 500, 503 (the store is busy) and
+    408/413 (a body too slow or too large, refused before it is read); authenticated ones also
+    401 and 403. Name 404 and 409 where the operation's service raises NotFound or Conflict.
     """
-    always = (401, 403, 422, 500) if authenticated else (422, 500)
+    common = (408, 413, 422, 500, 503)
+    always = (401, 403, *common) if authenticated else common
     return {s: {"model": ErrorOut, "description": ERROR_TEXT[s]} for s in sorted({*always, *statuses})}

@@ -30,8 +30,8 @@ from hogo.files.consent_csv import Parsed, iter_events, settle_problems
 from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.consent_import import EventImport
+from hogo.services.database import session_scope
 from hogo.services.subjects import get_subject
-from hogo.store.database import session_scope
 from hogo.web.i18n import ACTION_LABELS, METHOD_LABELS, pick
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
@@ -294,8 +294,7 @@ def eligible_cmd(
 ) -> None:
     """この目的で利用・提供してよい本人の一覧を、集合演算で一括計算します。"""
     from hogo.eligibility import eligible_subjects
-    from hogo.store.export import ConsentSource, StoreConsent
-    from hogo.store.snapshot import open_snapshot
+    from hogo.services.snapshots import consent_source
 
     when: datetime = parse_at(at)
     with user_errors():
@@ -305,7 +304,7 @@ def eligible_cmd(
                 policy = svc.require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
-                tables: ConsentSource = open_snapshot(snapshot, engine) if snapshot else StoreConsent(engine)
+                tables = consent_source(engine, snapshot)
                 bar.update(task, description="判定中 / deciding")
                 result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
         finally:
@@ -322,7 +321,7 @@ def snapshot_cmd(
     as_json: bool = JSON,
 ) -> None:
     """同意データのスナップショット(Parquet、台帳の先頭に紐付け)を書き出します。大規模な提供・一括判定で使います。"""
-    from hogo.store.snapshot import write_snapshot
+    from hogo.services.snapshots import write_snapshot
 
     with user_errors():
         engine = open_engine()

@@ -13,16 +13,13 @@ from sqlalchemy.orm import Session
 from hogo.config import load_settings
 from hogo.domain.clock import JST, parse_instant
 from hogo.errors import InputError
-from hogo.store.database import make_engine, read_scope, upgrade, write_scope
+from hogo.services.database import open_store, read_scope, write_scope
 
 
 def open_engine(auto_upgrade: bool | None = None) -> Engine:
     """SQLite stores are brought to the newest schema on use; PostgreSQL waits for `hogo init`."""
     settings = load_settings()
-    engine = make_engine(settings.database_url, lock_timeout=settings.lock_timeout)
-    if auto_upgrade if auto_upgrade is not None else engine.dialect.name == "sqlite":
-        upgrade(engine)
-    return engine
+    return open_store(settings.database_url, migrate=auto_upgrade, lock_timeout=settings.lock_timeout)
 
 
 @contextmanager

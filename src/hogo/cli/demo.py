@@ -19,8 +19,8 @@ from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
 from hogo.domain.decision import assess, decide_assessed
 from hogo.eligibility import eligible_subjects
 from hogo.services import ledger
-from hogo.store.database import make_engine, session_scope
-from hogo.store.export import consent_tables
+from hogo.services.coverage import load_tables
+from hogo.services.database import open_store, session_scope
 
 
 def demo_cmd(
@@ -45,9 +45,9 @@ def demo_cmd(
                 data_dir=load_settings().data_dir,
                 showcase=True,
             )
-        engine = make_engine(f"sqlite:///{database}")
+        engine = open_store(f"sqlite:///{database}", migrate=False)
         now = datetime.now(JST)
-        tables = consent_tables(engine)
+        tables = load_tables(engine)
         summary = {}
         for purpose in ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas"):
             summary[purpose] = eligible_subjects(policy, tables, purpose, now).as_dict()

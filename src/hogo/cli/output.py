@@ -11,10 +11,9 @@ from typing import Any
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError
 
-from hogo.errors import HogoError, StoreBusy
-from hogo.store.database import is_busy
+from hogo.errors import HogoError
+from hogo.services.database import busy_is_store_busy
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,12 +43,8 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
     `--json` output always gets JSON and tells an input error from an answer by the exit status.
     """
     try:
-        try:
+        with busy_is_store_busy():
             yield
-        except DBAPIError as exc:
-            if not is_busy(exc):
-                raise
-            raise StoreBusy() from None
     except HogoError as exc:
         err_console.print(f"[bold red]エラー[/]: {exc.ja}")
         if exc.en != exc.ja:

@@ -15,16 +15,14 @@ from typing import Any
 import typer
 import uvicorn
 
-from hogo.api.app import create_app
 from hogo.auth.roles import Role
 from hogo.cli.output import console, user_errors
 from hogo.config import load_settings
 from hogo.demo import build_database
+from hogo.http.app import create_app
 from hogo.http.server import check_bind, is_loopback, server_options
 from hogo.services.auth import create_user
-from hogo.store import serving
-from hogo.store.database import make_engine, session_scope
-from hogo.store.serving import sqlite_path
+from hogo.services.database import hold_served, open_store, session_scope, sqlite_path
 
 DEMO_USERS = (
     ("admin", Role.admin, "管理者(デモ)"),
@@ -35,7 +33,7 @@ DEMO_USERS = (
 
 def create_demo_users(database_url: str) -> list[tuple[str, Role, str]]:
     """Demo users with fresh random passwords; returns (user name, role, password)."""
-    engine = make_engine(database_url)
+    engine = open_store(database_url, migrate=False)
     created = []
     try:
         with session_scope(engine) as session:
@@ -76,7 +74,7 @@ def _serve(
             settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
         store = sqlite_path(settings.database_url)
         if store is not None:
-            held.enter_context(serving.hold(store))
+            held.enter_context(hold_served(store))
         if demo:
             with console.status("デモデータ作成中 / building demo"):
                 build_database(database, subjects, data_dir=settings.data_dir, showcase=True)
@@ -96,4 +94,4 @@ def _serve(
         return
     # Several processes: each builds the app from the environment (the same settings as here).
     os.environ["HOGO_DATABASE_URL"] = settings.database_url
-    uvicorn.run("hogo.api.app:create_app_from_env", factory=True, workers=workers, **common)
+    uvicorn.run("hogo.http.app:create_app_from_env", factory=True, workers=workers, **common)

@@ -17,7 +17,7 @@ Per-person semantics, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -32,10 +32,12 @@ from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
     ConsentAction,
     ConsentEvent,
+    Subject,
     SubjectHistory,
 )
 from hogo.domain.policy import (
     AppiClass,
+    OptOutFiling,
     Policy,
     Purpose,
     PurposeKind,
@@ -160,16 +162,9 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     if purpose is None:
         return Assessment(**base, terminal=(reason(R.PURPOSE_UNKNOWN, **names),))
     base["purpose"] = purpose
-    recipients: list[Recipient]
-    if recipient_id is not None:
-        chosen = policy.recipient(recipient_id)
-        if chosen is None:
-            return Assessment(**base, terminal=(reason(R.RECIPIENT_UNKNOWN, **names),))
-        if recipient_id not in purpose.recipients:
-            return Assessment(**base, terminal=(reason(R.RECIPIENT_NOT_IN_PURPOSE, **names),))
-        recipients = [chosen]
-    else:
-        recipients = [r for rid in purpose.recipients if (r := policy.recipient(rid)) is not None]
+    recipients = _recipients(policy, purpose, recipient_id, names)
+    if isinstance(recipients, Reason):
+        return Assessment(**base, terminal=(recipients,))
     is_provision = recipient_id is not None or (purpose.kind in _PROVIDING_KINDS and bool(recipients))
     classes = policy.classes_of(purpose)
     informs: list[Reason] = []
@@ -179,14 +174,7 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
             return Assessment(**base, is_provision=True, terminal=(reason(R.MY_NUMBER_PROVISION_PROHIBITED),))
         informs.append(reason(R.MY_NUMBER_USE_LIMITED))
 
-    unnotified: list[Reason] = []
-    terms = policy.terms_including(purpose_id)
     day = to_jst(at).date()
-    if not terms:
-        unnotified.append(reason(R.PURPOSE_NOT_IN_TERMS, **names))
-    elif all(t.effective_from > day for t in terms):
-        unnotified.append(reason(R.TERMS_NOT_YET_EFFECTIVE, **names, effective_from=terms[0].effective_from))
-
     foreign = [r for r in recipients if r.needs_foreign_transfer_consent] if is_provision else []
     if is_provision:
         informs.extend(
@@ -197,57 +185,91 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     third_party = is_provision and any(
         r.relationship is Relationship.third_party or r.needs_foreign_transfer_consent for r in recipients
     )
-    relationship: list[Reason] = []
-    if is_provision and not third_party:
-        relationship = [
-            reason(
-                _RELATIONSHIP_REASONS[rel],
-                recipient=display.Named(
-                    ",".join(r.id for r in recipients if r.relationship is rel),
-                    "、".join(r.name for r in recipients if r.relationship is rel),
-                ),
-            )
-            for rel in sorted({r.relationship for r in recipients})
-        ]
+    relationship = _relationship_reasons(recipients) if is_provision and not third_party else []
 
     sensitive = AppiClass.sensitive in classes
     related_only = classes == {AppiClass.personal_related}
     if third_party:
-        article = "法28条1項" if foreign else ("法31条1項" if related_only else "法27条1項")
         informs.append(
             reason(R.PERSONAL_RELATED_CONSENT_REQUIRED if related_only else R.THIRD_PARTY_CONSENT_REQUIRED)
         )
-    elif sensitive:
-        article = "法20条2項"
-    else:
-        article = "法18条1項"
     if sensitive and not purpose.requires_consent:
         informs.append(reason(R.SENSITIVE_DATA_CONSENT_REQUIRED))
 
     opt_out = purpose.opt_out if third_party and purpose.kind is PurposeKind.third_party_provision else None
-    bans: list[Reason] = []
-    if opt_out is not None:
-        if sensitive:
-            bans.append(reason(R.OPT_OUT_SENSITIVE_BANNED))
-        if foreign:
-            bans.append(reason(R.OPT_OUT_FOREIGN_BANNED))
-        if opt_out.filed_with_ppc_on > day:
-            bans.append(reason(R.OPT_OUT_NOT_YET_FILED, filed_on=opt_out.filed_with_ppc_on))
-
     return Assessment(
         **base,
-        unnotified=tuple(unnotified),
+        unnotified=_unnotified(policy, purpose_id, day, names),
         is_provision=is_provision,
         needs_consent=purpose.requires_consent or sensitive or third_party,
-        consent_article=article,
+        consent_article=_consent_article(third_party, bool(foreign), related_only, sensitive),
         foreign_consent_needed=bool(foreign),
         foreign_country=",".join(sorted({r.country for r in foreign})),
         relationship=tuple(relationship),
         informs=tuple(informs),
         opt_out_available=opt_out is not None,
-        opt_out_bans=tuple(bans),
+        opt_out_bans=_opt_out_bans(opt_out, sensitive, bool(foreign), day) if opt_out else (),
         opt_out_filed_on=opt_out.filed_with_ppc_on if opt_out else None,
     )
+
+
+def _recipients(
+    policy: Policy, purpose: Purpose, recipient_id: str | None, names: dict[str, Any]
+) -> list[Recipient] | Reason:
+    """The recipients a question is about: the one asked for (or the reason it cannot be), else
+    every recipient the purpose names."""
+    if recipient_id is None:
+        return [r for rid in purpose.recipients if (r := policy.recipient(rid)) is not None]
+    chosen = policy.recipient(recipient_id)
+    if chosen is None:
+        return reason(R.RECIPIENT_UNKNOWN, **names)
+    if recipient_id not in purpose.recipients:
+        return reason(R.RECIPIENT_NOT_IN_PURPOSE, **names)
+    return [chosen]
+
+
+def _unnotified(policy: Policy, purpose_id: str, day: date, names: dict[str, Any]) -> tuple[Reason, ...]:
+    """Why the purpose has not been notified or published yet on `day` (法21条), if it has not."""
+    terms = policy.terms_including(purpose_id)
+    if not terms:
+        return (reason(R.PURPOSE_NOT_IN_TERMS, **names),)
+    if all(t.effective_from > day for t in terms):
+        return (reason(R.TERMS_NOT_YET_EFFECTIVE, **names, effective_from=terms[0].effective_from),)
+    return ()
+
+
+def _relationship_reasons(recipients: Sequence[Recipient]) -> list[Reason]:
+    """Why a provision to these recipients is not one to a third party: one reason per relationship."""
+    return [
+        reason(
+            _RELATIONSHIP_REASONS[rel],
+            recipient=display.Named(
+                ",".join(r.id for r in recipients if r.relationship is rel),
+                "、".join(r.name for r in recipients if r.relationship is rel),
+            ),
+        )
+        for rel in sorted({r.relationship for r in recipients})
+    ]
+
+
+def _consent_article(third_party: bool, foreign: bool, related_only: bool, sensitive: bool) -> str:
+    """The article under which consent is asked: foreign transfer, personal-related information,
+    third-party provision, sensitive data, or use beyond the purpose."""
+    if third_party:
+        return "法28条1項" if foreign else ("法31条1項" if related_only else "法27条1項")
+    return "法20条2項" if sensitive else "法18条1項"
+
+
+def _opt_out_bans(opt_out: OptOutFiling, sensitive: bool, foreign: bool, day: date) -> tuple[Reason, ...]:
+    """Why the opt-out route (法27条2項) is closed for this provision, if it is."""
+    bans: list[Reason] = []
+    if sensitive:
+        bans.append(reason(R.OPT_OUT_SENSITIVE_BANNED))
+    if foreign:
+        bans.append(reason(R.OPT_OUT_FOREIGN_BANNED))
+    if opt_out.filed_with_ppc_on > day:
+        bans.append(reason(R.OPT_OUT_NOT_YET_FILED, filed_on=opt_out.filed_with_ppc_on))
+    return tuple(bans)
 
 
 def decide(
@@ -299,11 +321,9 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     if a.terminal:
         return done(False, None, a.terminal)
 
-    for exc in history.exceptions:
-        if exc.applies(a.purpose_id, a.recipient_id, a.at):
-            r = reason(R.LEGAL_EXCEPTION, item=exc.ground.item, ground=exc.ground.value)
-            r = r.model_copy(update={"article": f"{a.exception_article_prefix}{exc.ground.item}号"})
-            return done(True, Basis.legal_exception, [r])
+    excepted = _legal_exception(a, history)
+    if excepted is not None:
+        return done(True, Basis.legal_exception, [excepted])
 
     if a.unnotified:
         return done(False, None, a.unnotified)
@@ -312,11 +332,7 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
     names = {"purpose": _purpose_name(a)}
 
     if not a.needs_consent:
-        if latest is not None and latest.action is ConsentAction.object:
-            return done(False, None, [_event_reason(R.OBJECTED, latest, names)], latest)
-        if a.relationship:
-            return done(True, Basis.not_third_party, a.relationship)
-        return done(True, Basis.purpose_of_use, [reason(R.WITHIN_PURPOSE_OF_USE, **names)])
+        return done(*_without_consent(a, latest, names))
 
     consent_reasons = _consent_reasons(a, history, latest)
     if not consent_reasons:
@@ -325,12 +341,41 @@ def decide_assessed(a: Assessment, history: SubjectHistory) -> Decision:
         return done(True, Basis.consent, [granted, *a.relationship], latest)
 
     if a.opt_out_available:
-        if a.opt_out_bans:
-            return done(False, None, [*consent_reasons, *a.opt_out_bans], latest)
-        if latest is not None and latest.action in _OBJECTING:
-            return done(False, None, [*consent_reasons, reason(R.OPT_OUT_OBJECTED)], latest)
+        closed = _opt_out_closed(a, latest)
+        if closed:
+            return done(False, None, [*consent_reasons, *closed], latest)
         return done(True, Basis.opt_out, [reason(R.OPT_OUT_ALLOWED, filed_on=a.opt_out_filed_on)])
     return done(False, None, consent_reasons, latest)
+
+
+def _without_consent(
+    a: Assessment, latest: ConsentEvent | None, names: dict[str, Any]
+) -> tuple[bool, Basis | None, Sequence[Reason], ConsentEvent | None]:
+    """A use that needs no consent: allowed unless the person objected (法35条)."""
+    if latest is not None and latest.action is ConsentAction.object:
+        return False, None, [_event_reason(R.OBJECTED, latest, names)], latest
+    if a.relationship:
+        return True, Basis.not_third_party, a.relationship, None
+    return True, Basis.purpose_of_use, [reason(R.WITHIN_PURPOSE_OF_USE, **names)], None
+
+
+def _legal_exception(a: Assessment, history: SubjectHistory) -> Reason | None:
+    """The first legal exception (法18条3項 / 法27条1項) recorded for this person that applies here."""
+    for exc in history.exceptions:
+        if exc.applies(a.purpose_id, a.recipient_id, a.at):
+            r = reason(R.LEGAL_EXCEPTION, item=exc.ground.item, ground=exc.ground.value)
+            return r.model_copy(update={"article": f"{a.exception_article_prefix}{exc.ground.item}号"})
+    return None
+
+
+def _opt_out_closed(a: Assessment, latest: ConsentEvent | None) -> list[Reason]:
+    """Why the opt-out route does not carry this provision without consent: the policy's bans,
+    else the person's objection; empty when it does."""
+    if a.opt_out_bans:
+        return list(a.opt_out_bans)
+    if latest is not None and latest.action in _OBJECTING:
+        return [reason(R.OPT_OUT_OBJECTED)]
+    return []
 
 
 _REFUSAL_TEXT = {
@@ -398,33 +443,37 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     """Why the consent path does not allow; empty when it does."""
     names: dict[str, Any] = {"purpose": _purpose_name(a), "consent_article": a.consent_article}
     if latest is None:
-        stale = [
-            e
-            for e in history.events
-            if e.collected_at <= a.at
-            and e.purpose_id == ALL_PURPOSES_IN_TERMS
-            and e.action is ConsentAction.grant
-        ]
-        if stale:
-            last = max(stale, key=ConsentEvent.order_key)
-            return [reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=last.terms_version)]
-        return [reason(R.NO_CONSENT, **names)]
+        return [_no_consent(a, history, names)]
     if latest.action is ConsentAction.deny:
         return [_event_reason(R.CONSENT_DENIED, latest, names)]
     if latest.action is ConsentAction.withdraw:
         return [_event_reason(R.CONSENT_WITHDRAWN, latest, names)]
     if latest.action is ConsentAction.object:
         return [_event_reason(R.OBJECTED, latest, {"purpose": _purpose_name(a)})]
-    problems: list[Reason] = []
-    if latest.terms_version is not None:
-        included = a.purposes_by_terms.get(latest.terms_version)
-        if included is None:
-            problems.append(reason(R.TERMS_VERSION_UNKNOWN, terms_version=latest.terms_version))
-        elif a.purpose_id not in included:
-            problems.append(
-                reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=latest.terms_version)
-            )
-    subject = history.subject
+    return _grant_problems(a, history.subject, latest, names)
+
+
+def _no_consent(a: Assessment, history: SubjectHistory, names: dict[str, Any]) -> Reason:
+    """No event speaks for the purpose: say so, naming the terms last accepted if there are any."""
+    stale = [
+        e
+        for e in history.events
+        if e.collected_at <= a.at
+        and e.purpose_id == ALL_PURPOSES_IN_TERMS
+        and e.action is ConsentAction.grant
+    ]
+    if stale:
+        last = max(stale, key=ConsentEvent.order_key)
+        return reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=last.terms_version)
+    return reason(R.NO_CONSENT, **names)
+
+
+def _grant_problems(
+    a: Assessment, subject: Subject, latest: ConsentEvent, names: dict[str, Any]
+) -> list[Reason]:
+    """What keeps a grant from counting as consent: its terms, the person's identity and age, the
+    information a foreign transfer needs."""
+    problems = _terms_problems(a, latest, names)
     if a.require_identity and not subject.identity_verified:
         problems.append(reason(R.IDENTITY_NOT_VERIFIED))
     if subject.birth_date is not None and not (latest.guardian_name or "").strip():
@@ -434,3 +483,15 @@ def _consent_reasons(a: Assessment, history: SubjectHistory, latest: ConsentEven
     if a.foreign_consent_needed and not latest.foreign_transfer_info_given:
         problems.append(reason(R.FOREIGN_TRANSFER_INFO_MISSING, country=_country(a.foreign_country)))
     return problems
+
+
+def _terms_problems(a: Assessment, latest: ConsentEvent, names: dict[str, Any]) -> list[Reason]:
+    """A grant under a terms version: the version must be known and include the purpose."""
+    if latest.terms_version is None:
+        return []
+    included = a.purposes_by_terms.get(latest.terms_version)
+    if included is None:
+        return [reason(R.TERMS_VERSION_UNKNOWN, terms_version=latest.terms_version)]
+    if a.purpose_id not in included:
+        return [reason(R.TERMS_DID_NOT_INCLUDE_PURPOSE, **names, terms_version=latest.terms_version)]
+    return []

@@ -162,16 +162,7 @@ class Policy(_Frozen):
         recipients = {r.id for r in self.recipients}
         purposes = {p.id for p in self.purposes}
         for i, p in enumerate(self.purposes):
-            for j, c in enumerate(p.data_categories):
-                if c not in categories:
-                    problems.append(f"purposes.{i}.data_categories.{j}: unknown data category {c!r}")
-            for j, r in enumerate(p.recipients):
-                if r not in recipients:
-                    problems.append(f"purposes.{i}.recipients.{j}: unknown recipient {r!r}")
-            if p.kind is PurposeKind.third_party_provision and not p.recipients:
-                problems.append(f"purposes.{i}.recipients: a third_party_provision names recipients")
-            if p.opt_out is not None and p.kind is not PurposeKind.third_party_provision:
-                problems.append(f"purposes.{i}.opt_out: only a third_party_provision can use opt-out")
+            problems.extend(_purpose_problems(f"purposes.{i}", p, categories, recipients))
         for i, t in enumerate(self.terms):
             for j, pid in enumerate(t.purposes):
                 if pid not in purposes:
@@ -208,3 +199,22 @@ def _unique(problems: list[str], key: str, ids: list[str]) -> None:
         if value in seen:
             problems.append(f"{key}.{i}: duplicate id {value!r}")
         seen.add(value)
+
+
+def _purpose_problems(at: str, p: Purpose, categories: set[str], recipients: set[str]) -> list[str]:
+    """What is wrong with one purpose's references and kind (each problem names where it is)."""
+    problems = [
+        f"{at}.data_categories.{j}: unknown data category {c!r}"
+        for j, c in enumerate(p.data_categories)
+        if c not in categories
+    ]
+    problems += [
+        f"{at}.recipients.{j}: unknown recipient {r!r}"
+        for j, r in enumerate(p.recipients)
+        if r not in recipients
+    ]
+    if p.kind is PurposeKind.third_party_provision and not p.recipients:
+        problems.append(f"{at}.recipients: a third_party_provision names recipients")
+    if p.opt_out is not None and p.kind is not PurposeKind.third_party_provision:
+        problems.append(f"{at}.opt_out: only a third_party_provision can use opt-out")
+    return problems

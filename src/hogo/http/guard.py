@@ -2,7 +2,7 @@
 
 FastAPI reads a request's body before it solves the dependencies that check who is asking, so
 without this middleware an anonymous 200 MB body is read in full before the 401, and a body
-sent slowly holds one of the few requests in flight (see hogo.api.middleware) until the client
+sent slowly holds one of the few requests in flight (see hogo.http.middleware) until the client
 gives up. Here, before anything of the body is read:
 
 - a request with a body must carry a valid bearer token (API) or session cookie (console),
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hogo.api.problems import ErrorBody, error_response
 from hogo.http.limits import anonymous_body_allowed, body_deadline, body_limit
 from hogo.services.auth import session_principal, token_principal
-from hogo.store.database import session_factory
+from hogo.services.database import session_factory
 from hogo.web.session import read_session_id
 
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with

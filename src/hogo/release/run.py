@@ -31,7 +31,7 @@ from hogo.domain.decision import assess
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import AppiClass, Policy
 from hogo.domain.provision import ReleaseMode
-from hogo.eligibility import decisions_into
+from hogo.eligibility import ConsentSource, decisions_into
 from hogo.engines import SqlEngine, get_engine
 from hogo.errors import HogoError, InputError
 from hogo.files.confine import refuse_served
@@ -57,7 +57,7 @@ from hogo.services.consent import require_policy
 from hogo.services.policy import revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
-from hogo.store.export import ConsentSource, StoreConsent
+from hogo.store.export import StoreConsent
 from hogo.store.releases import mark_done
 from hogo.store.snapshot import ConsentFiles, open_snapshot
 

@@ -194,8 +194,12 @@ def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
     if isinstance(output, dict):
         output["dir"] = paths.output(output.get("dir"), "output.dir")
     anon = data.get("anonymization")
-    if not isinstance(anon, dict):
-        return
+    if isinstance(anon, dict):
+        _rebase_hierarchies(anon, paths)
+
+
+def _rebase_hierarchies(anon: dict[str, Any], paths: SpecPaths) -> None:
+    """The hierarchy files of the anonymization's quasi-identifiers (either spelling of the list)."""
     qis = anon.get("quasi_identifiers")
     if isinstance(qis, dict):
         # name: hierarchy shorthand, as `hogo anonymize --qi name=rule` takes it

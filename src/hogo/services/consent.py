@@ -85,19 +85,7 @@ def record_events(
     """Store events once each: a repeated event id with the same content is skipped, a changed one refused."""
     policy = require_policy(session)
     numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
-    seen: dict[str, ConsentEvent] = {}
-    for event, number in zip(events, numbers, strict=True):
-        check_against_policy(policy, event, number)
-        if event.event_id in seen and seen[event.event_id] != event:
-            raise Conflict(
-                f"{number}行目: 同じ事象IDで内容の異なる行があります。"
-                if number
-                else "同じ事象IDで内容が異なります。",
-                f"row {number}: the same event id appears with different content."
-                if number
-                else "duplicate event id.",
-            )
-        seen[event.event_id] = event
+    seen = _distinct_events(policy, events, numbers)
     ids = list(seen)
     existing: dict[str, ConsentEventRow] = {}
     for i in range(0, len(ids), 500):
@@ -143,6 +131,27 @@ def record_events(
             ],
         )
     return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
+
+
+def _distinct_events(
+    policy: Policy, events: Sequence[ConsentEvent], numbers: Sequence[int | None]
+) -> dict[str, ConsentEvent]:
+    """The events by id, each checked against the policy; an id repeated with other content is
+    refused (the same content twice is one event)."""
+    seen: dict[str, ConsentEvent] = {}
+    for event, number in zip(events, numbers, strict=True):
+        check_against_policy(policy, event, number)
+        if event.event_id in seen and seen[event.event_id] != event:
+            raise Conflict(
+                f"{number}行目: 同じ事象IDで内容の異なる行があります。"
+                if number
+                else "同じ事象IDで内容が異なります。",
+                f"row {number}: the same event id appears with different content."
+                if number
+                else "duplicate event id.",
+            )
+        seen[event.event_id] = event
+    return seen
 
 
 def record_exception(session: Session, exc: LegalException) -> None:

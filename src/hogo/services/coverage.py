@@ -30,10 +30,11 @@ from hogo.domain.ids import is_record_id
 from hogo.domain.policy import Policy
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
+from hogo.services import ledger
 from hogo.services.policy import current_revision
 from hogo.services.subjects import to_domain
 from hogo.store.export import ConsentTables, consent_tables
-from hogo.store.tables import ConsentEventRow, LedgerHeadRow, SubjectRow
+from hogo.store.tables import ConsentEventRow, SubjectRow
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,6 @@ class CoverageSeries:
     points: tuple[CoveragePoint, ...]
 
 
-def ledger_head(session: Session) -> int:
-    """The ledger's head sequence: it changes with every recorded fact, so it keys caches."""
-    return session.scalar(select(LedgerHeadRow.seq).where(LedgerHeadRow.id == 1)) or 0
-
-
 def counts(session: Session, policy: Policy | None) -> Counts:
     revision = current_revision(session)
     return Counts(
@@ -87,7 +83,7 @@ def counts(session: Session, policy: Policy | None) -> Counts:
         consent_events=session.scalar(select(func.count()).select_from(ConsentEventRow)) or 0,
         purposes=len(policy.purposes) if policy else 0,
         terms_versions=len(policy.terms) if policy else 0,
-        ledger_entries=ledger_head(session),
+        ledger_entries=ledger.head(session).seq,
         policy_revision=revision.revision if revision else None,
     )
 

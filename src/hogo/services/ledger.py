@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +31,20 @@ def _head(session: Session) -> tuple[int, str]:
     if row is None:
         return 0, GENESIS
     return row.seq, row.hash
+
+
+class Head(NamedTuple):
+    """The chain's size (the last entry's sequence number) and the hash at its head."""
+
+    seq: int
+    hash: str
+
+
+def head(session: Session) -> Head:
+    """The head as any reader may see it (no lock, no verification). The sequence changes with
+    every recorded fact, so it also keys caches of what is derived from the store."""
+    row = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
+    return Head(0, GENESIS) if row is None else Head(row.seq, row.hash)
 
 
 def lock_head(session: Session) -> None:

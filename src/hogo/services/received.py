@@ -223,3 +223,9 @@ def verify_received_persons(session: Session, received_id: str) -> bool:
         )
     ).scalars()
     return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)
+
+
+def received_ledger_seq(session: Session, received_id: str) -> int | None:
+    """The ledger entry that recorded the received provision, if it is on record."""
+    row = session.get(ReceivedProvisionRow, received_id)
+    return row.ledger_seq if row is not None else None

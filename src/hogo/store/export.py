@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.sql import ClauseElement
 
+from hogo.eligibility import Names
 from hogo.engines import SqlEngine
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -45,15 +46,6 @@ EXCEPTIONS_SCHEMA = pa.schema(
         ("valid_until", pa.timestamp("us")),  # UTC
     ]
 )
-
-
-#: Engine table names for subjects, events and legal exceptions.
-Names = tuple[str, str, str]
-
-
-class ConsentSource(Protocol):
-    def register(self, engine: SqlEngine, names: Names) -> None:
-        """Make subjects, events and exceptions queryable in ``engine`` under ``names``."""
 
 
 @dataclass(frozen=True)

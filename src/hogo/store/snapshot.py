@@ -24,10 +24,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection, Engine, func, select
 
 from hogo.domain.ledger import GENESIS, EntryKind
+from hogo.eligibility import Names
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
 from hogo.files.digest import sha256_file
-from hogo.store.export import Names, iter_batches, queries
+from hogo.store.export import iter_batches, queries
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 FORMAT = "hogo-consent-snapshot/1"

@@ -65,6 +65,24 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+class _ParquetFiles:
+    """One Parquet writer per file, opened with the first table's schema."""
+
+    def __init__(self, paths: dict[str, Path]) -> None:
+        self._paths = paths
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, batch: dict[str, pa.Table]) -> None:
+        for name, table in batch.items():
+            if name not in self._writers:
+                self._writers[name] = pq.ParquetWriter(self._paths[name], table.schema, compression="zstd")
+            self._writers[name].write_table(table, row_group_size=1 << 20)
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+
+
 def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -> SynthSummary:
     """Write all files for ``spec`` into ``out_dir``; ``progress`` gets members done per chunk."""
     started = time.perf_counter()
@@ -80,17 +98,11 @@ def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -
     targets = {name: out_dir / f"{name}.parquet" for name in FILES}
     with ExitStack() as stack:
         temps = {name: stack.enter_context(atomic_path(path)) for name, path in targets.items()}
-        writers: dict[str, pq.ParquetWriter] = {}
+        files = _ParquetFiles(temps)
         # Parquet encoding releases the GIL: one writer thread compresses chunk i while the main
         # thread generates chunk i+1 (at most two chunks in memory).
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         pending: Future[None] | None = None
-
-        def write(batch: dict[str, pa.Table]) -> None:
-            for name, table in batch.items():
-                if name not in writers:
-                    writers[name] = pq.ParquetWriter(temps[name], table.schema, compression="zstd")
-                writers[name].write_table(table, row_group_size=1 << 20)
 
         try:
             start = 1
@@ -117,7 +129,7 @@ def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -
                     rows[name] += table.num_rows
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(write, batch)
+                pending = pool.submit(files.write, batch)
                 start += size
                 if progress is not None:
                     progress(size)
@@ -126,8 +138,7 @@ def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -
         finally:
             if pending is not None:
                 pending.exception()  # wait for the writer before closing its files
-            for writer in writers.values():
-                writer.close()
+            files.close()
     return SynthSummary(
         rows=rows,
         files={name: str(path) for name, path in targets.items()},

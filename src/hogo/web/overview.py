@@ -15,16 +15,16 @@ from sqlalchemy import Engine
 
 from hogo.domain.clock import JST
 from hogo.domain.policy import Policy
+from hogo.services import ledger
 from hogo.services.coverage import (
     CoverageSeries,
     coverage_series,
     lacking_consent,
-    ledger_head,
     load_tables,
     terms_revisions,
 )
+from hogo.services.database import session_scope
 from hogo.services.policy import current_policy
-from hogo.store.database import session_scope
 from hogo.web.chart import time_points
 
 
@@ -64,6 +64,6 @@ class OverviewCache:
         """Compute the current overview ahead of the first page view (run in a background thread)."""
         with session_scope(engine) as session:
             policy = current_policy(session)
-            head = ledger_head(session)
+            head = ledger.head(session).seq
         if policy is not None:
             self.get(engine, policy, head)

@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from hogo.api.deps import get_settings
 from hogo.auth.roles import ROLE_LABELS, Permission
 from hogo.domain.display import country_name
+from hogo.http.deps import get_settings
 from hogo.web import dates
 from hogo.web.i18n import (
     ACTION_LABELS,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.api.deps import get_engine
 from hogo.errors import HogoError, NotFound
+from hogo.http.deps import get_engine
 from hogo.services.auth import session_principal
-from hogo.store.database import session_factory
+from hogo.services.database import session_factory
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, NotAllowed, read_session_id
 from hogo.web.views import (

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from hogo.api.deps import SessionDep, get_settings
 from hogo.auth.roles import Permission
 from hogo.auth.secrets import same
 from hogo.errors import HogoError
+from hogo.http.deps import SessionDep, get_settings
 from hogo.services.auth import Principal, session_principal
 
 SESSION_COOKIE = "hogo_session"

@@ -9,8 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep, policy_cache, run_db
-from hogo.api.idempotent import fingerprint, once_per_key
+from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentCaptureIn,
@@ -28,6 +27,7 @@ from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.receipts import build_receipt
 from hogo.errors import NotFound
+from hogo.http.deps import Reader, Recorder, SessionDep, policy_cache, run_db
 from hogo.services import consent as consent_svc
 from hogo.services import ledger
 from hogo.services.auth import Principal

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from hogo.api.deps import Reader, Recorder, SessionDep, require
 from hogo.api.problems import responses
 from hogo.api.schemas import Instant
 from hogo.api.schemas_incidents import (
@@ -32,6 +31,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.errors import InputError
 from hogo.files.csv_headers import HeaderStyle
+from hogo.http.deps import Reader, Recorder, SessionDep, require
 from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents

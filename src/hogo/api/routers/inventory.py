@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
-from hogo.api.deps import Reader, Recorder, SessionDep
 from hogo.api.problems import responses
 from hogo.api.schemas_incidents import (
     DatasetDetailOut,
@@ -23,6 +22,7 @@ from hogo.domain.ids import Identifier
 from hogo.domain.inventory import Inventory
 from hogo.errors import InputError
 from hogo.files.inventory_io import parse_inventory_csv, parse_inventory_yaml
+from hogo.http.deps import Reader, Recorder, SessionDep
 from hogo.services import inventory as service
 
 router = APIRouter(prefix="/inventory", tags=["inventory"])

@@ -5,15 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from hogo.api.deps import Forbidden, Reader, SessionDep
 from hogo.api.problems import responses
 from hogo.api.schemas import LedgerStatusOut
 from hogo.auth.roles import Permission
-from hogo.domain.ledger import GENESIS
+from hogo.http.deps import Forbidden, Reader, SessionDep
 from hogo.services import ledger
-from hogo.store.tables import LedgerHeadRow
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -34,7 +31,5 @@ def ledger_status(
         return LedgerStatusOut(
             entries=v.entries, head_hash=v.head, verified=True, ok=v.ok, first_bad_seq=v.first_bad_seq
         )
-    head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
-    return LedgerStatusOut(
-        entries=head.seq if head else 0, head_hash=head.hash if head else GENESIS, verified=False, ok=None
-    )
+    entries, head_hash = ledger.head(session)
+    return LedgerStatusOut(entries=entries, head_hash=head_hash, verified=False, ok=None)

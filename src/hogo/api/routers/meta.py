@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
-from hogo.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from hogo.api.problems import responses
 from hogo.api.schemas import GpcOut, MeOut
 from hogo.auth.roles import ROLE_PERMISSIONS
+from hogo.http.deps import CurrentPrincipal, SessionDep, SettingsDep
+from hogo.services import database
 
 router = APIRouter(tags=["meta"])
 public = APIRouter(tags=["meta"])
@@ -27,7 +27,7 @@ def me(principal: CurrentPrincipal) -> MeOut:
 
 @public.get("/healthz", operation_id="getHealth", include_in_schema=False)
 def health(session: SessionDep) -> dict[str, str]:
-    session.execute(text("SELECT 1"))
+    database.ping(session)
     return {"status": "ok"}
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hogo.api.deps import Reader, SessionDep
 from hogo.api.problems import responses
 from hogo.api.schemas import PolicyOut
+from hogo.http.deps import Reader, SessionDep
 from hogo.services.consent import require_policy
 from hogo.services.coverage import terms_revisions
 from hogo.services.policy import current_revision

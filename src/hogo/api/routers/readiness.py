@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from hogo.api.deps import Reader, Recorder, SessionDep, SettingsDep
 from hogo.api.problems import responses
 from hogo.api.schemas import Day
 from hogo.domain.clock import JST
 from hogo.domain.readiness.checks import CATALOGUE, Finding
 from hogo.domain.readiness.score import trend
+from hogo.http.deps import Reader, Recorder, SessionDep, SettingsDep
 from hogo.services import readiness as service
 
 router = APIRouter(prefix="/readiness", tags=["readiness"])

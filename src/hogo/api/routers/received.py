@@ -14,12 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from hogo.api.deps import IdempotencyKey, Reader, Recorder, SessionDep
-from hogo.api.idempotent import fingerprint, once_per_key
+from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
 from hogo.api.schemas_received import ReceivedId, ReceivedIn, ReceivedListOut, ReceivedOut
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
+from hogo.http.deps import Reader, Recorder, SessionDep
 from hogo.services import received as service
 from hogo.services.auth import Principal
 

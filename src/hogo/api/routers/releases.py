@@ -19,9 +19,9 @@ from fastapi import APIRouter, Body, Depends, Path, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from hogo.api.deps import EngineDep, Forbidden, Reader, SessionDep, SettingsDep, require
 from hogo.api.problems import responses
 from hogo.auth.roles import Permission
+from hogo.http.deps import EngineDep, Forbidden, Reader, SessionDep, SettingsDep, require
 from hogo.services import releases as service
 from hogo.services.auth import Principal
 

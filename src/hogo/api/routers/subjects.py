@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from hogo.api.deps import Reader, Recorder, SessionDep
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentEventOut,
@@ -24,6 +23,7 @@ from hogo.domain.clock import JST
 from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.decision import decide
 from hogo.domain.ids import RecordId
+from hogo.http.deps import Reader, Recorder, SessionDep
 from hogo.services import consent as consent_svc
 from hogo.services.auth import Principal
 from hogo.services.coverage import search_subjects

@@ -65,6 +65,18 @@ def rule7_items(incident_type: IncidentType, facts: Facts) -> tuple[int, ...]:
     return tuple(items)
 
 
+def _trigger_reasons(item: int, incident_type: IncidentType, facts: Facts) -> list[Reason]:
+    """The reasons one item of 規則7条 gives (items 1-4)."""
+    if item == 1:
+        return [reason(R.SENSITIVE_DATA)]
+    if item == 2:
+        return [reason(R.FINANCIAL_LOSS)]
+    if item == 3:
+        acquiring = facts.is_about_to_be_acquired(incident_type)
+        return [reason(R.IMPROPER_PURPOSE)] + ([reason(R.IMPROPER_PURPOSE_ACQUIRING)] if acquiring else [])
+    return [reason(R.OVER_1000_PERSONS, persons=f"{facts.persons:,}")]
+
+
 def assess(
     incident_type: IncidentType, facts: Facts, aware_at: datetime, settings: DeadlineSettings
 ) -> Assessment:
@@ -79,16 +91,7 @@ def assess(
             excluded, triggers = items, ()
             reasons.append(reason(R.ADVANCED_ENCRYPTION))
     for item in triggers:
-        if item == 1:
-            reasons.append(reason(R.SENSITIVE_DATA))
-        elif item == 2:
-            reasons.append(reason(R.FINANCIAL_LOSS))
-        elif item == 3:
-            reasons.append(reason(R.IMPROPER_PURPOSE))
-            if facts.is_about_to_be_acquired(incident_type):
-                reasons.append(reason(R.IMPROPER_PURPOSE_ACQUIRING))
-        else:
-            reasons.append(reason(R.OVER_1000_PERSONS, persons=f"{facts.persons:,}"))
+        reasons.extend(_trigger_reasons(item, incident_type, facts))
     improper = 3 in triggers
     if not triggers:
         if not excluded:

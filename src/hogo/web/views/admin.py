@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import LEAST_PRIVILEGED, ROLE_LABELS, ROLES_BY_PRIVILEGE, Role
 from hogo.errors import HogoError
+from hogo.http.deps import SessionDep
 from hogo.services import auth
 from hogo.web.render import language, render
 from hogo.web.session import Admin

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.domain.clock import FIRST_EVENT_YEAR, JST, parse_instant
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentMethod
 from hogo.domain.policy import Purpose, TermsVersion
 from hogo.errors import HogoError
+from hogo.http.deps import SessionDep
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.consent import require_policy
 from hogo.web.render import language, render

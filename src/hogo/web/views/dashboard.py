@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.api.deps import EngineDep, SessionDep
-from hogo.services.coverage import Counts, counts, ledger_head, terms_revisions
+from hogo.http.deps import EngineDep, SessionDep
+from hogo.services import ledger
+from hogo.services.coverage import Counts, counts, terms_revisions
 from hogo.services.policy import current_policy
 from hogo.web import dates
 from hogo.web.chart import Chart, build
@@ -59,7 +60,7 @@ def dashboard(request: Request, session: SessionDep, engine: EngineDep, user: Vi
     if policy is None:
         page = DashboardPage(counts(session, None), False, None, (), (), ())
         return render(request, "dashboard.html", page, user)
-    data = overview_cache(request).get(engine, policy, ledger_head(session))
+    data = overview_cache(request).get(engine, policy, ledger.head(session).seq)
     labels = tuple(dates.format_date(p, lang) for p in data.points)
     latest = tuple(
         CoverageRow(

@@ -23,7 +23,6 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.incidents.details import FIELDS as DETAIL_FIELDS
@@ -32,6 +31,7 @@ from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
 from hogo.domain.inventory import ENCRYPTION_TITLES, Encryption
 from hogo.errors import InputError
+from hogo.http.deps import SessionDep
 from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents

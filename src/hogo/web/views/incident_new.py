@@ -16,12 +16,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import ENCRYPTION_TITLES, Dataset, Encryption
 from hogo.domain.policy import DataCategory
 from hogo.errors import HogoError, InputError
+from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.policy import current_policy

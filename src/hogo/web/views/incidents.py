@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.domain.clock import JST
+from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services.incident_views import BoardRow
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks

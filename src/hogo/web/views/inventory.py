@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Dataset
+from hogo.http.deps import SessionDep
 from hogo.services import inventory as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import pick

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
+from hogo.http.deps import SessionDep
 from hogo.services import inventory as service
 from hogo.services.inventory import DatasetVersion
 from hogo.web.render import language, render

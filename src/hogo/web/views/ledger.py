@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
-from hogo.domain.ledger import GENESIS, Verification, entry_hash
+from hogo.domain.ledger import Verification, entry_hash
 from hogo.errors import NotFound
+from hogo.http.deps import SessionDep
 from hogo.services import ledger
-from hogo.store.tables import LedgerHeadRow
 from hogo.web.i18n import LEDGER_KIND_LABELS, pick
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
@@ -41,8 +39,8 @@ def ledger_page(request: Request, session: SessionDep, user: Viewer) -> Response
         v = ledger.verify_ledger(session)
         page = LedgerPage(v.entries, v.head, v)
     else:
-        head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
-        page = LedgerPage(head.seq if head else 0, head.hash if head else GENESIS, None)
+        entries, head_hash = ledger.head(session)
+        page = LedgerPage(entries, head_hash, None)
     return render(request, "ledger.html", page, user)
 
 
@@ -74,7 +72,6 @@ def ledger_entry_page(
     row = ledger.entry(session, seq)
     if row is None:
         raise NotFound(f"台帳の記録 #{seq} はありません。", f"ledger entry #{seq} not found.")
-    head = session.scalar(select(LedgerHeadRow).where(LedgerHeadRow.id == 1))
     lang = language(request)
     label = LEDGER_KIND_LABELS.get(row.kind)
     expected = entry_hash(row.prev_hash, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
@@ -93,6 +90,6 @@ def ledger_entry_page(
         hash=row.hash,
         intact=expected == row.hash,
         payload=payload,
-        entries=head.seq if head else 0,
+        entries=ledger.head(session).seq,
     )
     return render(request, "ledger_entry.html", page, user)

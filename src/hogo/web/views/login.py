@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep, get_settings
 from hogo.auth.secrets import new_secret, same
+from hogo.http.deps import SessionDep, get_settings
 from hogo.services.auth import AuthenticationFailed, LoginLimits, TooManyAttempts, login, logout
 from hogo.web.render import language, render
 from hogo.web.session import (

@@ -8,10 +8,11 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.api.deps import EngineDep, SessionDep
 from hogo.domain.policy import Organization, Purpose
+from hogo.http.deps import EngineDep, SessionDep
+from hogo.services import ledger
 from hogo.services.consent import require_policy
-from hogo.services.coverage import ledger_head, terms_revisions
+from hogo.services.coverage import terms_revisions
 from hogo.web.render import render
 from hogo.web.session import Viewer
 from hogo.web.views.dashboard import overview_cache
@@ -55,7 +56,7 @@ class PolicyPage:
 @router.get("/policy", include_in_schema=False)
 def policy_page(request: Request, session: SessionDep, engine: EngineDep, user: Viewer) -> Response:
     policy = require_policy(session)
-    data = overview_cache(request).get(engine, policy, ledger_head(session))
+    data = overview_cache(request).get(engine, policy, ledger.head(session).seq)
     rows = tuple(
         PurposeRow(
             p,

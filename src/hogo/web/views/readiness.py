@@ -14,12 +14,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep, SettingsDep
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, to_jst
 from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.score import ScorePoint, trend
+from hogo.http.deps import SessionDep, SettingsDep
 from hogo.reports.readiness.context import BackupRow, FindingRow, build
 from hogo.services import readiness as service
 from hogo.web import dates

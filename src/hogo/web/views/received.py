@@ -14,11 +14,10 @@ from datetime import date, datetime
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.received import ProviderKind, ReceivedBasis, ReceivedProvisionRecord
+from hogo.http.deps import SessionDep
 from hogo.services import received as service
-from hogo.store.received import ReceivedProvisionRow
 from hogo.web.i18n import translator
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
@@ -105,13 +104,12 @@ def received_record_page(
 ) -> Response:
     lang = language(request)
     record = service.get_received(session, received_id)  # NotFound → the 404 page
-    row = session.get(ReceivedProvisionRow, received_id)
     page = ReceivedRecordPage(
         record=_summary(record, lang, user.can(Permission.personal_data)),
         record_form_label=translator(lang)(f"received.form.{record.record_form.value}"),
         opt_out_received_dates=record.opt_out_received_dates,
         persons_sha256=record.persons_sha256,
         persons_intact=service.verify_received_persons(session, received_id),
-        ledger_seq=row.ledger_seq if row is not None else None,
+        ledger_seq=service.received_ledger_seq(session, received_id),
     )
     return render(request, "received_record.html", page, user)

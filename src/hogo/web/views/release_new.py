@@ -19,11 +19,11 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep, get_engine, get_settings
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Purpose, Recipient
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import HogoError, InputError
+from hogo.http.deps import SessionDep, get_engine, get_settings
 from hogo.services import releases as service
 from hogo.services.consent import require_policy
 from hogo.web.render import language, render

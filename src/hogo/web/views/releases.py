@@ -19,10 +19,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
 from hogo.files.people_csv import people_csv_stream
+from hogo.http.deps import SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import BASIS_LABELS, pick, translator

@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from hogo.api.deps import SessionDep
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, age_on
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent, Subject
 from hogo.domain.decision import Decision, decide
+from hogo.http.deps import SessionDep
 from hogo.services import consent as consent_svc
 from hogo.services.coverage import search_subjects
 from hogo.web.render import render

@@ -1,4 +1,4 @@
-"""Print the OpenAPI document: `python -m hogo.api.openapi > docs/openapi.json`.
+"""Print the OpenAPI document: `python -m hogo.http.openapi > docs/openapi.json`.
 
 The document is checked into docs/ and a test fails when it differs from what the app serves.
 """
@@ -13,10 +13,10 @@ from hogo.config import Settings
 
 
 def document() -> dict[str, Any]:
-    from hogo.api.app import create_app
-    from hogo.store.database import make_engine
+    from hogo.http.app import create_app
+    from hogo.services.database import open_store
 
-    engine = make_engine("sqlite://")
+    engine = open_store("sqlite://", migrate=False)
     try:
         schema: dict[str, Any] = create_app(Settings(), engine=engine).openapi()
     finally:

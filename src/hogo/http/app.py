@@ -1,5 +1,8 @@
 """The application: the REST API under /api/v1, the console under /, static files, GPC.
 
+The one place above both `hogo.api` and `hogo.web` that knows them both: it mounts their
+routers, renders each one's errors in its own format and wires the HTTP middleware.
+
 `create_app(settings)` builds everything from settings and creates the engine here, never at
 import time, so tests and `hogo serve` each get their own.
 """
@@ -24,8 +27,6 @@ from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
-from hogo.api.deps import Unauthenticated
-from hogo.api.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.api.routers import consents, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
@@ -34,11 +35,13 @@ from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound, StoreBusy
+from hogo.http.deps import Unauthenticated
 from hogo.http.guard import BodyGuard
+from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.http.server import configure as configure_server
 from hogo.services import releases
+from hogo.services.database import is_busy, open_store
 from hogo.services.policy_cache import PolicyCache
-from hogo.store.database import is_busy, make_engine, upgrade
 from hogo.web.overview import OverviewCache
 from hogo.web.routes import console_error
 from hogo.web.routes import router as console_router
@@ -49,9 +52,9 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 #: Requests served at once; below the connection pool (5 + 10 overflow by default) and the
-#: thread pool (40), see hogo.api.middleware.
+#: thread pool (40), see hogo.http.middleware.
 IN_FLIGHT = 12
-#: Of which one client address may hold (see hogo.api.middleware).
+#: Of which one client address may hold (see hogo.http.middleware).
 IN_FLIGHT_PER_CLIENT = 8
 
 
@@ -146,9 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings, engine: Engine | None = None, warm: bool = False) -> FastAPI:
     """The application; `warm` computes the dashboard's overview in the background at start-up."""
     own_engine = engine is None
-    engine = engine or make_engine(settings.database_url, lock_timeout=settings.lock_timeout)
-    if own_engine and engine.dialect.name == "sqlite":
-        upgrade(engine)
+    engine = engine or open_store(settings.database_url, lock_timeout=settings.lock_timeout)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

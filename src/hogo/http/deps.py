@@ -1,4 +1,7 @@
-"""Request-scoped dependencies: one unit of work per request, and who is asking.
+"""Request-scoped dependencies shared by the API and the console: one unit of work per request,
+who is asking, the settings and engine of the app.
+
+Both `hogo.api` and `hogo.web` import this module and never each other; it imports neither.
 
 `SessionDep` opens a transaction that commits when the handler returns and rolls back when it
 raises (before the response is sent, so a failed commit is never reported as success).
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import BackgroundTasks, Depends, Header, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, text
@@ -22,8 +25,8 @@ from hogo.auth.roles import Permission
 from hogo.config import Settings
 from hogo.errors import HogoError
 from hogo.services.auth import Principal, token_principal, touch_token
+from hogo.services.database import session_factory, write_scope
 from hogo.services.policy_cache import PolicyCache
-from hogo.store.database import session_factory, write_scope
 
 T = TypeVar("T")
 
@@ -151,15 +154,3 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require(Permission.read))]
 Recorder = Annotated[Principal, Depends(require(Permission.record_consent))]
 Verifier = Annotated[Principal, Depends(require(Permission.verify_ledger))]
-
-
-#: A client's key for a retried POST: the same key records once (see `hogo.services.idempotency`).
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="同じキーの再送は二重に記録しません / retries with the same key record once",
-    ),
-]
