@@ -139,7 +139,7 @@ ERROR_TEXT = {
     413: "要求の本文が大きすぎます / the request body is too large",
     422: "入力の誤り、又は業務上の規則による拒否 / invalid input, or a rule refused it",
     500: "サーバーの問題(原因は返しません)/ server error, cause not disclosed",
-    503: "他の処理(一括取込み等)で使用中。Retry-After 秒後に再試行 / busy (e.g. a bulk import): retry after Retry-After",
+    503: "他の処理(一括取込み等)で使用中。Retry-After 秒後に再試行 / busy: retry after Retry-After",
 }
 
 
