@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from hogo.api.deps import get_settings
 from hogo.auth.roles import ROLE_LABELS, Permission
+from hogo.domain.consent import METHOD_LABELS
 from hogo.domain.display import country_name
 from hogo.web import dates
 from hogo.web.i18n import (
@@ -25,7 +26,6 @@ from hogo.web.i18n import (
     BASIS_LABELS,
     KIND_LABELS,
     LANGS,
-    METHOD_LABELS,
     TIMELINE_LABELS,
     pick,
     translator,
