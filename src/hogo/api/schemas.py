@@ -101,19 +101,19 @@ class Out(BaseModel):
 # --- policy ------------------------------------------------------------------------------------
 
 
-class OrganizationOut(BaseModel):
+class OrganizationOut(Out):
     name: str
     address: str
     representative: str
 
 
-class DataCategoryOut(BaseModel):
+class DataCategoryOut(Out):
     id: str
     appi_class: str
     title: str
 
 
-class RecipientOut(BaseModel):
+class RecipientOut(Out):
     id: str
     name: str
     relationship: str
@@ -121,7 +121,7 @@ class RecipientOut(BaseModel):
     equivalent_measures: bool
 
 
-class PurposeOut(BaseModel):
+class PurposeOut(Out):
     id: str
     title: str
     kind: str
@@ -132,14 +132,14 @@ class PurposeOut(BaseModel):
     description: str
 
 
-class TermsVersionOut(BaseModel):
+class TermsVersionOut(Out):
     version: str
     effective_from: date
     purposes: list[str]
     added_purposes: list[str] = Field(description="この版で追加された利用目的 / purposes this version added")
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(Out):
     revision: int
     organization: OrganizationOut
     data_categories: list[DataCategoryOut]
@@ -148,34 +148,18 @@ class PolicyOut(BaseModel):
     terms: list[TermsVersionOut]
 
     @classmethod
-    def build(cls, revision: int, policy: Policy, added: dict[str, tuple[str, ...]]) -> PolicyOut:
-        return cls(
+    def of(cls, revision: int, policy: Policy, added: dict[str, tuple[str, ...]]) -> PolicyOut:
+        """`added`: the purposes each terms version added, by version."""
+        return cls.build(
+            policy,
             revision=revision,
-            organization=OrganizationOut(**policy.organization.model_dump()),
-            data_categories=[DataCategoryOut(**c.model_dump(mode="json")) for c in policy.data_categories],
-            recipients=[RecipientOut(**r.model_dump(mode="json")) for r in policy.recipients],
             purposes=[
-                PurposeOut(
-                    id=p.id,
-                    title=p.title,
-                    kind=p.kind.value,
-                    requires_consent=p.requires_consent,
-                    data_categories=list(p.data_categories),
-                    recipients=list(p.recipients),
-                    opt_out_filed_with_ppc_on=p.opt_out.filed_with_ppc_on if p.opt_out else None,
-                    description=p.description,
+                PurposeOut.build(
+                    p, opt_out_filed_with_ppc_on=p.opt_out.filed_with_ppc_on if p.opt_out else None
                 )
                 for p in policy.purposes
             ],
-            terms=[
-                TermsVersionOut(
-                    version=t.version,
-                    effective_from=t.effective_from,
-                    purposes=list(t.purposes),
-                    added_purposes=list(added.get(t.version, ())),
-                )
-                for t in policy.terms
-            ],
+            terms=[TermsVersionOut.build(t, added_purposes=added.get(t.version, ())) for t in policy.terms],
         )
 
 

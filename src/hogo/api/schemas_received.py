@@ -45,9 +45,7 @@ class ProviderIn(_In):
     )
 
     def domain(self) -> Provider:
-        return Provider(
-            kind=self.kind, name=self.name, address=self.address, representative=self.representative
-        )
+        return Provider.model_validate(self.model_dump())
 
 
 class ReceivedIn(_In):
