@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hogo.domain.clock import JST
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import (
     Dataset,
@@ -176,7 +177,7 @@ def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str
             session, IncidentType.missent_email, _at(today - timedelta(days=9), 10),
             "健康増進プログラムの案内メールを、参加者12名のアドレスを宛先(To)に入れて一斉送信した。",
             occurred_at=_at(today - timedelta(days=9), 9), dataset_ids=["health"],
-            facts={"persons": 12},
+            facts=FactsUpdate(persons=12),
         )  # fmt: skip
         first = overdue.tasks[0]
         incidents.complete_task(
@@ -187,7 +188,7 @@ def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str
             session, IncidentType.loss_theft, _at(today - timedelta(days=1), 18),
             "営業担当者が会員30名分の名簿を保存したUSBメモリを電車内で紛失した(暗号化あり)。",
             dataset_ids=["members"], subject_ids=list(members[:30]),
-            facts={"persons": 30, "encryption": Encryption.advanced.value},
+            facts=FactsUpdate(persons=30, encryption=Encryption.advanced),
         )  # fmt: skip
         for task in open_.tasks[:2]:
             incidents.complete_task(session, open_.id, task.id, _at(today, 9))
@@ -195,7 +196,7 @@ def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str
         closed = incidents.open_new(
             session, IncidentType.missent_post_fax, _at(today - timedelta(days=75), 14),
             "会員1名あての利用明細を別の会員の住所へ郵送した。回収済み。",
-            dataset_ids=["members"], subject_ids=list(members[30:32]), facts={"persons": 1},
+            dataset_ids=["members"], subject_ids=list(members[30:32]), facts=FactsUpdate(persons=1),
         )  # fmt: skip
         for n, task in enumerate(closed.tasks):
             incidents.complete_task(

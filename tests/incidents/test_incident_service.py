@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from hogo.domain.clock import JST
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.errors import InputError, NotFound
 from hogo.files.csv_headers import HeaderStyle
@@ -52,7 +53,7 @@ def test_laptop_with_advanced_encryption_is_excluded(seeded: Engine) -> None:
     assert view.persons == len(MEMBERS) + len(PATIENTS) + 1
     assert not view.reportable and view.excluded_triggers == (1, 4)
     with session_scope(seeded) as session:
-        later = incidents.record_facts(session, view.id, {"key_leaked": True})
+        later = incidents.record_facts(session, view.id, FactsUpdate(key_leaked=True))
     assert later.reportable and later.triggers == (1, 4)
 
 
@@ -60,7 +61,7 @@ def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> N
     view = _open(seeded, IncidentType.missent_email, dataset_ids=["clinic"])
     assert view.deadlines.final_days == 30
     with session_scope(seeded) as session:
-        later = incidents.record_facts(session, view.id, {"improper_purpose": True})
+        later = incidents.record_facts(session, view.id, FactsUpdate(improper_purpose=True))
     # 60 days end on Sunday 5/31: the statutory day is Monday 6/1 (行政機関の休日に関する法律2条);
     # the task is planned for the recommended day, Friday 5/29.
     assert later.triggers == (1, 3) and later.deadlines.final_period_end == date(2026, 5, 31)
@@ -79,7 +80,7 @@ def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> N
 def test_unknown_fact_value_names_the_field(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.missent_email, dataset_ids=["clinic"])
     with session_scope(seeded) as session, pytest.raises(InputError) as info:
-        incidents.record_facts(session, view.id, {"persons": -1})
+        incidents.record_facts(session, view.id, incidents.facts_update({"persons": -1}))
     assert info.value.field == "persons"
 
 
@@ -102,7 +103,7 @@ def test_outsourcee_leak_reported_to_the_client(seeded: Engine) -> None:
         seeded,
         IncidentType.unauthorised_access,
         dataset_ids=["clinic"],
-        facts={"outsourcee_client": "委託元株式会社", "client_informed_at": informed},
+        facts=incidents.facts_update({"outsourcee_client": "委託元株式会社", "client_informed_at": informed}),
     )
     assert not view.reportable and view.report_to_client and view.triggers == (1, 3)
     assert "BREACH_OUTSOURCEE_INFORMED_CLIENT" in [r.code for r in view.reasons]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -78,22 +78,42 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Out(BaseModel):
+    """An output filled from the services' values by attribute name, so that no field is copied
+    by hand: a field an output shares with its source is declared once, on the output, and only
+    what an output computes (a permission's effect, a countdown) is given to `build`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def build(cls, *sources: object, **computed: Any) -> Self:
+        """Each field from `computed`, else from the first source that has it (nested outputs
+        are read from the nested values the same way)."""
+        data = dict(computed)
+        for name in cls.model_fields:
+            if name not in data:
+                source = next((s for s in sources if hasattr(s, name)), None)
+                if source is not None:
+                    data[name] = getattr(source, name)
+        return cls.model_validate(data)
+
+
 # --- policy ------------------------------------------------------------------------------------
 
 
-class OrganizationOut(BaseModel):
+class OrganizationOut(Out):
     name: str
     address: str
     representative: str
 
 
-class DataCategoryOut(BaseModel):
+class DataCategoryOut(Out):
     id: str
     appi_class: str
     title: str
 
 
-class RecipientOut(BaseModel):
+class RecipientOut(Out):
     id: str
     name: str
     relationship: str
@@ -101,7 +121,7 @@ class RecipientOut(BaseModel):
     equivalent_measures: bool
 
 
-class PurposeOut(BaseModel):
+class PurposeOut(Out):
     id: str
     title: str
     kind: str
@@ -112,14 +132,14 @@ class PurposeOut(BaseModel):
     description: str
 
 
-class TermsVersionOut(BaseModel):
+class TermsVersionOut(Out):
     version: str
     effective_from: date
     purposes: list[str]
     added_purposes: list[str] = Field(description="この版で追加された利用目的 / purposes this version added")
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(Out):
     revision: int
     organization: OrganizationOut
     data_categories: list[DataCategoryOut]
@@ -128,34 +148,18 @@ class PolicyOut(BaseModel):
     terms: list[TermsVersionOut]
 
     @classmethod
-    def build(cls, revision: int, policy: Policy, added: dict[str, tuple[str, ...]]) -> PolicyOut:
-        return cls(
+    def of(cls, revision: int, policy: Policy, added: dict[str, tuple[str, ...]]) -> PolicyOut:
+        """`added`: the purposes each terms version added, by version."""
+        return cls.build(
+            policy,
             revision=revision,
-            organization=OrganizationOut(**policy.organization.model_dump()),
-            data_categories=[DataCategoryOut(**c.model_dump(mode="json")) for c in policy.data_categories],
-            recipients=[RecipientOut(**r.model_dump(mode="json")) for r in policy.recipients],
             purposes=[
-                PurposeOut(
-                    id=p.id,
-                    title=p.title,
-                    kind=p.kind.value,
-                    requires_consent=p.requires_consent,
-                    data_categories=list(p.data_categories),
-                    recipients=list(p.recipients),
-                    opt_out_filed_with_ppc_on=p.opt_out.filed_with_ppc_on if p.opt_out else None,
-                    description=p.description,
+                PurposeOut.build(
+                    p, opt_out_filed_with_ppc_on=p.opt_out.filed_with_ppc_on if p.opt_out else None
                 )
                 for p in policy.purposes
             ],
-            terms=[
-                TermsVersionOut(
-                    version=t.version,
-                    effective_from=t.effective_from,
-                    purposes=list(t.purposes),
-                    added_purposes=list(added.get(t.version, ())),
-                )
-                for t in policy.terms
-            ],
+            terms=[TermsVersionOut.build(t, added_purposes=added.get(t.version, ())) for t in policy.terms],
         )
 
 
@@ -168,7 +172,7 @@ class SubjectIn(_In):
     identity_verified: StrictBool = False
 
 
-class SubjectOut(BaseModel):
+class SubjectOut(Out):
     subject_id: str
     birth_date: date | None = Field(description="生年月日(personal_data 権限がなければ null)")
     birth_date_present: bool = Field(description="生年月日が登録されているか / whether one is recorded")
@@ -177,11 +181,8 @@ class SubjectOut(BaseModel):
     @classmethod
     def of(cls, s: Subject, personal: bool) -> SubjectOut:
         """`personal`: whether the caller may see personal values (Permission.personal_data)."""
-        return cls(
-            subject_id=s.subject_id,
-            birth_date=s.birth_date if personal else None,
-            birth_date_present=s.birth_date is not None,
-            identity_verified=s.identity_verified,
+        return cls.build(
+            s, birth_date=s.birth_date if personal else None, birth_date_present=s.birth_date is not None
         )
 
 
@@ -227,7 +228,7 @@ class WithdrawalIn(_In):
     method: ConsentMethod = ConsentMethod.web_form
 
 
-class ConsentEventOut(BaseModel):
+class ConsentEventOut(Out):
     event_id: str
     subject_id: str
     purpose_id: str
@@ -242,18 +243,11 @@ class ConsentEventOut(BaseModel):
 
     @classmethod
     def of(cls, e: ConsentEvent, personal: bool) -> ConsentEventOut:
-        return cls(
-            event_id=e.event_id,
-            subject_id=e.subject_id,
-            purpose_id=e.purpose_id,
-            action=e.action,
-            collected_at=e.collected_at,
-            terms_version=e.terms_version,
-            method=e.method,
+        return cls.build(
+            e,
             evidence=e.evidence if personal else None,
             evidence_present=bool(e.evidence),
             guardian_consent=bool(e.guardian_name),
-            foreign_transfer_info_given=e.foreign_transfer_info_given,
         )
 
 
@@ -270,7 +264,7 @@ class ConsentEventListOut(BaseModel):
     items: list[ConsentEventOut]
 
 
-class ReasonOut(BaseModel):
+class ReasonOut(Out):
     code: str
     article: str
     effect: Literal["allows", "denies", "informs"]
@@ -282,7 +276,7 @@ class ReasonOut(BaseModel):
     )
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(Out):
     subject_id: str
     purpose_id: str
     recipient_id: str | None
@@ -294,16 +288,7 @@ class DecisionOut(BaseModel):
 
     @classmethod
     def of(cls, d: Decision) -> DecisionOut:
-        return cls(
-            subject_id=d.subject_id,
-            purpose_id=d.purpose_id,
-            recipient_id=d.recipient_id,
-            at=d.at,
-            allowed=d.allowed,
-            basis=d.basis.value if d.basis else None,
-            reasons=[ReasonOut(**r.model_dump(mode="json")) for r in d.reasons],
-            event_id=d.event_id,
-        )
+        return cls.build(d, basis=d.basis.value if d.basis else None)
 
 
 class TimelineOut(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from hogo.api.schemas import Instant
+from hogo.api.schemas import Instant, Out
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.provision import RecordForm
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis, ReceivedProvisionRecord
@@ -45,9 +45,7 @@ class ProviderIn(_In):
     )
 
     def domain(self) -> Provider:
-        return Provider(
-            kind=self.kind, name=self.name, address=self.address, representative=self.representative
-        )
+        return Provider.model_validate(self.model_dump())
 
 
 class ReceivedIn(_In):
@@ -111,7 +109,7 @@ class ProviderOut(BaseModel):
         )
 
 
-class ReceivedOut(BaseModel):
+class ReceivedOut(Out):
     """The record without its persons: their number and the digest of their ids only."""
 
     received_id: str
@@ -131,21 +129,7 @@ class ReceivedOut(BaseModel):
     @classmethod
     def of(cls, record: ReceivedProvisionRecord, personal: bool) -> ReceivedOut:
         """`personal`: whether the caller may see personal values (Permission.personal_data)."""
-        return cls(
-            received_id=record.received_id,
-            provider=ProviderOut.of(record.provider, personal),
-            acquisition=record.acquisition,
-            received_at=record.received_at,
-            data_items=list(record.data_items),
-            persons=record.persons,
-            persons_sha256=record.persons_sha256,
-            basis=record.basis,
-            consent_obtained=record.consent_obtained,
-            ppc_publication_confirmed=record.ppc_publication_confirmed,
-            record_form=record.record_form,
-            opt_out_received_dates=list(record.opt_out_received_dates),
-            retention_until=record.retention_until,
-        )
+        return cls.build(record, provider=ProviderOut.of(record.provider, personal))
 
 
 class ReceivedListOut(BaseModel):

@@ -16,6 +16,7 @@ from hogo.cli.output import console, print_json, user_errors
 from hogo.domain import reasons as R
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
+    METHOD_LABELS,
     ConsentAction,
     ConsentEvent,
     ConsentMethod,
@@ -32,7 +33,7 @@ from hogo.services import ledger
 from hogo.services.consent_import import EventImport
 from hogo.services.database import session_scope
 from hogo.services.subjects import get_subject
-from hogo.web.i18n import ACTION_LABELS, METHOD_LABELS, pick
+from hogo.web.i18n import ACTION_LABELS, pick
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
 

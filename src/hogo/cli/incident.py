@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,11 +17,13 @@ from hogo.cli.context import parse_at, reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import parse_instant, to_jst
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Encryption
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_path
 from hogo.files.csv_headers import HeaderStyle
+from hogo.files.text import read_utf8
 from hogo.reports.incidents.context import DocumentKind
 from hogo.services import incident_documents, incidents
 from hogo.services.incident_views import BoardRow, IncidentView
@@ -38,45 +43,77 @@ def _instant(value: str | None, hint: str) -> datetime | None:
         raise typer.BadParameter("ISO-8601の日時 / an ISO-8601 time", param_hint=hint) from None
 
 
-def _facts(
-    categories: str | None,
-    persons: int | None,
-    card_or_login: bool | None,
-    improper_purpose: bool | None,
-    about_to_be_acquired: bool | None,
-    encryption: Encryption | None,
-    key_leaked: bool | None,
-    outsourcee_client: str | None,
-    client_informed_at: str | None,
-) -> dict[str, Any]:
+#: The fact options `open` and `facts` share: name → (type, option). Their values are checked by
+#: `FactsUpdate`, where the bounds live.
+_FACT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "categories": (
+        str | None,
+        typer.Option(None, "--categories", help="関係するデータ区分 id(カンマ区切り、台帳より優先)"),
+    ),
+    "persons": (int | None, typer.Option(None, "--persons", min=0, help="本人の数(台帳からの計算より優先)")),
+    "card_or_login": (
+        bool | None,
+        typer.Option(
+            None, "--card-or-login/--no-card-or-login", help="カード番号・ログイン情報等(規則7条2号)"
+        ),
+    ),
+    "improper_purpose": (
+        bool | None,
+        typer.Option(None, "--improper-purpose/--no-improper-purpose", help="不正の目的のおそれ(規則7条3号)"),
+    ),
+    "about_to_be_acquired": (
+        bool | None,
+        typer.Option(
+            None,
+            "--about-to-be-acquired/--not-about-to-be-acquired",
+            help="取得しようとしている個人情報(規則7条3号)",
+        ),
+    ),
+    "encryption": (
+        Encryption | None,
+        typer.Option(None, "--encryption", help="none / standard / advanced(高度な暗号化)"),
+    ),
+    "key_leaked": (bool | None, typer.Option(None, "--key-leaked/--key-safe", help="復号鍵も漏えい等したか")),
+    "outsourcee_client": (
+        str | None,
+        typer.Option(None, "--outsourcee-client", help="委託先として取り扱っていた場合の委託元"),
+    ),
+    "client_informed_at": (
+        str | None,
+        typer.Option(None, "--client-informed-at", help="委託元に通知した日時(法26条1項ただし書)"),
+    ),
+}
+
+
+def _facts(given: dict[str, Any]) -> FactsUpdate:
     """Only what was given on the command line; the rest comes from the inventory or the type."""
-    values: dict[str, Any] = {
-        "data_categories": [c.strip() for c in categories.split(",") if c.strip()] if categories else None,
-        "persons": persons,
-        "card_or_login": card_or_login,
-        "improper_purpose": improper_purpose,
-        "about_to_be_acquired": about_to_be_acquired,
-        "encryption": encryption.value if encryption else None,
-        "key_leaked": key_leaked,
-        "outsourcee_client": outsourcee_client,
-        "client_informed_at": _instant(client_informed_at, "--client-informed-at"),
-    }
-    return {k: v for k, v in values.items() if v is not None}
+    categories = given.pop("categories")
+    if categories:
+        given["data_categories"] = [c.strip() for c in categories.split(",") if c.strip()]
+    given["client_informed_at"] = _instant(given["client_informed_at"], "--client-informed-at")
+    return incidents.facts_update({k: v for k, v in given.items() if v is not None})
 
 
-CATEGORIES = typer.Option(None, "--categories", help="関係するデータ区分 id(カンマ区切り、台帳より優先)")
-PERSONS = typer.Option(None, "--persons", min=0, help="本人の数(台帳からの計算より優先)")
-CARD = typer.Option(None, "--card-or-login/--no-card-or-login", help="カード番号・ログイン情報等(規則7条2号)")
-IMPROPER = typer.Option(
-    None, "--improper-purpose/--no-improper-purpose", help="不正の目的のおそれ(規則7条3号)"
-)
-ACQUIRING = typer.Option(
-    None, "--about-to-be-acquired/--not-about-to-be-acquired", help="取得しようとしている個人情報(規則7条3号)"
-)
-ENCRYPTION = typer.Option(None, "--encryption", help="none / standard / advanced(高度な暗号化)")
-KEY = typer.Option(None, "--key-leaked/--key-safe", help="復号鍵も漏えい等したか")
-CLIENT = typer.Option(None, "--outsourcee-client", help="委託先として取り扱っていた場合の委託元")
-INFORMED = typer.Option(None, "--client-informed-at", help="委託元に通知した日時(法26条1項ただし書)")
+def _with_facts(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the fact options (before --json) and hand it one `FactsUpdate`, `facts`."""
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "facts"]
+    at = next(i for i, p in enumerate(params) if p.name == "as_json")
+    added = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=option, annotation=kind)
+        for name, (kind, option) in _FACT_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_facts(**kwargs: Any) -> None:
+        given = {name: kwargs.pop(name) for name in _FACT_OPTIONS}
+        with user_errors():
+            facts = _facts(given)
+        command(**kwargs, facts=facts)
+
+    with_facts.__signature__ = signature.replace(parameters=[*params[:at], *added, *params[at:]])  # type: ignore[attr-defined]
+    with_facts.__annotations__ = {p.name: p.annotation for p in with_facts.__signature__.parameters.values()}  # type: ignore[attr-defined]
+    return with_facts
 
 
 def _print_incident(view: IncidentView) -> None:
@@ -109,6 +146,7 @@ def _show(view: IncidentView, as_json: bool) -> None:
 
 
 @app.command("open")
+@_with_facts
 def open_cmd(
     incident_type: IncidentType = typer.Option(..., "--type", help=f"事案の種類: {TYPES}"),
     description: str = typer.Option(..., "--description", help="概要(報告書の概要欄の元になります)"),
@@ -117,33 +155,15 @@ def open_cmd(
     dataset: list[str] = typer.Option([], "--dataset", help="影響を受けた台帳項目 id(複数可)"),
     subject: list[str] = typer.Option([], "--subject", help="影響を受けた本人 ID(複数可)"),
     subjects_file: Path | None = typer.Option(None, "--subjects-file", help="本人IDを1行に1つ書いたファイル"),
-    categories: str | None = CATEGORIES,
-    persons: int | None = PERSONS,
-    card_or_login: bool | None = CARD,
-    improper_purpose: bool | None = IMPROPER,
-    about_to_be_acquired: bool | None = ACQUIRING,
-    encryption: Encryption | None = ENCRYPTION,
-    key_leaked: bool | None = KEY,
-    outsourcee_client: str | None = CLIENT,
-    client_informed_at: str | None = INFORMED,
     as_json: bool = JSON,
+    *,
+    facts: FactsUpdate,
 ) -> None:
     """事案を登録し、報告要否・期限・対応手順を直ちに示します。"""
     with user_errors():
         subjects = list(subject)
         if subjects_file is not None:
             subjects += _read_ids(subjects_file)
-        facts = _facts(
-            categories,
-            persons,
-            card_or_login,
-            improper_purpose,
-            about_to_be_acquired,
-            encryption,
-            key_leaked,
-            outsourcee_client,
-            client_informed_at,
-        )
         with unit_of_work() as session:
             view = incidents.open_new(
                 session,
@@ -159,46 +179,21 @@ def open_cmd(
 
 
 def _read_ids(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: save the file as UTF-8.") from None
+    text = read_utf8(path)
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @app.command("facts")
+@_with_facts
 def facts_cmd(
     incident_id: str = typer.Argument(..., help="事案番号"),
-    categories: str | None = CATEGORIES,
-    persons: int | None = PERSONS,
-    card_or_login: bool | None = CARD,
-    improper_purpose: bool | None = IMPROPER,
-    about_to_be_acquired: bool | None = ACQUIRING,
-    encryption: Encryption | None = ENCRYPTION,
-    key_leaked: bool | None = KEY,
-    outsourcee_client: str | None = CLIENT,
-    client_informed_at: str | None = INFORMED,
     as_json: bool = JSON,
+    *,
+    facts: FactsUpdate,
 ) -> None:
     """判明した事実を記録し、報告要否と期限を再判定します。"""
-    with user_errors():
-        changes = _facts(
-            categories,
-            persons,
-            card_or_login,
-            improper_purpose,
-            about_to_be_acquired,
-            encryption,
-            key_leaked,
-            outsourcee_client,
-            client_informed_at,
-        )
-        if not changes:
-            raise InputError("記録する事実を指定してください。", "give at least one fact.")
-        with unit_of_work() as session:
-            view = incidents.record_facts(session, incident_id, changes)
+    with user_errors(), unit_of_work() as session:
+        view = incidents.record_facts(session, incident_id, facts)
     _show(view, as_json)
 
 

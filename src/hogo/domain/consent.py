@@ -97,6 +97,19 @@ class ConsentMethod(StrEnum):
     other = "other"
 
 
+#: How each method is named to people (Japanese, English): console, CLI and disclosure documents.
+METHOD_LABELS: dict[ConsentMethod, tuple[str, str]] = {
+    ConsentMethod.web_form: ("ウェブフォーム", "Web form"),
+    ConsentMethod.app: ("アプリ", "App"),
+    ConsentMethod.paper: ("書面", "Paper"),
+    ConsentMethod.email: ("電子メール", "E-mail"),
+    ConsentMethod.verbal: ("口頭", "Verbal"),
+    ConsentMethod.api: ("API", "API"),
+    ConsentMethod.import_: ("一括取込", "Import"),
+    ConsentMethod.other: ("その他", "Other"),
+}
+
+
 class ConsentEvent(_Frozen):
     event_id: EventId
     subject_id: SubjectId

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from hogo.domain.incidents.playbooks import PlaybookDocument, PlaybookSet
-from hogo.errors import InputError
+from hogo.files.text import read_utf8
 from hogo.files.yaml_document import invalid, parse_mapping
 
 
@@ -27,12 +27,7 @@ def parse_playbooks(text: str, source: str = "playbooks") -> PlaybookSet:
 
 
 def load_playbooks(path: Path) -> PlaybookSet:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: save the file as UTF-8.") from None
+    text = read_utf8(path)
     return parse_playbooks(text, str(path))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hogo.domain.policy import Policy
-from hogo.errors import InputError
+from hogo.files.text import read_utf8
 from hogo.files.yaml_document import invalid, parse_mapping
 
 
@@ -20,10 +20,5 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
 
 
 def load_policy(path: Path) -> Policy:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: save the file as UTF-8.") from None
+    text = read_utf8(path)
     return parse_policy(text, str(path))

@@ -7,8 +7,9 @@ reportability verdict, the deadlines, the current step, countdowns — and nothi
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.domain.decision import Reason
 from hogo.domain.incidents import flow
@@ -27,8 +28,12 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+#: Whether an incident's flow still has a step to do.
+Status = Literal["open", "closed"]
+
+
 class StepView(_View):
-    number: int
+    number: int = Field(description="1–6(情報漏えい発生時の対応ポイント集の6ステップ)")
     ja: str
     en: str
 
@@ -43,7 +48,9 @@ class DeadlinesView(_View):
     final_recommended: date | None = None
 
 
-class IncidentView(_View):
+class IncidentBase(_View):
+    """What every interface shows of an incident as it is; the API's output derives from it."""
+
     id: str
     type: IncidentType
     type_ja: str
@@ -53,15 +60,18 @@ class IncidentView(_View):
     description: str
     datasets: tuple[str, ...]
     persons: int
-    reportable: bool
-    notify_persons: bool
-    report_to_client: bool
-    triggers: tuple[int, ...]
-    excluded_triggers: tuple[int, ...]
+    reportable: bool = Field(description="個人情報保護委員会への報告の要否(法26条1項)")
+    notify_persons: bool = Field(description="本人への通知の要否(法26条2項)")
+    report_to_client: bool = Field(description="委託元への通知(法26条1項ただし書)")
+    triggers: tuple[int, ...] = Field(description="該当する規則7条の号")
+    excluded_triggers: tuple[int, ...] = Field(description="高度な暗号化により除かれた号")
+
+
+class IncidentView(IncidentBase):
     deadlines: DeadlinesView
     reasons: tuple[Reason, ...]
     step: StepView | None
-    status: str
+    status: Status
     facts: Facts
     details: ReportDetails
     tasks: tuple[flow.Task, ...]
@@ -81,7 +91,7 @@ class BoardRow(_View):
     type_ja: str
     type_en: str
     step: StepView | None
-    status: str
+    status: Status
     reportable: bool
     triggers: tuple[int, ...]
     overdue_tasks: tuple[str, ...]
@@ -91,7 +101,7 @@ class BoardRow(_View):
     final: date | None
     final_state: DeadlineState | None
     final_days_left: int | None
-    final_recommended: date | None = None
+    final_recommended: date | None = Field(default=None, description="確報の推奨提出日")
 
 
 def _step(state: IncidentState) -> StepView | None:

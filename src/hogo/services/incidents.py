@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hogo.domain.clock import to_jst
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.details import ReportDetails
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.incident import IncidentState, open_incident, reassess
 from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.domain.incidents.scope import scope
@@ -112,6 +113,15 @@ def _facts_error(exc: ValidationError | ValueError) -> InputError:
     return InputError("事実の値が正しくありません。", "invalid fact.", field=field)
 
 
+def facts_update(values: Mapping[str, object]) -> FactsUpdate:
+    """Facts from a front end's own parsing (CLI options, form fields), checked against the
+    bounds `FactsUpdate` declares; a bad value is refused naming its field."""
+    try:
+        return FactsUpdate.model_validate(dict(values))
+    except ValidationError as exc:
+        raise _facts_error(exc) from None
+
+
 def open_new(
     session: Session,
     incident_type: IncidentType,
@@ -121,7 +131,7 @@ def open_new(
     occurred_at: datetime | None = None,
     dataset_ids: Sequence[str] = (),
     subject_ids: Sequence[str] = (),
-    facts: Mapping[str, Any] | None = None,
+    facts: FactsUpdate | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> IncidentView:
     """Open an incident: scope it from the inventory, assess it, instantiate its playbook."""
@@ -146,7 +156,7 @@ def open_new(
             occurred_at,
             found,
             classes,
-            dict(facts or {}),
+            facts or FactsUpdate(),
             playbook,
             deadline_settings(),
         )
@@ -203,11 +213,14 @@ def _record_assessment(session: Session, incident_id: str, state: IncidentState)
     record(session, incident_id, flow.TimelineKind.assessment, ja, en, _assessment_summary(state))
 
 
-def record_facts(session: Session, incident_id: str, changes: Mapping[str, Any]) -> IncidentView:
+def record_facts(session: Session, incident_id: str, update: FactsUpdate) -> IncidentView:
     """Record facts and re-evaluate reportability, deadlines and tasks."""
     row, state = _load(session, incident_id)
+    changes = update.changes()
+    if not changes:
+        raise InputError("記録する事実を指定してください。", "give at least one fact.")
     try:
-        new = reassess(state, changes)
+        new = reassess(state, update)
     except (ValidationError, ValueError) as exc:
         raise _facts_error(exc) from None
     _save(session, row, new)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select
+from pydantic import BaseModel
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from hogo.domain.consent import (
@@ -29,6 +32,8 @@ from hogo.errors import NotFound
 from hogo.services.consent import require_policy
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, PolicyRevisionRow, SubjectRow
 
+_M = TypeVar("_M", bound=BaseModel)
+
 # Statements are built once: constructing a SELECT costs more than running it on this path.
 _S, _E, _X = SubjectRow, ConsentEventRow, LegalExceptionRow
 _HEAD = (
@@ -36,19 +41,29 @@ _HEAD = (
     .order_by(PolicyRevisionRow.revision.desc())
     .limit(1)
 )
-_SUBJECT = select(_S.subject_id, _S.birth_date, _S.identity_verified).where(_S.subject_id == bindparam("sid"))
+
+
+def _columns(table: Any, model: type[BaseModel]) -> list[Any]:
+    """The table's columns named as the model's fields: the rows read back what was recorded."""
+    return [getattr(table, name) for name in model.model_fields]
+
+
+_SUBJECT = select(*_columns(_S, Subject)).where(_S.subject_id == bindparam("sid"))
 _EVENTS = (
-    select(
-        _E.event_id, _E.subject_id, _E.purpose_id, _E.action, _E.collected_at, _E.terms_version, _E.method,
-        _E.evidence, _E.guardian_name, _E.guardian_relation, _E.foreign_transfer_info_given,
-    )
+    select(*_columns(_E, ConsentEvent))
     .where(_E.subject_id == bindparam("sid"))
     .order_by(_E.collected_at, _E.event_id)
-)  # fmt: skip
-_EXCEPTIONS = select(
-    _X.exception_id, _X.subject_id, _X.purpose_id, _X.ground, _X.recorded_at, _X.recipient_id, _X.valid_until,
-    _X.note,
-).where(_X.subject_id == bindparam("sid"))  # fmt: skip
+)
+_EXCEPTIONS = select(*_columns(_X, LegalException)).where(_X.subject_id == bindparam("sid"))
+
+
+def _lean(model: type[_M], row: Row[Any], **enums: type[StrEnum]) -> _M:
+    """A domain value from a row of `_columns(…, model)`, without a second validation; only the
+    enums stored as text are restored."""
+    values = row._asdict()
+    for name, kind in enums.items():
+        values[name] = kind(values[name])
+    return model.model_construct(**values)
 
 
 class PolicyCache:
@@ -99,38 +114,7 @@ def stored_history(session: Session, subject_id: str) -> SubjectHistory:
     events = session.execute(_EVENTS, {"sid": subject_id}).all()
     exceptions = session.execute(_EXCEPTIONS, {"sid": subject_id}).all()
     return SubjectHistory.model_construct(
-        subject=Subject.model_construct(
-            subject_id=found.subject_id,
-            birth_date=found.birth_date,
-            identity_verified=found.identity_verified,
-        ),
-        events=tuple(
-            ConsentEvent.model_construct(
-                event_id=r.event_id,
-                subject_id=r.subject_id,
-                purpose_id=r.purpose_id,
-                action=ConsentAction(r.action),
-                collected_at=r.collected_at,
-                terms_version=r.terms_version,
-                method=ConsentMethod(r.method),
-                evidence=r.evidence,
-                guardian_name=r.guardian_name,
-                guardian_relation=r.guardian_relation,
-                foreign_transfer_info_given=r.foreign_transfer_info_given,
-            )
-            for r in events
-        ),
-        exceptions=tuple(
-            LegalException.model_construct(
-                exception_id=r.exception_id,
-                subject_id=r.subject_id,
-                purpose_id=r.purpose_id,
-                ground=ExceptionGround(r.ground),
-                recorded_at=r.recorded_at,
-                recipient_id=r.recipient_id,
-                valid_until=r.valid_until,
-                note=r.note,
-            )
-            for r in exceptions
-        ),
+        subject=_lean(Subject, found),
+        events=tuple(_lean(ConsentEvent, r, action=ConsentAction, method=ConsentMethod) for r in events),
+        exceptions=tuple(_lean(LegalException, r, ground=ExceptionGround) for r in exceptions),
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from hogo.domain.provision import (
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
+from hogo.store.received import ReceivedProvisionRow
 from hogo.store.tables import Base
 
 _CHUNK = 10_000
@@ -65,26 +67,38 @@ def record_provision(
         opt_out_provision_dates=(provided_at.date(),) if Basis.opt_out.value in bases else (),
         retention_until=retention_until(provided_at, form),
     )
-    payload = record.model_dump(mode="json")
-    seq = ledger.append(session, EntryKind.provision, f"provision:{provision_id}", payload)
-    session.add(
-        ProvisionRow(
-            provision_id=provision_id,
-            mode=mode.value,
-            purpose_id=purpose_id,
-            recipient_id=recipient.id,
-            provided_at=provided_at,
-            persons=len(persons),
-            persons_sha256=record.persons_sha256,
-            record=canonical(payload).decode("utf-8"),
-            retention_until=record.retention_until,
-            ledger_seq=seq,
-        )
+    row = ProvisionRow(
+        provision_id=provision_id,
+        mode=mode.value,
+        purpose_id=purpose_id,
+        recipient_id=recipient.id,
+        provided_at=provided_at,
+        persons=len(persons),
+        persons_sha256=record.persons_sha256,
+        retention_until=record.retention_until,
     )
-    session.flush()
     rows = [{"provision_id": provision_id, "subject_id": sid, "basis": basis} for sid, basis in persons]
-    insert_persons(session, ProvisionSubjectRow, rows)
+    seal(session, EntryKind.provision, f"provision:{provision_id}", record, row, ProvisionSubjectRow, rows)
     return record
+
+
+def seal(
+    session: Session,
+    kind: EntryKind,
+    key: str,
+    record: BaseModel,
+    row: ProvisionRow | ReceivedProvisionRow,
+    persons_table: type[Base],
+    persons: Sequence[dict[str, Any]],
+) -> None:
+    """A 法29条/法30条 record into the ledger, stored beside it with its sequence number, and
+    its person list (the ledger gets their digest only), all in the caller's transaction."""
+    payload = record.model_dump(mode="json")
+    row.record = canonical(payload).decode("utf-8")
+    row.ledger_seq = ledger.append(session, kind, key, payload)
+    session.add(row)
+    session.flush()
+    insert_persons(session, persons_table, persons)
 
 
 def insert_persons(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -95,23 +109,47 @@ def insert_persons(session: Session, table: type[Base], rows: Sequence[dict[str,
 
 def provisions_for(session: Session, subject_id: str) -> list[ProvisionRecord]:
     """Every provision record that covers this person (法33条5項 disclosure of records)."""
+    found = records_covering(session, ProvisionRow, ProvisionSubjectRow, subject_id, ProvisionRow.provided_at)
+    return [ProvisionRecord.model_validate_json(r) for r in found]
+
+
+SealedTable = type[ProvisionRow] | type[ReceivedProvisionRow]
+
+
+def _key(table: SealedTable) -> str:
+    """The record's id column, which its person list shares."""
+    return next(iter(table.__table__.primary_key)).name
+
+
+def records_covering(
+    session: Session, table: SealedTable, persons_table: type[Base], subject_id: str, order: Any
+) -> list[str]:
+    """The stored records (JSON) whose person list holds this person."""
+    key = _key(table)
     stmt = (
-        select(ProvisionRow.record)
-        .join(ProvisionSubjectRow, ProvisionSubjectRow.provision_id == ProvisionRow.provision_id)
-        .where(ProvisionSubjectRow.subject_id == subject_id)
-        .order_by(ProvisionRow.provided_at)
+        select(table.__table__.c.record)
+        .join(persons_table, persons_table.__table__.c[key] == table.__table__.c[key])
+        .where(persons_table.__table__.c.subject_id == subject_id)
+        .order_by(order)
     )
-    return [ProvisionRecord.model_validate_json(r) for r in session.execute(stmt).scalars()]
+    return list(session.execute(stmt).scalars())
 
 
 def verify_persons(session: Session, provision_id: str) -> bool:
     """Does the stored person list still match the digest sealed in the ledger?"""
-    row = session.get(ProvisionRow, provision_id)
+    return persons_intact(session, ProvisionRow, ProvisionSubjectRow, provision_id)
+
+
+def persons_intact(session: Session, table: SealedTable, persons_table: type[Base], record_id: str) -> bool:
+    """Does the person list stored for this record still match the digest sealed in the ledger?"""
+    records, persons = table.__table__.c, persons_table.__table__.c
+    key = _key(table)
+    row = session.execute(
+        select(records.persons_sha256, records.ledger_seq).where(records[key] == record_id)
+    ).first()
     if row is None:
         return False
-    ids = session.execute(
-        select(ProvisionSubjectRow.subject_id).where(ProvisionSubjectRow.provision_id == provision_id)
-    ).scalars()
+    ids = session.execute(select(persons.subject_id).where(persons[key] == record_id)).scalars()
     return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)
 
 

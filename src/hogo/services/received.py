@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
-from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import RecordForm, persons_digest, retention_until
 from hogo.domain.received import (
     Provider,
@@ -21,8 +21,7 @@ from hogo.domain.received import (
 from hogo.errors import Conflict, InputError, NotFound
 from hogo.files.consent_csv import RowProblem, raise_for_problems
 from hogo.files.csv_table import CsvRow, read_csv
-from hogo.services import ledger
-from hogo.services.provisions import insert_persons, sealed_persons_match
+from hogo.services.provisions import persons_intact, records_covering, seal
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import SubjectRow
 
@@ -158,27 +157,18 @@ def record_received(
         opt_out_received_dates=(to_jst(received_at).date(),) if opt_out else (),
         retention_until=retention_until(received_at, form),
     )
-    payload = record.model_dump(mode="json")
-    seq = ledger.append(session, EntryKind.provision_received, f"provision_received:{received_id}", payload)
-    session.add(
-        ReceivedProvisionRow(
-            received_id=received_id,
-            provider_name=provider.name,
-            basis=basis.value,
-            received_at=received_at,
-            persons=len(persons),
-            persons_sha256=record.persons_sha256,
-            record=canonical(payload).decode("utf-8"),
-            retention_until=record.retention_until,
-            ledger_seq=seq,
-        )
+    row = ReceivedProvisionRow(
+        received_id=received_id,
+        provider_name=provider.name,
+        basis=basis.value,
+        received_at=received_at,
+        persons=len(persons),
+        persons_sha256=record.persons_sha256,
+        retention_until=record.retention_until,
     )
-    session.flush()
-    insert_persons(
-        session,
-        ReceivedProvisionSubjectRow,
-        [{"received_id": received_id, "subject_id": sid} for _, sid in persons],
-    )
+    rows = [{"received_id": received_id, "subject_id": sid} for _, sid in persons]
+    key = f"provision_received:{received_id}"
+    seal(session, EntryKind.provision_received, key, record, row, ReceivedProvisionSubjectRow, rows)
     return record
 
 
@@ -200,29 +190,19 @@ def get_received(session: Session, received_id: str) -> ReceivedProvisionRecord:
 
 def received_for(session: Session, subject_id: str) -> list[ReceivedProvisionRecord]:
     """Every receipt record that covers this person (法33条5項 disclosure of records)."""
-    stmt = (
-        select(ReceivedProvisionRow.record)
-        .join(
-            ReceivedProvisionSubjectRow,
-            ReceivedProvisionSubjectRow.received_id == ReceivedProvisionRow.received_id,
-        )
-        .where(ReceivedProvisionSubjectRow.subject_id == subject_id)
-        .order_by(ReceivedProvisionRow.received_at)
+    found = records_covering(
+        session,
+        ReceivedProvisionRow,
+        ReceivedProvisionSubjectRow,
+        subject_id,
+        ReceivedProvisionRow.received_at,
     )
-    return [ReceivedProvisionRecord.model_validate_json(r) for r in session.execute(stmt).scalars()]
+    return [ReceivedProvisionRecord.model_validate_json(r) for r in found]
 
 
 def verify_received_persons(session: Session, received_id: str) -> bool:
     """Does the stored person list still match the digest sealed in the ledger?"""
-    row = session.get(ReceivedProvisionRow, received_id)
-    if row is None:
-        return False
-    ids = session.execute(
-        select(ReceivedProvisionSubjectRow.subject_id).where(
-            ReceivedProvisionSubjectRow.received_id == received_id
-        )
-    ).scalars()
-    return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)
+    return persons_intact(session, ReceivedProvisionRow, ReceivedProvisionSubjectRow, received_id)
 
 
 def received_ledger_seq(session: Session, received_id: str) -> int | None:

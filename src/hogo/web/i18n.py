@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hogo.domain.consent import ConsentAction, ConsentMethod
+from hogo.domain.consent import ConsentAction
 from hogo.domain.incidents.flow import TimelineKind
 from hogo.domain.policy import AppiClass, PurposeKind
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
@@ -398,16 +398,6 @@ ACTION_LABELS: dict[ConsentAction, tuple[str, str]] = {
     ConsentAction.deny: ("拒否", "Refused"),
     ConsentAction.withdraw: ("同意の撤回", "Consent withdrawn"),
     ConsentAction.object: ("利用停止・提供停止の求め", "Objection (request to stop)"),
-}
-METHOD_LABELS: dict[ConsentMethod, tuple[str, str]] = {
-    ConsentMethod.web_form: ("ウェブフォーム", "Web form"),
-    ConsentMethod.app: ("アプリ", "App"),
-    ConsentMethod.paper: ("書面", "Paper"),
-    ConsentMethod.email: ("電子メール", "E-mail"),
-    ConsentMethod.verbal: ("口頭", "Verbal"),
-    ConsentMethod.api: ("API", "API"),
-    ConsentMethod.import_: ("一括取込", "Import"),
-    ConsentMethod.other: ("その他", "Other"),
 }
 APPI_CLASS_LABELS: dict[AppiClass, tuple[str, str]] = {
     AppiClass.personal_data: ("個人データ", "personal data"),

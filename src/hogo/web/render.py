@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from hogo.auth.roles import ROLE_LABELS, Permission
+from hogo.domain.consent import METHOD_LABELS
 from hogo.domain.display import country_name
 from hogo.http.deps import get_settings
 from hogo.web import dates
@@ -25,7 +26,6 @@ from hogo.web.i18n import (
     BASIS_LABELS,
     KIND_LABELS,
     LANGS,
-    METHOD_LABELS,
     TIMELINE_LABELS,
     pick,
     translator,

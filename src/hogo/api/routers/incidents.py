@@ -29,7 +29,6 @@ from hogo.api.schemas_incidents import (
 )
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
-from hogo.errors import InputError
 from hogo.files.csv_headers import HeaderStyle
 from hogo.http.deps import Reader, Recorder, SessionDep, require
 from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
@@ -84,7 +83,7 @@ def list_incidents(
     """事案ボード: ステップ、期限超過の作業、速報・確報の期限までの日数 / the incident board."""
     now = at or _now()
     rows = incidents.board(session, now, include_closed=include_closed)
-    return IncidentBoardOut(at=now, items=[BoardRowOut.of(r) for r in rows])
+    return IncidentBoardOut(at=now, items=[BoardRowOut.build(r) for r in rows])
 
 
 @router.post(
@@ -100,7 +99,7 @@ def open_incident(body: IncidentOpenIn, session: SessionDep, _: Recorder) -> Inc
         occurred_at=body.occurred_at,
         dataset_ids=body.datasets,
         subject_ids=body.subjects,
-        facts=body.facts.changes() if body.facts else None,
+        facts=body.facts,
     )
     return _detail(session, view.id)
 
@@ -121,10 +120,7 @@ def get_incident(incident_id: IncidentPath, session: SessionDep, _: Reader) -> I
 )
 def record_facts(incident_id: IncidentPath, body: FactsIn, session: SessionDep, _: Recorder) -> IncidentOut:
     """判明した事実を記録し、報告要否・期限・作業を再判定します(null は記録した事実の取消し)。"""
-    changes = body.changes()
-    if not changes:
-        raise InputError("記録する事実を指定してください。", "give at least one fact.")
-    incidents.record_facts(session, incident_id, changes)
+    incidents.record_facts(session, incident_id, body)
     return _detail(session, incident_id)
 
 
@@ -160,7 +156,7 @@ def get_timeline(incident_id: IncidentPath, session: SessionDep, principal: Read
     """
     personal = principal.can(Permission.personal_data)
     entries = incidents.timeline(session, incident_id, personal=personal)
-    return IncidentTimelineOut(items=[TimelineEntryOut.of(e) for e in entries])
+    return IncidentTimelineOut(items=[TimelineEntryOut.build(e) for e in entries])
 
 
 def document_list(incident_id: str) -> list[DocumentOut]:

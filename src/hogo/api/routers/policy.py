@@ -20,4 +20,4 @@ def get_policy(session: SessionDep, _: Reader) -> PolicyOut:
     policy = require_policy(session)
     revision = current_revision(session)
     added = {r.version: r.added for r in terms_revisions(policy)}
-    return PolicyOut.build(revision.revision if revision else 0, policy, added)
+    return PolicyOut.of(revision.revision if revision else 0, policy, added)

@@ -9,17 +9,32 @@ until someone records otherwise, never the reverse.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from hogo.domain.clock import storable
+from hogo.domain.clock import FIRST_EVENT_YEAR, check_span, storable
 from hogo.domain.ids import Identifier
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import Encryption
 from hogo.domain.policy import AppiClass
 
 AwareDatetime = Annotated[datetime, AfterValidator(storable)]
+ClientName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+#: The most persons an officer may record: far above any real case, it catches a slip of the keyboard.
+PERSONS_MAX = 1_000_000_000
+#: The most data categories an officer may name for one incident.
+CATEGORIES_MAX = 50
+
+
+def _event_time(value: datetime) -> datetime:
+    check_span(value, FIRST_EVENT_YEAR)  # before the offset is applied, so nothing can overflow
+    return storable(value)
+
+
+#: A moment something happened in an incident: 2000–2099, aware (no offset means JST).
+EventTime = Annotated[datetime, AfterValidator(_event_time)]
 
 
 class InvolvedCategory(BaseModel):
@@ -47,7 +62,7 @@ class Facts(BaseModel):
     #: The key (or the means to decrypt) leaked too, so even advanced encryption does not protect.
     key_leaked: bool = False
     #: We handled the data as an outsourcee (委託先) of this client (委託元).
-    outsourcee_client: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    outsourcee_client: ClientName = ""
     #: When we informed the client (法26条1項ただし書); None while not yet informed.
     client_informed_at: AwareDatetime | None = None
 
@@ -63,3 +78,45 @@ class Facts(BaseModel):
         if self.about_to_be_acquired is not None:
             return self.about_to_be_acquired
         return INCIDENT_TYPES[incident_type].presumes_about_to_be_acquired
+
+
+class FactsUpdate(BaseModel):
+    """What an officer records about an incident: a partial update of `Facts`.
+
+    The CLI, the API and the console all build one, so the bounds of every fact live here and
+    nowhere else. A field left unset keeps its value; a field set to None forgets the recorded
+    fact (the inventory or the incident type then speaks again).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_categories: tuple[Identifier, ...] | None = Field(
+        default=None, max_length=CATEGORIES_MAX, description="関係するデータ区分 id(台帳より優先)"
+    )
+    persons: int | None = Field(default=None, ge=0, le=PERSONS_MAX, description="本人の数")
+    card_or_login: StrictBool | None = Field(
+        default=None, description="カード番号・ログイン情報等(規則7条2号)"
+    )
+    improper_purpose: StrictBool | None = Field(
+        default=None, description="不正の目的のおそれ(規則7条3号)。null は種類から推定"
+    )
+    about_to_be_acquired: StrictBool | None = Field(
+        default=None, description="取得しようとしている個人情報(規則7条3号)"
+    )
+    encryption: Encryption | None = None
+    key_leaked: StrictBool | None = Field(default=None, description="復号鍵も漏えい等したか")
+    outsourcee_client: ClientName | None = Field(
+        default=None, description="委託先として取り扱っていた場合の委託元"
+    )
+    client_informed_at: EventTime | None = Field(
+        default=None, description="委託元に通知した日時(法26条1項ただし書)"
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields set, as plain values (lists, enum values), the way an incident keeps them."""
+        values = self.model_dump(exclude_unset=True)
+        if isinstance(values.get("data_categories"), tuple):
+            values["data_categories"] = list(values["data_categories"])
+        if isinstance(values.get("encryption"), Encryption):
+            values["encryption"] = values["encryption"].value
+        return values

@@ -16,7 +16,7 @@ from hogo.domain.consent import AwareDatetime
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.incidents.details import ReportDetails
-from hogo.domain.incidents.facts import Facts
+from hogo.domain.incidents.facts import Facts, FactsUpdate
 from hogo.domain.incidents.playbooks import Playbook
 from hogo.domain.incidents.reportability import Assessment, assess
 from hogo.domain.incidents.scope import Scope, facts_from_scope
@@ -69,17 +69,18 @@ def open_incident(
     occurred_at: AwareDatetime | None,
     found: Scope,
     classes: Mapping[str, AppiClass],
-    given: Mapping[str, Any],
+    update: FactsUpdate,
     playbook: Playbook,
     settings: DeadlineSettings,
 ) -> IncidentState:
+    given = update.changes()
     facts, assessment = _evaluate(incident_type, aware_at, found, classes, given, settings)
     return IncidentState(
         incident_type=incident_type,
         aware_at=aware_at,
         occurred_at=occurred_at,
         scope=found,
-        given=dict(given),
+        given=given,
         classes=dict(classes),
         facts=facts,
         assessment=assessment,
@@ -88,9 +89,9 @@ def open_incident(
     )
 
 
-def reassess(state: IncidentState, changes: Mapping[str, Any]) -> IncidentState:
-    """Record facts (a value of None forgets a recorded fact) and follow through."""
-    given = {k: v for k, v in {**state.given, **changes}.items() if v is not None}
+def reassess(state: IncidentState, update: FactsUpdate) -> IncidentState:
+    """Record facts (a fact set to None forgets a recorded fact) and follow through."""
+    given = {k: v for k, v in {**state.given, **update.changes()}.items() if v is not None}
     facts, assessment = _evaluate(
         state.incident_type, state.aware_at, state.scope, state.classes, given, state.settings
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hogo.domain.consent import ConsentMethod
+from hogo.domain.consent import METHOD_LABELS, ConsentMethod
 from hogo.domain.display import country_name, date_text, datetime_text
 
 _ENV = Environment(
@@ -19,11 +19,10 @@ _ENV = Environment(
 )
 
 
-_METHODS = {
-    ConsentMethod.web_form: "ウェブフォーム", ConsentMethod.app: "アプリ", ConsentMethod.paper: "書面",
-    ConsentMethod.email: "電子メール", ConsentMethod.verbal: "口頭", ConsentMethod.api: "API",
-    ConsentMethod.import_: "一括取込", ConsentMethod.other: "その他",
-}  # fmt: skip
+def _method(value: str) -> str:
+    """A consent method's Japanese name; a value this version does not know is shown as stored."""
+    known = ConsentMethod._value2member_map_.get(value)
+    return METHOD_LABELS[known][0] if isinstance(known, ConsentMethod) else value
 
 
 def _when(value: str | None) -> str:
@@ -39,7 +38,7 @@ _ENV.filters.update(
     when=_when,
     day=_day,
     country=country_name,
-    method=lambda m: next((label for k, label in _METHODS.items() if k.value == m), m),
+    method=_method,
 )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -27,6 +27,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.incidents.details import FIELDS as DETAIL_FIELDS
 from hogo.domain.incidents.details import RULE8_ITEMS, ReportDetails
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
 from hogo.domain.inventory import ENCRYPTION_TITLES, Encryption
@@ -181,7 +182,6 @@ _DETAIL_ITEMS: dict[str, int | None] = {
 }  # fmt: skip
 _DETAIL_KEYS = {"contact": "details.contact", "pmark_registration": "details.pmark"}
 _PARA_MAX = 4000  # ReportDetails.Para
-_PERSONS_MAX = 1_000_000_000  # FactsIn.persons
 
 
 def _detail_label(name: str, lang: str) -> str:
@@ -286,68 +286,70 @@ def _label(key: str) -> tuple[str, str]:
     return INCIDENT_MESSAGES[key]
 
 
-def _choice(value: str, name: str, key: str, *, presumable: bool = False) -> tuple[bool, bool | None]:
-    """A select of 変更しない / あり / なし (and 種類から推定 = forget the answer): (given, value)."""
+def _choice(value: str, *, presumable: bool = False) -> bool | str | None:
+    """A select of 変更しない (""), あり / なし, and 種類から推定 (forget the answer, None); anything
+    else is passed on as typed, for `FactsUpdate` to refuse."""
     answers: dict[str, bool | None] = {"yes": True, "no": False}
     if presumable:
         answers["presumed"] = None
-    if value == "":
-        return False, None
-    if value not in answers:
-        ja, en = _label(key)
-        raise InputError(
-            f"「{ja}」の選択が正しくありません。", f"{en}: choose one of the options.", field=name
+    return answers.get(value, value)
+
+
+def _fact_error(name: str) -> InputError:
+    """The console's wording for a refused fact; the bounds themselves are `FactsUpdate`'s."""
+    if name == "persons":
+        return InputError(
+            "「本人の数」は0以上の整数(10億以下)で入力してください。",
+            "Number of persons: enter a whole number from 0 to 1,000,000,000.",
+            field="persons",
         )
-    return True, answers[value]
+    if name == "client_informed_at":
+        return InputError(
+            "「委託元に通知した日時」は2000年から2099年までの日時(例 2026-04-01T15:30)で入力してください。",
+            "Client informed at: enter a time in 2000–2099 (e.g. 2026-04-01T15:30).",
+            field="client_informed_at",
+        )
+    ja, en = _label(_FACT_LABELS.get(name, "incident.facts"))
+    return InputError(f"「{ja}」の選択が正しくありません。", f"{en}: choose one of the options.", field=name)
 
 
-def _fact_changes(values: dict[str, str]) -> dict[str, Any]:
+_FACT_LABELS = {
+    "card_or_login": "incident.card",
+    "improper_purpose": "incident.improper",
+    "about_to_be_acquired": "incident.acquiring",
+    "key_leaked": "incident.key_leaked",
+    "encryption": "incident.encryption",
+}
+
+
+def _fact_changes(values: dict[str, str]) -> FactsUpdate:
     """The facts the officer gave, as `record_facts` takes them; everything else keeps its value."""
-    changes: dict[str, Any] = {}
-    persons = values["persons"].strip()
-    if persons:
-        if not persons.isdigit() or int(persons) > _PERSONS_MAX:
-            raise InputError(
-                "「本人の数」は0以上の整数(10億以下)で入力してください。",
-                "Number of persons: enter a whole number from 0 to 1,000,000,000.",
-                field="persons",
-            )
-        changes["persons"] = int(persons)
-    for name, key, presumable in (
-        ("card_or_login", "incident.card", False),
-        ("improper_purpose", "incident.improper", True),
-        ("about_to_be_acquired", "incident.acquiring", True),
-        ("key_leaked", "incident.key_leaked", False),
+    given: dict[str, object] = {}
+    if persons := values["persons"].strip():
+        if not persons.isdigit():
+            raise _fact_error("persons")
+        given["persons"] = int(persons)
+    for name, presumable in (
+        ("card_or_login", False),
+        ("improper_purpose", True),
+        ("about_to_be_acquired", True),
+        ("key_leaked", False),
     ):
-        given, answer = _choice(values[name], name, key, presumable=presumable)
-        if given:
-            changes[name] = answer
+        if values[name]:
+            given[name] = _choice(values[name], presumable=presumable)
     if values["encryption"]:
-        if values["encryption"] not in Encryption.__members__:
-            raise InputError(
-                "「暗号化」の選択が正しくありません。",
-                "Encryption: choose one of the options.",
-                field="encryption",
-            )
-        changes["encryption"] = values["encryption"]
+        given["encryption"] = values["encryption"]
     if values["outsourcee_client"].strip():
-        changes["outsourcee_client"] = values["outsourcee_client"].strip()
+        given["outsourcee_client"] = values["outsourcee_client"].strip()
     if informed := values["client_informed_at"].strip():
         try:
-            at = parse_instant(informed)
+            given["client_informed_at"] = parse_instant(informed)
         except ValueError:
-            at = None
-        if at is None or not 2000 <= at.year < 2100:
-            raise InputError(
-                "「委託元に通知した日時」は2000年から2099年までの日時"
-                "(例 2026-04-01T15:30)で入力してください。",
-                "Client informed at: enter a time in 2000–2099 (e.g. 2026-04-01T15:30).",
-                field="client_informed_at",
-            )
-        changes["client_informed_at"] = at
-    if not changes:
-        raise InputError("記録する事実を指定してください。", "give at least one fact.")
-    return changes
+            raise _fact_error("client_informed_at") from None
+    try:
+        return incidents.facts_update(given)
+    except InputError as exc:
+        raise _fact_error(exc.field or "") from None
 
 
 def _recorded(incident_id: str, what: str) -> Response:
@@ -378,9 +380,9 @@ def record_facts(
         "outsourcee_client": outsourcee_client, "client_informed_at": client_informed_at,
     }  # fmt: skip
     try:
-        changes = _fact_changes(values)
+        update = _fact_changes(values)
         with session.begin_nested():
-            incidents.record_facts(session, incident_id, changes)
+            incidents.record_facts(session, incident_id, update)
     except InputError as exc:
         form = _facts_form(language(request), values, exc)
         page = _page(request, session, user, incident_id, facts_form=form)

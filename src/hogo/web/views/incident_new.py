@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hogo.domain.clock import JST, parse_instant
+from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import ENCRYPTION_TITLES, Dataset, Encryption
 from hogo.domain.policy import DataCategory
@@ -93,9 +94,9 @@ def _tristate(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
-def _facts(values: dict[str, str], categories: list[str]) -> dict[str, Any]:
+def _facts(values: dict[str, str], categories: list[str]) -> FactsUpdate:
     """Only the facts the form gives; the rest comes from the inventory or the incident type."""
-    facts: dict[str, Any] = {}
+    facts: dict[str, object] = {}
     if categories:
         facts["data_categories"] = categories
     if values["persons"].strip():
@@ -112,7 +113,7 @@ def _facts(values: dict[str, str], categories: list[str]) -> dict[str, Any]:
         facts["key_leaked"] = True
     if values["outsourcee_client"].strip():
         facts["outsourcee_client"] = values["outsourcee_client"].strip()
-    return facts
+    return incidents.facts_update(facts)
 
 
 @router.get("/incidents/new", include_in_schema=False)
