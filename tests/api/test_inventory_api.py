@@ -118,3 +118,14 @@ def test_only_recorders_import(api: TestClient, env: Env) -> None:
     assert "x1" not in _ids(api, env)
     r = api.post(f"{URL}/import", headers=env.headers(Role.operator))
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_the_japanese_export_uploads_as_it_is(api: TestClient, env: Env) -> None:
+    ja = (
+        "データセットID,名称,管理者,保管場所の種類,データ区分,件数,暗号化\r\n"
+        "ja-crm,顧客台帳,営業部,cloud,contact,3,standard\r\n"
+    )  # the headings `hogo inventory export` writes by default
+    r = _upload(api, env, "台帳.csv", ja.encode("cp932"))
+    assert r.status_code == 200, r.text
+    shown = api.get(f"{URL}/ja-crm", headers=env.headers(Role.auditor)).json()["dataset"]
+    assert (shown["name"], shown["owner"], shown["count"]) == ("顧客台帳", "営業部", 3)

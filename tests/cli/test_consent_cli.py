@@ -123,7 +123,7 @@ def test_skip_bad_writes_rejects(hogo: Run, policy_file: Path, tmp_path: Path) -
     result = hogo("consent", "import", str(events), "--skip-bad", "--json", as_json=True)
     assert result["recorded"] == 4 and result["rejected"] == 1
     rejects = Path(result["rejects_file"]).read_text(encoding="utf-8-sig")
-    assert "6" in rejects.splitlines()[1] and "action" in rejects
+    assert "6" in rejects.splitlines()[1] and "行為: " in rejects  # 行為 is the action column
 
 
 def test_truncated_and_malformed_files(hogo: Run, policy_file: Path, tmp_path: Path) -> None:

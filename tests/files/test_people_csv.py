@@ -109,7 +109,8 @@ def test_rejects_file(kind: str, tmp_path: Path) -> None:
     )
     rows = _cells(target.read_bytes())
     _no_formula(rows)
-    assert rows[1] == ["2", "subject_id: bad", "'" + value, "ok"]
+    assert rows[0] == ["行", "問題", "本人ID", "氏名"]
+    assert rows[1] == ["2", "本人ID: bad", "'" + value, "ok"]
 
 
 def test_a_quoted_formula_cell_reads_back_as_written() -> None:

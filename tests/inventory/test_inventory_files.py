@@ -6,6 +6,7 @@ import pytest
 
 from hogo.domain.inventory import Dataset, Encryption, Inventory, LocationKind, SubjectQueryKind, SubjectScope
 from hogo.errors import InputError
+from hogo.files.csv_headers import HeaderStyle
 from hogo.files.inventory_io import (
     dump_inventory_csv,
     dump_inventory_yaml,
@@ -70,9 +71,34 @@ def test_csv_in_every_encoding_excel_writes(encoding: str) -> None:
     assert parse_inventory_csv((HEADER + ROWS).encode(encoding)) == INVENTORY
 
 
+@pytest.mark.parametrize("headers", list(HeaderStyle))
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
-def test_csv_round_trip(encoding: str) -> None:
-    assert parse_inventory_csv(dump_inventory_csv(INVENTORY, encoding)) == INVENTORY
+def test_csv_round_trip(encoding: str, headers: HeaderStyle) -> None:
+    assert parse_inventory_csv(dump_inventory_csv(INVENTORY, encoding, headers)) == INVENTORY
+
+
+def test_export_headers_are_japanese_by_default_and_machine_on_request() -> None:
+    ja = dump_inventory_csv(INVENTORY).decode("utf-8-sig").splitlines()[0].split(",")
+    assert ja[:3] == ["データセットID", "名称", "管理者"] and "委託先" in ja and "id" not in ja
+    machine = dump_inventory_csv(INVENTORY, headers=HeaderStyle.machine).decode("utf-8-sig")
+    assert machine.splitlines()[0] == HEADER.strip()
+
+
+@pytest.mark.parametrize("headers", list(HeaderStyle))
+def test_export_edited_in_a_spreadsheet_imports_again(headers: HeaderStyle) -> None:
+    text = dump_inventory_csv(INVENTORY, "cp932", headers).decode("cp932")
+    lines = text.splitlines()
+    lines[1] = lines[1].replace("営業部", "総務部")
+    edited = parse_inventory_csv(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    assert edited.datasets[0].owner == "総務部"
+    assert edited.datasets[1:] == INVENTORY.datasets[1:]
+
+
+def test_japanese_headers_typed_by_hand_are_read() -> None:
+    data = "データセットＩＤ,名称,件数\r\nx,名簿,3\r\n".encode("cp932")  # full-width ＩＤ
+    assert parse_inventory_csv(data).datasets[0].count == 3
+    with pytest.raises(InputError, match="データセットID"):
+        parse_inventory_csv("名称\r\n名簿\r\n".encode())
 
 
 def test_yaml_round_trip() -> None:

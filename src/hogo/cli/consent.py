@@ -11,7 +11,17 @@ from rich.progress import Progress
 from rich.table import Table
 
 from hogo.cli.context import at_or_now, open_engine, parse_at, reading, unit_of_work
-from hogo.cli.options import CSV_FILE, EVENT_ID, JSON, NAME_ID, PURPOSE_ID, REJECTS, SKIP_BAD, SUBJECT_ID
+from hogo.cli.options import (
+    CSV_FILE,
+    EVENT_ID,
+    JSON,
+    NAME_ID,
+    PURPOSE_ID,
+    REJECT_HEADERS,
+    REJECTS,
+    SKIP_BAD,
+    SUBJECT_ID,
+)
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain import reasons as R
 from hogo.domain.consent import (
@@ -28,6 +38,7 @@ from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
 from hogo.files.consent_csv import Parsed, iter_events, settle_problems
+from hogo.files.csv_headers import HeaderStyle
 from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.consent_import import EventImport
@@ -121,6 +132,7 @@ def import_cmd(
     file: Path = CSV_FILE,
     skip_bad: bool = SKIP_BAD,
     rejects: Path | None = REJECTS,
+    headers: HeaderStyle = REJECT_HEADERS,
     as_json: bool = JSON,
 ) -> None:
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
@@ -138,7 +150,7 @@ def import_cmd(
                     bad.rejected.extend(part.rejected)
                     job.stage(part.items, part.rows)
                     bar.advance(task, len(part.items) + len(part.rejected))
-                rejects_path = settle_problems(bad, file, rejects, skip_bad)
+                rejects_path = settle_problems(bad, file, rejects, skip_bad, headers)
                 bar.update(task, description="記録中 / recording")
                 outcome = job.commit()
         finally:

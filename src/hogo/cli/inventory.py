@@ -13,6 +13,7 @@ from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Inventory
 from hogo.errors import NotFound
 from hogo.files.atomic import atomic_path
+from hogo.files.csv_headers import HeaderStyle
 from hogo.files.inventory_io import dump_inventory_csv, dump_inventory_yaml, load_inventory
 from hogo.services import inventory as service
 
@@ -44,12 +45,15 @@ def export_cmd(
     output: Path | None = typer.Option(None, "--output", "-o", help="出力先(省略時は標準出力)"),
     fmt: str = typer.Option("csv", "--format", help="csv 又は yaml"),
     encoding: str = typer.Option("utf-8-sig", help="CSVの文字コード: utf-8-sig / utf-8 / cp932"),
+    headers: HeaderStyle = typer.Option(
+        HeaderStyle.ja, "--headers", help="CSVの見出し: ja(日本語)/ machine(列名)。どちらも取り込めます"
+    ),
 ) -> None:
     """台帳を CSV 又は YAML で書き出します。"""
     with user_errors():
         with unit_of_work() as session:
             inventory = service.load_inventory(session)
-        data = _dump(inventory, fmt, encoding)
+        data = _dump(inventory, fmt, encoding, headers)
         if output is None:
             typer.echo(data.decode("utf-8-sig" if encoding != "cp932" else "cp932"), nl=False)
             return
@@ -58,12 +62,12 @@ def export_cmd(
     console.print(f"書き出しました: {output} / exported")
 
 
-def _dump(inventory: Inventory, fmt: str, encoding: str) -> bytes:
+def _dump(inventory: Inventory, fmt: str, encoding: str, headers: HeaderStyle) -> bytes:
     if fmt == "yaml":
         return dump_inventory_yaml(inventory).encode("utf-8")
     if fmt != "csv":
         raise typer.BadParameter("csv 又は yaml / csv or yaml", param_hint="--format")
-    return dump_inventory_csv(inventory, encoding)
+    return dump_inventory_csv(inventory, encoding, headers)
 
 
 @app.command("list")

@@ -10,11 +10,17 @@ from pydantic import TypeAdapter, ValidationError
 
 from hogo.domain.consent import PurposeRef
 from hogo.domain.ids import Identifier, RecordId
+from hogo.files.csv_headers import HeaderStyle
 
 JSON = typer.Option(False, "--json", help="JSONで出力 / print JSON")
 CSV_FILE = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く")
 REJECTS = typer.Option(None, help="--skip-bad で除いた行の出力先")
+REJECT_HEADERS = typer.Option(
+    HeaderStyle.ja,
+    "--headers",
+    help="除いた行のファイルの見出し: ja(日本語)/ machine(列名)。どちらも再取込できます",
+)
 
 
 def _id_check(kind: Any, label: str) -> Callable[[str | None], str | None]:

@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import unit_of_work
-from hogo.cli.options import CSV_FILE, JSON, REJECTS, SKIP_BAD, SUBJECT_ID
+from hogo.cli.options import CSV_FILE, JSON, REJECT_HEADERS, REJECTS, SKIP_BAD, SUBJECT_ID
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import SubjectPatch
 from hogo.files.consent_csv import parse_subjects, settle_problems
+from hogo.files.csv_headers import HeaderStyle
 from hogo.services.subjects import patch_subjects
 
 app = typer.Typer(help="本人(データ主体)/ subjects", no_args_is_help=True)
@@ -56,6 +57,7 @@ def import_cmd(
     file: Path = CSV_FILE,
     skip_bad: bool = SKIP_BAD,
     rejects: Path | None = REJECTS,
+    headers: HeaderStyle = REJECT_HEADERS,
     as_json: bool = JSON,
 ) -> None:
     """本人をCSVから取り込みます(1行でも誤りがあれば何も取り込みません)。
@@ -64,7 +66,7 @@ def import_cmd(
     """
     with user_errors():
         parsed = parse_subjects(file)
-        rejects_path = settle_problems(parsed, file, rejects, skip_bad)
+        rejects_path = settle_problems(parsed, file, rejects, skip_bad, headers)
         with unit_of_work() as session:
             changes = patch_subjects(session, parsed.items)
     result = {**changes.__dict__, "rejected": len(parsed.rejected), "rejects_file": str(rejects_path or "")}

@@ -13,6 +13,7 @@ from hogo.domain.clock import OutOfSpan, parse_instant
 from hogo.domain.consent import ConsentEvent, SubjectPatch
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
+from hogo.files.csv_headers import JA_HEADERS, HeaderStyle, header_row
 from hogo.files.csv_table import CsvRow, iter_csv, read_csv
 from hogo.files.people_csv import people_csv_text
 
@@ -21,6 +22,9 @@ SUBJECT_COLUMNS = ("subject_id",)
 SUBJECT_OPTIONAL = ("birth_date", "identity_verified", "email", "phone")
 EVENT_COLUMNS = ("event_id", "subject_id", "purpose_id", "action", "terms_version", "method", "collected_at")
 EVENT_OPTIONAL = ("guardian_name", "guardian_relation", "foreign_transfer_info_given", "evidence")
+#: The columns a rejects file adds in front (行, 問題): read and ignored, so the fixed rejects
+#: file imports again as it is.
+REJECT_COLUMNS = ("row", "problems")
 
 _TRUE = {"true", "1", "yes", "y", "はい", "済", "済み", "有", "あり", "○", "〇"}
 _FALSE = {"false", "0", "no", "n", "いいえ", "未", "無", "なし", "×", ""}
@@ -131,7 +135,7 @@ def _first_bad_field(values: dict[str, str], bool_fields: tuple[str, ...]) -> st
 
 def parse_subjects(path: Path) -> Parsed[SubjectPatch]:
     """Subjects; one id twice in a file is a problem on the later row (it would silently win)."""
-    rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL)
+    rows = read_csv(path, SUBJECT_COLUMNS, SUBJECT_OPTIONAL + REJECT_COLUMNS)
     parsed = _parse(rows, SubjectPatch, _subject_fields, ("identity_verified",))
     first: dict[str, int] = {}
     keep: list[int] = []
@@ -153,7 +157,7 @@ def parse_subjects(path: Path) -> Parsed[SubjectPatch]:
 
 
 def parse_events(path: Path) -> Parsed[ConsentEvent]:
-    rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL)
+    rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS)
     return _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
 
 
@@ -164,7 +168,7 @@ def iter_events(path: Path, batch: int = 20_000) -> Iterator[Parsed[ConsentEvent
     import, and they would double the batch's memory).
     """
     rows: list[CsvRow] = []
-    for row in iter_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL):
+    for row in iter_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS):
         rows.append(row)
         if len(rows) >= batch:
             yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
@@ -194,23 +198,38 @@ def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:
     )
 
 
-def settle_problems(parsed: Parsed[Any], source: Path, rejects: Path | None, skip_bad: bool) -> Path | None:
+def settle_problems(
+    parsed: Parsed[Any],
+    source: Path,
+    rejects: Path | None,
+    skip_bad: bool,
+    headers: HeaderStyle = HeaderStyle.ja,
+) -> Path | None:
     """All or nothing, unless the user chose `--skip-bad`: then the rejects go to a file."""
     if not skip_bad:
         raise_for_problems(parsed.problems)
     if not parsed.problems:
         return None
     path = rejects or source.with_name(source.stem + ".rejects.csv")
-    write_rejects(path, parsed.problems, parsed.rejected)
+    write_rejects(path, parsed.problems, parsed.rejected, headers)
     return path
 
 
-def write_rejects(path: Path, problems: list[RowProblem], rejected: list[CsvRow]) -> None:
-    """The rejected rows with their problems, for the person who fixes the spreadsheet."""
+def write_rejects(
+    path: Path, problems: list[RowProblem], rejected: list[CsvRow], headers: HeaderStyle = HeaderStyle.ja
+) -> None:
+    """The rejected rows with their problems, for the person who fixes the spreadsheet.
+
+    Japanese headings by default (the field in each problem too); the importers read either
+    style and skip the 行 / 問題 columns, so the fixed file is imported again as it is."""
     by_row: dict[int, list[str]] = {}
     for p in problems:
-        by_row.setdefault(p.row, []).append(f"{p.field}: {p.message}")
-    columns = list(rejected[0].values) if rejected else []
-    rows = ([r.number, " | ".join(by_row.get(r.number, [])), *r.values.values()] for r in rejected)
+        name = p.field if headers is HeaderStyle.machine else JA_HEADERS.get(p.field, p.field)
+        by_row.setdefault(p.row, []).append(f"{name}: {p.message}")
+    columns = [c for c in (rejected[0].values if rejected else ()) if c not in REJECT_COLUMNS]
+    rows = (
+        [r.number, " | ".join(by_row.get(r.number, [])), *(r.values.get(c, "") for c in columns)]
+        for r in rejected
+    )
     with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
-        handle.write(people_csv_text(["row", "problems", *columns], rows))
+        handle.write(people_csv_text(header_row([*REJECT_COLUMNS, *columns], headers), rows))

@@ -9,7 +9,7 @@ hogo wrote can be read again whichever headers it carries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from hogo.errors import InputError
@@ -37,8 +37,31 @@ JA_HEADERS: dict[str, str] = {
     "phone": "電話番号",
     "name": "氏名",
     "address": "住所",
+    "guardian_name": "法定代理人等の氏名",
+    "guardian_relation": "法定代理人等の続柄",
+    "foreign_transfer_info_given": "外国提供の情報提供",
+    "evidence": "証跡",
     "row": "行",
     "problems": "問題",
+}
+
+#: The 個人情報管理台帳 (inventory) columns, as the console labels them. A table of its own:
+#: its `name` is a dataset's 名称, not a person's 氏名.
+INVENTORY_HEADERS: dict[str, str] = {
+    "id": "データセットID",
+    "name": "名称",
+    "owner": "管理者",
+    "location_kind": "保管場所の種類",
+    "location": "保管場所",
+    "data_categories": "データ区分",
+    "purposes": "利用目的",
+    "subjects": "対象の本人",
+    "subject_ids": "対象の本人ID",
+    "count": "件数",
+    "retention": "保存期間",
+    "access_roles": "アクセス権限",
+    "encryption": "暗号化",
+    "outsourcees": "委託先",
 }
 
 #: Values that are codes, per column, as people read them (the machine style keeps the codes).
@@ -59,11 +82,13 @@ def parse_style(text: str) -> HeaderStyle:
         ) from None
 
 
-def header_row(columns: Iterable[str], style: HeaderStyle = HeaderStyle.ja) -> list[str]:
+def header_row(
+    columns: Iterable[str], style: HeaderStyle = HeaderStyle.ja, table: Mapping[str, str] = JA_HEADERS
+) -> list[str]:
     """The heading of each column in `style`; a column without a Japanese heading keeps its name."""
     if style is HeaderStyle.machine:
         return list(columns)
-    return [JA_HEADERS.get(c, c) for c in columns]
+    return [table.get(c, c) for c in columns]
 
 
 def cell(column: str, value: str, style: HeaderStyle = HeaderStyle.ja) -> str:
@@ -73,7 +98,7 @@ def cell(column: str, value: str, style: HeaderStyle = HeaderStyle.ja) -> str:
     return JA_VALUES.get(column, {}).get(value, value)
 
 
-def machine_names(headers: Sequence[str]) -> list[str]:
+def machine_names(headers: Sequence[str], table: Mapping[str, str] = JA_HEADERS) -> list[str]:
     """Headers as written by either style, back to the machine names (for reading a file again)."""
-    reverse = {ja: machine for machine, ja in JA_HEADERS.items()}
+    reverse = {ja: machine for machine, ja in table.items()}
     return [reverse.get(h.strip(), h.strip()) for h in headers]

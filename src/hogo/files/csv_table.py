@@ -1,7 +1,9 @@
 """Spreadsheet CSV as Excel writes it in Japan: UTF-8, UTF-8 with BOM, or CP932 (Shift_JIS).
 
 Cells are NFKC-normalised (full-width digits, letters and spaces become ASCII) and trimmed.
-Row numbers are those a person sees in the spreadsheet: the header is row 1.
+Row numbers are those a person sees in the spreadsheet: the header is row 1. Headers are read
+in either style hogo writes (Japanese or machine names, `files.csv_headers`), so a file hogo
+wrote for people (an export, a rejects file) can be fixed and imported again as it is.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import codecs
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hogo.errors import InputError, cut_list
+from hogo.files.csv_headers import JA_HEADERS, machine_names
 from hogo.files.people_csv import undo_formula_safe
 
 ENCODINGS = ("utf-8-sig", "cp932")  # and UTF-16/32 when the file starts with a BOM
@@ -121,10 +124,15 @@ def read_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) 
 
 
 def parse_csv(
-    data: bytes, required: Sequence[str], optional: Sequence[str] = (), source: str = "CSV"
+    data: bytes,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    source: str = "CSV",
+    headers: Mapping[str, str] = JA_HEADERS,
 ) -> list[CsvRow]:
+    """`headers` is the Japanese heading of each column (machine name → heading) the file may use."""
     text, _ = decode(data, source)
-    return list(_rows(text, required, optional, source))
+    return list(_rows(text, required, optional, source, headers))
 
 
 def iter_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> Iterator[CsvRow]:
@@ -233,14 +241,19 @@ def _broken(row: int, exc: csv.Error) -> InputError:
 
 
 def _rows(
-    text: str | Iterable[str], required: Sequence[str], optional: Sequence[str], source: str
+    text: str | Iterable[str],
+    required: Sequence[str],
+    optional: Sequence[str],
+    source: str,
+    headers: Mapping[str, str] = JA_HEADERS,
 ) -> Iterator[CsvRow]:
     rows = records(text)
     first = next(rows, None)
     if first is None:
         raise InputError(f"{source}: 空のファイルです。", f"{source}: the file is empty.")
-    header = [normalise_cell(h).lower() for h in first[1]]
-    missing = [c for c in required if c not in header]
+    # Japanese headings back to machine names, here once, so every import reads both styles.
+    header = [h.lower() for h in machine_names([normalise_cell(h) for h in first[1]], headers)]
+    missing = [f"{c}({headers[c]})" if c in headers else c for c in required if c not in header]
     if missing:
         raise InputError(
             f"必須の列がありません: {cut_list(missing)}",

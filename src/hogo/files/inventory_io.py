@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from hogo.domain.inventory import Dataset, Inventory, SubjectQueryKind
 from hogo.errors import InputError
+from hogo.files.csv_headers import INVENTORY_HEADERS, HeaderStyle, header_row
 from hogo.files.csv_table import CsvRow, parse_csv
 from hogo.files.people_csv import people_csv
 from hogo.files.yaml_document import invalid, parse_mapping
@@ -92,7 +93,9 @@ def _dataset(row: CsvRow) -> Dataset:
 
 
 def parse_inventory_csv(data: bytes, source: str = "CSV") -> Inventory:
-    rows = parse_csv(data, REQUIRED, [c for c in COLUMNS if c not in REQUIRED], source=source)
+    """Either header style reads: an export edited in Excel imports again as it is."""
+    optional = [c for c in COLUMNS if c not in REQUIRED]
+    rows = parse_csv(data, REQUIRED, optional, source=source, headers=INVENTORY_HEADERS)
     datasets: list[Dataset] = []
     seen: set[str] = set()
     for row in rows:
@@ -159,11 +162,17 @@ def _cells(d: Dataset) -> list[str]:
     ]
 
 
-def dump_inventory_csv(inventory: Inventory, encoding: str = "utf-8-sig") -> bytes:
-    """CP932 for older Excel; a character CP932 lacks stops the export instead of turning into '?'."""
+def dump_inventory_csv(
+    inventory: Inventory, encoding: str = "utf-8-sig", headers: HeaderStyle = HeaderStyle.ja
+) -> bytes:
+    """CP932 for older Excel; a character CP932 lacks stops the export instead of turning into '?'.
+
+    Japanese headings by default (the officer's 台帳); `HeaderStyle.machine` for scripts. Cell
+    values stay codes (`nas`, `at_rest`), which is what the import reads back."""
     if encoding not in CSV_ENCODINGS:
         raise InputError(f"未対応の文字コードです: {encoding}", f"unsupported encoding: {encoding}")
-    return people_csv(COLUMNS, (_cells(d) for d in inventory.datasets), encoding)
+    header = header_row(COLUMNS, headers, INVENTORY_HEADERS)
+    return people_csv(header, (_cells(d) for d in inventory.datasets), encoding)
 
 
 def dump_inventory_yaml(inventory: Inventory) -> str:
