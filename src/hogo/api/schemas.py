@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    PlainValidator,
     StrictBool,
     StringConstraints,
     WithJsonSchema,
@@ -58,15 +58,16 @@ _INSTANT = re.compile(
 )
 
 #: Every date the API takes: text only (a number is refused, not read as a timestamp), 1900–2099.
+#: (A before-validator, so pydantic's own date/datetime serializer writes them back out.)
 Day = Annotated[
     date,
-    PlainValidator(_strict_day),
+    BeforeValidator(_strict_day),
     WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|20)[0-9]{2}-"}, mode="validation"),
 ]
 #: Every moment the API takes: ISO 8601 text only, 2000–2099, aware (no offset means JST).
 Instant = Annotated[
     datetime,
-    PlainValidator(_strict_instant),
+    BeforeValidator(_strict_instant),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": "^20[0-9]{2}-"}, mode="validation"),
 ]
 
