@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import (
@@ -140,6 +140,101 @@ def append_prepared(
         else:
             connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
     return start_seq + 1, seq
+
+
+def append_staged(
+    connection: Connection, kind: EntryKind, source: Table, batch: int = 50_000
+) -> tuple[int, int]:
+    """Append one entry of ``kind`` per row of ``source`` (columns ``n`` = 1..count in chain order,
+    ``ref``, ``payload`` = canonical JSON), in the caller's transaction; returns (first, last) seq.
+
+    Why: a bulk import holds the ledger lock while this runs, and every other writer waits for it.
+    On SQLite the chain is built inside one INSERT…SELECT: SQLite scans the staged rows in ``n``
+    order and calls a Python function that hashes each onto the chain, so no row crosses into
+    Python objects or back through parameter binding (the hash itself is the only per-row Python
+    work left; it needs the head, so it cannot be done before the lock). The function checks that
+    rows arrive exactly in order 1, 2, 3, …, so a different scan order fails (and rolls back)
+    instead of writing a wrong chain. PostgreSQL reads the staged rows in batches, hashes them
+    and COPYs them (`append_prepared`).
+    """
+    if connection.dialect.name != "sqlite":
+        n, ref, payload = source.c.n, source.c.ref, source.c.payload
+
+        def batches() -> Iterator[list[tuple[str, str]]]:
+            count = int(connection.execute(select(func.count()).select_from(source)).scalar() or 0)
+            expected = 1
+            for low in range(0, count, batch):
+                rows = connection.execute(
+                    select(n, ref, payload).where(n > low, n <= low + batch).order_by(n)
+                ).all()
+                if rows and (rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1):
+                    raise ValueError(_OUT_OF_ORDER)
+                expected += len(rows)
+                yield [(r, p) for _n, r, p in rows]
+
+        return append_prepared(connection, kind, batches())
+    row = connection.execute(
+        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
+    ).first()
+    start_seq, head = (row[0], row[1]) if row is not None else (0, GENESIS)
+    chain = _Chain(start_seq, head, kind.value, _now_text())
+    dbapi: Any = connection.connection.driver_connection
+    dbapi.create_function(_CHAIN_FUNCTION, 3, chain)
+    try:
+        quote = connection.dialect.identifier_preparer.quote
+        connection.exec_driver_sql(
+            f"INSERT INTO ledger_entries ({', '.join(_COLUMNS)}) "
+            f"WITH c AS MATERIALIZED (SELECT n, ref, payload, {_CHAIN_FUNCTION}(n, ref, payload) AS link "
+            f"FROM {quote(source.name)} ORDER BY n) "
+            "SELECT n + ?, ?, ref, ?, payload, substr(link, 1, 64), substr(link, 65) FROM c ORDER BY n",
+            (start_seq, chain.kind, chain.recorded_at),
+        )
+    except Exception as exc:
+        if chain.problem is not None:  # SQLite reports only that the function raised
+            raise ValueError(chain.problem) from exc
+        raise
+    finally:
+        dbapi.create_function(_CHAIN_FUNCTION, 3, None)
+    if chain.seq != start_seq:
+        if row is None:
+            connection.execute(insert(LedgerHeadRow).values(id=1, seq=chain.seq, hash=chain.prev))
+        else:
+            connection.execute(
+                update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=chain.seq, hash=chain.prev)
+            )
+    return start_seq + 1, chain.seq
+
+
+_CHAIN_FUNCTION = "hogo_ledger_chain"
+_OUT_OF_ORDER = "staged ledger rows are not numbered 1, 2, 3, … in order"
+
+
+class _Chain:
+    """The SQL function of `append_staged`: hashes row ``n`` onto the chain, returns prev + hash."""
+
+    def __init__(self, start_seq: int, prev: str, kind: str, recorded_at: str) -> None:
+        self.start_seq = start_seq
+        self.seq = start_seq
+        self.prev = prev
+        self.kind = kind
+        self.recorded_at = recorded_at
+        self._tail = f"{SEPARATOR}{kind}{SEPARATOR}"
+        self._at = f"{SEPARATOR}{recorded_at}{SEPARATOR}"
+        self.problem: str | None = None
+
+    def __call__(self, n: int, ref: str, payload: str) -> str:
+        seq = self.seq + 1
+        if n != seq - self.start_seq:
+            self.problem = _OUT_OF_ORDER
+        elif SEPARATOR in ref:
+            self.problem = "ledger ref contains a control character"
+        if self.problem is not None:
+            raise ValueError(self.problem)
+        prev = self.prev
+        text = f"{prev}{SEPARATOR}{seq}{self._tail}{ref}{self._at}{payload}"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self.seq, self.prev = seq, digest
+        return prev + digest
 
 
 _COPY_SQL = f"COPY ledger_entries ({', '.join(_COLUMNS)}) FROM STDIN"
