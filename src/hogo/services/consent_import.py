@@ -78,8 +78,6 @@ _READY = Table(
     prefixes=["TEMPORARY"],
 )
 Index("ix_hogo_import_stage_event", _STAGE.c.event_id)  # created with the table
-#: SQLite page cache (KiB) of the import's connection while it runs (a cap, not an allocation).
-_SQLITE_CACHE_KIB = 256 * 1024
 
 
 class EventImport:
@@ -104,10 +102,6 @@ class EventImport:
             with Session(bind=conn) as session:
                 self._policy = require_policy(session)
             self._policy_revision = _policy_revision(conn)
-            if conn.dialect.name == "sqlite":
-                # The locked step touches index pages all over the events and ledger tables; with
-                # SQLite's default 2 MB page cache it keeps evicting and re-reading them.
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
             _STAGE.drop(conn, checkfirst=True)
             _READY.drop(conn, checkfirst=True)
             _STAGE.create(conn)
@@ -131,8 +125,6 @@ class EventImport:
             _STAGE.drop(conn, checkfirst=True)
             _READY.drop(conn, checkfirst=True)
             conn.commit()
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA cache_size=-2000")  # SQLite's default, for the pool
         except Exception:
             # The staged personal data must not outlive the import on a pooled connection:
             # discard the connection itself (its temporary tables die with it).
