@@ -45,10 +45,14 @@ from hogo.store.tables import SubjectRow
 PURPOSES = ("ad_partners", "mailing_list", "marketing_mail")
 
 
-#: Runs the CLI and, at exit, writes the process's peak RSS (KiB) to $HOGO_BENCH_RSS if set.
+#: Runs the CLI and, at exit, writes the process's peak RSS (KiB) to $HOGO_BENCH_RSS if set; the
+#: import's debug line (how long it held the ledger lock, and for what) goes to stderr.
 _CLI = """
-import atexit, os, resource, sys
+import atexit, logging, os, resource, sys
 from hogo.cli.app import app
+_log = logging.getLogger("hogo.services.consent_import")  # the locked step's timing, to stderr
+_log.setLevel(logging.DEBUG)
+_log.addHandler(logging.StreamHandler())
 def _rss():
     if os.environ.get("HOGO_BENCH_RSS"):
         with open(os.environ["HOGO_BENCH_RSS"], "w") as f:

@@ -4,10 +4,10 @@ joins, recorded all or nothing in one short transaction, on both backends."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, func, select
 
 from hogo.domain.consent import ConsentAction, ConsentEvent
-from hogo.domain.ledger import canonical
+from hogo.domain.ledger import EntryKind, canonical
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
 from hogo.services.consent import record_events
@@ -136,3 +136,36 @@ def test_a_reader_verifies_one_snapshot_while_writers_append(
     monkeypatch.setattr(ledger, "iter_rows", append_then_stream)
     with read_scope(store) as s:
         assert ledger.verify_ledger(s).ok
+
+
+def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
+    """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
+    different order must fail the whole transaction, never write a chain in the wrong order."""
+    _setup(store)
+    with session_scope(store) as s:
+        record_events(s, _events(3, prefix="L"))  # the chain has a head already
+    stage = Table(
+        "hogo_test_stage",
+        MetaData(),
+        Column("n", Integer, primary_key=True, autoincrement=False),
+        Column("ref", Text, nullable=False),
+        Column("payload", Text, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    counts = _counts(store)
+    with store.connect() as conn:
+        stage.create(conn)
+        rows = [{"n": n, "ref": f"ref-{n}", "payload": canonical({"n": n}).decode()} for n in (1, 2, 4)]
+        conn.execute(stage.insert(), rows)
+        conn.commit()
+        with pytest.raises(ValueError, match="not numbered"):
+            ledger.append_staged(conn, EntryKind.consent_event, stage)
+        conn.rollback()
+        conn.execute(stage.delete().where(stage.c.n == 4))
+        assert _counts(store) == counts  # the failed append wrote nothing
+        first, last = ledger.append_staged(conn, EntryKind.consent_event, stage)
+        conn.commit()
+    assert (first, last) == (counts[1] + 1, counts[1] + 2)
+    with read_scope(store) as s:
+        assert ledger.verify_ledger(s).ok
+        assert [e.ref for e in ledger.entries_for(s, "ref-2")] == ["ref-2"]

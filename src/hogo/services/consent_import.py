@@ -18,7 +18,9 @@ Memory stays near one batch: rows arrive in batches and are not kept once staged
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -50,6 +52,8 @@ from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
 
+log = logging.getLogger(__name__)
+
 _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
 #: Event columns carried through staging (the rest, recorded_at and ledger_seq, are set at commit).
 _CARRIED = [c for c in _EVENTS.columns if c.name not in ("recorded_at", "ledger_seq")]
@@ -74,8 +78,6 @@ _READY = Table(
     prefixes=["TEMPORARY"],
 )
 Index("ix_hogo_import_stage_event", _STAGE.c.event_id)  # created with the table
-#: Rows handed to the ledger per batch while the lock is held.
-_LEDGER_BATCH = 50_000
 
 
 class EventImport:
@@ -264,6 +266,7 @@ class EventImport:
     def _record(self, count: int) -> None:
         """The critical section: lock, chain, insert, commit. Other writers wait only for this."""
         conn = self._c
+        started = time.perf_counter()
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
@@ -272,7 +275,9 @@ class EventImport:
                     "取込み中にポリシーが変更されました。もう一度取り込んでください(何も記録していません)。",
                     "the policy changed during the import; nothing was recorded, run it again.",
                 )
-            first, _last = ledger.append_prepared(conn, EntryKind.consent_event, self._entries(count))
+            locked = time.perf_counter()
+            first, _last = ledger.append_staged(conn, EntryKind.consent_event, _READY)
+            chained = time.perf_counter()
             carried = [c.name for c in _CARRIED]
             r = _READY
             conn.execute(
@@ -285,7 +290,19 @@ class EventImport:
                     ),
                 )
             )
+            inserted = time.perf_counter()
             conn.commit()
+            done = time.perf_counter()
+            log.debug(
+                "import: %d events recorded; lock waited %.2f s, then held %.2f s "
+                "(ledger %.2f s, events %.2f s, commit %.2f s)",
+                count,
+                locked - started,
+                done - locked,
+                chained - locked,
+                inserted - chained,
+                done - inserted,
+            )
         except IntegrityError:
             conn.rollback()
             raise Conflict(
@@ -296,15 +313,6 @@ class EventImport:
         except BaseException:
             conn.rollback()
             raise
-
-    def _entries(self, count: int) -> Iterator[list[tuple[str, str]]]:
-        conn = self._c
-        r = _READY
-        for low in range(0, count, _LEDGER_BATCH):
-            rows = conn.execute(
-                select(r.c.ref, r.c.payload).where(r.c.n > low, r.c.n <= low + _LEDGER_BATCH).order_by(r.c.n)
-            ).all()
-            yield [(ref, payload) for ref, payload in rows]
 
 
 def _policy_revision(conn: Connection) -> int | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import (
@@ -154,6 +154,115 @@ def append_prepared(
         else:
             connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
     return start_seq + 1, seq
+
+
+def append_staged(
+    connection: Connection, kind: EntryKind, source: Table, batch: int = 50_000
+) -> tuple[int, int]:
+    """Append one entry of ``kind`` per row of ``source`` (columns ``n`` = 1..count in chain order,
+    ``ref``, ``payload`` = canonical JSON), in the caller's transaction; returns (first, last) seq.
+
+    Why: a bulk import holds the ledger lock while this runs, and every other writer waits for it.
+    On SQLite the chain is built inside one INSERT…SELECT: SQLite scans the staged rows in ``n``
+    order and calls Python functions for each row's prev_hash and hash, so no row crosses into
+    Python objects or back through parameter binding (the hash itself is the only per-row Python
+    work left; it needs the head, so it cannot be done before the lock). The functions check that
+    rows arrive in order 1, 2, 3, … and prev_hash before hash, so another evaluation order fails
+    (and rolls back) instead of writing a wrong chain. PostgreSQL reads the staged rows in batches,
+    hashes them and COPYs them (`append_prepared`).
+    """
+    if connection.dialect.name != "sqlite":
+        n, ref, payload = source.c.n, source.c.ref, source.c.payload
+
+        def batches() -> Iterator[list[tuple[str, str]]]:
+            count = int(connection.execute(select(func.count()).select_from(source)).scalar() or 0)
+            expected = 1
+            for low in range(0, count, batch):
+                rows = connection.execute(
+                    select(n, ref, payload).where(n > low, n <= low + batch).order_by(n)
+                ).all()
+                if rows and (rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1):
+                    raise ValueError(_OUT_OF_ORDER)
+                expected += len(rows)
+                yield [(r, p) for _n, r, p in rows]
+
+        return append_prepared(connection, kind, batches())
+    row = connection.execute(
+        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
+    ).first()
+    start_seq, head = (row[0], row[1]) if row is not None else (0, GENESIS)
+    chain = _Chain(start_seq, head, kind.value, _now_text())
+    dbapi: Any = connection.connection.driver_connection
+    dbapi.create_function(_PREV_FUNCTION, 1, chain.prev_of)
+    dbapi.create_function(_CHAIN_FUNCTION, 3, chain)
+    try:
+        quote = connection.dialect.identifier_preparer.quote
+        # Result columns are computed left to right for each row: prev_hash, then hash. Both
+        # functions check that (and the order of n), so a different evaluation fails instead.
+        connection.exec_driver_sql(
+            f"INSERT INTO ledger_entries ({', '.join(_COLUMNS)}) "
+            f"SELECT n + ?, ?, ref, ?, payload, {_PREV_FUNCTION}(n), {_CHAIN_FUNCTION}(n, ref, payload) "
+            f"FROM {quote(source.name)} ORDER BY n",
+            (start_seq, chain.kind, chain.recorded_at),
+        )
+    except Exception as exc:
+        if chain.problem is not None:  # SQLite reports only that the function raised
+            raise ValueError(chain.problem) from exc
+        raise
+    finally:
+        dbapi.create_function(_CHAIN_FUNCTION, 3, None)
+        dbapi.create_function(_PREV_FUNCTION, 1, None)
+    if chain.seq != start_seq:
+        if row is None:
+            connection.execute(insert(LedgerHeadRow).values(id=1, seq=chain.seq, hash=chain.prev))
+        else:
+            connection.execute(
+                update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=chain.seq, hash=chain.prev)
+            )
+    return start_seq + 1, chain.seq
+
+
+_CHAIN_FUNCTION = "hogo_ledger_chain"
+_PREV_FUNCTION = "hogo_ledger_prev"
+_OUT_OF_ORDER = "staged ledger rows are not numbered 1, 2, 3, … in order"
+
+
+class _Chain:
+    """The SQL functions of `append_staged`: row ``n``'s prev_hash, then its hash onto the chain."""
+
+    def __init__(self, start_seq: int, prev: str, kind: str, recorded_at: str) -> None:
+        self.start_seq = start_seq
+        self.seq = start_seq
+        self.prev = prev
+        self.kind = kind
+        self.recorded_at = recorded_at
+        self._tail = f"{SEPARATOR}{kind}{SEPARATOR}"
+        self._at = f"{SEPARATOR}{recorded_at}{SEPARATOR}"
+        self.problem: str | None = None
+        self._pending: int | None = None
+
+    def prev_of(self, n: int) -> str:
+        """prev_hash of row ``n``: the chain's current end (``n`` must be the next row)."""
+        if n != self.seq - self.start_seq + 1 or self._pending is not None:
+            self._fail(_OUT_OF_ORDER)
+        self._pending = n
+        return self.prev
+
+    def __call__(self, n: int, ref: str, payload: str) -> str:
+        """hash of row ``n``, right after its prev_hash was read; the chain's end moves on."""
+        if n != self._pending:
+            self._fail(_OUT_OF_ORDER)
+        if SEPARATOR in ref:
+            self._fail("ledger ref contains a control character")
+        seq = self.seq + 1
+        text = f"{self.prev}{SEPARATOR}{seq}{self._tail}{ref}{self._at}{payload}"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self.seq, self.prev, self._pending = seq, digest, None
+        return digest
+
+    def _fail(self, problem: str) -> NoReturn:
+        self.problem = problem
+        raise ValueError(problem)
 
 
 _COPY_SQL = f"COPY ledger_entries ({', '.join(_COLUMNS)}) FROM STDIN"
