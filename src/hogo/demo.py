@@ -258,7 +258,7 @@ def build_database(
     from hogo.services.consent import record_events
     from hogo.services.policy import apply_policy
     from hogo.services.subjects import upsert_subjects
-    from hogo.store.database import make_engine, session_scope, upgrade
+    from hogo.store.database import make_engine, upgrade, write_scope
     from hogo.store.serving import refuse_if_served
 
     refuse_if_served(database)  # never delete a file a running server keeps open
@@ -269,7 +269,7 @@ def build_database(
         upgrade(engine)
         data = generate(subjects, seed)
         total = len(data.events) + len(data.subjects)
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             apply_policy(session, demo_policy())
             upsert_subjects(session, data.subjects)
             done = len(data.subjects)

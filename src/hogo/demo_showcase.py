@@ -30,7 +30,7 @@ from hogo.domain.inventory import (
 )
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
 from hogo.files.readiness_inventory import read_yaml
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 
 READINESS_YAML = """\
 # ほご商事(デモ): 本社VPN、支店の古いルータ、経理のリモートデスクトップ、ファイルサーバ、NAS。
@@ -172,7 +172,7 @@ def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str
     from hogo.services import incidents
 
     ids: list[str] = []
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         overdue = incidents.open_new(
             session, IncidentType.missent_email, _at(today - timedelta(days=9), 10),
             "健康増進プログラムの案内メールを、参加者12名のアドレスを宛先(To)に入れて一斉送信した。",
@@ -210,7 +210,7 @@ def _received(engine: Engine, members: Sequence[str], today: date) -> str:
     from hogo.services.received import persons_from_ids, record_received
 
     received_id = f"RCV-{today:%Y%m}-001"
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         record_received(
             session,
             received_id=received_id,
@@ -232,7 +232,7 @@ def _readiness(engine: Engine, data_dir: Path, today: date) -> None:
     from hogo.services import readiness
 
     inventory, answers = read_yaml(READINESS_YAML.encode("utf-8"))
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         readiness.save_inventory(session, inventory, answers, replace=True)
         readiness.assess_stored(session, data_dir, today, record=True)
 
@@ -281,7 +281,7 @@ def build_showcase(
 
     today = today or datetime.now(JST).date()
     prefix = members[0][:2] if members else "M"
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         import_inventory(session, _inventory(prefix))
     incident_ids = _incidents(engine, members, today)
     received_id = _received(engine, members, today)

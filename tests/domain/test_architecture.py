@@ -1,10 +1,12 @@
 """docs/architecture.md's tree names the packages as they are: every package under src/hogo is
 listed (and every subpackage of a package whose contents the tree spells out), and every folder
-or module the tree lists exists."""
+or module the tree lists exists; and the one transaction rule holds."""
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,3 +59,74 @@ def test_every_package_is_listed() -> None:
         subpackages = _packages(SRC / package)
         if expanded:
             assert subpackages <= listed, f"not in docs/architecture.md: {sorted(subpackages - listed)}"
+
+
+# --- one transaction rule (docs/architecture.md) -------------------------------------------------
+
+#: Where a transaction may be begun, committed or rolled back. Everything else works inside a unit
+#: of work opened by `read_scope`/`write_scope` (or undoes a part of it with `savepoint`).
+TRANSACTION_MODULES = {
+    "store/database.py": "the units of work themselves",
+    "services/consent_import.py": "the bulk import stages on its own connection and commits each step",
+}
+#: Calls that look like transaction control but are not (an import job's own `commit()`).
+NOT_TRANSACTIONS = {("cli/consent.py", "job.commit")}
+_CONTROL = {"commit", "rollback", "begin", "begin_nested", "sessionmaker"}
+
+
+def _transaction_control(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, what) for each call that controls a transaction, or opens a session or transaction
+    by hand (`Session(...)`, a `BEGIN` statement)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _CONTROL or name in ("Session", "session_factory"):
+            yield node.lineno, ast.unparse(func)
+        for arg in node.args:
+            if (
+                isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and arg.value.upper().startswith("BEGIN")
+            ):
+                yield node.lineno, f"{ast.unparse(func)}({arg.value!r})"
+
+
+def _sources() -> Iterator[tuple[str, ast.AST]]:
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC).as_posix()
+        if not relative.startswith("store/migrations/"):  # Alembic runs each in its own transaction
+            yield relative, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_only_the_units_of_work_control_transactions() -> None:
+    found = [
+        f"{module}:{line} {what}"
+        for module, tree in _sources()
+        if module not in TRANSACTION_MODULES
+        for line, what in _transaction_control(tree)
+        if (module, what) not in NOT_TRANSACTIONS
+    ]
+    assert not found, (
+        "open units of work with hogo.services.database.read_scope/write_scope (and undo a part with "
+        f"savepoint); services never begin, commit or roll back: {found}"
+    )
+
+
+def test_the_check_sees_transaction_control() -> None:
+    tree = ast.parse(
+        "s.commit()\nconn.rollback()\nwith s.begin_nested(): pass\nconn.exec_driver_sql('BEGIN IMMEDIATE')"
+    )
+    assert sorted(line for line, _ in _transaction_control(tree)) == [1, 2, 3, 4]
+
+
+def test_the_deferred_session_scope_is_left_only_to_the_release_run() -> None:
+    """`write_scope` stays only until issue 13 reshapes `hogo.release.run`; nothing new uses it."""
+    users = {
+        module
+        for module, tree in _sources()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and any(a.name == "write_scope" for a in node.names)
+    }
+    assert users <= {"release/run.py"}, f"use read_scope or write_scope instead of write_scope: {users}"

@@ -43,7 +43,7 @@ from hogo.domain.ledger import EntryKind, Verification
 from hogo.errors import HogoError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.services import ledger
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 
 Step = Callable[[str], None]
 
@@ -56,7 +56,7 @@ def _ledger_event(url: str, ref: str, payload: dict[str, object]) -> None:
     """Note the backup event in the live ledger (its own small transaction)."""
     engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             ledger.append(session, EntryKind.backup, ref, payload)
     finally:
         engine.dispose()

@@ -31,6 +31,7 @@ from hogo.backup.processes import die_with_parent, pid_alive
 from hogo.domain.ledger import Verification
 from hogo.errors import HogoError
 from hogo.services.ledger import verify_ledger
+from hogo.store.database import read_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,7 @@ def verify_copy(url: URL) -> Verification:
     """`ledger verify` on a database given by URL (a restored copy or a scratch database)."""
     engine = _plain_engine(url)
     try:
-        with Session(engine) as session:
+        with read_scope(engine) as session:
             return _verify(session)
     finally:
         engine.dispose()
@@ -173,10 +174,10 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
 def snapshot_postgres(db: Database, dest: Path) -> LedgerState:
     engine = _plain_engine(db.url)
     try:
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-            snapshot_id = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-            with Session(bind=conn) as session:
-                state = _accepted(_verify(session))
+        # pg_dump reads the snapshot this read transaction (REPEATABLE READ) exports, while it lasts.
+        with read_scope(engine) as session:
+            snapshot_id = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+            state = _accepted(_verify(session))
             conninfo, env = _conninfo(db.url)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
                   f"--file={dest}", f"--dbname={conninfo}"], env, "pg_dump")  # fmt: skip

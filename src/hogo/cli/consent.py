@@ -42,7 +42,7 @@ from hogo.files.csv_headers import HeaderStyle
 from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.consent_import import EventImport
-from hogo.services.database import session_scope
+from hogo.services.database import read_scope
 from hogo.services.subjects import get_subject
 from hogo.web.i18n import ACTION_LABELS, pick
 
@@ -313,7 +313,7 @@ def eligible_cmd(
     with user_errors():
         engine = open_engine()
         try:
-            with session_scope(engine) as session:
+            with read_scope(engine) as session:
                 policy = svc.require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)

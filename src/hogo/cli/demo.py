@@ -20,7 +20,7 @@ from hogo.domain.decision import assess, decide_assessed
 from hogo.eligibility import eligible_subjects
 from hogo.services import ledger
 from hogo.services.coverage import load_tables
-from hogo.services.database import open_store, session_scope
+from hogo.services.database import open_store, read_scope
 
 
 def demo_cmd(
@@ -63,7 +63,7 @@ def demo_cmd(
             d = decide_assessed(a, hist)
             if not d.allowed:
                 reasons[d.reasons[0].code] += 1
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             verification = ledger.verify_ledger(session)
         engine.dispose()
     result = {

@@ -22,7 +22,7 @@ from hogo.demo import build_database
 from hogo.http.app import create_app
 from hogo.http.server import check_bind, is_loopback, server_options
 from hogo.services.auth import create_user
-from hogo.services.database import hold_served, open_store, session_scope, sqlite_path
+from hogo.services.database import hold_served, open_store, sqlite_path, write_scope
 
 DEMO_USERS = (
     ("admin", Role.admin, "管理者(デモ)"),
@@ -36,7 +36,7 @@ def create_demo_users(database_url: str) -> list[tuple[str, Role, str]]:
     engine = open_store(database_url, migrate=False)
     created = []
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             for username, role, display in DEMO_USERS:
                 password = secrets.token_urlsafe(12)
                 create_user(session, username, password, role, display)

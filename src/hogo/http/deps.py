@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from hogo.auth.roles import Permission
 from hogo.config import Settings
 from hogo.errors import HogoError
 from hogo.services.auth import Principal, token_principal, touch_token
-from hogo.services.database import session_factory, write_scope
+from hogo.services.database import read_scope, write_scope
 from hogo.services.policy_cache import PolicyCache
 
 T = TypeVar("T")
@@ -69,29 +69,27 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One unit of work per request, committed before the response is sent.
+    """One unit of work per request, committed before the response is sent: `write_scope` for
+    the methods that change state, `read_scope` for the rest (the helpers the CLI uses too).
 
-    Async on purpose: creating, committing and closing a read session costs microseconds, far
-    less than two thread-pool hops. Requests that change state take SQLite's write lock up front
-    (BEGIN IMMEDIATE, see `hogo.store.database.write_scope`) and commit in the thread pool, since
-    both may wait.
+    Async on purpose: opening, committing and closing a read scope costs microseconds, far less
+    than two thread-pool hops. A write scope is entered (SQLite's BEGIN IMMEDIATE may wait for
+    the lock) and committed in the thread pool; a failed request is rolled back at once.
     """
-    engine = get_engine(request)
+    db = get_engine(request)
     writes = request.method in WRITE_METHODS
-    session = session_factory(engine)()
+    scope = write_scope(db) if writes else read_scope(db)
+    session = await run_in_threadpool(scope.__enter__) if writes else scope.__enter__()
     try:
-        if writes and engine.dialect.name == "sqlite":
-            await run_in_threadpool(session.execute, text("BEGIN IMMEDIATE"))
         yield session
+    except BaseException as exc:
+        if not scope.__exit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
         if writes:
-            await run_in_threadpool(session.commit)
+            await run_in_threadpool(scope.__exit__, None, None, None)
         else:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+            scope.__exit__(None, None, None)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -122,6 +120,18 @@ async def run_db(request: Request, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
+def remember_token(request: Request, token: str, found: tuple[Principal, bool]) -> None:
+    """The body guard (hogo.http.guard) authenticated this request's bearer token before reading
+    its body: keep what it found, so `current_principal` does not look the token up again."""
+    request.state.hogo_token = (token, found)
+
+
+def remembered_token(request: Request, token: str) -> tuple[Principal, bool] | None:
+    """What the body guard found for exactly this token, or None (no body, or not this token)."""
+    kept: tuple[str, tuple[Principal, bool]] | None = getattr(request.state, "hogo_token", None)
+    return kept[1] if kept is not None and kept[0] == token else None
+
+
 async def current_principal(
     request: Request,
     session: SessionDep,
@@ -130,7 +140,9 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    found = await run_db(request, token_principal, session, credentials.credentials)
+    found = remembered_token(request, credentials.credentials) or await run_db(
+        request, token_principal, session, credentials.credentials
+    )
     if found is None:
         raise Unauthenticated()
     principal, due = found

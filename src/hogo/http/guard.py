@@ -28,10 +28,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hogo.api.problems import ErrorBody, error_response
+from hogo.http.deps import remember_token
 from hogo.http.limits import anonymous_body_allowed, body_deadline, body_limit
 from hogo.services.auth import session_principal, token_principal
-from hogo.services.database import session_factory
-from hogo.web.session import read_session_id
+from hogo.services.database import read_scope
+from hogo.web.session import read_session_id, remember_user
 
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with
 #: the requests in flight they stay within the connection pool.
@@ -115,6 +116,9 @@ class BodyGuard:
         await self.app(scope, _replay(messages, receive), send)
 
     async def _authenticated(self, request: Request) -> bool:
+        """Whether the request's credentials are valid; what they stand for is kept on the
+        request (`remember_token`, `remember_user`), so the app's dependencies do not look
+        them up a second time."""
         engine: Engine = request.app.state.engine
         if request.url.path.startswith("/api/"):
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -123,8 +127,11 @@ class BodyGuard:
                 return False
 
             def check() -> bool:
-                with session_factory(engine)() as session:
-                    return token_principal(session, token) is not None
+                with read_scope(engine) as session:
+                    found = token_principal(session, token)
+                if found is not None:
+                    remember_token(request, token, found)
+                return found is not None
 
         else:
             session_id = read_session_id(request)
@@ -132,8 +139,11 @@ class BodyGuard:
                 return False
 
             def check() -> bool:
-                with session_factory(engine)() as session:
-                    return session_principal(session, session_id) is not None
+                with read_scope(engine) as session:
+                    found = session_principal(session, session_id)
+                if found is not None:
+                    remember_user(request, session_id, found)
+                return found is not None
 
         if engine.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
             return check()

@@ -1,6 +1,10 @@
 """The store as the front ends open it: an engine (migrated where hogo may), units of work, a
 liveness check, and the lock that marks a SQLite store as being served.
 
+Units of work: `read_scope` (one snapshot, no write lock) and `write_scope` (takes the write
+lock up front) are the only two; the front end opens one per command or request and hands its
+session to services, which never begin, commit or roll back (`savepoint` undoes a part).
+
 Why here: the CLI, the API and the console call services, never `hogo.store` (an import-linter
 contract in pyproject.toml keeps it so); this is their one door to the database plumbing.
 """
@@ -19,8 +23,7 @@ from hogo.store.database import (
     DEFAULT_LOCK_TIMEOUT,
     is_busy,
     read_scope,
-    session_factory,
-    session_scope,
+    savepoint,
     write_scope,
 )
 from hogo.store.database import make_engine as _make_engine
@@ -35,8 +38,7 @@ __all__ = [
     "open_store",
     "ping",
     "read_scope",
-    "session_factory",
-    "session_scope",
+    "savepoint",
     "sqlite_path",
     "write_scope",
 ]

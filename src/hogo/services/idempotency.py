@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hogo.errors import Conflict
 from hogo.store.auth import IdempotencyRow
+from hogo.store.database import savepoint
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def remember(
 ) -> StoredAnswer:
     """Store the answer; if a concurrent request stored one first, that one is the answer."""
     try:
-        with session.begin_nested():
+        with savepoint(session):
             session.add(
                 IdempotencyRow(
                     principal=principal,

@@ -37,7 +37,7 @@ from hogo.release.run import ReleaseResult, Step, run_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
 from hogo.services.consent import require_policy
-from hogo.store.database import session_scope, write_scope
+from hogo.store.database import read_scope, write_scope
 from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseIn
     """Poll until a release is no longer running (for tests and scripts)."""
     deadline = time.monotonic() + timeout
     while True:
-        with session_scope(store) as session:
+        with read_scope(store) as session:
             info = get_release(session, release_id)
         if info.status != RUNNING or time.monotonic() > deadline:
             return info

@@ -28,6 +28,7 @@ from hogo.eligibility import Names
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
 from hogo.files.digest import sha256_file
+from hogo.store.database import read_connection
 from hogo.store.export import iter_batches, queries
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
@@ -72,8 +73,7 @@ def write_snapshot(store: Engine, folder: Path, step: Step | None = None) -> Sna
     work = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.part")
     work.mkdir()
     try:
-        with store.connect() as conn:
-            _begin_snapshot_read(conn)
+        with read_connection(store) as conn:
             seq, head = _head(conn)
             rows: dict[str, int] = {}
             for file, (stmt, schema) in zip(FILES, queries(), strict=True):
@@ -84,7 +84,6 @@ def write_snapshot(store: Engine, folder: Path, step: Step | None = None) -> Sna
                         rows[file] += batch.num_rows
                         if step is not None:
                             step(file, rows[file])
-            conn.rollback()
         info = SnapshotInfo(
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             ledger_seq=seq,
@@ -141,14 +140,6 @@ def open_snapshot(folder: Path, store: Engine) -> ConsentFiles:
             field="ledger_seq",
         )
     return ConsentFiles(folder, info)
-
-
-def _begin_snapshot_read(conn: Connection) -> None:
-    """One consistent view for every read that follows, on either database."""
-    if conn.engine.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")  # deferred: the first read fixes the WAL snapshot
-    else:
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _head(conn: Connection) -> tuple[int, str]:

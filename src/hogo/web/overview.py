@@ -23,7 +23,7 @@ from hogo.services.coverage import (
     load_tables,
     terms_revisions,
 )
-from hogo.services.database import session_scope
+from hogo.services.database import read_scope
 from hogo.services.policy import current_policy
 from hogo.web.chart import time_points
 
@@ -62,7 +62,7 @@ class OverviewCache:
 
     def warm(self, engine: Engine) -> None:
         """Compute the current overview ahead of the first page view (run in a background thread)."""
-        with session_scope(engine) as session:
+        with read_scope(engine) as session:
             policy = current_policy(session)
             head = ledger.head(session).seq
         if policy is not None:

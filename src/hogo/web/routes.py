@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hogo.errors import HogoError, NotFound
 from hogo.http.deps import get_engine
 from hogo.services.auth import session_principal
-from hogo.services.database import session_factory
+from hogo.services.database import read_scope
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, NotAllowed, read_session_id
 from hogo.web.views import (
@@ -69,7 +69,7 @@ def _signed_in(request: Request) -> ConsoleUser | None:
     if session_id is None:
         return None
     try:
-        with session_factory(get_engine(request))() as session:
+        with read_scope(get_engine(request)) as session:
             found = session_principal(session, session_id)
     except Exception:
         return None

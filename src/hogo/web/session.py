@@ -101,11 +101,23 @@ def read_session_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def remember_user(request: Request, session_id: str, found: tuple[Principal, str]) -> None:
+    """The body guard (hogo.http.guard) authenticated this request's session before reading its
+    body: keep what it found, so `optional_user` does not look the session up again."""
+    request.state.hogo_console = (session_id, found)
+
+
+def remembered_user(request: Request, session_id: str) -> tuple[Principal, str] | None:
+    """What the body guard found for exactly this session, or None (no body, or not this one)."""
+    kept: tuple[str, tuple[Principal, str]] | None = getattr(request.state, "hogo_console", None)
+    return kept[1] if kept is not None and kept[0] == session_id else None
+
+
 def optional_user(request: Request, session: SessionDep) -> ConsoleUser | None:
     session_id = read_session_id(request)
     if session_id is None:
         return None
-    found = session_principal(session, session_id)
+    found = remembered_user(request, session_id) or session_principal(session, session_id)
     if found is None:
         return None
     return ConsoleUser(found[0], found[1], session_id)

@@ -13,6 +13,7 @@ from hogo.auth.roles import LEAST_PRIVILEGED, ROLE_LABELS, ROLES_BY_PRIVILEGE, R
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services import auth
+from hogo.services.database import savepoint
 from hogo.web.render import language, render
 from hogo.web.session import Admin
 
@@ -61,7 +62,7 @@ def add_user(
 ) -> Response:
     lang = language(request)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             auth.create_user(session, username, password, _role(role), display_name)
     except HogoError as exc:
         page = _page(request, session, error=exc.en if lang == "en" else exc.ja)
@@ -89,7 +90,7 @@ def create_token(
 ) -> Response:
     lang = language(request)
     try:
-        with session.begin_nested():
+        with savepoint(session):
             token, _info = auth.create_token(session, name, _role(role), created_by=user.principal.id)
     except HogoError as exc:
         page = _page(request, session, error=exc.en if lang == "en" else exc.ja)

@@ -23,6 +23,7 @@ from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.consent import require_policy
+from hogo.services.database import savepoint
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
@@ -106,7 +107,7 @@ def consent_submit(
             guardian_relation=guardian_relation.strip() or None,
             foreign_transfer_info_given=foreign_info == "on",
         )
-        with session.begin_nested():
+        with savepoint(session):
             done = capture(session, details, [Choice(purpose_id, ConsentAction(action))], False,
                            lambda _i: str(uuid.uuid4()))  # fmt: skip
     except HogoError as exc:

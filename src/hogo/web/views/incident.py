@@ -37,6 +37,7 @@ from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
 from hogo.reports.incidents.render import is_html
 from hogo.services import incident_documents, incidents
 from hogo.services import inventory as inventory_service
+from hogo.services.database import savepoint
 from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry
 from hogo.web.i18n import APPI_CLASS_LABELS, pick
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
@@ -381,7 +382,7 @@ def record_facts(
     }  # fmt: skip
     try:
         update = _fact_changes(values)
-        with session.begin_nested():
+        with savepoint(session):
             incidents.record_facts(session, incident_id, update)
     except InputError as exc:
         form = _facts_form(language(request), values, exc)
@@ -440,7 +441,7 @@ def record_details(
         changes = {k: v for k, v in typed.items() if v != getattr(current, k)}
         if not changes:
             raise InputError("変更された報告事項がありません。", "no report item was changed.")
-        with session.begin_nested():
+        with savepoint(session):
             incidents.record_details(session, incident_id, changes)
     except InputError as exc:
         form = _details_form(current, lang, typed, exc)

@@ -25,6 +25,7 @@ from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services import inventory as inventory_service
+from hogo.services.database import savepoint
 from hogo.services.policy import current_policy
 from hogo.web.i18n import pick
 from hogo.web.render import language, render
@@ -153,7 +154,7 @@ def incident_submit(
             raise InputError("事案の種類を選んでください。", "choose the type of incident.", field="type")
         if not description.strip():
             raise InputError("概要を入力してください。", "enter an overview.", field="description")
-        with session.begin_nested():
+        with savepoint(session):
             view = incidents.open_new(
                 session,
                 IncidentType(type),

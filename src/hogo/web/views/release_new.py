@@ -26,6 +26,7 @@ from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep, get_engine, get_settings
 from hogo.services import releases as service
 from hogo.services.consent import require_policy
+from hogo.services.database import savepoint
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, permitted
 
@@ -200,7 +201,7 @@ def release_submit(
         "format": output_format,
     }  # fmt: skip
     try:
-        with session.begin_nested():
+        with savepoint(session):
             release_id = _submit(request, session, spec_from_form(values))
     except HogoError as exc:
         page = _page(session, values, exc, language(request))
