@@ -28,7 +28,7 @@ from hogo.domain.ledger import EntryKind, canonical
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
 from hogo.services import ledger
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
 from hogo.store.snapshot import write_snapshot
 
@@ -58,7 +58,7 @@ def bench_ledger(n: int) -> None:
         ]  # fmt: skip
 
         def append() -> None:
-            with session_scope(engine) as s:
+            with write_scope(engine) as s:
                 for i in range(0, n, 10_000):
                     ledger.append_many(s, payloads[i : i + 10_000])
 
@@ -81,7 +81,7 @@ def bench_ledger(n: int) -> None:
         row("ledger append (SQLite)", n / append_s, "entries/s", "plain sqlite3 executemany", n / plain_s,
             "goal >= 10,000/s")  # fmt: skip
 
-        with session_scope(engine) as s:
+        with write_scope(engine) as s:
             verify_s = timed(lambda: ledger.verify_ledger(s))
             assert ledger.verify_ledger(s).ok
 

@@ -36,7 +36,7 @@ from hogo.demo import build_database
 from hogo.domain.clock import JST
 from hogo.services import auth
 from hogo.services.consent import check
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 
 HOST = "127.0.0.1"
 PURPOSES = ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas", "service")
@@ -152,7 +152,7 @@ def in_process(url: str, subjects: int, n: int = 2000) -> dict[str, float]:
         for _ in range(n):
             sid, purpose = f"M{rng.randrange(1, subjects + 1):07d}", rng.choice(PURPOSES)
             t = time.perf_counter()
-            with session_scope(engine) as session:
+            with write_scope(engine) as session:
                 check(session, sid, purpose, datetime.now(JST))
             latencies.append((time.perf_counter() - t) * 1000)
     finally:
@@ -215,7 +215,7 @@ def main() -> None:
         build_database(db, subjects=args.subjects)
         url = f"sqlite:///{db}"
         engine = make_engine(url)
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             token, _ = auth.create_token(session, "http-load", Role.operator)
         engine.dispose()
         print(f"demo store: {args.subjects:,} members built in {time.perf_counter() - t:.1f} s")

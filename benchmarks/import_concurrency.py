@@ -39,7 +39,7 @@ from hogo.auth.roles import Role
 from hogo.demo import demo_policy
 from hogo.services import auth
 from hogo.services.policy import apply_policy
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from hogo.store.tables import SubjectRow
 
 PURPOSES = ("ad_partners", "mailing_list", "marketing_mail")
@@ -80,7 +80,7 @@ def _prepare(url: str, subjects: int) -> str:
     try:
         upgrade(engine)
         now = datetime.now(UTC)
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             apply_policy(session, demo_policy())
             rows = [
                 {"subject_id": f"M{i:08d}", "identity_verified": True, "created_at": now, "updated_at": now}

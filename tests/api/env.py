@@ -22,7 +22,7 @@ from hogo.http.app import create_app
 from hogo.services import auth
 from hogo.services.consent import check
 from hogo.services.subjects import get_subject
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -44,7 +44,7 @@ class Env:
     def uncovered_subject(self, purpose: str = "ad_partners") -> str:
         """An adult, identified member whose terms acceptance does not cover `purpose` (each once)."""
         now = datetime.now(JST)
-        with session_scope(self.engine) as session:
+        with write_scope(self.engine) as session:
             for n in range(10, 10_000):
                 sid = f"M{n:07d}"
                 if sid in self.used:
@@ -72,7 +72,7 @@ def build_env(tmp: Path, subjects: int = 120, data_dir: Path | None = None) -> E
     engine = make_engine(url)
     tokens: dict[Role, str] = {}
     usernames: dict[Role, str] = {}
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for role in Role:
             name = f"{role.value.replace('_', '-')}-user"
             auth.create_user(session, name, PASSWORD, role, f"{role.value} (test)")

@@ -165,9 +165,9 @@ def test_lean_history_equals_the_service_history(env: Env) -> None:
     """The API's hot-path reading of a history is the same as hogo.services.consent.history."""
     from hogo.services.consent import history
     from hogo.services.policy_cache import stored_history
-    from hogo.store.database import session_scope
+    from hogo.store.database import write_scope
 
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         for n in range(1, 40):
             sid = f"M{n:07d}"
             assert stored_history(session, sid) == history(session, sid), sid

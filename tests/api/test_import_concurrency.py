@@ -28,7 +28,7 @@ from hogo.auth.roles import Role
 from hogo.config import Settings
 from hogo.http.app import create_app
 from hogo.services import ledger
-from hogo.store.database import make_engine, session_scope, write_scope
+from hogo.store.database import make_engine, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow, SubjectRow
 from tests.api.env import SECRET, Env, build_env
 
@@ -49,7 +49,7 @@ def _hogo(env: Env, *args: str) -> subprocess.Popen[str]:
 
 
 def _events_csv(env: Env, path: Path, n: int) -> list[str]:
-    with session_scope(env.engine) as s:
+    with write_scope(env.engine) as s:
         subjects = list(s.execute(select(SubjectRow.subject_id).order_by(SubjectRow.subject_id)).scalars())
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -65,7 +65,7 @@ def _events_csv(env: Env, path: Path, n: int) -> list[str]:
 
 
 def _counts(env: Env) -> tuple[int, int]:
-    with session_scope(env.engine) as s:
+    with write_scope(env.engine) as s:
         return (
             s.execute(select(func.count()).select_from(ConsentEventRow)).scalar_one(),
             s.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one(),
@@ -109,7 +109,7 @@ def test_captures_and_read_only_commands_keep_working_during_a_bulk_import(tmp_p
     assert json.loads(out)["recorded"] == EVENTS
     assert all(code == 0 for code, _ in reader_results), reader_results
     assert len(statuses) >= 8 and set(statuses) == {201}, sorted(set(statuses))
-    with session_scope(env.engine) as s:
+    with write_scope(env.engine) as s:
         assert ledger.verify_ledger(s).ok
     assert _counts(env)[0] >= events_before + EVENTS + 8
     env.engine.dispose()
@@ -126,7 +126,7 @@ def test_an_import_killed_mid_way_stores_nothing(tmp_path: Path) -> None:
     importer.send_signal(signal.SIGKILL)
     importer.wait(60)
     assert _counts(env) == before
-    with session_scope(env.engine) as s:
+    with write_scope(env.engine) as s:
         assert ledger.verify_ledger(s).ok
     env.engine.dispose()
 

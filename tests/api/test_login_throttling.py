@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from hogo.auth.roles import Role
 from hogo.services import auth, ledger
 from hogo.services.auth import AuthenticationFailed, LoggedIn, LoginLimits, TooManyAttempts
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 
 PASSWORD = "correct horse battery staple"
 LIMITS = LoginLimits(per_account=20, per_client=20, window=timedelta(minutes=15), before_delay=5)
@@ -20,7 +20,7 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 def _try(store: Engine, client: str, at: datetime, password: str = "wrong password!!") -> LoggedIn:
     """One attempt in its own transaction, as a request would make it (failures are kept)."""
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         try:
             return auth.login(session, "hanako", password, client, LIMITS, timedelta(hours=1), now=at)
         except AuthenticationFailed:
@@ -34,7 +34,7 @@ def _fail(store: Engine, client: str, at: datetime) -> None:
 
 
 def _user(store: Engine) -> int:
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         return auth.create_user(session, "hanako", PASSWORD, Role.privacy_officer).id
 
 
@@ -75,9 +75,9 @@ def test_an_address_guessing_many_accounts_waits_for_the_window(store: Engine) -
     _user(store)
     limits = LoginLimits(per_account=20, per_client=3, window=timedelta(minutes=15))
     for n in range(3):
-        with session_scope(store) as session, pytest.raises(AuthenticationFailed):
+        with write_scope(store) as session, pytest.raises(AuthenticationFailed):
             auth.login(session, f"user{n}", "x" * 12, "198.51.100.9", limits, timedelta(hours=1), now=T0)
-    with session_scope(store) as session, pytest.raises(TooManyAttempts) as wait:
+    with write_scope(store) as session, pytest.raises(TooManyAttempts) as wait:
         auth.login(session, "hanako", PASSWORD, "198.51.100.9", limits, timedelta(hours=1), now=T0)
     assert wait.value.retry_after == 900
 
@@ -88,7 +88,7 @@ def test_throttling_is_on_the_record_with_ids_and_roles_only(store: Engine) -> N
         _fail(store, "198.51.100.1", T0 + timedelta(minutes=n))
     for n in range(15):
         _fail(store, f"203.0.113.{n}", T0 + timedelta(minutes=5, seconds=n))
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         changes = [
             json.loads(e[4])
             for e in ledger.iter_rows(session)

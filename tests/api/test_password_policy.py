@@ -9,7 +9,7 @@ from hogo.auth.passwords import check_password
 from hogo.auth.roles import Role
 from hogo.errors import InputError
 from hogo.services import auth
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_strong_passwords_pass(password: str) -> None:
 
 
 def test_create_user_applies_the_policy(sqlite_engine: Engine) -> None:
-    with session_scope(sqlite_engine) as session, pytest.raises(InputError):
+    with write_scope(sqlite_engine) as session, pytest.raises(InputError):
         auth.create_user(session, "weak", "password1234", Role.operator)
-    with session_scope(sqlite_engine) as session:
+    with write_scope(sqlite_engine) as session:
         assert auth.list_users(session) == []

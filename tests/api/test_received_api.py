@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from hogo.auth.roles import Role
 from hogo.domain.provision import persons_digest
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import LedgerEntryRow
 from tests.api.env import Env
@@ -44,7 +44,7 @@ def _body(**changes: Any) -> dict[str, Any]:
 
 
 def _stored(env: Env) -> tuple[int, int, int]:
-    with session_scope(env.engine) as s:
+    with write_scope(env.engine) as s:
         return (
             s.execute(select(func.count()).select_from(ReceivedProvisionRow)).scalar_one(),
             s.execute(select(func.count()).select_from(ReceivedProvisionSubjectRow)).scalar_one(),

@@ -10,7 +10,7 @@ import pytest
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import Answer
 from hogo.services import readiness
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from tests.readiness.conftest import asset, good_backups
 
 Seed = Callable[[str], None]
@@ -21,7 +21,7 @@ def seed(url: str) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             inventory = Inventory(
                 assets=(asset(), asset(id="vpn", kind="vpn_gateway")), backups=good_backups()
             )

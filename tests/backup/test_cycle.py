@@ -15,7 +15,7 @@ from hogo.backup.manifest import MANIFEST
 from hogo.backup.retention import RetentionPolicy
 from hogo.errors import HogoError, NotFound
 from hogo.services import ledger, readiness
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 from hogo.store.tables import LedgerEntryRow
 from tests.backup.conftest import seed
 
@@ -24,7 +24,7 @@ def _state(url: str) -> tuple[bool, int, list[str]]:
     """(ledger ok, entries, stored asset ids) of the live store."""
     engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             v = ledger.verify_ledger(session)
             inventory, _ = readiness.load_inventory(session)
             return v.ok, v.entries, [a.id for a in inventory.assets]
@@ -95,7 +95,7 @@ def test_encrypted_generation(sqlite_url: str, tmp_path: Path) -> None:
         generations.restore(folder, None, sqlite_url)
 
     engine = make_engine(sqlite_url)
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         session.execute(delete(LedgerEntryRow).where(LedgerEntryRow.seq == 2))
     engine.dispose()
     assert not _state(sqlite_url)[0]

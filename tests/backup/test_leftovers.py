@@ -23,7 +23,7 @@ from hogo.backup import snapshot as snap
 from hogo.backup.processes import TEMP_PREFIX, pid_alive
 from hogo.backup.retention import RetentionPolicy
 from hogo.services import ledger
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 
 SRC = str(Path(generations.__file__).resolve().parents[2])
 
@@ -60,7 +60,7 @@ def _wait_until(condition: object, what: str) -> None:
 def _entries(url: str, gen: str) -> int:
     engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             return len(ledger.entries_for(session, f"backup:{gen}"))
     finally:
         engine.dispose()

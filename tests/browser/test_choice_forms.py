@@ -15,7 +15,7 @@ from typing import Any
 from hogo.auth.roles import Role
 from hogo.domain.consent import ConsentAction
 from hogo.services.consent import history
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.web.i18n import ACTION_LABELS
 from tests.api.env import PASSWORD, Env
 
@@ -105,7 +105,7 @@ def test_clicking_each_label_records_that_action(browser: Any, served: tuple[str
         page.get_by_role("button", name="記録する").click()
         page.wait_for_selector("p.notice")
         expected.append((action, foreign))
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         events = [e for e in history(session, sid).events if e.purpose_id == "analytics_overseas"]
     recorded = [
         (e.action, e.foreign_transfer_info_given) for e in sorted(events, key=lambda e: e.collected_at)

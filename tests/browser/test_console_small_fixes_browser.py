@@ -11,7 +11,7 @@ from hogo.auth.roles import Role
 from hogo.domain.clock import JST
 from hogo.domain.incidents.types import IncidentType
 from hogo.services import incidents
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.api.env import PASSWORD, Env
 
 TIMEOUT = 60_000  # ms
@@ -19,7 +19,7 @@ TIMEOUT = 60_000  # ms
 
 def test_paging_ledger_entry_and_error_navigation(browser: Any, served: tuple[str, Env], shot: Any) -> None:
     base, env = served
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         incident_id = incidents.open_new(
             session, IncidentType.missent_email, datetime(2026, 4, 1, 9, tzinfo=JST), "誤送信"
         ).id

@@ -14,7 +14,7 @@ from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Dataset, Encryption, Inventory, SubjectQueryKind, SubjectScope
 from hogo.services import incidents
 from hogo.services.inventory import import_inventory
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.api.env import PASSWORD, Env
 
 TIMEOUT = 30_000  # ms
@@ -22,7 +22,7 @@ TIMEOUT = 30_000  # ms
 
 def _seed(env: Env) -> str:
     """Two datasets and an incident whose preliminary report is already overdue."""
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         import_inventory(
             session,
             Inventory(

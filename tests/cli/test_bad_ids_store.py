@@ -16,7 +16,7 @@ from hogo.cli.app import app
 from hogo.errors import NotFound
 from hogo.services.coverage import search_subjects
 from hogo.services.subjects import get_subject
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from hogo.store.tables import SubjectRow
 
 BAD = {"NUL": "nul\x00id", "unit separator": "us\x1fid", "newline inside": "nl\nid", "slash": "sl/id"}
@@ -38,7 +38,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def _stored(url: str) -> set[str]:
     engine = make_engine(url)
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             return set(session.execute(select(SubjectRow.subject_id)).scalars())
     finally:
         engine.dispose()
@@ -80,7 +80,7 @@ def test_lookups_of_impossible_ids_are_not_found(label: str, store: str) -> None
     """The console's subject page and search reach the store without the API's checks."""
     engine = make_engine(store)
     try:
-        with session_scope(engine) as session:
+        with write_scope(engine) as session:
             with pytest.raises(NotFound):
                 get_subject(session, BAD[label])
             assert search_subjects(session, BAD[label]) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.tables import SubjectRow
 from tests.cli.conftest import Run
 
@@ -16,7 +16,7 @@ from tests.cli.conftest import Run
 def _stored(subject_id: str) -> SubjectRow:
     engine = create_engine(os.environ["HOGO_DATABASE_URL"])
     try:
-        with session_scope(engine) as s:
+        with write_scope(engine) as s:
             row = s.get_one(SubjectRow, subject_id)
             s.expunge(row)
             return row

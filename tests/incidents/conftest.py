@@ -12,7 +12,7 @@ from hogo.domain.inventory import Dataset, Encryption, Inventory, SubjectQueryKi
 from hogo.services.inventory import import_inventory
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.cli.conftest import Run, hogo, policy_file
 from tests.factories import policy
 
@@ -29,7 +29,7 @@ def settings() -> DeadlineSettings:
 
 
 def seed(engine: Engine) -> None:
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         apply_policy(session, policy())
         people = [Subject(subject_id=s) for s in MEMBERS + PATIENTS + ["X1"]]
         contacts: list[tuple[str | None, str | None]] = [

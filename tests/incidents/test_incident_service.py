@@ -19,14 +19,14 @@ from hogo.files.csv_headers import HeaderStyle
 from hogo.reports.incidents.context import DocumentKind
 from hogo.services import incident_documents, incidents, ledger
 from hogo.services.incident_views import IncidentView
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 
 from .builders import AWARE
 from .conftest import MEMBERS, PATIENTS
 
 
 def _open(engine: Engine, kind: IncidentType, **kwargs: object) -> IncidentView:
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         return incidents.open_new(session, kind, AWARE, "テスト事案", **kwargs)  # type: ignore[arg-type]
 
 
@@ -52,7 +52,7 @@ def test_laptop_with_advanced_encryption_is_excluded(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.loss_theft, dataset_ids=["laptop"])
     assert view.persons == len(MEMBERS) + len(PATIENTS) + 1
     assert not view.reportable and view.excluded_triggers == (1, 4)
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         later = incidents.record_facts(session, view.id, FactsUpdate(key_leaked=True))
     assert later.reportable and later.triggers == (1, 4)
 
@@ -60,7 +60,7 @@ def test_laptop_with_advanced_encryption_is_excluded(seeded: Engine) -> None:
 def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.missent_email, dataset_ids=["clinic"])
     assert view.deadlines.final_days == 30
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         later = incidents.record_facts(session, view.id, FactsUpdate(improper_purpose=True))
     # 60 days end on Sunday 5/31: the statutory day is Monday 6/1 (行政機関の休日に関する法律2条);
     # the task is planned for the recommended day, Friday 5/29.
@@ -68,7 +68,7 @@ def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> N
     assert (later.deadlines.final, later.deadlines.final_recommended) == (date(2026, 6, 1), date(2026, 5, 29))
     final_task = next(t for t in later.tasks if t.id == "ppc-final-report")
     assert final_task.due_at is not None and final_task.due_at.date() == date(2026, 5, 29)
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         kinds = [e.kind.value for e in incidents.timeline(session, view.id)]
         assert kinds == ["opened", "assessment", "facts", "assessment"]
         entries = ledger.entries_for(session, view.id)
@@ -79,7 +79,7 @@ def test_facts_change_re_evaluates_and_moves_the_final_task(seeded: Engine) -> N
 
 def test_unknown_fact_value_names_the_field(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.missent_email, dataset_ids=["clinic"])
-    with session_scope(seeded) as session, pytest.raises(InputError) as info:
+    with write_scope(seeded) as session, pytest.raises(InputError) as info:
         incidents.record_facts(session, view.id, incidents.facts_update({"persons": -1}))
     assert info.value.field == "persons"
 
@@ -93,7 +93,7 @@ def test_occurrence_after_awareness_is_refused(seeded: Engine) -> None:
 def test_unknown_dataset_and_incident(seeded: Engine) -> None:
     with pytest.raises(InputError):
         _open(seeded, IncidentType.missent_email, dataset_ids=["nope"])
-    with session_scope(seeded) as session, pytest.raises(NotFound):
+    with write_scope(seeded) as session, pytest.raises(NotFound):
         incidents.get(session, "INC-1999-0001")
 
 
@@ -111,19 +111,19 @@ def test_outsourcee_leak_reported_to_the_client(seeded: Engine) -> None:
 
 def test_tasks_evidence_and_board(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.ransomware, dataset_ids=["clinic"])
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         evidence = incidents.add_evidence(session, view.id, "server.log", b"log line\n")
         assert evidence["sha256"] == hashlib.sha256(b"log line\n").hexdigest() and evidence["bytes"] == 9
         entry = ledger.entry(session, evidence["ledger_seq"])
         assert entry is not None and evidence["sha256"] in entry.payload_json
     now = datetime(2026, 4, 5, 12, 0, tzinfo=JST)
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         row = incidents.board(session, now)[0]
     assert row.preliminary_state is not None and row.preliminary_state.value == "due_passed"
     # 60 days end on Sunday 5/31, so the statutory day is Monday 6/1: 57 days from 4/5.
     assert row.preliminary_days_left == -1 and row.final_days_left == 57
     assert "isolate-infected" in row.overdue_tasks
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         incidents.complete_task(session, view.id, "ppc-preliminary-report", now)
         row = incidents.board(session, now)[0]
     assert row.preliminary_state is not None and row.preliminary_state.value == "done"
@@ -132,7 +132,7 @@ def test_tasks_evidence_and_board(seeded: Engine) -> None:
 
 def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     view = _open(seeded, IncidentType.missent_email, dataset_ids=["members", "clinic"], subject_ids=["X1"])
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         affected = set(incidents.affected_subjects(session, view.id))
         docs = incident_documents.draft(
             session,
@@ -150,7 +150,7 @@ def test_notification_list_equals_the_affected_set(seeded: Engine) -> None:
     channels = {r["subject_id"]: r["channel"] for r in rows}
     assert channels["M00001"] == "email" and channels["P1"] == "phone" and channels["P2"] == "none"
     assert channels["P3"] == "email" and channels["X1"] == "none"
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         documents = [e for e in incidents.timeline(session, view.id) if e.kind.value == "document"]
     assert len(documents) == len(docs)
 
@@ -179,5 +179,5 @@ def test_incidents_opened_at_the_same_time_get_different_numbers(seeded: Engine)
         t.join()
     assert errors == []
     assert sorted(ids) == [f"INC-2026-{n:04d}" for n in range(1, 5)]
-    with session_scope(seeded) as session:
+    with write_scope(seeded) as session:
         assert ledger.verify_ledger(session).ok

@@ -8,12 +8,12 @@ from sqlalchemy import Engine
 
 from hogo.files.readiness_inventory import read_inventory_file
 from hogo.services import readiness
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 
 SAMPLE = Path(__file__).with_name("data") / "inventory.yaml"
 
 
 def store_sample_inventory(engine: Engine) -> None:
     inventory, answers = read_inventory_file(SAMPLE)
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         readiness.save_inventory(session, inventory, answers, replace=True)

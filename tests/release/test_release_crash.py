@@ -24,7 +24,7 @@ from hogo.release.publish import scratch_dirs
 from hogo.release.spec import parse_spec
 from hogo.services import ledger
 from hogo.services import releases as service
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.release.world import TOKEN_KEY, build_world, personal_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def world(sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def _recorded(store: Engine, release_id: str) -> bool:
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         return bool(ledger.entries_for(session, f"release:{release_id}"))
 
 
@@ -76,7 +76,7 @@ def _check_consistent(store: Engine, final: Path, release_id: str) -> None:
         return
     assert _recorded(store, release_id)
     manifest = json.loads((final / "manifest.json").read_text("utf-8"))
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         entry = ledger.entry(session, manifest["ledger_seq"])
         assert entry is not None and entry.payload()["release_id"] == release_id
 
@@ -104,7 +104,7 @@ def test_a_release_killed_at_any_step_is_whole_or_absent_after_recovery(
     service.recover_interrupted(store)
     _check_consistent(store, final, rid)
     assert not any(p.exists() for p in scratch_dirs(final))
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         info = service.get_release(session, rid)
     if recorded:
         assert info.status == "done" and final.is_dir()
@@ -132,7 +132,7 @@ def test_a_step_failing_before_the_record_commits_leaves_nothing(
     final = folder / "out" / rid
     assert not final.exists() and not any(p.exists() for p in scratch_dirs(final))
     assert not _recorded(store, rid)
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         assert service.get_release(session, rid).status == "failed"
     monkeypatch.undo()
     monkeypatch.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
@@ -151,7 +151,7 @@ def test_a_failed_rename_after_the_record_keeps_the_release_done_and_recovery_co
     monkeypatch.setattr(service, "_alive", lambda runner: False)  # as if this process had stopped
     with pytest.raises(OSError):
         service.run_now(store, parse_spec(personal_spec("late"), folder))
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         assert service.get_release(session, "late").status == "done"  # recorded: not marked failed
     final = folder / "out" / "late"
     assert not final.exists() and scratch_dirs(final)[0].is_dir()

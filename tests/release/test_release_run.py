@@ -21,7 +21,7 @@ from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import provisions_for, verify_persons
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.snapshot import write_snapshot
 from tests.factories import at, event, person, policy
 
@@ -44,7 +44,7 @@ P-5,saburo@example.jp,not-a-phone
 @pytest.fixture()
 def world(store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Engine, Path]:
     monkeypatch.setenv("HOGO_TOKEN_KEY", "ab" * 32)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person(f"M{i}") for i in range(1, 6)])
         record_events(
@@ -100,7 +100,7 @@ def test_personal_release_provides_only_allowed_people_and_records_it(world: tup
     ).encode()
     for raw in (b"taro@example.jp", b"saburo", b"1111-2222", b"+8190"):
         assert raw not in text
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert [r.provision_id for r in provisions_for(s, "M1")] == ["rel-001"]
         assert provisions_for(s, "M2") == [] and verify_persons(s, "rel-001")
         assert ledger.verify_ledger(s).ok
@@ -119,7 +119,7 @@ def test_refused_release_leaves_nothing_behind(world: tuple[Engine, Path]) -> No
     with pytest.raises(InputError):
         run_release(load_spec(_spec(tmp)), store)
     assert not (tmp / "out").exists() or list((tmp / "out").iterdir()) == []
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert provisions_for(s, "M1") == []
 
 
@@ -143,7 +143,7 @@ def test_aggregate_release_suppresses_small_cells(world: tuple[Engine, Path]) ->
     assert result.counts["allowed"] == 5
     published = [r["count"] for r in table if r["count"] is not None]
     assert all(c >= 2 for c in published)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert provisions_for(s, "M1") == [] and ledger.verify_ledger(s).ok
     assert at("2024-06-01T00:00")
 
@@ -160,7 +160,7 @@ def test_anonymized_release_is_k_anonymous_and_unlinkable(
         rows.append(f"A{n:04d},user{n}@example.jp,090{n:08d},{rng.randrange(18, 90)},"
                     f"{rng.choice(['東京都', '大阪府', '北海道', '福岡県'])},{rng.choice('MF')},{rng.randrange(100, 9000)}")  # fmt: skip
     (tmp_path / "members.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person(f"A{n:04d}") for n in range(300)])
         record_events(s, [event("A0001", purpose="service", action="object", when="2023-01-01T00:00")])
@@ -189,7 +189,7 @@ def test_anonymized_release_is_k_anonymous_and_unlinkable(
     assert manifest["anonymization"]["k_achieved"] >= 5
     assert [c["measure"] for c in manifest["anonymization"]["checklist"]] == [1, 2, 3, 4, 5]
     assert "匿名加工情報" in manifest["announcement"]
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert ledger.verify_ledger(s).ok and provisions_for(s, "A0002") == []
 
 
@@ -215,7 +215,7 @@ def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_o
         pq.read_table(from_store.directory / "release.parquet")
     )
     assert from_snapshot.manifest["consent_snapshot"]["ledger_seq"] > 0
-    with session_scope(store) as s:  # M1 withdraws after the snapshot was taken
+    with write_scope(store) as s:  # M1 withdraws after the snapshot was taken
         record_events(s, [event("M1", action="withdraw", when="2024-01-01T10:00")])
     with pytest.raises(InputError) as info:
         run_release(load_spec(_spec(tmp, id="stale", consent_snapshot="snap")), store)

@@ -15,7 +15,7 @@ from hogo.errors import Conflict, HogoError, InputError
 from hogo.release.spec import parse_spec
 from hogo.services import ledger
 from hogo.services import releases as service
-from hogo.store.database import session_scope, write_scope
+from hogo.store.database import write_scope
 from tests.release.world import TOKEN_KEY, build_world, personal_spec
 
 
@@ -41,7 +41,7 @@ def test_background_release_runs_to_done_with_its_manifest(world: tuple[Engine, 
     assert (
         Path(info.directory) == tmp / "out" / "bg-1" and (tmp / "out" / "bg-1" / "release.parquet").is_file()
     )
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         # the done row and the ledger entry were written together
         seq = info.manifest["ledger_seq"]
         entry = ledger.entry(session, seq)
@@ -63,7 +63,7 @@ def test_failed_release_is_recorded_without_data_and_leaves_no_output(world: tup
     assert info.error and "secret@example.jp" not in info.error
     out = tmp / "out"
     assert not out.exists() or list(out.iterdir()) == []
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         assert ledger.verify_ledger(session).ok
         assert ledger.entries_for(session, "release:bad-1") == []
 
@@ -73,7 +73,7 @@ def test_refused_release_is_rejected_before_it_starts(world: tuple[Engine, Path]
     spec = parse_spec(personal_spec("no-1", purpose="mynum_share", recipient="broker"), tmp)
     with write_scope(store) as session, pytest.raises(InputError):
         service.start_release(session, store, spec)
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         assert service.list_releases(session) == []
 
 
@@ -83,7 +83,7 @@ def test_foreground_run_records_failure_and_reraises(world: tuple[Engine, Path])
     spec = parse_spec(personal_spec("fg-1"), tmp)
     with pytest.raises(HogoError):
         service.run_now(store, spec)
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         info = service.get_release(session, "fg-1")
     assert info.status == "failed" and info.error
     # A failed release may be retried under the same id.
@@ -93,7 +93,7 @@ def test_foreground_run_records_failure_and_reraises(world: tuple[Engine, Path])
     )
     result = service.run_now(store, spec)
     assert result.counts["allowed"] == 1
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         assert service.get_release(session, "fg-1").status == "done"
 
 
@@ -141,7 +141,7 @@ def test_release_left_running_by_a_stopped_process_is_marked_failed(world: tuple
     for scratch in scratch_dirs(tmp / "out" / "killed"):
         scratch.mkdir(parents=True)
     assert service.recover_interrupted(store) == ["killed"]
-    with session_scope(store) as session:
+    with write_scope(store) as session:
         killed = service.get_release(session, "killed")
         assert killed.status == "failed" and killed.error and "停止" in killed.error
         assert {service.get_release(session, n).status for n in ("alive", "elsewhere")} == {"running"}

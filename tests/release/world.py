@@ -20,7 +20,7 @@ from hogo.services import auth
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from tests.api.env import PASSWORD, SECRET, Env
 from tests.factories import event, person, policy
 
@@ -44,7 +44,7 @@ ANON_COLUMNS = ["member_id", "email", "phone", "age", "prefecture", "sex", "spen
 
 def build_world(store: Engine, folder: Path) -> None:
     """Policy, persons, consent history and the input files."""
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person(f"M{i}") for i in range(1, 6)] + [person(f"A{n:04d}") for n in range(300)])
         record_events(
@@ -101,7 +101,7 @@ def release_env(folder: Path) -> Env:
     build_world(engine, folder)
     tokens: dict[Role, str] = {}
     usernames: dict[Role, str] = {}
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         for role in Role:
             name = f"{role.value.replace('_', '-')}-user"
             auth.create_user(session, name, PASSWORD, role, f"{role.value} (test)")

@@ -14,7 +14,7 @@ from hogo.services.consent import record_events
 from hogo.services.consent_import import EventImport
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import read_scope, session_scope, write_scope
+from hogo.store.database import read_scope, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow
 from tests.factories import event, person, policy
 
@@ -22,7 +22,7 @@ AT = "2024-05-01T10:00"
 
 
 def _setup(store: Engine, persons: int = 5) -> None:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person(f"P{i}") for i in range(persons)])
 
@@ -45,7 +45,7 @@ def _import(store: Engine, batches: list[list[ConsentEvent]]) -> tuple[int, int]
 
 
 def _counts(store: Engine) -> tuple[int, int]:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         events = s.execute(select(func.count()).select_from(ConsentEventRow)).scalar_one()
         entries = s.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one()
     return events, entries
@@ -56,7 +56,7 @@ def test_import_records_one_ledger_entry_per_event_in_file_order(store: Engine) 
     events = _events(120)
     before = _counts(store)[1]
     assert _import(store, [events[:50], events[50:]]) == (120, 0)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert ledger.verify_ledger(s).ok
         rows = s.execute(select(ConsentEventRow).order_by(ConsentEventRow.ledger_seq)).scalars().all()
         assert [r.event_id for r in rows] == [e.event_id for e in events]
@@ -99,11 +99,11 @@ def test_writers_and_readers_are_not_blocked_while_an_import_stages(store: Engin
         job.stage(_events(200)[:100], list(range(2, 102)))
         with write_scope(store) as s:  # a live capture, on its own connection
             record_events(s, [event("P1", "profiling", ConsentAction.grant, AT, event_id="LIVE1")])
-        with session_scope(store) as s:
+        with write_scope(store) as s:
             assert ledger.verify_ledger(s).ok
         job.stage(_events(200)[100:], list(range(102, 202)))
         assert job.commit().recorded == 200
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert ledger.verify_ledger(s).ok
         live = s.get(ConsentEventRow, "LIVE1")
         first = s.get(ConsentEventRow, "E00000")
@@ -142,7 +142,7 @@ def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
     """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
     different order must fail the whole transaction, never write a chain in the wrong order."""
     _setup(store)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         record_events(s, _events(3, prefix="L"))  # the chain has a head already
     stage = Table(
         "hogo_test_stage",

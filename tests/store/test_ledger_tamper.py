@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import EntryKind
 from hogo.services import ledger
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 
 def _fill(engine: Engine, n: int = 10) -> None:
-    with session_scope(engine) as s:
+    with write_scope(engine) as s:
         ledger.append_many(
             s, [(EntryKind.consent_event, f"subject:S{i}", {"i": i, "名前": "値"}) for i in range(n)]
         )
@@ -78,11 +78,11 @@ def test_tampering_is_detected_at_the_first_bad_entry(
     store: Engine, tamper: Callable[[Session], None], first_bad: int
 ) -> None:
     _fill(store)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert ledger.verify_ledger(s).ok
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         tamper(s)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         result = ledger.verify_ledger(s)
     assert not result.ok
     assert result.first_bad_seq == first_bad
@@ -92,7 +92,7 @@ def test_tampering_is_detected_at_the_first_bad_entry(
 def test_appends_continue_the_chain_across_transactions(store: Engine) -> None:
     _fill(store, 3)
     _fill(store, 3)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         result = ledger.verify_ledger(s)
         assert result.ok and result.entries == 6
         assert [r.seq for r in ledger.entries_for(s, "subject:S1")] == [2, 5]

@@ -8,7 +8,7 @@ from hogo.services import consent
 from hogo.services.policy import apply_policy, revision_in_force
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.tables import PolicyRevisionRow
 from tests.factories import POLICY, at, person, policy
 
@@ -21,7 +21,7 @@ NEWSLETTER = {
 
 
 def test_past_decisions_use_the_revision_in_force_then(store: Engine) -> None:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         terms = {"version": "2024-12", "effective_from": "2024-12-01", "purposes": ["service", "newsletter"]}
         apply_policy(s, policy(purposes=[*POLICY["purposes"], NEWSLETTER], terms=[*POLICY["terms"], terms]))
@@ -33,7 +33,7 @@ def test_past_decisions_use_the_revision_in_force_then(store: Engine) -> None:
                 .values(applied_at=at(applied))
             )
     cache = PolicyCache()
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         for check in (consent.check, cache.check):
             before = check(s, "S1", "newsletter", at("2024-06-01T00:00"))
             assert not before.allowed and "PURPOSE_UNKNOWN" in {r.code for r in before.reasons}

@@ -14,13 +14,13 @@ from hogo.services.disclosure import disclosure
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import provisions_for, record_provision, verify_persons
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.provisions import ProvisionSubjectRow
 from tests.factories import at, event, person, policy
 
 
 def _provide(engine: Engine, provision_id: str = "rel-1") -> None:
-    with session_scope(engine) as s:
+    with write_scope(engine) as s:
         record_provision(
             s,
             policy(),
@@ -36,7 +36,7 @@ def _provide(engine: Engine, provision_id: str = "rel-1") -> None:
 
 @pytest.fixture()
 def seeded(store: Engine) -> Engine:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person("S1"), person("S2"), person("S3")])
         record_events(s, [event("S1", when="2022-01-01T10:00", event_id="g1")])
@@ -45,7 +45,7 @@ def seeded(store: Engine) -> Engine:
 
 def test_record_is_sealed_and_disclosed(seeded: Engine) -> None:
     _provide(seeded)
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         [record] = provisions_for(s, "S1")
         assert record.persons == 2 and record.bases == {"consent": 1, "opt_out": 1}
         assert record.persons_sha256 == persons_digest(["S2", "S1"])
@@ -62,10 +62,10 @@ def test_record_is_sealed_and_disclosed(seeded: Engine) -> None:
 
 def test_a_changed_person_list_no_longer_matches_its_seal(seeded: Engine) -> None:
     _provide(seeded)
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         s.execute(delete(ProvisionSubjectRow).where(ProvisionSubjectRow.subject_id == "S2"))
         s.execute(insert(ProvisionSubjectRow).values(provision_id="rel-1", subject_id="S3", basis="consent"))
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         assert not verify_persons(s, "rel-1")
 
 

@@ -25,7 +25,7 @@ from hogo.services.received import (
     verify_received_persons,
 )
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import LedgerEntryRow
 from tests.factories import at, person, policy
@@ -47,7 +47,7 @@ def _receive(
     basis: ReceivedBasis = ReceivedBasis.consent,
     confirmed: bool = False,
 ) -> None:
-    with session_scope(engine) as s:
+    with write_scope(engine) as s:
         record_received(
             s,
             received_id=received_id,
@@ -62,7 +62,7 @@ def _receive(
 
 
 def _stored(engine: Engine) -> tuple[int, int, int]:
-    with session_scope(engine) as s:
+    with write_scope(engine) as s:
         return (
             s.execute(select(func.count()).select_from(ReceivedProvisionRow)).scalar_one(),
             s.execute(select(func.count()).select_from(ReceivedProvisionSubjectRow)).scalar_one(),
@@ -72,7 +72,7 @@ def _stored(engine: Engine) -> tuple[int, int, int]:
 
 @pytest.fixture()
 def seeded(store: Engine) -> Engine:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person("S1"), person("S2"), person("S3")])
     return store
@@ -80,7 +80,7 @@ def seeded(store: Engine) -> Engine:
 
 def test_record_is_sealed_in_the_ledger_and_disclosed(seeded: Engine) -> None:
     _receive(seeded, [(2, "S1"), (3, "S2")], basis=ReceivedBasis.opt_out, confirmed=True)
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         [record] = received_for(s, "S1")
         assert record.persons == 2 and record.persons_sha256 == persons_digest(["S2", "S1"])
         assert record.ppc_publication_confirmed and not record.consent_obtained
@@ -127,7 +127,7 @@ def test_a_corporation_without_representative_is_refused(seeded: Engine) -> None
     assert exc.value.field == "provider_representative"
     individual = Provider(kind=ProviderKind.individual, name="個人 事業者", address="東京都")
     _receive(seeded, [(2, "S1")], provider=individual)
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         assert [r.provider.representative for r in list_received(s)] == [None]
 
 
@@ -137,7 +137,7 @@ def test_an_association_is_recorded_with_or_without_a_representative(seeded: Eng
     _receive(seeded, [(2, "S1")], provider=club, received_id="in-club")
     managed = club.model_copy(update={"representative": "管理 花子"})
     _receive(seeded, [(2, "S2")], provider=managed, received_id="in-managed")
-    with session_scope(seeded) as s:
+    with write_scope(seeded) as s:
         providers = {r.received_id: r.provider for r in list_received(s)}
     assert providers == {"in-club": club, "in-managed": managed}
 
@@ -147,7 +147,7 @@ def test_persons_from_a_list_are_refused_by_index(seeded: Engine) -> None:
         persons_from_ids(["S1", " ", "S1"])
     assert exc.value.field == "subject_ids[1]" and "subject_ids[2]" in exc.value.ja
     before = _stored(seeded)
-    with pytest.raises(InputError) as exc, session_scope(seeded) as s:
+    with pytest.raises(InputError) as exc, write_scope(seeded) as s:
         record_received(
             s,
             received_id="in-list",

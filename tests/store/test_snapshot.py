@@ -14,7 +14,7 @@ from hogo.errors import InputError
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import make_engine, session_scope, upgrade
+from hogo.store.database import make_engine, upgrade, write_scope
 from hogo.store.export import StoreConsent, consent_tables
 from hogo.store.snapshot import FILES, INFO_FILE, open_snapshot, write_snapshot
 from tests.factories import at, event, person, policy
@@ -22,7 +22,7 @@ from tests.factories import at, event, person, policy
 
 @pytest.fixture()
 def filled(store: Engine) -> Engine:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         apply_policy(s, policy())
         upsert_subjects(
             s, [person(f"S{i}") for i in range(1, 7)] + [person("KID", birth=at("2015-01-01").date())]
@@ -59,7 +59,7 @@ def test_snapshot_and_streamed_store_decide_like_the_store(filled: Engine, tmp_p
 
 def test_snapshot_is_refused_after_a_new_consent_record(filled: Engine, tmp_path: Path) -> None:
     write_snapshot(filled, tmp_path / "snap")
-    with session_scope(filled) as s:
+    with write_scope(filled) as s:
         record_events(s, [event("S1", action="withdraw", when="2024-01-01T10:00")])
     with pytest.raises(InputError) as info:
         open_snapshot(tmp_path / "snap", filled)
@@ -77,7 +77,7 @@ def test_altered_or_foreign_snapshot_is_refused(filled: Engine, tmp_path: Path) 
     write_snapshot(filled, tmp_path / "snap2")
     other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade(other)
-    with session_scope(other) as s:
+    with write_scope(other) as s:
         apply_policy(s, policy())
     with pytest.raises(InputError) as info:
         open_snapshot(tmp_path / "snap2", other)

@@ -11,19 +11,19 @@ from hogo.services import ledger
 from hogo.services.consent import check, history, record_events
 from hogo.services.policy import apply_policy, current_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow, SubjectRow
 from tests.factories import POLICY, at, event, person, policy
 
 
 def _seed(engine: Engine) -> None:
-    with session_scope(engine) as s:
+    with write_scope(engine) as s:
         apply_policy(s, policy())
         upsert_subjects(s, [person("S1"), person("S2", verified=False)])
 
 
 def test_policy_apply_is_idempotent_and_diffed(store: Engine) -> None:
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         first = apply_policy(s, policy())
         again = apply_policy(s, policy())
     assert first.changed and first.revision == 1 and "purposes" in first.added
@@ -32,7 +32,7 @@ def test_policy_apply_is_idempotent_and_diffed(store: Engine) -> None:
         *POLICY["terms"],
         {"version": "2024-01", "effective_from": "2024-01-01", "purposes": ["service"]},
     ]
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         change = apply_policy(s, policy(terms=changed_terms))
         assert change.revision == 2 and change.added == {"terms": ["2024-01"]}
         assert current_policy(s) == policy(terms=changed_terms)
@@ -42,9 +42,9 @@ def test_policy_apply_is_idempotent_and_diffed(store: Engine) -> None:
 def test_events_are_recorded_once_and_decided(store: Engine) -> None:
     _seed(store)
     evs = [event("S1", when="2022-01-01T10:00"), event("S1", action="withdraw", when="2023-01-01T10:00")]
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert record_events(s, evs).recorded == 2
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         again = record_events(s, evs)
         assert (again.recorded, again.already_present) == (0, 2)
         assert check(s, "S1", "ad_partners", at("2022-06-01T00:00")).allowed
@@ -57,12 +57,12 @@ def test_events_are_recorded_once_and_decided(store: Engine) -> None:
 def test_a_changed_event_under_a_known_id_is_refused_and_nothing_is_written(store: Engine) -> None:
     _seed(store)
     original = event("S1")
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         record_events(s, [original])
     tampered = original.model_copy(update={"action": ConsentAction.deny})
-    with pytest.raises(Conflict), session_scope(store) as s:
+    with pytest.raises(Conflict), write_scope(store) as s:
         record_events(s, [event("S2"), tampered])
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert s.scalar(select(func.count()).select_from(ConsentEventRow)) == 1
         assert ledger.verify_ledger(s).ok
 
@@ -77,16 +77,16 @@ def test_a_changed_event_under_a_known_id_is_refused_and_nothing_is_written(stor
 )
 def test_unknown_references_are_input_errors(store: Engine, change: dict[str, str], field: str) -> None:
     _seed(store)
-    with pytest.raises(InputError) as info, session_scope(store) as s:
+    with pytest.raises(InputError) as info, write_scope(store) as s:
         record_events(s, [event("S1"), event("S1").model_copy(update=change)], rows=[2, 3])
     assert info.value.row == 3 and info.value.field == field
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         assert s.scalar(select(func.count()).select_from(ConsentEventRow)) == 0
 
 
 def test_subject_reimport_changes_nothing(store: Engine) -> None:
     _seed(store)
-    with session_scope(store) as s:
+    with write_scope(store) as s:
         before = s.scalar(select(func.count()).select_from(LedgerEntryRow))
         changes = upsert_subjects(s, [person("S1"), person("S2", verified=False)])
         assert (changes.added, changes.updated, changes.unchanged) == (0, 0, 2)

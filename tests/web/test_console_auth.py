@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from hogo.auth.roles import Role
 from hogo.services import auth
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.api.env import PASSWORD, Env, client, login
 
 PAGES = ["/", "/policy", "/subjects?q=M", "/subjects/M0000001", "/consents/new", "/ledger", "/admin"]
@@ -40,7 +40,7 @@ def test_htmx_request_without_login_is_redirected(api: TestClient) -> None:
 
 
 def test_wrong_password_and_throttling(env: Env) -> None:
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         auth.create_user(session, "throttled", PASSWORD, Role.operator)
     with client(env) as c:
         c.get("/login")

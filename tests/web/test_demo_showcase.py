@@ -21,7 +21,7 @@ from hogo.domain.incidents.deadlines import DeadlineState
 from hogo.http.app import create_app
 from hogo.services import auth, incidents, readiness, received, releases
 from hogo.services.inventory import load_inventory
-from hogo.store.database import make_engine, session_scope
+from hogo.store.database import make_engine, write_scope
 from hogo.synth.generate import SynthSpec, generate
 from tests.api.env import PASSWORD, SECRET, Env, client, login
 
@@ -36,7 +36,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, DemoDa
     data = build_database(folder / "demo.db", SUBJECTS, SEED, data_dir=data_dir, showcase=True)
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = make_engine(url)
-    with session_scope(engine) as session:
+    with write_scope(engine) as session:
         auth.create_user(session, "officer", PASSWORD, Role.privacy_officer)
     settings = Settings(database_url=url, secret_key=SECRET, data_dir=data_dir)
     env = Env(create_app(settings, engine=engine), engine, url, {}, {Role.privacy_officer: "officer"})
@@ -55,7 +55,7 @@ def test_the_demo_store_holds_every_kind_of_record(demo: tuple[Env, DemoData, Pa
     env, data, _ = demo
     shown = data.showcase
     assert shown is not None and len(shown.incidents) == 3 and len(shown.releases) == 2
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         assert len(load_inventory(session).datasets) == 3
         rows = incidents.board(session, datetime.now(JST), include_closed=True)
         assert len(rows) == 3

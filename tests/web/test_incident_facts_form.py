@@ -14,7 +14,7 @@ from hogo.auth.roles import Role
 from hogo.domain.clock import JST
 from hogo.domain.incidents.types import IncidentType
 from hogo.services import incidents
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.web.render import Frame
 from hogo.web.views.incident import IncidentPage
 from tests.api.env import Env, client
@@ -38,7 +38,7 @@ def inventory(env: Env) -> None:
 
 def _open(env: Env) -> str:
     """A mis-sent e-mail to a few members: not reportable until more is learnt."""
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, datetime.now(JST), "誤送信", dataset_ids=["members"]
         )

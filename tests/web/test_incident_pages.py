@@ -14,7 +14,7 @@ from hogo.domain.clock import JST
 from hogo.domain.incidents.deadlines import DeadlineState
 from hogo.domain.incidents.types import IncidentType
 from hogo.services import incidents
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.web.render import Frame
 from hogo.web.views.incident import IncidentPage
 from hogo.web.views.incident_new import IncidentFormPage
@@ -58,7 +58,7 @@ def _csrf(c: TestClient) -> str:
 
 
 def _open(env: Env, dataset: str, aware_at: datetime) -> str:
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, aware_at, "誤送信", dataset_ids=[dataset]
         )

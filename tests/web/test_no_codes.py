@@ -20,7 +20,7 @@ from hogo.domain.policy import AppiClass
 from hogo.domain.readiness.assets import AssetKind
 from hogo.reports.disclosure.render import render_html
 from hogo.services.disclosure import disclosure
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.api.env import client, login
 from tests.web.visible import visible_text
 from tests.web.world import TOKEN_KEY, World, build_world
@@ -110,7 +110,7 @@ def test_reasons_name_titles_and_japanese_times_but_the_api_keeps_codes(world: W
 
 def test_the_disclosure_answer_to_a_person_speaks_japanese(world: World) -> None:
     """The 開示 document a person receives (法33条): titles, Japanese dates, country names."""
-    with session_scope(world.env.engine) as session:
+    with write_scope(world.env.engine) as session:
         answer = disclosure(session, "M0000009", datetime(2026, 4, 12, 9, 0, tzinfo=JST))
     assert answer["prepared_at"] == "2026-04-12T09:00:00+09:00"  # the JSON answer keeps ISO
     html = render_html(answer)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from hogo.auth.roles import Role
 from hogo.services import releases as service
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from hogo.web.views.release_new import ReleaseFormPage, spec_from_form
 from hogo.web.views.releases import spreadsheet_csv
 from tests.api.env import Env, client, login
@@ -105,7 +105,7 @@ def test_an_officer_starts_an_anonymized_release_and_downloads_csv(env: Env) -> 
 
 def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     officer = _as(env, Role.privacy_officer)
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         before = len(service.list_releases(session))
     bad = {**ANON_FORM, "members_columns": "=member_id", "csrf_token": _csrf(officer)}
     r = officer.post("/releases", data=bad)
@@ -114,7 +114,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     assert "=member_id" in r.text  # what was typed is kept
     no_mode = {**ANON_FORM, "mode": "", "csrf_token": _csrf(officer)}
     assert 'data-field="mode"' in officer.post("/releases", data=no_mode).text
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         assert len(service.list_releases(session)) == before
 
 

@@ -23,7 +23,7 @@ from hogo.services import incidents, readiness
 from hogo.services import received as received_service
 from hogo.services import releases as release_service
 from hogo.services.inventory import import_inventory
-from hogo.store.database import session_scope, write_scope
+from hogo.store.database import write_scope
 from tests.api.env import Env, build_env
 from tests.readiness.stored import store_sample_inventory
 from tests.release.world import TOKEN_KEY
@@ -92,7 +92,7 @@ def _releases(env: Env, folder: Path) -> None:
 
 
 def _incidents(env: Env) -> tuple[str, str]:
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         import_inventory(
             session,
             Inventory(
@@ -137,7 +137,7 @@ def build_world(folder: Path) -> World:
     _files(folder)
     open_id, closed_id = _incidents(env)
     store_sample_inventory(env.engine)
-    with session_scope(env.engine) as session:
+    with write_scope(env.engine) as session:
         readiness.assess_stored(session, folder, datetime(2025, 1, 10, tzinfo=JST).date(), record=True)
         readiness.assess_stored(session, folder, datetime.now(JST).date(), record=True)
     with write_scope(env.engine) as session:
