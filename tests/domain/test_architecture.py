@@ -122,11 +122,11 @@ def test_the_check_sees_transaction_control() -> None:
 
 
 def test_the_deferred_session_scope_is_left_only_to_the_release_run() -> None:
-    """`write_scope` stays only until issue 13 reshapes `hogo.release.run`; nothing new uses it."""
+    """`session_scope` stays only until issue 13 reshapes `hogo.release.run`; nothing new uses it."""
     users = {
         module
         for module, tree in _sources()
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and any(a.name == "write_scope" for a in node.names)
+        if isinstance(node, ast.ImportFrom) and any(a.name == "session_scope" for a in node.names)
     }
-    assert users <= {"release/run.py"}, f"use read_scope or write_scope instead of write_scope: {users}"
+    assert users <= {"release/run.py"}, f"use read_scope or write_scope instead of session_scope: {users}"
