@@ -23,7 +23,7 @@ import pyarrow as pa
 from hogo.demo import demo_policy
 from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentEvent, Subject, SubjectHistory
-from hogo.domain.decision import assess, decide, decide_assessed
+from hogo.domain.decision import assess_purpose, decide, decide_assessed
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
@@ -147,7 +147,7 @@ def bench_decide() -> None:
         t0 = time.perf_counter()
         decide(policy, hist, "ad_partners", now)
         samples.append(time.perf_counter() - t0)
-    a = assess(policy, "ad_partners", now)
+    a = assess_purpose(policy, "ad_partners", now)
     pre = []
     for _ in range(2_000):
         t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Bulk eligibility: every person the decision engine allows, computed set-wise in a data engine.
 
-The policy-level part comes from `hogo.domain.decision.assess` (the same object `decide` uses);
+The policy-level part comes from `hogo.domain.decision.assess_purpose` (the same object `decide` uses);
 only the per-person part is SQL. Its semantics mirror `decide_assessed` step by step, and
 `tests/domain/test_eligibility_equivalence.py` checks equality with `decide` on random data.
 """
@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from hogo.domain.clock import as_aware
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS
-from hogo.domain.decision import Assessment, Basis, assess
+from hogo.domain.decision import Assessment, Basis, assess_purpose
 from hogo.domain.policy import Policy
 from hogo.engines import SqlEngine, get_engine
 
@@ -217,7 +217,7 @@ def eligible_subjects(
     engine: SqlEngine | None = None,
 ) -> EligibilityResult:
     """Count (and with `out`, write to Parquet) the persons allowed for the purpose at `at`."""
-    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    a = assess_purpose(policy, purpose_id, as_aware(at), recipient_id)
     own = engine is None
     eng = engine or get_engine("duckdb")
     try:
@@ -260,7 +260,7 @@ def decisions_table(
     with_reason: bool = False,
 ) -> pa.Table:
     """Every person with allowed and basis (and reason), as Arrow; used to compare with `decide`."""
-    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    a = assess_purpose(policy, purpose_id, as_aware(at), recipient_id)
     eng = engine or get_engine("duckdb")
     try:
         register(eng, policy, tables, purpose_id)
@@ -284,7 +284,7 @@ def decisions_into(
 ) -> str:
     """Table ``name`` in ``engine`` with every person's allowed and basis (and, asked, the reason
     a person is not allowed); nothing leaves the engine."""
-    a = assess(policy, purpose_id, as_aware(at), recipient_id)
+    a = assess_purpose(policy, purpose_id, as_aware(at), recipient_id)
     register(engine, policy, tables, purpose_id)
     sql, params = decisions_sql(engine, a, with_reason)
     return engine.create_table_as(name, sql, params)

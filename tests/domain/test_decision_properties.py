@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentAction, ConsentEvent, Subject, SubjectHistory
-from hogo.domain.decision import assess, decide
+from hogo.domain.decision import assess_purpose, decide
 from tests.factories import policy
 
 P = policy()
@@ -136,7 +136,7 @@ def test_a_blanket_acceptance_never_revives_a_specific_refusal_by_default(
     d = decide(P, history, purpose, when)
     codes = {r.code for r in d.reasons}
     assert d.basis is None or d.basis.value not in ("consent", "opt_out")
-    if assess(P, purpose, when).unnotified:  # not yet in force: no person's history is looked at
+    if assess_purpose(P, purpose, when).unnotified:  # not yet in force: no person's history is looked at
         return
     assert "BLANKET_ACCEPTANCE_DOES_NOT_REVIVE" in codes
     revived = decide(REVIVING, history, purpose, when)

@@ -16,7 +16,7 @@ from hogo.domain.clock import JST
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.incidents.details import RULE8_ITEMS, RULE10_ITEMS, ReportDetails
-from hogo.domain.incidents.reportability import assess
+from hogo.domain.incidents.reportability import assess_reportability
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.policy import AppiClass, Organization
 from hogo.files.csv_headers import HeaderStyle, machine_names
@@ -50,7 +50,7 @@ TODAY = date(2026, 4, 2)
 
 def _record(details: ReportDetails | None = None) -> IncidentRecord:
     f = facts({"medical_history": AppiClass.sensitive, "email": AppiClass.personal_data}, persons=1)
-    a = assess(IncidentType.missent_email, f, AWARE, DeadlineSettings())
+    a = assess_reportability(IncidentType.missent_email, f, AWARE, DeadlineSettings())
     playbook = default_playbooks().for_type(IncidentType.missent_email)
     assert playbook is not None
     return IncidentRecord(

@@ -12,7 +12,7 @@ from hogo.domain.clock import JST
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.incidents.playbooks import Playbook, PlaybookDocument, TaskTemplate, due_at
-from hogo.domain.incidents.reportability import assess
+from hogo.domain.incidents.reportability import assess_reportability
 from hogo.domain.incidents.types import IncidentType, Step
 from hogo.domain.policy import AppiClass
 from hogo.files.playbook_yaml import default_playbooks, dump_playbooks, parse_playbooks
@@ -56,7 +56,7 @@ def test_a_playbook_must_cover_all_six_steps() -> None:
 
 
 def test_due_offsets() -> None:
-    a = assess(
+    a = assess_reportability(
         IncidentType.missent_email, facts({"m": AppiClass.sensitive}, persons=1), AWARE, DeadlineSettings()
     )
     assert due_at("2h", AWARE, a.deadlines) == AWARE + timedelta(hours=2)
@@ -69,7 +69,7 @@ def test_due_offsets() -> None:
 def _flow(kind: IncidentType, **values: object) -> tuple[flow.Task, ...]:
     playbook = default_playbooks().for_type(kind)
     assert playbook is not None
-    a = assess(kind, facts(**values), AWARE, DeadlineSettings())  # type: ignore[arg-type]
+    a = assess_reportability(kind, facts(**values), AWARE, DeadlineSettings())  # type: ignore[arg-type]
     return flow.instantiate(playbook, AWARE, a)
 
 
@@ -86,11 +86,13 @@ def test_reassessment_moves_the_final_report_to_60_days_and_keeps_done_tasks() -
     playbook = default_playbooks().for_type(kind)
     assert playbook is not None
     settings = DeadlineSettings()
-    first = assess(kind, facts({"m": AppiClass.sensitive}, persons=1), AWARE, settings)
+    first = assess_reportability(kind, facts({"m": AppiClass.sensitive}, persons=1), AWARE, settings)
     tasks = flow.instantiate(playbook, AWARE, first)
     done_at = AWARE + timedelta(hours=1)
     tasks = flow.complete(tasks, "report-to-management", done_at)
-    later = assess(kind, facts({"m": AppiClass.sensitive}, persons=1, improper_purpose=True), AWARE, settings)
+    later = assess_reportability(
+        kind, facts({"m": AppiClass.sensitive}, persons=1, improper_purpose=True), AWARE, settings
+    )
     tasks = flow.retime(tasks, AWARE, later)
     by_id = {t.id: t for t in tasks}
     assert by_id["ppc-final-report"].due_at is not None

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hogo.domain.clock import JST
 from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.incidents.facts import Facts, InvolvedCategory
-from hogo.domain.incidents.reportability import PERSONS_THRESHOLD, assess
+from hogo.domain.incidents.reportability import PERSONS_THRESHOLD, assess_reportability
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import Encryption
 from hogo.domain.policy import AppiClass
@@ -44,7 +44,7 @@ SETTINGS = DeadlineSettings()
 @settings(deadline=None)
 @given(st.sampled_from(IncidentType), fact_sets, aware_times)
 def test_items_follow_the_facts(kind: IncidentType, f: Facts, aware: datetime) -> None:
-    a = assess(kind, f, aware, SETTINGS)
+    a = assess_reportability(kind, f, aware, SETTINGS)
     items = set(a.triggers) | set(a.excluded_triggers)
     assert (1 in items) == any(c.appi_class is AppiClass.sensitive for c in f.data_categories)
     assert (2 in items) == f.card_or_login
@@ -63,7 +63,7 @@ def test_items_follow_the_facts(kind: IncidentType, f: Facts, aware: datetime) -
 def test_advanced_encryption_excludes_unless_the_key_leaked(
     kind: IncidentType, f: Facts, aware: datetime
 ) -> None:
-    a = assess(kind, f, aware, SETTINGS)
+    a = assess_reportability(kind, f, aware, SETTINGS)
     if f.encryption is Encryption.advanced and not f.key_leaked:
         assert a.triggers == () and not a.reportable
     else:
@@ -75,7 +75,7 @@ def test_advanced_encryption_excludes_unless_the_key_leaked(
 def test_reportable_exactly_when_an_item_applies_and_no_exemption(
     kind: IncidentType, f: Facts, aware: datetime
 ) -> None:
-    a = assess(kind, f, aware, SETTINGS)
+    a = assess_reportability(kind, f, aware, SETTINGS)
     exempt = bool(f.outsourcee_client) and f.client_informed_at is not None
     assert a.reportable == (bool(a.triggers) and not exempt)
     assert a.notify_persons == a.reportable
@@ -92,7 +92,7 @@ def test_reportable_exactly_when_an_item_applies_and_no_exemption(
 @given(st.sampled_from(IncidentType), fact_sets, aware_times)
 def test_one_person_is_enough_for_items_1_to_3(kind: IncidentType, f: Facts, aware: datetime) -> None:
     one = f.model_copy(update={"persons": 1})
-    a = assess(kind, one, aware, SETTINGS)
+    a = assess_reportability(kind, one, aware, SETTINGS)
     assert 4 not in a.triggers
-    b = assess(kind, f, aware, SETTINGS)
+    b = assess_reportability(kind, f, aware, SETTINGS)
     assert set(b.triggers) - {4} == set(a.triggers)

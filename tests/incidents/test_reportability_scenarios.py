@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from hogo.domain.clock import JST
 from hogo.domain.incidents.deadlines import DeadlineSettings
-from hogo.domain.incidents.reportability import assess
+from hogo.domain.incidents.reportability import assess_reportability
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Encryption
 from hogo.domain.policy import AppiClass
@@ -16,7 +16,7 @@ from .builders import AWARE, facts
 
 def test_one_persons_medical_data_in_a_missent_email(settings: DeadlineSettings) -> None:
     f = facts({"medical_history": AppiClass.sensitive, "name": AppiClass.personal_data}, persons=1)
-    a = assess(IncidentType.missent_email, f, AWARE, settings)
+    a = assess_reportability(IncidentType.missent_email, f, AWARE, settings)
     assert a.reportable and a.notify_persons
     assert a.triggers == (1,)
     assert a.deadlines is not None
@@ -30,7 +30,7 @@ def test_one_persons_medical_data_in_a_missent_email(settings: DeadlineSettings)
 
 def test_1500_email_addresses_to_a_wrong_list(settings: DeadlineSettings) -> None:
     f = facts({"email": AppiClass.personal_data}, persons=1500)
-    a = assess(IncidentType.missent_email, f, AWARE, settings)
+    a = assess_reportability(IncidentType.missent_email, f, AWARE, settings)
     assert a.reportable
     assert a.triggers == (4,)
     over = next(r for r in a.reasons if r.code == "BREACH_OVER_1000_PERSONS")
@@ -40,7 +40,7 @@ def test_1500_email_addresses_to_a_wrong_list(settings: DeadlineSettings) -> Non
 
 def test_ransomware_on_a_server_with_50_customers_names(settings: DeadlineSettings) -> None:
     f = facts({"name": AppiClass.personal_data}, persons=50)
-    a = assess(IncidentType.ransomware, f, AWARE, settings)
+    a = assess_reportability(IncidentType.ransomware, f, AWARE, settings)
     assert a.reportable
     assert a.triggers == (3,)
     assert a.deadlines is not None
@@ -52,13 +52,13 @@ def test_ransomware_on_a_server_with_50_customers_names(settings: DeadlineSettin
 
 def test_ransomware_ruled_out_as_improper_purpose_by_the_facts(settings: DeadlineSettings) -> None:
     f = facts({"name": AppiClass.personal_data}, persons=50, improper_purpose=False)
-    a = assess(IncidentType.ransomware, f, AWARE, settings)
+    a = assess_reportability(IncidentType.ransomware, f, AWARE, settings)
     assert not a.reportable and a.triggers == () and a.codes == ("BREACH_NO_TRIGGER",)
 
 
 def test_lost_laptop_with_advanced_encryption(settings: DeadlineSettings) -> None:
     f = facts({"health_check": AppiClass.sensitive}, persons=2000, encryption=Encryption.advanced)
-    a = assess(IncidentType.loss_theft, f, AWARE, settings)
+    a = assess_reportability(IncidentType.loss_theft, f, AWARE, settings)
     assert not a.reportable and not a.notify_persons
     assert a.triggers == () and a.excluded_triggers == (1, 4)
     assert a.deadlines is None
@@ -73,20 +73,20 @@ def test_lost_laptop_whose_key_leaked_too(settings: DeadlineSettings) -> None:
         encryption=Encryption.advanced,
         key_leaked=True,
     )
-    a = assess(IncidentType.loss_theft, f, AWARE, settings)
+    a = assess_reportability(IncidentType.loss_theft, f, AWARE, settings)
     assert a.reportable and a.triggers == (1,)
     assert "BREACH_ENCRYPTION_KEY_LEAKED" in a.codes
 
 
 def test_lost_laptop_with_standard_encryption_is_not_excluded(settings: DeadlineSettings) -> None:
     f = facts({"email": AppiClass.personal_data}, persons=1001, encryption=Encryption.standard)
-    a = assess(IncidentType.loss_theft, f, AWARE, settings)
+    a = assess_reportability(IncidentType.loss_theft, f, AWARE, settings)
     assert a.reportable and a.triggers == (4,)
 
 
 def test_ten_card_numbers_skimmed(settings: DeadlineSettings) -> None:
     f = facts({"card_number": AppiClass.personal_data}, persons=10, card_or_login=True)
-    a = assess(IncidentType.web_skimming, f, AWARE, settings)
+    a = assess_reportability(IncidentType.web_skimming, f, AWARE, settings)
     assert a.reportable
     assert a.triggers == (2, 3)
     assert "BREACH_IMPROPER_PURPOSE_ACQUIRING" in a.codes
@@ -101,7 +101,7 @@ def test_outsourcee_that_informed_its_client(settings: DeadlineSettings) -> None
         outsourcee_client="株式会社委託元",
         client_informed_at=informed,
     )
-    a = assess(IncidentType.missent_post_fax, f, AWARE, settings)
+    a = assess_reportability(IncidentType.missent_post_fax, f, AWARE, settings)
     assert not a.reportable and not a.notify_persons and a.report_to_client
     assert a.triggers == (1,)
     assert a.deadlines is None
@@ -112,27 +112,32 @@ def test_outsourcee_that_informed_its_client(settings: DeadlineSettings) -> None
 
 def test_outsourcee_before_informing_its_client_still_reports(settings: DeadlineSettings) -> None:
     f = facts({"medical_history": AppiClass.sensitive}, persons=12, outsourcee_client="株式会社委託元")
-    a = assess(IncidentType.missent_post_fax, f, AWARE, settings)
+    a = assess_reportability(IncidentType.missent_post_fax, f, AWARE, settings)
     assert a.reportable and a.report_to_client
     assert "BREACH_OUTSOURCEE_MUST_INFORM_CLIENT" in a.codes
 
 
 def test_nothing_reportable_for_a_few_ordinary_addresses(settings: DeadlineSettings) -> None:
     f = facts({"email": AppiClass.personal_data}, persons=3)
-    a = assess(IncidentType.missent_email, f, AWARE, settings)
+    a = assess_reportability(IncidentType.missent_email, f, AWARE, settings)
     assert not a.reportable and a.triggers == () and a.deadlines is None
 
 
 def test_exactly_1000_persons_is_not_more_than_1000(settings: DeadlineSettings) -> None:
     base = {"email": AppiClass.personal_data}
-    assert assess(IncidentType.missent_email, facts(base, persons=1000), AWARE, settings).triggers == ()
-    assert assess(IncidentType.missent_email, facts(base, persons=1001), AWARE, settings).triggers == (4,)
+    assert (
+        assess_reportability(IncidentType.missent_email, facts(base, persons=1000), AWARE, settings).triggers
+        == ()
+    )
+    assert assess_reportability(
+        IncidentType.missent_email, facts(base, persons=1001), AWARE, settings
+    ).triggers == (4,)
 
 
 def test_settings_move_the_preliminary_deadline() -> None:
     f = facts({"medical_history": AppiClass.sensitive}, persons=1)
     custom = DeadlineSettings(preliminary_due_days=2, preliminary_overdue_after_days=4)
-    a = assess(IncidentType.missent_email, f, AWARE, custom)
+    a = assess_reportability(IncidentType.missent_email, f, AWARE, custom)
     assert a.deadlines is not None
     assert a.deadlines.preliminary == date(2026, 4, 3)
     assert a.deadlines.preliminary_overdue_after == date(2026, 4, 5)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
-from hogo.domain.readiness.assessment import assess
+from hogo.domain.readiness.assessment import assess_readiness
 from hogo.files.readiness_eol import bundled_catalogue
 from hogo.files.readiness_inventory import read_inventory_file
 
@@ -64,7 +64,7 @@ def test_import_assess_history(hogo: Run) -> None:
 def test_assess_from_file_without_store(hogo: Run, tmp_path: Path) -> None:
     result = hogo("readiness", "assess", "--from", str(DATA), "--on", "2026-11-27", "--json", as_json=True)
     inventory, answers = read_inventory_file(DATA)
-    expected = assess(inventory, bundled_catalogue(), date(2026, 11, 27), answers).score
+    expected = assess_readiness(inventory, bundled_catalogue(), date(2026, 11, 27), answers).score
     assert result["recorded_id"] is None and result["score"] == expected.model_dump(mode="json")
     assert not (tmp_path / "cli.db").exists()
 

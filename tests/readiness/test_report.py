@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hogo.domain.readiness.assessment import assess
+from hogo.domain.readiness.assessment import assess_readiness
 from hogo.domain.readiness.eol import EolCatalogue
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.score import ScorePoint
@@ -28,7 +28,7 @@ DAY = date(2026, 11, 27)
 @pytest.fixture()
 def report(catalogue: EolCatalogue) -> ReadinessReport:
     inventory, answers = read_inventory_file(DATA)
-    result = assess(inventory, catalogue, DAY, answers)
+    result = assess_readiness(inventory, catalogue, DAY, answers)
     history = [ScorePoint(datetime(2026, 10, 1, tzinfo=UTC), 35, "E")]
     return build(result, inventory, catalogue, history, organisation="サンプル商事株式会社")
 
@@ -63,13 +63,13 @@ def test_html_is_japanese_and_escaped(report: ReadinessReport, catalogue: EolCat
     assert not re.search(r"\d{4}-\d{2}-\d{2}", html) and "対象:  —" not in html
     assert "2025年9月30日" in html and "VPN機器" in html
     hostile = Inventory(assets=(asset(name="<script>x</script>", owner=""),))
-    page = render_html(build(assess(hostile, catalogue, DAY), hostile, catalogue))
+    page = render_html(build(assess_readiness(hostile, catalogue, DAY), hostile, catalogue))
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
 
 
 def test_english(report: ReadinessReport, catalogue: EolCatalogue) -> None:
     inventory, answers = read_inventory_file(DATA)
-    english = build(assess(inventory, catalogue, DAY, answers), inventory, catalogue, lang="en")
+    english = build(assess_readiness(inventory, catalogue, DAY, answers), inventory, catalogue, lang="en")
     html = render_html(english)
     assert '<html lang="en">' in html and "Ransomware readiness report" in html
     assert "Internet-facing remote access without MFA" in html

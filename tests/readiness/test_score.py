@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hogo.domain.readiness.assessment import assess
+from hogo.domain.readiness.assessment import assess_readiness
 from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.checks import Finding
 from hogo.domain.readiness.eol import EolCatalogue
@@ -66,9 +66,9 @@ def test_trend() -> None:
 def test_assessment_improves_when_measures_are_taken(catalogue: EolCatalogue) -> None:
     exposed = asset(kind="vpn_gateway", vendor="Fortinet", model="FortiGate", version="7.0.12",
                     exposed_ports=(443,), mfa=False)  # fmt: skip
-    before = assess(Inventory(assets=(exposed,)), catalogue, date(2026, 11, 27))
+    before = assess_readiness(Inventory(assets=(exposed,)), catalogue, date(2026, 11, 27))
     fixed = exposed.model_copy(update={"version": "7.4.5", "mfa": True})
-    after = assess(Inventory(assets=(fixed,)), catalogue, date(2026, 11, 27))
+    after = assess_readiness(Inventory(assets=(fixed,)), catalogue, date(2026, 11, 27))
     assert after.score.value > before.score.value
     assert {x.check_id for x in before.failed} >= {"eol.past_end_of_life", "access.exposed_without_mfa"}
     assert not any(x.check_id.startswith(("eol.", "access.")) for x in after.failed)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from hogo.domain.readiness.assessment import assess
+from hogo.domain.readiness.assessment import assess_readiness
 from hogo.domain.readiness.eol import EolCatalogue
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import Answer
@@ -40,10 +40,10 @@ def test_inventory_round_trip_and_history(store: Engine, catalogue: EolCatalogue
 
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     with write_scope(store) as session:
-        bad = assess(
+        bad = assess_readiness(
             Inventory(assets=(asset(mfa=False, exposed_ports=(3389,)),)), catalogue, date(2026, 11, 1)
         )
-        good = assess(Inventory(assets=(asset(),)), catalogue, date(2026, 11, 8))
+        good = assess_readiness(Inventory(assets=(asset(),)), catalogue, date(2026, 11, 8))
         service.record_assessment(session, bad, t0)
         service.record_assessment(session, good, t0 + timedelta(days=7))
     with write_scope(store) as session:

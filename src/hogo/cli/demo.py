@@ -16,7 +16,7 @@ from hogo.config import load_settings
 from hogo.demo import build_database, demo_policy
 from hogo.domain.clock import JST
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
-from hogo.domain.decision import assess, decide_assessed
+from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.eligibility import eligible_subjects
 from hogo.services import ledger
 from hogo.services.coverage import load_tables
@@ -53,7 +53,7 @@ def demo_cmd(
             summary[purpose] = eligible_subjects(policy, tables, purpose, now).as_dict()
         accepted_any = {e.subject_id for e in data.events if e.purpose_id == ALL_PURPOSES_IN_TERMS}
         # Why members are excluded from ad_partners: the first reason of each decision.
-        a = assess(policy, "ad_partners", now)
+        a = assess_purpose(policy, "ad_partners", now)
         by_subject: dict[str, list[object]] = {}
         for e in data.events:
             by_subject.setdefault(e.subject_id, []).append(e)

@@ -15,7 +15,7 @@ from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.domain.clock import JST
 from hogo.domain.display import date_text, datetime_text
-from hogo.domain.readiness.assessment import Assessment, assess
+from hogo.domain.readiness.assessment import Assessment, assess_readiness
 from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
 from hogo.domain.readiness.checks import CATALOGUE
@@ -195,11 +195,11 @@ def assess_cmd(
         catalogue = readiness_eol.load_catalogue(load_settings().data_dir)
         if files:
             inventory, answers = _read_files(files)
-            result = assess(inventory, catalogue, day, answers)
+            result = assess_readiness(inventory, catalogue, day, answers)
         else:
             with unit_of_work() as session:
                 inventory, answers = service.load_inventory(session)
-                result = assess(inventory, catalogue, day, answers)
+                result = assess_readiness(inventory, catalogue, day, answers)
                 if record:
                     recorded_id = service.record_assessment(session, result)
     if as_json:
@@ -272,7 +272,7 @@ def report_cmd(
             with unit_of_work() as session:
                 inventory, answers = service.load_inventory(session)
                 history = service.history(session)
-        result = assess(inventory, catalogue, day, answers)
+        result = assess_readiness(inventory, catalogue, day, answers)
         report = build(result, inventory, catalogue, history, organisation=organisation, lang=lang)
         with atomic_path(out) as tmp:
             if out.suffix.casefold() == ".pdf":

@@ -1,6 +1,6 @@
 """May we use or provide this person's data for this purpose now? — answered with cited reasons.
 
-The decision is split in two so that the bulk engine can share it: `assess` looks only at the
+The decision is split in two so that the bulk engine can share it: `assess_purpose` looks only at the
 policy (it is the same for every person), `decide` adds one person's history. The bulk engine in
 `hogo.engines.eligibility` implements the per-person part set-wise and is tested for equality
 with `decide`.
@@ -140,7 +140,9 @@ class Assessment:
         return "法27条1項" if self.is_provision else "法18条3項"
 
 
-def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | None = None) -> Assessment:
+def assess_purpose(
+    policy: Policy, purpose_id: str, at: datetime, recipient_id: str | None = None
+) -> Assessment:
     at = as_aware(at)
     base: dict[str, Any] = {
         "purpose_id": purpose_id,
@@ -213,6 +215,10 @@ def assess(policy: Policy, purpose_id: str, at: datetime, recipient_id: str | No
     )
 
 
+#: The former name, left only for `hogo.release.run` until issue 13 reshapes it; then it goes.
+assess = assess_purpose
+
+
 def _recipients(
     policy: Policy, purpose: Purpose, recipient_id: str | None, names: dict[str, Any]
 ) -> list[Recipient] | Reason:
@@ -279,7 +285,7 @@ def decide(
     at: datetime,
     recipient_id: str | None = None,
 ) -> Decision:
-    return decide_assessed(assess(policy, purpose_id, at, recipient_id), history)
+    return decide_assessed(assess_purpose(policy, purpose_id, at, recipient_id), history)
 
 
 def is_relevant(event: ConsentEvent, purpose_id: str, purposes_by_terms: dict[str, frozenset[str]]) -> bool:

@@ -25,7 +25,7 @@ from hogo.domain.consent import (
     Subject,
     SubjectHistory,
 )
-from hogo.domain.decision import assess, decide_assessed
+from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.domain.ids import is_record_id
 from hogo.domain.policy import Policy
 from hogo.eligibility import eligible_subjects
@@ -172,7 +172,7 @@ def lacking_consent(
     ]
     result: dict[str, int] = {}
     for pid in purpose_ids:
-        a = assess(policy, pid, at)
+        a = assess_purpose(policy, pid, at)
         n = 0
         for h in histories:
             d = decide_assessed(a, h)

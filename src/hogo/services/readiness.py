@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import EntryKind, canonical
-from hogo.domain.readiness.assessment import Assessment, assess
+from hogo.domain.readiness.assessment import Assessment, assess_readiness
 from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
 from hogo.domain.readiness.catalogue import Severity
@@ -152,7 +152,7 @@ def assess_stored(session: Session, data_dir: Path, on: date, *, record: bool = 
     """Assess the stored inventory against the EOL data (bundled + imported); optionally record it."""
     inventory, answers = load_inventory(session)
     catalogue = readiness_eol.load_catalogue(data_dir)
-    result = assess(inventory, catalogue, on, answers)
+    result = assess_readiness(inventory, catalogue, on, answers)
     recorded = record_assessment(session, result) if record else None
     return AssessmentResult(result, inventory, catalogue, recorded)
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from hogo.config import Settings
 from hogo.domain.clock import JST, as_aware
-from hogo.domain.decision import assess
+from hogo.domain.decision import assess_purpose
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.release import publish as publication
@@ -141,7 +141,7 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleaseSpec:
     """
     at = as_aware(spec.at) if spec.at else datetime.now(JST)
     policy = require_policy(session, at)
-    refused = assess(policy, spec.purpose, at, spec.recipient).terminal
+    refused = assess_purpose(policy, spec.purpose, at, spec.recipient).terminal
     if refused:
         first = refused[0]
         raise InputError(

@@ -18,7 +18,7 @@ from hogo.domain.incidents.deadlines import DeadlineSettings
 from hogo.domain.incidents.details import ReportDetails
 from hogo.domain.incidents.facts import Facts, FactsUpdate
 from hogo.domain.incidents.playbooks import Playbook
-from hogo.domain.incidents.reportability import Assessment, assess
+from hogo.domain.incidents.reportability import Assessment, assess_reportability
 from hogo.domain.incidents.scope import Scope, facts_from_scope
 from hogo.domain.incidents.types import IncidentType, Step
 from hogo.domain.policy import AppiClass
@@ -60,7 +60,7 @@ def _evaluate(
     if unknown:
         raise ValueError(f"unknown facts: {', '.join(unknown)}")
     facts = facts_from_scope(found, classes, given)
-    return facts, assess(incident_type, facts, aware_at, settings)
+    return facts, assess_reportability(incident_type, facts, aware_at, settings)
 
 
 def open_incident(

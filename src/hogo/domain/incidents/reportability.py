@@ -77,7 +77,7 @@ def _trigger_reasons(item: int, incident_type: IncidentType, facts: Facts) -> li
     return [reason(R.OVER_1000_PERSONS, persons=f"{facts.persons:,}")]
 
 
-def assess(
+def assess_reportability(
     incident_type: IncidentType, facts: Facts, aware_at: datetime, settings: DeadlineSettings
 ) -> Assessment:
     items = rule7_items(incident_type, facts)

@@ -28,7 +28,7 @@ class Assessment(BaseModel):
         return sorted((f for f in self.findings if not f.passed), key=lambda f: order[f.severity])
 
 
-def assess(
+def assess_readiness(
     inventory: Inventory,
     catalogue: EolCatalogue,
     on: date,
