@@ -28,7 +28,7 @@ from hogo.domain.ledger import EntryKind, canonical
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
 from hogo.services import ledger
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
 from hogo.store.snapshot import write_snapshot
 
@@ -48,7 +48,7 @@ def row(name: str, value: float, unit: str, baseline_name: str, baseline: float,
 
 def bench_ledger(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        engine = make_db(f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(engine)
         payloads = [
             (EntryKind.consent_event, f"subject:M{i:08d}",
@@ -197,7 +197,7 @@ def bench_snapshot(subjects: int, events: int) -> None:
     tables = synthetic(subjects, events)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store.db"
-        store = make_engine(f"sqlite:///{path}")
+        store = make_db(f"sqlite:///{path}")
         upgrade(store)
         con = sqlite3.connect(path)
         now = "2025-01-01 00:00:00.000000"

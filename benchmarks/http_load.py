@@ -36,7 +36,7 @@ from hogo.demo import build_database
 from hogo.domain.clock import JST
 from hogo.services import auth
 from hogo.services.consent import check
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 
 HOST = "127.0.0.1"
 PURPOSES = ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas", "service")
@@ -145,7 +145,7 @@ async def capture_throughput(
 
 
 def in_process(url: str, subjects: int, n: int = 2000) -> dict[str, float]:
-    engine = make_engine(url)
+    engine = make_db(url)
     rng = random.Random(3)
     latencies = []
     try:
@@ -214,7 +214,7 @@ def main() -> None:
         t = time.perf_counter()
         build_database(db, subjects=args.subjects)
         url = f"sqlite:///{db}"
-        engine = make_engine(url)
+        engine = make_db(url)
         with write_scope(engine) as session:
             token, _ = auth.create_token(session, "http-load", Role.operator)
         engine.dispose()

@@ -39,7 +39,7 @@ from hogo.auth.roles import Role
 from hogo.demo import demo_policy
 from hogo.services import auth
 from hogo.services.policy import apply_policy
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.tables import SubjectRow
 
 PURPOSES = ("ad_partners", "mailing_list", "marketing_mail")
@@ -76,7 +76,7 @@ def _free_port() -> int:
 
 def _prepare(url: str, subjects: int) -> str:
     """Schema, the demo policy, `subjects` persons and an operator token (setup, not measured)."""
-    engine = make_engine(url)
+    engine = make_db(url)
     try:
         upgrade(engine)
         now = datetime.now(UTC)

@@ -32,7 +32,7 @@ from hogo.files.policy_yaml import parse_policy
 from hogo.release.run import run_release
 from hogo.release.spec import load_spec
 from hogo.services.policy import apply_policy
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA
 from hogo.store.snapshot import FILES, ConsentFiles, SnapshotInfo
 
@@ -128,7 +128,7 @@ def main() -> None:
             subprocess.run([hogo, "synth", str(folder), "--members", str(args.members), "--json"], check=True,
                            stdout=subprocess.DEVNULL)  # fmt: skip
         synth_s = time.perf_counter() - t0
-        store = make_engine(f"sqlite:///{work / 'store.db'}")
+        store = make_db(f"sqlite:///{work / 'store.db'}")
         upgrade(store)
         with write_scope(store) as s:
             apply_policy(s, parse_policy(POLICY))

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from hogo.store.database import make_engine, upgrade
+from hogo.store.database import make_db, upgrade
 from hogo.store.tables import Base
 
 POSTGRES_ENV = "HOGO_TEST_POSTGRES_URL"
@@ -33,7 +33,7 @@ def postgres_url() -> Iterator[str]:
         )
     name = f"hogo_test_{uuid.uuid4().hex[:10]}"
     # A URL that is set but unreachable is a broken CI setup: fail loudly rather than skip.
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    admin = make_db(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, not user input
     url = make_url(admin_url).set(database=name)
@@ -47,7 +47,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
+    engine = make_db(postgres_url)
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -61,7 +61,7 @@ def _truncate(engine: Engine) -> None:
 
 @pytest.fixture()
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'hogo.db'}")
+    engine = make_db(f"sqlite:///{tmp_path / 'hogo.db'}")
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -71,7 +71,7 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty store on each backend (the same migrations on both)."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'hogo.db'}")
+        engine = make_db(f"sqlite:///{tmp_path / 'hogo.db'}")
         upgrade(engine)
         yield engine
         engine.dispose()

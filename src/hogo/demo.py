@@ -258,18 +258,18 @@ def build_database(
     from hogo.services.consent import record_events
     from hogo.services.policy import apply_policy
     from hogo.services.subjects import upsert_subjects
-    from hogo.store.database import make_engine, upgrade, write_scope
+    from hogo.store.database import make_db, upgrade, write_scope
     from hogo.store.serving import refuse_if_served
 
     refuse_if_served(database)  # never delete a file a running server keeps open
     for suffix in ("", "-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{database}")
+    db = make_db(f"sqlite:///{database}")
     try:
-        upgrade(engine)
+        upgrade(db)
         data = generate(subjects, seed)
         total = len(data.events) + len(data.subjects)
-        with write_scope(engine) as session:
+        with write_scope(db) as session:
             apply_policy(session, demo_policy())
             upsert_subjects(session, data.subjects)
             done = len(data.subjects)
@@ -282,10 +282,10 @@ def build_database(
                 if progress:
                     progress(done, total)
         if showcase:
-            shown = build_showcase(engine, [p.subject_id for p in data.subjects], subjects, seed, data_dir)
+            shown = build_showcase(db, [p.subject_id for p in data.subjects], subjects, seed, data_dir)
             data = replace(data, showcase=shown)
     finally:
-        engine.dispose()
+        db.dispose()
     return data
 
 

@@ -167,12 +167,12 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=JST)
 
 
-def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str, ...]:
+def _incidents(db: Engine, members: Sequence[str], today: date) -> tuple[str, ...]:
     """Three incidents: 速報 overdue; in progress, not reportable; closed with every task done."""
     from hogo.services import incidents
 
     ids: list[str] = []
-    with write_scope(engine) as session:
+    with write_scope(db) as session:
         overdue = incidents.open_new(
             session, IncidentType.missent_email, _at(today - timedelta(days=9), 10),
             "健康増進プログラムの案内メールを、参加者12名のアドレスを宛先(To)に入れて一斉送信した。",
@@ -206,11 +206,11 @@ def _incidents(engine: Engine, members: Sequence[str], today: date) -> tuple[str
     return tuple(ids)
 
 
-def _received(engine: Engine, members: Sequence[str], today: date) -> str:
+def _received(db: Engine, members: Sequence[str], today: date) -> str:
     from hogo.services.received import persons_from_ids, record_received
 
     received_id = f"RCV-{today:%Y%m}-001"
-    with write_scope(engine) as session:
+    with write_scope(db) as session:
         record_received(
             session,
             received_id=received_id,
@@ -228,16 +228,16 @@ def _received(engine: Engine, members: Sequence[str], today: date) -> str:
     return received_id
 
 
-def _readiness(engine: Engine, data_dir: Path, today: date) -> None:
+def _readiness(db: Engine, data_dir: Path, today: date) -> None:
     from hogo.services import readiness
 
     inventory, answers = read_yaml(READINESS_YAML.encode("utf-8"))
-    with write_scope(engine) as session:
+    with write_scope(db) as session:
         readiness.save_inventory(session, inventory, answers, replace=True)
         readiness.assess_stored(session, data_dir, today, record=True)
 
 
-def _releases(engine: Engine, subjects: int, seed: int, data_dir: Path) -> tuple[str, ...]:
+def _releases(db: Engine, subjects: int, seed: int, data_dir: Path) -> tuple[str, ...]:
     """`hogo synth` members for the demo's ids, and two releases from them."""
     from hogo.matching.tokens import generate_key_file
     from hogo.release.spec import parse_spec
@@ -264,12 +264,12 @@ def _releases(engine: Engine, subjects: int, seed: int, data_dir: Path) -> tuple
     }  # fmt: skip
     done = []
     for spec in (anonymized, aggregate):
-        done.append(run_now(engine, parse_spec(spec, data_dir, "demo")).release_id)
+        done.append(run_now(db, parse_spec(spec, data_dir, "demo")).release_id)
     return tuple(done)
 
 
 def build_showcase(
-    engine: Engine,
+    db: Engine,
     members: Sequence[str],
     subjects: int,
     seed: int,
@@ -281,10 +281,10 @@ def build_showcase(
 
     today = today or datetime.now(JST).date()
     prefix = members[0][:2] if members else "M"
-    with write_scope(engine) as session:
+    with write_scope(db) as session:
         import_inventory(session, _inventory(prefix))
-    incident_ids = _incidents(engine, members, today)
-    received_id = _received(engine, members, today)
-    _readiness(engine, data_dir or Path("."), today)
-    releases = _releases(engine, subjects, seed, data_dir) if data_dir is not None else ()
+    incident_ids = _incidents(db, members, today)
+    received_id = _received(db, members, today)
+    _readiness(db, data_dir or Path("."), today)
+    releases = _releases(db, subjects, seed, data_dir) if data_dir is not None else ()
     return Showcase(3, incident_ids, received_id, releases)

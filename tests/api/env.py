@@ -22,7 +22,7 @@ from hogo.http.app import create_app
 from hogo.services import auth
 from hogo.services.consent import check
 from hogo.services.subjects import get_subject
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -69,7 +69,7 @@ def build_env(tmp: Path, subjects: int = 120, data_dir: Path | None = None) -> E
     db = tmp / "hogo-test.db"
     build_database(db, subjects=subjects, seed=7)
     url = f"sqlite:///{db}"
-    engine = make_engine(url)
+    engine = make_db(url)
     tokens: dict[Role, str] = {}
     usernames: dict[Role, str] = {}
     with write_scope(engine) as session:
@@ -79,7 +79,7 @@ def build_env(tmp: Path, subjects: int = 120, data_dir: Path | None = None) -> E
             usernames[role] = name
             tokens[role], _ = auth.create_token(session, f"{role.value}-token", role)
     settings = Settings(database_url=url, secret_key=SECRET, **({"data_dir": data_dir} if data_dir else {}))
-    return Env(create_app(settings, engine=engine), engine, url, tokens, usernames)
+    return Env(create_app(settings, db=engine), engine, url, tokens, usernames)
 
 
 @contextmanager

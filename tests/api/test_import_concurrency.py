@@ -28,7 +28,7 @@ from hogo.auth.roles import Role
 from hogo.config import Settings
 from hogo.http.app import create_app
 from hogo.services import ledger
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow, SubjectRow
 from tests.api.env import SECRET, Env, build_env
 
@@ -133,8 +133,8 @@ def test_an_import_killed_mid_way_stores_nothing(tmp_path: Path) -> None:
 
 def test_a_write_held_past_the_lock_timeout_is_a_503_with_retry_after(tmp_path: Path) -> None:
     env = build_env(tmp_path, subjects=20)
-    engine = make_engine(env.database_url, lock_timeout=0.3)
-    app = create_app(Settings(database_url=env.database_url, secret_key=SECRET), engine=engine)
+    engine = make_db(env.database_url, lock_timeout=0.3)
+    app = create_app(Settings(database_url=env.database_url, secret_key=SECRET), db=engine)
     body = {"subject_id": "M0000002", "choices": [{"purpose_id": "marketing_mail", "action": "grant"}]}
     h = env.headers(Role.operator)
     with TestClient(app) as c:

@@ -10,7 +10,7 @@ import pytest
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import Answer
 from hogo.services import readiness
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from tests.readiness.conftest import asset, good_backups
 
 Seed = Callable[[str], None]
@@ -18,7 +18,7 @@ Seed = Callable[[str], None]
 
 def seed(url: str) -> None:
     """Migrate and write data through the services, so the ledger has entries to verify."""
-    engine = make_engine(url)
+    engine = make_db(url)
     try:
         upgrade(engine)
         with write_scope(engine) as session:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
-from hogo.store.database import make_engine
+from hogo.store.database import make_db
 
 
 def test_backup_commands(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,7 +37,7 @@ def test_backup_commands(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.Mo
     verified = json.loads(run("backup", "verify", "--all", "--deep", "--json"))
     assert [v["ok"] for v in verified] == [True, True]
 
-    engine = make_engine(sqlite_url)
+    engine = make_db(sqlite_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE ledger_entries SET ref = 'forged' WHERE seq = 2"))
     engine.dispose()

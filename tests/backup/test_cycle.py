@@ -15,14 +15,14 @@ from hogo.backup.manifest import MANIFEST
 from hogo.backup.retention import RetentionPolicy
 from hogo.errors import HogoError, NotFound
 from hogo.services import ledger, readiness
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 from hogo.store.tables import LedgerEntryRow
 from tests.backup.conftest import seed
 
 
 def _state(url: str) -> tuple[bool, int, list[str]]:
     """(ledger ok, entries, stored asset ids) of the live store."""
-    engine = make_engine(url)
+    engine = make_db(url)
     try:
         with write_scope(engine) as session:
             v = ledger.verify_ledger(session)
@@ -51,7 +51,7 @@ def test_full_cycle_sqlite(sqlite_url: str, tmp_path: Path) -> None:
     assert _state(sqlite_url)[1] == 3  # the backup itself is noted in the live ledger
 
     # damage: change a ledger entry and lose the inventory
-    engine = make_engine(sqlite_url)
+    engine = make_db(sqlite_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE ledger_entries SET payload = '{}' WHERE seq = 1"))
         conn.execute(text("DELETE FROM readiness_assets"))
@@ -94,7 +94,7 @@ def test_encrypted_generation(sqlite_url: str, tmp_path: Path) -> None:
     with pytest.raises(HogoError):
         generations.restore(folder, None, sqlite_url)
 
-    engine = make_engine(sqlite_url)
+    engine = make_db(sqlite_url)
     with write_scope(engine) as session:
         session.execute(delete(LedgerEntryRow).where(LedgerEntryRow.seq == 2))
     engine.dispose()
@@ -154,7 +154,7 @@ def test_list_and_prune(sqlite_url: str, tmp_path: Path) -> None:
 
 
 def test_refuses_to_back_up_a_broken_ledger(sqlite_url: str, tmp_path: Path) -> None:
-    engine = make_engine(sqlite_url)
+    engine = make_db(sqlite_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE ledger_entries SET kind = 'x' WHERE seq = 1"))
     engine.dispose()
@@ -171,7 +171,7 @@ def test_full_cycle_postgres(postgres_url: str, tmp_path: Path) -> None:
     key = crypto.parse_key(crypto.generate_key())
     manifest = generations.create(postgres_url, folder, key)
     assert manifest.dialect == "postgresql" and manifest.snapshot.name == "database.pgdump.enc"
-    engine = make_engine(postgres_url)
+    engine = make_db(postgres_url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entries WHERE seq = 1"))
         conn.execute(text("DELETE FROM readiness_assets"))

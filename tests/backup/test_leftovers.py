@@ -23,7 +23,7 @@ from hogo.backup import snapshot as snap
 from hogo.backup.processes import TEMP_PREFIX, pid_alive
 from hogo.backup.retention import RetentionPolicy
 from hogo.services import ledger
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 
 SRC = str(Path(generations.__file__).resolve().parents[2])
 
@@ -58,7 +58,7 @@ def _wait_until(condition: object, what: str) -> None:
 
 
 def _entries(url: str, gen: str) -> int:
-    engine = make_engine(url)
+    engine = make_db(url)
     try:
         with write_scope(engine) as session:
             return len(ledger.entries_for(session, f"backup:{gen}"))
@@ -191,7 +191,7 @@ def test_trial_restore_databases_of_dead_runs_are_dropped(postgres_url: str) -> 
     db = snap.database(postgres_url)
     stale = f"{snap.SCRATCH_PREFIX}{_dead_pid()}_0badc0de"
     live = f"{snap.SCRATCH_PREFIX}{os.getpid()}_0badc0de"
-    admin = make_engine(db.url.set(database="postgres").render_as_string(hide_password=False))
+    admin = make_db(db.url.set(database="postgres").render_as_string(hide_password=False))
     try:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for name in (stale, live):

@@ -16,7 +16,7 @@ from hogo.cli.app import app
 from hogo.errors import NotFound
 from hogo.services.coverage import search_subjects
 from hogo.services.subjects import get_subject
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.tables import SubjectRow
 
 BAD = {"NUL": "nul\x00id", "unit separator": "us\x1fid", "newline inside": "nl\nid", "slash": "sl/id"}
@@ -29,14 +29,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    engine = make_engine(url)
+    engine = make_db(url)
     upgrade(engine)
     engine.dispose()
     return url
 
 
 def _stored(url: str) -> set[str]:
-    engine = make_engine(url)
+    engine = make_db(url)
     try:
         with write_scope(engine) as session:
             return set(session.execute(select(SubjectRow.subject_id)).scalars())
@@ -78,7 +78,7 @@ def test_subject_import_names_row_and_field(
 @pytest.mark.parametrize("label", sorted(BAD))
 def test_lookups_of_impossible_ids_are_not_found(label: str, store: str) -> None:
     """The console's subject page and search reach the store without the API's checks."""
-    engine = make_engine(store)
+    engine = make_db(store)
     try:
         with write_scope(engine) as session:
             with pytest.raises(NotFound):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 from tests.cli.conftest import Run
 from tests.cli.test_consent_cli import _setup
 
@@ -18,7 +18,7 @@ def test_readers_answer_and_writers_are_told_busy_while_another_writer_holds_the
 ) -> None:
     hogo("consent", "import", str(_setup(hogo, policy_file, tmp_path)))
     monkeypatch.setenv("HOGO_LOCK_TIMEOUT", "0.5")
-    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    engine = make_db(f"sqlite:///{tmp_path / 'cli.db'}")
     try:
         with write_scope(engine):  # e.g. a bulk import's final commit, in another process
             assert hogo("ledger", "verify", "--json", as_json=True)["ok"] is True

@@ -52,9 +52,9 @@ def crashing(*args, **kwargs):
 setattr(run, step, crashing)
 from hogo.release.spec import parse_spec
 from hogo.services import releases as service
-from hogo.store.database import make_engine
+from hogo.store.database import make_db
 from tests.release.world import personal_spec
-service.run_now(make_engine(url), parse_spec(personal_spec(rid), Path(folder)))
+service.run_now(make_db(url), parse_spec(personal_spec(rid), Path(folder)))
 """
 
 

@@ -20,7 +20,7 @@ from hogo.services import auth
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from tests.api.env import PASSWORD, SECRET, Env
 from tests.factories import event, person, policy
 
@@ -96,7 +96,7 @@ def release_env(folder: Path) -> Env:
     Submitted specs read from ``folder`` (HOGO_INPUT_DIR) and write below ``folder/releases``.
     """
     url = f"sqlite:///{folder / 'hogo-release.db'}"
-    engine = make_engine(url)
+    engine = make_db(url)
     upgrade(engine)
     build_world(engine, folder)
     tokens: dict[Role, str] = {}
@@ -114,4 +114,4 @@ def release_env(folder: Path) -> Env:
         input_dir=folder,
         release_dir=folder / "releases",
     )
-    return Env(create_app(settings, engine=engine), engine, url, tokens, usernames)
+    return Env(create_app(settings, db=engine), engine, url, tokens, usernames)

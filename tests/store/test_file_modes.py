@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from hogo.store.database import make_engine
+from hogo.store.database import make_db
 
 
 def _mode(path: Path) -> int:
@@ -21,7 +21,7 @@ def test_a_new_sqlite_store_is_private_whatever_the_umask(tmp_path: Path) -> Non
     db = tmp_path / "store.db"
     old = os.umask(0o022)
     try:
-        engine = make_engine(f"sqlite:///{db}")
+        engine = make_db(f"sqlite:///{db}")
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE t (x INTEGER)"))
             conn.execute(text("INSERT INTO t VALUES (1)"))

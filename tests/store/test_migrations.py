@@ -20,9 +20,9 @@ from hogo.store.tables import Base
 
 
 def test_one_linear_history() -> None:
-    from hogo.store.database import make_engine
+    from hogo.store.database import make_db
 
-    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    script = ScriptDirectory.from_config(alembic_config(make_db("sqlite://")))
     assert len(script.get_heads()) == 1
 
 

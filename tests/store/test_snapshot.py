@@ -14,7 +14,7 @@ from hogo.errors import InputError
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import make_engine, upgrade, write_scope
+from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.export import StoreConsent, consent_tables
 from hogo.store.snapshot import FILES, INFO_FILE, open_snapshot, write_snapshot
 from tests.factories import at, event, person, policy
@@ -75,7 +75,7 @@ def test_altered_or_foreign_snapshot_is_refused(filled: Engine, tmp_path: Path) 
     assert info.value.field == FILES[1]
 
     write_snapshot(filled, tmp_path / "snap2")
-    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    other = make_db(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade(other)
     with write_scope(other) as s:
         apply_policy(s, policy())
@@ -95,5 +95,5 @@ def test_snapshot_never_overwrites_and_leaves_no_partial_folder(filled: Engine, 
     with pytest.raises(InputError):
         write_snapshot(filled, out / "snap")
     with pytest.raises(OperationalError):  # a store without tables: the read fails
-        write_snapshot(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"), out / "new")
+        write_snapshot(make_db(f"sqlite:///{tmp_path / 'empty.db'}"), out / "new")
     assert [p.name for p in out.iterdir()] == ["snap"]

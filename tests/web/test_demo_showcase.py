@@ -21,7 +21,7 @@ from hogo.domain.incidents.deadlines import DeadlineState
 from hogo.http.app import create_app
 from hogo.services import auth, incidents, readiness, received, releases
 from hogo.services.inventory import load_inventory
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 from hogo.synth.generate import SynthSpec, generate
 from tests.api.env import PASSWORD, SECRET, Env, client, login
 
@@ -35,11 +35,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, DemoDa
     data_dir = folder / "data"
     data = build_database(folder / "demo.db", SUBJECTS, SEED, data_dir=data_dir, showcase=True)
     url = f"sqlite:///{folder / 'demo.db'}"
-    engine = make_engine(url)
+    engine = make_db(url)
     with write_scope(engine) as session:
         auth.create_user(session, "officer", PASSWORD, Role.privacy_officer)
     settings = Settings(database_url=url, secret_key=SECRET, data_dir=data_dir)
-    env = Env(create_app(settings, engine=engine), engine, url, {}, {Role.privacy_officer: "officer"})
+    env = Env(create_app(settings, db=engine), engine, url, {}, {Role.privacy_officer: "officer"})
     yield env, data, data_dir
     engine.dispose()
 

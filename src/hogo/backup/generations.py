@@ -43,7 +43,7 @@ from hogo.domain.ledger import EntryKind, Verification
 from hogo.errors import HogoError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.services import ledger
-from hogo.store.database import make_engine, write_scope
+from hogo.store.database import make_db, write_scope
 
 Step = Callable[[str], None]
 
@@ -54,12 +54,12 @@ def _quiet(_: str) -> None:
 
 def _ledger_event(url: str, ref: str, payload: dict[str, object]) -> None:
     """Note the backup event in the live ledger (its own small transaction)."""
-    engine = make_engine(url)
+    db = make_db(url)
     try:
-        with write_scope(engine) as session:
+        with write_scope(db) as session:
             ledger.append(session, EntryKind.backup, ref, payload)
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def _freeze(path: Path) -> None:

@@ -26,7 +26,7 @@ from hogo.cli import (
     tokenize,
     user,
 )
-from hogo.cli.context import open_engine
+from hogo.cli.context import open_db
 from hogo.cli.output import console, user_errors
 
 app = typer.Typer(
@@ -41,9 +41,9 @@ app = typer.Typer(
 def init_cmd() -> None:
     """データベースを作成し、最新のスキーマに更新します(SQLite / PostgreSQL)。"""
     with user_errors():
-        engine = open_engine(auto_upgrade=True)
-        console.print(f"[green]データベースを準備しました[/] ({engine.dialect.name})")
-        engine.dispose()
+        db = open_db(auto_upgrade=True)
+        console.print(f"[green]データベースを準備しました[/] ({db.dialect.name})")
+        db.dispose()
 
 
 app.command("demo")(demo.demo_cmd)

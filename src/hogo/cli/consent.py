@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hogo.cli.context import at_or_now, open_engine, parse_at, reading, unit_of_work
+from hogo.cli.context import at_or_now, open_db, parse_at, reading, unit_of_work
 from hogo.cli.options import (
     CSV_FILE,
     EVENT_ID,
@@ -137,10 +137,10 @@ def import_cmd(
 ) -> None:
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
     with user_errors():
-        engine = open_engine()
+        db = open_db()
         try:
             with (
-                EventImport(engine) as job,
+                EventImport(db) as job,
                 Progress(console=console, disable=as_json, transient=True) as bar,
             ):
                 task = bar.add_task("取り込み中 / importing", total=None)
@@ -154,7 +154,7 @@ def import_cmd(
                 bar.update(task, description="記録中 / recording")
                 outcome = job.commit()
         finally:
-            engine.dispose()
+            db.dispose()
     # Staged outside the ledger lock, recorded in one short transaction (services.consent_import).
     recorded, present = outcome.recorded, outcome.already_present
     result = {
@@ -311,17 +311,17 @@ def eligible_cmd(
 
     when: datetime = parse_at(at)
     with user_errors():
-        engine = open_engine()
+        db = open_db()
         try:
-            with read_scope(engine) as session:
+            with read_scope(db) as session:
                 policy = svc.require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
-                tables = consent_source(engine, snapshot)
+                tables = consent_source(db, snapshot)
                 bar.update(task, description="判定中 / deciding")
                 result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
         finally:
-            engine.dispose()
+            db.dispose()
     if as_json:
         print_json(result.as_dict())
     else:
@@ -337,7 +337,7 @@ def snapshot_cmd(
     from hogo.services.snapshots import write_snapshot
 
     with user_errors():
-        engine = open_engine()
+        db = open_db()
         try:
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("書き出し中 / writing", total=None)
@@ -345,9 +345,9 @@ def snapshot_cmd(
                 def step(file: str, rows: int) -> None:
                     bar.update(task, description=f"{file}: {rows:,}")
 
-                info = write_snapshot(engine, out, step)
+                info = write_snapshot(db, out, step)
         finally:
-            engine.dispose()
+            db.dispose()
     if as_json:
         print_json(info.model_dump() | {"out": str(out)})
     else:

@@ -1,4 +1,4 @@
-"""Opening the store for a command: settings, engine, schema."""
+"""Opening the store for a command: settings, db, schema."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hogo.errors import InputError
 from hogo.services.database import open_store, read_scope, write_scope
 
 
-def open_engine(auto_upgrade: bool | None = None) -> Engine:
+def open_db(auto_upgrade: bool | None = None) -> Engine:
     """SQLite stores are brought to the newest schema on use; PostgreSQL waits for `hogo init`."""
     settings = load_settings()
     return open_store(settings.database_url, migrate=auto_upgrade, lock_timeout=settings.lock_timeout)
@@ -25,12 +25,12 @@ def open_engine(auto_upgrade: bool | None = None) -> Engine:
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A command that changes the store: one write transaction (it takes the write lock)."""
-    engine = open_engine()
+    db = open_db()
     try:
-        with write_scope(engine) as session:
+        with write_scope(db) as session:
             yield session
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def at_or_now(value: str | None, option: str = "--at") -> datetime:
@@ -49,12 +49,12 @@ def at_or_now(value: str | None, option: str = "--at") -> datetime:
 def reading() -> Iterator[Session]:
     """A command that only reads: never takes the write lock, so it answers during a bulk import
     or any other long write (SQLite in WAL mode and PostgreSQL read a consistent snapshot)."""
-    engine = open_engine()
+    db = open_db()
     try:
-        with read_scope(engine) as session:
+        with read_scope(db) as session:
             yield session
     finally:
-        engine.dispose()
+        db.dispose()
 
 
 def parse_at(value: str | None) -> datetime:

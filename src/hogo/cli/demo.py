@@ -45,9 +45,9 @@ def demo_cmd(
                 data_dir=load_settings().data_dir,
                 showcase=True,
             )
-        engine = open_store(f"sqlite:///{database}", migrate=False)
+        db = open_store(f"sqlite:///{database}", migrate=False)
         now = datetime.now(JST)
-        tables = load_tables(engine)
+        tables = load_tables(db)
         summary = {}
         for purpose in ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas"):
             summary[purpose] = eligible_subjects(policy, tables, purpose, now).as_dict()
@@ -63,9 +63,9 @@ def demo_cmd(
             d = decide_assessed(a, hist)
             if not d.allowed:
                 reasons[d.reasons[0].code] += 1
-        with read_scope(engine) as session:
+        with read_scope(db) as session:
             verification = ledger.verify_ledger(session)
-        engine.dispose()
+        db.dispose()
     result = {
         "database": str(database),
         "members": len(data.subjects),

@@ -33,16 +33,16 @@ DEMO_USERS = (
 
 def create_demo_users(database_url: str) -> list[tuple[str, Role, str]]:
     """Demo users with fresh random passwords; returns (user name, role, password)."""
-    engine = open_store(database_url, migrate=False)
+    db = open_store(database_url, migrate=False)
     created = []
     try:
-        with write_scope(engine) as session:
+        with write_scope(db) as session:
             for username, role, display in DEMO_USERS:
                 password = secrets.token_urlsafe(12)
                 create_user(session, username, password, role, display)
                 created.append((username, role, password))
     finally:
-        engine.dispose()
+        db.dispose()
     return created
 
 

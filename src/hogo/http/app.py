@@ -3,7 +3,7 @@
 The one place above both `hogo.api` and `hogo.web` that knows them both: it mounts their
 routers, renders each one's errors in its own format and wires the HTTP middleware.
 
-`create_app(settings)` builds everything from settings and creates the engine here, never at
+`create_app(settings)` builds everything from settings and creates the db here, never at
 import time, so tests and `hogo serve` each get their own.
 """
 
@@ -146,22 +146,22 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 
 
-def create_app(settings: Settings, engine: Engine | None = None, warm: bool = False) -> FastAPI:
+def create_app(settings: Settings, db: Engine | None = None, warm: bool = False) -> FastAPI:
     """The application; `warm` computes the dashboard's overview in the background at start-up."""
-    own_engine = engine is None
-    engine = engine or open_store(settings.database_url, lock_timeout=settings.lock_timeout)
+    own_db = db is None
+    db = db or open_store(settings.database_url, lock_timeout=settings.lock_timeout)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            releases.recover_interrupted(engine)
+            releases.recover_interrupted(db)
         except SQLAlchemyError:  # a database not migrated yet: requests will say so
             log.warning("could not check for interrupted releases")
         if warm:
-            threading.Thread(target=app.state.overview.warm, args=(engine,), daemon=True).start()
+            threading.Thread(target=app.state.overview.warm, args=(db,), daemon=True).start()
         yield
-        if own_engine:
-            engine.dispose()
+        if own_db:
+            db.dispose()
 
     app = FastAPI(
         title="hogo API",
@@ -176,7 +176,7 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine
+    app.state.db = db
     app.state.overview = OverviewCache()
     app.state.policy_cache = PolicyCache()
 

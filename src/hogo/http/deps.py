@@ -1,5 +1,5 @@
 """Request-scoped dependencies shared by the API and the console: one unit of work per request,
-who is asking, the settings and engine of the app.
+who is asking, the settings and db of the app.
 
 Both `hogo.api` and `hogo.web` import this module and never each other; it imports neither.
 
@@ -41,9 +41,9 @@ class Forbidden(HogoError):
         super().__init__("この操作の権限がありません。", "you are not allowed to do this.")
 
 
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+def get_db(request: Request) -> Engine:
+    db: Engine = request.app.state.db
+    return db
 
 
 def get_settings(request: Request) -> Settings:
@@ -57,8 +57,8 @@ def policy_cache(request: Request) -> PolicyCache:
 
 
 # Dependencies that do no I/O are async: a sync one would cost a thread-pool hop per request.
-async def _engine(request: Request) -> Engine:
-    return get_engine(request)
+async def _db(request: Request) -> Engine:
+    return get_db(request)
 
 
 async def _settings(request: Request) -> Settings:
@@ -76,7 +76,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     than two thread-pool hops. A write scope is entered (SQLite's BEGIN IMMEDIATE may wait for
     the lock) and committed in the thread pool; a failed request is rolled back at once.
     """
-    db = get_engine(request)
+    db = get_db(request)
     writes = request.method in WRITE_METHODS
     scope = write_scope(db) if writes else read_scope(db)
     session = await run_in_threadpool(scope.__enter__) if writes else scope.__enter__()
@@ -93,16 +93,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-EngineDep = Annotated[Engine, Depends(_engine)]
+DbDep = Annotated[Engine, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="`hogo token create` で発行した API トークン")
 
 
-def _touch_later(engine: Engine, token_id: int) -> None:
+def _touch_later(db: Engine, token_id: int) -> None:
     """After a read request: record the token's use in its own short write, best effort."""
     try:
-        with write_scope(engine) as session:
+        with write_scope(db) as session:
             touch_token(session, token_id)
     except OperationalError:
         pass  # the database is busy; the next use records it
@@ -115,7 +115,7 @@ async def run_db(request: Request, fn: Callable[..., T], *args: Any) -> T:
     (which, under load, can wait a whole GIL switch interval); a networked database's round trip
     must not hold up the event loop, so there it goes to the thread pool.
     """
-    if get_engine(request).dialect.name == "sqlite":
+    if get_db(request).dialect.name == "sqlite":
         return fn(*args)
     return await run_in_threadpool(fn, *args)
 
@@ -149,7 +149,7 @@ async def current_principal(
     if due and request.method in WRITE_METHODS:
         await run_in_threadpool(touch_token, session, principal.id)
     elif due:
-        background.add_task(_touch_later, get_engine(request), principal.id)
+        background.add_task(_touch_later, get_db(request), principal.id)
     return principal
 
 

@@ -119,7 +119,7 @@ class BodyGuard:
         """Whether the request's credentials are valid; what they stand for is kept on the
         request (`remember_token`, `remember_user`), so the app's dependencies do not look
         them up a second time."""
-        engine: Engine = request.app.state.engine
+        db: Engine = request.app.state.db
         if request.url.path.startswith("/api/"):
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             token = token.strip()
@@ -127,7 +127,7 @@ class BodyGuard:
                 return False
 
             def check() -> bool:
-                with read_scope(engine) as session:
+                with read_scope(db) as session:
                     found = token_principal(session, token)
                 if found is not None:
                     remember_token(request, token, found)
@@ -139,13 +139,13 @@ class BodyGuard:
                 return False
 
             def check() -> bool:
-                with read_scope(engine) as session:
+                with read_scope(db) as session:
                     found = session_principal(session, session_id)
                 if found is not None:
                     remember_user(request, session_id, found)
                 return found is not None
 
-        if engine.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
+        if db.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
             return check()
         if self._lookups is None:  # created on the serving loop, not at import
             self._lookups = asyncio.Semaphore(AUTH_LOOKUPS)

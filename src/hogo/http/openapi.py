@@ -16,11 +16,11 @@ def document() -> dict[str, Any]:
     from hogo.http.app import create_app
     from hogo.services.database import open_store
 
-    engine = open_store("sqlite://", migrate=False)
+    db = open_store("sqlite://", migrate=False)
     try:
-        schema: dict[str, Any] = create_app(Settings(), engine=engine).openapi()
+        schema: dict[str, Any] = create_app(Settings(), db=db).openapi()
     finally:
-        engine.dispose()
+        db.dispose()
     return schema
 
 

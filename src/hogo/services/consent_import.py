@@ -87,8 +87,8 @@ class EventImport:
     stores nothing.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, db: Engine) -> None:
+        self._db = db
         self._conn: Connection | None = None
         self._policy_revision: int | None = None
         self._policy: Any = None
@@ -96,7 +96,7 @@ class EventImport:
         self._policy_problem: HogoError | None = None
 
     def __enter__(self) -> Self:
-        conn = self._engine.connect()
+        conn = self._db.connect()
         self._conn = conn
         try:
             with Session(bind=conn) as session:

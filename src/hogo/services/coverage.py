@@ -121,8 +121,8 @@ def coverage_series(
     return series
 
 
-def load_tables(engine: Engine) -> ConsentTables:
-    return consent_tables(engine)
+def load_tables(db: Engine) -> ConsentTables:
+    return consent_tables(db)
 
 
 def _histories(tables: ConsentTables) -> list[SubjectHistory]:

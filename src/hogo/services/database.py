@@ -1,5 +1,5 @@
-"""The store as the front ends open it: an engine (migrated where hogo may), units of work, a
-liveness check, and the lock that marks a SQLite store as being served.
+"""The store as the front ends open it: a db (a SQLAlchemy `Engine`, migrated where hogo may),
+units of work, a liveness check, and the lock that marks a SQLite store as being served.
 
 Units of work: `read_scope` (one snapshot, no write lock) and `write_scope` (takes the write
 lock up front) are the only two; the front end opens one per command or request and hands its
@@ -26,7 +26,7 @@ from hogo.store.database import (
     savepoint,
     write_scope,
 )
-from hogo.store.database import make_engine as _make_engine
+from hogo.store.database import make_db as _make_db
 from hogo.store.database import upgrade as _upgrade
 from hogo.store.serving import hold as hold_served
 from hogo.store.serving import sqlite_path
@@ -47,13 +47,13 @@ __all__ = [
 def open_store(
     url: str, *, migrate: bool | None = None, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 ) -> Engine:
-    """An engine for `url`. By default SQLite stores are brought to the newest schema on use while
-    PostgreSQL waits for `hogo init`; `migrate` overrides that either way. A write waits at most
-    `lock_timeout` seconds for another writer's lock (then `StoreBusy`)."""
-    engine = _make_engine(url, lock_timeout=lock_timeout)
-    if migrate if migrate is not None else engine.dialect.name == "sqlite":
-        _upgrade(engine)
-    return engine
+    """A db (SQLAlchemy `Engine`) for `url`. By default SQLite stores are brought to the newest
+    schema on use while PostgreSQL waits for `hogo init`; `migrate` overrides that either way. A
+    write waits at most `lock_timeout` seconds for another writer's lock (then `StoreBusy`)."""
+    db = _make_db(url, lock_timeout=lock_timeout)
+    if migrate if migrate is not None else db.dialect.name == "sqlite":
+        _upgrade(db)
+    return db
 
 
 def ping(session: Session) -> None:

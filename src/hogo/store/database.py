@@ -1,4 +1,5 @@
-"""Engines, sessions and schema upgrades. Units of work are `read_scope` and `write_scope`."""
+"""The database (a SQLAlchemy `Engine`, called `db`: "engine" means the data engine), sessions
+and schema upgrades. Units of work are `read_scope` and `write_scope`."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
-def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
+def make_db(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: Any) -> Engine:
+    """Create a db; SQLite gets WAL, foreign keys and a busy timeout.
 
     Writers wait up to ``lock_timeout`` seconds for another writer's lock (SQLite's busy timeout,
     PostgreSQL's ``lock_timeout``) and then fail with an error `is_busy` recognises, which
@@ -36,11 +37,11 @@ def make_engine(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: 
         connect_args = dict(kwargs.pop("connect_args", {}))
         connect_args.setdefault("options", f"-c lock_timeout={millis}")
         kwargs["connect_args"] = connect_args
-    engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
+    db = create_engine(url, **kwargs)
+    if db.dialect.name == "sqlite":
         _create_private(url)
-        event.listen(engine, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, millis))
-    return engine
+        event.listen(db, "connect", lambda conn, rec: _sqlite_pragmas(conn, rec, millis))
+    return db
 
 
 def _create_private(url: str) -> None:
@@ -86,28 +87,28 @@ def _is_memory(dbapi_connection: Any) -> bool:
         cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(db: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.attributes["engine"] = engine
+    cfg.attributes["db"] = db
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(db: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest revision (the same migrations on SQLite and PostgreSQL)."""
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(db), revision)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(db: Engine) -> sessionmaker[Session]:
+    return sessionmaker(db, expire_on_commit=False)
 
 
 @contextmanager
-def _unit_of_work(engine: Engine, begin: str | None) -> Iterator[Session]:
+def _unit_of_work(db: Engine, begin: str | None) -> Iterator[Session]:
     """The one place a unit of work is begun, committed and rolled back: commit when the block
     succeeds, roll everything back when it raises (see docs/architecture.md, "one transaction
     rule"). `begin` is the statement that opens the transaction explicitly, if one must."""
-    session = session_factory(engine)()
+    session = session_factory(db)()
     try:
         if begin is not None:
             session.execute(text(begin))
@@ -121,7 +122,7 @@ def _unit_of_work(engine: Engine, begin: str | None) -> Iterator[Session]:
 
 
 @contextmanager
-def read_scope(engine: Engine) -> Iterator[Session]:
+def read_scope(db: Engine) -> Iterator[Session]:
     """A read-only unit of work that sees one consistent snapshot and takes no write lock.
 
     Why: a reader that reads several things (the ledger head, then every entry) while others
@@ -130,17 +131,17 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     DEFERRED: no lock is taken); PostgreSQL needs REPEATABLE READ (READ COMMITTED takes a new
     snapshot per statement).
     """
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with _unit_of_work(engine, "BEGIN" if engine.dialect.name == "sqlite" else None) as session:
+    if db.dialect.name == "postgresql":
+        db = db.execution_options(isolation_level="REPEATABLE READ")
+    with _unit_of_work(db, "BEGIN" if db.dialect.name == "sqlite" else None) as session:
         yield session
 
 
 @contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
+def read_connection(db: Engine) -> Iterator[Connection]:
     """`read_scope` for streaming reads with SQLAlchemy Core (a consent snapshot): one consistent
     snapshot, no write lock, and nothing to commit (it is rolled back when the block ends)."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")  # deferred: the first read fixes the WAL snapshot
         else:
@@ -152,12 +153,12 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def write_scope(engine: Engine) -> Iterator[Session]:
+def write_scope(db: Engine) -> Iterator[Session]:
     """A transaction that will write. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
     a deferred transaction that read first could not be serialised against a concurrent writer
     (the ledger's head would be read twice), while an immediate one simply waits its turn.
     PostgreSQL serialises ledger appends by locking the head row instead."""
-    with _unit_of_work(engine, "BEGIN IMMEDIATE" if engine.dialect.name == "sqlite" else None) as session:
+    with _unit_of_work(db, "BEGIN IMMEDIATE" if db.dialect.name == "sqlite" else None) as session:
         yield session
 
 
@@ -171,11 +172,11 @@ def savepoint(session: Session) -> Iterator[None]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(db: Engine) -> Iterator[Session]:
     """A deferred transaction, the form `read_scope` and `write_scope` replaced.
 
     Only `hogo.release.run` still uses it, until issue 13 reshapes the release run
     (tests/domain/test_architecture.py keeps it so); everything else opens a read or write scope.
     """
-    with _unit_of_work(engine, None) as session:
+    with _unit_of_work(db, None) as session:
         yield session

@@ -130,9 +130,9 @@ def queries() -> list[tuple[ClauseElement, pa.Schema]]:
     ]
 
 
-def consent_tables(engine: Engine) -> ConsentTables:
+def consent_tables(db: Engine) -> ConsentTables:
     """All consent data as Arrow (small stores, tests); large ones use :class:`StoreConsent`."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         tables = [
             pa.Table.from_batches(list(iter_batches(conn, stmt, schema)), schema=schema)
             for stmt, schema in queries()

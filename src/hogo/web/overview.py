@@ -46,24 +46,24 @@ class OverviewCache:
         self._lock = threading.Lock()
         self._value: Overview | None = None
 
-    def get(self, engine: Engine, policy: Policy, head: int) -> Overview:
+    def get(self, db: Engine, policy: Policy, head: int) -> Overview:
         with self._lock:
             if self._value is not None and self._value.head == head:
                 return self._value
             now = datetime.now(JST)
             start = min((t.effective_from for t in policy.terms), default=now.date())
             points = time_points(datetime(start.year, start.month, start.day, tzinfo=JST), now)
-            tables = load_tables(engine)
+            tables = load_tables(db)
             series = coverage_series(tables, policy, chart_purposes(policy), points)
             added = sorted({p for r in terms_revisions(policy) for p in r.added})
             lacking = lacking_consent(tables, policy, added, now)
             self._value = Overview(head, tuple(points), tuple(series), lacking)
             return self._value
 
-    def warm(self, engine: Engine) -> None:
+    def warm(self, db: Engine) -> None:
         """Compute the current overview ahead of the first page view (run in a background thread)."""
-        with read_scope(engine) as session:
+        with read_scope(db) as session:
             policy = current_policy(session)
             head = ledger.head(session).seq
         if policy is not None:
-            self.get(engine, policy, head)
+            self.get(db, policy, head)

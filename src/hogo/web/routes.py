@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hogo.errors import HogoError, NotFound
-from hogo.http.deps import get_engine
+from hogo.http.deps import get_db
 from hogo.services.auth import session_principal
 from hogo.services.database import read_scope
 from hogo.web.render import language, render
@@ -69,7 +69,7 @@ def _signed_in(request: Request) -> ConsoleUser | None:
     if session_id is None:
         return None
     try:
-        with read_scope(get_engine(request)) as session:
+        with read_scope(get_db(request)) as session:
             found = session_principal(session, session_id)
     except Exception:
         return None

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from hogo.api.problems import responses
 from hogo.auth.roles import Permission
-from hogo.http.deps import EngineDep, Forbidden, Reader, SessionDep, SettingsDep, require
+from hogo.http.deps import DbDep, Forbidden, Reader, SessionDep, SettingsDep, require
 from hogo.services import releases as service
 from hogo.services.auth import Principal
 
@@ -88,7 +88,7 @@ def _summary(info: service.ReleaseInfo) -> dict[str, Any]:
 )
 def start_release(
     session: SessionDep,
-    store: EngineDep,
+    store: DbDep,
     settings: SettingsDep,
     _: Releaser,
     response: Response,

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the engine handed over by hogo.store.database.upgrade."""
+"""Alembic environment: runs on the db handed over by hogo.store.database.upgrade."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from sqlalchemy import Engine
 from hogo.store.tables import Base
 
 config = context.config
-engine = config.attributes.get("engine")
-if not isinstance(engine, Engine):
+db = config.attributes.get("db")
+if not isinstance(db, Engine):
     raise RuntimeError("run migrations through hogo.store.database.upgrade()")
 
-with engine.begin() as connection:
+with db.begin() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.http.deps import EngineDep, SessionDep
+from hogo.http.deps import DbDep, SessionDep
 from hogo.services import ledger
 from hogo.services.coverage import Counts, counts, terms_revisions
 from hogo.services.policy import current_policy
@@ -54,13 +54,13 @@ def overview_cache(request: Request) -> OverviewCache:
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, session: SessionDep, engine: EngineDep, user: Viewer) -> Response:
+def dashboard(request: Request, session: SessionDep, db: DbDep, user: Viewer) -> Response:
     policy = current_policy(session)
     lang = language(request)
     if policy is None:
         page = DashboardPage(counts(session, None), False, None, (), (), ())
         return render(request, "dashboard.html", page, user)
-    data = overview_cache(request).get(engine, policy, ledger.head(session).seq)
+    data = overview_cache(request).get(db, policy, ledger.head(session).seq)
     labels = tuple(dates.format_date(p, lang) for p in data.points)
     latest = tuple(
         CoverageRow(

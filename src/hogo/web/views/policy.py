@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hogo.domain.policy import Organization, Purpose
-from hogo.http.deps import EngineDep, SessionDep
+from hogo.http.deps import DbDep, SessionDep
 from hogo.services import ledger
 from hogo.services.consent import require_policy
 from hogo.services.coverage import terms_revisions
@@ -54,9 +54,9 @@ class PolicyPage:
 
 
 @router.get("/policy", include_in_schema=False)
-def policy_page(request: Request, session: SessionDep, engine: EngineDep, user: Viewer) -> Response:
+def policy_page(request: Request, session: SessionDep, db: DbDep, user: Viewer) -> Response:
     policy = require_policy(session)
-    data = overview_cache(request).get(engine, policy, ledger.head(session).seq)
+    data = overview_cache(request).get(db, policy, ledger.head(session).seq)
     rows = tuple(
         PurposeRow(
             p,

@@ -23,7 +23,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.policy import Purpose, Recipient
 from hogo.domain.provision import ReleaseMode
 from hogo.errors import HogoError, InputError
-from hogo.http.deps import SessionDep, get_engine, get_settings
+from hogo.http.deps import SessionDep, get_db, get_settings
 from hogo.services import releases as service
 from hogo.services.consent import require_policy
 from hogo.services.database import savepoint
@@ -163,7 +163,7 @@ def _submit(request: Request, session: Session, data: dict[str, Any]) -> str:
     spec's paths (inputs inside HOGO_INPUT_DIR, the release below HOGO_RELEASE_DIR) and the same
     service."""
     spec = service.submitted_spec(data, get_settings(request))
-    return service.start_release(session, get_engine(request), spec)
+    return service.start_release(session, get_db(request), spec)
 
 
 @router.get("/releases/new", include_in_schema=False)
