@@ -15,7 +15,7 @@ from tests.api.env import Env, build_env, client
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     e = build_env(Path(tmp_path_factory.mktemp("api")))
     yield e
-    e.engine.dispose()
+    e.db.dispose()
 
 
 @pytest.fixture()

@@ -31,7 +31,7 @@ SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 @dataclass
 class Env:
     app: FastAPI
-    engine: Engine
+    db: Engine
     database_url: str
     tokens: dict[Role, str]
     usernames: dict[Role, str]
@@ -44,7 +44,7 @@ class Env:
     def uncovered_subject(self, purpose: str = "ad_partners") -> str:
         """An adult, identified member whose terms acceptance does not cover `purpose` (each once)."""
         now = datetime.now(JST)
-        with write_scope(self.engine) as session:
+        with write_scope(self.db) as session:
             for n in range(10, 10_000):
                 sid = f"M{n:07d}"
                 if sid in self.used:

@@ -66,19 +66,19 @@ def test_full_verification_needs_permission(api: TestClient, env: Env) -> None:
 
 
 def test_revoked_token_stops_working(api: TestClient, env: Env) -> None:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         token, info = auth.create_token(session, "short-lived", Role.operator)
     headers = {"Authorization": f"Bearer {token}"}
     assert api.get("/api/v1/me", headers=headers).status_code == 200
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         auth.revoke_token(session, info.id)
     assert api.get("/api/v1/me", headers=headers).status_code == 401
 
 
 def test_tokens_are_stored_only_as_hashes(env: Env) -> None:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         token, info = auth.create_token(session, "hash-check", Role.auditor)
-    with env.engine.connect() as conn:
+    with env.db.connect() as conn:
         dump = "\n".join(str(row) for row in conn.exec_driver_sql("SELECT * FROM auth_tokens").fetchall())
     assert token not in dump
     assert info.hint == token[:10]

@@ -167,7 +167,7 @@ def test_lean_history_equals_the_service_history(env: Env) -> None:
     from hogo.services.policy_cache import stored_history
     from hogo.store.database import write_scope
 
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         for n in range(1, 40):
             sid = f"M{n:07d}"
             assert stored_history(session, sid) == history(session, sid), sid

@@ -29,7 +29,7 @@ PATIENCE = 15
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Env]]:
     env = build_env(Path(tmp_path_factory.mktemp("limits")), subjects=20)
     settings = Settings(database_url=env.database_url, secret_key=SECRET, body_timeout=2, header_timeout=2)
-    env = replace(env, app=create_app(settings, db=env.engine))
+    env = replace(env, app=create_app(settings, db=env.db))
     with serving(env) as base:
         yield int(base.rsplit(":", 1)[1]), env
 

@@ -49,7 +49,7 @@ def _hogo(env: Env, *args: str) -> subprocess.Popen[str]:
 
 
 def _events_csv(env: Env, path: Path, n: int) -> list[str]:
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         subjects = list(s.execute(select(SubjectRow.subject_id).order_by(SubjectRow.subject_id)).scalars())
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -65,7 +65,7 @@ def _events_csv(env: Env, path: Path, n: int) -> list[str]:
 
 
 def _counts(env: Env) -> tuple[int, int]:
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         return (
             s.execute(select(func.count()).select_from(ConsentEventRow)).scalar_one(),
             s.execute(select(func.count()).select_from(LedgerEntryRow)).scalar_one(),
@@ -109,10 +109,10 @@ def test_captures_and_read_only_commands_keep_working_during_a_bulk_import(tmp_p
     assert json.loads(out)["recorded"] == EVENTS
     assert all(code == 0 for code, _ in reader_results), reader_results
     assert len(statuses) >= 8 and set(statuses) == {201}, sorted(set(statuses))
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         assert ledger.verify_ledger(s).ok
     assert _counts(env)[0] >= events_before + EVENTS + 8
-    env.engine.dispose()
+    env.db.dispose()
 
 
 def test_an_import_killed_mid_way_stores_nothing(tmp_path: Path) -> None:
@@ -126,9 +126,9 @@ def test_an_import_killed_mid_way_stores_nothing(tmp_path: Path) -> None:
     importer.send_signal(signal.SIGKILL)
     importer.wait(60)
     assert _counts(env) == before
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         assert ledger.verify_ledger(s).ok
-    env.engine.dispose()
+    env.db.dispose()
 
 
 def test_a_write_held_past_the_lock_timeout_is_a_503_with_retry_after(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_a_write_held_past_the_lock_timeout_is_a_503_with_retry_after(tmp_path: 
     body = {"subject_id": "M0000002", "choices": [{"purpose_id": "marketing_mail", "action": "grant"}]}
     h = env.headers(Role.operator)
     with TestClient(app) as c:
-        with write_scope(env.engine):  # another writer (e.g. an import's final commit) holds the lock
+        with write_scope(env.db):  # another writer (e.g. an import's final commit) holds the lock
             busy = c.post("/api/v1/consents", json=body, headers=h)
             read = c.get("/api/v1/consents/check", params={"subject_id": "M0000002", "purpose_id": "service"},
                          headers=h)  # fmt: skip
@@ -148,4 +148,4 @@ def test_a_write_held_past_the_lock_timeout_is_a_503_with_retry_after(tmp_path: 
         assert read.status_code == 200
         assert c.post("/api/v1/consents", json=body, headers=h).status_code == 201
     engine.dispose()
-    env.engine.dispose()
+    env.db.dispose()

@@ -57,7 +57,7 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(env: Env) -> Seeded:
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         upsert_subjects(s, [Subject(subject_id=SUBJECT, birth_date=BIRTH, identity_verified=True)])
         at = datetime(2024, 5, 1, 10, tzinfo=JST)
         common: dict[str, Any] = {

@@ -10,7 +10,7 @@ from tests.readiness.stored import store_sample_inventory
 
 
 def test_assets_carry_their_end_of_life_status(api: TestClient, env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     r = api.get("/api/v1/readiness/assets?on=2026-11-27", headers=env.headers(Role.auditor))
     assert r.status_code == 200
     items = {a["id"]: a for a in r.json()["items"]}
@@ -28,7 +28,7 @@ def test_assets_carry_their_end_of_life_status(api: TestClient, env: Env) -> Non
 
 
 def test_assessment_computes_without_recording(api: TestClient, env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     before = api.get("/api/v1/readiness/history", headers=env.headers(Role.auditor)).json()["points"]
     r = api.get("/api/v1/readiness/assessment?failed_only=true", headers=env.headers(Role.auditor))
     assert r.status_code == 200
@@ -49,7 +49,7 @@ def test_assessment_computes_without_recording(api: TestClient, env: Env) -> Non
 
 
 def test_recording_needs_the_write_permission_and_extends_history(api: TestClient, env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     assert api.post("/api/v1/readiness/assessment", headers=env.headers(Role.auditor)).status_code == 403
     assert api.post("/api/v1/readiness/assessment").status_code == 401
     before = api.get("/api/v1/readiness/history", headers=env.headers(Role.auditor)).json()["points"]

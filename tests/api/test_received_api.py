@@ -44,7 +44,7 @@ def _body(**changes: Any) -> dict[str, Any]:
 
 
 def _stored(env: Env) -> tuple[int, int, int]:
-    with write_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         return (
             s.execute(select(func.count()).select_from(ReceivedProvisionRow)).scalar_one(),
             s.execute(select(func.count()).select_from(ReceivedProvisionSubjectRow)).scalar_one(),

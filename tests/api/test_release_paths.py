@@ -39,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, Path]
     (dataset / "part-0.csv").symlink_to(top / "outside.csv")
     (folder / "inside-link.csv").symlink_to(folder / "members.csv")
     yield e, folder
-    e.engine.dispose()
+    e.db.dispose()
     mp.undo()
 
 
@@ -152,14 +152,14 @@ def test_relative_paths_inside_the_folders_work(api: TestClient, world: tuple[En
     spec["output"] = {"dir": "2024/06", "items": {"purchase_total": "contact"}}
     r = _post(api, env, spec)
     assert r.status_code == 202, r.text
-    info = service.wait_for(env.engine, "good-rel")
+    info = service.wait_for(env.db, "good-rel")
     assert info.status == "done", info.error
     assert Path(info.directory) == (folder / "releases" / "2024" / "06" / "good-rel").resolve()
     # Without output.dir the release lands directly in the releases folder.
     spec = {k: v for k, v in personal_spec("good-default").items() if k != "output"}
     spec["output"] = {"items": {"purchase_total": "contact"}}
     assert _post(api, env, spec).status_code == 202
-    info = service.wait_for(env.engine, "good-default")
+    info = service.wait_for(env.db, "good-default")
     assert info.status == "done" and Path(info.directory) == (folder / "releases" / "good-default").resolve()
 
 
@@ -206,7 +206,7 @@ def test_a_duckdb_input_cannot_read_other_files_through_a_view(
     spec["anonymization"] = {"quasi_identifiers": {"member_id": "mask"}, "k": 1}
     r = _post(api, env, spec)
     assert r.status_code == 202, r.text
-    info = service.wait_for(env.engine, "view-escape")
+    info = service.wait_for(env.db, "view-escape")
     assert info.status == "failed" and info.error is not None
     assert "secret@example.jp" not in info.error and "outside" not in info.error and "/" not in info.error
     from hogo.matching.inputs import InputSpec, read_input

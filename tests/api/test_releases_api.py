@@ -20,7 +20,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     e = release_env(Path(tmp_path_factory.mktemp("releases-api")))
     yield e
-    e.engine.dispose()
+    e.db.dispose()
     mp.undo()
 
 
@@ -35,7 +35,7 @@ def _start(api: TestClient, env: Env, spec: dict[str, object], role: Role = Role
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status"] == "running" and r.headers["location"] == f"/api/v1/releases/{body['release_id']}"
-    assert service.wait_for(env.engine, body["release_id"]).status == "done"
+    assert service.wait_for(env.db, body["release_id"]).status == "done"
     return str(body["release_id"])
 
 

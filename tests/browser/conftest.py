@@ -54,7 +54,7 @@ def serving(env: Env) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        env.engine.dispose()
+        env.db.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -105,7 +105,7 @@ def test_clicking_each_label_records_that_action(browser: Any, served: tuple[str
         page.get_by_role("button", name="記録する").click()
         page.wait_for_selector("p.notice")
         expected.append((action, foreign))
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         events = [e for e in history(session, sid).events if e.purpose_id == "analytics_overseas"]
     recorded = [
         (e.action, e.foreign_transfer_info_given) for e in sorted(events, key=lambda e: e.collected_at)

@@ -19,7 +19,7 @@ TIMEOUT = 60_000  # ms
 
 def test_paging_ledger_entry_and_error_navigation(browser: Any, served: tuple[str, Env], shot: Any) -> None:
     base, env = served
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         incident_id = incidents.open_new(
             session, IncidentType.missent_email, datetime(2026, 4, 1, 9, tzinfo=JST), "誤送信"
         ).id

@@ -22,7 +22,7 @@ TIMEOUT = 30_000  # ms
 
 def _seed(env: Env) -> str:
     """Two datasets and an incident whose preliminary report is already overdue."""
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         import_inventory(
             session,
             Inventory(

@@ -29,9 +29,9 @@ def served_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     mp.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     folder = Path(tmp_path_factory.mktemp("browser-releases"))
     env = release_env(folder)
-    store_sample_inventory(env.engine)
-    service.run_now(env.engine, parse_spec(personal_spec("2024-06-ad"), folder))
-    service.run_now(env.engine, parse_spec(anonymized_spec("2024-06-anon"), folder))
+    store_sample_inventory(env.db)
+    service.run_now(env.db, parse_spec(personal_spec("2024-06-ad"), folder))
+    service.run_now(env.db, parse_spec(anonymized_spec("2024-06-anon"), folder))
     with serving(env) as base:
         yield base, env
     mp.undo()

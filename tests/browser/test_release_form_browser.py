@@ -56,7 +56,7 @@ def test_officer_starts_an_anonymized_release_from_the_form(
     shot(page, "40-release-form")
     page.get_by_role("button", name="提供を開始する").click()
     release_id = page.locator("h1").inner_text()
-    assert service.wait_for(env.engine, release_id).status == "done"
+    assert service.wait_for(env.db, release_id).status == "done"
     page.reload()
     assert page.locator("#release-mode").inner_text() == "匿名加工情報"
     item = page.locator('#files li[data-file="anonymized.parquet"]')

@@ -40,7 +40,7 @@ def test_htmx_request_without_login_is_redirected(api: TestClient) -> None:
 
 
 def test_wrong_password_and_throttling(env: Env) -> None:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         auth.create_user(session, "throttled", PASSWORD, Role.operator)
     with client(env) as c:
         c.get("/login")

@@ -68,11 +68,11 @@ def test_new_users_and_tokens_default_to_the_least_privileged_role(admin: TestCl
     # A form posted without a role (an older page, a script) also gets the least privileged role.
     r = admin.post("/admin/tokens", data={"name": "no-role-given", "csrf_token": _csrf(admin)})
     assert r.status_code == 200
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         made = [k for k in auth.list_tokens(session) if k.name == "no-role-given"]
     assert [k.role for k in made] == [Role.auditor]
     # The services every entry point calls have the same default (a caller that names no role).
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         _token, info = auth.create_token(session, "service-default")
         user = auth.create_user(session, "service-default-user", "a long enough password")
     assert info.role is Role.auditor and user.role is Role.auditor
@@ -85,7 +85,7 @@ def test_active_column_reads_active_or_inactive(admin: TestClient) -> None:
 
 
 def test_ledger_links_open_the_entry(auditor: TestClient, operator: TestClient, env: Env) -> None:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, datetime(2026, 4, 1, 9, tzinfo=JST), "誤送信"
         )
@@ -113,7 +113,7 @@ def test_error_pages_keep_the_navigation(auditor: TestClient) -> None:
 
 
 def test_notice_drafts_are_told_apart_and_task_ids_are_hidden(officer: TestClient, env: Env) -> None:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, datetime(2026, 4, 1, 9, tzinfo=JST), "誤送信"
         )

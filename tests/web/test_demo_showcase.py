@@ -55,7 +55,7 @@ def test_the_demo_store_holds_every_kind_of_record(demo: tuple[Env, DemoData, Pa
     env, data, _ = demo
     shown = data.showcase
     assert shown is not None and len(shown.incidents) == 3 and len(shown.releases) == 2
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         assert len(load_inventory(session).datasets) == 3
         rows = incidents.board(session, datetime.now(JST), include_closed=True)
         assert len(rows) == 3

@@ -21,7 +21,7 @@ from tests.api.env import PASSWORD, SECRET, Env, login
 
 @contextmanager
 def _client(env: Env, base_url: str = "http://testserver", **settings: object) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=env.database_url, secret_key=SECRET, **settings), db=env.engine)  # type: ignore[arg-type]
+    app = create_app(Settings(database_url=env.database_url, secret_key=SECRET, **settings), db=env.db)  # type: ignore[arg-type]
     with TestClient(app, base_url=base_url) as c:
         yield c
 

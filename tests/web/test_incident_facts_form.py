@@ -38,7 +38,7 @@ def inventory(env: Env) -> None:
 
 def _open(env: Env) -> str:
     """A mis-sent e-mail to a few members: not reportable until more is learnt."""
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, datetime.now(JST), "誤送信", dataset_ids=["members"]
         )

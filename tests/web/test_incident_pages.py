@@ -58,7 +58,7 @@ def _csrf(c: TestClient) -> str:
 
 
 def _open(env: Env, dataset: str, aware_at: datetime) -> str:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         view = incidents.open_new(
             session, IncidentType.missent_email, aware_at, "誤送信", dataset_ids=[dataset]
         )

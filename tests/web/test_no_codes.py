@@ -56,7 +56,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     mp.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     w = build_world(Path(tmp_path_factory.mktemp("no-codes")))
     yield w
-    w.env.engine.dispose()
+    w.env.db.dispose()
     mp.undo()
 
 
@@ -110,7 +110,7 @@ def test_reasons_name_titles_and_japanese_times_but_the_api_keeps_codes(world: W
 
 def test_the_disclosure_answer_to_a_person_speaks_japanese(world: World) -> None:
     """The 開示 document a person receives (法33条): titles, Japanese dates, country names."""
-    with write_scope(world.env.engine) as session:
+    with write_scope(world.env.db) as session:
         answer = disclosure(session, "M0000009", datetime(2026, 4, 12, 9, 0, tzinfo=JST))
     assert answer["prepared_at"] == "2026-04-12T09:00:00+09:00"  # the JSON answer keeps ISO
     html = render_html(answer)

@@ -26,7 +26,7 @@ def _csrf(c: TestClient, path: str = "/readiness") -> str:
 
 
 def test_readiness_page_groups_findings_and_records_for_operators(env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     with client(env) as c:
         login(c, env.usernames[Role.operator])
         page = _page(c, "/readiness")
@@ -54,7 +54,7 @@ def test_readiness_page_groups_findings_and_records_for_operators(env: Env) -> N
 
 
 def test_auditor_reads_but_cannot_record(env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     with client(env) as c:
         login(c, env.usernames[Role.auditor])
         page = _page(c, "/readiness")
@@ -67,7 +67,7 @@ def test_auditor_reads_but_cannot_record(env: Env) -> None:
 
 
 def test_assets_page_shows_eol_status(env: Env) -> None:
-    store_sample_inventory(env.engine)
+    store_sample_inventory(env.db)
     with client(env) as c:
         login(c, env.usernames[Role.auditor])
         page = _page(c, "/readiness/assets")

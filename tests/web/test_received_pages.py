@@ -29,7 +29,7 @@ def records(env: Env) -> None:
     def record(
         rid: str, provider: Provider, basis: ReceivedBasis, at: datetime, persons: tuple[str, ...]
     ) -> None:
-        with write_scope(env.engine) as s:
+        with write_scope(env.db) as s:
             service.record_received(
                 s,
                 received_id=rid,
@@ -58,7 +58,7 @@ def records(env: Env) -> None:
     record(
         "in-web-3", corporation, ReceivedBasis.consent, datetime(2023, 1, 5, 9, tzinfo=JST), TAMPERED_PERSONS
     )
-    with write_scope(env.engine) as s:  # a person removed after the record was sealed
+    with write_scope(env.db) as s:  # a person removed after the record was sealed
         s.execute(
             delete(ReceivedProvisionSubjectRow).where(
                 ReceivedProvisionSubjectRow.received_id == "in-web-3",

@@ -36,7 +36,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     e = release_env(Path(tmp_path_factory.mktemp("release-form")))
     yield e
-    e.engine.dispose()
+    e.db.dispose()
     mp.undo()
 
 
@@ -91,7 +91,7 @@ def test_an_officer_starts_an_anonymized_release_and_downloads_csv(env: Env) -> 
     r = officer.post("/releases", data={**ANON_FORM, "csrf_token": _csrf(officer)}, follow_redirects=False)
     assert r.status_code == 303, r.text
     release_id = r.headers["location"].removeprefix("/releases/")
-    info = service.wait_for(env.engine, release_id)
+    info = service.wait_for(env.db, release_id)
     assert info.status == "done" and info.mode.value == "anonymized", info.error
     page = officer.get(f"/releases/{release_id}").text
     href = f"/releases/{release_id}/files/anonymized.parquet?format=csv"
@@ -105,7 +105,7 @@ def test_an_officer_starts_an_anonymized_release_and_downloads_csv(env: Env) -> 
 
 def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     officer = _as(env, Role.privacy_officer)
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         before = len(service.list_releases(session))
     bad = {**ANON_FORM, "members_columns": "=member_id", "csrf_token": _csrf(officer)}
     r = officer.post("/releases", data=bad)
@@ -114,7 +114,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     assert "=member_id" in r.text  # what was typed is kept
     no_mode = {**ANON_FORM, "mode": "", "csrf_token": _csrf(officer)}
     assert 'data-field="mode"' in officer.post("/releases", data=no_mode).text
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         assert len(service.list_releases(session)) == before
 
 

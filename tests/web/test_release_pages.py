@@ -24,13 +24,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     mp.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     folder = Path(tmp_path_factory.mktemp("release-pages"))
     e = release_env(folder)
-    service.run_now(e.engine, parse_spec(personal_spec("web-p1"), folder))
-    service.run_now(e.engine, parse_spec(anonymized_spec("web-a1"), folder))
+    service.run_now(e.db, parse_spec(personal_spec("web-p1"), folder))
+    service.run_now(e.db, parse_spec(anonymized_spec("web-a1"), folder))
     (folder / "partner.csv").write_text("mail_address\nx\n", encoding="utf-8")
     with pytest.raises(HogoError):  # the failure is what the pages show
-        service.run_now(e.engine, parse_spec(personal_spec("web-f1"), folder))
+        service.run_now(e.db, parse_spec(personal_spec("web-f1"), folder))
     yield e
-    e.engine.dispose()
+    e.db.dispose()
     mp.undo()
 
 

@@ -88,11 +88,11 @@ def _releases(env: Env, folder: Path) -> None:
                           "keep": ["spend"], "k": 5, "suppression": 0.1},
     }  # fmt: skip
     for spec in (personal, anonymized):
-        release_service.run_now(env.engine, parse_spec(spec, folder))
+        release_service.run_now(env.db, parse_spec(spec, folder))
 
 
 def _incidents(env: Env) -> tuple[str, str]:
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         import_inventory(
             session,
             Inventory(
@@ -136,11 +136,11 @@ def build_world(folder: Path) -> World:
     env = build_env(folder, data_dir=folder)
     _files(folder)
     open_id, closed_id = _incidents(env)
-    store_sample_inventory(env.engine)
-    with write_scope(env.engine) as session:
+    store_sample_inventory(env.db)
+    with write_scope(env.db) as session:
         readiness.assess_stored(session, folder, datetime(2025, 1, 10, tzinfo=JST).date(), record=True)
         readiness.assess_stored(session, folder, datetime.now(JST).date(), record=True)
-    with write_scope(env.engine) as session:
+    with write_scope(env.db) as session:
         received_service.record_received(
             session,
             received_id=RECEIVED,
