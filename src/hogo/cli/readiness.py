@@ -16,7 +16,6 @@ from hogo.config import load_settings
 from hogo.domain.clock import JST
 from hogo.domain.display import date_text, datetime_text
 from hogo.domain.readiness.assessment import Assessment, assess
-from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
@@ -101,7 +100,7 @@ def list_cmd(as_json: bool = JSON) -> None:
     for a in inventory.assets:
         mfa = "—" if a.mfa is None else ("あり" if a.mfa else "なし")
         ports = ", ".join(map(str, a.exposed_ports))
-        table.add_row(a.id, ASSET_KIND_TITLES[a.kind][0], a.vendor, a.model, a.version, ports, mfa)
+        table.add_row(a.id, a.kind.ja, a.vendor, a.model, a.version, ports, mfa)
     console.print(table)
     table = Table(
         "ID", "対象", "保存先", "媒体", "世代", "隔離", "遠隔地", "復元テスト", title="バックアップ / backups"

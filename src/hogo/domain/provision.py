@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.domain.clock import to_jst
 from hogo.domain.decision import Basis
+from hogo.domain.display import Labelled
 
 
-class ReleaseMode(StrEnum):
+class ReleaseMode(Labelled, StrEnum):
     personal = "personal"  # 個人データの第三者提供
     anonymized = "anonymized"  # 匿名加工情報
     aggregate = "aggregate"  # 統計情報(個人情報に該当しない)

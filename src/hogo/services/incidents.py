@@ -24,7 +24,7 @@ from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.incident import IncidentState, open_incident, reassess
 from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.domain.incidents.scope import scope
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
+from hogo.domain.incidents.types import IncidentType
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.errors import InputError, NotFound
 from hogo.services import inventory as inventory_service
@@ -181,13 +181,13 @@ def open_new(
     rows = [{"incident_id": incident_id, "subject_id": s} for s in found.subject_ids]
     for i in range(0, len(rows), _BATCH):
         session.execute(insert(IncidentSubjectRow), rows[i : i + _BATCH])
-    type_ja = INCIDENT_TYPES[incident_type].ja
+    type_ja = incident_type.ja
     record(
         session,
         incident_id,
         flow.TimelineKind.opened,
         f"事案を登録しました({type_ja})。",
-        f"Incident opened ({INCIDENT_TYPES[incident_type].en}).",
+        f"Incident opened ({incident_type.en}).",
         {
             "type": incident_type.value,
             "aware_at": state.aware_at.isoformat(),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hogo.domain.clock import as_aware
 from hogo.domain.consent import AwareDatetime
+from hogo.domain.display import Labelled
 from hogo.domain.incidents.playbooks import Applies, Playbook, due_at
 from hogo.domain.incidents.reportability import Assessment
 from hogo.domain.incidents.types import Step
@@ -113,7 +114,7 @@ def is_done(tasks: tuple[Task, ...], task_id: str) -> bool:
     return any(t.id == task_id and t.status is TaskStatus.done for t in tasks)
 
 
-class TimelineKind(StrEnum):
+class TimelineKind(Labelled, StrEnum):
     """What a timeline entry records; every entry is also appended to the ledger."""
 
     opened = "opened"

@@ -15,7 +15,6 @@ from hogo.domain.display import date_text
 from hogo.domain.readiness import backups as bk
 from hogo.domain.readiness import eol
 from hogo.domain.readiness.assessment import Assessment
-from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
@@ -136,7 +135,7 @@ def build(
             AssetRow(
                 id=a.id,
                 label=a.label(),
-                kind=ASSET_KIND_TITLES[a.kind][1 if lang == "en" else 0],
+                kind=a.kind.text(lang),
                 product=product or f"{a.vendor} {a.model}".strip(),
                 version=a.version,
                 eol=eol_text,

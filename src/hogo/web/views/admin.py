@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.auth.roles import LEAST_PRIVILEGED, ROLE_LABELS, ROLES_BY_PRIVILEGE, Role
+from hogo.auth.roles import LEAST_PRIVILEGED, ROLES_BY_PRIVILEGE, Role
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services import auth
@@ -32,7 +32,7 @@ class AdminPage:
 def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
     lang = language(request)
     # Least privileged first: the form's default choice is the role with the fewest rights.
-    roles = tuple((r.value, ROLE_LABELS[r][1 if lang == "en" else 0]) for r in ROLES_BY_PRIVILEGE)
+    roles = tuple((r.value, r.text(lang)) for r in ROLES_BY_PRIVILEGE)
     return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
 
 

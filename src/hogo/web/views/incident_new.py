@@ -18,15 +18,14 @@ from starlette.responses import Response
 
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.incidents.facts import FactsUpdate
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
-from hogo.domain.inventory import ENCRYPTION_TITLES, Dataset, Encryption
+from hogo.domain.incidents.types import IncidentType
+from hogo.domain.inventory import Dataset, Encryption
 from hogo.domain.policy import DataCategory
 from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.policy import current_policy
-from hogo.web.i18n import pick
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
@@ -62,13 +61,10 @@ def _page(
     lang = language(request)
     policy = current_policy(session)
     return IncidentFormPage(
-        types=tuple(
-            Option(t.value, INCIDENT_TYPES[t].en if lang == "en" else INCIDENT_TYPES[t].ja)
-            for t in IncidentType
-        ),
+        types=tuple(Option(t.value, t.text(lang)) for t in IncidentType),
         datasets=inventory_service.load_inventory(session).datasets,
         categories=policy.data_categories if policy is not None else (),
-        encryptions=tuple(Option(e.value, pick(ENCRYPTION_TITLES[e], lang)) for e in Encryption),
+        encryptions=tuple(Option(e.value, e.text(lang)) for e in Encryption),
         values=values,
         chosen_datasets=datasets,
         chosen_categories=categories,
