@@ -16,7 +16,6 @@ from hogo.auth.roles import Role
 from hogo.domain.consent import ConsentAction
 from hogo.services.consent import history
 from hogo.store.database import session_scope
-
 from tests.api.env import PASSWORD, Env
 
 TIMEOUT = 60_000  # ms
