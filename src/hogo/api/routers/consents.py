@@ -71,14 +71,8 @@ def capture_consent(
     gpc = (sec_gpc or "").strip() == "1"
     personal = principal.can(Permission.personal_data)
     details = CaptureDetails(
-        subject_id=body.subject_id,
+        **body.model_dump(exclude={"choices", "collected_at"}),
         collected_at=body.collected_at or datetime.now(JST),
-        method=body.method,
-        terms_version=body.terms_version,
-        evidence=body.evidence,
-        guardian_name=body.guardian_name,
-        guardian_relation=body.guardian_relation,
-        foreign_transfer_info_given=body.foreign_transfer_info_given,
     )
     choices = [Choice(c.purpose_id, c.action) for c in body.choices]
 

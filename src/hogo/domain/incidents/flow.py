@@ -54,13 +54,7 @@ def _applies(applies: Applies, assessment: Assessment) -> bool:
 def instantiate(playbook: Playbook, aware_at: datetime, assessment: Assessment) -> tuple[Task, ...]:
     tasks = (
         Task(
-            id=t.id,
-            step=t.step,
-            role=t.role,
-            ja=t.ja,
-            en=t.en,
-            due=t.due,
-            applies=t.applies,
+            **t.model_dump(),  # the template's fields, then this incident's timing and status
             due_at=due_at(t.due, aware_at, assessment.deadlines),
             status=TaskStatus.open if _applies(t.applies, assessment) else TaskStatus.not_applicable,
         )

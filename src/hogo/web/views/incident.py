@@ -41,6 +41,7 @@ from hogo.services import inventory as inventory_service
 from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry
 from hogo.web.i18n import MESSAGES
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
 from hogo.web.views.inventory import category_titles
@@ -76,16 +77,10 @@ class DocumentLink:
 
 
 @dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class FactsForm:
     """The 「判明した事実を記録」 form: empty fields keep the recorded value, as in the API."""
 
-    encryptions: tuple[Choice, ...]
+    encryptions: tuple[Option, ...]
     values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     error_field: str | None = None
@@ -218,7 +213,7 @@ def _facts_form(
     lang: str, values: dict[str, str] | None = None, error: InputError | None = None
 ) -> FactsForm:
     return FactsForm(
-        encryptions=tuple(Choice(e.value, e.text(lang)) for e in Encryption),
+        encryptions=options(Encryption, lang),
         values=values or {},
         error=None if error is None else (error.en if lang == "en" else error.ja),
         error_field=None if error is None else error.field,

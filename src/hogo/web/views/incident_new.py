@@ -26,16 +26,11 @@ from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.policy import current_policy
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -61,10 +56,10 @@ def _page(
     lang = language(request)
     policy = current_policy(session)
     return IncidentFormPage(
-        types=tuple(Option(t.value, t.text(lang)) for t in IncidentType),
+        types=options(IncidentType, lang),
         datasets=inventory_service.load_inventory(session).datasets,
         categories=policy.data_categories if policy is not None else (),
-        encryptions=tuple(Option(e.value, e.text(lang)) for e in Encryption),
+        encryptions=options(Encryption, lang),
         values=values,
         chosen_datasets=datasets,
         chosen_categories=categories,
