@@ -15,6 +15,8 @@ import hogo.domain.inventory
 import hogo.domain.policy
 import hogo.domain.provision
 import hogo.domain.readiness.assets
+import hogo.domain.readiness.catalogue
+import hogo.domain.readiness.questionnaire
 import hogo.reports.incidents.context  # noqa: F401  (DocumentKind)
 from hogo.domain.consent import ConsentMethod
 from hogo.domain.display import Labelled, title_keys, title_pair

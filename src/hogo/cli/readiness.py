@@ -16,7 +16,7 @@ from hogo.config import load_settings
 from hogo.domain.clock import JST
 from hogo.domain.display import date_text, datetime_text
 from hogo.domain.readiness.assessment import Assessment, assess
-from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
+from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTIONS, Answer
@@ -142,7 +142,7 @@ def questions_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("ID", "重要度", "質問", title="質問票 / questionnaire")
     for q in QUESTIONS:
-        table.add_row(q.id, SEVERITY_JA[q.severity], q.title_ja)
+        table.add_row(q.id, q.severity.ja, q.title_ja)
     console.print(table)
 
 
@@ -156,7 +156,7 @@ def checks_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("ID", "重要度", "項目", title="点検項目 / checks")
     for c in CATALOGUE.values():
-        table.add_row(c.id, SEVERITY_JA[c.severity], c.title_ja)
+        table.add_row(c.id, c.severity.ja, c.title_ja)
     console.print(table)
 
 
@@ -216,12 +216,12 @@ def _print_assessment(a: Assessment) -> None:
     console.print(
         f"[bold]スコア {s.value}/100(評価 {s.grade})[/] / score {s.value}, grade {s.grade}  ({a.on})"
     )
-    counts = "、".join(f"{SEVERITY_JA[sev]} {s.failed_by_severity.get(sev, 0)}" for sev in _SEV_ORDER)
+    counts = "、".join(f"{sev.ja} {s.failed_by_severity.get(sev, 0)}" for sev in _SEV_ORDER)
     console.print(f"指摘 {s.failed} 件({counts})、問題なし {s.passed} 件")
     for f in a.failed:
         c = CATALOGUE[f.check_id]
         detail = f" — {f.detail_ja}" if f.detail_ja else ""
-        label = escape(f"[{SEVERITY_JA[f.severity]}]")
+        label = escape(f"[{f.severity.ja}]")
         console.print(
             f"[{_SEV_STYLE[f.severity]}]{label}[/] {escape(f.subject)}: {c.title_ja}{escape(detail)}"
         )

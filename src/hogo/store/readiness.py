@@ -16,22 +16,24 @@ from hogo.store.tables import Base
 from hogo.store.types import UTCDateTime
 
 
-class ReadinessAssetRow(Base):
+class _StoredDocument:
+    """A domain model kept as its canonical JSON under its id."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ReadinessAssetRow(_StoredDocument, Base):
     __tablename__ = "readiness_assets"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class ReadinessBackupJobRow(Base):
+class ReadinessBackupJobRow(_StoredDocument, Base):
     __tablename__ = "readiness_backup_jobs"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(200), nullable=False)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class ReadinessAnswerRow(Base):

@@ -13,6 +13,7 @@ from hogo.auth.roles import LEAST_PRIVILEGED, ROLES_BY_PRIVILEGE, Role
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services import auth
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Admin
 
@@ -23,7 +24,7 @@ router = APIRouter()
 class AdminPage:
     users: tuple[auth.UserInfo, ...]
     tokens: tuple[auth.TokenInfo, ...]
-    roles: tuple[tuple[str, str], ...]  # (value, label)
+    roles: tuple[Option, ...]  # least privileged first
     new_token: str | None = None
     message: str | None = None
     error: str | None = None
@@ -32,7 +33,7 @@ class AdminPage:
 def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
     lang = language(request)
     # Least privileged first: the form's default choice is the role with the fewest rights.
-    roles = tuple((r.value, r.text(lang)) for r in ROLES_BY_PRIVILEGE)
+    roles = options(ROLES_BY_PRIVILEGE, lang)
     return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
 
 
