@@ -51,12 +51,10 @@ DRAFT_NAMES: dict[DocumentKind, tuple[str, str]] = {k: k.titles for k in Documen
 # PPC and the P-mark body keep the rule's item numbers (規則8条1項各号), which their forms follow.
 FOR_THE_PUBLIC = frozenset({DocumentKind.notice_letter, DocumentKind.notice_email, DocumentKind.announcement})
 
-_CLASS_NOTE = {
-    AppiClass.sensitive: "(要配慮個人情報)",
-    AppiClass.my_number: "(特定個人情報)",
-    AppiClass.personal_related: "(個人関連情報)",
-    AppiClass.personal_data: "",
-}
+
+def _class_note(appi_class: AppiClass) -> str:
+    """(要配慮個人情報) after a category's title; plain personal data needs no note."""
+    return "" if appi_class is AppiClass.personal_data else f"({appi_class.ja})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +145,7 @@ def _items(record: IncidentRecord, kind: DocumentKind) -> tuple[ItemRow, ...]:
     overview = d.overview or record.description
     when = f"発生日時: {_when(record.occurred_at)}。認知日時: {_when(record.aware_at)}。"
     overview_text = f"{type_ja}。{when}\n{overview}".strip()
-    data_items = "、".join(f"{c.title}{_CLASS_NOTE[c.appi_class]}" for c in record.categories)
+    data_items = "、".join(f"{c.title}{_class_note(c.appi_class)}" for c in record.categories)
     if f.card_or_login and "クレジットカード" not in data_items:
         data_items = "、".join(x for x in (data_items, "クレジットカード番号・ログイン情報等") if x)
     persons = f"{f.persons:,}人(漏えい等が発生したおそれがある者を含む)" if f.persons else ""
