@@ -9,7 +9,7 @@ chain proves what was known when without spreading personal data.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,6 +57,19 @@ def _assessment_summary(state: IncidentState) -> dict[str, Any]:
         "preliminary": a.deadlines.preliminary.isoformat() if a.deadlines else None,
         "final": a.deadlines.final.isoformat() if a.deadlines else None,
     }
+
+
+def _record_changed(
+    session: Session,
+    incident_id: str,
+    kind: flow.TimelineKind,
+    what: tuple[str, str],
+    changed: Iterable[str],
+    payload: Mapping[str, Any],
+) -> None:
+    """A timeline entry that names the fields changed: 「事実を記録しました: persons, …」."""
+    names = ", ".join(sorted(changed))
+    record(session, incident_id, kind, f"{what[0]}: {names}", f"{what[1]}: {names}", payload)
 
 
 def record(
@@ -225,12 +238,12 @@ def record_facts(session: Session, incident_id: str, update: FactsUpdate) -> Inc
         raise _facts_error(exc) from None
     _save(session, row, new)
     payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
-    record(
+    _record_changed(
         session,
         incident_id,
         flow.TimelineKind.facts,
-        "事実を記録しました: " + ", ".join(sorted(changes)),
-        "Facts recorded: " + ", ".join(sorted(changes)),
+        ("事実を記録しました", "Facts recorded"),
+        changes,
         {"facts": payload},
     )
     if _assessment_summary(new) != _assessment_summary(state):
@@ -247,12 +260,12 @@ def record_details(session: Session, incident_id: str, changes: Mapping[str, str
         raise _facts_error(exc) from None
     new = state.model_copy(update={"details": details})
     _save(session, row, new)
-    record(
+    _record_changed(
         session,
         incident_id,
         flow.TimelineKind.note,
-        "報告事項を更新しました: " + ", ".join(sorted(changes)),
-        "Report details updated: " + ", ".join(sorted(changes)),
+        ("報告事項を更新しました", "Report details updated"),
+        changes,
         {"details_sha256": {k: hashlib.sha256(v.encode("utf-8")).hexdigest() for k, v in changes.items()}},
     )
     return view_of(row, new)
