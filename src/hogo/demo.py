@@ -214,26 +214,20 @@ def _purpose_events(
         if ad_grant.date() <= today:
             add(sid, "ad_partners", ConsentAction.grant, ad_grant, terms_version="2021-07",
                 method=ConsentMethod.web_form, **guardian)  # fmt: skip
-    if rng.random() < 0.06:
-        add(
-            sid,
-            "ad_partners",
-            ConsentAction.withdraw,
-            _instant(rng, date(2022, 1, 1), today),
-            method=method,
-        )
-    if rng.random() < 0.03:
-        add(
-            sid,
-            "mailing_list",
-            ConsentAction.object,
-            _instant(rng, date(2022, 6, 1), today),
-            method=method,
-        )
+    for chance, purpose, action, since in _LATER_CHOICES:
+        if rng.random() < chance:
+            add(sid, purpose, action, _instant(rng, since, today), method=method)
     if rng.random() < 0.1:
         add(sid, "analytics_overseas", ConsentAction.grant, _instant(rng, date(2023, 4, 1), today),
             terms_version="2023-04", method=ConsentMethod.web_form,
             foreign_transfer_info_given=rng.random() < 0.7, **guardian)  # fmt: skip
+
+
+#: Later choices some persons make: (chance, purpose, action, not before), drawn in this order.
+_LATER_CHOICES = (
+    (0.06, "ad_partners", ConsentAction.withdraw, date(2022, 1, 1)),
+    (0.03, "mailing_list", ConsentAction.object, date(2022, 6, 1)),
+)
 
 
 def build_database(

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import hogo.api
-from hogo.api.schemas_incidents import BoardRowOut, StepOut
+from hogo.api.schemas.incidents import BoardRowOut, StepOut
 from hogo.services.incident_views import BoardRow, StepView
 
 API = Path(hogo.api.__file__).parent

@@ -16,7 +16,6 @@ from hogo.auth.roles import Role
 from hogo.domain.consent import ConsentAction
 from hogo.services.consent import history
 from hogo.store.database import write_scope
-from hogo.web.i18n import ACTION_LABELS
 from tests.api.env import PASSWORD, Env
 
 TIMEOUT = 60_000  # ms
@@ -94,7 +93,7 @@ def test_clicking_each_label_records_that_action(browser: Any, served: tuple[str
         page.goto(f"{base}/consents/new?subject_id={sid}")
         page.get_by_label("利用目的", exact=True).select_option("analytics_overseas")
         # Click the words of the label (not the box), as a person does.
-        page.locator("main label", has_text=re.compile(f"^\\s*{ACTION_LABELS[action][0]}\\s*$")).click()
+        page.locator("main label", has_text=re.compile(f"^\\s*{action.ja}\\s*$")).click()
         if foreign:
             page.locator("main label", has_text="外国").click()
         assert page.locator(f"#action-{action.value}").is_checked()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from hogo.api.schemas_incidents import FactsIn, IncidentOpenIn
+from hogo.api.schemas.incidents import FactsIn, IncidentOpenIn
 from hogo.domain.clock import JST
 from hogo.domain.incidents.facts import PERSONS_MAX, FactsUpdate
 from hogo.domain.inventory import Encryption

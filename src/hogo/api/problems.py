@@ -43,22 +43,22 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+#: HTTP status and error code per kind of error, the first that matches; anything else is 422 rejected.
+_STATUS: tuple[tuple[type[HogoError] | tuple[type[HogoError], ...], int, str], ...] = (
+    (InputError, 422, "invalid_input"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    ((Unauthenticated, AuthenticationFailed), 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (TooManyAttempts, 429, "too_many_attempts"),
+    (StoreBusy, 503, "busy"),
+)
+
+
 def _status(exc: HogoError) -> tuple[int, str]:
-    if isinstance(exc, InputError):
-        return 422, "invalid_input"
-    if isinstance(exc, NotFound):
-        return 404, "not_found"
-    if isinstance(exc, Conflict):
-        return 409, "conflict"
-    if isinstance(exc, Unauthenticated | AuthenticationFailed):
-        return 401, "unauthenticated"
-    if isinstance(exc, Forbidden):
-        return 403, "forbidden"
-    if isinstance(exc, TooManyAttempts):
-        return 429, "too_many_attempts"
-    if isinstance(exc, StoreBusy):
-        return 503, "busy"
-    return 422, "rejected"
+    return next(
+        ((status, code) for kind, status, code in _STATUS if isinstance(exc, kind)), (422, "rejected")
+    )
 
 
 def error_response(status: int, body: ErrorBody) -> JSONResponse:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from hogo.domain.display import Labelled
 
-class Role(StrEnum):
+
+class Role(Labelled, StrEnum):
     admin = "admin"
     privacy_officer = "privacy_officer"
     operator = "operator"
@@ -32,13 +34,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.operator: frozenset({Permission.read, Permission.record_consent}),
     Role.auditor: frozenset({Permission.read, Permission.verify_ledger}),
-}
-
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.admin: ("管理者", "Administrator"),
-    Role.privacy_officer: ("個人情報保護管理者", "Privacy officer"),
-    Role.operator: ("担当者", "Operator"),
-    Role.auditor: ("監査人(閲覧のみ)", "Auditor (read-only)"),
 }
 
 

@@ -26,7 +26,6 @@ from hogo.cli.output import console, print_json, user_errors
 from hogo.domain import reasons as R
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
-    METHOD_LABELS,
     ConsentAction,
     ConsentEvent,
     ConsentMethod,
@@ -44,7 +43,6 @@ from hogo.services import ledger
 from hogo.services.consent_import import EventImport
 from hogo.services.database import read_scope
 from hogo.services.subjects import get_subject
-from hogo.web.i18n import ACTION_LABELS, pick
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
 
@@ -238,9 +236,9 @@ def history_cmd(
             "規約全体への同意"
             if e.purpose_id == ALL_PURPOSES_IN_TERMS
             else (purpose.title if purpose else e.purpose_id),
-            pick(ACTION_LABELS[e.action], "ja"),
+            e.action.ja,
             e.terms_version or "",
-            pick(METHOD_LABELS[e.method], "ja"),
+            e.method.ja,
             e.event_id,
         )
     console.print(table)

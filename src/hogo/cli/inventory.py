@@ -10,7 +10,7 @@ from rich.table import Table
 from hogo.cli.context import reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
-from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Inventory
+from hogo.domain.inventory import Inventory
 from hogo.errors import NotFound
 from hogo.files.atomic import atomic_path
 from hogo.files.csv_headers import HeaderStyle
@@ -86,10 +86,10 @@ def list_cmd(as_json: bool = JSON) -> None:
             d.id,
             d.name,
             d.owner,
-            f"{LOCATION_TITLES[d.location_kind][0]} {d.location}".strip(),
+            f"{d.location_kind.ja} {d.location}".strip(),
             ", ".join(d.data_categories),
             f"{d.count:,}",
-            ENCRYPTION_TITLES[d.encryption][0],
+            d.encryption.ja,
         )
     console.print(table)
 
@@ -110,9 +110,7 @@ def show_cmd(
         return
     console.print(f"[bold]{dataset.name}[/] ({dataset.id})  管理者: {dataset.owner}")
     console.print(f"  データ区分: {', '.join(dataset.data_categories)}  件数: {dataset.count:,}")
-    console.print(
-        f"  暗号化: {ENCRYPTION_TITLES[dataset.encryption][0]}  委託先: {', '.join(dataset.outsourcees)}"
-    )
+    console.print(f"  暗号化: {dataset.encryption.ja}  委託先: {', '.join(dataset.outsourcees)}")
     for v in history:
         console.print(f"  版 {v.get('version')}  {v.get('event')}  {v['recorded_at']}  (台帳 #{v['seq']})")
 

@@ -14,7 +14,6 @@ from hogo.domain.display import date_text
 from hogo.files.policy_yaml import load_policy
 from hogo.services.consent import require_policy
 from hogo.services.policy import apply_policy, policy_document
-from hogo.web.i18n import KIND_LABELS, pick
 
 app = typer.Typer(help="利用目的・規約版・提供先などのポリシー / the policy file", no_args_is_help=True)
 
@@ -56,7 +55,7 @@ def show_cmd(as_json: bool = JSON) -> None:
         table.add_row(
             p.id,
             p.title,
-            pick(KIND_LABELS[p.kind], "ja"),
+            p.kind.ja,
             "要" if p.requires_consent else "不要",
             "、".join(r.name for rid in p.recipients if (r := policy.recipient(rid)) is not None),
             "、".join(

@@ -16,8 +16,7 @@ from hogo.config import load_settings
 from hogo.domain.clock import JST
 from hogo.domain.display import date_text, datetime_text
 from hogo.domain.readiness.assessment import Assessment, assess_readiness
-from hogo.domain.readiness.assets import ASSET_KIND_TITLES
-from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
+from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.questionnaire import QUESTIONS, Answer
@@ -101,7 +100,7 @@ def list_cmd(as_json: bool = JSON) -> None:
     for a in inventory.assets:
         mfa = "—" if a.mfa is None else ("あり" if a.mfa else "なし")
         ports = ", ".join(map(str, a.exposed_ports))
-        table.add_row(a.id, ASSET_KIND_TITLES[a.kind][0], a.vendor, a.model, a.version, ports, mfa)
+        table.add_row(a.id, a.kind.ja, a.vendor, a.model, a.version, ports, mfa)
     console.print(table)
     table = Table(
         "ID", "対象", "保存先", "媒体", "世代", "隔離", "遠隔地", "復元テスト", title="バックアップ / backups"
@@ -143,7 +142,7 @@ def questions_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("ID", "重要度", "質問", title="質問票 / questionnaire")
     for q in QUESTIONS:
-        table.add_row(q.id, SEVERITY_JA[q.severity], q.title_ja)
+        table.add_row(q.id, q.severity.ja, q.title_ja)
     console.print(table)
 
 
@@ -157,7 +156,7 @@ def checks_cmd(as_json: bool = JSON) -> None:
         return
     table = Table("ID", "重要度", "項目", title="点検項目 / checks")
     for c in CATALOGUE.values():
-        table.add_row(c.id, SEVERITY_JA[c.severity], c.title_ja)
+        table.add_row(c.id, c.severity.ja, c.title_ja)
     console.print(table)
 
 
@@ -217,12 +216,12 @@ def _print_assessment(a: Assessment) -> None:
     console.print(
         f"[bold]スコア {s.value}/100(評価 {s.grade})[/] / score {s.value}, grade {s.grade}  ({a.on})"
     )
-    counts = "、".join(f"{SEVERITY_JA[sev]} {s.failed_by_severity.get(sev, 0)}" for sev in _SEV_ORDER)
+    counts = "、".join(f"{sev.ja} {s.failed_by_severity.get(sev, 0)}" for sev in _SEV_ORDER)
     console.print(f"指摘 {s.failed} 件({counts})、問題なし {s.passed} 件")
     for f in a.failed:
         c = CATALOGUE[f.check_id]
         detail = f" — {f.detail_ja}" if f.detail_ja else ""
-        label = escape(f"[{SEVERITY_JA[f.severity]}]")
+        label = escape(f"[{f.severity.ja}]")
         console.print(
             f"[{_SEV_STYLE[f.severity]}]{label}[/] {escape(f.subject)}: {c.title_ja}{escape(detail)}"
         )

@@ -11,17 +11,16 @@ from rich.table import Table
 from hogo.cli.context import open_db, reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
-from hogo.domain.display import datetime_text
+from hogo.domain.display import datetime_text, title_pair
 from hogo.domain.policy import Policy
 from hogo.release.spec import load_spec
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
-from hogo.web.i18n import translator
 
 app = typer.Typer(help="データの提供(個人データ・匿名加工情報・統計) / data releases", no_args_is_help=True)
 
 
-t = translator("ja")
+_COUNTS = {"candidates": "対象候補", "allowed": "提供可", "excluded": "除外"}
 
 
 @app.command("run")
@@ -90,9 +89,9 @@ def list_cmd(as_json: bool = JSON) -> None:
         allowed = i.counts.get("allowed")
         started = datetime_text(i.started_at)
         shown = "—" if allowed is None else f"{allowed:,}"
-        table.add_row(i.release_id, t(f"releases.mode.{i.mode.value}"), purposes.get(i.purpose, i.purpose),
+        table.add_row(i.release_id, i.mode.ja, purposes.get(i.purpose, i.purpose),
                       recipients.get(i.recipient, i.recipient), shown,
-                      t(f"releases.status.{i.status}"), started)  # fmt: skip
+                      title_pair("ReleaseStatus", i.status)[0], started)  # fmt: skip
     console.print(table)
 
 
@@ -109,13 +108,13 @@ def show_cmd(
         print_json(_as_json(info, with_manifest=True))
         return
     console.print(
-        f"[bold]{info.release_id}[/] {t(f'releases.mode.{info.mode.value}')} "
+        f"[bold]{info.release_id}[/] {info.mode.ja} "
         f"{purposes.get(info.purpose, info.purpose)} → {recipients.get(info.recipient, info.recipient)}: "
-        f"{t(f'releases.status.{info.status}')}"
+        f"{title_pair('ReleaseStatus', info.status)[0]}"
     )
     console.print(f"  出力先 / directory: {info.directory}")
     for key, value in info.counts.items():
-        label = t(f"releases.{key}") if key in ("candidates", "allowed", "excluded") else key
+        label = _COUNTS.get(key, key)
         console.print(f"  {label}: {value:,}")
     for name in info.files:
         console.print(f"  ファイル / file: {name}")

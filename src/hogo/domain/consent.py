@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from hogo.domain.clock import storable
+from hogo.domain.display import Labelled
 from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
 
 
@@ -70,7 +71,7 @@ class SubjectPatch(_Frozen):
         return name in self.model_fields_set
 
 
-class ConsentAction(StrEnum):
+class ConsentAction(Labelled, StrEnum):
     grant = "grant"
     deny = "deny"
     withdraw = "withdraw"
@@ -86,7 +87,7 @@ class ActionRank(IntEnum):
     withdraw = 3
 
 
-class ConsentMethod(StrEnum):
+class ConsentMethod(Labelled, StrEnum):
     web_form = "web_form"
     app = "app"
     paper = "paper"
@@ -95,19 +96,6 @@ class ConsentMethod(StrEnum):
     api = "api"
     import_ = "import"
     other = "other"
-
-
-#: How each method is named to people (Japanese, English): console, CLI and disclosure documents.
-METHOD_LABELS: dict[ConsentMethod, tuple[str, str]] = {
-    ConsentMethod.web_form: ("ウェブフォーム", "Web form"),
-    ConsentMethod.app: ("アプリ", "App"),
-    ConsentMethod.paper: ("書面", "Paper"),
-    ConsentMethod.email: ("電子メール", "E-mail"),
-    ConsentMethod.verbal: ("口頭", "Verbal"),
-    ConsentMethod.api: ("API", "API"),
-    ConsentMethod.import_: ("一括取込", "Import"),
-    ConsentMethod.other: ("その他", "Other"),
-}
 
 
 class ConsentEvent(_Frozen):

@@ -35,6 +35,7 @@ from hogo.domain.consent import (
     Subject,
     SubjectHistory,
 )
+from hogo.domain.display import Labelled
 from hogo.domain.policy import (
     AppiClass,
     OptOutFiling,
@@ -46,7 +47,7 @@ from hogo.domain.policy import (
 )
 
 
-class Basis(StrEnum):
+class Basis(Labelled, StrEnum):
     consent = "consent"
     opt_out = "opt_out"
     purpose_of_use = "purpose_of_use"

@@ -4,13 +4,21 @@ One place, so the console, the reason messages, the documents and the CLI's huma
 moment the same way; JSON and the API keep ISO-8601 and codes. Pure functions (no I/O): the
 domain builds its reason messages with them. Country names come from CLDR through Babel, a
 maintained source, rather than a hand-kept table.
+
+The titles of hogo's own codes (purposes' kinds, consent actions, incident types, roles …) are
+kept once, in titles.toml next to this module, and read through `Labelled` enums and
+`title_pair`: every front end and document shows a code by the same words.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 from functools import cache
+from importlib import resources
+from typing import cast
 
 from babel import Locale
 
@@ -36,6 +44,54 @@ def datetime_text(value: datetime | None, lang: str = "ja") -> str:
         return "—"
     jst = to_jst(value)
     return f"{date_text(jst.date(), lang)} {jst.hour}:{jst.minute:02d}"
+
+
+def pick(pair: tuple[str, str], lang: str = "ja") -> str:
+    """The English of a (Japanese, English) pair for "en", else the Japanese."""
+    return pair[1] if lang == "en" else pair[0]
+
+
+@cache
+def _titles() -> dict[str, dict[str, tuple[str, str]]]:
+    """titles.toml, read once: it ships with the package (constant data, like Babel's CLDR)."""
+    text = resources.files(__package__).joinpath("titles.toml").read_text(encoding="utf-8")
+    catalogue = tomllib.loads(text)
+    return {table: {key: (ja, en) for key, (ja, en) in rows.items()} for table, rows in catalogue.items()}
+
+
+def title_pair(table: str, key: str) -> tuple[str, str]:
+    """(Japanese, English) title of `key` in the catalogue's `table`; a key without one is shown as is."""
+    return _titles()[table].get(key, (key, key))
+
+
+def title_keys(table: str) -> frozenset[str]:
+    """The keys the catalogue titles in `table` (tests hold the enums and the catalogue in step)."""
+    return frozenset(_titles()[table])
+
+
+class Labelled:
+    """Mixin for an enum people read by its title: `class Encryption(Labelled, StrEnum)`.
+
+    The value stays the code machines see; the title is the catalogue's entry [ClassName] name.
+    """
+
+    __slots__ = ()
+
+    @property
+    def titles(self) -> tuple[str, str]:
+        member = cast(Enum, self)
+        return title_pair(type(member).__name__, member.name)
+
+    @property
+    def ja(self) -> str:
+        return self.titles[0]
+
+    @property
+    def en(self) -> str:
+        return self.titles[1]
+
+    def text(self, lang: str = "ja") -> str:
+        return pick(self.titles, lang)
 
 
 @dataclass(frozen=True, slots=True)

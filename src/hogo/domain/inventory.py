@@ -14,6 +14,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from hogo.domain.consent import SubjectId
+from hogo.domain.display import Labelled
 from hogo.domain.ids import Identifier
 from hogo.domain.policy import AppiClass, Policy, Relationship
 
@@ -22,7 +23,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class LocationKind(StrEnum):
+class LocationKind(Labelled, StrEnum):
     system = "system"  # 業務システム
     server = "server"  # 社内サーバ
     cloud = "cloud"  # クラウドサービス
@@ -30,7 +31,7 @@ class LocationKind(StrEnum):
     device = "device"  # PC・スマートフォン・USBメモリ等の端末や媒体
 
 
-class Encryption(StrEnum):
+class Encryption(Labelled, StrEnum):
     """Protection of the stored data, in the terms the PPC guideline uses for 規則7条1号括弧書.
 
     Only `advanced` (高度な暗号化その他の個人の権利利益を保護するために必要な措置) excludes a
@@ -40,21 +41,6 @@ class Encryption(StrEnum):
     none = "none"
     standard = "standard"
     advanced = "advanced"
-
-
-ENCRYPTION_TITLES: dict[Encryption, tuple[str, str]] = {
-    Encryption.none: ("暗号化なし", "not encrypted"),
-    Encryption.standard: ("暗号化あり(高度な暗号化に当たらない)", "encrypted, not advanced"),
-    Encryption.advanced: ("高度な暗号化", "advanced encryption"),
-}
-
-LOCATION_TITLES: dict[LocationKind, tuple[str, str]] = {
-    LocationKind.system: ("業務システム", "business system"),
-    LocationKind.server: ("サーバ", "server"),
-    LocationKind.cloud: ("クラウド", "cloud"),
-    LocationKind.paper: ("紙媒体", "paper"),
-    LocationKind.device: ("端末・媒体", "device or medium"),
-}
 
 
 class SubjectQueryKind(StrEnum):

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from hogo.domain.display import Labelled
 from hogo.domain.ids import Identifier
 
 # 法28: countries designated by PPC rule 15 as having an equivalent regime (EU/EEA and the UK),
@@ -51,7 +52,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class AppiClass(StrEnum):
+class AppiClass(Labelled, StrEnum):
     """How APPI classifies a data category; it decides which rules apply."""
 
     personal_data = "personal_data"  # 個人データ
@@ -60,7 +61,7 @@ class AppiClass(StrEnum):
     personal_related = "personal_related"  # 個人関連情報 (法2条7項)
 
 
-class PurposeKind(StrEnum):
+class PurposeKind(Labelled, StrEnum):
     internal_use = "internal_use"
     third_party_provision = "third_party_provision"
     targeted_advertising = "targeted_advertising"

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.domain.clock import to_jst
 from hogo.domain.decision import Basis
+from hogo.domain.display import Labelled
 
 
-class ReleaseMode(StrEnum):
+class ReleaseMode(Labelled, StrEnum):
     personal = "personal"  # 個人データの第三者提供
     anonymized = "anonymized"  # 匿名加工情報
     aggregate = "aggregate"  # 統計情報(個人情報に該当しない)
@@ -36,9 +37,21 @@ class RecordForm(StrEnum):
 RETENTION_YEARS = {RecordForm.each: 3, RecordForm.batch: 3, RecordForm.contract: 1}
 
 
-class ProvisionRecord(BaseModel):
+class SealedPersonsRecord(BaseModel):
+    """What a record of persons given (法29条) and one of persons received (法30条) both state: the
+    data items, how many persons and their digest (the list itself is kept apart, sealed by it),
+    the form of the record (規則20条) and how long it is kept."""
+
     model_config = ConfigDict(frozen=True)
 
+    data_items: tuple[str, ...]
+    persons: int
+    persons_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    record_form: RecordForm = RecordForm.batch
+    retention_until: date
+
+
+class ProvisionRecord(SealedPersonsRecord):
     provision_id: str
     mode: ReleaseMode
     purpose_id: str
@@ -46,14 +59,9 @@ class ProvisionRecord(BaseModel):
     recipient_name: str
     recipient_country: str
     provided_at: datetime
-    data_items: tuple[str, ...]
-    persons: int
-    persons_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     bases: dict[str, int]
-    record_form: RecordForm = RecordForm.batch
     #: 規則20条: the date of provision is a record item for opt-out provision.
     opt_out_provision_dates: tuple[date, ...] = ()
-    retention_until: date
 
     @property
     def consent_obtained(self) -> bool:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from hogo.domain.provision import RecordForm
+from hogo.domain.provision import SealedPersonsRecord
 
 
 class ProviderKind(StrEnum):
@@ -113,25 +113,18 @@ def confirmation_gaps(
     return gaps
 
 
-class ReceivedProvisionRecord(BaseModel):
+class ReceivedProvisionRecord(SealedPersonsRecord):
     """The recipient's record (法30条3項); sealed in the ledger as its canonical JSON."""
-
-    model_config = ConfigDict(frozen=True)
 
     received_id: str
     provider: Provider
     acquisition: str
     received_at: datetime
-    data_items: tuple[str, ...]
-    persons: int
-    persons_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     basis: ReceivedBasis
     #: Only meaningful, and only true, for opt-out data (the record item for opt-out receipt).
     ppc_publication_confirmed: bool = False
-    record_form: RecordForm = RecordForm.batch
     #: The date received is a record item for opt-out data only.
     opt_out_received_dates: tuple[date, ...] = ()
-    retention_until: date
 
     @property
     def consent_obtained(self) -> bool:

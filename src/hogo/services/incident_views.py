@@ -17,7 +17,7 @@ from hogo.domain.incidents.deadlines import DeadlineState, days_left, final_stat
 from hogo.domain.incidents.details import ReportDetails
 from hogo.domain.incidents.facts import Facts
 from hogo.domain.incidents.incident import IncidentState
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
+from hogo.domain.incidents.types import IncidentType
 from hogo.store.incidents import IncidentRow
 
 PRELIMINARY_TASK = "ppc-preliminary-report"
@@ -112,12 +112,11 @@ def _step(state: IncidentState) -> StepView | None:
 def view_of(row: IncidentRow, state: IncidentState) -> IncidentView:
     a = state.assessment
     d = a.deadlines
-    info = INCIDENT_TYPES[state.incident_type]
     return IncidentView(
         id=row.id,
         type=state.incident_type,
-        type_ja=info.ja,
-        type_en=info.en,
+        type_ja=state.incident_type.ja,
+        type_en=state.incident_type.en,
         aware_at=state.aware_at,
         occurred_at=state.occurred_at,
         description=row.description,
@@ -152,8 +151,8 @@ def board_row(row: IncidentRow, state: IncidentState, now: datetime) -> BoardRow
     return BoardRow(
         id=row.id,
         type=state.incident_type,
-        type_ja=INCIDENT_TYPES[state.incident_type].ja,
-        type_en=INCIDENT_TYPES[state.incident_type].en,
+        type_ja=state.incident_type.ja,
+        type_en=state.incident_type.en,
         step=_step(state),
         status="open" if state.step is not None else "closed",
         reportable=state.assessment.reportable,

@@ -9,7 +9,7 @@ chain proves what was known when without spreading personal data.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.incident import IncidentState, open_incident, reassess
 from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.domain.incidents.scope import scope
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
+from hogo.domain.incidents.types import IncidentType
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.errors import InputError, NotFound
 from hogo.services import inventory as inventory_service
@@ -57,6 +57,19 @@ def _assessment_summary(state: IncidentState) -> dict[str, Any]:
         "preliminary": a.deadlines.preliminary.isoformat() if a.deadlines else None,
         "final": a.deadlines.final.isoformat() if a.deadlines else None,
     }
+
+
+def _record_changed(
+    session: Session,
+    incident_id: str,
+    kind: flow.TimelineKind,
+    what: tuple[str, str],
+    changed: Iterable[str],
+    payload: Mapping[str, Any],
+) -> None:
+    """A timeline entry that names the fields changed: 「事実を記録しました: persons, …」."""
+    names = ", ".join(sorted(changed))
+    record(session, incident_id, kind, f"{what[0]}: {names}", f"{what[1]}: {names}", payload)
 
 
 def record(
@@ -181,13 +194,13 @@ def open_new(
     rows = [{"incident_id": incident_id, "subject_id": s} for s in found.subject_ids]
     for i in range(0, len(rows), _BATCH):
         session.execute(insert(IncidentSubjectRow), rows[i : i + _BATCH])
-    type_ja = INCIDENT_TYPES[incident_type].ja
+    type_ja = incident_type.ja
     record(
         session,
         incident_id,
         flow.TimelineKind.opened,
         f"事案を登録しました({type_ja})。",
-        f"Incident opened ({INCIDENT_TYPES[incident_type].en}).",
+        f"Incident opened ({incident_type.en}).",
         {
             "type": incident_type.value,
             "aware_at": state.aware_at.isoformat(),
@@ -225,12 +238,12 @@ def record_facts(session: Session, incident_id: str, update: FactsUpdate) -> Inc
         raise _facts_error(exc) from None
     _save(session, row, new)
     payload = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
-    record(
+    _record_changed(
         session,
         incident_id,
         flow.TimelineKind.facts,
-        "事実を記録しました: " + ", ".join(sorted(changes)),
-        "Facts recorded: " + ", ".join(sorted(changes)),
+        ("事実を記録しました", "Facts recorded"),
+        changes,
         {"facts": payload},
     )
     if _assessment_summary(new) != _assessment_summary(state):
@@ -247,12 +260,12 @@ def record_details(session: Session, incident_id: str, changes: Mapping[str, str
         raise _facts_error(exc) from None
     new = state.model_copy(update={"details": details})
     _save(session, row, new)
-    record(
+    _record_changed(
         session,
         incident_id,
         flow.TimelineKind.note,
-        "報告事項を更新しました: " + ", ".join(sorted(changes)),
-        "Report details updated: " + ", ".join(sorted(changes)),
+        ("報告事項を更新しました", "Report details updated"),
+        changes,
         {"details_sha256": {k: hashlib.sha256(v.encode("utf-8")).hexdigest() for k, v in changes.items()}},
     )
     return view_of(row, new)

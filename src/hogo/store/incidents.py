@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base
+from hogo.store.tables import Base, StoredDocument
 from hogo.store.types import UTCDateTime
 
 
-class IncidentRow(Base):
+class IncidentRow(StoredDocument, Base):
     __tablename__ = "incidents"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -31,8 +31,6 @@ class IncidentRow(Base):
     reportable: Mapped[bool] = mapped_column(Boolean, nullable=False)
     preliminary_due: Mapped[date | None] = mapped_column(Date)
     final_due: Mapped[date | None] = mapped_column(Date)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class IncidentSubjectRow(Base):
@@ -56,10 +54,8 @@ class IncidentTimelineRow(Base):
     ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-class IncidentPlaybookRow(Base):
+class IncidentPlaybookRow(StoredDocument, Base):
     __tablename__ = "incident_playbooks"
 
     incident_type: Mapped[str] = mapped_column(String(32), primary_key=True)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -6,21 +6,16 @@ version number), so the history is tamper-evident rather than merely stored.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base
-from hogo.store.types import UTCDateTime
+from hogo.store.tables import Base, StoredDocument
 
 
-class InventoryDatasetRow(Base):
+class InventoryDatasetRow(StoredDocument, Base):
     __tablename__ = "inventory_datasets"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -11,7 +11,19 @@ from hogo.store.tables import Base
 from hogo.store.types import UTCDateTime
 
 
-class ProvisionRow(Base):
+class SealedPersonsColumns:
+    """What a record of persons given (法29条) and one of persons received (法30条) both keep: the
+    persons' number and digest, the record as canonical JSON (what the ledger seals), how long it
+    is kept, and the ledger entry that seals it."""
+
+    persons: Mapped[int] = mapped_column(Integer, nullable=False)
+    persons_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    record: Mapped[str] = mapped_column(Text, nullable=False)
+    retention_until: Mapped[date] = mapped_column(Date, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ProvisionRow(SealedPersonsColumns, Base):
     __tablename__ = "provisions"
 
     provision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -19,11 +31,6 @@ class ProvisionRow(Base):
     purpose_id: Mapped[str] = mapped_column(String(64), nullable=False)
     recipient_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     provided_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    persons: Mapped[int] = mapped_column(Integer, nullable=False)
-    persons_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    record: Mapped[str] = mapped_column(Text, nullable=False)  # the ProvisionRecord as canonical JSON
-    retention_until: Mapped[date] = mapped_column(Date, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class ProvisionSubjectRow(Base):

@@ -12,26 +12,22 @@ from datetime import date, datetime
 from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base
+from hogo.store.tables import Base, StoredDocument
 from hogo.store.types import UTCDateTime
 
 
-class ReadinessAssetRow(Base):
+class ReadinessAssetRow(StoredDocument, Base):
     __tablename__ = "readiness_assets"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class ReadinessBackupJobRow(Base):
+class ReadinessBackupJobRow(StoredDocument, Base):
     __tablename__ = "readiness_backup_jobs"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(200), nullable=False)
-    document: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class ReadinessAnswerRow(Base):

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hogo.store.provisions import SealedPersonsColumns
 from hogo.store.tables import Base
 from hogo.store.types import UTCDateTime
 
 
-class ReceivedProvisionRow(Base):
+class ReceivedProvisionRow(SealedPersonsColumns, Base):
     __tablename__ = "received_provisions"
 
     received_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     provider_name: Mapped[str] = mapped_column(String(256), nullable=False)
     basis: Mapped[str] = mapped_column(String(16), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    persons: Mapped[int] = mapped_column(Integer, nullable=False)
-    persons_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    # The ReceivedProvisionRecord as canonical JSON (what the ledger seals).
-    record: Mapped[str] = mapped_column(Text, nullable=False)
-    retention_until: Mapped[date] = mapped_column(Date, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class ReceivedProvisionSubjectRow(Base):

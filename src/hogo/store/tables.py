@@ -14,6 +14,15 @@ class Base(DeclarativeBase):
     pass
 
 
+class StoredDocument:
+    """Columns of a row that keeps a domain model as its canonical JSON (the domain validates it
+    again on load, so a new optional field needs no migration); the row's other columns are for
+    lookups."""
+
+    document: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class PolicyRevisionRow(Base):
     __tablename__ = "policy_revisions"
 

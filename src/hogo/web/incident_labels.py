@@ -57,4 +57,4 @@ def step_marks(current: int | None, lang: str) -> tuple[StepMark, ...]:
             return "done"
         return "current" if int(step) == current else "todo"
 
-    return tuple(StepMark(int(s), s.en if lang == "en" else s.ja, state(s)) for s in Step)
+    return tuple(StepMark(int(s), s.text(lang), state(s)) for s in Step)

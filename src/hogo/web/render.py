@@ -15,33 +15,15 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from hogo.auth.roles import ROLE_LABELS, Permission
-from hogo.domain.consent import METHOD_LABELS
-from hogo.domain.display import country_name
+from hogo.auth.roles import Permission
+from hogo.domain.display import country_name, pick
 from hogo.http.deps import get_settings
 from hogo.web import dates
-from hogo.web.i18n import (
-    ACTION_LABELS,
-    APPI_CLASS_LABELS,
-    BASIS_LABELS,
-    KIND_LABELS,
-    LANGS,
-    TIMELINE_LABELS,
-    pick,
-    translator,
-)
+from hogo.web.i18n import LANGS, translator
 from hogo.web.session import LANG_COOKIE, ConsoleUser, set_cookie
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 TEMPLATES.env.globals["pick"] = pick
-TEMPLATES.env.globals.update(
-    KIND_LABELS=KIND_LABELS,
-    ACTION_LABELS=ACTION_LABELS,
-    METHOD_LABELS=METHOD_LABELS,
-    BASIS_LABELS=BASIS_LABELS,
-    APPI_CLASS_LABELS=APPI_CLASS_LABELS,
-    TIMELINE_LABELS=TIMELINE_LABELS,
-)
 
 
 @dataclass(frozen=True)
@@ -94,7 +76,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
     return Frame(
         lang=lang,
         user_name=user.principal.name if user else None,
-        role_label=pick(ROLE_LABELS[user.principal.role], lang) if user else None,
+        role_label=user.principal.role.text(lang) if user else None,
         csrf_token=user.csrf_token if user else csrf_token,
         nav=tuple(NavItem(h, k, path == h or (h != "/" and path.startswith(h))) for h, k in items),
         can_record=bool(user and user.can(Permission.record_consent)),

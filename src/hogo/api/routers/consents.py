@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
@@ -53,13 +53,15 @@ def _event_ids(principal: Principal, key: str | None) -> Callable[[int], str]:
     return lambda i: str(uuid.uuid5(_NAMESPACE, f"{principal.key}\x1f{key}\x1f{i}"))
 
 
-@router.post(
-    "",
-    operation_id="captureConsent",
-    response_model=ConsentCaptureOut,
-    status_code=201,
-    responses=responses(404, 409),
-)
+#: Capture and withdrawal answer alike: the events recorded (201), or 404/409.
+_RECORDS_EVENTS: dict[str, Any] = {
+    "response_model": ConsentCaptureOut,
+    "status_code": 201,
+    "responses": responses(404, 409),
+}
+
+
+@router.post("", operation_id="captureConsent", **_RECORDS_EVENTS)
 def capture_consent(
     body: ConsentCaptureIn,
     session: SessionDep,
@@ -71,14 +73,8 @@ def capture_consent(
     gpc = (sec_gpc or "").strip() == "1"
     personal = principal.can(Permission.personal_data)
     details = CaptureDetails(
-        subject_id=body.subject_id,
+        **body.model_dump(exclude={"choices", "collected_at"}),
         collected_at=body.collected_at or datetime.now(JST),
-        method=body.method,
-        terms_version=body.terms_version,
-        evidence=body.evidence,
-        guardian_name=body.guardian_name,
-        guardian_relation=body.guardian_relation,
-        foreign_transfer_info_given=body.foreign_transfer_info_given,
     )
     choices = [Choice(c.purpose_id, c.action) for c in body.choices]
 
@@ -94,13 +90,7 @@ def capture_consent(
     return once_per_key(session, principal, idempotency_key, fingerprint("capture", body, gpc=gpc), act)
 
 
-@router.post(
-    "/withdrawals",
-    operation_id="withdrawConsent",
-    response_model=ConsentCaptureOut,
-    status_code=201,
-    responses=responses(404, 409),
-)
+@router.post("/withdrawals", operation_id="withdrawConsent", **_RECORDS_EVENTS)
 def withdraw_consent(
     body: WithdrawalIn, session: SessionDep, principal: Recorder, idempotency_key: IdempotencyKey = None
 ) -> Response:

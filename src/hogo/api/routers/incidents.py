@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from hogo.api.problems import responses
 from hogo.api.schemas import Instant
-from hogo.api.schemas_incidents import (
+from hogo.api.schemas.incidents import (
     BoardRowOut,
     DocumentListOut,
     DocumentOut,

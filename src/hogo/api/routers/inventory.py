@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
 from hogo.api.problems import responses
-from hogo.api.schemas_incidents import (
+from hogo.api.schemas.incidents import (
     DatasetDetailOut,
     DatasetListOut,
     DatasetOut,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Response
 
 from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
-from hogo.api.schemas_received import ReceivedId, ReceivedIn, ReceivedListOut, ReceivedOut
+from hogo.api.schemas.received import ReceivedId, ReceivedIn, ReceivedListOut, ReceivedOut
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.http.deps import Reader, Recorder, SessionDep

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hogo.domain.clock import as_aware
 from hogo.domain.consent import AwareDatetime
+from hogo.domain.display import Labelled
 from hogo.domain.incidents.playbooks import Applies, Playbook, due_at
 from hogo.domain.incidents.reportability import Assessment
 from hogo.domain.incidents.types import Step
@@ -53,13 +54,7 @@ def _applies(applies: Applies, assessment: Assessment) -> bool:
 def instantiate(playbook: Playbook, aware_at: datetime, assessment: Assessment) -> tuple[Task, ...]:
     tasks = (
         Task(
-            id=t.id,
-            step=t.step,
-            role=t.role,
-            ja=t.ja,
-            en=t.en,
-            due=t.due,
-            applies=t.applies,
+            **t.model_dump(),  # the template's fields, then this incident's timing and status
             due_at=due_at(t.due, aware_at, assessment.deadlines),
             status=TaskStatus.open if _applies(t.applies, assessment) else TaskStatus.not_applicable,
         )
@@ -113,7 +108,7 @@ def is_done(tasks: tuple[Task, ...], task_id: str) -> bool:
     return any(t.id == task_id and t.status is TaskStatus.done for t in tasks)
 
 
-class TimelineKind(StrEnum):
+class TimelineKind(Labelled, StrEnum):
     """What a timeline entry records; every entry is also appended to the ledger."""
 
     opened = "opened"

@@ -14,6 +14,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
 
+from hogo.domain.display import Labelled
+
 AssetId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 ]
@@ -28,7 +30,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class AssetKind(StrEnum):
+class AssetKind(Labelled, StrEnum):
     vpn_gateway = "vpn_gateway"
     firewall = "firewall"
     router = "router"
@@ -39,19 +41,6 @@ class AssetKind(StrEnum):
     backup_target = "backup_target"
     other = "other"
 
-
-#: How people call each kind (ja, en), for pages and reports; the enum value stays the code.
-ASSET_KIND_TITLES: dict[AssetKind, tuple[str, str]] = {
-    AssetKind.vpn_gateway: ("VPN機器", "VPN gateway"),
-    AssetKind.firewall: ("ファイアウォール", "Firewall"),
-    AssetKind.router: ("ルータ", "Router"),
-    AssetKind.rdp_host: ("リモートデスクトップ接続先", "Remote desktop host"),
-    AssetKind.server: ("サーバー", "Server"),
-    AssetKind.pc: ("パソコン", "PC"),
-    AssetKind.nas: ("NAS", "NAS"),
-    AssetKind.backup_target: ("バックアップ先", "Backup target"),
-    AssetKind.other: ("その他", "Other"),
-}
 
 #: Kinds whose compromise opens the network: the NPA's "VPN機器" and "リモートデスクトップ".
 REMOTE_ACCESS_KINDS: frozenset[AssetKind] = frozenset(

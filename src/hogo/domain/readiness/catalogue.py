@@ -10,20 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hogo.domain.display import Labelled
 
-class Severity(StrEnum):
+
+class Severity(Labelled, StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
     low = "low"
 
-
-SEVERITY_JA: dict[Severity, str] = {
-    Severity.critical: "緊急",
-    Severity.high: "高",
-    Severity.medium: "中",
-    Severity.low: "低",
-}
 
 NPA_H1_2022 = "警察庁「令和4年上半期におけるサイバー空間をめぐる脅威の情勢等について」(2022年9月)"
 NPA_2022 = "警察庁「令和4年におけるサイバー空間をめぐる脅威の情勢等について」(2023年3月)"

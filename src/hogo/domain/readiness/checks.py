@@ -18,7 +18,7 @@ from hogo.domain.readiness import eol
 from hogo.domain.readiness.assets import DATA_HOLDING_KINDS, Asset, AssetKind, Ownership
 from hogo.domain.readiness.catalogue import CHECKS, Check, Severity
 from hogo.domain.readiness.inventory import Inventory
-from hogo.domain.readiness.questionnaire import ANSWER_JA, QUESTIONS, Answer, passes
+from hogo.domain.readiness.questionnaire import QUESTIONS, Answer, passes
 
 CATALOGUE: dict[str, Check] = CHECKS | {q.id: q for q in QUESTIONS}
 
@@ -327,7 +327,7 @@ def _restore(ctx: Context) -> Iterator[Finding]:
 def _question_rule(check: Check) -> Rule:
     def run(ctx: Context) -> Iterator[Finding]:
         answer = ctx.answers.get(check.id)
-        ja = ANSWER_JA[answer] if answer else "未回答"
+        ja = answer.ja if answer else "未回答"
         yield finding(check.id, check.id, passes(answer), f"回答: {ja}", f"answer: {answer or 'none'}")
 
     return run

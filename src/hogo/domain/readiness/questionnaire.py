@@ -11,26 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from hogo.domain.display import Labelled
 from hogo.domain.readiness.catalogue import NPA_H1_2022, Check, Severity
 
 IPA_FLOW = "IPA「情報漏えい発生時の対応ポイント集」"
 
 
-class Answer(StrEnum):
+class Answer(Labelled, StrEnum):
     yes = "yes"
     partial = "partial"
     no = "no"
     unknown = "unknown"
     not_applicable = "not_applicable"
 
-
-ANSWER_JA: dict[Answer, str] = {
-    Answer.yes: "はい",
-    Answer.partial: "一部",
-    Answer.no: "いいえ",
-    Answer.unknown: "不明",
-    Answer.not_applicable: "該当なし",
-}
 
 #: Each question is a check: the title is the question, answered "yes" it passes.
 QUESTIONS: tuple[Check, ...] = (

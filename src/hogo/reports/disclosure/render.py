@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hogo.domain.consent import METHOD_LABELS, ConsentMethod
+from hogo.domain.consent import ConsentMethod
 from hogo.domain.display import country_name, date_text, datetime_text
 
 _ENV = Environment(
@@ -22,7 +22,7 @@ _ENV = Environment(
 def _method(value: str) -> str:
     """A consent method's Japanese name; a value this version does not know is shown as stored."""
     known = ConsentMethod._value2member_map_.get(value)
-    return METHOD_LABELS[known][0] if isinstance(known, ConsentMethod) else value
+    return known.ja if isinstance(known, ConsentMethod) else value
 
 
 def _when(value: str | None) -> str:

@@ -13,18 +13,19 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from hogo.domain.clock import to_jst
+from hogo.domain.display import Labelled
 from hogo.domain.incidents.details import RULE8_ITEMS, RULE10_ITEMS, ReportDetails
 from hogo.domain.incidents.facts import Facts
 from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.reportability import Assessment
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
+from hogo.domain.incidents.types import IncidentType
 from hogo.domain.policy import AppiClass, Organization
 
 TO_FILL = "【要記入】"
 UNDER_INVESTIGATION = "【調査中】"
 
 
-class DocumentKind(StrEnum):
+class DocumentKind(Labelled, StrEnum):
     ppc_preliminary = "ppc_preliminary"
     ppc_final = "ppc_final"
     notice_letter = "notice_letter"
@@ -33,18 +34,9 @@ class DocumentKind(StrEnum):
     pmark_report = "pmark_report"
 
 
-TITLES: dict[DocumentKind, tuple[str, str]] = {
-    DocumentKind.ppc_preliminary: ("個人データの漏えい等事案に関する報告(速報)", "PPC preliminary report"),
-    DocumentKind.ppc_final: ("個人データの漏えい等事案に関する報告(確報)", "PPC final report"),
-    DocumentKind.notice_letter: ("個人情報の漏えい等に関するお知らせとお詫び", "notice to the persons"),
-    DocumentKind.notice_email: ("個人情報の漏えい等に関するお知らせとお詫び", "notice e-mail to the persons"),
-    DocumentKind.announcement: ("個人情報の漏えい等に関するお知らせ", "public announcement"),
-    DocumentKind.pmark_report: ("個人情報の取扱いにおける事故報告書", "P-mark incident report"),
-}
-
 # How each draft is named where drafts are listed (console, CLI). The letter and the e-mail to the
 # persons carry the same heading, so the list says which is which.
-DRAFT_NAMES: dict[DocumentKind, tuple[str, str]] = TITLES | {
+DRAFT_NAMES: dict[DocumentKind, tuple[str, str]] = {k: k.titles for k in DocumentKind} | {
     DocumentKind.notice_letter: (
         "本人への通知(書面・郵送用)— 個人情報の漏えい等に関するお知らせとお詫び",
         "Notice to the persons (letter)",
@@ -59,12 +51,10 @@ DRAFT_NAMES: dict[DocumentKind, tuple[str, str]] = TITLES | {
 # PPC and the P-mark body keep the rule's item numbers (規則8条1項各号), which their forms follow.
 FOR_THE_PUBLIC = frozenset({DocumentKind.notice_letter, DocumentKind.notice_email, DocumentKind.announcement})
 
-_CLASS_NOTE = {
-    AppiClass.sensitive: "(要配慮個人情報)",
-    AppiClass.my_number: "(特定個人情報)",
-    AppiClass.personal_related: "(個人関連情報)",
-    AppiClass.personal_data: "",
-}
+
+def _class_note(appi_class: AppiClass) -> str:
+    """(要配慮個人情報) after a category's title; plain personal data needs no note."""
+    return "" if appi_class is AppiClass.personal_data else f"({appi_class.ja})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +141,11 @@ def _done_on(tasks: tuple[Task, ...], task_id: str) -> datetime | None:
 def _items(record: IncidentRecord, kind: DocumentKind) -> tuple[ItemRow, ...]:
     unknown = UNDER_INVESTIGATION if kind is DocumentKind.ppc_preliminary else TO_FILL
     d, a, f = record.details, record.assessment, record.facts
-    type_ja = INCIDENT_TYPES[record.incident_type].ja
+    type_ja = record.incident_type.ja
     overview = d.overview or record.description
     when = f"発生日時: {_when(record.occurred_at)}。認知日時: {_when(record.aware_at)}。"
     overview_text = f"{type_ja}。{when}\n{overview}".strip()
-    data_items = "、".join(f"{c.title}{_CLASS_NOTE[c.appi_class]}" for c in record.categories)
+    data_items = "、".join(f"{c.title}{_class_note(c.appi_class)}" for c in record.categories)
     if f.card_or_login and "クレジットカード" not in data_items:
         data_items = "、".join(x for x in (data_items, "クレジットカード番号・ログイン情報等") if x)
     persons = f"{f.persons:,}人(漏えい等が発生したおそれがある者を含む)" if f.persons else ""
@@ -200,14 +190,14 @@ def _items(record: IncidentRecord, kind: DocumentKind) -> tuple[ItemRow, ...]:
 
 def build_context(record: IncidentRecord, kind: DocumentKind, today: date) -> DocumentContext:
     a = record.assessment
-    title, title_en = TITLES[kind]
+    title, title_en = kind.titles
     return DocumentContext(
         kind=kind,
         title=title,
         title_en=title_en,
         organization=record.organization,
         incident_id=record.incident_id,
-        incident_type=INCIDENT_TYPES[record.incident_type].ja,
+        incident_type=record.incident_type.ja,
         aware_at=_when(record.aware_at),
         occurred_at=_when(record.occurred_at),
         generated_on=_day(today),

@@ -15,8 +15,7 @@ from hogo.domain.display import date_text
 from hogo.domain.readiness import backups as bk
 from hogo.domain.readiness import eol
 from hogo.domain.readiness.assessment import Assessment
-from hogo.domain.readiness.assets import ASSET_KIND_TITLES
-from hogo.domain.readiness.catalogue import SEVERITY_JA, Severity
+from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.checks import CATALOGUE
 from hogo.domain.readiness.inventory import Inventory
 from hogo.domain.readiness.score import ScorePoint
@@ -92,7 +91,7 @@ def _row(f_check_id: str, subject: str, detail_ja: str, detail_en: str, lang: La
     return FindingRow(
         check_id=c.id,
         severity=c.severity.value,
-        severity_label=SEVERITY_JA[c.severity] if ja else c.severity.value,
+        severity_label=c.severity.text(lang),
         subject=subject,
         title=c.title_ja if ja else c.title_en,
         detail=detail_ja if ja else detail_en,
@@ -136,7 +135,7 @@ def build(
             AssetRow(
                 id=a.id,
                 label=a.label(),
-                kind=ASSET_KIND_TITLES[a.kind][1 if lang == "en" else 0],
+                kind=a.kind.text(lang),
                 product=product or f"{a.vendor} {a.model}".strip(),
                 version=a.version,
                 eol=eol_text,
@@ -160,10 +159,7 @@ def build(
         assessed_on=assessment.on,
         score=s.value,
         grade=s.grade,
-        failed_by_severity=[
-            (SEVERITY_JA[sev] if lang == "ja" else sev.value, s.failed_by_severity.get(sev, 0))
-            for sev in order
-        ],
+        failed_by_severity=[(sev.text(lang), s.failed_by_severity.get(sev, 0)) for sev in order],
         passed=s.passed,
         failed=failed_rows,
         questions=question_rows,

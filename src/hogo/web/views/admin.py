@@ -9,11 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from hogo.auth.roles import LEAST_PRIVILEGED, ROLE_LABELS, ROLES_BY_PRIVILEGE, Role
+from hogo.auth.roles import LEAST_PRIVILEGED, ROLES_BY_PRIVILEGE, Role
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services import auth
 from hogo.services.database import savepoint
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Admin
 
@@ -24,7 +25,7 @@ router = APIRouter()
 class AdminPage:
     users: tuple[auth.UserInfo, ...]
     tokens: tuple[auth.TokenInfo, ...]
-    roles: tuple[tuple[str, str], ...]  # (value, label)
+    roles: tuple[Option, ...]  # least privileged first
     new_token: str | None = None
     message: str | None = None
     error: str | None = None
@@ -33,7 +34,7 @@ class AdminPage:
 def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
     lang = language(request)
     # Least privileged first: the form's default choice is the role with the fewest rights.
-    roles = tuple((r.value, ROLE_LABELS[r][1 if lang == "en" else 0]) for r in ROLES_BY_PRIVILEGE)
+    roles = options(ROLES_BY_PRIVILEGE, lang)
     return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
 
 

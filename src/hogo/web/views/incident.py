@@ -25,12 +25,13 @@ from starlette.responses import Response
 
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, parse_instant
+from hogo.domain.display import pick
 from hogo.domain.incidents.details import FIELDS as DETAIL_FIELDS
 from hogo.domain.incidents.details import RULE8_ITEMS, ReportDetails
 from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
-from hogo.domain.inventory import ENCRYPTION_TITLES, Encryption
+from hogo.domain.inventory import Encryption
 from hogo.errors import InputError
 from hogo.http.deps import SessionDep
 from hogo.reports.incidents.context import DRAFT_NAMES, DocumentKind
@@ -39,9 +40,9 @@ from hogo.services import incident_documents, incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.database import savepoint
 from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry
-from hogo.web.i18n import APPI_CLASS_LABELS, pick
-from hogo.web.i18n_incidents import INCIDENT_MESSAGES
+from hogo.web.i18n import MESSAGES
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
 from hogo.web.views.inventory import category_titles
@@ -77,16 +78,10 @@ class DocumentLink:
 
 
 @dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
 class FactsForm:
     """The 「判明した事実を記録」 form: empty fields keep the recorded value, as in the API."""
 
-    encryptions: tuple[Choice, ...]
+    encryptions: tuple[Option, ...]
     values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     error_field: str | None = None
@@ -189,7 +184,7 @@ def _detail_label(name: str, lang: str) -> str:
     """The rule's own wording and number, so the officer sees which item of the report it fills."""
     number = _DETAIL_ITEMS[name]
     if number is None:
-        return pick(INCIDENT_MESSAGES[_DETAIL_KEYS[name]], lang)
+        return pick(MESSAGES[_DETAIL_KEYS[name]], lang)
     ja, en = RULE8_ITEMS[number]
     return f"({number}) {en[0].upper()}{en[1:]}" if lang == "en" else f"({number}) {ja}"
 
@@ -219,7 +214,7 @@ def _facts_form(
     lang: str, values: dict[str, str] | None = None, error: InputError | None = None
 ) -> FactsForm:
     return FactsForm(
-        encryptions=tuple(Choice(e.value, pick(ENCRYPTION_TITLES[e], lang)) for e in Encryption),
+        encryptions=options(Encryption, lang),
         values=values or {},
         error=None if error is None else (error.en if lang == "en" else error.ja),
         error_field=None if error is None else error.field,
@@ -250,7 +245,7 @@ def _page(
         board=board,
         preliminary=countdown(board.preliminary, board.preliminary_state, board.preliminary_days_left, lang),
         final=countdown(board.final, board.final_state, board.final_days_left, lang),
-        encryption=pick(ENCRYPTION_TITLES[view.facts.encryption], lang),
+        encryption=view.facts.encryption.text(lang),
         steps=_steps(view, board, lang),
         timeline=tuple(history),
         documents=_documents(view.id, lang, can_list) if can_act else (),
@@ -264,7 +259,7 @@ def _page(
         recorded=recorded if recorded in ("facts", "details") else None,
         datasets=tuple(Named(d, names.get(d, d)) for d in view.datasets),
         categories=tuple(
-            Named(c.id, f"{titles.get(c.id, c.id)}({pick(APPI_CLASS_LABELS[c.appi_class], lang)})")
+            Named(c.id, f"{titles.get(c.id, c.id)}({c.appi_class.text(lang)})")
             for c in view.facts.data_categories
         ),
     )
@@ -284,7 +279,7 @@ def incident_page(
 
 
 def _label(key: str) -> tuple[str, str]:
-    return INCIDENT_MESSAGES[key]
+    return MESSAGES[key]
 
 
 def _choice(value: str, *, presumable: bool = False) -> bool | str | None:

@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.incidents.facts import FactsUpdate
-from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
-from hogo.domain.inventory import ENCRYPTION_TITLES, Dataset, Encryption
+from hogo.domain.incidents.types import IncidentType
+from hogo.domain.inventory import Dataset, Encryption
 from hogo.domain.policy import DataCategory
 from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep
@@ -27,17 +27,11 @@ from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.database import savepoint
 from hogo.services.policy import current_policy
-from hogo.web.i18n import pick
+from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
 router = APIRouter()
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -63,13 +57,10 @@ def _page(
     lang = language(request)
     policy = current_policy(session)
     return IncidentFormPage(
-        types=tuple(
-            Option(t.value, INCIDENT_TYPES[t].en if lang == "en" else INCIDENT_TYPES[t].ja)
-            for t in IncidentType
-        ),
+        types=options(IncidentType, lang),
         datasets=inventory_service.load_inventory(session).datasets,
         categories=policy.data_categories if policy is not None else (),
-        encryptions=tuple(Option(e.value, pick(ENCRYPTION_TITLES[e], lang)) for e in Encryption),
+        encryptions=options(Encryption, lang),
         values=values,
         chosen_datasets=datasets,
         chosen_categories=categories,

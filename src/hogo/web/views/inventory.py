@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from hogo.domain.inventory import ENCRYPTION_TITLES, LOCATION_TITLES, Dataset
+from hogo.domain.inventory import Dataset
 from hogo.http.deps import SessionDep
 from hogo.services import inventory as service
 from hogo.services.policy import current_policy
-from hogo.web.i18n import pick
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
 
@@ -39,9 +38,9 @@ def category_titles(session: SessionDep) -> dict[str, str]:
 def line_of(d: Dataset, titles: dict[str, str], lang: str) -> DatasetLine:
     return DatasetLine(
         dataset=d,
-        location=f"{pick(LOCATION_TITLES[d.location_kind], lang)} {d.location}".strip(),
+        location=f"{d.location_kind.text(lang)} {d.location}".strip(),
         categories=tuple(titles.get(c, c) for c in d.data_categories),
-        encryption=pick(ENCRYPTION_TITLES[d.encryption], lang),
+        encryption=d.encryption.text(lang),
     )
 
 

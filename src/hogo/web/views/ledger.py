@@ -15,11 +15,11 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from hogo.auth.roles import Permission
+from hogo.domain.display import pick, title_pair
 from hogo.domain.ledger import Verification, entry_hash
 from hogo.errors import NotFound
 from hogo.http.deps import SessionDep
 from hogo.services import ledger
-from hogo.web.i18n import LEDGER_KIND_LABELS, pick
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
 
@@ -73,7 +73,6 @@ def ledger_entry_page(
     if row is None:
         raise NotFound(f"台帳の記録 #{seq} はありません。", f"ledger entry #{seq} not found.")
     lang = language(request)
-    label = LEDGER_KIND_LABELS.get(row.kind)
     expected = entry_hash(row.prev_hash, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
     payload = (
         json.dumps(row.payload(), ensure_ascii=False, indent=2, sort_keys=True)
@@ -83,7 +82,7 @@ def ledger_entry_page(
     page = LedgerEntryPage(
         seq=row.seq,
         kind=row.kind,
-        kind_label=pick(label, lang) if label else row.kind,
+        kind_label=pick(title_pair("EntryKind", row.kind), lang),
         ref=row.ref,
         recorded_at=_instant(row.recorded_at),
         prev_hash=row.prev_hash,

@@ -16,7 +16,6 @@ from starlette.responses import Response
 
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, to_jst
-from hogo.domain.readiness.assets import ASSET_KIND_TITLES
 from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.score import ScorePoint, trend
 from hogo.http.deps import SessionDep, SettingsDep
@@ -24,7 +23,7 @@ from hogo.reports.readiness.context import BackupRow, FindingRow, build
 from hogo.services import readiness as service
 from hogo.web import dates
 from hogo.web.chart import Chart, Series, plot
-from hogo.web.i18n import pick, translator
+from hogo.web.i18n import translator
 from hogo.web.render import language, render
 from hogo.web.session import Recorder, Viewer
 
@@ -178,7 +177,7 @@ def assets_page(request: Request, session: SessionDep, settings: SettingsDep, us
         product = _product(st)
         views.append(
             AssetView(
-                id=a.id, label=a.label(), kind=pick(ASSET_KIND_TITLES[a.kind], lang), product=product,
+                id=a.id, label=a.label(), kind=a.kind.text(lang), product=product,
                 version=a.version,
                 eol_date=e.eol_date, state=st.state, state_label=t(f"assets.state.{st.state}"),
                 discontinued=st.vendor_discontinued, exposed_ports=", ".join(map(str, a.exposed_ports)),

@@ -20,13 +20,13 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import Response
 
 from hogo.auth.roles import Permission
+from hogo.domain.display import pick, title_pair
 from hogo.domain.policy import Policy
 from hogo.files.people_csv import people_csv_stream
 from hogo.http.deps import SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
-from hogo.web.i18n import BASIS_LABELS, pick, translator
-from hogo.web.i18n_release import exclusion_text
+from hogo.web.i18n import exclusion_text, translator
 from hogo.web.render import language, render
 from hogo.web.session import NotAllowed, Viewer
 
@@ -139,19 +139,18 @@ _MATCH_KEYS = (
 
 
 def _summary(info: service.ReleaseInfo, policy: Policy | None, lang: str) -> ReleaseSummary:
-    t = translator(lang)
     purpose = policy.purpose(info.purpose) if policy else None
     recipient = policy.recipient(info.recipient) if policy else None
     return ReleaseSummary(
         release_id=info.release_id,
         mode=info.mode.value,
-        mode_label=t(f"releases.mode.{info.mode.value}"),
+        mode_label=info.mode.text(lang),
         purpose=info.purpose,
         purpose_title=purpose.title if purpose else info.purpose,
         recipient=info.recipient,
         recipient_name=recipient.name if recipient else info.recipient,
         status=info.status,
-        status_label=t(f"releases.status.{info.status}"),
+        status_label=pick(title_pair("ReleaseStatus", info.status), lang),
         started_at=info.started_at,
         finished_at=info.finished_at,
         counts=info.counts,
@@ -255,9 +254,7 @@ def release_page(
         error=_error(info.error, lang),
         counts=tuple(Figure(t(f"releases.{k}"), info.counts[k]) for k in _COUNT_KEYS if k in info.counts),
         exclusions=_exclusions(m, lang),
-        bases=tuple(
-            Figure(pick(BASIS_LABELS[b], lang) if b in BASIS_LABELS else b, _int(n)) for b, n in bases.items()
-        ),
+        bases=tuple(Figure(pick(title_pair("Basis", b), lang), _int(n)) for b, n in bases.items()),
         match=tuple(Figure(t(label), _int(match.get(k))) for k, label in _MATCH_KEYS) if match else (),
         provision=_provision(m),
         anonymization=_anonymization(m, lang),
