@@ -43,6 +43,7 @@ from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.consent_import import EventImport
 from hogo.services.database import session_scope
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
 from hogo.web.i18n import ACTION_LABELS, pick
 
@@ -222,7 +223,7 @@ def history_cmd(
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
     with user_errors(), reading() as session:
-        policy = svc.require_policy(session, when)
+        policy = require_policy(session, when)
         hist = svc.history(session, subject)
     decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
     if as_json:
@@ -252,7 +253,7 @@ def history_cmd(
 def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callback=EVENT_ID)) -> None:
     """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
     with user_errors(), reading() as session:
-        policy = svc.require_policy(session)
+        policy = require_policy(session)
         event, seq = svc.get_event(session, event_id)
         subject = get_subject(session, event.subject_id)
         entry = ledger.entry(session, seq)
@@ -314,7 +315,7 @@ def eligible_cmd(
         engine = open_engine()
         try:
             with session_scope(engine) as session:
-                policy = svc.require_policy(session, when)
+                policy = require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
                 tables = consent_source(engine, snapshot)

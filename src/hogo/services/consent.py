@@ -18,9 +18,9 @@ from hogo.domain.consent import (
 from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
-from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.errors import Conflict, InputError, NotFound
 from hogo.services import ledger
-from hogo.services.policy import current_policy, policy_in_force
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject, subject_ref
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -29,17 +29,6 @@ from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 class RecordResult:
     recorded: int
     already_present: int
-
-
-def require_policy(session: Session, at: datetime | None = None) -> Policy:
-    """The policy in force now, or at ``at`` when a decision is about that time."""
-    policy = current_policy(session) if at is None else policy_in_force(session, at)
-    if policy is None:
-        raise HogoError(
-            "ポリシーが未適用です。先に `hogo policy apply` を実行してください。",
-            "no policy applied yet; run `hogo policy apply` first.",
-        )
-    return policy
 
 
 def event_to_row_values(event: ConsentEvent) -> dict[str, object]:

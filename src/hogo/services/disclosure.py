@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from hogo.domain.clock import to_jst
 from hogo.domain.decision import decide
 from hogo.services import ledger
-from hogo.services.consent import history, require_policy
+from hogo.services.consent import history
+from hogo.services.policy import require_policy
 from hogo.services.provisions import provisions_for
 from hogo.services.received import received_for
 from hogo.services.subjects import subject_ref

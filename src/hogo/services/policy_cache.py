@@ -29,7 +29,7 @@ from hogo.domain.consent import (
 from hogo.domain.decision import Decision, decide
 from hogo.domain.policy import Policy
 from hogo.errors import NotFound
-from hogo.services.consent import require_policy
+from hogo.services.policy import require_policy
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, PolicyRevisionRow, SubjectRow
 
 _M = TypeVar("_M", bound=BaseModel)

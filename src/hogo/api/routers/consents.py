@@ -32,6 +32,7 @@ from hogo.services import consent as consent_svc
 from hogo.services import ledger
 from hogo.services.auth import Principal
 from hogo.services.capture import CaptureDetails, Choice, capture
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
 
 router = APIRouter(prefix="/consents", tags=["consents"])
@@ -173,7 +174,7 @@ def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, prin
     法定代理人等の氏名・続柄と証跡は personal_data 権限のある役割にのみ返し、他の役割には
     null と有無(`guardian_present`、`evidence_present`)を返します。
     """
-    policy = consent_svc.require_policy(session)
+    policy = require_policy(session)
     event, seq = consent_svc.get_event(session, event_id)
     subject = get_subject(session, event.subject_id)
     entry = ledger.entry(session, seq)

@@ -27,6 +27,7 @@ from hogo.http.deps import Reader, Recorder, SessionDep
 from hogo.services import consent as consent_svc
 from hogo.services.auth import Principal
 from hogo.services.coverage import search_subjects
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject, patch_subjects
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -95,7 +96,7 @@ def get_timeline(
 ) -> TimelineOut:
     """同意の経過と、利用目的ごとの判定(根拠条文つき)/ consent timeline and decisions."""
     when = at or datetime.now(JST)
-    policy = consent_svc.require_policy(session, when)
+    policy = require_policy(session, when)
     history = consent_svc.history(session, subject_id)
     return TimelineOut(
         subject=_out(history.subject, principal),

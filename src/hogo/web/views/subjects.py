@@ -20,6 +20,7 @@ from hogo.domain.decision import Decision, decide
 from hogo.http.deps import SessionDep
 from hogo.services import consent as consent_svc
 from hogo.services.coverage import search_subjects
+from hogo.services.policy import require_policy
 from hogo.web.render import render
 from hogo.web.session import Viewer
 
@@ -107,7 +108,7 @@ def subject_page(
     user: Viewer,
     recorded: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    policy = consent_svc.require_policy(session)
+    policy = require_policy(session)
     history = consent_svc.history(session, subject_id)
     now = datetime.now(JST)
 
