@@ -14,7 +14,7 @@ from typing import Any
 
 from hogo.auth.roles import Role
 from hogo.domain.consent import ConsentAction
-from hogo.services.consent import history
+from hogo.services.histories import history
 from hogo.store.database import session_scope
 from hogo.web.i18n import ACTION_LABELS
 from tests.api.env import PASSWORD, Env

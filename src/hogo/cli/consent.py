@@ -33,7 +33,7 @@ from hogo.domain.consent import (
     ExceptionGround,
     LegalException,
 )
-from hogo.domain.decision import Decision, decide
+from hogo.domain.decision import Decision
 from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
@@ -223,12 +223,11 @@ def history_cmd(
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
     with user_errors(), reading() as session:
-        policy = require_policy(session, when)
-        hist = svc.history(session, subject)
-    decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
+        answer = svc.timeline(session, subject, when)
+    policy, hist, decisions = answer.policy, answer.history, answer.decisions
     if as_json:
         print_json({"subject": hist.subject, "events": list(hist.events), "exceptions": list(hist.exceptions),
-                    "decisions": decisions})  # fmt: skip
+                    "decisions": list(decisions)})  # fmt: skip
         return
     columns = ("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID")
     table = Table(*columns, title=f"本人 {subject} の同意履歴")

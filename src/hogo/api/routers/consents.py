@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -32,6 +33,7 @@ from hogo.services import consent as consent_svc
 from hogo.services import ledger
 from hogo.services.auth import Principal
 from hogo.services.capture import CaptureDetails, Choice, capture
+from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
 
@@ -138,8 +140,9 @@ def list_consent_events(
     purpose_id: Annotated[Identifier | None, Query()] = None,
 ) -> ConsentEventListOut:
     """本人の同意事象(取得日時順)/ a person's consent events in time order."""
-    history = consent_svc.history(session, subject_id)
-    events = [e for e in history.events if purpose_id is None or e.purpose_id == purpose_id]
+    events = [
+        e for e in history(session, subject_id).events if purpose_id is None or e.purpose_id == purpose_id
+    ]
     return ConsentEventListOut(
         items=[ConsentEventOut.of(e, principal.can(Permission.personal_data)) for e in events]
     )
@@ -157,8 +160,10 @@ async def check_consent(
 ) -> DecisionOut:
     """この本人のデータをこの目的で利用・提供してよいか(根拠条文つき)/ may we, and why."""
     when = at or datetime.now(JST)
-    cache = policy_cache(request)
-    decision = await run_db(request, cache.check, session, subject_id, purpose_id, when, recipient_id)
+    decision = await run_db(
+        request, partial(consent_svc.check, policies=policy_cache(request)),
+        session, subject_id, purpose_id, when, recipient_id,
+    )  # fmt: skip
     return DecisionOut.of(decision)
 
 
