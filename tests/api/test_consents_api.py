@@ -162,12 +162,13 @@ def test_errors_name_fields_not_values(api: TestClient, env: Env) -> None:
 
 
 def test_lean_history_equals_the_service_history(env: Env) -> None:
-    """The API's hot-path reading of a history is the same as hogo.services.consent.history."""
-    from hogo.services.consent import history
-    from hogo.services.policy_cache import stored_history
+    """The one reader's lean history (the API's hot path, and every other front end's) is what the
+    ORM reads back and validates, on the demo data."""
+    from hogo.services.histories import history
     from hogo.store.database import write_scope
+    from tests.store.test_histories import validated_history
 
     with write_scope(env.db) as session:
         for n in range(1, 40):
             sid = f"M{n:07d}"
-            assert stored_history(session, sid) == history(session, sid), sid
+            assert history(session, sid) == validated_history(session, sid), sid

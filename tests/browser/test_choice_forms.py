@@ -14,7 +14,7 @@ from typing import Any
 
 from hogo.auth.roles import Role
 from hogo.domain.consent import ConsentAction
-from hogo.services.consent import history
+from hogo.services.histories import history
 from hogo.store.database import write_scope
 from tests.api.env import PASSWORD, Env
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import Engine, update
 
 from hogo.services import consent
@@ -32,9 +34,9 @@ def test_past_decisions_use_the_revision_in_force_then(store: Engine) -> None:
                 .where(PolicyRevisionRow.revision == revision)
                 .values(applied_at=at(applied))
             )
-    cache = PolicyCache()
+    cached = partial(consent.check, policies=PolicyCache())  # the API's way: one cache for all requests
     with write_scope(store) as s:
-        for check in (consent.check, cache.check):
+        for check in (consent.check, cached):
             before = check(s, "S1", "newsletter", at("2024-06-01T00:00"))
             assert not before.allowed and "PURPOSE_UNKNOWN" in {r.code for r in before.reasons}
             assert check(s, "S1", "newsletter", at("2025-06-01T00:00")).allowed

@@ -8,7 +8,8 @@ from sqlalchemy import Engine, func, select
 from hogo.domain.consent import ConsentAction
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
-from hogo.services.consent import check, history, record_events
+from hogo.services.consent import check, record_events
+from hogo.services.histories import history
 from hogo.services.policy import apply_policy, current_policy
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import write_scope

@@ -32,7 +32,7 @@ from hogo.domain.consent import (
     ExceptionGround,
     LegalException,
 )
-from hogo.domain.decision import Decision, decide
+from hogo.domain.decision import Decision
 from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
@@ -42,6 +42,7 @@ from hogo.services import consent as svc
 from hogo.services import ledger
 from hogo.services.consent_import import EventImport
 from hogo.services.database import read_scope
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
 
 app = typer.Typer(help="同意の記録と判定 / consent", no_args_is_help=True)
@@ -220,12 +221,11 @@ def history_cmd(
     """本人の同意の経過と、各利用目的の現在の判定を表示します。"""
     when = parse_at(at)
     with user_errors(), reading() as session:
-        policy = svc.require_policy(session, when)
-        hist = svc.history(session, subject)
-    decisions = [decide(policy, hist, p.id, when) for p in policy.purposes]
+        answer = svc.timeline(session, subject, when)
+    policy, hist, decisions = answer.policy, answer.history, answer.decisions
     if as_json:
         print_json({"subject": hist.subject, "events": list(hist.events), "exceptions": list(hist.exceptions),
-                    "decisions": decisions})  # fmt: skip
+                    "decisions": list(decisions)})  # fmt: skip
         return
     columns = ("日時(JST)", "利用目的", "行為", "規約版", "方法", "事象ID")
     table = Table(*columns, title=f"本人 {subject} の同意履歴")
@@ -250,7 +250,7 @@ def history_cmd(
 def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callback=EVENT_ID)) -> None:
     """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
     with user_errors(), reading() as session:
-        policy = svc.require_policy(session)
+        policy = require_policy(session)
         event, seq = svc.get_event(session, event_id)
         subject = get_subject(session, event.subject_id)
         entry = ledger.entry(session, seq)
@@ -312,7 +312,7 @@ def eligible_cmd(
         db = open_db()
         try:
             with read_scope(db) as session:
-                policy = svc.require_policy(session, when)
+                policy = require_policy(session, when)
             with Progress(console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("読み込み中 / loading", total=None)
                 tables = consent_source(db, snapshot)

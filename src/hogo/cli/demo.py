@@ -15,12 +15,13 @@ from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.demo import build_database, demo_policy
 from hogo.domain.clock import JST
-from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, SubjectHistory
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS
 from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.eligibility import eligible_subjects
 from hogo.services import ledger
 from hogo.services.coverage import load_tables
 from hogo.services.database import open_store, read_scope
+from hogo.services.histories import histories
 
 
 def demo_cmd(
@@ -52,18 +53,12 @@ def demo_cmd(
         for purpose in ("ad_partners", "marketing_mail", "mailing_list", "analytics_overseas"):
             summary[purpose] = eligible_subjects(policy, tables, purpose, now).as_dict()
         accepted_any = {e.subject_id for e in data.events if e.purpose_id == ALL_PURPOSES_IN_TERMS}
-        # Why members are excluded from ad_partners: the first reason of each decision.
         a = assess_purpose(policy, "ad_partners", now)
-        by_subject: dict[str, list[object]] = {}
-        for e in data.events:
-            by_subject.setdefault(e.subject_id, []).append(e)
-        reasons: Counter[str] = Counter()
-        for s in data.subjects:
-            hist = SubjectHistory(subject=s, events=tuple(by_subject.get(s.subject_id, [])))  # type: ignore[arg-type]
-            d = decide_assessed(a, hist)
-            if not d.allowed:
-                reasons[d.reasons[0].code] += 1
         with read_scope(db) as session:
+            # Why members are excluded from ad_partners: the first reason of each decision.
+            reasons = Counter(
+                d.reasons[0].code for h in histories(session) if not (d := decide_assessed(a, h)).allowed
+            )
             verification = ledger.verify_ledger(session)
         db.dispose()
     result = {

@@ -12,8 +12,7 @@ from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.display import date_text
 from hogo.files.policy_yaml import load_policy
-from hogo.services.consent import require_policy
-from hogo.services.policy import apply_policy, policy_document
+from hogo.services.policy import apply_policy, policy_document, require_policy
 
 app = typer.Typer(help="利用目的・規約版・提供先などのポリシー / the policy file", no_args_is_help=True)
 

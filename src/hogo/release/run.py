@@ -53,8 +53,7 @@ from hogo.release.publish import (
 )
 from hogo.release.spec import ReleaseSpec
 from hogo.services import ledger
-from hogo.services.consent import require_policy
-from hogo.services.policy import revision_in_force
+from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import session_scope
 from hogo.store.export import StoreConsent

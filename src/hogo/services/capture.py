@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
 from hogo.domain.policy import Policy, PurposeKind
 from hogo.errors import InputError
-from hogo.services.consent import RecordResult, record_events, require_policy
+from hogo.services.consent import RecordResult, record_events
+from hogo.services.policy import require_policy
 
 GPC_KINDS = frozenset({PurposeKind.third_party_provision, PurposeKind.targeted_advertising})
 

@@ -18,9 +18,11 @@ from hogo.domain.consent import (
 from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
-from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.errors import Conflict, InputError, NotFound
 from hogo.services import ledger
-from hogo.services.policy import current_policy, policy_in_force
+from hogo.services.histories import history
+from hogo.services.policy import require_policy
+from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import get_subject, subject_ref
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -29,17 +31,6 @@ from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 class RecordResult:
     recorded: int
     already_present: int
-
-
-def require_policy(session: Session, at: datetime | None = None) -> Policy:
-    """The policy in force now, or at ``at`` when a decision is about that time."""
-    policy = current_policy(session) if at is None else policy_in_force(session, at)
-    if policy is None:
-        raise HogoError(
-            "ポリシーが未適用です。先に `hogo policy apply` を実行してください。",
-            "no policy applied yet; run `hogo policy apply` first.",
-        )
-    return policy
 
 
 def event_to_row_values(event: ConsentEvent) -> dict[str, object]:
@@ -182,30 +173,42 @@ def record_exception(session: Session, exc: LegalException) -> None:
     session.flush()
 
 
-def history(session: Session, subject_id: str) -> SubjectHistory:
-    subject = get_subject(session, subject_id)
-    events = session.execute(
-        select(ConsentEventRow)
-        .where(ConsentEventRow.subject_id == subject_id)
-        .order_by(ConsentEventRow.collected_at, ConsentEventRow.event_id)
-    ).scalars()
-    exceptions = session.execute(
-        select(LegalExceptionRow).where(LegalExceptionRow.subject_id == subject_id)
-    ).scalars()
-    return SubjectHistory(
-        subject=subject,
-        events=tuple(row_to_event(r) for r in events),
-        exceptions=tuple(
-            LegalException.model_validate({k: getattr(r, k) for k in LegalException.model_fields})
-            for r in exceptions
-        ),
-    )
+@dataclass(frozen=True)
+class Timeline:
+    """A person's history with the decision for every purpose of the policy in force."""
+
+    policy: Policy
+    history: SubjectHistory
+    decisions: tuple[Decision, ...]  # in the policy's order of purposes
 
 
 def check(
-    session: Session, subject_id: str, purpose_id: str, at: datetime, recipient_id: str | None = None
+    session: Session,
+    subject_id: str,
+    purpose_id: str,
+    at: datetime,
+    recipient_id: str | None = None,
+    *,
+    policies: PolicyCache | None = None,
 ) -> Decision:
-    return decide(require_policy(session, at), history(session, subject_id), purpose_id, at, recipient_id)
+    """May we use (or provide to `recipient_id`) this person's data for this purpose at `at`?
+
+    The one path from the question to `decide`: `hogo consent check`, the API and the console
+    all ask here, with the policy in force at `at` and the history from `services.histories`.
+    The API passes its long-lived `policies` so the policy is parsed once per revision.
+    """
+    policy = (policies or PolicyCache()).current(session, at)
+    return decide(policy, history(session, subject_id), purpose_id, at, recipient_id)
+
+
+def timeline(
+    session: Session, subject_id: str, at: datetime, *, policies: PolicyCache | None = None
+) -> Timeline:
+    """`check` for every purpose at once (a person's page, `hogo consent history`, the API's
+    timeline): the policy and the history are read once."""
+    policy = (policies or PolicyCache()).current(session, at)
+    hist = history(session, subject_id)
+    return Timeline(policy, hist, tuple(decide(policy, hist, p.id, at) for p in policy.purposes))
 
 
 def get_event(session: Session, event_id: str) -> tuple[ConsentEvent, int]:

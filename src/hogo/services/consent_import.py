@@ -47,7 +47,8 @@ from hogo.domain.consent import ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.services import ledger
-from hogo.services.consent import RecordResult, check_against_policy, event_to_row_values, require_policy
+from hogo.services.consent import RecordResult, check_against_policy, event_to_row_values
+from hogo.services.policy import require_policy
 from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime

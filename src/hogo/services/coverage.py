@@ -1,8 +1,9 @@
 """The organisation at a glance: counts, consent coverage over time, and the revision gap.
 
 The gap is the seed's question: after a terms revision added a purpose, how many members who
-accepted the terms have no consent that covers it? It is answered with the same decision engine
-as a single check (`decide_assessed`), so the console never disagrees with `hogo consent check`.
+accepted the terms have no consent that covers it? It is answered from the same reader
+(`services.histories`) with the same decision engine as a single check (`decide_assessed`), so
+the console never disagrees with `hogo consent check`.
 Coverage over time uses the set-wise engine (`hogo.eligibility`), which is tested for equality
 with `decide`.
 """
@@ -11,26 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hogo.domain import reasons as R
-from hogo.domain.consent import (
-    ALL_PURPOSES_IN_TERMS,
-    ConsentAction,
-    ConsentEvent,
-    ConsentMethod,
-    Subject,
-    SubjectHistory,
-)
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, Subject
 from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.domain.ids import is_record_id
 from hogo.domain.policy import Policy
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
 from hogo.services import ledger
+from hogo.services.histories import histories
 from hogo.services.policy import current_revision
 from hogo.services.subjects import to_domain
 from hogo.store.export import ConsentTables, consent_tables
@@ -125,60 +120,26 @@ def load_tables(db: Engine) -> ConsentTables:
     return consent_tables(db)
 
 
-def _histories(tables: ConsentTables) -> list[SubjectHistory]:
-    """Histories straight from trusted store rows (already validated when recorded)."""
-    events: dict[str, list[ConsentEvent]] = {}
-    for e in tables.events.to_pylist():
-        events.setdefault(e["subject_id"], []).append(
-            ConsentEvent.model_construct(
-                event_id=e["event_id"],
-                subject_id=e["subject_id"],
-                purpose_id=e["purpose_id"],
-                action=ConsentAction(e["action"]),
-                collected_at=e["collected_at"].replace(tzinfo=UTC),
-                terms_version=e["terms_version"],
-                method=ConsentMethod.other,
-                evidence=None,
-                guardian_name=e["guardian_name"],
-                guardian_relation=None,
-                foreign_transfer_info_given=bool(e["foreign_transfer_info_given"]),
-            )
-        )
-    return [
-        SubjectHistory.model_construct(
-            subject=Subject.model_construct(
-                subject_id=s["subject_id"],
-                birth_date=s["birth_date"],
-                identity_verified=bool(s["identity_verified"]),
-            ),
-            events=tuple(sorted(events.get(s["subject_id"], []), key=lambda e: e.order_key())),
-            exceptions=(),
-        )
-        for s in tables.subjects.to_pylist()
-    ]
-
-
 def lacking_consent(
-    tables: ConsentTables, policy: Policy, purpose_ids: Sequence[str], at: datetime
+    session: Session, policy: Policy, purpose_ids: Sequence[str], at: datetime
 ) -> dict[str, int]:
     """Per purpose: members who accepted terms, yet whose acceptance does not cover the purpose.
 
     Counted are persons whose decision at `at` is a denial citing TERMS_DID_NOT_INCLUDE_PURPOSE
     (法18条1項): they accepted a version of the terms that did not list the purpose and gave no
-    consent to it since. Persons with a recorded legal exception are never counted.
+    consent to it since. A person whose recorded legal exception applies is never counted.
+    Histories come from the one reader in chunks (`services.histories.histories`), so memory
+    stays bounded however many members there are.
     """
-    histories = [
-        h for h in _histories(tables) if any(e.purpose_id == ALL_PURPOSES_IN_TERMS for e in h.events)
-    ]
-    result: dict[str, int] = {}
-    for pid in purpose_ids:
-        a = assess_purpose(policy, pid, at)
-        n = 0
-        for h in histories:
+    assessed = [assess_purpose(policy, pid, at) for pid in dict.fromkeys(purpose_ids)]
+    result = {a.purpose_id: 0 for a in assessed}
+    for h in histories(session):
+        if not any(e.purpose_id == ALL_PURPOSES_IN_TERMS for e in h.events):
+            continue
+        for a in assessed:
             d = decide_assessed(a, h)
             if not d.allowed and any(r.code == R.TERMS_DID_NOT_INCLUDE_PURPOSE.code for r in d.reasons):
-                n += 1
-        result[pid] = n
+                result[a.purpose_id] += 1
     return result
 
 

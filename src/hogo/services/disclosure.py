@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
-from hogo.domain.decision import decide
 from hogo.services import ledger
-from hogo.services.consent import history, require_policy
+from hogo.services.consent import timeline
 from hogo.services.provisions import provisions_for
 from hogo.services.received import received_for
 from hogo.services.subjects import subject_ref
@@ -24,10 +23,9 @@ from hogo.store.tables import SubjectRow
 
 
 def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any]:
-    policy = require_policy(session)
-    hist = history(session, subject_id)
+    answer = timeline(session, subject_id, at)
+    policy, hist, decisions = answer.policy, answer.history, answer.decisions
     row = session.get_one(SubjectRow, subject_id)
-    decisions = [decide(policy, hist, p.id, at) for p in policy.purposes]
     entries = ledger.entries_for(session, subject_ref(subject_id))
     records = provisions_for(session, subject_id)
     received = received_for(session, subject_id)

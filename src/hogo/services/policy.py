@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.domain.policy import Policy
+from hogo.errors import HogoError
 from hogo.services import ledger
 from hogo.store.tables import PolicyRevisionRow
 
@@ -56,6 +57,17 @@ def current_revision(session: Session) -> PolicyRevisionRow | None:
 def current_policy(session: Session) -> Policy | None:
     row = current_revision(session)
     return None if row is None else Policy.model_validate_json(row.document)
+
+
+def require_policy(session: Session, at: datetime | None = None) -> Policy:
+    """The policy in force now, or at ``at`` when a decision is about that time."""
+    policy = current_policy(session) if at is None else policy_in_force(session, at)
+    if policy is None:
+        raise HogoError(
+            "ポリシーが未適用です。先に `hogo policy apply` を実行してください。",
+            "no policy applied yet; run `hogo policy apply` first.",
+        )
+    return policy
 
 
 def revision_in_force(session: Session, at: datetime) -> PolicyRevisionRow | None:

@@ -36,7 +36,7 @@ from hogo.release import publish as publication
 from hogo.release.run import ReleaseResult, Step, run_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
-from hogo.services.consent import require_policy
+from hogo.services.policy import require_policy
 from hogo.store.database import read_scope, write_scope
 from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow
 

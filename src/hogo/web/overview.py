@@ -56,7 +56,8 @@ class OverviewCache:
             tables = load_tables(db)
             series = coverage_series(tables, policy, chart_purposes(policy), points)
             added = sorted({p for r in terms_revisions(policy) for p in r.added})
-            lacking = lacking_consent(tables, policy, added, now)
+            with session_scope(engine) as session:
+                lacking = lacking_consent(session, policy, added, now)
             self._value = Overview(head, tuple(points), tuple(series), lacking)
             return self._value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -32,6 +33,8 @@ from hogo.services import consent as consent_svc
 from hogo.services import ledger
 from hogo.services.auth import Principal
 from hogo.services.capture import CaptureDetails, Choice, capture
+from hogo.services.histories import history
+from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
 
 router = APIRouter(prefix="/consents", tags=["consents"])
@@ -127,8 +130,9 @@ def list_consent_events(
     purpose_id: Annotated[Identifier | None, Query()] = None,
 ) -> ConsentEventListOut:
     """本人の同意事象(取得日時順)/ a person's consent events in time order."""
-    history = consent_svc.history(session, subject_id)
-    events = [e for e in history.events if purpose_id is None or e.purpose_id == purpose_id]
+    events = [
+        e for e in history(session, subject_id).events if purpose_id is None or e.purpose_id == purpose_id
+    ]
     return ConsentEventListOut(
         items=[ConsentEventOut.of(e, principal.can(Permission.personal_data)) for e in events]
     )
@@ -146,8 +150,10 @@ async def check_consent(
 ) -> DecisionOut:
     """この本人のデータをこの目的で利用・提供してよいか(根拠条文つき)/ may we, and why."""
     when = at or datetime.now(JST)
-    cache = policy_cache(request)
-    decision = await run_db(request, cache.check, session, subject_id, purpose_id, when, recipient_id)
+    decision = await run_db(
+        request, partial(consent_svc.check, policies=policy_cache(request)),
+        session, subject_id, purpose_id, when, recipient_id,
+    )  # fmt: skip
     return DecisionOut.of(decision)
 
 
@@ -163,7 +169,7 @@ def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, prin
     法定代理人等の氏名・続柄と証跡は personal_data 権限のある役割にのみ返し、他の役割には
     null と有無(`guardian_present`、`evidence_present`)を返します。
     """
-    policy = consent_svc.require_policy(session)
+    policy = require_policy(session)
     event, seq = consent_svc.get_event(session, event_id)
     subject = get_subject(session, event.subject_id)
     entry = ledger.entry(session, seq)

@@ -7,9 +7,8 @@ from fastapi import APIRouter
 from hogo.api.problems import responses
 from hogo.api.schemas import PolicyOut
 from hogo.http.deps import Reader, SessionDep
-from hogo.services.consent import require_policy
 from hogo.services.coverage import terms_revisions
-from hogo.services.policy import current_revision
+from hogo.services.policy import current_revision, require_policy
 
 router = APIRouter(prefix="/policy", tags=["policy"])
 

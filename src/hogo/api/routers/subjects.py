@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from hogo.api.problems import responses
 from hogo.api.schemas import (
@@ -21,9 +21,8 @@ from hogo.api.schemas import (
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.domain.consent import Subject, SubjectPatch
-from hogo.domain.decision import decide
 from hogo.domain.ids import RecordId
-from hogo.http.deps import Reader, Recorder, SessionDep
+from hogo.http.deps import Reader, Recorder, SessionDep, policy_cache
 from hogo.services import consent as consent_svc
 from hogo.services.auth import Principal
 from hogo.services.coverage import search_subjects
@@ -88,6 +87,7 @@ def get_subject_route(subject_id: SubjectPath, session: SessionDep, principal: R
     responses=responses(404),
 )
 def get_timeline(
+    request: Request,
     subject_id: SubjectPath,
     session: SessionDep,
     principal: Reader,
@@ -95,10 +95,10 @@ def get_timeline(
 ) -> TimelineOut:
     """同意の経過と、利用目的ごとの判定(根拠条文つき)/ consent timeline and decisions."""
     when = at or datetime.now(JST)
-    policy = consent_svc.require_policy(session, when)
-    history = consent_svc.history(session, subject_id)
+    answer = consent_svc.timeline(session, subject_id, when, policies=policy_cache(request))
+    history = answer.history
     return TimelineOut(
         subject=_out(history.subject, principal),
         events=[ConsentEventOut.of(e, principal.can(Permission.personal_data)) for e in history.events],
-        decisions=[DecisionOut.of(decide(policy, history, p.id, when)) for p in policy.purposes],
+        decisions=[DecisionOut.of(d) for d in answer.decisions],
     )

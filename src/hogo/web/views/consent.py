@@ -22,8 +22,8 @@ from hogo.domain.policy import Purpose, TermsVersion
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services.capture import CaptureDetails, Choice, capture
-from hogo.services.consent import require_policy
 from hogo.services.database import savepoint
+from hogo.services.policy import require_policy
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 

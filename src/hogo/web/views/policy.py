@@ -11,8 +11,8 @@ from starlette.responses import Response
 from hogo.domain.policy import Organization, Purpose
 from hogo.http.deps import DbDep, SessionDep
 from hogo.services import ledger
-from hogo.services.consent import require_policy
 from hogo.services.coverage import terms_revisions
+from hogo.services.policy import require_policy
 from hogo.web.render import render
 from hogo.web.session import Viewer
 from hogo.web.views.dashboard import overview_cache

@@ -25,8 +25,8 @@ from hogo.domain.provision import ReleaseMode
 from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep, get_db, get_settings
 from hogo.services import releases as service
-from hogo.services.consent import require_policy
 from hogo.services.database import savepoint
+from hogo.services.policy import require_policy
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, permitted
 

@@ -16,8 +16,8 @@ from starlette.responses import Response
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, age_on
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent, Subject
-from hogo.domain.decision import Decision, decide
-from hogo.http.deps import SessionDep
+from hogo.domain.decision import Decision
+from hogo.http.deps import SessionDep, policy_cache
 from hogo.services import consent as consent_svc
 from hogo.services.coverage import search_subjects
 from hogo.web.render import render
@@ -107,9 +107,9 @@ def subject_page(
     user: Viewer,
     recorded: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    policy = consent_svc.require_policy(session)
-    history = consent_svc.history(session, subject_id)
     now = datetime.now(JST)
+    answer = consent_svc.timeline(session, subject_id, now, policies=policy_cache(request))
+    policy, history = answer.policy, answer.history
 
     def title(pid: str) -> str:
         p = policy.purpose(pid)
@@ -119,7 +119,9 @@ def subject_page(
         TimelineRow(e, title(e.purpose_id), e.purpose_id == ALL_PURPOSES_IN_TERMS)
         for e in sorted(history.events, key=lambda e: e.order_key(), reverse=True)
     )
-    decisions = tuple(DecisionRow(p.id, p.title, decide(policy, history, p.id, now)) for p in policy.purposes)
+    decisions = tuple(
+        DecisionRow(p.id, p.title, d) for p, d in zip(policy.purposes, answer.decisions, strict=True)
+    )
     s = history.subject
     personal = user.can(Permission.personal_data)
     age = age_on(s.birth_date, now.date()) if s.birth_date and personal else None
