@@ -65,7 +65,10 @@ def test_a_proof_with_only_the_entry_hash_shows_inclusion_not_contents() -> None
 
 def test_another_key_or_a_kept_head_of_another_size_is_refused() -> None:
     proof = _proof(5)
-    assert transparency.verify_receipt(proof, OTHER.public_key()).problem_en == "the tree head is not signed by this key"
+    assert (
+        transparency.verify_receipt(proof, OTHER.public_key()).problem_en
+        == "the tree head is not signed by this key"
+    )
     kept = transparency.SignedTreeHead.from_json(_proof(5, size=9)["head"])
     assert "consistency" in (transparency.verify_receipt(proof, KEY.public_key(), kept).problem_en or "")
     same = transparency.SignedTreeHead.from_json(proof["head"])

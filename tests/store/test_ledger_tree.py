@@ -18,7 +18,9 @@ from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 def _append(engine: Engine, n: int, start: int = 0) -> None:
     with session_scope(engine) as s:
-        ledger.append_many(s, [(EntryKind.consent_event, f"subject:S{i}", {"i": i}) for i in range(start, start + n)])
+        ledger.append_many(
+            s, [(EntryKind.consent_event, f"subject:S{i}", {"i": i}) for i in range(start, start + n)]
+        )
 
 
 def _leaves(engine: Engine) -> list[bytes]:
@@ -66,7 +68,9 @@ def test_extending_twice_or_concurrently_changes_nothing(store: Engine) -> None:
     assert after == before and len(after) == 6 + 3 + 1  # 6 blocks of 16, 3 of 32, 1 of 64
 
 
-def test_a_head_is_signed_once_per_size_and_proofs_verify_offline(store: Engine, key: Ed25519PrivateKey) -> None:
+def test_a_head_is_signed_once_per_size_and_proofs_verify_offline(
+    store: Engine, key: Ed25519PrivateKey
+) -> None:
     _append(store, 37)
     first = ledger_tree.issue_head(store, key)
     assert ledger_tree.issue_head(store, key) == first

@@ -181,17 +181,25 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
     return got is not None and len(root) == HASH_SIZE and hmac.compare_digest(got, root)
 
 
-def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
-    """Is the tree of `old` leaves (old_root) a prefix of the one of `new` (new_root)? RFC 9162
-    §2.1.4.2; the trivial cases (equal sizes, an empty old tree) require an empty proof."""
+def _trivial_consistency(
+    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool | None:
+    """The answer for malformed input and the cases needing no path; None for the general case."""
     if not 0 <= old <= new or not _sized(old_root, new_root, *proof):
         return False
     if old == new:
         return not proof and hmac.compare_digest(old_root, new_root)
     if old == 0:
         return not proof
-    if not proof:
-        return False
+    return False if not proof else None
+
+
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
+    """Is the tree of `old` leaves (old_root) a prefix of the one of `new` (new_root)? RFC 9162
+    §2.1.4.2; the trivial cases (equal sizes, an empty old tree) require an empty proof."""
+    trivial = _trivial_consistency(old, new, old_root, new_root, proof)
+    if trivial is not None:
+        return trivial
     path = list(proof)
     if old & (old - 1) == 0:  # an exact power of two: the old root is the first node
         path.insert(0, old_root)

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hogo.domain import merkle
 from hogo.domain.ledger import SEPARATOR, canonical, entry_hash
 
-HEAD_FORMAT = "hogo-tree-head/1"
-PROOF_FORMAT = "hogo-ledger-proof/1"
-CONSISTENCY_FORMAT = "hogo-ledger-consistency/1"
+HEAD_FORMAT: Final = "hogo-tree-head/1"
+PROOF_FORMAT: Final = "hogo-ledger-proof/1"
+CONSISTENCY_FORMAT: Final = "hogo-ledger-consistency/1"
 
 
 def public_bytes(key: Ed25519PublicKey) -> bytes:
@@ -182,7 +182,7 @@ def _entry_leaf(entry: Mapping[str, Any]) -> tuple[bytes, bool] | Check:
             return _fail("the entry's fields are malformed", "記録の項目が不正です")
         kind, ref, recorded_at, payload, prev_hash = texts
         if entry_hash(prev_hash, entry["seq"], kind, ref, recorded_at, payload) != digest:
-            return _fail("the entry does not match its hash (altered)", "記録がハッシュと一致しません(改ざん)")
+            return _fail("the entry does not match its hash (altered)", "記録がハッシュと一致しません")
     return merkle.leaf_of_entry(str(digest)), full
 
 
@@ -218,7 +218,7 @@ def verify_receipt(
     except ValueError:
         return _fail("the proof carries no valid tree head", "証明に有効なツリーヘッドがありません", seq)
     if not head_signed_by(sth, public_key):
-        return _fail("the tree head is not signed by this key", "ツリーヘッドの署名がこの鍵と一致しません", seq)
+        return _fail("the tree head is not signed by this key", "ツリーヘッドの署名が鍵と合いません", seq)
     leaf = _entry_leaf(entry)
     if isinstance(leaf, Check):
         return Check(False, leaf.problem_en, leaf.problem_ja, seq)
@@ -230,7 +230,11 @@ def verify_receipt(
             seq,
         )
     if not merkle.verify_inclusion(seq - 1, sth.head.tree_size, leaf_hash, path, sth.root()):
-        return _fail("the entry is not in the log this head commits to", "この記録はツリーヘッドの台帳に含まれていません", seq)
+        return _fail(
+            "the entry is not in the log this head commits to",
+            "この記録はツリーヘッドの台帳に含まれていません",
+            seq,
+        )
     return Check(True, seq=seq, tree_size=sth.head.tree_size, entry_checked=full)
 
 

@@ -201,7 +201,9 @@ def latest_head(session: Session, at_least: int = 0) -> SignedTreeHead | None:
 def head_of_size(session: Session, size: int) -> SignedTreeHead:
     row = session.get(LedgerTreeHeadRow, size)
     if row is None:
-        raise NotFound(f"大きさ {size} のツリーヘッドは発行されていません", f"no head was issued for size {size}")
+        raise NotFound(
+            f"大きさ {size} のツリーヘッドは発行されていません", f"no head was issued for size {size}"
+        )
     return _sth(row)
 
 
@@ -287,7 +289,9 @@ def inclusion(session: Session, seq: int, sth: SignedTreeHead, *, full: bool = T
     }
 
 
-def prove(engine: Engine, seq: int, key: Ed25519PrivateKey | None, *, full: bool = True) -> dict[str, Any] | None:
+def prove(
+    engine: Engine, seq: int, key: Ed25519PrivateKey | None, *, full: bool = True
+) -> dict[str, Any] | None:
     """The proof of `seq` against the oldest issued head that holds it, issuing one when none does
     and a key is given (None without a key). The head must also match the tree as stored now."""
     with read_scope(engine) as session:
@@ -300,6 +304,11 @@ def prove(engine: Engine, seq: int, key: Ed25519PrivateKey | None, *, full: bool
         sth = issue_head(engine, key)
     with read_scope(engine) as session:
         return inclusion(session, seq, sth, full=full)
+
+
+def receipt_proof(engine: Engine, seq: int, key_file: Path | None, *, full: bool) -> dict[str, Any] | None:
+    """The proof a consent receipt or disclosure answer carries (None without a key and a head)."""
+    return prove(engine, seq, None if key_file is None else load_signing_key(key_file), full=full)
 
 
 def _oldest_covering(session: Session, seq: int) -> SignedTreeHead | None:
