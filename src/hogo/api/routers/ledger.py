@@ -51,13 +51,13 @@ def latest_tree_head(session: SessionDep, _: Reader) -> TreeHeadOut:
 
 
 @router.post("/heads", operation_id="issueLedgerTreeHead", response_model=TreeHeadOut, responses=responses())
-def issue_tree_head(engine: EngineDep, settings: SettingsDep, _: Verifier) -> TreeHeadOut:
+def issue_tree_head(session: SessionDep, settings: SettingsDep, _: Verifier) -> TreeHeadOut:
     """台帳の現在の大きさのツリーヘッドに署名します(監査人・管理者)/ sign a head for the current size.
 
     同じ大きさのヘッドが既にあればそれを返します / returns the existing head for an unchanged size.
     """
     key = ledger_tree.require_key(settings.ledger_signing_key_file)
-    return TreeHeadOut.model_validate(ledger_tree.issue_head(engine, key).to_json())
+    return TreeHeadOut.model_validate(ledger_tree.sign_current(session, key).to_json())
 
 
 @router.get(
