@@ -47,7 +47,9 @@ def test_proofs_and_receipts_verify_offline_and_hide_payloads_without_permission
     assert "payload" in full["entry"] and transparency.verify_receipt(full, public).entry_checked
     bare = api.get("/api/v1/ledger/entries/3/proof", headers=env.headers(Role.auditor)).json()
     assert set(bare["entry"]) == {"seq", "hash"} and transparency.verify_receipt(bare, public).ok
-    assert api.get("/api/v1/ledger/entries/999999/proof", headers=env.headers(Role.auditor)).status_code == 404
+    assert (
+        api.get("/api/v1/ledger/entries/999999/proof", headers=env.headers(Role.auditor)).status_code == 404
+    )
     h = env.headers(Role.auditor)
     events = api.get("/api/v1/consents", params={"subject_id": "M0000001"}, headers=h).json()["items"]
     receipt = api.get(f"/api/v1/consents/{events[0]['event_id']}/receipt", headers=h).json()

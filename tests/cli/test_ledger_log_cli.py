@@ -35,12 +35,16 @@ def test_a_receipt_verifies_offline_and_heads_stay_consistent(
     hogo("ledger", "head", "--out", str(first))
     receipt = hogo("consent", "receipt", "e2", as_json=True)
     proof = receipt["ledger"]["proof"]
-    assert proof["head"] == json.loads(first.read_text()) and proof["entry"]["hash"] == receipt["ledger"]["hash"]
+    assert (
+        proof["head"] == json.loads(first.read_text()) and proof["entry"]["hash"] == receipt["ledger"]["hash"]
+    )
     (tmp_path / "receipt.json").write_text(json.dumps(receipt, ensure_ascii=False))
     public = str(signed.with_name("ledger.pem.pub"))
     ok = hogo("ledger", "check-proof", str(tmp_path / "receipt.json"), "--public-key", public)
     assert "検証できました" in ok.output
-    receipt["ledger"]["proof"]["entry"]["payload"] = receipt["ledger"]["proof"]["entry"]["payload"].replace("grant", "deny")
+    receipt["ledger"]["proof"]["entry"]["payload"] = receipt["ledger"]["proof"]["entry"]["payload"].replace(
+        "grant", "deny"
+    )
     (tmp_path / "forged.json").write_text(json.dumps(receipt, ensure_ascii=False))
     bad = hogo("ledger", "check-proof", str(tmp_path / "forged.json"), "--public-key", public, code=1)
     assert "altered" in bad.output
