@@ -22,9 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Engine, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from hogo.domain import merkle, transparency
@@ -35,13 +33,11 @@ from hogo.errors import HogoError, InputError, NotFound
 from hogo.services import ledger
 from hogo.store.database import read_scope, write_scope
 from hogo.store.ledger_tree import LedgerTreeHeadRow, LedgerTreeNodeRow
-from hogo.store.tables import LedgerEntryRow
 
 BLOCK_LEVEL = 4
 BLOCK = 1 << BLOCK_LEVEL
 #: Leaves read per transaction while catching up (the write lock is held for one chunk at a time).
 CHUNK = 1 << 17
-_INSERT_BATCH = 10_000
 
 
 class TreeError(HogoError):
@@ -83,35 +79,58 @@ def stored_size(session: Session | Connection) -> int:
     return 0 if top is None else (int(top) + 1) * BLOCK
 
 
+def _driver(session: Session | Connection) -> tuple[Any, str]:
+    """The DB-API connection under `session` and its parameter marker.
+
+    Why: extending the tree reads one hash per entry and writes one row per 8 entries; the
+    driver's own cursor keeps that far below the append's own cost (SQLAlchemy rows would not).
+    """
+    connection = session.connection() if isinstance(session, Session) else session
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    return connection.connection.driver_connection, mark
+
+
 def _leaf_hashes(session: Session | Connection, lo: int, hi: int) -> list[bytes]:
     """Leaf hashes of entries lo+1 … hi (seq is 1-based, leaf index 0-based), all of them or an error."""
-    rows = session.execute(
-        select(LedgerEntryRow.seq, LedgerEntryRow.hash)
-        .where(LedgerEntryRow.seq > lo, LedgerEntryRow.seq <= hi)
-        .order_by(LedgerEntryRow.seq)
-    ).all()
+    dbapi, mark = _driver(session)
+    cursor = dbapi.cursor()
+    try:
+        where = f"seq > {mark} AND seq <= {mark}"
+        cursor.execute(f"SELECT seq, hash FROM ledger_entries WHERE {where} ORDER BY seq", (lo, hi))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     if len(rows) != hi - lo or (rows and (rows[0][0] != lo + 1 or rows[-1][0] != hi)):
         raise TreeError(
             f"台帳の記録が欠けています(seq {lo + 1}–{hi})", f"ledger entries missing (seq {lo + 1}–{hi})"
         )
-    sha256 = hashlib.sha256
-    return [sha256(b"\x00" + bytes.fromhex(h)).digest() for _seq, h in rows]
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    return [sha256(b"\x00" + fromhex(h)).digest() for _seq, h in rows]
 
 
 def _block_hash(leaves: Sequence[bytes]) -> bytes:
     level = list(leaves)
-    node = merkle.node_hash
+    sha256 = hashlib.sha256
     while len(level) > 1:
-        level = [node(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        level = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
     return level[0]
 
 
-def _insert_nodes(session: Session | Connection, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(LedgerTreeNodeRow).on_conflict_do_nothing(index_elements=["level", "idx"])
-    for i in range(0, len(rows), _INSERT_BATCH):
-        session.execute(statement, rows[i : i + _INSERT_BATCH])
+def _insert_nodes(session: Session | Connection, rows: list[tuple[int, int, bytes]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike): a node's hash is fixed by
+    the entries, so a node another extender stored first is the same node."""
+    if not rows:
+        return
+    dbapi, mark = _driver(session)
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO ledger_tree_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark}) "
+            "ON CONFLICT (level, idx) DO NOTHING",
+            rows,
+        )
+    finally:
+        cursor.close()
 
 
 def extend(session: Session | Connection, upto: int, limit: int | None = None) -> int:
@@ -129,15 +148,15 @@ def extend(session: Session | Connection, upto: int, limit: int | None = None) -
         raise TreeError("マークル木の節が欠けています", "nodes of the Merkle tree are missing")
     frontier = [(lvl, i, h) for (lvl, i), h in known.items()]
     frontier.sort(key=lambda n: -n[0])
-    new: list[dict[str, Any]] = []
+    new: list[tuple[int, int, bytes]] = []
     leaves = _leaf_hashes(session, start, target)
     for b in range(len(leaves) // BLOCK):
         lvl, idx, h = BLOCK_LEVEL, start // BLOCK + b, _block_hash(leaves[b * BLOCK : (b + 1) * BLOCK])
-        new.append({"level": lvl, "idx": idx, "hash": h})
+        new.append((lvl, idx, h))
         while frontier and frontier[-1][0] == lvl:
             _lvl, _idx, left = frontier.pop()
             lvl, idx, h = lvl + 1, idx >> 1, merkle.node_hash(left, h)
-            new.append({"level": lvl, "idx": idx, "hash": h})
+            new.append((lvl, idx, h))
         frontier.append((lvl, idx, h))
     _insert_nodes(session, new)
     return target
@@ -157,21 +176,42 @@ def catch_up(engine: Engine, chunk: int = CHUNK) -> int:
 def _stored(session: Session | Connection, nodes: Sequence[Node]) -> dict[Node, bytes]:
     if not nodes:
         return {}
-    rows = session.execute(
-        select(LedgerTreeNodeRow.level, LedgerTreeNodeRow.idx, LedgerTreeNodeRow.hash).where(
-            tuple_(LedgerTreeNodeRow.level, LedgerTreeNodeRow.idx).in_(list(nodes))
-        )
-    ).all()
+    dbapi, mark = _driver(session)
+    # OR of primary-key equalities: both databases answer it with one index probe per node.
+    pairs = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(nodes))
+    cursor = dbapi.cursor()
+    try:
+        values = [v for n in nodes for v in n]
+        cursor.execute(f"SELECT level, idx, hash FROM ledger_tree_nodes WHERE {pairs}", values)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     return {(int(lvl), int(i)): bytes(h) for lvl, i, h in rows}
+
+
+def _spans(nodes: Sequence[Node]) -> list[tuple[int, int]]:
+    """The leaf ranges the nodes cover, overlapping or touching ones merged (one read each)."""
+    spans: list[tuple[int, int]] = []
+    for lo, hi in sorted((i << lvl, (i + 1) << lvl) for lvl, i in nodes):
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
 
 
 def node_hashes(session: Session | Connection, nodes: Sequence[Node]) -> dict[Node, bytes]:
     """Hashes of perfect subtrees: big ones from the node table, small ones (and any the table
-    has not reached yet) recomputed from the entries."""
+    has not reached yet) recomputed from the entries, one read per stretch of leaves."""
     wanted = set(nodes)
     found = _stored(session, [n for n in wanted if n[0] >= BLOCK_LEVEL])
-    for lvl, i in wanted - found.keys():
-        found[(lvl, i)] = _block_hash(_leaf_hashes(session, i << lvl, (i + 1) << lvl))
+    missing = list(wanted - found.keys())
+    for lo, hi in _spans(missing):
+        leaves = _leaf_hashes(session, lo, hi)
+        for lvl, i in missing:
+            first = (i << lvl) - lo
+            if 0 <= first < hi - lo:
+                found[(lvl, i)] = _block_hash(leaves[first : first + (1 << lvl)])
     return found
 
 
