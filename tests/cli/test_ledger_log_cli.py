@@ -62,6 +62,11 @@ def test_a_receipt_verifies_offline_and_heads_stay_consistent(
     assert proof["tree_size"] == size and proof["entry"]["seq"] == 1
     assert "一致します" in hogo("ledger", "verify-tree").output
 
+    answer = hogo("disclosure", "S1", as_json=True)  # every entry of the person, with its proof
+    assert answer["ledger"] and all(e["proof"]["entry"]["hash"] == e["hash"] for e in answer["ledger"])
+    (tmp_path / "answer-proof.json").write_text(json.dumps(answer["ledger"][-1]["proof"], ensure_ascii=False))
+    assert "検証できました" in hogo("ledger", "check-proof", str(tmp_path / "answer-proof.json")).output
+
 
 def test_without_a_key_receipts_carry_no_proof_and_heads_are_refused(
     hogo: Run, policy_file: Path, tmp_path: Path
