@@ -75,3 +75,25 @@ def test_without_a_key_receipts_carry_no_proof_and_heads_are_refused(
     hogo("consent", "import", str(events))
     assert hogo("consent", "receipt", "e2", as_json=True)["ledger"]["proof"] is None
     assert "HOGO_LEDGER_SIGNING_KEY_FILE" in hogo("ledger", "head", code=2).output
+
+
+def test_heads_of_a_rotated_key_stay_checkable(
+    hogo: Run, signed: Path, policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = _setup(hogo, policy_file, tmp_path)
+    hogo("consent", "import", str(events))
+    old = tmp_path / "old-head.json"
+    hogo("ledger", "head", "--out", str(old))
+    new_key = tmp_path / "keys" / "ledger-2.pem"
+    hogo("ledger", "keygen", str(new_key))
+    monkeypatch.setenv("HOGO_LEDGER_SIGNING_KEY_FILE", str(new_key))
+    (tmp_path / "more.csv").write_text(events.read_text().replace("e1,", "e9,"))
+    hogo("consent", "import", str(tmp_path / "more.csv"))
+    new = hogo("ledger", "head", as_json=True)
+    assert new["key_id"] != json.loads(old.read_text())["key_id"]
+    out = tmp_path / "c.json"
+    hogo("ledger", "consistency", str(old), str(new["tree_size"]), "--out", str(out))
+    one = str(signed.with_name("ledger.pem.pub"))
+    both = ["--public-key", one, "--public-key", str(new_key.with_name("ledger-2.pem.pub"))]
+    hogo("ledger", "check-proof", str(out), "--public-key", one, code=1)
+    assert "検証できました" in hogo("ledger", "check-proof", str(out), *both).output

@@ -49,15 +49,19 @@ def _head_file(path: Path, field: str) -> SignedTreeHead:
         raise InputError("ツリーヘッドの形式ではありません", "not a tree head", field=field) from None
 
 
-def _public_key(path: Path | None) -> Ed25519PublicKey:
-    """The key from --public-key, else the public half of the configured signing key."""
-    if path is None:
-        return ledger_tree.require_key(load_settings().ledger_signing_key_file).public_key()
-    try:
-        return transparency.load_public_key(path.read_bytes())
-    except (OSError, ValueError):
-        raise InputError("公開鍵を読めません(Ed25519 の PEM)", "cannot read the public key (Ed25519 PEM)",
-                         field="--public-key") from None  # fmt: skip
+def _public_keys(paths: list[Path]) -> list[Ed25519PublicKey]:
+    """The keys from --public-key (any number: old and new after a rotation), else the public
+    half of the configured signing key."""
+    if not paths:
+        return [ledger_tree.require_key(load_settings().ledger_signing_key_file).public_key()]
+    keys = []
+    for path in paths:
+        try:
+            keys.append(transparency.load_public_key(path.read_bytes()))
+        except (OSError, ValueError):
+            raise InputError("公開鍵を読めません(Ed25519 の PEM)", "cannot read the public key (Ed25519 PEM)",
+                             field="--public-key") from None  # fmt: skip
+    return keys
 
 
 def _key() -> Ed25519PrivateKey:
@@ -144,17 +148,20 @@ def consistency_cmd(
 def check_proof_cmd(
     file: Path = typer.Argument(..., help="包含証明、それを含む同意の記録証、または整合性証明の JSON"),
     head: Path | None = typer.Option(None, "--head", help="保管していたツリーヘッド(省略時は証明の中のもの)"),
-    public_key: Path | None = typer.Option(None, "--public-key", help="署名者の公開鍵(PEM)"),
+    public_key: list[Path] = typer.Option(
+        [], "--public-key", help="署名者の公開鍵(PEM、鍵の更新後は新旧を複数回指定)"
+    ),
 ) -> None:
     """証明を台帳なしで検証します(公開鍵とヘッドだけで足ります)。失敗すれば終了コード1。"""
     with user_errors():
         document = _read_json(file, "FILE")
-        key = _public_key(public_key)
+        keys = _public_keys(public_key)
         if isinstance(document, dict) and document.get("format") == transparency.CONSISTENCY_FORMAT:
-            check = _check_consistency(document, key)
+            check = _check_consistency(document, keys)
         elif isinstance(document, dict):
             kept = _head_file(head, "--head") if head is not None else None
-            check = transparency.verify_receipt(document, key, kept)
+            checks = [transparency.verify_receipt(document, key, kept) for key in keys]
+            check = next((c for c in checks if c.ok), checks[-1])
         else:
             raise InputError("証明の形式ではありません", "not a proof", field="FILE")
     if check.ok:
@@ -167,14 +174,14 @@ def check_proof_cmd(
     raise typer.Exit(1)
 
 
-def _check_consistency(document: dict[str, Any], key: Ed25519PublicKey) -> transparency.Check:
+def _check_consistency(document: dict[str, Any], keys: list[Ed25519PublicKey]) -> transparency.Check:
     try:
         old = SignedTreeHead.from_json(document.get("old"))
         new = SignedTreeHead.from_json(document.get("new"))
         path = [bytes.fromhex(p) for p in document.get("consistency_path", [])]
     except (ValueError, TypeError):
         raise InputError("整合性証明の形式が不正です", "malformed consistency proof", field="FILE") from None
-    return transparency.verify_heads_consistent(old, new, path, [key])
+    return transparency.verify_heads_consistent(old, new, path, keys)
 
 
 def verify_tree_cmd() -> None:
