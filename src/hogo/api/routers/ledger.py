@@ -67,7 +67,7 @@ def issue_tree_head(session: SessionDep, settings: SettingsDep, _: Verifier) -> 
     responses=responses(404),
 )
 def inclusion_proof(
-    seq: Annotated[int, Path(ge=1, le=2**62)], engine: EngineDep, settings: SettingsDep, principal: Reader
+    seq: Annotated[int, Path(ge=1, le=2**31 - 1)], engine: EngineDep, settings: SettingsDep, principal: Reader
 ) -> InclusionProofOut:
     """記録の包含証明(RFC 9162)と署名付きツリーヘッド / an entry's inclusion proof and signed head.
 
