@@ -199,7 +199,8 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=1_000)
     args = parser.parse_args()
     print(f"hogo verifiable-log benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    bench_append(args.append)
+    if args.append:
+        bench_append(args.append)
     bench_proofs(args.leaves, args.proofs)
 
 
