@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -255,7 +254,3 @@ def verify_heads_consistent(
             "二つのツリーヘッドが整合しません: 台帳が書き換えられています",
         )
     return Check(True, tree_size=size2, entry_checked=False)
-
-
-def same_head(a: SignedTreeHead, b: SignedTreeHead) -> bool:
-    return a.head == b.head and hmac.compare_digest(a.signature, b.signature)

@@ -15,7 +15,7 @@ a proof among millions of entries is two indexed reads and a few dozen SHA-256s.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -247,16 +247,6 @@ def head_of_size(session: Session, size: int) -> SignedTreeHead:
     return _sth(row)
 
 
-def public_keys(session: Session) -> list[str]:
-    """Every public key (PEM) that signed an issued head, oldest first."""
-    rows = session.execute(
-        select(LedgerTreeHeadRow.public_key, func.min(LedgerTreeHeadRow.tree_size))
-        .group_by(LedgerTreeHeadRow.public_key)
-        .order_by(func.min(LedgerTreeHeadRow.tree_size))
-    ).all()
-    return [str(r[0]) for r in rows]
-
-
 def _now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -463,7 +453,3 @@ def _tree_problem(entries: int, heads: int, what: str) -> TreeCheck:
         f"台帳とマークル木が一致しません: {what}(seq {entries} まで)",
         f"the ledger and its Merkle tree disagree: {what} (at seq {entries})",
     )
-
-
-def head_json(sth: SignedTreeHead | None) -> Mapping[str, Any] | None:
-    return None if sth is None else sth.to_json()
