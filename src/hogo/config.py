@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     #: Reverse proxies whose X-Forwarded-For gives the client address (for log-in throttling):
     #: comma-separated addresses or networks, "*" for any. Other peers' headers are ignored.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: The Ed25519 key (PEM, `hogo ledger keygen`) that signs the ledger's Merkle tree heads; unset:
+    #: no heads are issued and consent receipts carry no inclusion proof (docs/ledger.md).
+    ledger_signing_key_file: Path | None = None
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
 

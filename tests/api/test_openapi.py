@@ -25,6 +25,7 @@ OPERATIONS |= {
     "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
 }  # fmt: skip
 OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
+OPERATIONS |= {"getLedgerTreeHead", "issueLedgerTreeHead", "getLedgerInclusionProof"}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

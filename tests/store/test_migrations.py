@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 import hogo.store.auth
 import hogo.store.incidents
 import hogo.store.inventory
+import hogo.store.ledger_tree
 import hogo.store.provisions
 import hogo.store.readiness
 import hogo.store.received

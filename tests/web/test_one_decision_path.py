@@ -26,7 +26,7 @@ from hogo.cli.app import app as cli
 from hogo.domain.consent import ConsentAction, ConsentEvent, ExceptionGround, LegalException, Subject
 from hogo.services.consent import record_events, record_exception
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import session_scope
+from hogo.store.database import write_scope
 from tests.api.env import Env
 from tests.factories import at
 
@@ -79,7 +79,7 @@ def _event(
 def world(env: Env) -> Env:
     grant, withdraw, obj = ConsentAction.grant, ConsentAction.withdraw, ConsentAction.object
     adult = date(1980, 5, 5)
-    with session_scope(env.engine) as s:
+    with write_scope(env.db) as s:
         upsert_subjects(
             s,
             [Subject(subject_id=sid, birth_date=adult, identity_verified=True)

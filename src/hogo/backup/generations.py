@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import URL
 
 import hogo
@@ -42,7 +43,7 @@ from hogo.backup.retention import RetentionPolicy, select_kept
 from hogo.domain.ledger import EntryKind, Verification
 from hogo.errors import HogoError, NotFound
 from hogo.files.digest import sha256_file
-from hogo.services import ledger
+from hogo.services import ledger, ledger_tree
 from hogo.store.database import make_db, write_scope
 
 Step = Callable[[str], None]
@@ -97,8 +98,27 @@ def clean_leftovers(folder: Path) -> list[str]:
     return removed
 
 
-def create(url: str, folder: Path, key: bytes | None = None, step: Step = _quiet) -> Manifest:
+def _issue_tree_head(url: str, signing_key: Ed25519PrivateKey) -> None:
+    """Sign a head for the ledger as it is, so the generation carries one that covers it."""
+    db = make_db(url)
+    try:
+        ledger_tree.issue_head(db, signing_key)
+    finally:
+        db.dispose()
+
+
+def create(
+    url: str,
+    folder: Path,
+    key: bytes | None = None,
+    step: Step = _quiet,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> Manifest:
+    """A new generation; with `signing_key` a tree head is signed first and recorded with it."""
     db = snap.database(url)
+    if signing_key is not None:
+        step("ツリーヘッドに署名中 / signing a tree head")
+        _issue_tree_head(url, signing_key)
     folder.mkdir(parents=True, exist_ok=True)
     clean_leftovers(folder)
     now = datetime.now(UTC)
@@ -257,6 +277,8 @@ def _plain_snapshot(g: Generation, manifest: Manifest, key: bytes | None) -> Ite
 
 
 def _matches(state: Verification, manifest: Manifest) -> tuple[str, str] | None:
+    if not state.ok and state.first_bad_seq is None:
+        return ("署名付きツリーヘッドが復元した台帳と一致しません", f"restored ledger: {state.problem}")
     if not state.ok:
         return (
             f"復元した台帳の検証に失敗(seq {state.first_bad_seq})",
@@ -270,14 +292,14 @@ def _matches(state: Verification, manifest: Manifest) -> tuple[str, str] | None:
 def _trial_restore(plain: Path, manifest: Manifest, url: str | None) -> Verification:
     """Load the snapshot somewhere harmless and run ledger verify on it."""
     if manifest.dialect == "sqlite":
-        return snap.verify_copy(URL.create("sqlite", database=str(plain)))
+        return snap.verify_copy(URL.create("sqlite", database=str(plain)), manifest.ledger.tree_head)
     if url is None:
         raise HogoError(
             "PostgreSQL の世代の検証には接続先が必要です", "verifying a PostgreSQL generation needs a server"
         )
     with snap.scratch_database(snap.database(url)) as scratch:
         snap.load_postgres(plain, scratch, clean=False)
-        return snap.verify_copy(scratch)
+        return snap.verify_copy(scratch, manifest.ledger.tree_head)
 
 
 def verify(folder: Path, gen: str | None, key: bytes | None = None, *, deep: bool = False,
@@ -301,7 +323,9 @@ def verify(folder: Path, gen: str | None, key: bytes | None = None, *, deep: boo
         if problem:
             report.add(*problem)
         else:
-            report.ledger = LedgerState(entries=state.entries, head=state.head)
+            report.ledger = LedgerState(
+                entries=state.entries, head=state.head, tree_head=g.manifest.ledger.tree_head
+            )
     return report
 
 
@@ -341,7 +365,7 @@ def restore(
         else:
             snap.load_postgres(plain, db.url, clean=True)
     step("復元先の台帳を検証中 / verifying the restored ledger")
-    problem = _matches(snap.verify_copy(db.url), manifest)
+    problem = _matches(snap.verify_copy(db.url, manifest.ledger.tree_head), manifest)
     if problem:
         raise HogoError(*problem)
     event = {

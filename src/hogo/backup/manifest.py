@@ -1,7 +1,8 @@
 """The manifest of one generation: what was saved, its hashes, and the ledger it contained.
 
 The ledger head recorded here is what a restore must reproduce: a restored copy is accepted only
-when its own ledger verifies and ends at this head. When the generation is encrypted the
+when its own ledger verifies and ends at this head, and its Merkle tree has the root of the
+signed tree head recorded with it. When the generation is encrypted the
 manifest carries an HMAC under a key derived from the backup key, so a changed manifest is
 detected too.
 """
@@ -13,7 +14,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,9 @@ class FileEntry(_Frozen):
 class LedgerState(_Frozen):
     entries: int
     head: str
+    #: The newest signed tree head inside the copy (hogo-tree-head/1, docs/ledger.md), checked
+    #: against the copy's Merkle tree when saved and again by `backup verify --deep` and restore.
+    tree_head: dict[str, Any] | None = None
 
 
 class Encryption(_Frozen):

@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.engine import URL
@@ -29,7 +29,9 @@ from sqlalchemy.pool import NullPool
 from hogo.backup.manifest import LedgerState
 from hogo.backup.processes import die_with_parent, pid_alive
 from hogo.domain.ledger import Verification
+from hogo.domain.transparency import SignedTreeHead
 from hogo.errors import HogoError
+from hogo.services import ledger_tree
 from hogo.services.ledger import verify_ledger
 from hogo.store.database import read_scope
 
@@ -75,21 +77,56 @@ def _verify(session: Session) -> Verification:
         ) from exc
 
 
-def _accepted(result: Verification) -> LedgerState:
+def _accepted(result: Verification, tree_head: dict[str, Any] | None = None) -> LedgerState:
     if not result.ok:
         raise HogoError(
             f"台帳の検証に失敗しました(seq {result.first_bad_seq}): {result.problem}",
             f"ledger verification failed at seq {result.first_bad_seq}: {result.problem}",
         )
-    return LedgerState(entries=result.entries, head=result.head)
+    return LedgerState(entries=result.entries, head=result.head, tree_head=tree_head)
 
 
-def verify_copy(url: URL) -> Verification:
-    """`ledger verify` on a database given by URL (a restored copy or a scratch database)."""
+TREE_MISMATCH = "the signed tree head does not match the copy's Merkle tree"
+
+
+def _tree_matches(session: Session, head: dict[str, Any]) -> bool:
+    try:
+        sth = SignedTreeHead.from_json(head)
+        return ledger_tree.root(session, sth.head.tree_size) == sth.root()
+    except (ValueError, HogoError):
+        return False
+
+
+def _latest_tree_head(session: Session) -> dict[str, Any] | None:
+    """The newest signed head in the copy, refused unless the copy's tree has its root."""
+    sth = ledger_tree.latest_head(session)
+    if sth is None:
+        return None
+    head = sth.to_json()
+    if not _tree_matches(session, head):
+        raise HogoError("署名付きツリーヘッドが台帳のマークル木と一致しません", TREE_MISMATCH)
+    return head
+
+
+def verify_copy(url: URL, tree_head: dict[str, Any] | None = None) -> Verification:
+    """`ledger verify` on a database given by URL (a restored copy or a scratch database); with
+    `tree_head`, also that the copy's Merkle tree has that head's root (first_bad_seq None)."""
     engine = _plain_engine(url)
     try:
         with read_scope(engine) as session:
-            return _verify(session)
+            result = _verify(session)
+            if result.ok and tree_head is not None and not _tree_matches(session, tree_head):
+                return Verification(False, result.entries, result.head, None, TREE_MISMATCH)
+            return result
+    finally:
+        engine.dispose()
+
+
+def _copy_tree_head(url: URL) -> dict[str, Any] | None:
+    engine = _plain_engine(url)
+    try:
+        with read_scope(engine) as session:
+            return _latest_tree_head(session)
     finally:
         engine.dispose()
 
@@ -104,7 +141,8 @@ def snapshot_sqlite(db: Database, dest: Path) -> LedgerState:
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(dest)) as dst:
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-    return _accepted(verify_copy(URL.create("sqlite", database=str(dest))))
+    copy = URL.create("sqlite", database=str(dest))
+    return _accepted(verify_copy(copy), _copy_tree_head(copy))
 
 
 def _sidecars(path: Path) -> list[Path]:
@@ -177,7 +215,7 @@ def snapshot_postgres(db: Database, dest: Path) -> LedgerState:
         # pg_dump reads the snapshot this read transaction (REPEATABLE READ) exports, while it lasts.
         with read_scope(engine) as session:
             snapshot_id = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-            state = _accepted(_verify(session))
+            state = _accepted(_verify(session), _latest_tree_head(session))
             conninfo, env = _conninfo(db.url)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",
                   f"--file={dest}", f"--dbname={conninfo}"], env, "pg_dump")  # fmt: skip

@@ -18,6 +18,7 @@ from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.errors import InputError, NotFound
 from hogo.files.atomic import atomic_text
+from hogo.services import ledger_tree
 
 app = typer.Typer(
     help="hogo 自身のバックアップ(多世代・読み取り専用) / backups of hogo itself", no_args_is_help=True
@@ -75,7 +76,10 @@ def create_cmd(
 ) -> None:
     """データベースと台帳の一貫したスナップショットを新しい世代として保存します(読み取り専用)。"""
     with user_errors(), _progress(not as_json) as step:
-        manifest = generations.create(load_settings().database_url, _folder(folder), _key(key_file), step)
+        settings = load_settings()
+        signing = settings.ledger_signing_key_file
+        signer = None if signing is None else ledger_tree.load_signing_key(signing)
+        manifest = generations.create(settings.database_url, _folder(folder), _key(key_file), step, signer)
     if as_json:
         print_json(manifest)
         return

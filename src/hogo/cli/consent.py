@@ -23,6 +23,7 @@ from hogo.cli.options import (
     SUBJECT_ID,
 )
 from hogo.cli.output import console, print_json, user_errors
+from hogo.config import load_settings
 from hogo.domain import reasons as R
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
@@ -39,7 +40,7 @@ from hogo.errors import InputError, NotFound
 from hogo.files.consent_csv import Parsed, iter_events, settle_problems
 from hogo.files.csv_headers import HeaderStyle
 from hogo.services import consent as svc
-from hogo.services import ledger
+from hogo.services import ledger, ledger_tree
 from hogo.services.consent_import import EventImport
 from hogo.services.database import read_scope
 from hogo.services.policy import require_policy
@@ -248,14 +249,24 @@ def history_cmd(
 
 @app.command("receipt")
 def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callback=EVENT_ID)) -> None:
-    """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュ付き)を出力します。"""
-    with user_errors(), reading() as session:
-        policy = require_policy(session)
-        event, seq = svc.get_event(session, event_id)
-        subject = get_subject(session, event.subject_id)
-        entry = ledger.entry(session, seq)
-        assert entry is not None
-        print_json(build_receipt(policy, subject, event, seq, entry.hash, personal=True))
+    """同意の記録証(ISO/IEC TS 27560準拠のJSON、台帳ハッシュと包含証明付き)を出力します。
+
+    署名鍵(HOGO_LEDGER_SIGNING_KEY_FILE)が設定されていれば、記録の包含証明と署名付きツリーヘッドを
+    含めます(hogo ledger check-proof で台帳なしに検証できます)。
+    """
+    with user_errors():
+        with reading() as session:
+            policy = require_policy(session)
+            event, seq = svc.get_event(session, event_id)
+            subject = get_subject(session, event.subject_id)
+            entry = ledger.entry(session, seq)
+            assert entry is not None
+        db = open_db()
+        try:
+            proof = ledger_tree.receipt_proof(db, seq, load_settings().ledger_signing_key_file, full=True)
+        finally:
+            db.dispose()
+        print_json(build_receipt(policy, subject, event, seq, entry.hash, personal=True, proof=proof))
 
 
 @app.command("exception")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from hogo.cli import ledger_log
 from hogo.cli.context import reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
@@ -55,3 +56,6 @@ def show_cmd(
     for r in rows:
         table.add_row(str(r.seq), r.kind, r.recorded_at, r.hash[:16] + "…")
     console.print(table)
+
+
+ledger_log.register(app)  # keygen, head, prove, consistency, check-proof, verify-tree

@@ -7,10 +7,16 @@ A receipt built with `personal=False` (for a reader without the personal-data pe
 every fact but leaves out personal values: the guardian's name and relation and the evidence
 text (which may name a person) become null, and `guardian_present` / `evidence_present` say
 whether there is one.
+
+With `proof` (a hogo-ledger-proof/1 document, `services.ledger_tree.prove`) the receipt carries the
+entry's inclusion proof and the signed tree head under `ledger.proof`, so whoever holds it can
+check offline, with only the operator's public key, that the entry is in the log
+(`hogo.domain.transparency.verify_receipt`, `hogo ledger check-proof`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hogo.domain.clock import to_jst
@@ -42,6 +48,7 @@ def build_receipt(
     ledger_hash: str,
     *,
     personal: bool,
+    proof: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     purposes = _purposes(policy, event)
     collected = to_jst(event.collected_at).isoformat()
@@ -96,7 +103,7 @@ def build_receipt(
             "bundled_terms_acceptance": event.purpose_id == ALL_PURPOSES_IN_TERMS,
         },
         "purposes": purpose_records,
-        "ledger": {"seq": ledger_seq, "hash": ledger_hash},
+        "ledger": {"seq": ledger_seq, "hash": ledger_hash, "proof": None if proof is None else dict(proof)},
         "kantara": {
             "version": "KI-CR-v1.1.0",
             "jurisdiction": "JP",

@@ -3,7 +3,9 @@
 Covers the retained personal data hogo holds about the person, their consent history with the
 current decision for each purpose, recorded legal exceptions, and the third-party provision
 records that concern them (法33条5項): those we made as provider (法29条) and as recipient
-(法30条), each with the ledger hash that proves it.
+(法30条), each with the ledger hash that proves it; with a signed tree head (a signing key is
+given, or an issued head already covers them) each entry also carries its inclusion proof, which
+the person can check offline (`hogo ledger check-proof`, docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
-from hogo.services import ledger
+from hogo.domain.ledger import LedgerRow
+from hogo.services import ledger, ledger_tree
 from hogo.services.consent import timeline
 from hogo.services.provisions import provisions_for
 from hogo.services.received import received_for
@@ -22,7 +26,24 @@ from hogo.services.subjects import subject_ref
 from hogo.store.tables import SubjectRow
 
 
-def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any]:
+def _ledger(
+    session: Session, entries: list[LedgerRow], key: Ed25519PrivateKey | None
+) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = [{"seq": e.seq, "kind": e.kind, "hash": e.hash} for e in entries]
+    if not entries:
+        return listed
+    sth = ledger_tree.sign_current(session, key) if key is not None else None
+    sth = sth or ledger_tree.latest_head(session, at_least=entries[-1].seq)
+    if sth is not None:
+        for item in listed:
+            item["proof"] = ledger_tree.inclusion(session, item["seq"], sth)
+    return listed
+
+
+def disclosure(
+    session: Session, subject_id: str, at: datetime, signing_key: Ed25519PrivateKey | None = None
+) -> dict[str, Any]:
+    """The answer; with `signing_key` (in a write transaction) a head is signed for the proofs."""
     answer = timeline(session, subject_id, at)
     policy, hist, decisions = answer.policy, answer.history, answer.decisions
     row = session.get_one(SubjectRow, subject_id)
@@ -78,5 +99,5 @@ def disclosure(session: Session, subject_id: str, at: datetime) -> dict[str, Any
             }
             for r in received
         ],
-        "ledger": [{"seq": e.seq, "kind": e.kind, "hash": e.hash} for e in entries],
+        "ledger": _ledger(session, entries, signing_key),
     }

@@ -56,7 +56,7 @@ class OverviewCache:
             tables = load_tables(db)
             series = coverage_series(tables, policy, chart_purposes(policy), points)
             added = sorted({p for r in terms_revisions(policy) for p in r.added})
-            with session_scope(engine) as session:
+            with read_scope(db) as session:
                 lacking = lacking_consent(session, policy, added, now)
             self._value = Overview(head, tuple(points), tuple(series), lacking)
             return self._value

@@ -28,9 +28,9 @@ from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.receipts import build_receipt
 from hogo.errors import NotFound
-from hogo.http.deps import Reader, Recorder, SessionDep, policy_cache, run_db
+from hogo.http.deps import DbDep, Reader, Recorder, SessionDep, SettingsDep, policy_cache, run_db
 from hogo.services import consent as consent_svc
-from hogo.services import ledger
+from hogo.services import ledger, ledger_tree
 from hogo.services.auth import Principal
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.histories import history
@@ -163,11 +163,18 @@ async def check_consent(
     response_model=ReceiptOut,
     responses=responses(404),
 )
-def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, principal: Reader) -> ReceiptOut:
+def get_receipt(
+    event_id: Annotated[RecordId, Path()],
+    session: SessionDep,
+    db: DbDep,
+    settings: SettingsDep,
+    principal: Reader,
+) -> ReceiptOut:
     """同意の記録証(ISO/IEC TS 27560、台帳ハッシュ付き)/ consent receipt with the ledger hash.
 
     法定代理人等の氏名・続柄と証跡は personal_data 権限のある役割にのみ返し、他の役割には
-    null と有無(`guardian_present`、`evidence_present`)を返します。
+    null と有無(`guardian_present`、`evidence_present`)を返します。署名鍵が設定されていれば
+    `ledger.proof` に記録の包含証明と署名付きツリーヘッドを含めます(docs/ledger.md)。
     """
     policy = require_policy(session)
     event, seq = consent_svc.get_event(session, event_id)
@@ -176,6 +183,7 @@ def get_receipt(event_id: Annotated[RecordId, Path()], session: SessionDep, prin
     if entry is None:
         raise NotFound("台帳に記録がありません。", "the ledger entry is missing.")
     personal = principal.can(Permission.personal_data)
+    proof = ledger_tree.receipt_proof(db, seq, settings.ledger_signing_key_file, full=personal)
     return ReceiptOut.model_validate(
-        build_receipt(policy, subject, event, seq, entry.hash, personal=personal)
+        build_receipt(policy, subject, event, seq, entry.hash, personal=personal, proof=proof)
     )
