@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     #: Reverse proxies whose X-Forwarded-For gives the client address (for log-in throttling):
     #: comma-separated addresses or networks, "*" for any. Other peers' headers are ignored.
     forwarded_allow_ips: str = "127.0.0.1"
+    #: Consent notice calls (embed API) a minute, per member site and per person, per process.
+    embed_rate_per_site: int = Field(default=6000, ge=1)
+    embed_rate_per_person: int = Field(default=20, ge=1)
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
 

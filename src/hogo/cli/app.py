@@ -20,6 +20,7 @@ from hogo.cli import (
     readiness,
     release,
     serve,
+    site,
     subject,
     synth,
     token,
@@ -66,6 +67,7 @@ app.command("serve")(serve.serve_cmd)
 app.add_typer(user.app, name="user")
 app.add_typer(token.app, name="token")
 app.add_typer(provision.app, name="provision")
+app.add_typer(site.app, name="site")
 
 
 def main() -> None:
