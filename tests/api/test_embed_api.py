@@ -36,7 +36,7 @@ def site(env: Env) -> sites.NewKey:
 def _ask(api: TestClient, token: str, origin: str = ORIGIN, **body: object) -> httpx.Response:
     return api.post(
         "/api/v1/embed/notice",
-        json={"language": "ja", **body},
+        json=body,
         headers={"Authorization": f"Bearer {token}", "Origin": origin, "User-Agent": UA},
     )
 
@@ -49,7 +49,7 @@ def test_member_sees_the_ad_partner_notice_and_choices_are_recorded_with_evidenc
     assert r.status_code == 200, r.text
     assert r.headers["access-control-allow-origin"] == ORIGIN
     body = r.json()
-    sections = {s["purpose_id"]: s for s in body["notice"]["sections"]}
+    sections = {s["purpose_id"]: s for s in body["notices"]["ja"]["sections"]}
     assert "ad_partners" in sections
     assert sections["ad_partners"]["recipients"][0]["name"] == "株式会社アドネットワーク"
     assert body["privacy_center_url"] == "https://example.jp/privacy"
@@ -85,7 +85,9 @@ def test_member_sees_the_ad_partner_notice_and_choices_are_recorded_with_evidenc
     assert again_r.status_code == 401
     # Answered purposes are not asked again.
     r2 = _ask(api, member_token(site, "shop", sid))
-    assert {s["purpose_id"] for s in r2.json()["notice"]["sections"]}.isdisjoint({"ad_partners", other})
+    assert {s["purpose_id"] for s in r2.json()["notices"]["ja"]["sections"]}.isdisjoint(
+        {"ad_partners", other}
+    )
 
 
 def test_replayed_forged_expired_and_foreign_origin_tokens_are_refused_without_personal_data(
@@ -152,18 +154,20 @@ def test_consent_receipt_includes_the_notice_evidence(
     body = _ask(api, member_token(site, "shop", sid)).json()
     headers = {"Authorization": f"Bearer {body['ticket']}", "Origin": ORIGIN}
     choice = {"purpose_id": "ad_partners", "action": "grant"}
-    done = api.post("/api/v1/embed/choices", json={"choices": [choice]}, headers=headers).json()
+    done = api.post(
+        "/api/v1/embed/choices", json={"choices": [choice], "language": "en"}, headers=headers
+    ).json()
     monkeypatch.setenv("HOGO_DATABASE_URL", env.database_url)
     result = CliRunner().invoke(app, ["consent", "receipt", done["event_ids"][0]])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)["notice"]["notice_shown"]
-    section = next(s for s in body["notice"]["sections"] if s["purpose_id"] == "ad_partners")
+    section = next(s for s in body["notices"]["en"]["sections"] if s["purpose_id"] == "ad_partners")
     assert shown == {
-        "notice_version": body["notice"]["version"],
+        "notice_version": body["notices"]["ja"]["version"],
         "sha256": section["sha256"],
         "site_id": "shop",
         "origin": ORIGIN,
-        "language": "ja",
+        "language": "en",
         "user_agent_family": "Chrome",
         "gpc": False,
         "campaign_id": None,

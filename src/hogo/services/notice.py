@@ -5,11 +5,13 @@
    (`services.consent.history` + `domain.decision.decide`) does not allow, about which the person
    has said nothing purpose-specific yet (a refusal is respected, not asked again). Under GPC,
    purposes that provide data for advertising or sale are not asked. The answer carries the
-   notice rendered from the policy revision and a *ticket*: a hogo-signed, single-use JWT that
-   binds the choices to this person, site, origin and the digest of each section shown.
+   notice rendered from the policy revision, in Japanese and English, and a *ticket*: a
+   hogo-signed, single-use JWT that binds the choices to this person, site, origin and the
+   digest of each section shown.
 2. `record`: the ticket is verified and spent; each choice (grant or deny, for a purpose that
    was shown) becomes a consent event with method `web_form` and the notice evidence (version,
-   section SHA-256, site, origin, UI language, user-agent family, GPC).
+   SHA-256 of the section in the language the person chose in, site, origin, UI language,
+   user-agent family, GPC).
 
 "Not yet answered" never becomes an event: nothing is recorded for purposes left unchosen.
 """
@@ -31,7 +33,7 @@ from sqlalchemy.orm import Session
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, SubjectHistory
 from hogo.domain.decision import assess, decide_assessed
-from hogo.domain.notice import Language, Notice, NoticeEvidence, render_notice
+from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
 from hogo.services import sites
@@ -65,7 +67,6 @@ class PageContext:
     """What the page and browser tell about the showing (no personal data)."""
 
     origin: str
-    language: Language
     user_agent_family: str
     gpc: bool
 
@@ -73,7 +74,8 @@ class PageContext:
 @dataclass(frozen=True)
 class Asked:
     site_id: str
-    notice: Notice
+    #: The same notice in each language; the person may switch before choosing.
+    notices: dict[Language, Notice]
     privacy_center_url: str
     ticket: str
     expires_at: datetime
@@ -141,7 +143,7 @@ def ask(
     revision = current_revision(session)
     assert revision is not None  # require_policy found one
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
-    notice = render_notice(policy, revision.revision, purposes, page.language)
+    notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
     expires = now + TICKET_LIFETIME
     claims = {
         "iss": TICKET_ISSUER,
@@ -149,13 +151,17 @@ def ask(
         "sub": member.subject_id,
         "site": member.site_id,
         "origin": origin,
-        "v": notice.version,
-        "lang": page.language,
+        "v": notices["ja"].version,
         "ua": page.user_agent_family,
         "gpc": page.gpc,
         "s": {
-            s.purpose_id: [s.sha256, s.foreign_info_complete, _terms_version(policy, s.purpose_id, now)]
-            for s in notice.sections
+            ja.purpose_id: [
+                ja.sha256,
+                en.sha256,
+                ja.foreign_info_complete,
+                _terms_version(policy, ja.purpose_id, now),
+            ]
+            for ja, en in zip(notices["ja"].sections, notices["en"].sections, strict=True)
         },
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
@@ -163,7 +169,7 @@ def ask(
     }
     ticket = jwt.encode(claims, _ticket_key(secret_key), algorithm="HS256")
     site = sites.get_site(session, member.site_id)
-    return Asked(member.site_id, notice, site.privacy_center_url, ticket, expires)
+    return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
 
 
 def _terms_version(policy: Policy, purpose_id: str, at: datetime) -> str | None:
@@ -194,7 +200,7 @@ def _ticket_claims(session: Session, ticket: str, secret_key: str) -> dict[str, 
 
 
 def _events(
-    claims: dict[str, Any], choices: list[tuple[str, ConsentAction]], at: datetime
+    claims: dict[str, Any], choices: list[tuple[str, ConsentAction]], language: Language, at: datetime
 ) -> list[ConsentEvent]:
     shown: dict[str, list[Any]] = claims["s"]
     events = []
@@ -209,13 +215,13 @@ def _events(
                 "a choice is grant or deny.",
                 field=f"choices.{i}.action",
             )
-        sha, foreign_complete, terms_version = shown[purpose_id]
+        sha_ja, sha_en, foreign_complete, terms_version = shown[purpose_id]
         evidence = NoticeEvidence(
             notice_version=claims["v"],
-            sha256=sha,
+            sha256=sha_ja if language == "ja" else sha_en,
             site_id=claims["site"],
             origin=claims["origin"],
-            language=claims["lang"],
+            language=language,
             user_agent_family=claims["ua"],
             gpc=claims["gpc"],
             campaign_id=claims.get("cid"),
@@ -241,6 +247,7 @@ def record(
     ticket: str,
     origin: str,
     choices: list[tuple[str, ConsentAction]],
+    language: Language,
     *,
     secret_key: str,
     now: datetime | None = None,
@@ -257,5 +264,5 @@ def record(
         raise InputError(
             "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
         )
-    events = _events(claims, choices, now or datetime.now(UTC))
+    events = _events(claims, choices, language, now or datetime.now(UTC))
     return Recorded(record_events(session, events), tuple(events))

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
-from hogo.domain.notice import Notice, user_agent_family
+from hogo.domain.notice import Language, Notice, user_agent_family
 from hogo.http.deps import SessionDep, SettingsDep
 from hogo.http.ratelimit import RateLimiter
 from hogo.services import notice as notice_svc
@@ -32,14 +32,15 @@ UserAgentHeader = Annotated[str, Header(alias="User-Agent", max_length=1024)]
 
 
 class NoticeIn(BaseModel):
-    language: Literal["ja", "en"] = "ja"
     #: The page's `navigator.globalPrivacyControl` (the Sec-GPC header counts too).
     gpc: bool = False
 
 
 class NoticeOut(BaseModel):
     site_id: str
-    notice: Notice
+    notices: dict[Language, Notice] = Field(
+        description="同じ通知の日本語版と英語版 / the notice in ja and en"
+    )
     privacy_center_url: str
     ticket: str = Field(description="選択の送信に使う一回限りのチケット(Authorization: Bearer)")
     expires_at: datetime
@@ -52,6 +53,8 @@ class ChoiceIn(BaseModel):
 
 class ChoicesIn(BaseModel):
     choices: list[ChoiceIn] = Field(min_length=1, max_length=64)
+    #: The language the notice was shown in when the person chose (its digest is the evidence).
+    language: Language = "ja"
 
 
 class ChoicesOut(BaseModel):
@@ -100,7 +103,6 @@ def notice(
     """この本人に今たずねるべき利用目的の通知(会員サイトのトークンで本人を確認し、一度だけ使用)。"""
     page = notice_svc.PageContext(
         origin=origin,
-        language=body.language,
         user_agent_family=user_agent_family(user_agent),
         gpc=body.gpc or sec_gpc == "1",
     )
@@ -113,7 +115,7 @@ def notice(
     )
     return NoticeOut(
         site_id=asked.site_id,
-        notice=asked.notice,
+        notices=asked.notices,
         privacy_center_url=asked.privacy_center_url,
         ticket=asked.ticket,
         expires_at=asked.expires_at,
@@ -141,6 +143,7 @@ def choices(
         _bearer(authorization),
         origin,
         [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
+        body.language,
         secret_key=settings.secret_key,
         throttle=lambda site, subject: _limit(request, site, subject),
     )
