@@ -27,7 +27,7 @@ from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
-from hogo.api.routers import consents, embed, ledger, meta, policy, subjects
+from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
 from hogo.api.routers.readiness import router as readiness_router
@@ -186,7 +186,7 @@ def create_app(settings: Settings, engine: Engine | None = None, warm: bool = Fa
         RateLimiter(settings.embed_rate_per_person),
     )
 
-    for module in (policy, subjects, consents, embed, ledger, meta):
+    for module in (policy, subjects, consents, embed, campaigns, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(incidents_router, prefix=API_PREFIX)
     app.include_router(inventory_router, prefix=API_PREFIX)

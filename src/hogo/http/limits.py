@@ -37,7 +37,9 @@ RULES: tuple[BodyRule, ...] = (
     BodyRule("POST", re.compile(r"/login"), LOGIN_BODY_LIMIT, anonymous=True),
     # The consent notice's calls carry a member site's token or hogo's ticket, which the route
     # itself verifies (hogo.services.sites); the body is a few choices.
-    BodyRule("POST", re.compile(r"/api/v1/embed/(notice|choices)"), EMBED_BODY_LIMIT, anonymous=True),
+    BodyRule(
+        "POST", re.compile(r"/api/v1/embed/(notice|choices|dismissed)"), EMBED_BODY_LIMIT, anonymous=True
+    ),
     # Up to 100,000 person ids (incidents, 法30条 records received) and the inventory file.
     BodyRule("POST", re.compile(r"/api/v1/incidents"), 16 * MiB),
     BodyRule("POST", re.compile(r"/api/v1/provisions/received"), 16 * MiB),

@@ -195,3 +195,21 @@ def search_subjects(session: Session, query: str, limit: int = 50, offset: int =
     if query:
         stmt = stmt.where(func.lower(SubjectRow.subject_id).like(_like_prefix(query.lower()), escape="\\"))
     return [to_domain(r) for r in session.scalars(stmt)]
+
+
+def lacking_members(
+    tables: ConsentTables, policy: Policy, purpose_ids: Sequence[str], at: datetime
+) -> list[str]:
+    """The persons `lacking_consent` counts, for any of the purposes: who, not only how many
+    (a re-consent campaign's default targets), in id order."""
+    histories = [
+        h for h in _histories(tables) if any(e.purpose_id == ALL_PURPOSES_IN_TERMS for e in h.events)
+    ]
+    found: set[str] = set()
+    for pid in purpose_ids:
+        a = assess(policy, pid, at)
+        for h in histories:
+            d = decide_assessed(a, h)
+            if not d.allowed and any(r.code == R.TERMS_DID_NOT_INCLUDE_PURPOSE.code for r in d.reasons):
+                found.add(h.subject.subject_id)
+    return sorted(found)

@@ -36,7 +36,7 @@ from hogo.domain.decision import assess, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
-from hogo.services import sites
+from hogo.services import campaigns, sites
 from hogo.services.capture import GPC_KINDS
 from hogo.services.consent import RecordResult, history, record_events, require_policy
 from hogo.services.policy import current_revision
@@ -143,6 +143,7 @@ def ask(
     revision = current_revision(session)
     assert revision is not None  # require_policy found one
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
+    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
     notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
     expires = now + TICKET_LIFETIME
     claims = {
@@ -163,6 +164,7 @@ def ask(
             ]
             for ja, en in zip(notices["ja"].sections, notices["en"].sections, strict=True)
         },
+        "cid": campaign_id,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
         "jti": secrets.token_urlsafe(16),
@@ -177,6 +179,22 @@ def _terms_version(policy: Policy, purpose_id: str, at: datetime) -> str | None:
     day = to_jst(at).date()
     effective = [t for t in policy.terms_including(purpose_id) if t.effective_from <= day]
     return effective[-1].version if effective else None
+
+
+def _campaign_scope(
+    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...], now: datetime
+) -> tuple[tuple[str, ...], str | None]:
+    """While the site runs campaigns, the notice is theirs and only their targets see it (the
+    campaign's purposes the person still has to answer); otherwise every purpose to ask."""
+    active, targeting = campaigns.active_for(session, site_id, subject_id)
+    if not active:
+        return purposes, None
+    for campaign in targeting:
+        asked = tuple(p for p in purposes if p in campaign.purposes)
+        if asked:
+            campaigns.mark_seen(session, campaign.campaign_id, subject_id, now)
+            return asked, campaign.campaign_id
+    return (), None
 
 
 def _ticket_claims(session: Session, ticket: str, secret_key: str) -> dict[str, Any]:
@@ -266,3 +284,15 @@ def record(
         )
     events = _events(claims, choices, language, now or datetime.now(UTC))
     return Recorded(record_events(session, events), tuple(events))
+
+
+def dismiss(
+    session: Session, ticket: str, origin: str, *, secret_key: str, now: datetime | None = None
+) -> None:
+    """The person closed the notice without choosing ("later"): a campaign counts them as seen
+    and dismissed. Nothing is recorded as consent; the ticket is spent."""
+    claims = _ticket_claims(session, ticket, secret_key)
+    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+        raise OriginRefused()
+    if claims.get("cid"):
+        campaigns.mark_dismissed(session, claims["cid"], claims["sub"], now or datetime.now(UTC))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from hogo.domain.consent import ConsentAction
 from hogo.domain.incidents.flow import TimelineKind
 from hogo.domain.policy import AppiClass, PurposeKind
+from hogo.web.i18n_campaigns import CAMPAIGN_MESSAGES
 from hogo.web.i18n_incidents import INCIDENT_MESSAGES
 from hogo.web.i18n_received import RECEIVED_MESSAGES
 
@@ -370,6 +371,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 MESSAGES.update(INCIDENT_MESSAGES)
 MESSAGES.update(RECEIVED_MESSAGES)
+MESSAGES.update(CAMPAIGN_MESSAGES)
 
 KIND_LABELS: dict[PurposeKind, tuple[str, str]] = {
     PurposeKind.internal_use: ("自社内での利用", "Internal use"),
@@ -392,6 +394,7 @@ LEDGER_KIND_LABELS: dict[str, tuple[str, str]] = {
     "backup": ("バックアップ", "Backup"),
     "access": ("ユーザー・トークンの変更", "User or token change"),
     "provision_received": ("第三者からの受領の記録(法30条)", "Received record (Art. 30)"),
+    "campaign": ("再同意キャンペーンの対象確定", "Re-consent campaign targets"),
 }
 ACTION_LABELS: dict[ConsentAction, tuple[str, str]] = {
     ConsentAction.grant: ("同意", "Consent given"),

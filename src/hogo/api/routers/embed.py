@@ -57,6 +57,10 @@ class ChoicesIn(BaseModel):
     language: Language = "ja"
 
 
+class DismissedIn(BaseModel):
+    """Nothing but the ticket (in Authorization) is needed."""
+
+
 class ChoicesOut(BaseModel):
     recorded: int
     already_present: int
@@ -152,3 +156,20 @@ def choices(
         already_present=done.result.already_present,
         event_ids=[e.event_id for e in done.events],
     )
+
+
+@router.post(
+    "/dismissed",
+    operation_id="embedDismissed",
+    status_code=204,
+    responses=responses(401, 403, 422, authenticated=False),
+)
+def dismissed(
+    body: DismissedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: BearerHeader,
+    origin: OriginHeader,
+) -> None:
+    """本人が選ばずに通知を閉じた(「後で」)ことを記録します(キャンペーンの「表示後に閉じた」)。同意にはなりません。"""
+    notice_svc.dismiss(session, _bearer(authorization), origin, secret_key=settings.secret_key)

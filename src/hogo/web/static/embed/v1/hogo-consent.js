@@ -265,6 +265,7 @@ class HogoConsent extends HTMLElement {
 
   dismiss() {
     this.shadowRoot.replaceChildren();
+    this.post("dismissed", this.answer.ticket, {}).catch(() => null);
     this.emit("hogo-consent-dismissed");
   }
 
