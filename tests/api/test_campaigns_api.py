@@ -66,8 +66,8 @@ def test_targets_are_the_dashboard_gap_frozen_in_the_ledger(env: Env, created: C
 
 
 def test_only_targets_see_the_campaign_notice_and_conversion_moves(
-    env: Env, api: TestClient, created: tuple
-) -> None:  # type: ignore[type-arg]
+    env: Env, api: TestClient, created: Created
+) -> None:
     view, key = created
     target = env.uncovered_subject("ad_partners")
     body = _ask(api, member_token(key, "camp", target))

@@ -20,13 +20,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hogo.auth.roles import Role
 from hogo.domain.clock import JST
 from hogo.domain.notice import parse_evidence
+from hogo.services import campaigns
 from hogo.services.consent import check
 from hogo.services.sites import NewKey
 from hogo.store.database import session_scope
 from hogo.store.tables import ConsentEventRow
 from tests.api.env import Env
+from tests.browser.test_console_browser import _login
 from tests.embed_helpers import member_token, register_site
 
 COMPONENT = Path(__file__).resolve().parents[2] / "src/hogo/web/static/embed/v1/hogo-consent.js"
@@ -237,3 +240,39 @@ def test_replayed_token_and_foreign_origin_are_refused(
     assert page.locator("hogo-consent section").count() == 0
     assert _stored(env, sid) == {}
     page.close()
+
+
+def test_campaign_notice_goes_to_targets_and_the_conversion_chart_moves(
+    served: tuple[str, Env], sites_up: tuple[MemberSite, MemberSite, NewKey], browser: Any, shot: Any
+) -> None:
+    base, env = served
+    member, _, _ = sites_up
+    key = register_site(env.engine, "shopc", [member.origin])  # its own site: other tests keep theirs
+    with session_scope(env.engine) as session:
+        spec = campaigns.CampaignSpec(
+            "ad-2021", "広告提供の再同意", ("ad_partners",), datetime.now(JST), "shopc"
+        )
+        campaigns.create(session, env.engine, spec)
+    sid = env.uncovered_subject("ad_partners")
+    console = browser.new_page(locale="ja-JP")
+    console.set_default_timeout(TIMEOUT)
+    _login(console, base, env.usernames[Role.privacy_officer])
+    granted = "#conversion-table tbody tr:last-child td[data-state=granted]"
+    console.goto(f"{base}/campaigns/ad-2021")
+    assert console.locator(granted).inner_text() == "0"
+
+    page = browser.new_page(locale="ja-JP")
+    page.set_default_timeout(TIMEOUT)
+    page.goto(member.page("campaign", base, member_token(key, "shopc", sid)))
+    assert _events(page, "ready") == [{"count": 1}]  # the campaign's purpose only
+    page.get_by_role("button", name="内容を確認して選ぶ").click()
+    page.get_by_role("dialog").get_by_label("同意する").check()
+    page.get_by_role("button", name="選択を送信").click()
+    page.get_by_text("選択を記録しました。").wait_for()
+    page.close()
+
+    console.goto(f"{base}/campaigns/ad-2021")
+    assert console.locator(granted).inner_text() == "1"
+    assert console.locator("figure.chart svg polyline").count() == 5
+    shot(console, "consent-notice-campaign")
+    console.close()
