@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import re
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -172,3 +176,15 @@ def test_consent_receipt_includes_the_notice_evidence(
         "gpc": False,
         "campaign_id": None,
     }
+
+
+def test_component_is_served_for_sri_and_the_documented_hash_matches(api: TestClient) -> None:
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "src/hogo/web/static/embed/v1/hogo-consent.js").read_bytes()
+    integrity = "sha384-" + base64.b64encode(hashlib.sha384(source).digest()).decode()
+    documented = set(re.findall(r"sha384-[A-Za-z0-9+/=]+", (root / "docs/consent-notice.md").read_text()))
+    assert documented == {integrity}
+    served = api.get("/embed/v1/hogo-consent.js")
+    assert served.status_code == 200 and served.content == source
+    assert served.headers["access-control-allow-origin"] == "*"
+    assert "javascript" in served.headers["content-type"]

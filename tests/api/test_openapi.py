@@ -25,6 +25,7 @@ OPERATIONS |= {
     "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
 }  # fmt: skip
 OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
+OPERATIONS |= {"embedNotice", "embedChoices", "embedDismissed", "createCampaign", "listCampaigns", "getCampaign"}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 
