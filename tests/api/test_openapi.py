@@ -25,7 +25,14 @@ OPERATIONS |= {
     "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
 }  # fmt: skip
 OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
-OPERATIONS |= {"embedNotice", "embedChoices", "embedDismissed", "createCampaign", "listCampaigns", "getCampaign"}
+OPERATIONS |= {
+    "embedNotice",
+    "embedChoices",
+    "embedDismissed",
+    "createCampaign",
+    "listCampaigns",
+    "getCampaign",
+}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 
