@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     #: The Ed25519 key (PEM, `hogo ledger keygen`) that signs the ledger's Merkle tree heads; unset:
     #: no heads are issued and consent receipts carry no inclusion proof (docs/ledger.md).
     ledger_signing_key_file: Path | None = None
+    #: Consent notice calls (embed API) a minute, per member site and per person, per process.
+    embed_rate_per_site: int = Field(default=6000, ge=1)
+    embed_rate_per_person: int = Field(default=20, ge=1)
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
 

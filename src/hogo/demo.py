@@ -40,7 +40,16 @@ recipients:
   - {id: adco, name: 株式会社アドネットワーク, relationship: third_party, country: JP}
   - {id: mailer, name: 株式会社メール配信, relationship: outsourcee, country: JP}
   - {id: group_co, name: ほごグループ各社, relationship: joint_use, country: JP}
-  - {id: us_analytics, name: Analytics Inc., relationship: third_party, country: US}
+  - id: us_analytics
+    name: Analytics Inc.
+    relationship: third_party
+    country: US
+    transfer_info:
+      regime: "米国には日本の個人情報保護法に相当する包括的な連邦法はなく、分野ごとの連邦法と州法\
+(カリフォルニア州消費者プライバシー法等)により保護されています。"
+      measures: "提供先は、OECDプライバシーガイドライン8原則に沿った社内規程を定め、委託契約で\
+目的外利用の禁止・安全管理措置・再提供の禁止を約しています。"
+      source_url: https://www.ppc.go.jp/personalinfo/legal/kaiseihogohou/#gaikoku
   - {id: list_broker, name: 名簿流通株式会社, relationship: third_party, country: JP}
 purposes:
   - {id: service, title: 会員サービスの提供, kind: internal_use, requires_consent: false,

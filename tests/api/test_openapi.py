@@ -26,6 +26,14 @@ OPERATIONS |= {
 }  # fmt: skip
 OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
 OPERATIONS |= {"getLedgerTreeHead", "issueLedgerTreeHead", "getLedgerInclusionProof"}
+OPERATIONS |= {
+    "embedNotice",
+    "embedChoices",
+    "embedDismissed",
+    "createCampaign",
+    "listCampaigns",
+    "getCampaign",
+}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

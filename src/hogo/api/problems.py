@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hogo.errors import Conflict, HogoError, InputError, NotFound, StoreBusy
 from hogo.http.deps import Forbidden, Unauthenticated
 from hogo.services.auth import AuthenticationFailed, TooManyAttempts
+from hogo.services.notice import OriginRefused
 
 #: What a busy store (503) asks the client to wait before retrying.
 RETRY_AFTER_SECONDS = 5
@@ -50,6 +51,7 @@ _STATUS: tuple[tuple[type[HogoError] | tuple[type[HogoError], ...], int, str], .
     (Conflict, 409, "conflict"),
     ((Unauthenticated, AuthenticationFailed), 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
+    (OriginRefused, 403, "origin_refused"),
     (TooManyAttempts, 429, "too_many_attempts"),
     (StoreBusy, 503, "busy"),
 )
@@ -137,6 +139,7 @@ ERROR_TEXT = {
     408: "要求の本文の送信が遅すぎます / the request body was sent too slowly",
     409: "競合 / conflict",
     413: "要求の本文が大きすぎます / the request body is too large",
+    429: "要求が多すぎます。Retry-After 秒後に再試行 / too many requests: retry after Retry-After",
     422: "入力の誤り、又は業務上の規則による拒否 / invalid input, or a rule refused it",
     500: "サーバーの問題(原因は返しません)/ server error, cause not disclosed",
     503: "他の処理(一括取込み等)で使用中。Retry-After 秒後に再試行 / busy: retry after Retry-After",

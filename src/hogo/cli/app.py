@@ -9,6 +9,7 @@ import typer
 from hogo.cli import (
     anonymize,
     backup,
+    campaign,
     consent,
     demo,
     disclosure,
@@ -20,6 +21,7 @@ from hogo.cli import (
     readiness,
     release,
     serve,
+    site,
     subject,
     synth,
     token,
@@ -66,6 +68,8 @@ app.command("serve")(serve.serve_cmd)
 app.add_typer(user.app, name="user")
 app.add_typer(token.app, name="token")
 app.add_typer(provision.app, name="provision")
+app.add_typer(site.app, name="site")
+app.add_typer(campaign.app, name="campaign")
 
 
 def main() -> None:

@@ -34,6 +34,8 @@ class EntryKind(StrEnum):
     access = "access"
     #: Personal data received from a third party (法30条 record, recipient side).
     provision_received = "provision_received"
+    #: A re-consent campaign's frozen target list (count and digest, never the persons).
+    campaign = "campaign"
 
 
 def canonical(value: Any) -> bytes:

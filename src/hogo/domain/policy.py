@@ -101,6 +101,16 @@ class DataCategory(_Frozen):
     title: str = ""
 
 
+class ForeignTransferInfo(_Frozen):
+    """法28条2項 (規則17条2項): what a person is told before consenting to a transfer abroad —
+    the country's system for protecting personal information and the recipient's measures (the
+    country's name comes from `Recipient.country`)."""
+
+    regime: str = Field(min_length=1, max_length=2000)
+    measures: str = Field(min_length=1, max_length=2000)
+    source_url: str = Field(default="", max_length=500)
+
+
 class Recipient(_Frozen):
     id: Identifier
     name: str = Field(min_length=1)
@@ -108,6 +118,8 @@ class Recipient(_Frozen):
     country: CountryCode = "JP"
     # 法28条1項: a recipient abroad with a system of equivalent measures (基準適合体制).
     equivalent_measures: bool = False
+    #: 法28条2項 information shown in consent notices; only meaningful for a recipient abroad.
+    transfer_info: ForeignTransferInfo | None = None
 
     @property
     def is_foreign(self) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from hogo.domain.clock import to_jst
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentEvent, Subject
+from hogo.domain.notice import parse_evidence
 from hogo.domain.policy import AppiClass, Policy, Purpose, PurposeKind
 
 _STATE = {
@@ -51,6 +52,7 @@ def build_receipt(
     proof: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     purposes = _purposes(policy, event)
+    shown = parse_evidence(event.evidence)
     collected = to_jst(event.collected_at).isoformat()
     purpose_records = []
     for p in purposes:
@@ -101,6 +103,9 @@ def build_receipt(
             "evidence": event.evidence if personal else None,
             "evidence_present": bool(event.evidence),
             "bundled_terms_acceptance": event.purpose_id == ALL_PURPOSES_IN_TERMS,
+            # What the consent notice component showed (version, SHA-256 of the section, origin,
+            # language, browser family, GPC): no personal data, so shown to every reader.
+            "notice_shown": shown.model_dump(mode="json") if shown else None,
         },
         "purposes": purpose_records,
         "ledger": {"seq": ledger_seq, "hash": ledger_hash, "proof": None if proof is None else dict(proof)},

@@ -27,7 +27,7 @@ from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
-from hogo.api.routers import consents, ledger, meta, policy, subjects
+from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
 from hogo.api.routers.readiness import router as readiness_router
@@ -36,8 +36,10 @@ from hogo.api.routers.releases import router as releases_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound, StoreBusy
 from hogo.http.deps import Unauthenticated
+from hogo.http.embed_cors import EmbedCors
 from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
+from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
 from hogo.services import releases
 from hogo.services.database import is_busy, open_store
@@ -179,8 +181,12 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.state.db = db
     app.state.overview = OverviewCache()
     app.state.policy_cache = PolicyCache()
+    app.state.embed_limits = (
+        RateLimiter(settings.embed_rate_per_site),
+        RateLimiter(settings.embed_rate_per_person),
+    )
 
-    for module in (policy, subjects, consents, ledger, meta):
+    for module in (policy, subjects, consents, embed, campaigns, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(incidents_router, prefix=API_PREFIX)
     app.include_router(inventory_router, prefix=API_PREFIX)
@@ -190,6 +196,8 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(meta.public)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The consent notice component, versioned by path (docs/consent-notice.md gives its SRI hash).
+    app.mount("/embed", StaticFiles(directory=STATIC / "embed"), name="embed")
 
     _install_error_handlers(app)
 
@@ -198,5 +206,6 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.add_middleware(ProblemOnError, is_api=lambda path: path.startswith((API_PREFIX, "/.well-known/")))
     app.add_middleware(InFlightLimit, limit=IN_FLIGHT, per_client=IN_FLIGHT_PER_CLIENT)
     app.add_middleware(BodyGuard, refuse_anonymous=_refuse_anonymous, body_timeout=settings.body_timeout)
+    app.add_middleware(EmbedCors)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies is True)
     return app

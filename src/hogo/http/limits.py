@@ -19,6 +19,8 @@ MiB = 1024 * KiB
 DEFAULT_BODY_LIMIT = 1 * MiB
 #: The log-in form: a user name, a password of at most 1024 characters, a token, a path.
 LOGIN_BODY_LIMIT = 16 * KiB
+#: The consent notice's calls: a language and flag, or up to 64 choices.
+EMBED_BODY_LIMIT = 16 * KiB
 #: Bodies beyond DEFAULT_BODY_LIMIT get this much more time per byte (256 KiB/s).
 MIN_UPLOAD_RATE = 256 * KiB
 
@@ -33,6 +35,11 @@ class BodyRule:
 
 RULES: tuple[BodyRule, ...] = (
     BodyRule("POST", re.compile(r"/login"), LOGIN_BODY_LIMIT, anonymous=True),
+    # The consent notice's calls carry a member site's token or hogo's ticket, which the route
+    # itself verifies (hogo.services.sites); the body is a few choices.
+    BodyRule(
+        "POST", re.compile(r"/api/v1/embed/(notice|choices|dismissed)"), EMBED_BODY_LIMIT, anonymous=True
+    ),
     # Up to 100,000 person ids (incidents, 法30条 records received) and the inventory file.
     BodyRule("POST", re.compile(r"/api/v1/incidents"), 16 * MiB),
     BodyRule("POST", re.compile(r"/api/v1/provisions/received"), 16 * MiB),
@@ -56,7 +63,8 @@ def body_limit(method: str, path: str) -> int:
 
 
 def anonymous_body_allowed(method: str, path: str) -> bool:
-    """Only the log-in form takes a body from someone not yet authenticated."""
+    """Only the log-in form, and the embed calls that verify their own tokens, take a body from
+    someone without a console session or API token."""
     rule = rule_for(method, path)
     return rule is not None and rule.anonymous
 

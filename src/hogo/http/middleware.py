@@ -90,7 +90,7 @@ class SecurityHeaders:
             return
 
         wanted = list(SECURITY_HEADERS)
-        if not scope["path"].startswith("/static/"):
+        if not scope["path"].startswith(("/static/", "/embed/")):
             wanted.append(NO_STORE)
         if self.hsts:
             wanted.append(HSTS)

@@ -10,7 +10,7 @@ with `decide`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -120,27 +120,41 @@ def load_tables(db: Engine) -> ConsentTables:
     return consent_tables(db)
 
 
-def lacking_consent(
+def _lacking(
     session: Session, policy: Policy, purpose_ids: Sequence[str], at: datetime
-) -> dict[str, int]:
-    """Per purpose: members who accepted terms, yet whose acceptance does not cover the purpose.
+) -> Iterator[tuple[str, str]]:
+    """(person, purpose) for each purpose the person's acceptance of the terms does not cover.
 
-    Counted are persons whose decision at `at` is a denial citing TERMS_DID_NOT_INCLUDE_PURPOSE
-    (法18条1項): they accepted a version of the terms that did not list the purpose and gave no
-    consent to it since. A person whose recorded legal exception applies is never counted.
-    Histories come from the one reader in chunks (`services.histories.histories`), so memory
-    stays bounded however many members there are.
+    That is a denial at `at` citing TERMS_DID_NOT_INCLUDE_PURPOSE (法18条1項): the person
+    accepted a version of the terms that did not list the purpose and gave no consent to it
+    since. A person whose recorded legal exception applies is never among them. Histories come
+    from the one reader in chunks (`services.histories.histories`), so memory stays bounded
+    however many members there are.
     """
     assessed = [assess_purpose(policy, pid, at) for pid in dict.fromkeys(purpose_ids)]
-    result = {a.purpose_id: 0 for a in assessed}
     for h in histories(session):
         if not any(e.purpose_id == ALL_PURPOSES_IN_TERMS for e in h.events):
             continue
         for a in assessed:
             d = decide_assessed(a, h)
             if not d.allowed and any(r.code == R.TERMS_DID_NOT_INCLUDE_PURPOSE.code for r in d.reasons):
-                result[a.purpose_id] += 1
+                yield h.subject.subject_id, a.purpose_id
+
+
+def lacking_consent(
+    session: Session, policy: Policy, purpose_ids: Sequence[str], at: datetime
+) -> dict[str, int]:
+    """Per purpose: how many members accepted terms whose acceptance does not cover it (`_lacking`)."""
+    result = dict.fromkeys(purpose_ids, 0)
+    for _, purpose_id in _lacking(session, policy, purpose_ids, at):
+        result[purpose_id] += 1
     return result
+
+
+def lacking_members(session: Session, policy: Policy, purpose_ids: Sequence[str], at: datetime) -> list[str]:
+    """The persons `lacking_consent` counts, for any of the purposes: who, not only how many
+    (a re-consent campaign's default targets), in id order."""
+    return sorted({subject_id for subject_id, _ in _lacking(session, policy, purpose_ids, at)})
 
 
 def _like_prefix(text: str) -> str:

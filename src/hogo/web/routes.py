@@ -15,6 +15,7 @@ from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, NotAllowed, read_session_id
 from hogo.web.views import (
     admin,
+    campaigns,
     consent,
     dashboard,
     incident,
@@ -43,6 +44,7 @@ class ErrorPage:
 
 for module in (
     login,
+    campaigns,
     dashboard,
     policy,
     subjects,

@@ -315,6 +315,10 @@ class ReceiptNoticeOut(BaseModel):
     evidence: str | None = Field(description="証跡(personal_data 権限がなければ null)")
     evidence_present: bool
     bundled_terms_acceptance: bool
+    notice_shown: dict[str, Any] | None = Field(
+        default=None,
+        description="同意通知コンポーネントで示した通知の証跡(版・SHA-256・オリジン・言語・ブラウザ種別・GPC)",
+    )
 
 
 class ReceiptOut(BaseModel):

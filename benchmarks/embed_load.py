@@ -1,0 +1,166 @@
+"""Capture throughput through the consent notice's endpoints vs the plain capture API, same run.
+
+Run: `python benchmarks/embed_load.py [--subjects 10000 --members 200 --seconds 10 --workers 2]`.
+
+1. Builds the demo organisation in a temporary SQLite file, one API token and one member site
+   (HS256 key, origin https://bench.example.jp).
+2. Starts `hogo serve` on a free 127.0.0.1 port (a separate process); the embed rate limits are
+   raised for the run (`HOGO_EMBED_RATE_PER_*`), since one site and loopback stand for many.
+3. Baseline: `POST /api/v1/consents` (one event per request) from `--members` connections,
+   closed loop, for `--seconds` (benchmarks/http_load.py's capture, at this concurrency).
+4. The component's path from `--members` connections, closed loop: per cycle, a fresh member
+   token → `POST /api/v1/embed/notice` → `POST /api/v1/embed/choices` granting the first purpose
+   shown (one event per cycle, with notice evidence). Each member is asked until nothing is left,
+   then the connection takes the next member.
+Printed: events/s recorded, per-event latency p50/p99 (both requests of a cycle), errors, and
+the ratio against the baseline. Goal (issue 15): >= 2,000 events/s, p99 <= 50 ms, 0 errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jwt
+
+from hogo.auth.roles import Role
+from hogo.demo import build_database
+from hogo.services import auth, sites
+from hogo.services.notice import NOTICE_AUDIENCE
+from hogo.store.database import make_db, write_scope
+from http_load import HOST, Connection, capture_throughput, free_port, pct, wait_idle, wait_ready
+
+ORIGIN = "https://bench.example.jp"
+SECRET = "embed-benchmark-secret-0123456789abcdefghijkl"
+
+
+async def post(conn: Connection, target: str, bearer: str, body: dict[str, object]) -> tuple[int, bytes]:
+    """`Connection.request` with the page's Origin, as a browser sends it."""
+    data = json.dumps(body).encode()
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {bearer}\r\nOrigin: {ORIGIN}\r\n"
+        f"User-Agent: Chrome/131.0\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    )
+    conn.writer.write(head.encode() + data)
+    status_line = await conn.reader.readline()
+    length = 0
+    while (line := await conn.reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+    payload = await conn.reader.readexactly(length) if length else b""
+    return int(status_line.split()[1]), payload
+
+
+def token(key: sites.NewKey, subject: str) -> str:
+    now = int(time.time())
+    claims = {"iss": "bench", "sub": subject, "aud": NOTICE_AUDIENCE, "iat": now, "exp": now + 300,
+              "jti": secrets.token_urlsafe(16)}  # fmt: skip
+    return jwt.encode(claims, key.secret, algorithm="HS256", headers={"kid": key.key_id})
+
+
+async def embed_throughput(
+    port: int, key: sites.NewKey, subjects: int, members: int, seconds: float
+) -> dict[str, float]:
+    done = errors = 0
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+    queue = itertools.cycle(f"M{n:07d}" for n in range(1, subjects + 1))
+
+    async def member() -> None:
+        nonlocal done, errors
+        conn = await Connection.open(port)
+        subject = next(queue)
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            status, payload = await post(conn, "/api/v1/embed/notice", token(key, subject), {})
+            if status != 200:
+                errors += 1
+                subject = next(queue)
+                continue
+            answer = json.loads(payload)
+            sections = answer["notices"]["ja"]["sections"]
+            if not sections:
+                subject = next(queue)
+                continue
+            choice = {"purpose_id": sections[0]["purpose_id"], "action": "grant"}
+            status, _ = await post(conn, "/api/v1/embed/choices", answer["ticket"], {"choices": [choice]})
+            latencies.append((time.perf_counter() - t) * 1000)
+            done += status == 201
+            errors += status != 201
+
+    began = time.perf_counter()
+    await asyncio.gather(*(member() for _ in range(members)))
+    elapsed = time.perf_counter() - began
+    return {"recorded": done, "per_second": done / elapsed, "errors": errors,
+            "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}  # fmt: skip
+
+
+def prepare(db: Path, subjects: int) -> tuple[str, str, sites.NewKey]:
+    build_database(db, subjects=subjects)
+    url = f"sqlite:///{db}"
+    engine = make_db(url)
+    with write_scope(engine) as session:
+        api_token, _ = auth.create_token(session, "embed-load", Role.operator)
+        _, key = sites.add_site(session, "bench", "bench", [ORIGIN], secret_key=SECRET)
+    engine.dispose()
+    return url, api_token, key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=10_000)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2, help="hogo serve --workers (one per core)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        url, api_token, key = prepare(Path(tmp) / "bench.db", args.subjects)
+        print(f"demo store: {args.subjects:,} members built in {time.perf_counter() - t:.1f} s")
+        port = free_port()
+        env = {**os.environ, "HOGO_DATABASE_URL": url, "HOGO_SECRET_KEY": SECRET,
+               "HOGO_EMBED_RATE_PER_SITE": "10000000", "HOGO_EMBED_RATE_PER_PERSON": "100000"}  # fmt: skip
+        hogo = Path(sys.executable).with_name("hogo")
+        server = subprocess.Popen([str(hogo), "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            wait_ready(port, timeout=180)
+            wait_idle(server.pid)
+            base = asyncio.run(capture_throughput(port, api_token, args.subjects, args.members, args.seconds))
+            embed = asyncio.run(embed_throughput(port, key, args.subjects, args.members, args.seconds))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+    print(
+        f"\nhogo serve --workers {args.workers}; {args.members} connections, closed loop, {args.seconds:.0f} s each, loopback"
+    )
+    print(f"baseline  POST /api/v1/consents:         {base['per_second']:>7.0f} events/s "
+          f"({base['recorded']:.0f} recorded, errors {base['errors']:.0f})")  # fmt: skip
+    print(f"component notice + choices per event:   {embed['per_second']:>7.0f} events/s "
+          f"({embed['recorded']:.0f} recorded, errors {embed['errors']:.0f}); "
+          f"per event p50 {embed['p50']:.1f} ms, p99 {embed['p99']:.1f} ms")  # fmt: skip
+    ratio = embed["per_second"] / base["per_second"] if base["per_second"] else float("nan")
+    print(f"ratio component / baseline: {ratio:.2f}")
+    met = embed["per_second"] >= 2000 and embed["p99"] <= 50 and embed["errors"] == 0
+    print(f"goal >= 2,000 events/s, p99 <= 50 ms, 0 errors: {'met' if met else 'NOT met'}")
+    print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

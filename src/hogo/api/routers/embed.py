@@ -1,0 +1,175 @@
+"""The consent notice component's API: what to ask a member now, and their choices.
+
+Called from a member site's pages (CORS for registered origins, see `hogo.http.embed_cors`),
+never with cookies: the member site's short-lived token, then hogo's ticket, in `Authorization`.
+Limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PERSON` a minute).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+
+from hogo.api.problems import responses
+from hogo.domain.consent import ConsentAction
+from hogo.domain.ids import Identifier
+from hogo.domain.notice import Language, Notice, user_agent_family
+from hogo.http.deps import SessionDep, SettingsDep
+from hogo.http.ratelimit import RateLimiter
+from hogo.services import notice as notice_svc
+from hogo.services.auth import TooManyAttempts
+from hogo.services.sites import TokenRefused
+
+router = APIRouter(prefix="/embed", tags=["embed"])
+
+BearerHeader = Annotated[str, Header(alias="Authorization", max_length=4096, description="Bearer <token>")]
+OriginHeader = Annotated[str, Header(alias="Origin", max_length=255, description="ページのオリジン")]
+GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", max_length=8)]
+UserAgentHeader = Annotated[str, Header(alias="User-Agent", max_length=1024)]
+
+
+class NoticeIn(BaseModel):
+    #: The page's `navigator.globalPrivacyControl` (the Sec-GPC header counts too).
+    gpc: bool = False
+
+
+class NoticeOut(BaseModel):
+    site_id: str
+    notices: dict[Language, Notice] = Field(
+        description="同じ通知の日本語版と英語版 / the notice in ja and en"
+    )
+    privacy_center_url: str
+    ticket: str = Field(description="選択の送信に使う一回限りのチケット(Authorization: Bearer)")
+    expires_at: datetime
+
+
+class ChoiceIn(BaseModel):
+    purpose_id: Identifier
+    action: Literal["grant", "deny"]
+
+
+class ChoicesIn(BaseModel):
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=64)
+    #: The language the notice was shown in when the person chose (its digest is the evidence).
+    language: Language = "ja"
+
+
+class DismissedIn(BaseModel):
+    """Nothing but the ticket (in Authorization) is needed."""
+
+
+class ChoicesOut(BaseModel):
+    recorded: int
+    already_present: int
+    event_ids: list[str]
+
+
+class RateLimited(TooManyAttempts):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.ja = "要求が多すぎます。しばらく待ってから再度お試しください。"
+        self.en = "too many requests; try again later."
+
+
+def _bearer(value: str) -> str:
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenRefused()
+    return token.strip()
+
+
+def _limit(request: Request, site_id: str, subject_id: str) -> None:
+    limiters: tuple[RateLimiter, RateLimiter] = request.app.state.embed_limits
+    wait = limiters[0].hit(site_id) or limiters[1].hit(f"{site_id}\x1f{subject_id}")
+    if wait:
+        raise RateLimited(wait)
+
+
+@router.post(
+    "/notice",
+    operation_id="embedNotice",
+    response_model=NoticeOut,
+    responses=responses(401, 403, 422, 429, authenticated=False),
+)
+def notice(
+    request: Request,
+    body: NoticeIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: BearerHeader,
+    origin: OriginHeader,
+    user_agent: UserAgentHeader = "",
+    sec_gpc: GpcHeader = None,
+) -> NoticeOut:
+    """この本人に今たずねるべき利用目的の通知(会員サイトのトークンで本人を確認し、一度だけ使用)。"""
+    page = notice_svc.PageContext(
+        origin=origin,
+        user_agent_family=user_agent_family(user_agent),
+        gpc=body.gpc or sec_gpc == "1",
+    )
+    asked = notice_svc.ask(
+        session,
+        _bearer(authorization),
+        page,
+        secret_key=settings.secret_key,
+        throttle=lambda site, subject: _limit(request, site, subject),
+    )
+    return NoticeOut(
+        site_id=asked.site_id,
+        notices=asked.notices,
+        privacy_center_url=asked.privacy_center_url,
+        ticket=asked.ticket,
+        expires_at=asked.expires_at,
+    )
+
+
+@router.post(
+    "/choices",
+    operation_id="embedChoices",
+    response_model=ChoicesOut,
+    status_code=201,
+    responses=responses(401, 403, 409, 422, 429, authenticated=False),
+)
+def choices(
+    request: Request,
+    body: ChoicesIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: BearerHeader,
+    origin: OriginHeader,
+) -> ChoicesOut:
+    """通知で本人が選んだ同意・拒否を、通知の証跡(版・SHA-256・オリジン・言語・GPC)とともに記録します。"""
+    done = notice_svc.record(
+        session,
+        _bearer(authorization),
+        origin,
+        [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
+        body.language,
+        secret_key=settings.secret_key,
+        throttle=lambda site, subject: _limit(request, site, subject),
+    )
+    return ChoicesOut(
+        recorded=done.result.recorded,
+        already_present=done.result.already_present,
+        event_ids=[e.event_id for e in done.events],
+    )
+
+
+@router.post(
+    "/dismissed",
+    operation_id="embedDismissed",
+    status_code=204,
+    responses=responses(401, 403, 422, authenticated=False),
+)
+def dismissed(
+    body: DismissedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    authorization: BearerHeader,
+    origin: OriginHeader,
+) -> None:
+    """本人が選ばずに通知を閉じた(「後で」)ことを記録します(キャンペーンの「表示後に閉じた」)。同意にはなりません。"""
+    notice_svc.dismiss(session, _bearer(authorization), origin, secret_key=settings.secret_key)

@@ -1,0 +1,299 @@
+"""The consent notice's two calls: what to ask this member now, and recording their choices.
+
+1. `ask`: the member site's token is verified and spent, the page's origin checked against the
+   site's; the purposes asked are those that need consent and that the existing decision path
+   (`services.consent.history` + `domain.decision.decide`) does not allow, about which the person
+   has said nothing purpose-specific yet (a refusal is respected, not asked again). Under GPC,
+   purposes that provide data for advertising or sale are not asked. The answer carries the
+   notice rendered from the policy revision, in Japanese and English, and a *ticket*: a
+   hogo-signed, single-use JWT that binds the choices to this person, site, origin and the
+   digest of each section shown.
+2. `record`: the ticket is verified and spent; each choice (grant or deny, for a purpose that
+   was shown) becomes a consent event with method `web_form` and the notice evidence (version,
+   SHA-256 of the section in the language the person chose in, site, origin, UI language,
+   user-agent family, GPC).
+
+"Not yet answered" never becomes an event: nothing is recorded for purposes left unchosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.orm import Session
+
+from hogo.domain.clock import to_jst
+from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, SubjectHistory
+from hogo.domain.decision import assess_purpose, decide_assessed
+from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
+from hogo.domain.policy import Policy
+from hogo.errors import HogoError, InputError, cut
+from hogo.services import campaigns, sites
+from hogo.services.capture import GPC_KINDS
+from hogo.services.consent import RecordResult, record_events
+from hogo.services.histories import history
+from hogo.services.policy import current_revision, require_policy
+
+log = logging.getLogger(__name__)
+
+NOTICE_AUDIENCE = "hogo:consent-notice"
+TICKET_AUDIENCE = "hogo:notice-choices"
+TICKET_ISSUER = "hogo"
+TICKET_LIFETIME = timedelta(minutes=15)
+CHOICE_ACTIONS = (ConsentAction.grant, ConsentAction.deny)
+#: Called with (site id, subject id) once the caller is known; raises to refuse (rate limits).
+Throttle = Callable[[str, str], None]
+
+
+class OriginRefused(HogoError):
+    code = "origin_refused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "このページのオリジンはサイトに登録されていません。",
+            "this page's origin is not registered for the site.",
+        )
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the page and browser tell about the showing (no personal data)."""
+
+    origin: str
+    user_agent_family: str
+    gpc: bool
+
+
+@dataclass(frozen=True)
+class Asked:
+    site_id: str
+    #: The same notice in each language; the person may switch before choosing.
+    notices: dict[Language, Notice]
+    privacy_center_url: str
+    ticket: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Recorded:
+    result: RecordResult
+    events: tuple[ConsentEvent, ...]
+
+
+def _ticket_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hogo notice tickets/1").derive(
+        secret_key.encode("utf-8")
+    )
+
+
+def purposes_to_ask(policy: Policy, person: SubjectHistory, at: datetime, gpc: bool) -> tuple[str, ...]:
+    """Purposes needing consent that the decision does not allow and the person has not answered."""
+    answered = {e.purpose_id for e in person.events}
+    asked = []
+    for purpose in policy.purposes:
+        if purpose.id in answered or (gpc and purpose.kind in GPC_KINDS):
+            continue
+        a = assess_purpose(policy, purpose.id, at)
+        if a.terminal or a.unnotified or not a.needs_consent:
+            continue
+        if not decide_assessed(a, person).allowed:
+            asked.append(purpose.id)
+    return tuple(asked)
+
+
+def _check_origin(session: Session, site_id: str, origin: str) -> str:
+    try:
+        normalized = sites.normalize_origin(origin)
+    except InputError:
+        normalized = ""
+    if not normalized or not sites.origin_allowed(session, site_id, normalized):
+        log.warning("notice origin refused (site %s)", cut(site_id))
+        raise OriginRefused()
+    return normalized
+
+
+def _no_throttle(site_id: str, subject_id: str) -> None:
+    return None
+
+
+def ask(
+    session: Session,
+    token: str,
+    page: PageContext,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+    throttle: Throttle = _no_throttle,
+) -> Asked:
+    """Verify and spend the member token; the notice for what this person should be asked now.
+
+    `throttle(site_id, subject_id)` runs right after the token is verified and may raise."""
+    now = now or datetime.now(UTC)
+    member = sites.verify_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
+    throttle(member.site_id, member.subject_id)
+    origin = _check_origin(session, member.site_id, page.origin)
+    policy = require_policy(session)
+    revision = current_revision(session)
+    assert revision is not None  # require_policy found one
+    purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
+    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
+    notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
+    expires = now + TICKET_LIFETIME
+    claims = {
+        "iss": TICKET_ISSUER,
+        "aud": TICKET_AUDIENCE,
+        "sub": member.subject_id,
+        "site": member.site_id,
+        "origin": origin,
+        "v": notices["ja"].version,
+        "ua": page.user_agent_family,
+        "gpc": page.gpc,
+        "s": {
+            ja.purpose_id: [
+                ja.sha256,
+                en.sha256,
+                ja.foreign_info_complete,
+                _terms_version(policy, ja.purpose_id, now),
+            ]
+            for ja, en in zip(notices["ja"].sections, notices["en"].sections, strict=True)
+        },
+        "cid": campaign_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": secrets.token_urlsafe(16),
+    }
+    ticket = jwt.encode(claims, _ticket_key(secret_key), algorithm="HS256")
+    site = sites.get_site(session, member.site_id)
+    return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+
+
+def _terms_version(policy: Policy, purpose_id: str, at: datetime) -> str | None:
+    """The terms version in force that lists the purpose: what the person is consenting under."""
+    day = to_jst(at).date()
+    effective = [t for t in policy.terms_including(purpose_id) if t.effective_from <= day]
+    return effective[-1].version if effective else None
+
+
+def _campaign_scope(
+    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...], now: datetime
+) -> tuple[tuple[str, ...], str | None]:
+    """While the site runs campaigns, the notice is theirs and only their targets see it (the
+    campaign's purposes the person still has to answer); otherwise every purpose to ask."""
+    active, targeting = campaigns.active_for(session, site_id, subject_id)
+    if not active:
+        return purposes, None
+    for campaign in targeting:
+        asked = tuple(p for p in purposes if p in campaign.purposes)
+        if asked:
+            campaigns.mark_seen(session, campaign.campaign_id, subject_id, now)
+            return asked, campaign.campaign_id
+    return (), None
+
+
+def _ticket_claims(session: Session, ticket: str, secret_key: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            ticket,
+            _ticket_key(secret_key),
+            algorithms=["HS256"],
+            audience=TICKET_AUDIENCE,
+            issuer=TICKET_ISSUER,
+            leeway=sites.LEEWAY,
+            options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
+        )
+    except jwt.InvalidTokenError as exc:
+        log.warning("notice ticket refused: %s", type(exc).__name__)
+        raise sites.TokenRefused() from None
+    sites.spend_token_id(
+        session, TICKET_ISSUER, TICKET_AUDIENCE, claims["jti"], datetime.fromtimestamp(claims["exp"], UTC)
+    )
+    return claims
+
+
+def _events(
+    claims: dict[str, Any], choices: list[tuple[str, ConsentAction]], language: Language, at: datetime
+) -> list[ConsentEvent]:
+    shown: dict[str, list[Any]] = claims["s"]
+    events = []
+    for i, (purpose_id, action) in enumerate(choices):
+        if purpose_id not in shown:
+            raise InputError(
+                "表示していない利用目的です。", "this purpose was not shown.", field=f"choices.{i}.purpose_id"
+            )
+        if action not in CHOICE_ACTIONS:
+            raise InputError(
+                "選べるのは同意(grant)か拒否(deny)です。",
+                "a choice is grant or deny.",
+                field=f"choices.{i}.action",
+            )
+        sha_ja, sha_en, foreign_complete, terms_version = shown[purpose_id]
+        evidence = NoticeEvidence(
+            notice_version=claims["v"],
+            sha256=sha_ja if language == "ja" else sha_en,
+            site_id=claims["site"],
+            origin=claims["origin"],
+            language=language,
+            user_agent_family=claims["ua"],
+            gpc=claims["gpc"],
+            campaign_id=claims.get("cid"),
+        )
+        events.append(
+            ConsentEvent(
+                event_id=f"ntc-{claims['jti']}-{i}",
+                subject_id=claims["sub"],
+                purpose_id=purpose_id,
+                action=action,
+                collected_at=at,
+                terms_version=terms_version,
+                method=ConsentMethod.web_form,
+                evidence=evidence.text(),
+                foreign_transfer_info_given=bool(foreign_complete) and action is ConsentAction.grant,
+            )
+        )
+    return events
+
+
+def record(
+    session: Session,
+    ticket: str,
+    origin: str,
+    choices: list[tuple[str, ConsentAction]],
+    language: Language,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+    throttle: Throttle = _no_throttle,
+) -> Recorded:
+    """Record the person's choices made on the notice the ticket was issued with."""
+    claims = _ticket_claims(session, ticket, secret_key)
+    throttle(claims["site"], claims["sub"])
+    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+        raise OriginRefused()
+    if not choices:
+        raise InputError("記録する選択がありません。", "nothing to record.", field="choices")
+    if len({p for p, _ in choices}) != len(choices):
+        raise InputError(
+            "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
+        )
+    events = _events(claims, choices, language, now or datetime.now(UTC))
+    return Recorded(record_events(session, events), tuple(events))
+
+
+def dismiss(
+    session: Session, ticket: str, origin: str, *, secret_key: str, now: datetime | None = None
+) -> None:
+    """The person closed the notice without choosing ("later"): a campaign counts them as seen
+    and dismissed. Nothing is recorded as consent; the ticket is spent."""
+    claims = _ticket_claims(session, ticket, secret_key)
+    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+        raise OriginRefused()
+    if claims.get("cid"):
+        campaigns.mark_dismissed(session, claims["cid"], claims["sub"], now or datetime.now(UTC))

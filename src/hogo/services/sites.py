@@ -1,0 +1,397 @@
+"""The registry of member sites, and verification of the short-lived tokens they mint for a person.
+
+A member site (the business's own web site, where members log in) is registered with the
+origins its pages are served from and a signing key: an HS256 secret hogo generates and shows
+once, or an Ed25519 public key whose private half never leaves the site. The site's server
+mints a JWT for the logged-in member (`iss` = site id, `sub` = subject id, `aud` = the hogo
+feature it is for, `exp` at most 15 minutes ahead, a fresh `jti`, `kid` = key id in the header)
+and hands it to the page. hogo accepts each token once.
+
+The registry is generic: the consent notice uses audience `hogo:consent-notice`; the privacy
+center (issue 14) will use its own audience with the same keys, so a token minted for one
+cannot be spent on the other.
+
+Refusals are logged with a reason code, the site and the key id, never the subject or token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hogo.domain.ids import NAME_ID_CHARS, is_record_id
+from hogo.domain.ledger import EntryKind
+from hogo.errors import Conflict, HogoError, InputError, NotFound, cut
+from hogo.services import ledger
+from hogo.services.auth import AuthenticationFailed
+from hogo.store.sites import SiteKeyRow, SiteOriginRow, SiteRow, UsedTokenRow
+from hogo.store.tables import SubjectRow
+
+log = logging.getLogger(__name__)
+
+#: The longest a member token may live (exp − iat), and clock skew tolerated between servers.
+MAX_TOKEN_LIFETIME = timedelta(minutes=15)
+LEEWAY = timedelta(seconds=30)
+#: Tokens signed with a rotated-out key are accepted this long after the rotation by default.
+DEFAULT_GRACE = timedelta(hours=24)
+ALGORITHMS = ("HS256", "EdDSA")
+_LOOPBACK = {"localhost", "127.0.0.1", "[::1]"}
+
+
+class TokenRefused(AuthenticationFailed):
+    """One message for every refusal: a caller learns nothing about why (the log says)."""
+
+    def __init__(self) -> None:
+        HogoError.__init__(
+            self,
+            "本人確認用のトークンを受け付けられません(期限切れ・使用済み・署名不正のいずれか)。",
+            "the member token is not accepted (expired, already used, or not validly signed).",
+        )
+
+
+@dataclass(frozen=True)
+class SiteView:
+    site_id: str
+    name: str
+    origins: tuple[str, ...]
+    privacy_center_url: str
+    keys: tuple[KeyView, ...]
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class KeyView:
+    key_id: str
+    algorithm: str
+    created_at: datetime
+    retires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    algorithm: str
+    #: The HS256 secret, shown once; None for an EdDSA key (the site keeps its private key).
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class MemberToken:
+    """A verified member token: who, for which site, and until when."""
+
+    site_id: str
+    subject_id: str
+    jti: str
+    expires_at: datetime
+    key_id: str
+
+
+def normalize_origin(value: str, field: str = "origin") -> str:
+    """`https://host[:port]` (http only on loopback, for development), lower-case, no path."""
+    parts = urlsplit(value.strip())
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    ok_scheme = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
+    if not ok_scheme or not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InputError(
+            "オリジンは https://ホスト[:ポート] の形で指定してください(http はループバックのみ)。",
+            "an origin is https://host[:port] (http only on loopback).",
+            field=field,
+        )
+    if parts.username or parts.password:
+        raise InputError("オリジンに認証情報は含められません。", "an origin has no credentials.", field=field)
+    default = {"https": 443, "http": 80}[parts.scheme]
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _sealing_key(secret_key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hogo site keys/1").derive(
+        secret_key.encode("utf-8")
+    )
+
+
+def _seal(secret_key: str, key_id: str, secret: str) -> str:
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_sealing_key(secret_key)).encrypt(nonce, secret.encode(), key_id.encode())
+    return "aesgcm:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def _unseal(secret_key: str, key_id: str, material: str) -> str:
+    raw = base64.urlsafe_b64decode(material.removeprefix("aesgcm:"))
+    try:
+        return AESGCM(_sealing_key(secret_key)).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+    except InvalidTag:
+        raise HogoError(
+            "サイト鍵を復号できません(HOGO_SECRET_KEY が登録時と異なります)。",
+            "cannot unseal the site key (HOGO_SECRET_KEY differs from when it was registered).",
+        ) from None
+
+
+def _public_key(pem: str) -> str:
+    try:
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        key = None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InputError(
+            "Ed25519 の公開鍵(PEM)を指定してください。",
+            "expected an Ed25519 public key (PEM).",
+            field="public_key",
+        )
+    return pem.strip() + "\n"
+
+
+def _new_key(session: Session, site_id: str, public_key_pem: str | None, secret_key: str) -> NewKey:
+    key_id = f"{site_id}-{secrets.token_hex(4)}"
+    now = datetime.now(UTC)
+    if public_key_pem is not None:
+        material, secret, algorithm = _public_key(public_key_pem), None, "EdDSA"
+    else:
+        secret = secrets.token_urlsafe(32)
+        material, algorithm = _seal(secret_key, key_id, secret), "HS256"
+    session.add(
+        SiteKeyRow(key_id=key_id, site_id=site_id, algorithm=algorithm, material=material, created_at=now)
+    )
+    return NewKey(key_id=key_id, algorithm=algorithm, secret=secret)
+
+
+def add_site(
+    session: Session,
+    site_id: str,
+    name: str,
+    origins: list[str],
+    *,
+    secret_key: str,
+    public_key_pem: str | None = None,
+    privacy_center_url: str = "",
+) -> tuple[SiteView, NewKey]:
+    """Register a member site with its origins and a first signing key (in the ledger)."""
+    if not re.fullmatch(rf"[{NAME_ID_CHARS}]{{1,48}}", site_id):
+        raise InputError(
+            "サイトIDは英数字・.・-・_ で48文字までです。",
+            "a site id is letters, digits, '.', '-' and '_' (48 at most).",
+            field="site_id",
+        )
+    if not origins:
+        raise InputError("オリジンを1つ以上指定してください。", "give at least one origin.", field="origin")
+    if session.get(SiteRow, site_id) is not None:
+        raise Conflict("このサイトIDは登録済みです。", "this site id is already registered.")
+    normalized = sorted({normalize_origin(o, f"origin.{i}") for i, o in enumerate(origins)})
+    session.add(
+        SiteRow(
+            site_id=site_id, name=name, privacy_center_url=privacy_center_url, created_at=datetime.now(UTC)
+        )
+    )
+    session.flush()
+    session.add_all(SiteOriginRow(site_id=site_id, origin=o) for o in normalized)
+    key = _new_key(session, site_id, public_key_pem, secret_key)
+    ledger.append(
+        session,
+        EntryKind.access,
+        f"site:{site_id}",
+        {
+            "action": "site_added",
+            "site_id": site_id,
+            "origins": normalized,
+            "key_id": key.key_id,
+            "algorithm": key.algorithm,
+        },
+    )
+    session.flush()
+    return get_site(session, site_id), key
+
+
+def rotate_key(
+    session: Session,
+    site_id: str,
+    *,
+    secret_key: str,
+    public_key_pem: str | None = None,
+    grace: timedelta = DEFAULT_GRACE,
+) -> NewKey:
+    """A new signing key; the current ones keep verifying for `grace`, then stop."""
+    _site_row(session, site_id)
+    now = datetime.now(UTC)
+    for row in session.execute(select(SiteKeyRow).where(SiteKeyRow.site_id == site_id)).scalars():
+        if row.retires_at is None or row.retires_at > now + grace:
+            row.retires_at = now + grace
+    key = _new_key(session, site_id, public_key_pem, secret_key)
+    ledger.append(
+        session,
+        EntryKind.access,
+        f"site:{site_id}",
+        {
+            "action": "site_key_rotated",
+            "site_id": site_id,
+            "key_id": key.key_id,
+            "grace_seconds": int(grace.total_seconds()),
+        },
+    )
+    session.flush()
+    return key
+
+
+def set_origins(session: Session, site_id: str, origins: list[str]) -> SiteView:
+    """Replace the site's allowed origins (in the ledger)."""
+    _site_row(session, site_id)
+    normalized = sorted({normalize_origin(o, f"origin.{i}") for i, o in enumerate(origins)})
+    if not normalized:
+        raise InputError("オリジンを1つ以上指定してください。", "give at least one origin.", field="origin")
+    session.execute(delete(SiteOriginRow).where(SiteOriginRow.site_id == site_id))
+    session.add_all(SiteOriginRow(site_id=site_id, origin=o) for o in normalized)
+    ledger.append(
+        session,
+        EntryKind.access,
+        f"site:{site_id}",
+        {"action": "site_origins", "site_id": site_id, "origins": normalized},
+    )
+    session.flush()
+    return get_site(session, site_id)
+
+
+def _site_row(session: Session, site_id: str) -> SiteRow:
+    row = session.get(SiteRow, site_id)
+    if row is None:
+        raise NotFound("そのサイトは登録されていません。", "no such site.")
+    return row
+
+
+def get_site(session: Session, site_id: str) -> SiteView:
+    row = _site_row(session, site_id)
+    origins = session.execute(
+        select(SiteOriginRow.origin).where(SiteOriginRow.site_id == site_id).order_by(SiteOriginRow.origin)
+    ).scalars()
+    keys = session.execute(
+        select(SiteKeyRow).where(SiteKeyRow.site_id == site_id).order_by(SiteKeyRow.created_at)
+    ).scalars()
+    return SiteView(
+        site_id=row.site_id,
+        name=row.name,
+        origins=tuple(origins),
+        privacy_center_url=row.privacy_center_url,
+        keys=tuple(KeyView(k.key_id, k.algorithm, k.created_at, k.retires_at) for k in keys),
+        disabled=row.disabled_at is not None,
+    )
+
+
+def list_sites(session: Session) -> list[SiteView]:
+    ids = session.execute(select(SiteRow.site_id).order_by(SiteRow.site_id)).scalars().all()
+    return [get_site(session, i) for i in ids]
+
+
+def origin_registered(session: Session, origin: str) -> bool:
+    """Is this origin allowed for some active site? (CORS preflights carry no token.)"""
+    found = session.execute(
+        select(SiteOriginRow.site_id)
+        .join(SiteRow, SiteRow.site_id == SiteOriginRow.site_id)
+        .where(SiteOriginRow.origin == origin, SiteRow.disabled_at.is_(None))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def origin_allowed(session: Session, site_id: str, origin: str) -> bool:
+    return session.get(SiteOriginRow, (site_id, origin)) is not None
+
+
+def _refuse(reason: str, site: str = "?", kid: str = "?") -> TokenRefused:
+    log.warning("member token refused: %s (site %s, key %s)", reason, cut(site), cut(kid))
+    return TokenRefused()
+
+
+def _verification_key(session: Session, kid: str, secret_key: str, now: datetime) -> tuple[SiteKeyRow, Any]:
+    row = session.get(SiteKeyRow, kid)
+    if row is None:
+        raise _refuse("unknown_key", kid=kid)
+    site = session.get(SiteRow, row.site_id)
+    if site is None or site.disabled_at is not None:
+        raise _refuse("site_disabled", row.site_id, kid)
+    if row.retires_at is not None and row.retires_at <= now:
+        raise _refuse("key_retired", row.site_id, kid)
+    key = row.material if row.algorithm == "EdDSA" else _unseal(secret_key, kid, row.material)
+    return row, key
+
+
+def _claims(token: str, key: Any, row: SiteKeyRow, audience: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[row.algorithm],
+            audience=audience,
+            issuer=row.site_id,
+            leeway=LEEWAY,
+            options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _refuse("expired", row.site_id, row.key_id) from None
+    except jwt.InvalidTokenError as exc:
+        raise _refuse(f"invalid:{type(exc).__name__}", row.site_id, row.key_id) from None
+    return claims
+
+
+def verify_member_token(
+    session: Session, token: str, audience: str, *, secret_key: str, now: datetime | None = None
+) -> MemberToken:
+    """Check a site's token for a member and spend it: signature, audience, issuer, lifetime,
+    a known subject, and a `jti` never seen before (kept until the token's expiry)."""
+    now = now or datetime.now(UTC)
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise _refuse("malformed") from None
+    kid = header.get("kid")
+    if not isinstance(kid, str) or header.get("alg") not in ALGORITHMS:
+        raise _refuse("no_kid_or_algorithm")
+    row, key = _verification_key(session, kid, secret_key, now)
+    claims = _claims(token, key, row, audience)
+    issued = datetime.fromtimestamp(claims["iat"], UTC)
+    expires = datetime.fromtimestamp(claims["exp"], UTC)
+    if expires - issued > MAX_TOKEN_LIFETIME or expires > now + MAX_TOKEN_LIFETIME + LEEWAY:
+        raise _refuse("lifetime_too_long", row.site_id, kid)
+    subject, jti = claims["sub"], claims["jti"]
+    if (
+        not isinstance(subject, str)
+        or not is_record_id(subject)
+        or not isinstance(jti, str)
+        or not 8 <= len(jti) <= 128
+    ):
+        raise _refuse("bad_claims", row.site_id, kid)
+    spend_token_id(session, row.site_id, audience, jti, expires)
+    if session.get(SubjectRow, subject) is None:
+        raise _refuse("unknown_subject", row.site_id, kid)
+    return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)
+
+
+def spend_token_id(session: Session, issuer: str, audience: str, jti: str, expires: datetime) -> None:
+    """Record a token id as used; a second use is refused (a replay). Expired records go."""
+    digest = hashlib.sha256(f"{issuer}\x1f{audience}\x1f{jti}".encode()).hexdigest()
+    now = datetime.now(UTC)
+    session.execute(delete(UsedTokenRow).where(UsedTokenRow.expires_at < now - LEEWAY))
+    if session.get(UsedTokenRow, digest) is not None:
+        raise _refuse("replayed", issuer)
+    try:
+        with session.begin_nested():
+            session.add(UsedTokenRow(jti_hash=digest, expires_at=expires + LEEWAY))
+    except IntegrityError:
+        raise _refuse("replayed", issuer) from None
