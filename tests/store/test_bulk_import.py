@@ -4,18 +4,18 @@ joins, recorded all or nothing in one short transaction, on both backends."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_engine, func, select
 
 from hogo.domain.consent import ConsentAction, ConsentEvent
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
 from hogo.services.consent import record_events
-from hogo.services.consent_import import EventImport
+from hogo.services.consent_import import EventImport, _row_checks_skippable
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import read_scope, write_scope
-from hogo.store.tables import ConsentEventRow, LedgerEntryRow
+from hogo.store.tables import ConsentEventRow, LedgerEntryRow, SubjectRow
 from tests.factories import event, person, policy
 
 AT = "2024-05-01T10:00"
@@ -169,3 +169,83 @@ def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
     with read_scope(store) as s:
         assert ledger.verify_ledger(s).ok
         assert [e.ref for e in ledger.entries_for(s, "ref-2")] == ["ref-2"]
+
+
+def test_a_person_deleted_before_the_locked_step_refuses_the_whole_import(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The persons are checked by a join before the lock; one deleted after that check (by
+    another writer) must not let events in without their person, on either backend (PostgreSQL
+    checks and locks them set-wise in the locked transaction, SQLite by the foreign key)."""
+    _setup(store)
+    numbered = EventImport._number
+
+    def number_then_delete(self: EventImport) -> int:
+        count = numbered(self)
+        with write_scope(store) as s:
+            s.execute(SubjectRow.__table__.delete().where(SubjectRow.subject_id == "P4"))
+        return count
+
+    monkeypatch.setattr(EventImport, "_number", number_then_delete)
+    counts = _counts(store)
+    with pytest.raises(Conflict):
+        _import(store, [_events(20)])
+    assert _counts(store) == counts
+    with write_scope(store) as s:
+        assert ledger.verify_ledger(s).ok
+
+
+@pytest.mark.postgres
+def test_an_insert_trigger_added_to_consent_events_still_fires_for_imported_rows(store: Engine) -> None:
+    """The import skips the foreign key's per-row trigger only when that trigger is all an insert
+    into consent_events fires; anything added later (here a counting trigger) keeps running."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no per-row foreign-key trigger to skip")
+    _setup(store)
+    with store.begin() as c:
+        c.exec_driver_sql("CREATE TABLE test_seen (event_id text)")
+        c.exec_driver_sql(
+            "CREATE FUNCTION test_seen_fn() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$BEGIN INSERT INTO test_seen VALUES (NEW.event_id); RETURN NEW; END$$"
+        )
+        c.exec_driver_sql(
+            "CREATE TRIGGER test_seen_tr AFTER INSERT ON consent_events "
+            "FOR EACH ROW EXECUTE FUNCTION test_seen_fn()"
+        )
+    try:
+        assert _import(store, [_events(30)]) == (30, 0)
+        with store.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM test_seen").scalar_one() == 30
+    finally:
+        with store.begin() as c:
+            c.exec_driver_sql("DROP TRIGGER test_seen_tr ON consent_events")
+            c.exec_driver_sql("DROP FUNCTION test_seen_fn()")
+            c.exec_driver_sql("DROP TABLE test_seen")
+
+
+@pytest.mark.postgres
+def test_without_the_privilege_the_import_keeps_the_row_checks(store: Engine) -> None:
+    """A role that may not set session_replication_role imports the same, through the triggers."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    _setup(store)
+    role = "hogo_test_import_role"
+    with store.begin() as c:
+        c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        c.exec_driver_sql(f"CREATE ROLE {role}")
+        c.exec_driver_sql(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}")
+        c.exec_driver_sql(f"GRANT CREATE, USAGE ON SCHEMA public TO {role}")
+    limited = create_engine(store.url, connect_args={"options": f"-c role={role}"})
+    try:
+        with limited.connect() as c:
+            assert not _row_checks_skippable(c)
+            c.rollback()
+        assert _import(limited, [_events(25)]) == (25, 0)
+        with write_scope(store) as s:
+            assert ledger.verify_ledger(s).ok
+    finally:
+        limited.dispose()
+        with store.begin() as c:
+            c.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+            c.exec_driver_sql(f"REVOKE ALL ON SCHEMA public FROM {role}")
+            c.exec_driver_sql(f"DROP ROLE {role}")
