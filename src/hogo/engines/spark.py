@@ -54,9 +54,7 @@ def spark_memory(limit: str) -> str:
     """DuckDB's spelling of a memory size ("4GB", "512MiB") in Spark's ("4096m")."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", limit, flags=re.IGNORECASE)
     if found is None:
-        raise EngineError(
-            "メモリ上限の書き方が不正です(例: 4GB)。", "invalid memory limit (e.g. 4GB)"
-        )
+        raise EngineError("メモリ上限の書き方が不正です(例: 4GB)。", "invalid memory limit (e.g. 4GB)")
     scale = {"": 1 / (1 << 20), "K": 1 / 1024, "M": 1, "G": 1024, "T": 1 << 20}[found[2].upper()]
     return f"{max(1, int(float(found[1]) * scale))}m"
 
