@@ -11,6 +11,7 @@ time), so every engine writes the same kind of output.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
 from collections.abc import Mapping
@@ -105,6 +106,7 @@ class SparkEngine(SqlEngine):
             session = builder.getOrCreate()
         self.spark: Any = session
         self._views: set[str] = set()
+        self._aliases: dict[str, Path] = {}
 
     def _df(self, sql: str, params: Params) -> Any:
         if params is None:
@@ -134,12 +136,29 @@ class SparkEngine(SqlEngine):
         self, name: str, path: Path, fmt: FileFormat, *, delimiter: str, header: bool, all_varchar: bool
     ) -> None:
         reader = self.spark.read
+        path = self._visible(name, path)
         if fmt == "parquet":
             df = reader.parquet(str(path))
         else:
             df = reader.options(sep=delimiter, header=header, inferSchema=not all_varchar).csv(str(path))
         df.createOrReplaceTempView(name)
         self._views.add(name)
+
+    def _visible(self, name: str, path: Path) -> Path:
+        """Spark skips files whose names start with "." or "_" (hogo's staged outputs do): such a
+        file is read through a hard link (a copy where links fail) under a plain name."""
+        if path.is_dir() or not path.name.startswith((".", "_")):
+            return path
+        folder = path.with_name(f"{path.name}.{name}.spark")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        alias = folder / f"data{path.suffix}"
+        try:
+            os.link(path, alias)
+        except OSError:
+            shutil.copyfile(path, alias)
+        self._aliases[name] = folder
+        return alias
 
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
         self._df(sql, params).localCheckpoint(eager=True).createOrReplaceTempView(name)
@@ -163,6 +182,9 @@ class SparkEngine(SqlEngine):
     def _drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
         self._views.discard(name)
+        alias = self._aliases.pop(name, None)
+        if alias is not None:
+            shutil.rmtree(alias, ignore_errors=True)
 
     def _close(self) -> None:
         for name in list(self._views):

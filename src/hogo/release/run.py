@@ -154,9 +154,9 @@ def _refuse_repeated_members(eng: SqlEngine, shown: int = 5) -> None:
     i = eng.ident
     repeated = (
         eng.query(
-            f"SELECT {i('member_id')} AS member_id, {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_ "
-            f"FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL GROUP BY {i('member_id')} HAVING COUNT(*) > 1 "
-            f"ORDER BY MIN({i(ROW_COLUMN)}) LIMIT {int(shown)}"
+            f"SELECT {i('member_id')} AS member_id, {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, "
+            f"MIN({i(ROW_COLUMN)}) AS first_ FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL "
+            f"GROUP BY {i('member_id')} HAVING COUNT(*) > 1 ORDER BY first_ LIMIT {int(shown)}"
         )
         .column("rows_")
         .to_pylist()
