@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -26,12 +25,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from hogo.domain.clock import JST
 from hogo.files.digest import sha256_file
 from hogo.files.policy_yaml import parse_policy
-from hogo.release.run import run_release
 from hogo.release.spec import load_spec
 from hogo.services.policy import apply_policy
+from hogo.services.releases import run_now
 from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA
 from hogo.store.snapshot import FILES, ConsentFiles, SnapshotInfo
@@ -137,8 +135,9 @@ def main() -> None:
         consent = consent_snapshot(folder, work)
         stages: list[tuple[str, float]] = []
         start = time.perf_counter()
-        result = run_release(spec, store, consent=consent, now=datetime.now(JST),
-                             step=lambda what: stages.append((what, time.perf_counter())))  # fmt: skip
+        result = run_now(
+            store, spec, lambda what: stages.append((what, time.perf_counter())), consent=consent
+        )
         release_s = time.perf_counter() - start
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 

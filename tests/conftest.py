@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated store on SQLite, and on PostgreSQL where one is reachable."""
+"""Shared fixtures: a migrated store on SQLite, and on PostgreSQL where one is reachable; the
+data engines (DuckDB, and Spark where pyspark is installed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 # pytest-xdist worker, before any test imports hogo.cli.
 os.environ["COLUMNS"] = "200"
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from hogo.engines import SqlEngine, get_engine
 from hogo.store.database import make_db, upgrade
 from hogo.store.tables import Base
 
@@ -87,3 +90,38 @@ def adult_dir() -> Path:
     if not (path / "adult.csv").exists():
         pytest.skip(f"Adult benchmark data not found at {path} (it lives in ../shared/data/adult)")
     return path
+
+
+HAS_SPARK = importlib.util.find_spec("pyspark") is not None
+#: The engine matrix, as Splink tests every dialect: DuckDB always, Spark marked `spark`.
+ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Iterator[SqlEngine]:
+    """One local Spark for the whole run (it takes many seconds to start); engines that hogo
+    opens meanwhile (a release's) use this session and leave it running."""
+    if not HAS_SPARK:
+        pytest.skip("pyspark がないため Spark のテストを省略 / pyspark not installed (optional extra)")
+    engine = get_engine("spark")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Iterator[SqlEngine]:
+    """One data engine per backend (parametrise with ``indirect=["engine"]`` to pick some)."""
+    if request.param == "spark":
+        yield request.getfixturevalue("spark_engine")
+        return
+    with get_engine(request.param) as e:
+        yield e
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The data engine hogo opens itself (HOGO_ENGINE), per backend; Spark already started."""
+    if request.param == "spark":
+        request.getfixturevalue("spark_engine")
+    monkeypatch.setenv("HOGO_ENGINE", request.param)
+    return str(request.param)

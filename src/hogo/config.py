@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Literal, Self, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     #: "development" allows the built-in demo secret; anything else refuses it.
     environment: str = "development"
     language: str = "ja"
+    #: The data engine releases and coverage run on when a spec names none (one of
+    #: `hogo.engines.available_engines()`; Spark needs the optional extra).
+    engine: Literal["duckdb", "spark"] = "duckdb"
     #: Memory the data engine may use before it spills to disk (DuckDB syntax, e.g. "4GB");
     #: unset lets DuckDB take its default of 80% of the machine's memory.
     engine_memory_limit: str | None = None

@@ -219,7 +219,7 @@ def eligible_subjects(
     """Count (and with `out`, write to Parquet) the persons allowed for the purpose at `at`."""
     a = assess_purpose(policy, purpose_id, as_aware(at), recipient_id)
     own = engine is None
-    eng = engine or get_engine("duckdb")
+    eng = engine or get_engine()
     try:
         register(eng, policy, tables, purpose_id)
         sql, params = decisions_sql(eng, a)
@@ -261,7 +261,7 @@ def decisions_table(
 ) -> pa.Table:
     """Every person with allowed and basis (and reason), as Arrow; used to compare with `decide`."""
     a = assess_purpose(policy, purpose_id, as_aware(at), recipient_id)
-    eng = engine or get_engine("duckdb")
+    eng = engine or get_engine()
     try:
         register(eng, policy, tables, purpose_id)
         sql, params = decisions_sql(eng, a, with_reason)

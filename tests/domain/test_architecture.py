@@ -121,12 +121,12 @@ def test_the_check_sees_transaction_control() -> None:
     assert sorted(line for line, _ in _transaction_control(tree)) == [1, 2, 3, 4]
 
 
-def test_the_deferred_session_scope_is_left_only_to_the_release_run() -> None:
-    """`session_scope` stays only until issue 13 reshapes `hogo.release.run`; nothing new uses it."""
+def test_no_deferred_session_scope_comes_back() -> None:
+    """Units of work are read or write scopes; the deferred `session_scope` is gone for good."""
     users = {
         module
         for module, tree in _sources()
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and any(a.name == "session_scope" for a in node.names)
     }
-    assert users <= {"release/run.py"}, f"use read_scope or write_scope instead of session_scope: {users}"
+    assert not users, f"use read_scope or write_scope instead of session_scope: {users}"

@@ -77,3 +77,35 @@ def test_unknown_engine_and_bad_identifier() -> None:
         get_engine("oracle")
     with get_engine() as engine, pytest.raises(InputError):
         engine.ident("")
+
+
+def test_the_engine_setting_offers_exactly_the_engines() -> None:
+    """HOGO_ENGINE is validated when settings load; its choices are the engines there are."""
+    from typing import get_args
+
+    from hogo.config import Settings
+    from hogo.engines import available_engines
+
+    assert list(get_args(Settings.model_fields["engine"].annotation)) == available_engines()
+
+
+def test_the_dialect_spells_hmac_hashes_and_sorted_lists(engine: SqlEngine) -> None:
+    """What used to branch on the engine's name: each backend's spelling gives the same results."""
+    from hogo.matching.tokens import TokenKey
+
+    key, i = TokenKey(b"k" * 32), engine.ident
+    t = engine.register_arrow(engine.temp_name("t"), pa.table({"g": [1, 1, 2], "v": ["b", "a", "メール"]}))
+    assert engine.dialect.has_sha256
+    token, params = key.sql(engine, "email", i("v"))
+    rows = engine.query(
+        f"SELECT {i('v')} AS v, {token} AS tok, {engine.dialect.hash64(i('v'))} AS h, "
+        f"{engine.dialect.hash64(engine.dialect.cast_string(i('v')))} AS h2 FROM {i(t)} ORDER BY {i('g')}, v",
+        params,
+    ).to_pylist()
+    assert [r["tok"] for r in rows] == [key.token("email", r["v"]) for r in rows]
+    assert all(r["h"] == r["h2"] for r in rows) and len({r["h"] for r in rows}) == 3
+    lists = engine.query(
+        f"SELECT {i('g')} AS g, {engine.dialect.sorted_list(i('v'))} AS l FROM {i(t)} GROUP BY {i('g')} ORDER BY g"
+    )
+    assert lists.column("l").to_pylist() == [["a", "b"], ["メール"]]
+    engine.drop(t)

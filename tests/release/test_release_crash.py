@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-import hogo.release.run as run_module
 from hogo.release.publish import scratch_dirs
 from hogo.release.spec import parse_spec
 from hogo.services import ledger
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: (step, crash before or after it, recorded when the crash happens)
 POINTS = [
-    ("_prepare", "after", False),  # data written into the scratch folder
+    ("prepare_release", "after", False),  # data written into the scratch folder
     ("sha256_file", "after", False),  # inside the recording transaction
     ("write_manifest", "after", False),  # ledger entry and done row written, not committed
     ("publish", "before", True),  # committed, folder not yet renamed
@@ -41,7 +40,7 @@ POINTS = [
 CHILD = """
 import os, sys
 from pathlib import Path
-import hogo.release.run as run
+import hogo.services.releases as run
 step, when, url, folder, rid = sys.argv[1:6]
 real = getattr(run, step)
 def crashing(*args, **kwargs):
@@ -116,7 +115,7 @@ def test_a_release_killed_at_any_step_is_whole_or_absent_after_recovery(
         _check_consistent(store, final, rid)
 
 
-@pytest.mark.parametrize("step", ["_prepare", "sha256_file", "write_manifest", "seal"])
+@pytest.mark.parametrize("step", ["prepare_release", "sha256_file", "write_manifest", "seal"])
 def test_a_step_failing_before_the_record_commits_leaves_nothing(
     world: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -125,7 +124,7 @@ def test_a_step_failing_before_the_record_commits_leaves_nothing(
     def failing(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(run_module, step, failing)
+    monkeypatch.setattr(service, step, failing)
     rid = f"fail-{step.strip('_')}"
     with pytest.raises(OSError):
         service.run_now(store, parse_spec(personal_spec(rid), folder))
@@ -147,7 +146,7 @@ def test_a_failed_rename_after_the_record_keeps_the_release_done_and_recovery_co
     def failing(*args: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(run_module, "publish", failing)
+    monkeypatch.setattr(service, "publish", failing)
     monkeypatch.setattr(service, "_alive", lambda runner: False)  # as if this process had stopped
     with pytest.raises(OSError):
         service.run_now(store, parse_spec(personal_spec("late"), folder))
@@ -168,7 +167,7 @@ def test_a_folder_left_by_an_earlier_version_without_its_record_is_removed_and_t
     store, folder = world
     spec = parse_spec(personal_spec("legacy"), folder)
     with pytest.raises(OSError), pytest.MonkeyPatch.context() as mp:
-        mp.setattr(run_module, "_prepare", lambda *a, **k: (_ for _ in ()).throw(OSError("stop")))
+        mp.setattr(service, "prepare_release", lambda *a, **k: (_ for _ in ()).throw(OSError("stop")))
         service.run_now(store, spec)
     final = folder / "out" / "legacy"
     final.mkdir(parents=True)

@@ -1,4 +1,7 @@
-"""End-to-end releases: personal (with the 法29条 record) and aggregate, against a real store."""
+"""End-to-end releases: personal (with the 法29条 record) and aggregate, against a real store.
+
+Each runs through the release service (`run_now`), which plans, runs the pipeline and records;
+those taking `engine_name` run once per data engine (HOGO_ENGINE), with the same assertions."""
 
 from __future__ import annotations
 
@@ -14,12 +17,12 @@ from sqlalchemy import Engine
 
 from hogo.errors import HogoError, InputError
 from hogo.files.confine import SERVED_FOLDERS
-from hogo.release.run import run_release
 from hogo.release.spec import load_spec
 from hogo.services import ledger
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import provisions_for, verify_persons
+from hogo.services.releases import run_now
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import write_scope
 from hogo.store.snapshot import write_snapshot
@@ -81,9 +84,11 @@ def _spec(tmp_path: Path, **changes: object) -> Path:
     return path
 
 
-def test_personal_release_provides_only_allowed_people_and_records_it(world: tuple[Engine, Path]) -> None:
+def test_personal_release_provides_only_allowed_people_and_records_it(
+    world: tuple[Engine, Path], engine_name: str
+) -> None:
     store, tmp = world
-    result = run_release(load_spec(_spec(tmp)), store)
+    result = run_now(store, load_spec(_spec(tmp)))
     rows = pq.read_table(result.directory / "release.parquet").to_pylist()
     # P-1 → M1 (consent), P-5 → M4 (opt-out); M2 withdrew, M3 objected, P-4 matches nobody.
     assert rows == [
@@ -109,15 +114,13 @@ def test_personal_release_provides_only_allowed_people_and_records_it(world: tup
 def test_refused_release_leaves_nothing_behind(world: tuple[Engine, Path]) -> None:
     store, tmp = world
     with pytest.raises(HogoError):
-        run_release(load_spec(_spec(tmp, purpose="mynum_share", recipient="broker")), store)
+        run_now(store, load_spec(_spec(tmp, purpose="mynum_share", recipient="broker")))
     with pytest.raises(InputError) as info:
-        run_release(
-            load_spec(_spec(tmp, output={"dir": "out", "items": {"purchase_total": "medical"}})), store
-        )
+        run_now(store, load_spec(_spec(tmp, output={"dir": "out", "items": {"purchase_total": "medical"}})))
     assert info.value.field == "output.items.purchase_total"
     (tmp / "partner.csv").write_bytes(b"mail_address,tel\n1,2\n")
     with pytest.raises(InputError):
-        run_release(load_spec(_spec(tmp)), store)
+        run_now(store, load_spec(_spec(tmp)))
     assert not (tmp / "out").exists() or list((tmp / "out").iterdir()) == []
     with write_scope(store) as s:
         assert provisions_for(s, "M1") == []
@@ -134,11 +137,11 @@ def test_spec_errors_name_the_key(tmp_path: Path) -> None:
     assert "member_id" in str(info.value)
 
 
-def test_aggregate_release_suppresses_small_cells(world: tuple[Engine, Path]) -> None:
+def test_aggregate_release_suppresses_small_cells(world: tuple[Engine, Path], engine_name: str) -> None:
     store, tmp = world
     spec = _spec(tmp, id="agg-1", mode="aggregate", purpose="service", recipient="mailer", partner=None,
                  aggregate={"dimensions": ["prefecture", "age_band"], "min_cell_size": 2})  # fmt: skip
-    result = run_release(load_spec(spec), store)
+    result = run_now(store, load_spec(spec))
     table = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
     assert result.counts["allowed"] == 5
     published = [r["count"] for r in table if r["count"] is not None]
@@ -149,7 +152,7 @@ def test_aggregate_release_suppresses_small_cells(world: tuple[Engine, Path]) ->
 
 
 def test_anonymized_release_is_k_anonymous_and_unlinkable(
-    store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_name: str
 ) -> None:
     import random
 
@@ -174,7 +177,7 @@ def test_anonymized_release_is_k_anonymous_and_unlinkable(
     }  # fmt: skip
     path = tmp_path / "anon.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    result = run_release(load_spec(path), store)
+    result = run_now(store, load_spec(path))
     table = pq.read_table(result.directory / "anonymized.parquet")
     assert "member_id" not in table.column_names and "email_token" not in table.column_names
     assert result.counts["allowed"] == 299  # A0001 objected (法35条)
@@ -198,10 +201,10 @@ def test_statistics_judge_the_use_not_a_provision(world: tuple[Engine, Path]) ->
     store, tmp = world
     spec = _spec(tmp, id="agg-2", mode="aggregate", purpose="service", recipient="adco", partner=None,
                  aggregate={"dimensions": ["prefecture"], "min_cell_size": 1})  # fmt: skip
-    assert run_release(load_spec(spec), store).counts["allowed"] == 5
+    assert run_now(store, load_spec(spec)).counts["allowed"] == 5
     personal = _spec(tmp, id="rel-2", purpose="service", recipient="adco")
     with pytest.raises(HogoError):  # personal data to a recipient the purpose does not name
-        run_release(load_spec(personal), store)
+        run_now(store, load_spec(personal))
 
 
 def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_one(
@@ -209,8 +212,8 @@ def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_o
 ) -> None:
     store, tmp = world
     write_snapshot(store, tmp / "snap")
-    from_store = run_release(load_spec(_spec(tmp, id="from-store")), store)
-    from_snapshot = run_release(load_spec(_spec(tmp, id="from-snap", consent_snapshot="snap")), store)
+    from_store = run_now(store, load_spec(_spec(tmp, id="from-store")))
+    from_snapshot = run_now(store, load_spec(_spec(tmp, id="from-snap", consent_snapshot="snap")))
     assert pq.read_table(from_snapshot.directory / "release.parquet").equals(
         pq.read_table(from_store.directory / "release.parquet")
     )
@@ -218,13 +221,13 @@ def test_release_from_a_consent_snapshot_matches_the_store_and_refuses_a_stale_o
     with write_scope(store) as s:  # M1 withdraws after the snapshot was taken
         record_events(s, [event("M1", action="withdraw", when="2024-01-01T10:00")])
     with pytest.raises(InputError) as info:
-        run_release(load_spec(_spec(tmp, id="stale", consent_snapshot="snap")), store)
+        run_now(store, load_spec(_spec(tmp, id="stale", consent_snapshot="snap")))
     assert info.value.field == "ledger_seq"
     assert not (tmp / "out" / "stale").exists()
 
 
 def test_a_repeated_member_row_cannot_lift_a_small_cell_over_the_threshold(
-    world: tuple[Engine, Path],
+    world: tuple[Engine, Path], engine_name: str
 ) -> None:
     """Issue 10 finding 15: four persons in 東京都 with min_cell_size 5 stay hidden, even when one of
     them is on two rows; the release is refused naming the rows (never the id)."""
@@ -235,7 +238,7 @@ def test_a_repeated_member_row_cannot_lift_a_small_cell_over_the_threshold(
     aggregate = {"dimensions": ["prefecture"], "min_cell_size": 5}
     spec = _spec(tmp, id="agg-4", mode="aggregate", purpose="service", recipient="adco", partner=None,
                  aggregate=aggregate)  # fmt: skip
-    result = run_release(load_spec(spec), store)
+    result = run_now(store, load_spec(spec))
     cells = pq.read_table(result.directory / "aggregate.parquet").to_pylist()
     tokyo = next(c for c in cells if c["prefecture"] == "東京都" and not c["total_prefecture"])
     assert tokyo["count"] is None and tokyo["suppression"] == "primary"
@@ -243,7 +246,7 @@ def test_a_repeated_member_row_cannot_lift_a_small_cell_over_the_threshold(
     spec = _spec(tmp, id="agg-dup", mode="aggregate", purpose="service", recipient="adco", partner=None,
                  aggregate=aggregate)  # fmt: skip
     with pytest.raises(InputError) as info:
-        run_release(load_spec(spec), store)
+        run_now(store, load_spec(spec))
     assert info.value.field == "members.member_id" and info.value.row == 7
     assert "2 = 7" in info.value.en and "3 = 8" in info.value.en and "M1" not in str(info.value)
     assert not (tmp / "out" / "agg-dup").exists()
@@ -256,7 +259,7 @@ def test_release_files_are_owner_only_whatever_the_umask(world: tuple[Engine, Pa
     old = os.umask(0)
     try:
         out = {"dir": "new/out", "format": fmt, "items": {"purchase_total": "contact"}}
-        result = run_release(load_spec(_spec(tmp, id=f"modes-{fmt}", output=out)), store)
+        result = run_now(store, load_spec(_spec(tmp, id=f"modes-{fmt}", output=out)))
     finally:
         os.umask(old)
     assert stat.S_IMODE(result.directory.stat().st_mode) == 0o700
@@ -272,7 +275,7 @@ def test_cli_output_into_a_served_folder_is_refused(world: tuple[Engine, Path]) 
     store, tmp = world
     out = {"dir": str(SERVED_FOLDERS[0]), "items": {"purchase_total": "contact"}}
     with pytest.raises(InputError) as info:
-        run_release(load_spec(_spec(tmp, id="served", output=out)), store)
+        run_now(store, load_spec(_spec(tmp, id="served", output=out)))
     assert info.value.field == "output.dir"
     assert not (SERVED_FOLDERS[0] / "served").exists() and not (SERVED_FOLDERS[0] / ".served.part").exists()
 
@@ -290,4 +293,4 @@ def test_token_key_file_is_read_from_the_spec_folder(
     monkeypatch.chdir(elsewhere)
     spec = load_spec(_spec(tmp, id="keyfile", match={"token_key_file": "keys/token.key"}))
     assert spec.match.token_key_file == tmp / "keys" / "token.key"
-    assert run_release(spec, store).counts["allowed"] == 2
+    assert run_now(store, spec).counts["allowed"] == 2

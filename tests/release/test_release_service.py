@@ -123,7 +123,7 @@ def test_release_left_running_by_a_stopped_process_is_marked_failed(world: tuple
     import subprocess
     import sys
 
-    from hogo.release.run import scratch_dirs
+    from hogo.release.publish import scratch_dirs
     from hogo.store.releases import ReleaseRow
 
     store, tmp = world
@@ -147,3 +147,29 @@ def test_release_left_running_by_a_stopped_process_is_marked_failed(world: tuple
         assert {service.get_release(session, n).status for n in ("alive", "elsewhere")} == {"running"}
     assert not any(p.exists() for p in scratch_dirs(tmp / "out" / "killed"))
     assert service.recover_interrupted(store) == []
+
+
+@pytest.mark.parametrize("mode", ["aggregate", "anonymized"])
+def test_acceptance_judges_the_recipient_the_run_judges(world: tuple[Engine, Path], mode: str) -> None:
+    """Statistics and 匿名加工情報 are not personal data: like the run, acceptance judges the use
+    within the purpose, not a provision to the recipient (issue 13: acceptance judged
+    `spec.recipient` and refused what the run allows). A personal release to a recipient the
+    purpose does not name stays refused at acceptance, before any data is read."""
+    store, tmp = world
+    section = (
+        {"aggregate": {"dimensions": ["prefecture"], "min_cell_size": 1}}
+        if mode == "aggregate"
+        else {"anonymization": {"quasi_identifiers": {"prefecture": "mask"}, "k": 1}}
+    )
+    data = {**personal_spec(f"{mode}-to-adco", purpose="service", recipient="adco", partner=None),
+            "mode": mode, "output": {"dir": "out"}, **section}  # fmt: skip
+    del data["partner"]
+    result = service.run_now(store, parse_spec(data, tmp))
+    assert result.counts["allowed"] == 5
+    with write_scope(store) as session:
+        assert service.get_release(session, f"{mode}-to-adco").status == "done"
+    with pytest.raises(InputError) as info:
+        service.run_now(store, parse_spec(personal_spec("personal-to-adco", purpose="service"), tmp))
+    assert info.value.field == "purpose"
+    with write_scope(store) as session:
+        assert [r.release_id for r in service.list_releases(session)] == [f"{mode}-to-adco"]

@@ -10,16 +10,16 @@ from __future__ import annotations
 from hogo.anonymization.manifest import ReleaseManifest
 from hogo.anonymization.metrics import Metric
 from hogo.anonymization.models import LVariant, PrivacyModel
-from hogo.anonymization.release import ReleaseResult, anonymize
+from hogo.anonymization.release import AnonymizationResult, anonymize
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 
 __all__ = [
+    "AnonymizationResult",
     "AnonymizationSpec",
     "LVariant",
     "Metric",
     "PrivacyModel",
     "QISpec",
     "ReleaseManifest",
-    "ReleaseResult",
     "anonymize",
 ]

@@ -48,7 +48,9 @@ FREQUENCY_LIMIT = 20_000_000
 
 
 @dataclass
-class ReleaseResult:
+class AnonymizationResult:
+    """What `anonymize` made: its manifest and 公表事項 text, and the files when it wrote them."""
+
     manifest: ReleaseManifest
     announcement: str
     output: Path | None
@@ -123,7 +125,7 @@ def anonymize(
     out: Path | None = None,
     source_label: str = "input",
     progress: Progress | None = None,
-) -> ReleaseResult:
+) -> AnonymizationResult:
     """Anonymise ``source`` (a registered table) under ``spec``; write ``out`` atomically if given."""
     model = spec.privacy_model()
     columns = engine.columns(source)
@@ -248,7 +250,7 @@ def anonymize(
         )
         announcement = announcement_text(manifest, spec.business_name, spec.provision_method, spec.recipient)
         if out is None or staged is None:
-            return ReleaseResult(manifest, announcement, None, None, None)
+            return AnonymizationResult(manifest, announcement, None, None, None)
         engine.drop(checked)
         os.replace(staged, out)
         staged = None
@@ -384,7 +386,7 @@ def _output_sql(
     return sql, params
 
 
-def _write_outputs(out: Path, manifest: ReleaseManifest, announcement: str) -> ReleaseResult:
+def _write_outputs(out: Path, manifest: ReleaseManifest, announcement: str) -> AnonymizationResult:
     """After the data (in place and checked): the manifest and announcement; undo all if they fail."""
     manifest_path = out.with_name(out.name + ".manifest.json")
     announcement_path = out.with_name(out.name + ".公表事項.txt")
@@ -397,7 +399,7 @@ def _write_outputs(out: Path, manifest: ReleaseManifest, announcement: str) -> R
         _remove(out)
         manifest_path.unlink(missing_ok=True)
         raise
-    return ReleaseResult(manifest, announcement, out, manifest_path, announcement_path)
+    return AnonymizationResult(manifest, announcement, out, manifest_path, announcement_path)
 
 
 def _remove(path: Path) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from hogo.anonymization.metrics import Metric
 from hogo.anonymization.models import LVariant
-from hogo.anonymization.release import ReleaseResult, anonymize
+from hogo.anonymization.release import AnonymizationResult, anonymize
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.anonymization.unusual import UnusualMode
 from hogo.cli.options import JSON
@@ -125,7 +125,7 @@ def _build_spec(
 
 def _run(
     engine: object, spec: AnonymizationSpec, input: Path, out: Path | None, quiet: bool
-) -> ReleaseResult:
+) -> AnonymizationResult:
     from hogo.engines.base import SqlEngine
 
     assert isinstance(engine, SqlEngine)
@@ -146,7 +146,7 @@ def _run(
         return anonymize(engine, "hogo_input", spec, out=out, source_label=input.name, progress=progress)
 
 
-def _render(result: ReleaseResult) -> None:
+def _render(result: AnonymizationResult) -> None:
     m = result.manifest
     table = Table(title="一般化レベル / generalisation levels")
     table.add_column("準識別子 / attribute")

@@ -57,6 +57,8 @@ class Dialect:
     quote = '"'
     string_type = "VARCHAR"
     named_param_prefix = "$"
+    #: Whether :meth:`hmac_sha256_hex` is available (keyed tokens computed by the engine).
+    has_sha256 = False
 
     def ident(self, name: str) -> str:
         """Quote one identifier, doubling the quote character inside it."""
@@ -92,6 +94,28 @@ class Dialect:
 
     def greatest(self, *exprs: str) -> str:
         return f"greatest({', '.join(exprs)})"
+
+    def hash64(self, expr: str) -> str:
+        """A cheap 64-bit hash of ``expr`` (used only to narrow a search that is then checked
+        exactly). Without one the value itself serves, which is exact but slower to group."""
+        return expr
+
+    def sorted_list(self, expr: str) -> str:
+        """The aggregate that collects ``expr`` of a group into an array in ascending order."""
+        return f"array_agg({expr} ORDER BY {expr})"
+
+    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
+        """HMAC-SHA-256 of the text expression ``text`` as lowercase hex, from its two pad blocks.
+
+        ``inner`` and ``outer`` are bound parameter names: the key ⊕ ipad block followed by any
+        message prefix, and the key ⊕ opad block (`hogo.matching.tokens.TokenKey.sql`), so the key
+        never appears in SQL text. Only where :attr:`has_sha256`; elsewhere tokens are computed in
+        Python, with the same result.
+        """
+        raise EngineError(
+            "このデータエンジンは SQL で SHA-256 を計算できません。",
+            f"the {self.name} engine has no SHA-256 in SQL; tokens are computed in Python.",
+        )
 
 
 class SqlEngine(ABC):
@@ -284,7 +308,7 @@ class SqlEngine(ABC):
 
     @abstractmethod
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
-        """Write the query result to ``path`` (a file, or a directory for distributed engines)."""
+        """Write the query result to ``path`` as one Parquet file, rows in the query's order."""
 
     @abstractmethod
     def _drop(self, name: str) -> None: ...

@@ -20,7 +20,18 @@ from hogo.engines.base import Dialect, FileFormat, Params, SqlEngine
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
+    has_sha256 = True
     named_param_prefix = "$"
+
+    def hash64(self, expr: str) -> str:
+        return f"hash({expr})"
+
+    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
+        p = self.param
+        return (
+            f"sha256(CAST({p(outer)} AS BLOB) || unhex(sha256(CAST({p(inner)} AS BLOB) || "
+            f"encode(CAST({text} AS VARCHAR)))))"
+        )
 
 
 class DuckDBEngine(SqlEngine):

@@ -3,24 +3,30 @@
 Why lazy: PySpark and a JVM are heavy, so this module is imported only by
 ``get_engine("spark")``, and a missing extra gives a clear message instead of an ImportError.
 Intermediate tables are temporary views over locally checkpointed DataFrames, so they are
-materialised once like DuckDB tables. Parquet output is a directory of part files, written to a
-temporary directory and renamed into place by the base class.
+materialised once like DuckDB tables. Parquet output is written by Spark as part files and then
+joined, row group by row group, into the one file the caller named (in memory one row group at a
+time), so every engine writes the same kind of output.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hogo.engines.base import Dialect, EngineError, FileFormat, Params, SqlEngine
 
 
 class SparkDialect(Dialect):
     name = "spark"
+    has_sha256 = True
     quote = "`"
     string_type = "STRING"
     named_param_prefix = ":"
@@ -30,6 +36,28 @@ class SparkDialect(Dialect):
 
     def uuid(self) -> str:
         return "uuid()"
+
+    def hash64(self, expr: str) -> str:
+        return f"xxhash64({expr})"
+
+    def sorted_list(self, expr: str) -> str:
+        return f"array_sort(collect_list({expr}))"
+
+    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
+        p = self.param
+        return (
+            f"sha2(concat(CAST({p(outer)} AS BINARY), unhex(sha2(concat(CAST({p(inner)} AS BINARY), "
+            f"encode(CAST({text} AS STRING), 'UTF-8')), 256))), 256)"
+        )
+
+
+def spark_memory(limit: str) -> str:
+    """DuckDB's spelling of a memory size ("4GB", "512MiB") in Spark's ("4096m")."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", limit, flags=re.IGNORECASE)
+    if found is None:
+        raise EngineError("メモリ上限の書き方が不正です(例: 4GB)。", "invalid memory limit (e.g. 4GB)")
+    scale = {"": 1 / (1 << 20), "K": 1 / 1024, "M": 1, "G": 1024, "T": 1 << 20}[found[2].upper()]
+    return f"{max(1, int(float(found[1]) * scale))}m"
 
 
 def _import_pyspark() -> Any:
@@ -48,22 +76,37 @@ class SparkEngine(SqlEngine):
     """An engine over a SparkSession (a local one is created when none is given)."""
 
     def __init__(
-        self, session: Any | None = None, *, master: str = "local[2]", app_name: str = "hogo"
+        self,
+        session: Any | None = None,
+        *,
+        master: str = "local[2]",
+        app_name: str = "hogo",
+        memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
     ) -> None:
+        """``memory_limit`` (the driver's memory, DuckDB spelling) and ``temp_directory`` (where
+        shuffles spill: ``spark.local.dir``) apply when this engine starts Spark; a session that
+        is already running (given, or active in this process) is used as it is and left running."""
         self.dialect = SparkDialect()
         spark_session = _import_pyspark()
+        session = session or spark_session.getActiveSession()
         self._owns = session is None
         if session is None:
-            session = (
+            builder = (
                 spark_session.builder.master(master)
                 .appName(app_name)
                 .config("spark.sql.shuffle.partitions", "8")
                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                 .config("spark.ui.enabled", "false")
-                .getOrCreate()
             )
+            if memory_limit is not None:
+                builder = builder.config("spark.driver.memory", spark_memory(memory_limit))
+            if temp_directory is not None:
+                builder = builder.config("spark.local.dir", str(temp_directory))
+            session = builder.getOrCreate()
         self.spark: Any = session
         self._views: set[str] = set()
+        self._aliases: dict[str, Path] = {}
 
     def _df(self, sql: str, params: Params) -> Any:
         if params is None:
@@ -93,12 +136,29 @@ class SparkEngine(SqlEngine):
         self, name: str, path: Path, fmt: FileFormat, *, delimiter: str, header: bool, all_varchar: bool
     ) -> None:
         reader = self.spark.read
+        path = self._visible(name, path)
         if fmt == "parquet":
             df = reader.parquet(str(path))
         else:
             df = reader.options(sep=delimiter, header=header, inferSchema=not all_varchar).csv(str(path))
         df.createOrReplaceTempView(name)
         self._views.add(name)
+
+    def _visible(self, name: str, path: Path) -> Path:
+        """Spark skips files whose names start with "." or "_" (hogo's staged outputs do): such a
+        file is read through a hard link (a copy where links fail) under a plain name."""
+        if path.is_dir() or not path.name.startswith((".", "_")):
+            return path
+        folder = path.with_name(f"{path.name}.{name}.spark")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        alias = folder / f"data{path.suffix}"
+        try:
+            os.link(path, alias)
+        except OSError:
+            shutil.copyfile(path, alias)
+        self._aliases[name] = folder
+        return alias
 
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
         self._df(sql, params).localCheckpoint(eager=True).createOrReplaceTempView(name)
@@ -111,14 +171,37 @@ class SparkEngine(SqlEngine):
         added.localCheckpoint(eager=True).createOrReplaceTempView(name)
 
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
-        self._df(sql, params).write.mode("error").parquet(str(path))
+        df = self._df(sql, params)
+        parts = path.with_name(f"{path.name}.parts")
+        try:
+            df.write.mode("error").parquet(str(parts))
+            _join_parts(sorted(parts.glob("part-*.parquet")), path, lambda: df.limit(0).toArrow().schema)
+        finally:
+            shutil.rmtree(parts, ignore_errors=True)
 
     def _drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
         self._views.discard(name)
+        alias = self._aliases.pop(name, None)
+        if alias is not None:
+            shutil.rmtree(alias, ignore_errors=True)
 
     def _close(self) -> None:
         for name in list(self._views):
             self._drop(name)
         if self._owns:
             self.spark.stop()
+
+
+def _join_parts(parts: list[Path], path: Path, empty_schema: Any) -> None:
+    """Spark's part files (in name order, which is the query's order) as one Parquet file.
+
+    Why: a release names one file per output, hashes it into the manifest and offers it for
+    download; streaming the row groups keeps memory at one row group whatever the size.
+    """
+    schema: pa.Schema = pq.read_schema(parts[0]) if parts else empty_schema()
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for part in parts:
+            source = pq.ParquetFile(part)
+            for group in range(source.num_row_groups):
+                writer.write_table(source.read_row_group(group).cast(schema))

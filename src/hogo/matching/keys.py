@@ -97,11 +97,12 @@ def tokenize_table(
 
     ``row_offset`` converts a 0-based position into the row number a person sees (2 for a CSV
     whose header is row 1, 1 for Parquet). The ``row`` column carries those numbers so a partner
-    can join results back to its own file without sending any identifier. With a DuckDB
-    ``engine`` the HMACs run in SQL on all cores; the result is the same (rows in input order).
+    can join results back to its own file without sending any identifier. With an ``engine``
+    whose dialect has SHA-256 the HMACs run in SQL on all cores; the result is the same (rows in
+    input order).
     """
     batch = _normalised(table, fields, keep, rules, region, row_offset, with_row_numbers)
-    if engine is not None and engine.dialect.name == "duckdb":
+    if engine is not None and engine.dialect.has_sha256:
         name = engine.register_arrow(engine.temp_name("hogo_tokens"), batch.staged())
         try:
             sql, params = _token_select(engine, key, fields, batch.columns, name)
@@ -129,11 +130,11 @@ def tokenize_into(
 
     Why: a 10M-row input held whole in Python costs gigabytes; here one batch is in Python at a
     time and the engine holds the rest (and may spill it). Returns the row count and the reports
-    over all batches. On DuckDB the HMACs run in SQL on all cores.
+    over all batches. Where the engine has SHA-256 the HMACs run in SQL on all cores.
     """
     rows, created = 0, False
     reports: list[FieldReport] = []
-    in_sql = engine.dialect.name == "duckdb"
+    in_sql = engine.dialect.has_sha256
 
     def prepared() -> Iterator[_Batch]:
         offset, seen = stream.row_offset, False

@@ -142,25 +142,13 @@ def _sum(expr: str) -> str:
     return f"COALESCE(SUM({expr}), 0)"
 
 
-def _token_hash(engine: SqlEngine, expr: str) -> str:
-    """A cheap 64-bit hash of a token, used only to find tokens that may repeat (never trusted).
-
-    Any function gives exact results (see :func:`_key_stats`); a good one only keeps the exactly
-    checked part small. Unknown dialects use the token itself.
-    """
-    if engine.dialect.name == "duckdb":
-        return f"hash({expr})"
-    if engine.dialect.name == "spark":
-        return f"xxhash64({expr})"
-    return expr
-
-
 def _key_stats(
     engine: SqlEngine, members: str, partner: str, key: str, member_id: str, partner_id: str
 ) -> dict[str, int]:
     """Both sides' counts for one key, exact, with one cheap grouping per side.
 
-    Most tokens occur once on each side. Grouping on a 64-bit hash of the token (a fixed-width
+    Most tokens occur once on each side. Grouping on a 64-bit hash of the token (the dialect's
+    ``hash64``, a fixed-width
     integer, much cheaper to group than a 64-character string) finds the hash values that occur on
     two or more rows of a side. A row whose hash occurs once on its side holds a token no other row
     of that side holds — true for any hash function, so nothing depends on the hash being free of
@@ -172,7 +160,7 @@ def _key_stats(
     """
     i = engine.ident
     k, mid, pid = i(key), i(member_id), i(partner_id)
-    hm, hp = _token_hash(engine, f"m.{k}"), _token_hash(engine, f"p.{k}")
+    hm, hp = engine.dialect.hash64(f"m.{k}"), engine.dialect.hash64(f"p.{k}")
     sql = (
         f"WITH c AS (SELECT {hm} AS h FROM {i(members)} AS m WHERE m.{k} IS NOT NULL "
         f"GROUP BY {hm} HAVING COUNT(*) > 1 "

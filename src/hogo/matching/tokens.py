@@ -29,7 +29,6 @@ from pathlib import Path
 import pyarrow as pa
 
 from hogo.engines import SqlEngine
-from hogo.engines.base import EngineError
 from hogo.errors import InputError
 
 ENV_VAR = "HOGO_TOKEN_KEY"
@@ -101,20 +100,11 @@ class TokenKey:
 
         The key enters only as the two HMAC pad blocks, passed as bound parameters (never in the
         SQL text, never logged). The engine runs SHA-256 on all its threads, which is faster than
-        the Python loop on multi-core machines. DuckDB only until the engine dialect offers
-        SHA-256; other engines use :meth:`tokenize`.
+        the Python loop on multi-core machines. Only for engines whose dialect has SHA-256
+        (``engine.dialect.has_sha256``); other engines use :meth:`tokenize`.
         """
-        if engine.dialect.name != "duckdb":
-            raise EngineError(
-                "SQL によるトークン化は DuckDB でのみ使えます(他のエンジンでは Python で計算します)。",
-                "keyed tokens in SQL need the DuckDB engine; other engines tokenise in Python.",
-            )
         inner, outer = f"{name}_inner", f"{name}_outer"
-        p = engine.dialect.param
-        sql = (
-            f"sha256(CAST({p(outer)} AS BLOB) || unhex(sha256(CAST({p(inner)} AS BLOB) || "
-            f"encode(CAST({expr} AS VARCHAR)))))"
-        )
+        sql = engine.dialect.hmac_sha256_hex(expr, inner, outer)
         block = self._block
         prefix = kind.encode() + _SEPARATOR
         return sql, {inner: bytes(b ^ 0x36 for b in block) + prefix, outer: bytes(b ^ 0x5C for b in block)}

@@ -1,41 +1,36 @@
-"""`hogo release run`: match, keep only the people the policy allows, release, record.
+"""The release pipeline: match, keep only the people the policy allows, write the release.
 
-The steps, each in the data engine:
+The steps, each SQL handed to the data engine (`hogo.engines`), which holds the data and may
+spill it:
 1. read members (and the partner's table), normalise e-mail/phone and turn them into keyed
    tokens — raw identifiers never enter a join or an output;
 2. match partner rows to members by token; ambiguous links are dropped and counted;
 3. decide set-wise who the policy allows for the purpose and recipient at the release time
    (`hogo.eligibility`, the decision engine's exact semantics);
-4. write the release into a private scratch folder, record it (法29条 provision record, or the
-   processing record for 匿名加工情報 and statistics) in the same transaction as the ledger entry,
-   and only once that has committed give the folder its final name (`hogo.release.publish`) —
-   a failure or a crash leaves either the recorded release with its folder or neither.
+4. write the release into the work folder it is given.
+
+Why nothing else: like Splink's pipeline, which hands SQL to its database API and never stores
+anything itself, this module reads no store and records nothing. It takes a plan (the spec judged
+under the policy, `hogo.release.plan`), a consent source, an engine and a work folder, and
+returns counts, the manifest's data part and the persons provided; `hogo.services.releases`
+records the release (法29条 provision record, ledger entry, `done`) in one transaction and only
+then publishes the folder (`hogo.release.publish`).
 """
 
 from __future__ import annotations
 
 import secrets
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
-from hogo.config import load_settings
-from hogo.domain.clock import JST, as_aware
-from hogo.domain.decision import assess
-from hogo.domain.ledger import EntryKind
-from hogo.domain.policy import AppiClass, Policy
+from hogo.domain.policy import Policy
 from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import ConsentSource, decisions_into
-from hogo.engines import SqlEngine, get_engine
-from hogo.errors import HogoError, InputError
-from hogo.files.confine import refuse_served
-from hogo.files.digest import sha256_file
+from hogo.engines import SqlEngine
+from hogo.errors import InputError
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
 from hogo.matching.match import build_match_pairs, match_report, resolve_matches
@@ -43,157 +38,58 @@ from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
 from hogo.release.anonymized import write_anonymized
-from hogo.release.publish import (
-    fresh_private_dir,
-    private_dir,
-    publish,
-    scratch_dirs,
-    seal,
-    write_manifest,
-)
+from hogo.release.plan import ReleasePlan
 from hogo.release.spec import ReleaseSpec
-from hogo.services import ledger
-from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.provisions import record_provision
-from hogo.store.database import session_scope
-from hogo.store.export import StoreConsent
-from hogo.store.releases import mark_done
-from hogo.store.snapshot import ConsentFiles, open_snapshot
 
 Step = Callable[[str], None]
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
 
 
-@dataclass
-class ReleaseResult:
-    release_id: str
-    mode: ReleaseMode
-    directory: Path
-    counts: dict[str, int] = field(default_factory=dict)
-    manifest: dict[str, Any] = field(default_factory=dict)
+@dataclass(frozen=True)
+class PreparedRelease:
+    """What the pipeline wrote into the work folder, before anything is recorded."""
+
+    counts: dict[str, int]
+    #: The data part of the manifest (normalisation, match, bases, exclusions, mode sections).
+    manifest: dict[str, Any]
+    #: (member id, legal basis) of each person provided: the 法29条 record's persons (personal mode).
+    persons: list[tuple[str, str]]
 
 
-def _check_items(policy: Policy, spec: ReleaseSpec) -> None:
-    """Purpose limitation: every item provided belongs to a data category of the purpose."""
-    purpose = policy.purpose(spec.purpose)
-    assert purpose is not None
-    for item, category in spec.output.items.items():
-        if category not in purpose.data_categories:
-            raise InputError(
-                f"項目は利用目的「{purpose.id}」のデータ区分に含まれません。",
-                f"the item's data category is not among purpose '{purpose.id}''s categories.",
-                field=f"output.items.{item}",
-            )
-        c = policy.category(category)
-        if c is not None and c.appi_class is AppiClass.my_number:
-            raise InputError("個人番号は提供できません(番号法19条)。", "My Number data is never provided.",
-                             field=f"output.items.{item}")  # fmt: skip
-
-
-def _write(eng: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
+def _write(engine: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
     if fmt == "parquet":
-        return eng.write_parquet(sql, path)
-    table = eng.query(sql)
+        return engine.write_parquet(sql, path)
+    table = engine.query(sql)
     import pyarrow.csv as pacsv
 
     pacsv.write_csv(table, path)
     return path
 
 
-def run_release(
-    spec: ReleaseSpec,
-    store: Engine,
-    *,
-    step: Step | None = None,
-    now: datetime | None = None,
-    consent: ConsentSource | None = None,
-) -> ReleaseResult:
-    """Run a release; `consent` may supply the consent data already read from this store."""
-    say = step or (lambda _: None)
-    at = as_aware(spec.at) if spec.at else (now or datetime.now(JST))
-    with session_scope(store) as session:
-        policy = require_policy(session, at)
-        revision = revision_in_force(session, at)
-    a = assess(policy, spec.purpose, at, spec.decision_recipient)
-    if a.terminal:
-        first = a.terminal[0]
-        raise HogoError(
-            f"この提供はできません: {first.message_ja}({first.article})",
-            f"release refused: {first.message_en}",
-        )
-    _check_items(policy, spec)
-    release_id = spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
-    final_dir = spec.output.dir / release_id
-    refuse_served(final_dir, "output.dir")
-    if final_dir.exists():
-        raise InputError(
-            "同じ提供IDの出力が既にあります。", "a release with this id already exists.", field="id"
-        )
-    private_dir(spec.output.dir)
-    work, spill = scratch_dirs(final_dir)
-    fresh_private_dir(work)
-    fresh_private_dir(spill)
-    limit = load_settings().engine_memory_limit
-    eng = get_engine("duckdb", temp_directory=spill, **({"memory_limit": limit} if limit else {}))
-    recorded = False
-    try:
-        if consent is None and spec.consent_snapshot is not None:
-            consent = open_snapshot(spec.consent_snapshot, store)
-        counts, manifest, persons = _prepare(spec, policy, store, eng, at, work, say, consent)
-        if isinstance(consent, ConsentFiles):
-            manifest["consent_snapshot"] = {
-                "ledger_seq": consent.info.ledger_seq,
-                "created_at": consent.info.created_at,
-            }
-        manifest.update(
-            {
-                "release_id": release_id,
-                "mode": spec.mode.value,
-                "purpose": spec.purpose,
-                "recipient": spec.recipient,
-                "at": at.isoformat(),
-                "policy": {
-                    "revision": revision.revision if revision else None,
-                    "sha256": revision.sha256 if revision else None,
-                },
-                "counts": counts,
-            }
-        )
-        say("記録中 / recording")
-        with session_scope(store) as session:
-            if spec.mode is ReleaseMode.personal:
-                record = record_provision(
-                    session,
-                    policy,
-                    provision_id=release_id,
-                    mode=spec.mode,
-                    purpose_id=spec.purpose,
-                    recipient_id=spec.recipient,
-                    provided_at=at,
-                    data_items=list(spec.output.items),
-                    persons=persons,
-                )
-                manifest["provision_record"] = record.model_dump(mode="json")
-            manifest["files"] = {p.name: sha256_file(p) for p in sorted(work.iterdir())}
-            seq = ledger.append(session, EntryKind.processing, f"release:{release_id}",
-                                {k: v for k, v in manifest.items() if k != "match"})  # fmt: skip
-            manifest["ledger_seq"] = seq
-            mark_done(session, release_id=release_id, mode=spec.mode.value, purpose=spec.purpose,
-                      recipient=spec.recipient, directory=str(final_dir), manifest=manifest)  # fmt: skip
-            write_manifest(work, manifest)
-            seal(work)
-        # Committed: the release is recorded, so its folder may now take its final name. A crash
-        # before this line leaves `.ID.part`, which recovery renames (see hogo.release.publish).
-        recorded = True
-        publish(work, final_dir)
-    except BaseException:
-        if not recorded:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-    finally:
-        eng.close()
-        shutil.rmtree(spill, ignore_errors=True)
-    return ReleaseResult(release_id, spec.mode, final_dir, counts, manifest)
+def prepare_release(
+    plan: ReleasePlan, consent: ConsentSource, engine: SqlEngine, work: Path, step: Step | None = None
+) -> PreparedRelease:
+    """Run the pipeline of ``plan`` in ``engine``, writing the release's data files into ``work``."""
+    spec = plan.spec
+    run = _Run(spec, plan.policy, engine, plan.at, work, step or (lambda _: None), consent=consent)
+    keys, key, rules = _tokenise_members(run)
+    if spec.partner is not None:
+        _match_partner(run, keys, key, rules)
+    _allowed_population(run)
+    run.say("書き出し中 / writing")
+    persons: list[tuple[str, str]] = []
+    if spec.mode is ReleaseMode.personal:
+        persons = _write_personal(run)
+    else:
+        allowed = _allowed_members(run)
+        if spec.mode is ReleaseMode.aggregate:
+            assert spec.aggregate is not None
+            result = aggregate_release(engine, allowed, spec.aggregate, person="member_id")
+            engine.write_parquet(result.table, work / "aggregate.parquet")
+            run.manifest["suppression"] = result.summary.model_dump()
+        else:
+            run.manifest.update(write_anonymized(engine, spec, plan.policy, allowed, work))
+    return PreparedRelease(run.counts, run.manifest, persons)
 
 
 def _columns_for_mode(spec: ReleaseSpec) -> list[str]:
@@ -215,41 +111,10 @@ class _Run:
     at: datetime
     work: Path
     say: Step
+    consent: ConsentSource
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     matches: str | None = None
-    consent: ConsentSource | None = None
-
-
-def _prepare(
-    spec: ReleaseSpec,
-    policy: Policy,
-    store: Engine,
-    eng: SqlEngine,
-    at: datetime,
-    work: Path,
-    say: Step,
-    consent: ConsentSource | None,
-) -> tuple[dict[str, int], dict[str, Any], list[tuple[str, str]]]:
-    run = _Run(spec, policy, eng, at, work, say, consent=consent)
-    keys, key, rules = _tokenise_members(run)
-    if spec.partner is not None:
-        _match_partner(run, keys, key, rules)
-    _allowed_population(run, store)
-    say("書き出し中 / writing")
-    persons: list[tuple[str, str]] = []
-    if spec.mode is ReleaseMode.personal:
-        persons = _write_personal(run)
-    else:
-        allowed = _allowed_members(run)
-        if spec.mode is ReleaseMode.aggregate:
-            assert spec.aggregate is not None
-            result = aggregate_release(eng, allowed, spec.aggregate, person="member_id")
-            eng.write_parquet(result.table, work / "aggregate.parquet")
-            run.manifest["suppression"] = result.summary.model_dump()
-        else:
-            run.manifest.update(write_anonymized(eng, spec, policy, allowed, work))
-    return run.counts, run.manifest, persons
 
 
 def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
@@ -289,9 +154,9 @@ def _refuse_repeated_members(eng: SqlEngine, shown: int = 5) -> None:
     i = eng.ident
     repeated = (
         eng.query(
-            f"SELECT {i('member_id')} AS member_id, LIST({i(ROW_COLUMN)} ORDER BY {i(ROW_COLUMN)}) AS rows_ "
-            f"FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL GROUP BY {i('member_id')} HAVING COUNT(*) > 1 "
-            f"ORDER BY MIN({i(ROW_COLUMN)}) LIMIT {int(shown)}"
+            f"SELECT {i('member_id')} AS member_id, {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, "
+            f"MIN({i(ROW_COLUMN)}) AS first_ FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL "
+            f"GROUP BY {i('member_id')} HAVING COUNT(*) > 1 ORDER BY first_ LIMIT {int(shown)}"
         )
         .column("rows_")
         .to_pylist()
@@ -337,16 +202,15 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
 NOT_REGISTERED = "SUBJECT_NOT_REGISTERED"
 
 
-def _allowed_population(run: _Run, store: Engine) -> None:
+def _allowed_population(run: _Run) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
     run.say("同意・法的根拠を判定中 / deciding who may be included")
-    tables = run.consent if run.consent is not None else StoreConsent(store)
     decisions_into(
         eng,
         _DECISIONS,
         run.policy,
-        tables,
+        run.consent,
         run.spec.purpose,
         run.at,
         run.spec.decision_recipient,

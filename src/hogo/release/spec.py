@@ -18,6 +18,7 @@ from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.config import load_settings
 from hogo.domain.ids import Identifier
 from hogo.domain.provision import ReleaseMode
+from hogo.engines import EngineName
 from hogo.errors import InputError
 from hogo.files.confine import inside, refused
 from hogo.files.yaml_document import load_user_yaml
@@ -68,6 +69,8 @@ class ReleaseSpec(_Spec):
     output: OutputSpec
     anonymization: AnonymizationSpec | None = None
     aggregate: AggregateSpec | None = None
+    #: The data engine that runs the release (`hogo.engines`); HOGO_ENGINE when omitted.
+    engine: EngineName | None = None
 
     @property
     def decision_recipient(self) -> str | None:

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from hogo.config import load_settings
 from hogo.domain import reasons as R
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, Subject
 from hogo.domain.decision import assess_purpose, decide_assessed
@@ -100,9 +101,11 @@ def terms_revisions(policy: Policy) -> list[TermsRevision]:
 def coverage_series(
     tables: ConsentTables, policy: Policy, purpose_ids: Sequence[str], points: Sequence[datetime]
 ) -> list[CoverageSeries]:
-    """How many persons each purpose may include at each point in time (one DuckDB connection)."""
+    """How many persons each purpose may include at each point in time (one data engine,
+    HOGO_ENGINE)."""
     series = []
-    sql = get_engine("duckdb")
+    settings = load_settings()
+    sql = get_engine(settings.engine, memory_limit=settings.engine_memory_limit)
     try:
         for pid in purpose_ids:
             purpose = policy.purpose(pid)

@@ -1,10 +1,14 @@
 """Releases as use cases: start one (in the background or in the foreground), list and read them.
 
-A release is accepted by writing a `running` row; `hogo.release.run.run_release` turns it `done`
-in the transaction that records the release in the ledger, and a failure turns it `failed` with a
-message that names no personal data (HogoError texts name fields and rows only; anything else is
-recorded by its type). `run_release` removes its partial output on failure, so a failed release
-leaves neither files nor records behind.
+A release is accepted by planning it (`hogo.release.plan`: its id, folder and lawfulness, judged
+once) and writing a `running` row. The data work is the pipeline's (`hogo.release.run`), which
+reads no store and records nothing; this module gives it the policy, the consent source, a data
+engine chosen by the spec or HOGO_ENGINE and a private work folder, then records what it returns
+— the 法29条 provision record for personal data, the ledger entry, the `done` row — in one write
+transaction, and only after that commits gives the folder its final name
+(`hogo.release.publish`). A failure turns the row `failed` with a message that names no personal
+data (HogoError texts name fields and rows only; anything else is recorded by its type) and
+removes the partial output, so a failed release leaves neither files nor records behind.
 
 The background run starts only after the accepting transaction commits, so the row it updates is
 always there; on SQLite that also keeps the run from waiting on the request's write lock.
@@ -15,10 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,18 +31,26 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from hogo.config import Settings
+from hogo.config import Settings, load_settings
 from hogo.domain.clock import JST, as_aware
-from hogo.domain.decision import assess_purpose
+from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import ReleaseMode
-from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.eligibility import ConsentSource
+from hogo.engines import SqlEngine, get_engine
+from hogo.errors import Conflict, HogoError, NotFound
+from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
-from hogo.release.run import ReleaseResult, Step, run_release
+from hogo.release.plan import ReleasePlan, plan_release
+from hogo.release.publish import fresh_private_dir, private_dir, publish, scratch_dirs, seal, write_manifest
+from hogo.release.run import PreparedRelease, Step, prepare_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
-from hogo.services.policy import require_policy
+from hogo.services.policy import require_policy, revision_in_force
+from hogo.services.provisions import record_provision
 from hogo.store.database import read_scope, write_scope
-from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow
+from hogo.store.export import StoreConsent
+from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow, mark_done
+from hogo.store.snapshot import ConsentFiles, open_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -129,48 +141,25 @@ def submitted_spec(data: Any, settings: Settings) -> ReleaseSpec:
     return parse_spec(data, SpecPaths.submitted(settings.inputs_root, settings.releases_root), "body")
 
 
-def _release_id(spec: ReleaseSpec, at: datetime) -> str:
-    """The id `run_release` would choose: the spec's, or date-purpose-recipient-random."""
-    return spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
+def _accept(session: Session, spec: ReleaseSpec) -> ReleasePlan:
+    """Plan the release before any data is read, and write its `running` row.
 
-
-def _accept(session: Session, spec: ReleaseSpec) -> ReleaseSpec:
-    """Check what can be checked before any data is read, and write the `running` row.
-
-    Returns the spec with its id fixed, so the caller can name the release before it runs.
+    The plan fixes the id, so the caller can name the release before it runs.
     """
     at = as_aware(spec.at) if spec.at else datetime.now(JST)
-    policy = require_policy(session, at)
-    refused = assess_purpose(policy, spec.purpose, at, spec.recipient).terminal
-    if refused:
-        first = refused[0]
-        raise InputError(
-            f"この提供はできません: {first.message_ja}({first.article})",
-            f"release refused: {first.message_en}",
-            field="purpose",
-        )
-    release_id = _release_id(spec, at)
-    spec = spec.model_copy(update={"id": release_id})
-    row = session.get(ReleaseRow, release_id)
+    plan = plan_release(spec, require_policy(session, at), at)
+    row = session.get(ReleaseRow, plan.release_id)
     if row is not None and row.status != FAILED:
         raise Conflict("この提供IDは既に使われています。", "this release id is already in use.")
-    try:
-        taken = (spec.output.dir / release_id).exists()
-    except (OSError, ValueError):
-        raise InputError(
-            "出力先のパスを使えません。", "the output path cannot be used.", field="output.dir"
-        ) from None
-    if taken:
-        raise Conflict("同じ提供IDの出力が既にあります。", "a release with this id already exists.")
     if row is None:
-        row = ReleaseRow(release_id=release_id)
+        row = ReleaseRow(release_id=plan.release_id)
         session.add(row)
     row.mode, row.purpose, row.recipient = spec.mode.value, spec.purpose, spec.recipient
     row.status, row.started_at, row.finished_at = RUNNING, datetime.now(UTC), None
     row.runner = runner()
-    row.directory, row.manifest, row.error = str(spec.output.dir / release_id), None, None
+    row.directory, row.manifest, row.error = str(plan.directory), None, None
     session.flush()
-    return spec
+    return plan
 
 
 def runner() -> str:
@@ -244,20 +233,127 @@ def _mark_failed(store: Engine, release_id: str, exc: BaseException) -> None:
             row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), _error_text(exc)
 
 
-def _execute(store: Engine, spec: ReleaseSpec, step: Step | None = None) -> ReleaseResult:
-    assert spec.id is not None
+@dataclass(frozen=True)
+class RecordedRelease:
+    """A release that ran, was recorded and took its folder."""
+
+    release_id: str
+    mode: ReleaseMode
+    directory: Path
+    counts: dict[str, int]
+    manifest: dict[str, Any]
+
+
+def _execute(
+    store: Engine, plan: ReleasePlan, step: Step | None = None, consent: ConsentSource | None = None
+) -> RecordedRelease:
     try:
-        return run_release(spec, store, step=step)
+        return _run(store, plan, step or (lambda _: None), consent)
     except BaseException as exc:
         # The type only: an engine's message may quote a value from the data.
-        log.warning("release %s failed: %s", spec.id, type(exc).__name__)
-        _mark_failed(store, spec.id, exc)
+        log.warning("release %s failed: %s", plan.release_id, type(exc).__name__)
+        _mark_failed(store, plan.release_id, exc)
         raise
 
 
-def _background(store: Engine, spec: ReleaseSpec) -> None:
+def _data_engine(spec: ReleaseSpec, spill: Path) -> SqlEngine:
+    """The data engine the spec names (else HOGO_ENGINE), spilling into the release's own folder."""
+    settings = load_settings()
+    return get_engine(
+        spec.engine or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
+    )
+
+
+def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | None) -> RecordedRelease:
+    """Prepare the release in a private work folder, record it, then publish the folder.
+
+    A failure or a crash leaves either the recorded release with its folder or neither: the work
+    folder is removed unless the record committed, and recovery finishes or removes what a crash
+    left (see `hogo.release.publish`).
+    """
+    private_dir(plan.spec.output.dir)
+    work, spill = scratch_dirs(plan.directory)
+    fresh_private_dir(work)
+    fresh_private_dir(spill)
+    engine = _data_engine(plan.spec, spill)
+    recorded = False
     try:
-        _execute(store, spec)
+        if consent is None:
+            snapshot = plan.spec.consent_snapshot
+            consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
+        prepared = prepare_release(plan, consent, engine, work, step)
+        step("記録中 / recording")
+        with write_scope(store) as session:
+            manifest = _record(session, plan, prepared, consent, work)
+        # Committed: the release is recorded, so its folder may now take its final name. A crash
+        # before this line leaves `.ID.part`, which recovery renames (see hogo.release.publish).
+        recorded = True
+        publish(work, plan.directory)
+    except BaseException:
+        if not recorded:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        engine.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    return RecordedRelease(plan.release_id, plan.spec.mode, plan.directory, prepared.counts, manifest)
+
+
+def _record(
+    session: Session, plan: ReleasePlan, prepared: PreparedRelease, consent: ConsentSource, work: Path
+) -> dict[str, Any]:
+    """Record a prepared release in the caller's write transaction; returns its full manifest.
+
+    The 法29条 provision record (personal data), the ledger entry and the `done` row commit
+    together, and the manifest is written into the work folder inside the same transaction so a
+    folder holding a manifest exists only for a release being recorded.
+    """
+    spec, manifest = plan.spec, dict(prepared.manifest)
+    if isinstance(consent, ConsentFiles):
+        info = consent.info
+        manifest["consent_snapshot"] = {"ledger_seq": info.ledger_seq, "created_at": info.created_at}
+    revision = revision_in_force(session, plan.at)
+    manifest.update(
+        {
+            "release_id": plan.release_id,
+            "mode": spec.mode.value,
+            "purpose": spec.purpose,
+            "recipient": spec.recipient,
+            "at": plan.at.isoformat(),
+            "policy": {
+                "revision": revision.revision if revision else None,
+                "sha256": revision.sha256 if revision else None,
+            },
+            "counts": prepared.counts,
+        }
+    )
+    if spec.mode is ReleaseMode.personal:
+        record = record_provision(
+            session,
+            plan.policy,
+            provision_id=plan.release_id,
+            mode=spec.mode,
+            purpose_id=spec.purpose,
+            recipient_id=spec.recipient,
+            provided_at=plan.at,
+            data_items=list(spec.output.items),
+            persons=prepared.persons,
+        )
+        manifest["provision_record"] = record.model_dump(mode="json")
+    manifest["files"] = {p.name: sha256_file(p) for p in sorted(work.iterdir())}
+    seq = ledger.append(session, EntryKind.processing, f"release:{plan.release_id}",
+                        {k: v for k, v in manifest.items() if k != "match"})  # fmt: skip
+    manifest["ledger_seq"] = seq
+    mark_done(session, release_id=plan.release_id, mode=spec.mode.value, purpose=spec.purpose,
+              recipient=spec.recipient, directory=str(plan.directory), manifest=manifest)  # fmt: skip
+    write_manifest(work, manifest)
+    seal(work)
+    return manifest
+
+
+def _background(store: Engine, plan: ReleasePlan) -> None:
+    try:
+        _execute(store, plan)
     except Exception:  # recorded as failed by _execute; nothing else to do in a worker thread
         return
 
@@ -267,22 +363,27 @@ def start_release(session: Session, store: Engine, spec: ReleaseSpec) -> str:
 
     The thread is not a daemon: a server shutting down waits for releases in progress.
     """
-    spec = _accept(session, spec)
-    assert spec.id is not None
+    plan = _accept(session, spec)
 
     def launch(_session: Session) -> None:
-        threading.Thread(target=_background, args=(store, spec), name=f"release-{spec.id}").start()
+        threading.Thread(target=_background, args=(store, plan), name=f"release-{plan.release_id}").start()
 
     event.listen(session, "after_commit", launch, once=True)
-    return spec.id
+    return plan.release_id
 
 
-def run_now(store: Engine, spec: ReleaseSpec, step: Step | None = None) -> ReleaseResult:
-    """Accept and run a release in the foreground (`hogo release run`); failures are recorded."""
+def run_now(
+    store: Engine, spec: ReleaseSpec, step: Step | None = None, *, consent: ConsentSource | None = None
+) -> RecordedRelease:
+    """Accept and run a release in the foreground (`hogo release run`); failures are recorded.
+
+    ``consent`` may supply the consent data already read from this store (benchmarks); by default
+    it is streamed from the store, or read from the spec's consent snapshot.
+    """
     recover_interrupted(store)
     with write_scope(store) as session:
-        spec = _accept(session, spec)
-    return _execute(store, spec, step)
+        plan = _accept(session, spec)
+    return _execute(store, plan, step, consent)
 
 
 def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:

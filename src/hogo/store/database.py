@@ -169,14 +169,3 @@ def savepoint(session: Session) -> Iterator[None]:
     concurrent insert that lost a race must not spoil the transaction around it."""
     with session.begin_nested():
         yield
-
-
-@contextmanager
-def session_scope(db: Engine) -> Iterator[Session]:
-    """A deferred transaction, the form `read_scope` and `write_scope` replaced.
-
-    Only `hogo.release.run` still uses it, until issue 13 reshapes the release run
-    (tests/domain/test_architecture.py keeps it so); everything else opens a read or write scope.
-    """
-    with _unit_of_work(db, None) as session:
-        yield session
