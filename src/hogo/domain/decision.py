@@ -216,10 +216,6 @@ def assess_purpose(
     )
 
 
-#: The former name, left only for `hogo.release.run` until issue 13 reshapes it; then it goes.
-assess = assess_purpose
-
-
 def _recipients(
     policy: Policy, purpose: Purpose, recipient_id: str | None, names: dict[str, Any]
 ) -> list[Recipient] | Reason:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hogo.domain.clock import as_aware
-from hogo.domain.decision import assess
+from hogo.domain.decision import assess_purpose
 from hogo.domain.policy import AppiClass, Policy
 from hogo.errors import Conflict, InputError
 from hogo.files.confine import refuse_served
@@ -42,7 +42,7 @@ def plan_release(spec: ReleaseSpec, policy: Policy, now: datetime) -> ReleasePla
     item outside the purpose's data categories, and a folder that is served or already taken.
     """
     at = as_aware(spec.at) if spec.at else now
-    refused = assess(policy, spec.purpose, at, spec.decision_recipient).terminal
+    refused = assess_purpose(policy, spec.purpose, at, spec.decision_recipient).terminal
     if refused:
         first = refused[0]
         raise InputError(
