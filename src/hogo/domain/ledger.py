@@ -34,6 +34,10 @@ class EntryKind(StrEnum):
     access = "access"
     #: Personal data received from a third party (法30条 record, recipient side).
     provision_received = "provision_received"
+    #: The switch from entry format v1 to v2 (payload: the v1 head and size it commits to).
+    ledger_v2 = "ledger_v2"
+    #: A person erased (法35条): the entries whose rows were deleted, never whose they were.
+    erasure = "erasure"
 
 
 def canonical(value: Any) -> bytes:

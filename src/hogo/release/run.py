@@ -113,6 +113,7 @@ def run_release(
     say = step or (lambda _: None)
     at = as_aware(spec.at) if spec.at else (now or datetime.now(JST))
     with session_scope(store) as session:
+        ledger.require_reconciled(session)  # the tables read below agree with the ledger
         policy = require_policy(session, at)
         revision = revision_in_force(session, at)
     a = assess(policy, spec.purpose, at, spec.decision_recipient)

@@ -43,11 +43,19 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
 from hogo.domain.consent import ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
 from hogo.errors import Conflict, HogoError, InputError
-from hogo.services import ledger
-from hogo.services.consent import RecordResult, check_against_policy, event_to_row_values, require_policy
+from hogo.services import binding, ledger
+from hogo.services.consent import (
+    RecordResult,
+    check_against_policy,
+    event_digest,
+    event_payload,
+    event_to_row_values,
+    require_policy,
+)
 from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
@@ -65,6 +73,7 @@ _STAGE = Table(
     *[Column(c.name, c.type) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("row_digest", Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
 #: The rows to record, numbered 1..n in file order (ledger seq = head + n).
@@ -75,6 +84,7 @@ _READY = Table(
     *[Column(c.name, c.type) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("row_digest", Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
 Index("ix_hogo_import_stage_event", _STAGE.c.event_id)  # created with the table
@@ -161,7 +171,9 @@ class EventImport:
             values = event_to_row_values(event)
             values["row_no"] = number
             values["ref"] = ref
-            values["payload"] = canonical(event.model_dump(mode="json")).decode("utf-8")
+            digest = event_digest(event)
+            values["payload"] = canonical(event_payload(event, digest)).decode("utf-8")
+            values["row_digest"] = digest
             records.append(values)
         if not records:
             return
@@ -180,9 +192,11 @@ class EventImport:
         conn.commit()
         present = self._check()
         recorded = self._number()
+        # The tally the events add, summed before the lock (binding.count under it is one update).
+        tally = tally_of(conn.execute(select(_READY.c.row_digest)).scalars())
         conn.commit()
         if recorded:
-            self._record(recorded)
+            self._record(recorded, tally)
         return RecordResult(recorded=recorded, already_present=present)
 
     def _check(self) -> int:
@@ -218,7 +232,7 @@ class EventImport:
         present = 0
         stored_cols = [_EVENTS.c[name] for name in ConsentEvent.model_fields]
         result = conn.execute(
-            select(s.c.row_no, s.c.payload, *stored_cols)
+            select(s.c.row_no, s.c.row_digest, *stored_cols)
             .join(_EVENTS, _EVENTS.c.event_id == s.c.event_id)
             .order_by(s.c.row_no)
             .execution_options(yield_per=10_000)
@@ -230,7 +244,7 @@ class EventImport:
             if stored.event_id in seen:
                 continue
             seen.add(stored.event_id)
-            if ConsentEvent.model_validate_json(mapping["payload"]) != stored:
+            if event_digest(stored) != mapping["row_digest"]:
                 result.close()
                 number = mapping["row_no"]
                 raise Conflict(
@@ -249,12 +263,13 @@ class EventImport:
         carried = [c.name for c in _CARRIED]
         conn.execute(
             insert(_READY).from_select(
-                ["n", *carried, "ref", "payload"],
+                ["n", *carried, "ref", "payload", "row_digest"],
                 select(
                     func.row_number().over(order_by=s.c.row_no),
                     *[s.c[name] for name in carried],
                     s.c.ref,
                     s.c.payload,
+                    s.c.row_digest,
                 ).where(
                     s.c.row_no.in_(firsts),
                     ~exists(select(_EVENTS.c.event_id).where(_EVENTS.c.event_id == s.c.event_id)),
@@ -263,7 +278,7 @@ class EventImport:
         )
         return int(conn.execute(select(func.count()).select_from(_READY)).scalar() or 0)
 
-    def _record(self, count: int) -> None:
+    def _record(self, count: int, tally: Tally) -> None:
         """The critical section: lock, chain, insert, commit. Other writers wait only for this."""
         conn = self._c
         started = time.perf_counter()
@@ -290,6 +305,7 @@ class EventImport:
                     ),
                 )
             )
+            binding.count(conn, {CONSENT_EVENTS.name: tally})
             inserted = time.perf_counter()
             conn.commit()
             done = time.perf_counter()

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, NoReturn
 from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import BOUND_KINDS
 from hogo.domain.ledger import (
     GENESIS,
     SEPARATOR,
@@ -20,6 +21,8 @@ from hogo.domain.ledger import (
     entry_hash,
     verify_chain,
 )
+from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
+from hogo.services.binding import require_reconciled as require_reconciled  # for release.run
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 _BATCH = 5_000
@@ -288,9 +291,33 @@ def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]
         cursor.close()
 
 
-def verify_ledger(session: Session) -> Verification:
+def verify_all(session: Session) -> tuple[Verification, Reconciliation]:
+    """The chain, and in the same pass every bound table against its entries (both ways)."""
     head = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1)).scalar()
-    return verify_chain(iter_rows(session), expected_head=head.hash if head else GENESIS)
+    conn = session.connection()
+    rec = Reconciler(conn, switch=switch_seq(conn))
+    fed = _FED
+    feed = rec.feed
+
+    def tee() -> Iterator[tuple[Any, ...]]:
+        for row in iter_rows(session):
+            if row[1] in fed:
+                feed(row[0], row[1], row[2], row[4])
+            yield row
+
+    chain = verify_chain(tee(), expected_head=head.hash if head else GENESIS)
+    return chain, rec.finish({k: v for k, v in tallies(conn).items() if not k.startswith("@")})
+
+
+_FED = BOUND_KINDS | {EntryKind.erasure.value, EntryKind.ledger_v2.value}
+
+
+def verify_ledger(session: Session) -> Verification:
+    """The chain and the reconciliation as one verdict (the first problem found)."""
+    chain, rows = verify_all(session)
+    if chain.ok and rows.finding is not None:
+        return Verification(False, chain.entries, chain.head, rows.finding.seq, rows.finding.text())
+    return chain
 
 
 def entries_for(session: Session, ref: str) -> list[LedgerRow]:

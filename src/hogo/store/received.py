@@ -23,7 +23,7 @@ class ReceivedProvisionRow(Base):
     # The ReceivedProvisionRecord as canonical JSON (what the ledger seals).
     record: Mapped[str] = mapped_column(Text, nullable=False)
     retention_until: Mapped[date] = mapped_column(Date, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class ReceivedProvisionSubjectRow(Base):
@@ -31,3 +31,5 @@ class ReceivedProvisionSubjectRow(Base):
 
     received_id: Mapped[str] = mapped_column(ForeignKey("received_provisions.received_id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+    #: The record's ledger entry (the list is sealed there as a count and digest sum).
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
