@@ -26,7 +26,12 @@ from hogo.domain.consent import ConsentEvent, LegalException
 from hogo.domain.ledger import GENESIS, canonical
 from hogo.domain.provision import persons_digest
 from hogo.errors import HogoError
+from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
+from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
+
+#: The bound tables' models (their metadata is what `_table` reads).
+_MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
 
 CHECKED = "@checked"
 SWITCH = "@v2"

@@ -314,7 +314,11 @@ _FED = BOUND_KINDS | {EntryKind.erasure.value, EntryKind.ledger_v2.value}
 
 def verify_ledger(session: Session) -> Verification:
     """The chain and the reconciliation as one verdict (the first problem found)."""
-    chain, rows = verify_all(session)
+    return verdict(*verify_all(session))
+
+
+def verdict(chain: Verification, rows: Reconciliation) -> Verification:
+    """The chain's verdict, or the reconciliation's first finding when the chain is intact."""
     if chain.ok and rows.finding is not None:
         return Verification(False, chain.entries, chain.head, rows.finding.seq, rows.finding.text())
     return chain
