@@ -19,6 +19,7 @@ from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
 from hogo.services import binding, ledger
 from hogo.services.binding import StoreNotReconciled
 from hogo.services.consent import record_events, record_exception
+from hogo.services.erasure import erase
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import record_provision
 from hogo.services.received import record_received
@@ -284,3 +285,28 @@ def test_rows_written_after_the_checked_point_are_read_one_by_one(seeded: Engine
     with session_scope(seeded) as s:
         finding = binding.check_store(s).finding
     assert finding is not None and finding.table == "consent_events" and finding.key == "g3"
+
+
+def test_an_erased_person_reconciles_as_erased(seeded: Engine) -> None:
+    with session_scope(seeded) as s:
+        done = erase(s, "S2")
+    assert done.rows == {
+        "subjects": 1, "consent_events": 1, "legal_exceptions": 1, "provision_subjects": 1,
+        "received_provision_subjects": 1,
+    }  # fmt: skip
+    with read_scope(seeded) as s:
+        chain, rows = ledger.verify_all(s)
+        assert chain.ok and rows.ok, rows.finding
+        # S2's two subject entries, one consent event and one exception
+        assert rows.erased == 4 and rows.rows["subjects"] == 2 and rows.rows["provision_subjects"] == 1
+        entry = ledger.entry(s, done.ledger_seq)
+        assert entry is not None and entry.kind == "erasure" and "S2" not in entry.payload_json + entry.ref
+        left = s.execute(text("SELECT count(*) FROM consent_events WHERE subject_id = 'S2'")).scalar_one()
+        assert left == 0
+    with session_scope(seeded) as s:
+        assert binding.check_store(s).ok
+    with seeded.begin() as c:  # an erasure explains only its own rows
+        c.execute(text("DELETE FROM provision_subjects WHERE subject_id = 'S1'"))
+    with read_scope(seeded) as s:
+        _, rows = ledger.verify_all(s)
+    assert rows.finding is not None and rows.finding.table == "provision_subjects"

@@ -212,3 +212,11 @@ def test_a_forged_v1_bound_row_is_caught_after_the_upgrade(v1_store: Engine) -> 
         c.execute(text("DELETE FROM consent_events WHERE event_id = 'w1'"))
     with pytest.raises(binding.StoreNotReconciled):
         consent_source(v1_store)
+
+
+def test_a_store_from_before_v2_still_verifies_its_chain(v1_store: Engine) -> None:
+    """An old backup opened as it is: its chain verifies, and nothing claims its rows were bound."""
+    v1_size, _ = _build_v1(v1_store)
+    with read_scope(v1_store) as s:
+        chain, rows = ledger.verify_all(s)
+        assert chain.ok and chain.entries == v1_size and not rows.bound and rows.ok

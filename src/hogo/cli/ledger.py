@@ -30,6 +30,7 @@ def verify_cmd(as_json: bool = JSON) -> None:
                 "problem": result.problem,
                 "reconciliation": {
                     "ok": rows.ok,
+                    "bound": rows.bound,
                     "entries": rows.entries,
                     "rows": rows.rows,
                     "erased_entries": rows.erased,
@@ -40,7 +41,9 @@ def verify_cmd(as_json: bool = JSON) -> None:
     elif result.ok:
         console.print(f"[green]台帳は完全です[/] / intact: {result.entries:,} 件, head {result.head[:16]}…")
         counts = ", ".join(f"{name} {n:,}" for name, n in rows.rows.items())
-        console.print(f"照合済みの行 / rows reconciled: {counts}; 消去済み記録 / erased entries: {rows.erased:,}")
+        console.print(
+            f"照合済みの行 / rows reconciled: {counts}; 消去済み記録 / erased entries: {rows.erased:,}"
+        )
     else:
         console.print(
             f"[bold red]台帳の不整合[/] / ledger broken at seq {result.first_bad_seq}: {result.problem} "

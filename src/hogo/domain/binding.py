@@ -137,12 +137,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+_SIMPLE = frozenset({str, int, bool, type(None)})
+
+
 def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any]) -> str:
     """SHA-256 over the table name and the row's columns in canonical order (hex)."""
-    if isinstance(values, Mapping):
-        items = [plain(values[c]) for c in table.columns]
-    else:
-        items = [plain(v) for v in values]
+    simple = _SIMPLE
+    row = [values[c] for c in table.columns] if isinstance(values, Mapping) else values
+    items = [v if type(v) in simple else plain(v) for v in row]
     text = json.dumps([table.name, items], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

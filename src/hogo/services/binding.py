@@ -50,7 +50,7 @@ class StoreNotReconciled(HogoError):
         self.finding = finding
 
 
-def _table(t: BoundTable) -> Table:
+def table_of(t: BoundTable) -> Table:
     table = Base.metadata.tables[t.name]
     return table
 
@@ -142,6 +142,8 @@ class Reconciliation:
     entries: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     erased: int = 0
+    #: False for a store from before ledger v2 (an old backup): nothing was reconciled.
+    bound: bool = True
 
     @property
     def ok(self) -> bool:
@@ -152,7 +154,7 @@ class _Stream:
     """A bound table's rows in ``ledger_seq`` order, one row of look-ahead."""
 
     def __init__(self, conn: Connection, t: BoundTable, after: int | None) -> None:
-        table = _table(t)
+        table = table_of(t)
         order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
         if after is not None:
@@ -199,6 +201,8 @@ class Reconciler:
         self._pending: dict[str, tuple[int, str | None]] = {}  # subject ref -> unbound entry
         self._unbound: list[tuple[BoundTable, int, str | None]] = []
         self._erased: set[int] = set()
+        self._erased_lists: dict[int, int] = {}  # record seq -> persons erased from its list
+        self._list_doubts: list[tuple[BoundTable, int, Any, int, Any]] = []
 
     def _find(self, t: BoundTable, key: Any, seq: int | None, ja: str, en: str) -> None:
         if self.result.finding is None:
@@ -220,7 +224,10 @@ class Reconciler:
 
     def _special(self, seq: int, kind: str, payload_json: str) -> None:
         if kind == _ERASURE:
-            self._erased.update(int(s) for s in json.loads(payload_json).get("entries", ()))
+            erasure = json.loads(payload_json)
+            self._erased.update(int(s) for s in erasure.get("entries", ()))
+            for record, n in erasure.get("lists", {}).items():
+                self._erased_lists[int(record)] = self._erased_lists.get(int(record), 0) + int(n)
         elif kind == _V2 and seq != self._switch:
             self._find(
                 b.SUBJECTS, None, seq, "v2 への切替記録の位置が違います", "ledger_v2 entry out of place"
@@ -278,17 +285,28 @@ class Reconciler:
             ids.append(str(values["subject_id"]))
         if seq < self._switch:
             good = persons_digest(ids) == payload.get("persons_sha256") and len(ids) == payload.get("persons")
+            sealed_rows = payload.get("persons")
         else:
             good = b.tally_of(digests).as_payload() == payload.get(b.PERSONS_ROWS)
-        if not good and seq not in self._erased:
-            self._find(t, payload.get(t.key), seq, "本人の一覧が台帳記録と一致しません",
-                       "the person list differs from its ledger entry")  # fmt: skip
+            sealed_rows = (payload.get(b.PERSONS_ROWS) or {}).get("rows")
+        if not good:  # decided at the end: a later erasure may have removed persons from it
+            self._list_doubts.append((t, seq, payload.get(t.key), len(ids), sealed_rows))
+
+    def _lists(self) -> None:
+        """A list that differs is explained only by erasures: the rows left plus those erased
+        must make the sealed count (the erased rows' digests are gone with them)."""
+        for t, seq, key, found, sealed in self._list_doubts:
+            erased = self._erased_lists.get(seq)
+            if erased is None or found + erased != sealed:
+                self._find(t, key, seq, "本人の一覧が台帳記録と一致しません",
+                           "the person list differs from its ledger entry")  # fmt: skip
 
     def finish(self, expected: Mapping[str, Tally] | None) -> Reconciliation:
         """Rows left over, entries without rows (unless erased), and the tallies."""
         for s in self._streams.values():
             self._stale(s, 1 << 62)
             self.result.rows[s.t.name] = s.count
+        self._lists()
         unbound = [(t, seq, key) for t, seq, key in self._unbound if seq not in self._erased]
         unbound += [(b.SUBJECTS, seq, None) for seq, _ in self._pending.values() if seq not in self._erased]
         self.result.erased = len(self._erased)
@@ -339,7 +357,7 @@ def check_store(session: Session) -> Reconciliation:
                       "the ledger entry at the last checked point changed")  # fmt: skip
     known = tallies(conn)
     for t in b.BOUND:
-        rows = int(conn.execute(select(func.count()).select_from(_table(t))).scalar() or 0)
+        rows = int(conn.execute(select(func.count()).select_from(table_of(t))).scalar() or 0)
         if rows != known.get(t.name, Tally()).rows:
             ja, en = "行数が台帳の集計と一致しません(行の削除・挿入?)", "the row count differs from its tally"
             return _found(t.name, None, ja, en + " (rows deleted or inserted?)")
