@@ -392,6 +392,8 @@ LEDGER_KIND_LABELS: dict[str, tuple[str, str]] = {
     "backup": ("バックアップ", "Backup"),
     "access": ("ユーザー・トークンの変更", "User or token change"),
     "provision_received": ("第三者からの受領の記録(法30条)", "Received record (Art. 30)"),
+    "ledger_v2": ("台帳形式 v2 への切替", "Switch to ledger format v2"),
+    "erasure": ("本人のデータの消去(法35条)", "Person's data erased (Art. 35)"),
 }
 ACTION_LABELS: dict[ConsentAction, tuple[str, str]] = {
     ConsentAction.grant: ("同意", "Consent given"),
