@@ -27,20 +27,19 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from sqlalchemy import insert
 
 from hogo.auth.roles import Role
 from hogo.demo import demo_policy
+from hogo.domain.consent import Subject
 from hogo.services import auth
 from hogo.services.policy import apply_policy
+from hogo.services.subjects import upsert_subjects
 from hogo.store.database import make_db, upgrade, write_scope
-from hogo.store.tables import SubjectRow
 
 PURPOSES = ("ad_partners", "mailing_list", "marketing_mail")
 
@@ -79,15 +78,12 @@ def _prepare(url: str, subjects: int) -> str:
     engine = make_db(url)
     try:
         upgrade(engine)
-        now = datetime.now(UTC)
         with write_scope(engine) as session:
             apply_policy(session, demo_policy())
-            rows = [
-                {"subject_id": f"M{i:08d}", "identity_verified": True, "created_at": now, "updated_at": now}
-                for i in range(subjects)
-            ]
-            for i in range(0, len(rows), 50_000):
-                session.execute(insert(SubjectRow), rows[i : i + 50_000])
+            # through the service: each person's row is bound to its ledger entry (ledger v2)
+            people = [Subject(subject_id=f"M{i:08d}", identity_verified=True) for i in range(subjects)]
+            for i in range(0, len(people), 50_000):
+                upsert_subjects(session, people[i : i + 50_000])
             token, _ = auth.create_token(session, "bench", Role.operator)
     finally:
         engine.dispose()

@@ -13,18 +13,19 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from hogo.errors import HogoError, InputError
 from hogo.files.confine import SERVED_FOLDERS
 from hogo.release.spec import load_spec
 from hogo.services import ledger
+from hogo.services.binding import StoreNotReconciled
 from hogo.services.consent import record_events
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import provisions_for, verify_persons
 from hogo.services.releases import run_now
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import write_scope
+from hogo.store.database import read_scope, write_scope
 from hogo.store.snapshot import write_snapshot
 from tests.factories import at, event, person, policy
 
@@ -294,3 +295,17 @@ def test_token_key_file_is_read_from_the_spec_folder(
     spec = load_spec(_spec(tmp, id="keyfile", match={"token_key_file": "keys/token.key"}))
     assert spec.match.token_key_file == tmp / "keys" / "token.key"
     assert run_now(store, spec).counts["allowed"] == 2
+
+
+def test_a_deleted_withdrawal_turns_verify_red_and_blocks_the_provision(world: tuple[Engine, Path]) -> None:
+    """Issue 11: deleting M2's withdrawal behind hogo's back (ledger untouched) would let M2 be
+    provided to the ad partner; verify names the table and the release refuses to run."""
+    store, tmp = world
+    with store.begin() as c:
+        c.execute(text("DELETE FROM consent_events WHERE subject_id = 'M2' AND action = 'withdraw'"))
+    with read_scope(store) as s:
+        verdict = ledger.verify_ledger(s)
+    assert not verdict.ok and verdict.problem is not None and "consent_events" in verdict.problem
+    with pytest.raises(StoreNotReconciled):
+        run_now(store, load_spec(_spec(tmp)))
+    assert not (tmp / "out" / "rel-001").exists()

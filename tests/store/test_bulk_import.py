@@ -10,7 +10,7 @@ from hogo.domain.consent import ConsentAction, ConsentEvent
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.errors import Conflict, InputError
 from hogo.services import ledger
-from hogo.services.consent import record_events
+from hogo.services.consent import event_digest, event_payload, record_events
 from hogo.services.consent_import import EventImport, _row_checks_skippable
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
@@ -65,7 +65,8 @@ def test_import_records_one_ledger_entry_per_event_in_file_order(store: Engine) 
             entry = ledger.entry(s, r.ledger_seq)
             assert entry is not None and entry.kind == "consent_event"
             assert entry.ref == f"subject:{e.subject_id}"
-            assert entry.payload_json == canonical(e.model_dump(mode="json")).decode()
+            # the same v2 payload (event and its row's digest) as a single append writes
+            assert entry.payload_json == canonical(event_payload(e, event_digest(e))).decode()
             assert r.collected_at == e.collected_at
     # The same file again changes nothing; a repeated row in one file is recorded once.
     assert _import(store, [events, events[:3]]) == (0, 120)
@@ -159,11 +160,12 @@ def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
         conn.execute(stage.insert(), rows)
         conn.commit()
         with pytest.raises(ValueError, match="not numbered"):
-            ledger.append_staged(conn, EntryKind.consent_event, stage)
+            ledger.append_staged(conn, EntryKind.processing, stage)
         conn.rollback()
         conn.execute(stage.delete().where(stage.c.n == 4))
         assert _counts(store) == counts  # the failed append wrote nothing
-        first, last = ledger.append_staged(conn, EntryKind.consent_event, stage)
+        # a kind that binds no row: this tests the chain alone
+        first, last = ledger.append_staged(conn, EntryKind.processing, stage)
         conn.commit()
     assert (first, last) == (counts[1] + 1, counts[1] + 2)
     with read_scope(store) as s:

@@ -16,9 +16,11 @@ app = typer.Typer(help="改ざん検知可能な台帳 / the tamper-evident ledg
 
 @app.command("verify")
 def verify_cmd(as_json: bool = JSON) -> None:
-    """台帳のハッシュチェーンを検証します(改ざんがあれば最初の不正な記録を示し、終了コード1)。"""
+    """台帳のハッシュチェーンと、判断が読む表(本人・同意・例外・提供/受領記録・ポリシー)の各行を
+    台帳記録と双方向に照合します(不一致があれば最初の箇所を示し、終了コード1)。"""
     with user_errors(), reading() as session:
-        result = ledger.verify_ledger(session)
+        chain, rows = ledger.verify_all(session)
+    result = ledger.verdict(chain, rows)
     if as_json:
         print_json(
             {
@@ -27,14 +29,26 @@ def verify_cmd(as_json: bool = JSON) -> None:
                 "head": result.head,
                 "first_bad_seq": result.first_bad_seq,
                 "problem": result.problem,
+                "reconciliation": {
+                    "ok": rows.ok,
+                    "bound": rows.bound,
+                    "entries": rows.entries,
+                    "rows": rows.rows,
+                    "erased_entries": rows.erased,
+                    "finding": None if rows.finding is None else rows.finding.text(),
+                },
             }
         )
     elif result.ok:
         console.print(f"[green]台帳は完全です[/] / intact: {result.entries:,} 件, head {result.head[:16]}…")
+        counts = ", ".join(f"{name} {n:,}" for name, n in rows.rows.items())
+        console.print(
+            f"照合済みの行 / rows reconciled: {counts}; 消去済み記録 / erased entries: {rows.erased:,}"
+        )
     else:
         console.print(
             f"[bold red]台帳の不整合[/] / ledger broken at seq {result.first_bad_seq}: {result.problem} "
-            f"({result.entries:,} 件は正常)"
+            f"({chain.entries:,} 件のチェーンを確認)"
         )
     if not result.ok:
         raise typer.Exit(1)

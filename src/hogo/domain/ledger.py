@@ -36,6 +36,10 @@ class EntryKind(StrEnum):
     provision_received = "provision_received"
     #: A re-consent campaign's frozen target list (count and digest, never the persons).
     campaign = "campaign"
+    #: The switch from entry format v1 to v2 (payload: the v1 head and size it commits to).
+    ledger_v2 = "ledger_v2"
+    #: A person erased (法35条): the entries whose rows were deleted, never whose they were.
+    erasure = "erasure"
 
 
 def canonical(value: Any) -> bytes:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import CONSENT_EVENTS, LEGAL_EXCEPTIONS, row_digest, tally_of
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
     ConsentEvent,
@@ -19,7 +21,8 @@ from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, InputError, NotFound
-from hogo.services import ledger
+from hogo.services import binding, ledger
+from hogo.services.binding import row_payload
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.policy_cache import PolicyCache
@@ -47,6 +50,17 @@ def event_to_row_values(event: ConsentEvent) -> dict[str, object]:
         "guardian_relation": event.guardian_relation,
         "foreign_transfer_info_given": event.foreign_transfer_info_given,
     }
+
+
+def event_digest(event: ConsentEvent) -> str:
+    """The digest of the event's row, as its ledger entry seals it."""
+    return row_digest(CONSENT_EVENTS, event_to_row_values(event))
+
+
+def event_payload(event: ConsentEvent, digest: str) -> dict[str, Any]:
+    """The ledger payload of a consent event (v2): the event and its row's digest. The bulk
+    import encodes the same payload, so both paths bind rows alike."""
+    return row_payload(event.model_dump(mode="json"), digest)
 
 
 def row_to_event(row: ConsentEventRow) -> ConsentEvent:
@@ -108,9 +122,13 @@ def record_events(
                 + (f" (row {number})" if number else "")
                 + ".",
             )
+    digests = [event_digest(e) for e in new]
     seqs = ledger.append_many(
         session,
-        [(EntryKind.consent_event, subject_ref(e.subject_id), e.model_dump(mode="json")) for e in new],
+        [
+            (EntryKind.consent_event, subject_ref(e.subject_id), event_payload(e, d))
+            for e, d in zip(new, digests, strict=True)
+        ],
     )
     now = datetime.now(UTC)
     if new:
@@ -121,6 +139,7 @@ def record_events(
                 for e, s in zip(new, seqs, strict=True)
             ],
         )
+        binding.count(session, {CONSENT_EVENTS.name: tally_of(digests)})
     return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
 
 
@@ -154,22 +173,25 @@ def record_exception(session: Session, exc: LegalException) -> None:
     get_subject(session, exc.subject_id)
     if session.get(LegalExceptionRow, exc.exception_id) is not None:
         raise Conflict("この例外IDは既に記録されています。", "this exception id is already recorded.")
+    values: dict[str, Any] = {
+        "exception_id": exc.exception_id,
+        "subject_id": exc.subject_id,
+        "purpose_id": exc.purpose_id,
+        "recipient_id": exc.recipient_id,
+        "ground": exc.ground.value,
+        "recorded_at": exc.recorded_at,
+        "valid_until": exc.valid_until,
+        "note": exc.note,
+    }
+    digest = row_digest(LEGAL_EXCEPTIONS, values)
     seq = ledger.append(
-        session, EntryKind.legal_exception, subject_ref(exc.subject_id), exc.model_dump(mode="json")
+        session,
+        EntryKind.legal_exception,
+        subject_ref(exc.subject_id),
+        row_payload(exc.model_dump(mode="json"), digest),
     )
-    session.add(
-        LegalExceptionRow(
-            exception_id=exc.exception_id,
-            subject_id=exc.subject_id,
-            purpose_id=exc.purpose_id,
-            recipient_id=exc.recipient_id,
-            ground=exc.ground.value,
-            recorded_at=exc.recorded_at,
-            valid_until=exc.valid_until,
-            note=exc.note,
-            ledger_seq=seq,
-        )
-    )
+    session.add(LegalExceptionRow(**values, ledger_seq=seq))
+    binding.count(session, {LEGAL_EXCEPTIONS.name: tally_of([digest])})
     session.flush()
 
 

@@ -47,11 +47,18 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
 from hogo.domain.consent import ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
 from hogo.errors import Conflict, HogoError, InputError
-from hogo.services import ledger
-from hogo.services.consent import RecordResult, check_against_policy, event_to_row_values
+from hogo.services import binding, ledger
+from hogo.services.consent import (
+    RecordResult,
+    check_against_policy,
+    event_digest,
+    event_payload,
+    event_to_row_values,
+)
 from hogo.services.policy import require_policy
 from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
@@ -70,6 +77,7 @@ _STAGE = Table(
     *[Column(c.name, c.type) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("row_digest", Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
 #: The rows to record, numbered 1..n in file order (ledger seq = head + n).
@@ -80,6 +88,7 @@ _READY = Table(
     *[Column(c.name, c.type) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("row_digest", Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
 Index("ix_hogo_import_stage_event", _STAGE.c.event_id)  # created with the table
@@ -166,7 +175,9 @@ class EventImport:
             values = event_to_row_values(event)
             values["row_no"] = number
             values["ref"] = ref
-            values["payload"] = canonical(event.model_dump(mode="json")).decode("utf-8")
+            digest = event_digest(event)
+            values["payload"] = canonical(event_payload(event, digest)).decode("utf-8")
+            values["row_digest"] = digest
             records.append(values)
         if not records:
             return
@@ -187,9 +198,11 @@ class EventImport:
         recorded = self._number()
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE hogo_import_ready")  # the chain's recursion probes it by n
+        # The tally the events add, summed before the lock (binding.count under it is one update).
+        tally = tally_of(conn.execute(select(_READY.c.row_digest)).scalars())
         conn.commit()
         if recorded:
-            self._record(recorded)
+            self._record(recorded, tally)
         return RecordResult(recorded=recorded, already_present=present)
 
     def _check(self) -> int:
@@ -225,7 +238,7 @@ class EventImport:
         present = 0
         stored_cols = [_EVENTS.c[name] for name in ConsentEvent.model_fields]
         result = conn.execute(
-            select(s.c.row_no, s.c.payload, *stored_cols)
+            select(s.c.row_no, s.c.row_digest, *stored_cols)
             .join(_EVENTS, _EVENTS.c.event_id == s.c.event_id)
             .order_by(s.c.row_no)
             .execution_options(yield_per=10_000)
@@ -237,7 +250,7 @@ class EventImport:
             if stored.event_id in seen:
                 continue
             seen.add(stored.event_id)
-            if ConsentEvent.model_validate_json(mapping["payload"]) != stored:
+            if event_digest(stored) != mapping["row_digest"]:
                 result.close()
                 number = mapping["row_no"]
                 raise Conflict(
@@ -256,12 +269,13 @@ class EventImport:
         carried = [c.name for c in _CARRIED]
         conn.execute(
             insert(_READY).from_select(
-                ["n", *carried, "ref", "payload"],
+                ["n", *carried, "ref", "payload", "row_digest"],
                 select(
                     func.row_number().over(order_by=s.c.row_no),
                     *[s.c[name] for name in carried],
                     s.c.ref,
                     s.c.payload,
+                    s.c.row_digest,
                 ).where(
                     s.c.row_no.in_(firsts),
                     ~exists(select(_EVENTS.c.event_id).where(_EVENTS.c.event_id == s.c.event_id)),
@@ -270,7 +284,7 @@ class EventImport:
         )
         return int(conn.execute(select(func.count()).select_from(_READY)).scalar() or 0)
 
-    def _record(self, count: int) -> None:
+    def _record(self, count: int, tally: Tally) -> None:
         """The critical section: lock, chain, insert, commit. Other writers wait only for this.
 
         On PostgreSQL the persons named are locked first (FOR KEY SHARE, before the ledger head),
@@ -297,6 +311,7 @@ class EventImport:
             first, _last = ledger.append_staged(conn, EntryKind.consent_event, _READY)
             chained = time.perf_counter()
             _insert_events(conn, first, skip_row_checks)
+            binding.count(conn, {CONSENT_EVENTS.name: tally})
             inserted = time.perf_counter()
             conn.commit()
             done = time.perf_counter()

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import BOUND_KINDS
 from hogo.domain.ledger import (
     GENESIS,
     SEPARATOR,
@@ -20,7 +21,8 @@ from hogo.domain.ledger import (
     entry_hash,
     verify_chain,
 )
-from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
+from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
+from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
 
 _BATCH = 5_000
 
@@ -329,9 +331,42 @@ def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]
         cursor.close()
 
 
-def verify_ledger(session: Session) -> Verification:
+def verify_all(session: Session) -> tuple[Verification, Reconciliation]:
+    """The chain, and in the same pass every bound table against its entries (both ways)."""
     head = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1)).scalar()
-    return verify_chain(iter_rows(session), expected_head=head.hash if head else GENESIS)
+    conn = session.connection()
+    if not inspect(conn).has_table(LedgerTallyRow.__tablename__):
+        # a copy made before ledger v2 (an old backup): its rows are not bound, the chain is all
+        return verify_chain(iter_rows(session), expected_head=head.hash if head else GENESIS), Reconciliation(
+            bound=False
+        )
+    rec = Reconciler(conn, switch=switch_seq(conn))
+    fed = _FED
+    feed = rec.feed
+
+    def tee() -> Iterator[tuple[Any, ...]]:
+        for row in iter_rows(session):
+            if row[1] in fed:
+                feed(row[0], row[1], row[2], row[4])
+            yield row
+
+    chain = verify_chain(tee(), expected_head=head.hash if head else GENESIS)
+    return chain, rec.finish({k: v for k, v in tallies(conn).items() if not k.startswith("@")})
+
+
+_FED = BOUND_KINDS | {EntryKind.erasure.value, EntryKind.ledger_v2.value}
+
+
+def verify_ledger(session: Session) -> Verification:
+    """The chain and the reconciliation as one verdict (the first problem found)."""
+    return verdict(*verify_all(session))
+
+
+def verdict(chain: Verification, rows: Reconciliation) -> Verification:
+    """The chain's verdict, or the reconciliation's first finding when the chain is intact."""
+    if chain.ok and rows.finding is not None:
+        return Verification(False, chain.entries, chain.head, rows.finding.seq, rows.finding.text())
+    return chain
 
 
 def entries_for(session: Session, ref: str) -> list[LedgerRow]:

@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import POLICY_REVISIONS, row_digest, tally_of
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError
-from hogo.services import ledger
+from hogo.services import binding, ledger
+from hogo.services.binding import row_payload
 from hogo.store.tables import PolicyRevisionRow
 
 _SECTIONS: dict[str, str] = {
@@ -103,21 +105,23 @@ def apply_policy(session: Session, policy: Policy) -> PolicyChange:
     if before.get("settings") != document["settings"]:
         modified["settings"] = ["settings"]
     revision = (previous.revision if previous else 0) + 1
-    seq = ledger.append(
-        session,
-        EntryKind.policy_applied,
-        f"policy:{revision}",
-        {"revision": revision, "sha256": digest, "added": added, "removed": removed, "modified": modified},
-    )
-    session.add(
-        PolicyRevisionRow(
-            revision=revision,
-            applied_at=datetime.now(UTC),
-            sha256=digest,
-            document=encoded.decode("utf-8"),
-            ledger_seq=seq,
-        )
-    )
+    values = {
+        "revision": revision,
+        "applied_at": datetime.now(UTC),
+        "sha256": digest,
+        "document": encoded.decode("utf-8"),
+    }
+    sealed = row_digest(POLICY_REVISIONS, values)
+    summary = {
+        "revision": revision,
+        "sha256": digest,
+        "added": added,
+        "removed": removed,
+        "modified": modified,
+    }
+    seq = ledger.append(session, EntryKind.policy_applied, f"policy:{revision}", row_payload(summary, sealed))
+    session.add(PolicyRevisionRow(**values, ledger_seq=seq))
+    binding.count(session, {POLICY_REVISIONS.name: tally_of([sealed])})
     session.flush()
     return PolicyChange(revision, True, added, removed, modified)
 

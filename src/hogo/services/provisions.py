@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import BOUND, BY_NAME, row_digest, tally_of
 from hogo.domain.decision import Basis
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.domain.policy import Policy
@@ -21,7 +22,8 @@ from hogo.domain.provision import (
     retention_until,
 )
 from hogo.errors import Conflict, InputError
-from hogo.services import ledger
+from hogo.services import binding, ledger
+from hogo.services.binding import row_payload
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow
 from hogo.store.tables import Base
@@ -95,10 +97,15 @@ def seal(
     its person list (the ledger gets their digest only), all in the caller's transaction."""
     payload = record.model_dump(mode="json")
     row.record = canonical(payload).decode("utf-8")
-    row.ledger_seq = ledger.append(session, kind, key, payload)
+    table = BY_NAME[row.__tablename__]
+    people = next(t for t in BOUND if t.parent == table.name)
+    digest = row_digest(table, {c: getattr(row, c) for c in table.columns})
+    listed = tally_of(row_digest(people, p) for p in persons)
+    row.ledger_seq = ledger.append(session, kind, key, row_payload(payload, digest, listed))
     session.add(row)
     session.flush()
-    insert_persons(session, persons_table, persons)
+    insert_persons(session, persons_table, [{**p, "ledger_seq": row.ledger_seq} for p in persons])
+    binding.count(session, {table.name: tally_of([digest]), people.name: listed})
 
 
 def insert_persons(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:

@@ -45,6 +45,7 @@ from hogo.release.publish import fresh_private_dir, private_dir, publish, scratc
 from hogo.release.run import PreparedRelease, Step, prepare_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
+from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import read_scope, write_scope
@@ -278,6 +279,8 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
     engine = _data_engine(plan.spec, spill)
     recorded = False
     try:
+        with write_scope(store) as session:
+            require_reconciled(session)  # the tables read below agree with the ledger
         if consent is None:
             snapshot = plan.spec.consent_snapshot
             consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)

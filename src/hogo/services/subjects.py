@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hogo.domain.binding import SUBJECTS, row_digest, tally_of
 from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.ids import is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
-from hogo.services import ledger
+from hogo.services import binding, ledger
+from hogo.services.binding import row_payload
 from hogo.store.tables import SubjectRow
 
 
@@ -73,7 +75,9 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
         ).scalars():
             existing[row.subject_id] = row
     added = updated = unchanged = 0
-    entries: list[tuple[EntryKind, str, dict[str, str | bool | None]]] = []
+    entries: list[tuple[EntryKind, str, dict[str, object]]] = []
+    bound: list[SubjectRow] = []
+    came, left = [], []
     for patch in patches:
         found = existing.get(patch.subject_id)
         if found is None:
@@ -85,21 +89,36 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
                 phone=None,
                 created_at=now,
                 updated_at=now,
+                ledger_seq=0,
             )
             _apply(found, patch)
             existing[patch.subject_id] = found
             session.add(found)
-            entries.append((EntryKind.subject_added, subject_ref(patch.subject_id), _payload(found)))
+            kind = EntryKind.subject_added
             added += 1
-        elif _apply(found, patch):
-            found.updated_at = now
-            entries.append((EntryKind.subject_updated, subject_ref(patch.subject_id), _payload(found)))
-            updated += 1
         else:
-            unchanged += 1
-    ledger.append_many(session, entries)
+            before = _digest(found)
+            if not _apply(found, patch):
+                unchanged += 1
+                continue
+            found.updated_at = now
+            left.append(before)
+            kind = EntryKind.subject_updated
+            updated += 1
+        digest = _digest(found)
+        came.append(digest)
+        entries.append((kind, subject_ref(patch.subject_id), row_payload(_payload(found), digest)))
+        bound.append(found)
+    for row, seq in zip(bound, ledger.append_many(session, entries), strict=True):
+        row.ledger_seq = seq
+    binding.count(session, {SUBJECTS.name: tally_of(came)})
+    binding.count(session, {SUBJECTS.name: tally_of(left)}, leaving=True)
     session.flush()
     return SubjectChanges(added, updated, unchanged)
+
+
+def _digest(row: SubjectRow) -> str:
+    return row_digest(SUBJECTS, {c: getattr(row, c) for c in SUBJECTS.columns})
 
 
 _PATCHABLE = ("birth_date", "identity_verified", "email", "phone")

@@ -20,7 +20,7 @@ class SealedPersonsColumns:
     persons_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     record: Mapped[str] = mapped_column(Text, nullable=False)
     retention_until: Mapped[date] = mapped_column(Date, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class ProvisionRow(SealedPersonsColumns, Base):
@@ -39,3 +39,5 @@ class ProvisionSubjectRow(Base):
     provision_id: Mapped[str] = mapped_column(ForeignKey("provisions.provision_id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
     basis: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: The record's ledger entry (the list is sealed there as a count and digest sum).
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hogo.store.provisions import SealedPersonsColumns
@@ -26,3 +26,5 @@ class ReceivedProvisionSubjectRow(Base):
 
     received_id: Mapped[str] = mapped_column(ForeignKey("received_provisions.received_id"), primary_key=True)
     subject_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+    #: The record's ledger entry (the list is sealed there as a count and digest sum).
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hogo.store.types import UTCDateTime
@@ -30,7 +30,7 @@ class PolicyRevisionRow(Base):
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     document: Mapped[str] = mapped_column(Text, nullable=False)  # canonical JSON of the Policy
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class SubjectRow(Base):
@@ -44,6 +44,8 @@ class SubjectRow(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: The person's latest subject_added/subject_updated entry, whose payload seals this row.
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class ConsentEventRow(Base):
@@ -62,7 +64,7 @@ class ConsentEventRow(Base):
     guardian_relation: Mapped[str | None] = mapped_column(String(64))
     foreign_transfer_info_given: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class LegalExceptionRow(Base):
@@ -76,7 +78,7 @@ class LegalExceptionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 
 
 class LedgerEntryRow(Base):
@@ -101,3 +103,17 @@ class LedgerHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class LedgerTallyRow(Base):
+    """Per bound table: row count and digest sum, written in the same transaction as its rows.
+
+    The row named ``@checked`` holds the head (seq, hash) up to which the rows were last checked
+    one by one, so the check before a release only needs the rows bound after it.
+    """
+
+    __tablename__ = "ledger_tallies"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rows: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0910_ledger_tree"
-down_revision = "0810_login_known_clients"
+down_revision = "0900_ledger_v2"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,141 @@
+"""Ledger v2 benchmarks (issue 11): append with rows bound, full verify with reconciliation, the
+cheap check before a release, and erasing one person.
+
+Run: `python benchmarks/ledger_v2.py [--persons 100000 --events 500000 --since 1000]` (SQLite).
+Each figure is printed next to a named baseline measured in the same run, with the ratio.
+Goals: append >= 50,000 entries/s, full verify with reconciliation >= 200,000 entries/s, the
+check before a release on a 30M-event store <= 2 s (measured smaller; its cost is one count(*)
+per bound table plus the rows since the last check, so the count scales linearly), erasure of
+one person among 1M persons <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from hogo.demo import demo_policy
+from hogo.domain.consent import ConsentAction, ConsentEvent, Subject
+from hogo.domain.ledger import EntryKind, verify_chain
+from hogo.services import binding, ledger
+from hogo.services.consent import record_events
+from hogo.services.erasure import erase
+from hogo.services.policy import apply_policy
+from hogo.services.subjects import upsert_subjects
+from hogo.store.database import make_db, read_scope, upgrade, write_scope
+
+_BATCH = 10_000
+_COUNTS = text(
+    "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM consent_events), "
+    "(SELECT count(*) FROM legal_exceptions), (SELECT count(*) FROM provision_subjects)"
+)
+_T0 = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def row(name: str, value: float, unit: str, baseline_name: str, baseline: float, goal: str = "") -> None:
+    ratio = value / baseline if baseline else float("nan")
+    print(
+        f"{name:<40} {value:>12,.1f} {unit:<10} | {baseline_name:<40} {baseline:>12,.1f} | ratio {ratio:6.2f} {goal}"
+    )
+
+
+def _events(start: int, n: int, persons: int) -> list[ConsentEvent]:
+    return [
+        ConsentEvent(
+            event_id=f"E{i:09d}",
+            subject_id=f"M{i % persons:08d}",
+            purpose_id="ad_partners",
+            action=ConsentAction.grant,
+            terms_version="2021-07",
+            collected_at=_T0 + timedelta(seconds=i),
+        )
+        for i in range(start, start + n)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--since", type=int, default=1_000, help="events recorded since the last check")
+    args = parser.parse_args()
+    print(f"hogo ledger v2 benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, SQLite")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = make_db(f"sqlite:///{Path(tmp) / 'v2.db'}")
+        upgrade(store)
+        with write_scope(store) as s:
+            apply_policy(s, demo_policy())
+        people = [Subject(subject_id=f"M{i:08d}") for i in range(args.persons)]
+        persons_s = 0.0
+        for i in range(0, args.persons, _BATCH):
+            with write_scope(store) as s:
+                persons_s += timed(lambda s=s, i=i: upsert_subjects(s, people[i : i + _BATCH]))
+        events = _events(0, args.events, args.persons)
+        append_s = 0.0
+        for i in range(0, args.events, _BATCH):
+            with write_scope(store) as s:
+                append_s += timed(lambda s=s, i=i: record_events(s, events[i : i + _BATCH]))
+        # baseline: the same number of entries appended alone (v1: no rows, no tallies)
+        bare = Path(tmp) / "bare.db"
+        other = make_db(f"sqlite:///{bare}")
+        upgrade(other)
+        payloads = [
+            (EntryKind.processing, f"subject:{e.subject_id}", e.model_dump(mode="json")) for e in events
+        ]
+        bare_s = 0.0
+        for i in range(0, args.events, _BATCH):
+            with write_scope(other) as s:
+                bare_s += timed(lambda s=s, i=i: ledger.append_many(s, payloads[i : i + _BATCH]))
+        other.dispose()
+        row("append event + bound row + tally", args.events / append_s, "entries/s",
+            "ledger.append_many alone (no rows)", args.events / bare_s, "goal >= 50,000/s")  # fmt: skip
+        print(f"  (persons added with bound rows: {args.persons / persons_s:,.0f}/s)")
+
+        with read_scope(store) as s:
+            entries = ledger.head(s).seq
+            verify_s = timed(lambda: ledger.verify_all(s))
+            chain, rows = ledger.verify_all(s)
+            assert chain.ok and rows.ok, rows.finding
+            chain_s = timed(lambda: verify_chain(ledger.iter_rows(s)))
+        row("full verify with reconciliation", entries / verify_s, "entries/s",
+            "chain-only verify (v1)", entries / chain_s, "goal >= 200,000/s")  # fmt: skip
+
+        with write_scope(store) as s:
+            first_s = timed(lambda: binding.check_store(s))
+        more = _events(args.events, args.since, args.persons)
+        with write_scope(store) as s:
+            record_events(s, more)
+        with write_scope(store) as s:
+            check_s = timed(lambda: binding.require_reconciled(s))
+        total = args.events + args.since
+        with read_scope(store) as s:
+            count_s = timed(lambda: s.execute(_COUNTS).all())
+        row(f"check before release ({total:,} events)", check_s * 1000, "ms",
+            "count(*) of the bound tables", count_s * 1000, f"(first check, all rows: {first_s:.2f} s)")  # fmt: skip
+        print(f"  30M events: about {check_s * 30_000_000 / total:.2f} s if the count(*) dominates (linear)")
+
+        erase_s = []
+        for i in range(5):
+            with write_scope(store) as s:
+                erase_s.append(timed(lambda s=s, i=i: erase(s, f"M{i:08d}")))
+        with read_scope(store) as s:
+            lookup_s = timed(lambda: ledger.entries_for(s, "subject:M00000010"))
+        row(f"erase one person ({args.persons:,} persons)", sorted(erase_s)[2] * 1000, "ms",
+            "ledger entries_for one person", lookup_s * 1000, "goal <= 100 ms (median of 5)")  # fmt: skip
+        store.dispose()
+
+
+if __name__ == "__main__":
+    main()

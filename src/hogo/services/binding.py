@@ -1,0 +1,401 @@
+"""Rows bound to ledger entries: sealing a row as it is written, reconciling tables and ledger.
+
+Writers call `row_payload` (the entry's payload with the row's digest) and `count` (the running
+tally, same transaction). `Reconciler` walks the ledger in sequence order beside every bound
+table read in ``ledger_seq`` order (a merge, so memory stays flat): each row must match its
+entry, each entry of a bound kind must have its row (a person's older subject entries are
+superseded by the latest, to which the row points), and each table's count and digest sum must
+equal its tally. `check_store` is the cheap check before a release or snapshot: counts against
+the tallies, and only the rows and entries after the last checked point one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from hogo.domain import binding as b
+from hogo.domain.binding import BoundTable, Finding, Tally
+from hogo.domain.consent import ConsentEvent, LegalException
+from hogo.domain.ledger import GENESIS, canonical
+from hogo.domain.provision import persons_digest
+from hogo.errors import HogoError
+from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
+from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
+from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
+
+#: The bound tables' models (their metadata is what `_table` reads).
+_MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
+
+CHECKED = "@checked"
+SWITCH = "@v2"
+_ERASURE = "erasure"
+_V2 = "ledger_v2"
+
+
+class StoreNotReconciled(HogoError):
+    """The tables that decisions read disagree with the ledger: nothing may be released from them."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(
+            f"保存データが台帳と一致しません。`hogo ledger verify` で確認してください: {finding.text()}",
+            f"the store does not reconcile with the ledger; run `hogo ledger verify`: {finding.text()}",
+        )
+        self.finding = finding
+
+
+def table_of(t: BoundTable) -> Table:
+    table = Base.metadata.tables[t.name]
+    return table
+
+
+def _conn(bind: Session | Connection) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def row_payload(payload: Mapping[str, Any], digest: str, persons: Tally | None = None) -> dict[str, Any]:
+    """An entry's payload with the digest of the row it binds (and of its person list)."""
+    result = {**payload, b.ROW: digest}
+    if persons is not None:
+        result[b.PERSONS_ROWS] = persons.as_payload()
+    return result
+
+
+def count(bind: Session | Connection, changes: Mapping[str, Tally], *, leaving: bool = False) -> None:
+    """Add (or, ``leaving``, subtract) rows to the running tallies in the caller's transaction.
+
+    Callers hold the ledger lock (they append in the same transaction), so read-then-write is safe.
+    """
+    conn = _conn(bind)
+    t = LedgerTallyRow
+    for name, change in changes.items():
+        if change.rows == 0 and change.digest == b.ZERO:
+            continue
+        row = conn.execute(select(t.rows, t.digest).where(t.name == name)).first()
+        rows, digest = (0, b.ZERO) if row is None else (int(row[0]), str(row[1]))
+        if leaving:
+            rows, digest = rows - change.rows, b.subtract(digest, change.digest)
+        else:
+            rows, digest = rows + change.rows, b.add(digest, change.digest)
+        if row is None:
+            conn.execute(insert(t).values(name=name, rows=rows, digest=digest))
+        else:
+            conn.execute(update(t).where(t.name == name).values(rows=rows, digest=digest))
+
+
+def tallies(bind: Session | Connection) -> dict[str, Tally]:
+    conn = _conn(bind)
+    t = LedgerTallyRow
+    return {str(n): Tally(int(r), str(d)) for n, r, d in conn.execute(select(t.name, t.rows, t.digest))}
+
+
+# --- the v1 format (entries before the switch to v2) --------------------------------------------
+
+
+def _v1_matches(t: BoundTable, values: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    """A row bound to an entry written before v2: its payload held the record itself."""
+    try:
+        if t is b.CONSENT_EVENTS:
+            return ConsentEvent.model_validate(dict(values)) == ConsentEvent.model_validate(payload)
+        if t is b.LEGAL_EXCEPTIONS:
+            fields = {k: values[k] for k in LegalException.model_fields}
+            return LegalException.model_validate(fields) == LegalException.model_validate(payload)
+    except ValueError:
+        return False
+    if t is b.SUBJECTS:
+        return {
+            "subject_id": values["subject_id"],
+            "birth_date": b.plain(values["birth_date"]),
+            "identity_verified": values["identity_verified"],
+        } == dict(payload)
+    if t is b.POLICY_REVISIONS:
+        digest = hashlib.sha256(str(values["document"]).encode("utf-8")).hexdigest()
+        return bool(
+            payload.get("revision") == values["revision"]
+            and payload.get("sha256") == values["sha256"] == digest
+        )
+    # provisions, received: the record column is the sealed payload itself
+    return bool(
+        values["record"] == canonical(dict(payload)).decode("utf-8")
+        and values["persons_sha256"] == payload.get("persons_sha256")
+        and values["persons"] == payload.get("persons")
+    )
+
+
+# --- reconciling ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    """Counts per entry kind and per table, the erased entries, and the first disagreement."""
+
+    finding: Finding | None = None
+    entries: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    erased: int = 0
+    #: False for a store from before ledger v2 (an old backup): nothing was reconciled.
+    bound: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.finding is None
+
+
+class _Stream:
+    """A bound table's rows in ``ledger_seq`` order, one row of look-ahead."""
+
+    def __init__(self, conn: Connection, t: BoundTable, after: int | None) -> None:
+        table = table_of(t)
+        order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
+        stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
+        if after is not None:
+            stmt = stmt.where(table.c.ledger_seq > after)
+        stmt = stmt.order_by(*order).execution_options(yield_per=20_000)
+        self._rows: Iterator[Any] = iter(conn.execute(stmt))
+        self.t = t
+        self.head: tuple[int, dict[str, Any]] | None = None
+        self.count = 0
+        self.sum = 0
+        self._advance()
+
+    def _advance(self) -> None:
+        row = next(self._rows, None)
+        if row is None:
+            self.head = None
+            return
+        values = dict(zip(self.t.columns, row[1:], strict=True))
+        self.head = (int(row[0]), values)
+
+    def take(self) -> dict[str, Any]:
+        assert self.head is not None
+        values = self.head[1]
+        self._advance()
+        return values
+
+    def counted(self, digest: str) -> None:
+        self.count += 1
+        self.sum += int(digest, 16)
+
+
+class Reconciler:
+    """Feed it every entry in sequence order (`feed`), then `finish`; see the module docstring."""
+
+    def __init__(self, conn: Connection, *, after: int | None = None, switch: int = 0) -> None:
+        """``after``: only rows bound after this seq (the cheap check); None reads every row."""
+        self._streams = {t.name: _Stream(conn, t, after) for t in b.BOUND}
+        self._by_kind: dict[str, list[BoundTable]] = {}
+        for t in b.BOUND:
+            for k in t.kinds:
+                self._by_kind.setdefault(k.value, []).append(t)
+        self.result = Reconciliation()
+        self._switch = switch
+        self._pending: dict[str, tuple[int, str | None]] = {}  # subject ref -> unbound entry
+        self._unbound: list[tuple[BoundTable, int, str | None]] = []
+        self._erased: set[int] = set()
+        self._erased_lists: dict[int, int] = {}  # record seq -> persons erased from its list
+        self._list_doubts: list[tuple[BoundTable, int, Any, int, Any]] = []
+
+    def _find(self, t: BoundTable, key: Any, seq: int | None, ja: str, en: str) -> None:
+        if self.result.finding is None:
+            self.result.finding = Finding(t.name, None if key is None else b.shown_key(t, key), seq, ja, en)
+
+    def feed(self, seq: int, kind: str, ref: str, payload_json: str) -> None:
+        counts = self.result.entries
+        counts[kind] = counts.get(kind, 0) + 1
+        tables = self._by_kind.get(kind)
+        if tables is None:
+            self._special(seq, kind, payload_json)
+            return
+        payload = json.loads(payload_json)
+        for t in tables:
+            if t.parent is None:
+                self._match_row(t, seq, ref, payload)
+            else:
+                self._match_list(t, seq, payload)
+
+    def _special(self, seq: int, kind: str, payload_json: str) -> None:
+        if kind == _ERASURE:
+            erasure = json.loads(payload_json)
+            self._erased.update(int(s) for s in erasure.get("entries", ()))
+            for record, n in erasure.get("lists", {}).items():
+                self._erased_lists[int(record)] = self._erased_lists.get(int(record), 0) + int(n)
+        elif kind == _V2 and seq != self._switch:
+            self._find(
+                b.SUBJECTS, None, seq, "v2 への切替記録の位置が違います", "ledger_v2 entry out of place"
+            )
+
+    def _stale(self, s: _Stream, seq: int) -> None:
+        """Rows bound to entries before ``seq`` that were not matched: their entry is not theirs."""
+        while s.head is not None and s.head[0] < seq:
+            row_seq, values = s.head
+            s.take()
+            s.counted(b.row_digest(s.t, values))
+            self._find(
+                s.t, values[s.t.key], row_seq, "行が指す台帳記録はこの表の記録ではありません",
+                "the row points at an entry that is not one of this table's",
+            )  # fmt: skip
+
+    def _match_row(self, t: BoundTable, seq: int, ref: str, payload: Mapping[str, Any]) -> None:
+        s = self._streams[t.name]
+        self._stale(s, seq)
+        if s.head is None or s.head[0] != seq:
+            if t is b.SUBJECTS:
+                self._pending[ref] = (seq, None)
+            else:
+                self._unbound.append((t, seq, payload.get(t.key)))
+            return
+        values = s.take()
+        digest = b.row_digest(t, values)
+        s.counted(digest)
+        if t is b.SUBJECTS:
+            self._pending.pop(ref, None)
+        matches = _v1_matches(t, values, payload) if seq < self._switch else payload.get(b.ROW) == digest
+        if not matches:
+            self._find(t, values[t.key], seq, "行が台帳記録と一致しません(変更または偽造)",
+                       "the row differs from its ledger entry (modified or forged)")  # fmt: skip
+        elif t is b.SUBJECTS and ref != f"subject:{values['subject_id']}":
+            self._find(
+                t,
+                None,
+                seq,
+                "行が別の本人の台帳記録を指しています",
+                "the row points at another person's entry",
+            )
+        # a second row bound to the same entry is left in the stream and found stale next
+
+    def _match_list(self, t: BoundTable, seq: int, payload: Mapping[str, Any]) -> None:
+        s = self._streams[t.name]
+        self._stale(s, seq)
+        digests: list[str] = []
+        ids: list[str] = []
+        while s.head is not None and s.head[0] == seq:
+            values = s.take()
+            digest = b.row_digest(t, values)
+            s.counted(digest)
+            digests.append(digest)
+            ids.append(str(values["subject_id"]))
+        if seq < self._switch:
+            good = persons_digest(ids) == payload.get("persons_sha256") and len(ids) == payload.get("persons")
+            sealed_rows = payload.get("persons")
+        else:
+            good = b.tally_of(digests).as_payload() == payload.get(b.PERSONS_ROWS)
+            sealed_rows = (payload.get(b.PERSONS_ROWS) or {}).get("rows")
+        if not good:  # decided at the end: a later erasure may have removed persons from it
+            self._list_doubts.append((t, seq, payload.get(t.key), len(ids), sealed_rows))
+
+    def _lists(self) -> None:
+        """A list that differs is explained only by erasures: the rows left plus those erased
+        must make the sealed count (the erased rows' digests are gone with them)."""
+        for t, seq, key, found, sealed in self._list_doubts:
+            erased = self._erased_lists.get(seq)
+            if erased is None or found + erased != sealed:
+                self._find(t, key, seq, "本人の一覧が台帳記録と一致しません",
+                           "the person list differs from its ledger entry")  # fmt: skip
+
+    def finish(self, expected: Mapping[str, Tally] | None) -> Reconciliation:
+        """Rows left over, entries without rows (unless erased), and the tallies."""
+        for s in self._streams.values():
+            self._stale(s, 1 << 62)
+            self.result.rows[s.t.name] = s.count
+        self._lists()
+        unbound = [(t, seq, key) for t, seq, key in self._unbound if seq not in self._erased]
+        unbound += [(b.SUBJECTS, seq, None) for seq, _ in self._pending.values() if seq not in self._erased]
+        self.result.erased = len(self._erased)
+        for t, seq, key in sorted(unbound, key=lambda u: u[1]):
+            self._find(
+                t, key, seq, "台帳記録に対応する行がありません(削除?)", "the entry has no row (deleted?)"
+            )
+        if expected is not None:
+            for s in self._streams.values():
+                mine = Tally(s.count, f"{s.sum % b.MODULUS:064x}")
+                if expected.get(s.t.name, Tally()) != mine:
+                    self._find(s.t, None, None, "行数・ダイジェストの集計が一致しません",
+                               "row count or digest sum differs from the running tally")  # fmt: skip
+        return self.result
+
+
+def switch_seq(bind: Session | Connection) -> int:
+    """The seq of the `ledger_v2` entry (entries before it are v1); 0 for a store born v2."""
+    t = LedgerTallyRow
+    value = _conn(bind).execute(select(t.rows).where(t.name == SWITCH)).scalar()
+    return int(value or 0)
+
+
+def reconcile_rows(conn: Connection, entries: Iterable[Sequence[Any]]) -> Reconciliation:
+    """Full reconciliation beside a chain walk: ``entries`` are (seq, kind, ref, _, payload, …)."""
+    rec = Reconciler(conn, switch=switch_seq(conn))
+    for row in entries:
+        rec.feed(row[0], row[1], row[2], row[4])
+    return rec.finish({k: v for k, v in tallies(conn).items() if not k.startswith("@")})
+
+
+# --- the check before a release or snapshot ------------------------------------------------------
+
+
+def _checked(conn: Connection) -> tuple[int, str]:
+    t = LedgerTallyRow
+    row = conn.execute(select(t.rows, t.digest).where(t.name == CHECKED)).first()
+    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+
+def check_store(session: Session) -> Reconciliation:
+    """The cheap check: counts per table against the tallies, and rows and entries after the last
+    checked point one by one. Advances the checked point when everything agrees."""
+    conn = session.connection()
+    seq, digest = _checked(conn)
+    if seq and conn.execute(select(LedgerEntryRow.hash).where(LedgerEntryRow.seq == seq)).scalar() != digest:
+        return _found("ledger_entries", seq, "確認済みの位置の台帳記録が変わっています",
+                      "the ledger entry at the last checked point changed")  # fmt: skip
+    known = tallies(conn)
+    for t in b.BOUND:
+        rows = int(conn.execute(select(func.count()).select_from(table_of(t))).scalar() or 0)
+        if rows != known.get(t.name, Tally()).rows:
+            ja, en = "行数が台帳の集計と一致しません(行の削除・挿入?)", "the row count differs from its tally"
+            return _found(t.name, None, ja, en + " (rows deleted or inserted?)")
+    rec = Reconciler(conn, after=seq, switch=switch_seq(conn))
+    e = LedgerEntryRow
+    stmt = (
+        select(e.seq, e.kind, e.ref, e.payload)
+        .where(e.seq > seq)
+        .order_by(e.seq)
+        .execution_options(yield_per=20_000)
+    )
+    last = seq, digest
+    for entry_seq, kind, ref, payload in conn.execute(stmt):
+        rec.feed(entry_seq, kind, ref, payload)
+    result = rec.finish(None)
+    if result.ok:
+        head = conn.execute(
+            select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1)
+        ).first()
+        if head is not None and (int(head[0]), str(head[1])) != last:
+            _set_checked(conn, int(head[0]), str(head[1]))
+    return result
+
+
+def _found(table: str, seq: int | None, ja: str, en: str) -> Reconciliation:
+    return Reconciliation(finding=Finding(table, None, seq, ja, en))
+
+
+def _set_checked(conn: Connection, seq: int, digest: str) -> None:
+    t = LedgerTallyRow
+    if conn.execute(select(t.name).where(t.name == CHECKED)).first() is None:
+        conn.execute(insert(t).values(name=CHECKED, rows=seq, digest=digest))
+    else:
+        conn.execute(update(t).where(t.name == CHECKED).values(rows=seq, digest=digest))
+
+
+def require_reconciled(session: Session) -> None:
+    """Refuse (StoreNotReconciled) when the cheap check finds a disagreement."""
+    result = check_store(session)
+    if result.finding is not None:
+        raise StoreNotReconciled(result.finding)

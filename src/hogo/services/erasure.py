@@ -1,0 +1,85 @@
+"""Erasing a person's rows (法35条) so that the ledger still reconciles.
+
+Why: an erased person's consent events, exceptions, person record and places in provision and
+receipt person lists are deleted; their ledger entries stay (the chain is append-only), and one
+`erasure` entry lists the entries whose rows are gone and how many rows left each person list,
+under a random erasure id, never the person's id. Verification then reconciles those entries as
+"erased" instead of reporting missing rows. The running tallies lose the deleted rows' digests
+in the same transaction.
+
+Not yet done (issue 11 item 2, see docs/ledger.md "Forgetting a person"): the ledger payloads
+written so far still hold the subject id and the values in them; crypto-shredding (per-person
+keys, pseudonymised payloads) is what makes the chain itself forget.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hogo.domain import binding as b
+from hogo.domain.ledger import EntryKind
+from hogo.errors import NotFound
+from hogo.services import binding, ledger
+from hogo.services.subjects import subject_ref
+from hogo.store.incidents import IncidentSubjectRow
+from hogo.store.tables import LedgerEntryRow, SubjectRow
+
+
+@dataclass(frozen=True)
+class Erasure:
+    erasure_id: str
+    ledger_seq: int
+    rows: dict[str, int]
+
+
+def erase(session: Session, subject_id: str) -> Erasure:
+    """Delete the person's rows in the caller's transaction and record the erasure entry."""
+    ledger.lock_head(session)
+    if session.get(SubjectRow, subject_id) is None:
+        raise NotFound("本人が登録されていません。", "no such subject.")
+    conn = session.connection()
+    entries: set[int] = set()
+    lists: dict[int, int] = {}
+    removed: dict[str, int] = {}
+    for t in b.BOUND:
+        if "subject_id" not in t.columns:
+            continue
+        table = binding.table_of(t)
+        found = conn.execute(
+            select(table.c.ledger_seq, *[table.c[c] for c in t.columns]).where(
+                table.c.subject_id == subject_id
+            )
+        ).all()
+        if not found:
+            continue
+        digests = [b.row_digest(t, list(r[1:])) for r in found]
+        binding.count(conn, {t.name: b.tally_of(digests)}, leaving=True)
+        for r in found:
+            if t.parent is None:
+                entries.add(int(r[0]))
+            else:
+                lists[int(r[0])] = lists.get(int(r[0]), 0) + 1
+        removed[t.name] = len(found)
+        if t is not b.SUBJECTS:
+            conn.execute(delete(table).where(table.c.subject_id == subject_id))
+    e = LedgerEntryRow
+    kinds = [k.value for k in b.SUBJECTS.kinds]
+    entries.update(
+        conn.execute(select(e.seq).where(e.ref == subject_ref(subject_id), e.kind.in_(kinds))).scalars()
+    )
+    conn.execute(delete(IncidentSubjectRow).where(IncidentSubjectRow.subject_id == subject_id))
+    conn.execute(delete(SubjectRow).where(SubjectRow.subject_id == subject_id))
+    erasure_id = secrets.token_hex(16)
+    payload: Mapping[str, Any] = {
+        "erasure_id": erasure_id,
+        "entries": sorted(entries),
+        "lists": {str(seq): n for seq, n in sorted(lists.items())},
+    }
+    seq = ledger.append(session, EntryKind.erasure, f"erasure:{erasure_id}", payload)
+    return Erasure(erasure_id, seq, removed)
