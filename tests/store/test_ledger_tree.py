@@ -19,7 +19,7 @@ from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 def _append(engine: Engine, n: int, start: int = 0) -> None:
     with write_scope(engine) as s:
         ledger.append_many(
-            s, [(EntryKind.consent_event, f"subject:S{i}", {"i": i}) for i in range(start, start + n)]
+            s, [(EntryKind.processing, f"subject:S{i}", {"i": i}) for i in range(start, start + n)]
         )
 
 

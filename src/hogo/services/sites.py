@@ -42,6 +42,7 @@ from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, HogoError, InputError, NotFound, cut
 from hogo.services import ledger
 from hogo.services.auth import AuthenticationFailed
+from hogo.store.database import savepoint
 from hogo.store.sites import SiteKeyRow, SiteOriginRow, SiteRow, UsedTokenRow
 from hogo.store.tables import SubjectRow
 
@@ -391,7 +392,8 @@ def spend_token_id(session: Session, issuer: str, audience: str, jti: str, expir
     if session.get(UsedTokenRow, digest) is not None:
         raise _refuse("replayed", issuer)
     try:
-        with session.begin_nested():
+        with savepoint(session):  # a concurrent spend of the same id loses the race here
             session.add(UsedTokenRow(jti_hash=digest, expires_at=expires + LEEWAY))
+            session.flush()
     except IntegrityError:
         raise _refuse("replayed", issuer) from None
