@@ -3,6 +3,7 @@ conversion. Creating needs the personal-data permission: it fixes a list of pers
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -30,19 +31,6 @@ class CampaignIn(BaseModel):
     site_id: Identifier | None = None
 
 
-class CampaignOut(BaseModel):
-    campaign_id: str
-    title: str
-    purposes: list[str]
-    site_id: str | None
-    selected_at: datetime
-    frozen_at: datetime
-    target_count: int
-    target_digest: str
-    ledger_seq: int | None
-    active: bool
-
-
 class ConversionPointOut(BaseModel):
     at: datetime
     granted: int
@@ -52,22 +40,21 @@ class ConversionPointOut(BaseModel):
     not_seen: int
 
 
-class CampaignDetailOut(CampaignOut):
+@dataclass(frozen=True)
+class CampaignDetailOut(campaigns.CampaignView):
+    """The service's view as it is (no field copied here), with its conversion over time."""
+
     conversion: list[ConversionPointOut]
-
-
-def _out(view: campaigns.CampaignView) -> CampaignOut:
-    return CampaignOut.model_validate({**view.__dict__, "purposes": list(view.purposes)})
 
 
 @router.post(
     "",
     operation_id="createCampaign",
-    response_model=CampaignOut,
+    response_model=campaigns.CampaignView,
     status_code=201,
     responses=responses(404, 409),
 )
-def create_campaign(body: CampaignIn, session: SessionDep, _: Officer) -> CampaignOut:
+def create_campaign(body: CampaignIn, session: SessionDep, _: Officer) -> campaigns.CampaignView:
     """対象者を確定してキャンペーンを作成します(件数とSHA-256を台帳に記録)。"""
     spec = campaigns.CampaignSpec(
         body.campaign_id,
@@ -76,13 +63,15 @@ def create_campaign(body: CampaignIn, session: SessionDep, _: Officer) -> Campai
         body.at or datetime.now().astimezone(),
         body.site_id,
     )
-    return _out(campaigns.create(session, spec))
+    return campaigns.create(session, spec)
 
 
-@router.get("", operation_id="listCampaigns", response_model=list[CampaignOut], responses=responses())
-def list_campaigns(session: SessionDep, _: Reader) -> list[CampaignOut]:
+@router.get(
+    "", operation_id="listCampaigns", response_model=list[campaigns.CampaignView], responses=responses()
+)
+def list_campaigns(session: SessionDep, _: Reader) -> list[campaigns.CampaignView]:
     """キャンペーンの一覧。"""
-    return [_out(v) for v in campaigns.list_campaigns(session)]
+    return campaigns.list_campaigns(session)
 
 
 @router.get(
@@ -92,4 +81,4 @@ def get_campaign(campaign_id: CampaignId, session: SessionDep, _: Reader) -> Cam
     """キャンペーンと回答の推移(未回答は同意として数えません)。"""
     view = campaigns.get(session, campaign_id)
     points = [ConversionPointOut(at=p.at, **p.counts) for p in campaigns.conversion(session, campaign_id)]
-    return CampaignDetailOut.model_validate({**_out(view).model_dump(), "conversion": points})
+    return CampaignDetailOut(**asdict(view), conversion=points)

@@ -25,7 +25,11 @@ from hogo.services.sites import TokenRefused
 
 router = APIRouter(prefix="/embed", tags=["embed"])
 
-BearerHeader = Annotated[str, Header(alias="Authorization", max_length=4096, description="Bearer <token>")]
+#: Optional in the schema so that a call without it is refused as unauthenticated (401), not as
+#: malformed (422): the same answer as a forged or replayed token.
+BearerHeader = Annotated[
+    str | None, Header(alias="Authorization", max_length=4096, description="Bearer <token>")
+]
 OriginHeader = Annotated[str, Header(alias="Origin", max_length=255, description="ページのオリジン")]
 GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", max_length=8)]
 UserAgentHeader = Annotated[str, Header(alias="User-Agent", max_length=1024)]
@@ -74,8 +78,8 @@ class RateLimited(TooManyAttempts):
         self.en = "too many requests; try again later."
 
 
-def _bearer(value: str) -> str:
-    scheme, _, token = value.partition(" ")
+def _bearer(value: str | None) -> str:
+    scheme, _, token = (value or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenRefused()
     return token.strip()
@@ -99,8 +103,8 @@ def notice(
     body: NoticeIn,
     session: SessionDep,
     settings: SettingsDep,
-    authorization: BearerHeader,
     origin: OriginHeader,
+    authorization: BearerHeader = None,
     user_agent: UserAgentHeader = "",
     sec_gpc: GpcHeader = None,
 ) -> NoticeOut:
@@ -138,8 +142,8 @@ def choices(
     body: ChoicesIn,
     session: SessionDep,
     settings: SettingsDep,
-    authorization: BearerHeader,
     origin: OriginHeader,
+    authorization: BearerHeader = None,
 ) -> ChoicesOut:
     """通知で本人が選んだ同意・拒否を、通知の証跡(版・SHA-256・オリジン・言語・GPC)とともに記録します。"""
     done = notice_svc.record(
@@ -168,8 +172,8 @@ def dismissed(
     body: DismissedIn,
     session: SessionDep,
     settings: SettingsDep,
-    authorization: BearerHeader,
     origin: OriginHeader,
+    authorization: BearerHeader = None,
 ) -> None:
     """本人が選ばずに通知を閉じた(「後で」)ことを記録します(キャンペーンの「表示後に閉じた」)。同意にはなりません。"""
     notice_svc.dismiss(session, _bearer(authorization), origin, secret_key=settings.secret_key)
