@@ -13,13 +13,13 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from figures import row, timed
 from hogo.demo import demo_policy
 from hogo.domain.clock import JST
 from hogo.domain.consent import ConsentEvent, Subject, SubjectHistory
@@ -31,19 +31,6 @@ from hogo.services import ledger
 from hogo.store.database import make_db, upgrade, write_scope
 from hogo.store.export import EVENTS_SCHEMA, EXCEPTIONS_SCHEMA, SUBJECTS_SCHEMA, ConsentTables
 from hogo.store.snapshot import write_snapshot
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def row(name: str, value: float, unit: str, baseline_name: str, baseline: float, goal: str = "") -> None:
-    ratio = value / baseline if baseline else float("nan")
-    print(
-        f"{name:<34} {value:>14,.1f} {unit:<10} | {baseline_name:<34} {baseline:>14,.1f} | ratio {ratio:6.2f} {goal}"
-    )
 
 
 def bench_ledger(n: int) -> None:

@@ -19,13 +19,15 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, insert
 
+import figures
+from figures import timed
 from hogo.domain import merkle, transparency
 from hogo.domain.ledger import EntryKind, canonical
 from hogo.services import ledger, ledger_tree
@@ -34,19 +36,7 @@ from hogo.store.ledger_tree import LedgerTreeNodeRow
 from hogo.store.tables import LedgerEntryRow
 
 BLOCK = ledger_tree.BLOCK
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def row(name: str, value: float, unit: str, baseline_name: str, baseline: float, goal: str = "") -> None:
-    ratio = value / baseline if baseline else float("nan")
-    print(
-        f"{name:<40} {value:>12,.3f} {unit:<10} | {baseline_name:<36} {baseline:>12,.3f} | ratio {ratio:6.2f} {goal}"
-    )
+row = partial(figures.row, digits=3)  # proofs take fractions of a millisecond
 
 
 def _store(tmp: Path, name: str) -> Engine:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
+from figures import row, timed
 from hogo.demo import demo_policy
 from hogo.domain.consent import ConsentAction, ConsentEvent, Subject
 from hogo.domain.ledger import EntryKind, verify_chain
@@ -36,19 +35,6 @@ _COUNTS = text(
     "(SELECT count(*) FROM legal_exceptions), (SELECT count(*) FROM provision_subjects)"
 )
 _T0 = datetime(2024, 1, 1, 1, 0, tzinfo=UTC)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def row(name: str, value: float, unit: str, baseline_name: str, baseline: float, goal: str = "") -> None:
-    ratio = value / baseline if baseline else float("nan")
-    print(
-        f"{name:<40} {value:>12,.1f} {unit:<10} | {baseline_name:<40} {baseline:>12,.1f} | ratio {ratio:6.2f} {goal}"
-    )
 
 
 def _events(start: int, n: int, persons: int) -> list[ConsentEvent]:

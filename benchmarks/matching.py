@@ -19,12 +19,13 @@ import hmac
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from figures import timed
 from hogo.engines import SqlEngine, get_engine
 from hogo.matching.keys import KeyKind, token_column, tokenize_table
 from hogo.matching.match import KeyStats, MatchReport, build_match_pairs, match_report, resolve_matches
@@ -33,12 +34,6 @@ from hogo.matching.tokens import TokenKey
 from hogo.synth.generate import SynthSpec, generate, read
 
 BASELINE_SAMPLE = 50_000
-
-
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def line(label: str, rows: int, seconds: float, baseline: tuple[str, float] | None = None) -> None:
