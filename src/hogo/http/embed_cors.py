@@ -11,7 +11,7 @@ their pages cannot read an answer. The component script itself is public and ser
 
 from __future__ import annotations
 
-import anyio
+from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,7 +38,7 @@ class EmbedCors:
             return
         origin = Headers(scope=scope).get("origin")
         # The registry is read off the event loop: a database read must not stall other requests.
-        allowed = origin is not None and await anyio.to_thread.run_sync(self._registered, scope, origin)
+        allowed = origin is not None and await run_in_threadpool(self._registered, scope, origin)
         if scope["method"] == "OPTIONS":
             await self._preflight(allowed, origin)(scope, receive, send)
             return
