@@ -126,7 +126,7 @@ def _api_gets(env: Env, seeded: Seeded) -> list[str]:
 
 #: Every console page that shows stored data (and the forms), by role; 403s are fine.
 CONSOLE = (
-    "/", "/policy", "/subjects?q=PV-", f"/subjects/{SUBJECT}", "/consents/new", "/incidents",
+    "/", "/policy", "/gap/ad_partners", "/subjects?q=PV-", f"/subjects/{SUBJECT}", "/consents/new", "/incidents",
     "/incidents/new", "/inventory", "/ledger", "/readiness", "/readiness/assets", "/releases",
     "/provisions/received", "/provisions/received/pv-individual",
     "/provisions/received/pv-corporation", "/admin",

@@ -24,6 +24,7 @@ PHONE = {"width": 390, "height": 844}
 PAGES: list[tuple[str, str, str]] = [
     ("/", "#coverage-table", "dashboard"),
     ("/policy", "#purposes-h", "policy"),
+    ("/gap/ad_partners", "#gap-total", "gap-members"),
     ("/subjects?q=M00000", "#subject-results", "subjects"),
     ("/subjects/M0000009", "#decision-marketing_mail", "subject"),
     ("/consents/new?subject_id=M0000009", "#collected_at", "consent-form"),

@@ -62,7 +62,7 @@ def test_policy_page(officer: TestClient) -> None:
     assert isinstance(page, PolicyPage)
     assert [r.version for r in page.revisions] == ["2020-04", "2021-07", "2023-04"]
     assert page.revisions[0].first and page.revisions[0].added == ()
-    added = {a.purpose_id: a.lacking for a in page.revisions[1].added}
+    added = {a.purpose_id: a.members for a in page.revisions[1].added}
     assert set(added) == {"ad_partners", "mailing_list"}
     assert added["ad_partners"] > 0 and added["mailing_list"] == 0  # opt-out covers the list
     assert len(page.purposes) == 8

@@ -43,7 +43,7 @@ class World:
     def pages(self) -> list[str]:
         """Every console page an officer can open, with a real id where the path needs one."""
         return [
-            "/", "/policy", "/subjects", "/subjects?q=M00000", "/subjects/M0000009",
+            "/", "/policy", "/gap/ad_partners", "/subjects", "/subjects?q=M00000", "/subjects/M0000009",
             "/consents/new?subject_id=M0000009", "/incidents", "/incidents?all=1", "/incidents/new",
             f"/incidents/{self.open_incident}", f"/incidents/{self.closed_incident}", "/inventory",
             f"/inventory/{DATASET}", "/readiness", "/readiness/assets", "/releases", f"/releases/{PERSONAL}",

@@ -10,9 +10,10 @@ with `decide`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,9 @@ from hogo.domain.ids import is_record_id
 from hogo.domain.policy import Policy
 from hogo.eligibility import eligible_subjects
 from hogo.engines import get_engine
+from hogo.errors import NotFound
 from hogo.services import ledger
+from hogo.services.database import read_scope
 from hogo.services.histories import histories
 from hogo.services.policy import current_revision
 from hogo.services.subjects import to_domain
@@ -158,6 +161,62 @@ def lacking_members(session: Session, policy: Policy, purpose_ids: Sequence[str]
     """The persons `lacking_consent` counts, for any of the purposes: who, not only how many
     (a re-consent campaign's default targets), in id order."""
     return sorted({subject_id for subject_id, _ in _lacking(session, policy, purpose_ids, at)})
+
+
+def lacking_ids(
+    session: Session, policy: Policy, purpose_id: str, at: datetime, prefix: str = ""
+) -> Iterator[str]:
+    """The persons `lacking_consent` counts for one purpose, in id order as they are found, those
+    whose id starts with `prefix` (case-insensitive, as `search_subjects`): the dashboard's members
+    list pages through this and its export streams it, so neither holds the whole gap in memory.
+    An unknown purpose is refused here, before anything is read."""
+    _require_purpose(policy, purpose_id)
+    prefix = prefix.strip().lower()
+    found = (s for s, _ in _lacking(session, policy, [purpose_id], at))
+    return (s for s in found if s.lower().startswith(prefix))
+
+
+def _require_purpose(policy: Policy, purpose_id: str) -> None:
+    if policy.purpose(purpose_id) is None:
+        raise NotFound("利用目的が定義されていません。", "no such purpose of use.")
+
+
+def subjects_by_id(session: Session, subject_ids: Sequence[str]) -> list[Subject]:
+    """The persons with these ids, in the order given (one query)."""
+    rows = {
+        r.subject_id: r
+        for r in session.scalars(select(SubjectRow).where(SubjectRow.subject_id.in_(subject_ids)))
+    }
+    return [to_domain(rows[s]) for s in subject_ids if s in rows]
+
+
+def contacts(
+    session: Session, subject_ids: Iterable[str], batch: int = 10_000
+) -> Iterator[list[tuple[str, str, str]]]:
+    """(id, e-mail, phone) of each person, in batches of `batch` ids, for a mail-campaign CSV."""
+    ids = iter(subject_ids)
+    while part := list(islice(ids, batch)):
+        rows = session.execute(
+            select(SubjectRow.subject_id, SubjectRow.email, SubjectRow.phone)
+            .where(SubjectRow.subject_id.in_(part))
+            .order_by(SubjectRow.subject_id)
+        )
+        yield [(s, e or "", p or "") for s, e, p in rows]
+
+
+def lacking_contacts(
+    db: Engine, policy: Policy, purpose_id: str, at: datetime
+) -> Iterator[list[tuple[str, str, str]]]:
+    """`contacts` of the persons `lacking_ids` lists, in a read snapshot of their own: a download
+    streams after the request's unit of work has ended, and memory stays one batch however large
+    the gap. An unknown purpose is refused at the call, before the download starts."""
+    _require_purpose(policy, purpose_id)
+
+    def rows() -> Iterator[list[tuple[str, str, str]]]:
+        with read_scope(db) as session:
+            yield from contacts(session, lacking_ids(session, policy, purpose_id, at))
+
+    return rows()
 
 
 def _like_prefix(text: str) -> str:

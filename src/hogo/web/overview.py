@@ -34,6 +34,7 @@ class Overview:
     points: tuple[datetime, ...]
     series: tuple[CoverageSeries, ...]
     lacking: dict[str, int]
+    at: datetime  # the gap is counted as of this time; its members list is read as of it too
 
 
 def chart_purposes(policy: Policy) -> list[str]:
@@ -58,7 +59,7 @@ class OverviewCache:
             added = sorted({p for r in terms_revisions(policy) for p in r.added})
             with read_scope(db) as session:
                 lacking = lacking_consent(session, policy, added, now)
-            self._value = Overview(head, tuple(points), tuple(series), lacking)
+            self._value = Overview(head, tuple(points), tuple(series), lacking, now)
             return self._value
 
     def warm(self, db: Engine) -> None:

@@ -16,6 +16,7 @@ from hogo.web.chart import Chart, build
 from hogo.web.overview import OverviewCache
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
+from hogo.web.views.gap import GapRow, gap_rows
 
 router = APIRouter()
 
@@ -28,14 +29,6 @@ class CoverageRow:
     allowed: int
     subjects: int
     percent: str
-
-
-@dataclass(frozen=True)
-class GapRow:
-    purpose_id: str
-    title: str
-    added_in: str
-    members: int
 
 
 @dataclass(frozen=True)
@@ -73,11 +66,7 @@ def dashboard(request: Request, session: SessionDep, db: DbDep, user: Viewer) ->
         )
         for s in data.series
     )
-    gap = tuple(
-        GapRow(pid, p.title if (p := policy.purpose(pid)) else pid, r.version, data.lacking.get(pid, 0))
-        for r in terms_revisions(policy)
-        for pid in r.added
-    )
+    gap = tuple(row for r in terms_revisions(policy) for row in gap_rows(policy, r, data.lacking, data.at))
     # Under the chart a 1 January point is its year (2022年): seven full dates do not fit a phone.
     short = tuple(
         (f"{p.year}年" if lang == "ja" else str(p.year))

@@ -16,6 +16,7 @@ from hogo.services.policy import require_policy
 from hogo.web.render import render
 from hogo.web.session import Viewer
 from hogo.web.views.dashboard import overview_cache
+from hogo.web.views.gap import GapRow, gap_rows
 
 router = APIRouter()
 
@@ -28,18 +29,11 @@ class PurposeRow:
 
 
 @dataclass(frozen=True)
-class AddedPurpose:
-    purpose_id: str
-    title: str
-    lacking: int
-
-
-@dataclass(frozen=True)
 class RevisionRow:
     version: str
     effective_from: date
     purposes: tuple[str, ...]
-    added: tuple[AddedPurpose, ...]
+    added: tuple[GapRow, ...]  # the purposes this version added, each with its gap figure
     removed: tuple[str, ...]
     first: bool
 
@@ -70,10 +64,7 @@ def policy_page(request: Request, session: SessionDep, db: DbDep, user: Viewer) 
             r.version,
             r.effective_from,
             r.purposes,
-            tuple(
-                AddedPurpose(pid, p.title if (p := policy.purpose(pid)) else pid, data.lacking.get(pid, 0))
-                for pid in r.added
-            ),
+            gap_rows(policy, r, data.lacking, data.at),
             r.removed,
             i == 0,
         )

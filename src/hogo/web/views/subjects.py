@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -49,6 +50,12 @@ class SubjectsPage:
     @property
     def page_size(self) -> int:
         return PAGE_SIZE
+
+    path: str = "/subjects"
+    params: tuple[tuple[str, str], ...] = ()  # kept on every page link (e.g. the gap's time)
+
+    def link(self, page_no: int) -> str:
+        return f"{self.path}?{urlencode([*self.params, ('q', self.query), ('page', str(page_no))])}"
 
 
 @dataclass(frozen=True)
