@@ -77,6 +77,24 @@ terms:
   - {version: "2023-04", effective_from: 2023-04-01,
      purposes: [service, marketing_mail, group_sharing, payroll, ad_partners, mailing_list,
                 analytics_overseas, health_program]}
+external_transmissions:
+  - id: web_analytics
+    tool: Google Analytics 4
+    recipient: Google LLC
+    information: [閲覧したページのURL, 参照元のURL, Cookie ID, 端末・ブラウザの種類, IPアドレス]
+    purpose: ウェブサイトの利用状況の分析と改善
+    opt_out_url: https://tools.google.com/dlpage/gaoptout
+  - id: ad_tag
+    tool: 広告効果測定タグ
+    recipient: 株式会社アドネットワーク
+    information: [閲覧したページのURL, 広告識別子(Cookie), 閲覧日時]
+    purpose: 広告の効果測定と、閲覧履歴に基づく広告の配信
+  - id: cdn
+    tool: 配信ネットワーク(CDN)
+    recipient: 株式会社ほごクラウド
+    information: [IPアドレス, 要求されたファイルのURL]
+    purpose: ページの表示(画像・スクリプトの配信)
+    necessary_for_service: true
 """
 
 _REVISIONS = [("2020-04", date(2020, 4, 1)), ("2021-07", date(2021, 7, 1)), ("2023-04", date(2023, 4, 1))]

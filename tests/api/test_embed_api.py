@@ -63,6 +63,9 @@ def test_member_sees_the_ad_partner_notice_and_choices_are_recorded_with_evidenc
         assert policy is not None and rev is not None
         again = render_notice(policy, rev.revision, tuple(sections), "ja")
     assert {s.purpose_id: s.sha256 for s in again.sections} == {k: v["sha256"] for k, v in sections.items()}
+    # The 外部送信 the policy declares travel with the notice (電気通信事業法27条の12).
+    assert again.external_transmissions is not None
+    assert body["notices"]["ja"]["external_transmissions"]["sha256"] == again.external_transmissions.sha256
 
     other = next(p for p in sections if p != "ad_partners")
     choices = [{"purpose_id": "ad_partners", "action": "grant"}, {"purpose_id": other, "action": "deny"}]

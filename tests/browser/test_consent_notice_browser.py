@@ -134,6 +134,16 @@ def test_member_accepts_ad_partners_and_declines_another(
     dialog.wait_for()
     ad = dialog.locator("fieldset[data-purpose=ad_partners]")
     assert "株式会社アドネットワーク" in ad.inner_text()
+    # 外部送信 (電気通信事業法27条の12): folded in the dialog, with the published page linked.
+    transmissions = dialog.locator("details.transmissions")
+    transmissions.locator("summary").click()
+    assert "Google LLC" in transmissions.inner_text()
+    link = transmissions.get_by_role("link", name="外部送信についての公表ページ")
+    assert link.get_attribute("href") == f"{base}/external-transmissions?lang=ja"
+    published = browser.new_page(locale="ja-JP")
+    published.goto(f"{base}/external-transmissions?lang=ja")
+    assert published.locator("h1").inner_text() == "外部送信について"
+    published.close()
     other = _other_purpose(page)
     ad.get_by_label("同意する").check()
     dialog.locator(f"fieldset[data-purpose={other}]").get_by_label("同意しない").check()

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hogo.domain import display
 from hogo.domain.ledger import canonical
-from hogo.domain.policy import Policy, Purpose, Recipient, Relationship
+from hogo.domain.policy import ExternalTransmission, Policy, Purpose, Recipient, Relationship
 
 Language = Literal["ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("ja", "en")
@@ -90,6 +90,21 @@ class NoticeSection(_Frozen):
     sha256: str
 
 
+class TransmissionNotice(_Frozen):
+    """The 外部送信 notice (電気通信事業法27条の12): every tag or SDK the policy declares, with what
+    it sends, to whom and for what. Versioned with the policy revision like the consent notice,
+    and its SHA-256 lets an auditor check what a published copy said."""
+
+    version: str
+    language: Language
+    organization: str
+    heading: str
+    lead: str
+    labels: dict[str, str]
+    items: tuple[ExternalTransmission, ...]
+    sha256: str
+
+
 class Notice(_Frozen):
     version: str
     language: Language
@@ -98,6 +113,52 @@ class Notice(_Frozen):
     lead: str
     labels: dict[str, str]
     sections: tuple[NoticeSection, ...]
+    #: Shown beside the purposes when the policy declares tags that send information out.
+    external_transmissions: TransmissionNotice | None = None
+
+
+_TRANSMISSION_TEXTS: dict[Language, dict[str, str]] = {
+    "ja": {
+        "heading": "外部送信について",
+        "lead": "{org}のウェブサイトでは、次のタグ・モジュールにより、利用者の端末から外部に"
+        "情報が送信されます(電気通信事業法第27条の12に基づく公表)。",
+        "tool": "タグ・モジュール",
+        "recipient": "送信先",
+        "information": "送信される情報",
+        "purpose": "利用目的",
+        "opt_out": "送信の停止(オプトアウト)",
+        "necessary": "サービスの提供に必要な送信です。",
+    },
+    "en": {
+        "heading": "Information this website sends to others",
+        "lead": "On {org}'s website, the tags and modules below have your browser send information to "
+        "other parties (published under Article 27-12 of the Telecommunications Business Act).",
+        "tool": "Tag or module",
+        "recipient": "Sent to",
+        "information": "Information sent",
+        "purpose": "Purpose",
+        "opt_out": "Stop the sending (opt out)",
+        "necessary": "Needed to provide the service.",
+    },
+}
+
+
+def render_transmissions(policy: Policy, policy_revision: int, lang: Language) -> TransmissionNotice:
+    """The 外部送信 notice in this language, exactly as the public page and the component show it."""
+    texts = _TRANSMISSION_TEXTS[lang]
+    body: dict[str, object] = {
+        "version": notice_version(policy_revision),
+        "language": lang,
+        "organization": policy.organization.name,
+        "heading": texts["heading"],
+        "lead": texts["lead"].format(org=policy.organization.name),
+        "labels": {k: v for k, v in texts.items() if k not in ("heading", "lead")},
+    }
+    items = policy.external_transmissions
+    digest = hashlib.sha256(
+        canonical({**body, "items": [x.model_dump(mode="json") for x in items]})
+    ).hexdigest()
+    return TransmissionNotice.model_validate({**body, "items": items, "sha256": digest})
 
 
 def notice_version(policy_revision: int) -> str:
@@ -174,6 +235,9 @@ def render_notice(
         lead=lead,
         labels=labels,
         sections=sections,
+        external_transmissions=(
+            render_transmissions(policy, policy_revision, lang) if policy.external_transmissions else None
+        ),
     )
 
 

@@ -149,6 +149,28 @@ class Purpose(_Frozen):
     description: str = ""
 
 
+class ExternalTransmission(_Frozen):
+    """One tag or SDK on the business's pages that has the user's browser send information to
+    someone (外部送信, 電気通信事業法27条の12): per destination the user is told what is sent, to
+    whom, and for what purpose. A transmission needed to provide the page itself (27条の12第1号)
+    is still listed, marked as such, so the published list is complete."""
+
+    id: Identifier
+    #: The tag or SDK as the page runs it, e.g. "Google Analytics 4".
+    tool: str = Field(min_length=1, max_length=200)
+    #: 送信先の氏名又は名称.
+    recipient: str = Field(min_length=1, max_length=200)
+    #: 送信される利用者に関する情報の内容.
+    information: tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)], ...] = Field(
+        min_length=1
+    )
+    #: 送信される情報の利用目的 (what the recipient uses it for).
+    purpose: str = Field(min_length=1, max_length=2000)
+    #: Where the user can stop the transmission (オプトアウト), if the recipient offers it.
+    opt_out_url: str = Field(default="", max_length=500, pattern=r"^(https://\S+)?$")
+    necessary_for_service: bool = False
+
+
 class TermsVersion(_Frozen):
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     effective_from: date
@@ -163,6 +185,7 @@ class Policy(_Frozen):
     recipients: tuple[Recipient, ...] = ()
     purposes: tuple[Purpose, ...] = ()
     terms: tuple[TermsVersion, ...] = ()
+    external_transmissions: tuple[ExternalTransmission, ...] = ()
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -171,6 +194,7 @@ class Policy(_Frozen):
         _unique(problems, "recipients", [r.id for r in self.recipients])
         _unique(problems, "purposes", [p.id for p in self.purposes])
         _unique(problems, "terms", [t.version for t in self.terms])
+        _unique(problems, "external_transmissions", [x.id for x in self.external_transmissions])
         categories = {c.id for c in self.data_categories}
         recipients = {r.id for r in self.recipients}
         purposes = {p.id for p in self.purposes}

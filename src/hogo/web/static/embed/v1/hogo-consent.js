@@ -27,6 +27,7 @@ const UI = {
     privacy: "プライバシーセンター(詳しい説明・同意の変更)",
     choose: "選択",
     country: "国",
+    transmissions: "外部送信についての公表ページ",
   },
   en: {
     region: "Notice about your personal information",
@@ -42,6 +43,7 @@ const UI = {
     privacy: "Privacy center (details, change your consent)",
     choose: "Choice",
     country: "Country",
+    transmissions: "The published page on information sent to others",
   },
 };
 
@@ -66,6 +68,7 @@ dl { margin: .25rem 0; } dt { font-weight: 600; margin-top: .35rem; } dd { margi
 label { display: inline-flex; align-items: center; gap: .35rem; min-height: 44px; margin-right: 1rem; }
 input[type=radio] { width: 1.25rem; height: 1.25rem; }
 .status { margin-top: .5rem; font-weight: 600; }
+details.transmissions { margin: 0 0 1rem; } summary { cursor: pointer; min-height: 44px; font-weight: 600; }
 a { color: #1a4f8b; }
 `;
 
@@ -210,6 +213,33 @@ class HogoConsent extends HTMLElement {
     );
   }
 
+  // 外部送信 (電気通信事業法27条の12): what the site's tags send, to whom, for what; folded, with
+  // the published page hogo serves linked for the full text.
+  transmissions(t) {
+    const list = el("dl");
+    for (const x of t.items) {
+      list.append(
+        el("dt", { text: x.tool }),
+        el("dd", { text: `${t.labels.recipient}: ${x.recipient}` }),
+        el("dd", { text: `${t.labels.information}: ${x.information.join(this.lang === "ja" ? "、" : ", ")}` }),
+        el("dd", { text: `${t.labels.purpose}: ${x.purpose}` }),
+      );
+      if (x.necessary_for_service) list.append(el("dd", { text: t.labels.necessary }));
+      if (/^https:\/\//.test(x.opt_out_url)) {
+        list.append(el("dd", {}, el("a", { href: x.opt_out_url, target: "_blank", rel: "noopener", text: t.labels.opt_out })));
+      }
+    }
+    const page = `${this.endpoint}/external-transmissions?lang=${this.lang}`;
+    return el(
+      "details",
+      { class: "transmissions" },
+      el("summary", { text: t.heading }),
+      el("p", { text: t.lead }),
+      list,
+      el("p", {}, el("a", { href: page, target: "_blank", rel: "noopener", text: this.ui.transmissions })),
+    );
+  }
+
   dialog(chosen) {
     const n = this.notice;
     const ui = this.ui;
@@ -217,6 +247,7 @@ class HogoConsent extends HTMLElement {
     const descId = `${this.uid}-dialog-d`;
     const form = el("form", { method: "dialog", onsubmit: (e) => this.submit(e) });
     form.append(...n.sections.map((s) => this.section(s, chosen)));
+    if (n.external_transmissions) form.append(this.transmissions(n.external_transmissions));
     if (this.answer.privacy_center_url) {
       form.append(el("p", {}, el("a", { href: this.answer.privacy_center_url, target: "_blank", rel: "noopener", text: ui.privacy })));
     }
