@@ -60,6 +60,10 @@ POLICY: dict[str, Any] = {
             "requires_consent": True,
             "data_categories": ["contact"],
             "recipients": ["mailer"],
+            "profiling": {
+                "analysis": "ご登録の情報から趣味・嗜好を分析します。",
+                "use_of_results": "分析結果に応じた商品のご案内に利用します。",
+            },
         },
         {
             "id": "health",

@@ -17,6 +17,7 @@ from hogo.cli import (
     inventory,
     ledger,
     policy,
+    profile,
     provision,
     readiness,
     release,
@@ -55,6 +56,7 @@ app.add_typer(subject.app, name="subject")
 app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(release.app, name="release")
+app.add_typer(profile.app, name="profile")
 
 # Command groups register below, one line each.
 app.command("anonymize")(anonymize.anonymize_cmd)

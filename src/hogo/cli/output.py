@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from hogo.errors import HogoError
 from hogo.services.database import busy_is_store_busy
@@ -55,3 +56,12 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
                 {"error": {**body, "field": getattr(exc, "field", None), "row": getattr(exc, "row", None)}}
             )
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def steps(quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """A spinner that shows the step a long job is at (``say(text)``); nothing when ``quiet``."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
+        task = bar.add_task("準備中 / preparing", total=None)
+        yield lambda text: bar.update(task, description=text)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hogo.cli.context import open_db, reading
 from hogo.cli.options import JSON
-from hogo.cli.output import console, print_json, user_errors
+from hogo.cli.output import console, print_json, steps, user_errors
 from hogo.domain.display import datetime_text, title_pair
 from hogo.domain.policy import Policy
 from hogo.release.spec import load_spec
@@ -33,10 +32,8 @@ def run_cmd(
         spec = load_spec(spec_file)
         store = open_db()
         try:
-            columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-            with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
-                task = bar.add_task("準備中 / preparing", total=None)
-                result = service.run_now(store, spec, step=lambda text: bar.update(task, description=text))
+            with steps(as_json) as say:
+                result = service.run_now(store, spec, step=say)
         finally:
             store.dispose()
     if as_json:

@@ -138,6 +138,17 @@ class OptOutFiling(_Frozen):
     published_by_ppc_on: date | None = None
 
 
+class ProfilingDeclaration(_Frozen):
+    """通則編 3-1-1: when a business analyses a person's behaviour or interests from the data it
+    holds, the purpose of use says so — that the analysis happens, and what its results are used
+    for — so the person can foresee it."""
+
+    #: What is analysed, e.g. 購買履歴から趣味・嗜好を分析します.
+    analysis: str = Field(min_length=1, max_length=2000)
+    #: What the results are used for, e.g. 分析結果に応じた商品のご案内に利用します.
+    use_of_results: str = Field(min_length=1, max_length=2000)
+
+
 class Purpose(_Frozen):
     id: Identifier
     title: str = Field(min_length=1)
@@ -147,6 +158,8 @@ class Purpose(_Frozen):
     recipients: tuple[Identifier, ...] = ()
     opt_out: OptOutFiling | None = None
     description: str = ""
+    #: Required for a `profiling` purpose (通則編 3-1-1); its data categories are what it may read.
+    profiling: ProfilingDeclaration | None = None
 
 
 class ExternalTransmission(_Frozen):
@@ -200,6 +213,7 @@ class Policy(_Frozen):
         purposes = {p.id for p in self.purposes}
         for i, p in enumerate(self.purposes):
             problems.extend(_purpose_problems(f"purposes.{i}", p, categories, recipients))
+            problems.extend(_profiling_problems(f"purposes.{i}", p, self))
         for i, t in enumerate(self.terms):
             for j, pid in enumerate(t.purposes):
                 if pid not in purposes:
@@ -254,4 +268,24 @@ def _purpose_problems(at: str, p: Purpose, categories: set[str], recipients: set
         problems.append(f"{at}.recipients: a third_party_provision names recipients")
     if p.opt_out is not None and p.kind is not PurposeKind.third_party_provision:
         problems.append(f"{at}.opt_out: only a third_party_provision can use opt-out")
+    return problems
+
+
+def _profiling_problems(at: str, p: Purpose, policy: Policy) -> list[str]:
+    """A profiling purpose declares the analysis and its use (通則編 3-1-1); one whose categories
+    include 要配慮個人情報 (read, or inferred by a job's feature) needs consent: the PPC does not
+    count inferring such information as acquiring it under 法20条2項, hogo is stricter."""
+    if p.kind is not PurposeKind.profiling:
+        return []
+    problems = []
+    if p.profiling is None:
+        problems.append(
+            f"{at}.profiling: a profiling purpose says what is analysed and what the results are used "
+            "for (analysis, use_of_results; 通則編3-1-1)"
+        )
+    if AppiClass.sensitive in policy.classes_of(p) and not p.requires_consent:
+        problems.append(
+            f"{at}.requires_consent: profiling that reads or infers 要配慮個人情報 needs consent "
+            "(hogo applies 法20条2項 by analogy; see docs/profiling.md)"
+        )
     return problems

@@ -95,6 +95,10 @@ class Dialect:
     def greatest(self, *exprs: str) -> str:
         return f"greatest({', '.join(exprs)})"
 
+    def epoch_seconds(self, expr: str) -> str:
+        """Whole seconds since 1970-01-01 UTC of the timestamp ``expr``, as a BIGINT."""
+        return f"CAST(epoch({expr}) AS BIGINT)"
+
     def hash64(self, expr: str) -> str:
         """A cheap 64-bit hash of ``expr`` (used only to narrow a search that is then checked
         exactly). Without one the value itself serves, which is exact but slower to group."""

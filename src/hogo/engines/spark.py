@@ -37,6 +37,9 @@ class SparkDialect(Dialect):
     def uuid(self) -> str:
         return "uuid()"
 
+    def epoch_seconds(self, expr: str) -> str:
+        return f"CAST(unix_timestamp({expr}) AS BIGINT)"
+
     def hash64(self, expr: str) -> str:
         return f"xxhash64({expr})"
 

@@ -53,16 +53,23 @@ def plan_release(spec: ReleaseSpec, policy: Policy, now: datetime) -> ReleasePla
     _check_items(policy, spec)
     release_id = spec.id or f"{at:%Y%m%d}-{spec.purpose}-{spec.recipient}-{uuid.uuid4().hex[:8]}"
     directory = spec.output.dir / release_id
+    free_folder(
+        directory, Conflict("同じ提供IDの出力が既にあります。", "a release with this id already exists.")
+    )
+    return ReleasePlan(spec.model_copy(update={"id": release_id}), policy, at, release_id, directory)
+
+
+def free_folder(directory: Path, taken: Conflict) -> None:
+    """Refuse an output folder that is served or already exists (raising ``taken`` then)."""
     refuse_served(directory, "output.dir")
     try:
-        taken = directory.exists()
+        exists = directory.exists()
     except (OSError, ValueError):
         raise InputError(
             "出力先のパスを使えません。", "the output path cannot be used.", field="output.dir"
         ) from None
-    if taken:
-        raise Conflict("同じ提供IDの出力が既にあります。", "a release with this id already exists.")
-    return ReleasePlan(spec.model_copy(update={"id": release_id}), policy, at, release_id, directory)
+    if exists:
+        raise taken
 
 
 def _check_items(policy: Policy, spec: ReleaseSpec) -> None:

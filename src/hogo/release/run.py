@@ -56,10 +56,13 @@ class PreparedRelease:
     persons: list[tuple[str, str]]
 
 
-def _write(engine: SqlEngine, sql: str, path: Path, fmt: str) -> Path:
+def write_output(
+    engine: SqlEngine, sql: str, path: Path, fmt: str, params: dict[str, Any] | None = None
+) -> Path:
+    """A query's rows as the output file: Parquet written by the engine, or CSV."""
     if fmt == "parquet":
-        return engine.write_parquet(sql, path)
-    table = engine.query(sql)
+        return engine.write_parquet(sql, path, params)
+    table = engine.query(sql, params)
     import pyarrow.csv as pacsv
 
     pacsv.write_csv(table, path)
@@ -262,6 +265,6 @@ def _write_personal(run: _Run) -> list[tuple[str, str]]:
         f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = mt.member_id "
         f"JOIN {i(_M)} AS m ON m.{i('member_id')} = mt.member_id ORDER BY partner_row"
     )
-    _write(eng, sql, run.work / f"release.{spec.output.format}", spec.output.format)
+    write_output(eng, sql, run.work / f"release.{spec.output.format}", spec.output.format)
     persons = eng.query(f"SELECT member_id, basis FROM {i(_POPULATION)}").to_pylist()
     return [(r["member_id"], r["basis"]) for r in persons]

@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,6 +26,9 @@ from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
 MATCH_KEYS = ("email", "phone")
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Spec(BaseModel):
@@ -170,15 +173,20 @@ def parse_spec(data: Any, base: Path | SpecPaths, where: str = "spec") -> Releas
         raise InputError(f"{path}: キーと値の対応で書いてください。", f"{path}: expected a mapping.")
     data = copy.deepcopy(data)
     _rebase(data, paths)
+    return validated(ReleaseSpec, data, path)
+
+
+def validated(model: type[_M], data: dict[str, Any], where: str) -> _M:
+    """``data`` as ``model``; every problem named by its key in one error (release and profile specs)."""
     try:
-        return ReleaseSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         details = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors(include_url=False, include_input=False)
         )
         raise InputError(
-            f"{path}: 仕様に誤りがあります: {details}", f"{path}: invalid spec: {details}"
+            f"{where}: 仕様に誤りがあります: {details}", f"{where}: invalid spec: {details}"
         ) from None
 
 
