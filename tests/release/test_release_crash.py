@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from hogo.release import publish as publication
 from hogo.release.publish import scratch_dirs
 from hogo.release.spec import parse_spec
 from hogo.services import ledger
@@ -40,8 +41,11 @@ POINTS = [
 CHILD = """
 import os, sys
 from pathlib import Path
-import hogo.services.releases as run
+import hogo.release.publish as publication
+import hogo.services.releases as service_module
 step, when, url, folder, rid = sys.argv[1:6]
+# The rename lives with the folder rules (hogo.release.publish); the other steps in the service.
+run = publication if step == "publish" else service_module
 real = getattr(run, step)
 def crashing(*args, **kwargs):
     if when == "before":
@@ -146,9 +150,9 @@ def test_a_failed_rename_after_the_record_keeps_the_release_done_and_recovery_co
     def failing(*args: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(service, "publish", failing)
     monkeypatch.setattr(service, "_alive", lambda runner: False)  # as if this process had stopped
-    with pytest.raises(OSError):
+    with monkeypatch.context() as mp, pytest.raises(OSError):
+        mp.setattr(publication, "publish", failing)  # the rename after the record commits
         service.run_now(store, parse_spec(personal_spec("late"), folder))
     with write_scope(store) as session:
         assert service.get_release(session, "late").status == "done"  # recorded: not marked failed

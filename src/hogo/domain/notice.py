@@ -90,28 +90,27 @@ class NoticeSection(_Frozen):
     sha256: str
 
 
-class TransmissionNotice(_Frozen):
+class _Text(_Frozen):
+    """What every notice shows around its body, in one language, versioned with the policy."""
+
+    version: str
+    language: Language
+    organization: str
+    heading: str
+    lead: str
+    labels: dict[str, str]
+
+
+class TransmissionNotice(_Text):
     """The 外部送信 notice (電気通信事業法27条の12): every tag or SDK the policy declares, with what
     it sends, to whom and for what. Versioned with the policy revision like the consent notice,
     and its SHA-256 lets an auditor check what a published copy said."""
 
-    version: str
-    language: Language
-    organization: str
-    heading: str
-    lead: str
-    labels: dict[str, str]
     items: tuple[ExternalTransmission, ...]
     sha256: str
 
 
-class Notice(_Frozen):
-    version: str
-    language: Language
-    organization: str
-    heading: str
-    lead: str
-    labels: dict[str, str]
+class Notice(_Text):
     sections: tuple[NoticeSection, ...]
     #: Shown beside the purposes when the policy declares tags that send information out.
     external_transmissions: TransmissionNotice | None = None

@@ -18,9 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from hogo.domain.ids import Identifier
 from hogo.engines import EngineName
 from hogo.errors import InputError
-from hogo.files.yaml_document import load_user_yaml
 from hogo.matching.inputs import InputSpec
-from hogo.release.spec import SpecPaths, validated
+from hogo.release.spec import SpecPaths, read_spec_file, validated
 
 #: The purchase columns a job reads (`purchases.columns` maps them to the source's names).
 REQUIRED_COLUMNS = ("member_id", "purchased_at", "amount_yen")
@@ -126,13 +125,7 @@ class ProfileSpec(_Spec):
 
 def load_profile_spec(path: Path) -> ProfileSpec:
     """Read and validate a job file (CLI); relative paths are taken from its folder."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: not UTF-8 text.") from None
-    return parse_profile_spec(load_user_yaml(text, str(path)), SpecPaths.local(path.parent), str(path))
+    return parse_profile_spec(read_spec_file(path), SpecPaths.local(path.parent), str(path))
 
 
 def parse_profile_spec(data: Any, paths: SpecPaths, where: str = "spec") -> ProfileSpec:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -59,6 +62,42 @@ def seal(work: Path) -> None:
             os.chmod(Path(dirpath, name), DIR_MODE)
         for name in filenames:
             os.chmod(Path(dirpath, name), FILE_MODE)
+
+
+@dataclass
+class Stage:
+    """The private folders of one output being made: ``work`` for its files, ``spill`` for the
+    data engine's temporary files; `publish` gives ``work`` its final name."""
+
+    work: Path
+    spill: Path
+    final_dir: Path
+    published: bool = False
+
+    def publish(self) -> None:
+        """Call right after the record commits (see the module's steps)."""
+        self.published = True
+        publish(self.work, self.final_dir)
+
+
+@contextmanager
+def staged(final_dir: Path) -> Iterator[Stage]:
+    """Fresh private scratch folders for the output that will take ``final_dir``. On leaving, the
+    spill folder goes; on an error before `Stage.publish`, the work folder goes too, so a failed
+    run leaves nothing that looks like output."""
+    private_dir(final_dir.parent)
+    work, spill = scratch_dirs(final_dir)
+    fresh_private_dir(work)
+    fresh_private_dir(spill)
+    stage = Stage(work, spill, final_dir)
+    try:
+        yield stage
+    except BaseException:
+        if not stage.published:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def publish(work: Path, final_dir: Path) -> None:

@@ -150,14 +150,18 @@ def load_spec(path: Path) -> ReleaseSpec:
 
     An omitted ``output.dir`` is hogo's releases folder (HOGO_RELEASE_DIR).
     """
+    return parse_spec(read_spec_file(path), path.parent, str(path))
+
+
+def read_spec_file(path: Path) -> Any:
+    """A spec file's YAML (UTF-8, with or without BOM), for release and profile specs alike."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"ファイルがありません: {path}", f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: UTF-8で保存してください。", f"{path}: not UTF-8 text.") from None
-    data: Any = load_user_yaml(text, str(path))
-    return parse_spec(data, path.parent, str(path))
+    return load_user_yaml(text, str(path))
 
 
 def parse_spec(data: Any, base: Path | SpecPaths, where: str = "spec") -> ReleaseSpec:

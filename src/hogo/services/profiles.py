@@ -12,7 +12,6 @@ release does (`hogo.release.publish`).
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
 from hogo.profiling.run import PreparedProfile, Step, prepare_profile
 from hogo.profiling.spec import ProfileSpec
-from hogo.release.publish import fresh_private_dir, private_dir, publish, scratch_dirs, seal, write_manifest
+from hogo.release.publish import seal, staged, write_manifest
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
@@ -56,31 +55,26 @@ def run_profile(
     with write_scope(db) as session:
         plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
         require_reconciled(session)  # the tables the decisions read agree with the ledger
-    private_dir(spec.output.dir)
-    work, spill = scratch_dirs(plan.directory)
-    fresh_private_dir(work)
-    fresh_private_dir(spill)
     settings = load_settings()
-    engine = get_engine(
-        spec.engine or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
-    )
-    recorded = False
     try:
-        snapshot = spec.consent_snapshot
-        consent: ConsentSource = open_snapshot(snapshot, db) if snapshot is not None else StoreConsent(db)
-        prepared = prepare_profile(plan, consent, engine, work, step)
-        with write_scope(db) as session:
-            manifest = _record(session, plan, prepared, work)
-        recorded = True
-        publish(work, plan.directory)
+        with staged(plan.directory) as stage:
+            engine = get_engine(
+                spec.engine or settings.engine,
+                memory_limit=settings.engine_memory_limit,
+                temp_directory=stage.spill,
+            )
+            try:
+                snapshot = spec.consent_snapshot
+                consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
+                prepared = prepare_profile(plan, consent, engine, stage.work, step)
+                with write_scope(db) as session:
+                    manifest = _record(session, plan, prepared, stage.work)
+                stage.publish()
+            finally:
+                engine.close()
     except BaseException as exc:
         log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)
-        if not recorded:
-            shutil.rmtree(work, ignore_errors=True)
         raise
-    finally:
-        engine.close()
-        shutil.rmtree(spill, ignore_errors=True)
     return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import socket
 import threading
 import time
@@ -41,7 +40,7 @@ from hogo.errors import Conflict, HogoError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
 from hogo.release.plan import ReleasePlan, plan_release
-from hogo.release.publish import fresh_private_dir, private_dir, publish, scratch_dirs, seal, write_manifest
+from hogo.release.publish import seal, staged, write_manifest
 from hogo.release.run import PreparedRelease, Step, prepare_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
@@ -272,33 +271,23 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
     folder is removed unless the record committed, and recovery finishes or removes what a crash
     left (see `hogo.release.publish`).
     """
-    private_dir(plan.spec.output.dir)
-    work, spill = scratch_dirs(plan.directory)
-    fresh_private_dir(work)
-    fresh_private_dir(spill)
-    engine = _data_engine(plan.spec, spill)
-    recorded = False
-    try:
-        with write_scope(store) as session:
-            require_reconciled(session)  # the tables read below agree with the ledger
-        if consent is None:
-            snapshot = plan.spec.consent_snapshot
-            consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
-        prepared = prepare_release(plan, consent, engine, work, step)
-        step("記録中 / recording")
-        with write_scope(store) as session:
-            manifest = _record(session, plan, prepared, consent, work)
-        # Committed: the release is recorded, so its folder may now take its final name. A crash
-        # before this line leaves `.ID.part`, which recovery renames (see hogo.release.publish).
-        recorded = True
-        publish(work, plan.directory)
-    except BaseException:
-        if not recorded:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-    finally:
-        engine.close()
-        shutil.rmtree(spill, ignore_errors=True)
+    with staged(plan.directory) as stage:
+        engine = _data_engine(plan.spec, stage.spill)
+        try:
+            with write_scope(store) as session:
+                require_reconciled(session)  # the tables read below agree with the ledger
+            if consent is None:
+                snapshot = plan.spec.consent_snapshot
+                consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
+            prepared = prepare_release(plan, consent, engine, stage.work, step)
+            step("記録中 / recording")
+            with write_scope(store) as session:
+                manifest = _record(session, plan, prepared, consent, stage.work)
+            # Committed: the release is recorded, so its folder may now take its final name. A
+            # crash before this leaves `.ID.part`, which recovery renames (hogo.release.publish).
+            stage.publish()
+        finally:
+            engine.close()
     return RecordedRelease(plan.release_id, plan.spec.mode, plan.directory, prepared.counts, manifest)
 
 
