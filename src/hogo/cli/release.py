@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hogo.cli.context import open_db, reading
+from hogo.cli.context import opened, reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.display import datetime_text, title_pair
@@ -31,14 +31,11 @@ def run_cmd(
     """提供仕様に従い、照合・同意等の確認・加工を行い、記録とともに書き出します。"""
     with user_errors():
         spec = load_spec(spec_file)
-        store = open_db()
-        try:
+        with opened() as db:
             columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
             with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
                 task = bar.add_task("準備中 / preparing", total=None)
-                result = service.run_now(store, spec, step=lambda text: bar.update(task, description=text))
-        finally:
-            store.dispose()
+                result = service.run_now(db, spec, step=lambda text: bar.update(task, description=text))
     if as_json:
         print_json(result.manifest)
         return
