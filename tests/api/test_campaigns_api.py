@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from datetime import datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from hogo.auth.roles import Role
+from hogo.auth.roles import Permission, Role, allows
 from hogo.domain.clock import JST
 from hogo.services import campaigns, coverage, ledger, sites
 from hogo.services.consent import require_policy
@@ -125,3 +127,48 @@ def test_creating_needs_the_personal_data_permission_and_known_purposes(env: Env
     r = api.post("/api/v1/campaigns", json=bad, headers=env.headers(Role.privacy_officer))
     assert r.status_code == 422 and r.json()["error"]["field"] == "purposes.0"
     assert datetime.now(JST)  # the selection date defaults to now (no `at` given above)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_console_navigation_links_to_campaigns_for_every_role_that_may_see_them(
+    env: Env, role: Role
+) -> None:
+    """Issue 15: the campaigns page is reached from the menu, by exactly the roles it admits."""
+    link = '<a href="/campaigns">再同意キャンペーン</a>'
+    with TestClient(env.app) as c:
+        login(c, env.usernames[role])
+        page = c.get("/campaigns")
+        assert (page.status_code == 200) is allows(role, Permission.read)
+        assert (link in c.get("/").text) is allows(role, Permission.read)
+        if allows(role, Permission.read):
+            assert '<a href="/campaigns" aria-current="page">再同意キャンペーン</a>' in page.text
+            assert '<a href="/campaigns">Re-consent campaigns</a>' in c.get("/?lang=en").text
+
+
+def test_creating_a_campaign_holds_the_write_lock(
+    env: Env, api: TestClient, created: Created, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The targets are selected and frozen under the write lock taken when the request's unit of
+    work began (POST: `write_scope`), so no consent event can land between selecting and freezing."""
+    create = campaigns.create
+    seen: list[bool] = []
+
+    def create_probing_the_lock(session: Session, spec: campaigns.CampaignSpec) -> campaigns.CampaignView:
+        other = sqlite3.connect(env.database_url.removeprefix("sqlite:///"), timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # a second writer
+            other.rollback()
+            seen.append(False)
+        except sqlite3.OperationalError as exc:
+            seen.append("locked" in str(exc))
+        finally:
+            other.close()
+        return create(session, spec)
+
+    monkeypatch.setattr(campaigns, "create", create_probing_the_lock)
+    body = {"campaign_id": "lock-probe", "title": "lock", "purposes": ["ad_partners"], "site_id": "camp"}
+    r = api.post("/api/v1/campaigns", json=body, headers=env.headers(Role.privacy_officer))
+    assert r.status_code == 201, r.text
+    assert seen == [True]
+    with write_scope(env.db) as session:  # leave the module's other campaign the only active one
+        campaigns.end(session, "lock-probe")

@@ -53,17 +53,24 @@ class NodeStats:
         return self.suppressed <= int(suppression_limit * self.total + 1e-9) and self.kept_classes > 0
 
 
-def metric_value(metric: Metric, s: NodeStats, n_qis: int) -> float:
-    """The metric of the release at this node (suppressed records removed, counted at full cost)."""
+def _metric(metric: Metric, s: NodeStats, n_qis: int, cost: float, square_sum: int, classes: int) -> float:
+    """One formula per metric, for the value and for the bound alike: they differ only in the
+    aggregates they read (what the release keeps, or everything at this node's levels)."""
     if s.total == 0:
         return 0.0
     if metric in (Metric.loss, Metric.precision):
-        return s.cost_final / (s.total * max(n_qis, 1))
+        return cost / (s.total * max(n_qis, 1))
     if metric == Metric.entropy:
-        return s.cost_final
+        return cost
     if metric == Metric.discernibility:
-        return float(s.sq_kept + s.suppressed * s.total)
-    return s.total / (s.kept_classes + (1 if s.suppressed else 0))
+        return float(square_sum)
+    return s.total / classes
+
+
+def metric_value(metric: Metric, s: NodeStats, n_qis: int) -> float:
+    """The metric of the release at this node (suppressed records removed, counted at full cost)."""
+    kept_or_suppressed = s.kept_classes + (1 if s.suppressed else 0)
+    return _metric(metric, s, n_qis, s.cost_final, s.sq_kept + s.suppressed * s.total, kept_or_suppressed)
 
 
 def metric_figures(metric: Metric, s: NodeStats, n_qis: int) -> dict[str, float]:
@@ -82,12 +89,4 @@ def metric_figures(metric: Metric, s: NodeStats, n_qis: int) -> dict[str, float]
 
 def metric_bound(metric: Metric, s: NodeStats, n_qis: int) -> float:
     """A value no node at or above this one can beat (see module docstring)."""
-    if s.total == 0:
-        return 0.0
-    if metric in (Metric.loss, Metric.precision):
-        return s.cost_all / (s.total * max(n_qis, 1))
-    if metric == Metric.entropy:
-        return s.cost_all
-    if metric == Metric.discernibility:
-        return float(s.sq_all)
-    return s.total / (s.classes + 1)
+    return _metric(metric, s, n_qis, s.cost_all, s.sq_all, s.classes + 1)

@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hogo.cli.context import at_or_now, open_db, parse_at, reading, unit_of_work
+from hogo.cli.context import at_or_now, open_db, opened, parse_at, reading, unit_of_work
 from hogo.cli.options import (
     CSV_FILE,
     EVENT_ID,
@@ -261,11 +261,8 @@ def receipt_cmd(event_id: str = typer.Argument(..., help="同意事象ID", callb
             subject = get_subject(session, event.subject_id)
             entry = ledger.entry(session, seq)
             assert entry is not None
-        db = open_db()
-        try:
+        with opened() as db:
             proof = ledger_tree.receipt_proof(db, seq, load_settings().ledger_signing_key_file, full=True)
-        finally:
-            db.dispose()
         print_json(build_receipt(policy, subject, event, seq, entry.hash, personal=True, proof=proof))
 
 
@@ -319,18 +316,14 @@ def eligible_cmd(
     from hogo.services.snapshots import consent_source
 
     when: datetime = parse_at(at)
-    with user_errors():
-        db = open_db()
-        try:
-            with read_scope(db) as session:
-                policy = require_policy(session, when)
-            with Progress(console=console, disable=as_json, transient=True) as bar:
-                task = bar.add_task("読み込み中 / loading", total=None)
-                tables = consent_source(db, snapshot)
-                bar.update(task, description="判定中 / deciding")
-                result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
-        finally:
-            db.dispose()
+    with user_errors(), opened() as db:
+        with read_scope(db) as session:
+            policy = require_policy(session, when)
+        with Progress(console=console, disable=as_json, transient=True) as bar:
+            task = bar.add_task("読み込み中 / loading", total=None)
+            tables = consent_source(db, snapshot)
+            bar.update(task, description="判定中 / deciding")
+            result = eligible_subjects(policy, tables, purpose, when, recipient, out=out)
     if as_json:
         print_json(result.as_dict())
     else:
@@ -345,18 +338,13 @@ def snapshot_cmd(
     """同意データのスナップショット(Parquet、台帳の先頭に紐付け)を書き出します。大規模な提供・一括判定で使います。"""
     from hogo.services.snapshots import write_snapshot
 
-    with user_errors():
-        db = open_db()
-        try:
-            with Progress(console=console, disable=as_json, transient=True) as bar:
-                task = bar.add_task("書き出し中 / writing", total=None)
+    with user_errors(), opened() as db, Progress(console=console, disable=as_json, transient=True) as bar:
+        task = bar.add_task("書き出し中 / writing", total=None)
 
-                def step(file: str, rows: int) -> None:
-                    bar.update(task, description=f"{file}: {rows:,}")
+        def step(file: str, rows: int) -> None:
+            bar.update(task, description=f"{file}: {rows:,}")
 
-                info = write_snapshot(db, out, step)
-        finally:
-            db.dispose()
+        info = write_snapshot(db, out, step)
     if as_json:
         print_json(info.model_dump() | {"out": str(out)})
     else:

@@ -23,14 +23,20 @@ def open_db(auto_upgrade: bool | None = None) -> Engine:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """A command that changes the store: one write transaction (it takes the write lock)."""
+def opened() -> Iterator[Engine]:
+    """The store's db for one command, disposed of when the command ends."""
     db = open_db()
     try:
-        with write_scope(db) as session:
-            yield session
+        yield db
     finally:
         db.dispose()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A command that changes the store: one write transaction (it takes the write lock)."""
+    with opened() as db, write_scope(db) as session:
+        yield session
 
 
 def at_or_now(value: str | None, option: str = "--at") -> datetime:
@@ -49,12 +55,8 @@ def at_or_now(value: str | None, option: str = "--at") -> datetime:
 def reading() -> Iterator[Session]:
     """A command that only reads: never takes the write lock, so it answers during a bulk import
     or any other long write (SQLite in WAL mode and PostgreSQL read a consistent snapshot)."""
-    db = open_db()
-    try:
-        with read_scope(db) as session:
-            yield session
-    finally:
-        db.dispose()
+    with opened() as db, read_scope(db) as session:
+        yield session
 
 
 def parse_at(value: str | None) -> datetime:

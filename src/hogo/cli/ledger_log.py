@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from hogo.cli.context import open_db, reading
+from hogo.cli.context import opened, reading
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.domain import transparency
@@ -98,11 +98,8 @@ def head_cmd(
     """最新の署名付きツリーヘッドを JSON で出力します(監査人が保管し、後で整合性を確かめる)。"""
     with user_errors():
         if issue:
-            db = open_db()
-            try:
+            with opened() as db:
                 sth: SignedTreeHead | None = ledger_tree.issue_head(db, _key())
-            finally:
-                db.dispose()
         else:
             with reading() as session:
                 sth = ledger_tree.latest_head(session)
@@ -117,11 +114,8 @@ def prove_cmd(
 ) -> None:
     """台帳の記録の包含証明(記録そのもの、経路、署名付きツリーヘッド)を JSON で出力します。"""
     with user_errors():
-        db = open_db()
-        try:
+        with opened() as db:
             proof = ledger_tree.prove(db, seq, _key())
-        finally:
-            db.dispose()
         _emit(proof, out)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hogo.cli.context import open_db
+from hogo.cli.context import opened
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, steps, user_errors
 from hogo.profiling.spec import load_profile_spec
@@ -24,12 +24,8 @@ def run_cmd(
     """利用目的が及ぶ本人だけを対象に特徴量を計算し、台帳に記録して書き出します(通則編3-1-1)。"""
     with user_errors():
         spec = load_profile_spec(spec_file)
-        store = open_db()
-        try:
-            with steps(as_json) as say:
-                result = service.run_profile(store, spec, step=say)
-        finally:
-            store.dispose()
+        with opened() as db, steps(as_json) as say:
+            result = service.run_profile(db, spec, step=say)
     if as_json:
         print_json(result.manifest)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import open_db, reading
+from hogo.cli.context import opened, reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, steps, user_errors
 from hogo.domain.display import datetime_text, title_pair
@@ -30,12 +30,8 @@ def run_cmd(
     """提供仕様に従い、照合・同意等の確認・加工を行い、記録とともに書き出します。"""
     with user_errors():
         spec = load_spec(spec_file)
-        store = open_db()
-        try:
-            with steps(as_json) as say:
-                result = service.run_now(store, spec, step=say)
-        finally:
-            store.dispose()
+        with opened() as db, steps(as_json) as say:
+            result = service.run_now(db, spec, step=say)
     if as_json:
         print_json(result.manifest)
         return

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +39,9 @@ from hogo.web.session import read_session_id, remember_user
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with
 #: the requests in flight they stay within the connection pool.
 AUTH_LOOKUPS = 3
+
+#: What a credential stands for (a principal, with the session's CSRF token or the token's due touch).
+Found = TypeVar("Found")
 
 
 class _TooLarge(Exception):
@@ -125,32 +130,38 @@ class BodyGuard:
             token = token.strip()
             if scheme.lower() != "bearer" or not token or len(token) > 512:
                 return False
-
-            def check() -> bool:
-                with read_scope(db) as session:
-                    found = token_principal(session, token)
-                if found is not None:
-                    remember_token(request, token, found)
-                return found is not None
-
+            check = _lookup(db, request, token, token_principal, remember_token)
         else:
             session_id = read_session_id(request)
             if session_id is None:
                 return False
-
-            def check() -> bool:
-                with read_scope(db) as session:
-                    found = session_principal(session, session_id)
-                if found is not None:
-                    remember_user(request, session_id, found)
-                return found is not None
-
+            check = _lookup(db, request, session_id, session_principal, remember_user)
         if db.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
             return check()
         if self._lookups is None:  # created on the serving loop, not at import
             self._lookups = asyncio.Semaphore(AUTH_LOOKUPS)
         async with self._lookups:
             return await run_in_threadpool(check)
+
+
+def _lookup(
+    db: Engine,
+    request: Request,
+    credential: str,
+    find: Callable[[Session, str], Found | None],
+    remember: Callable[[Request, str, Found], None],
+) -> Callable[[], bool]:
+    """The check of one credential (a bearer token, a console session): look it up in a read
+    scope and, if it is valid, keep what it stands for on the request."""
+
+    def check() -> bool:
+        with read_scope(db) as session:
+            found = find(session, credential)
+        if found is not None:
+            remember(request, credential, found)
+        return found is not None
+
+    return check
 
 
 async def _read(receive: Receive, limit: int) -> list[Message]:

@@ -33,9 +33,10 @@ from hogo.auth.secrets import (
     verify_password,
 )
 from hogo.domain.ledger import EntryKind
-from hogo.errors import Conflict, HogoError, InputError, NotFound
+from hogo.errors import Conflict, HogoError, InputError
 from hogo.services import ledger
 from hogo.store.auth import ApiTokenRow, KnownClientRow, LoginAttemptRow, UserRow, WebSessionRow
+from hogo.store.rows import stored
 
 _TOKEN_BY_HASH = select(
     ApiTokenRow.id, ApiTokenRow.name, ApiTokenRow.role, ApiTokenRow.revoked_at, ApiTokenRow.expires_at,
@@ -170,9 +171,7 @@ def list_users(session: Session) -> list[UserInfo]:
 
 
 def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
-    row = session.get(UserRow, user_id)
-    if row is None:
-        raise NotFound("ユーザーが見つかりません。", "no such user.")
+    row = stored(session, UserRow, user_id, "ユーザーが見つかりません。", "no such user.")
     if row.active != active:
         _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
     row.active = active
@@ -331,9 +330,7 @@ def list_tokens(session: Session) -> list[TokenInfo]:
 
 
 def revoke_token(session: Session, token_id: int) -> TokenInfo:
-    row = session.get(ApiTokenRow, token_id)
-    if row is None:
-        raise NotFound("トークンが見つかりません。", "no such token.")
+    row = stored(session, ApiTokenRow, token_id, "トークンが見つかりません。", "no such token.")
     if row.revoked_at is None:
         row.revoked_at = datetime.now(UTC)
         session.flush()

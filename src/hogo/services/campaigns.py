@@ -32,6 +32,7 @@ from hogo.errors import Conflict, InputError, NotFound
 from hogo.services import ledger
 from hogo.services.coverage import lacking_members
 from hogo.services.policy import require_policy
+from hogo.store.rows import stored, view_of
 from hogo.store.sites import CampaignRow, CampaignTargetRow, SiteRow
 from hogo.store.tables import ConsentEventRow, SubjectRow
 
@@ -47,19 +48,26 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
-class CampaignSpec:
+class CampaignBase:
+    """What a campaign is: its id, its title and the purposes it asks about."""
+
     campaign_id: str
     title: str
     purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CampaignSpec(CampaignBase):
+    """A campaign to create: targets are selected as of `at`, for one site or (None) every site."""
+
     at: datetime
     site_id: str | None = None
 
 
 @dataclass(frozen=True)
-class CampaignView:
-    campaign_id: str
-    title: str
-    purposes: tuple[str, ...]
+class CampaignView(CampaignBase):
+    """A created campaign: its frozen targets' count and digest, and the ledger entry naming them."""
+
     site_id: str | None
     selected_at: datetime
     frozen_at: datetime
@@ -161,25 +169,15 @@ def _check_known(session: Session, subject_ids: list[str]) -> None:
 
 def _view(row: CampaignRow) -> CampaignView:
     assert row.frozen_at is not None
-    return CampaignView(
-        campaign_id=row.campaign_id,
-        title=row.title,
-        purposes=tuple(json.loads(row.purposes)),
-        site_id=row.site_id,
-        selected_at=row.selected_at,
-        frozen_at=row.frozen_at,
-        target_count=row.target_count,
-        target_digest=row.target_digest,
-        ledger_seq=row.ledger_seq,
-        active=row.ended_at is None,
-    )
+    return view_of(CampaignView, row, purposes=tuple(json.loads(row.purposes)), active=row.ended_at is None)
+
+
+def _stored(session: Session, campaign_id: str) -> CampaignRow:
+    return stored(session, CampaignRow, campaign_id, "そのキャンペーンはありません。", "no such campaign.")
 
 
 def get(session: Session, campaign_id: str) -> CampaignView:
-    row = session.get(CampaignRow, campaign_id)
-    if row is None:
-        raise NotFound("そのキャンペーンはありません。", "no such campaign.")
-    return _view(row)
+    return _view(_stored(session, campaign_id))
 
 
 def list_campaigns(session: Session) -> list[CampaignView]:
@@ -187,9 +185,7 @@ def list_campaigns(session: Session) -> list[CampaignView]:
 
 
 def end(session: Session, campaign_id: str) -> CampaignView:
-    row = session.get(CampaignRow, campaign_id)
-    if row is None:
-        raise NotFound("そのキャンペーンはありません。", "no such campaign.")
+    row = _stored(session, campaign_id)
     if row.ended_at is None:
         row.ended_at = datetime.now(UTC)
         ledger.append(

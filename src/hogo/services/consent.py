@@ -20,13 +20,14 @@ from hogo.domain.consent import (
 from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
-from hogo.errors import Conflict, InputError, NotFound
+from hogo.errors import Conflict, InputError
 from hogo.services import binding, ledger
 from hogo.services.binding import row_payload
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import get_subject, subject_ref
+from hogo.store.rows import stored
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
 
@@ -234,7 +235,7 @@ def timeline(
 
 
 def get_event(session: Session, event_id: str) -> tuple[ConsentEvent, int]:
-    row = session.get(ConsentEventRow, event_id)
-    if row is None:
-        raise NotFound("その同意事象は記録されていません。", "no such consent event.")
+    row = stored(
+        session, ConsentEventRow, event_id, "その同意事象は記録されていません。", "no such consent event."
+    )
     return row_to_event(row), row.ledger_seq

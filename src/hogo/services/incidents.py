@@ -26,7 +26,7 @@ from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.domain.incidents.scope import scope
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.ledger import EntryKind, canonical
-from hogo.errors import InputError, NotFound
+from hogo.errors import InputError
 from hogo.services import inventory as inventory_service
 from hogo.services import ledger
 from hogo.services.incident_settings import deadline_settings
@@ -34,6 +34,7 @@ from hogo.services.incident_views import BoardRow, IncidentView, TimelineEntry, 
 from hogo.services.playbooks import current_playbooks
 from hogo.services.policy import current_policy
 from hogo.store.incidents import IncidentRow, IncidentSubjectRow, IncidentTimelineRow
+from hogo.store.rows import stored
 
 _BATCH = 5_000
 
@@ -112,9 +113,7 @@ def _next_id(session: Session, aware_at: datetime) -> str:
 
 
 def _load(session: Session, incident_id: str) -> tuple[IncidentRow, IncidentState]:
-    row = session.get(IncidentRow, incident_id)
-    if row is None:
-        raise NotFound("その事案は登録されていません。", "no such incident.")
+    row = stored(session, IncidentRow, incident_id, "その事案は登録されていません。", "no such incident.")
     return row, IncidentState.model_validate_json(row.document)
 
 

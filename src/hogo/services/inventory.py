@@ -21,6 +21,7 @@ from hogo.errors import InputError, NotFound
 from hogo.services import ledger
 from hogo.services.policy import current_policy
 from hogo.store.inventory import InventoryDatasetRow
+from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
 
 
@@ -115,9 +116,9 @@ def import_inventory(session: Session, inventory: Inventory, *, replace: bool = 
 
 
 def remove_dataset(session: Session, dataset_id: str) -> None:
-    row = session.get(InventoryDatasetRow, dataset_id)
-    if row is None:
-        raise NotFound("その台帳項目は登録されていません。", "no such dataset.")
+    row = stored(
+        session, InventoryDatasetRow, dataset_id, "その台帳項目は登録されていません。", "no such dataset."
+    )
     ledger.append(
         session, EntryKind.inventory, f"dataset:{dataset_id}", {"event": "removed", "version": row.version}
     )

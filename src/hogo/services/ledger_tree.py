@@ -33,6 +33,7 @@ from hogo.errors import HogoError, InputError, NotFound
 from hogo.services import ledger
 from hogo.store.database import read_scope, write_scope
 from hogo.store.ledger_tree import LedgerTreeHeadRow, LedgerTreeNodeRow
+from hogo.store.rows import stored
 
 BLOCK_LEVEL = 4
 BLOCK = 1 << BLOCK_LEVEL
@@ -239,11 +240,13 @@ def latest_head(session: Session, at_least: int = 0) -> SignedTreeHead | None:
 
 
 def head_of_size(session: Session, size: int) -> SignedTreeHead:
-    row = session.get(LedgerTreeHeadRow, size)
-    if row is None:
-        raise NotFound(
-            f"大きさ {size} のツリーヘッドは発行されていません", f"no head was issued for size {size}"
-        )
+    row = stored(
+        session,
+        LedgerTreeHeadRow,
+        size,
+        f"大きさ {size} のツリーヘッドは発行されていません",
+        f"no head was issued for size {size}",
+    )
     return _sth(row)
 
 

@@ -18,11 +18,12 @@ from hogo.domain.received import (
     ReceivedProvisionRecord,
     confirmation_gaps,
 )
-from hogo.errors import Conflict, InputError, NotFound
+from hogo.errors import Conflict, InputError
 from hogo.files.consent_csv import RowProblem, raise_for_problems
 from hogo.files.csv_table import CsvRow, read_csv
 from hogo.services.provisions import persons_intact, records_covering, seal
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
+from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
 
 PERSON_COLUMNS = ("subject_id",)
@@ -182,9 +183,9 @@ def list_received(session: Session) -> list[ReceivedProvisionRecord]:
 
 def get_received(session: Session, received_id: str) -> ReceivedProvisionRecord:
     """One receipt record by its id."""
-    row = session.get(ReceivedProvisionRow, received_id)
-    if row is None:
-        raise NotFound("受領の記録が見つかりません。", "no such receipt record.")
+    row = stored(
+        session, ReceivedProvisionRow, received_id, "受領の記録が見つかりません。", "no such receipt record."
+    )
     return ReceivedProvisionRecord.model_validate_json(row.record)
 
 

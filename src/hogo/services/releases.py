@@ -50,6 +50,7 @@ from hogo.services.provisions import record_provision
 from hogo.store.database import read_scope, write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow, mark_done
+from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import ConsentFiles, open_snapshot
 
 log = logging.getLogger(__name__)
@@ -99,18 +100,8 @@ class ReleaseFile:
 
 
 def _info(row: ReleaseRow) -> ReleaseInfo:
-    return ReleaseInfo(
-        release_id=row.release_id,
-        mode=ReleaseMode(row.mode),
-        purpose=row.purpose,
-        recipient=row.recipient,
-        status=row.status,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        directory=row.directory,
-        manifest=json.loads(row.manifest) if row.manifest else {},
-        error=row.error,
-    )
+    manifest = json.loads(row.manifest) if row.manifest else {}
+    return view_of(ReleaseInfo, row, mode=ReleaseMode(row.mode), manifest=manifest)
 
 
 def list_releases(session: Session, limit: int = 200) -> list[ReleaseInfo]:
@@ -120,9 +111,7 @@ def list_releases(session: Session, limit: int = 200) -> list[ReleaseInfo]:
 
 
 def get_release(session: Session, release_id: str) -> ReleaseInfo:
-    row = session.get(ReleaseRow, release_id)
-    if row is None:
-        raise NotFound("その提供は記録されていません。", "no such release.")
+    row = stored(session, ReleaseRow, release_id, "その提供は記録されていません。", "no such release.")
     return _info(row)
 
 

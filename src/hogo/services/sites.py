@@ -39,10 +39,11 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.ids import NAME_ID_CHARS, is_record_id
 from hogo.domain.ledger import EntryKind
-from hogo.errors import Conflict, HogoError, InputError, NotFound, cut
+from hogo.errors import Conflict, HogoError, InputError, cut
 from hogo.services import ledger
 from hogo.services.auth import AuthenticationFailed
 from hogo.store.database import savepoint
+from hogo.store.rows import stored
 from hogo.store.sites import SiteKeyRow, SiteOriginRow, SiteRow, UsedTokenRow
 from hogo.store.tables import SubjectRow
 
@@ -271,10 +272,7 @@ def set_origins(session: Session, site_id: str, origins: list[str]) -> SiteView:
 
 
 def _site_row(session: Session, site_id: str) -> SiteRow:
-    row = session.get(SiteRow, site_id)
-    if row is None:
-        raise NotFound("そのサイトは登録されていません。", "no such site.")
-    return row
+    return stored(session, SiteRow, site_id, "そのサイトは登録されていません。", "no such site.")
 
 
 def get_site(session: Session, site_id: str) -> SiteView:

@@ -16,6 +16,7 @@ from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
 from hogo.services import binding, ledger
 from hogo.services.binding import row_payload
+from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
 
 
@@ -39,9 +40,7 @@ def to_domain(row: SubjectRow) -> Subject:
 def get_subject(session: Session, subject_id: str) -> Subject:
     if not is_record_id(subject_id):  # cannot exist; never sent to the store (NUL on PostgreSQL)
         raise NotFound("本人が登録されていません。", "no such subject.")
-    row = session.get(SubjectRow, subject_id)
-    if row is None:
-        raise NotFound("本人が登録されていません。", "no such subject.")
+    row = stored(session, SubjectRow, subject_id, "本人が登録されていません。", "no such subject.")
     return to_domain(row)
 
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Form, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from hogo.auth.passwords import MAX_PASSWORD_LENGTH
 from hogo.auth.roles import Permission
 from hogo.auth.secrets import same
 from hogo.errors import HogoError
@@ -157,3 +158,6 @@ Viewer = Annotated[ConsoleUser, Depends(permitted(Permission.read))]
 Recorder = Annotated[ConsoleUser, Depends(permitted(Permission.record_consent))]
 LedgerVerifier = Annotated[ConsoleUser, Depends(permitted(Permission.verify_ledger))]
 Admin = Annotated[ConsoleUser, Depends(permitted(Permission.manage_users))]
+
+#: A password typed into a console form (log in, add a user): as long as the password rules allow.
+PasswordField = Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)]

@@ -93,36 +93,35 @@ def assess_reportability(
     for item in triggers:
         reasons.extend(_trigger_reasons(item, incident_type, facts))
     improper = 3 in triggers
+    client = facts.outsourcee_client
+    deadlines: Deadlines | None = None
     if not triggers:
         if not excluded:
             reasons.append(reason(R.NO_TRIGGER))
-        return Assessment(
-            reportable=False,
-            notify_persons=False,
-            report_to_client=False,
-            triggers=(),
-            excluded_triggers=excluded,
-            improper_purpose=False,
-            reasons=tuple(reasons),
-            deadlines=None,
-        )
-    client = facts.outsourcee_client
-    if client and facts.client_informed_at is not None:
+    elif client and facts.client_informed_at is not None:
         informed_on = to_jst(facts.client_informed_at).date()
         reasons.append(reason(R.OUTSOURCEE_INFORMED_CLIENT, client=client, informed_on=informed_on))
-        return Assessment(
-            reportable=False,
-            notify_persons=False,
-            report_to_client=True,
-            triggers=triggers,
-            excluded_triggers=excluded,
-            improper_purpose=improper,
-            reasons=tuple(reasons),
-            deadlines=None,
-        )
-    if client:
-        reasons.append(reason(R.OUTSOURCEE_MUST_INFORM_CLIENT, client=client))
-    deadlines = deadlines_for(aware_at, improper, settings)
+    else:
+        deadlines = deadlines_for(aware_at, improper, settings)
+        reasons.extend(_report_reasons(client, improper, deadlines))
+    # Reportable exactly when a report is due (it has deadlines); an outsourcee whose leak
+    # meets an item involves its client whether or not it has informed it yet.
+    return Assessment(
+        reportable=deadlines is not None,
+        notify_persons=deadlines is not None,
+        report_to_client=bool(triggers) and bool(client),
+        triggers=triggers,
+        excluded_triggers=excluded,
+        improper_purpose=improper,
+        reasons=tuple(reasons),
+        deadlines=deadlines,
+    )
+
+
+def _report_reasons(client: str, improper: bool, deadlines: Deadlines) -> list[Reason]:
+    """The reasons of a leak that must be reported: the client to inform (an outsourcee), the
+    report to the PPC with its deadlines (規則8条), and the notice to the persons."""
+    reasons = [reason(R.OUTSOURCEE_MUST_INFORM_CLIENT, client=client)] if client else []
     reasons.append(
         reason(
             R.REPORT_TO_PPC,
@@ -136,13 +135,4 @@ def assess_reportability(
     if improper:
         reasons.append(reason(R.FINAL_60_DAYS))
     reasons.append(reason(R.NOTIFY_PERSONS))
-    return Assessment(
-        reportable=True,
-        notify_persons=True,
-        report_to_client=bool(client),
-        triggers=triggers,
-        excluded_triggers=excluded,
-        improper_purpose=improper,
-        reasons=tuple(reasons),
-        deadlines=deadlines,
-    )
+    return reasons

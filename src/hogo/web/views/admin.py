@@ -16,7 +16,7 @@ from hogo.services import auth
 from hogo.services.database import savepoint
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
-from hogo.web.session import Admin
+from hogo.web.session import Admin, PasswordField
 
 router = APIRouter()
 
@@ -36,6 +36,10 @@ def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPa
     # Least privileged first: the form's default choice is the role with the fewest rights.
     roles = options(ROLES_BY_PRIVILEGE, lang)
     return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
+
+
+#: The role chosen for a new user or token (empty: the least privileged).
+RoleField = Annotated[str, Form(max_length=32)]
 
 
 def _role(value: str) -> Role:
@@ -58,8 +62,8 @@ def add_user(
     user: Admin,
     username: Annotated[str, Form(max_length=64)] = "",
     display_name: Annotated[str, Form(max_length=128)] = "",
-    role: Annotated[str, Form(max_length=32)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    role: RoleField = "",
+    password: PasswordField = "",
 ) -> Response:
     lang = language(request)
     try:
@@ -87,7 +91,7 @@ def create_token(
     session: SessionDep,
     user: Admin,
     name: Annotated[str, Form(max_length=128)] = "",
-    role: Annotated[str, Form(max_length=32)] = "",
+    role: RoleField = "",
 ) -> Response:
     lang = language(request)
     try:

@@ -18,6 +18,7 @@ from hogo.web.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     ConsoleUser,
+    PasswordField,
     Viewer,
     optional_user,
     same_site,
@@ -67,7 +68,7 @@ def login_submit(
     request: Request,
     session: SessionDep,
     username: Annotated[str, Form(max_length=256)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: PasswordField = "",
     csrf_token: Annotated[str, Form(max_length=256)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
