@@ -5,8 +5,9 @@ without this middleware an anonymous 200 MB body is read in full before the 401,
 sent slowly holds one of the few requests in flight (see hogo.http.middleware) until the client
 gives up. Here, before anything of the body is read:
 
-- a request with a body must carry a valid bearer token (API) or session cookie (console),
-  unless its route takes anonymous bodies (the log-in form): otherwise 401 at once;
+- a request with a body must carry a valid bearer token (API) or session cookie (console; the
+  person's own cookie under /privacy), unless its route takes anonymous bodies (the log-in
+  forms): otherwise 401 at once;
 - a declared length over the route's cap is answered 413 at once;
 - the body is then read here, outside the in-flight limit, within a deadline (408 beyond it),
   counting bytes against the cap (413 for chunked bodies that grow past it), and replayed to
@@ -32,6 +33,8 @@ from hogo.http.deps import remember_token
 from hogo.http.limits import anonymous_body_allowed, body_deadline, body_limit
 from hogo.services.auth import session_principal, token_principal
 from hogo.services.database import read_scope
+from hogo.services.privacy_access import person_session
+from hogo.web.privacy_session import read_person_session_id, remember_person
 from hogo.web.session import read_session_id, remember_user
 
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with
@@ -117,40 +120,74 @@ class BodyGuard:
 
     async def _authenticated(self, request: Request) -> bool:
         """Whether the request's credentials are valid; what they stand for is kept on the
-        request (`remember_token`, `remember_user`), so the app's dependencies do not look
-        them up a second time."""
+        request (`remember_token`, `remember_user`, `remember_person`), so the app's dependencies
+        do not look them up a second time."""
         db: Engine = request.app.state.db
-        if request.url.path.startswith("/api/"):
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token or len(token) > 512:
-                return False
-
-            def check() -> bool:
-                with read_scope(db) as session:
-                    found = token_principal(session, token)
-                if found is not None:
-                    remember_token(request, token, found)
-                return found is not None
-
-        else:
-            session_id = read_session_id(request)
-            if session_id is None:
-                return False
-
-            def check() -> bool:
-                with read_scope(db) as session:
-                    found = session_principal(session, session_id)
-                if found is not None:
-                    remember_user(request, session_id, found)
-                return found is not None
-
+        check = _credential_check(request, db)
+        if check is None:
+            return False
         if db.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
             return check()
         if self._lookups is None:  # created on the serving loop, not at import
             self._lookups = asyncio.Semaphore(AUTH_LOOKUPS)
         async with self._lookups:
             return await run_in_threadpool(check)
+
+
+def _credential_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    """The look-up of the request's credentials (None: it has none): a bearer token under /api/,
+    the person's privacy-center session under /privacy/, the console session elsewhere."""
+    if request.url.path.startswith("/api/"):
+        return _token_check(request, db)
+    if request.url.path.startswith("/privacy/"):
+        return _person_check(request, db)
+    return _console_check(request, db)
+
+
+def _token_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 512:
+        return None
+
+    def check() -> bool:
+        with read_scope(db) as session:
+            found = token_principal(session, token)
+        if found is not None:
+            remember_token(request, token, found)
+        return found is not None
+
+    return check
+
+
+def _person_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    person_id = read_person_session_id(request)
+    if person_id is None:
+        return None
+
+    def check() -> bool:
+        with read_scope(db) as session:
+            found = person_session(session, person_id)
+        if found is not None:
+            remember_person(request, person_id, found)
+        return found is not None
+
+    return check
+
+
+def _console_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    session_id = read_session_id(request)
+    if session_id is None:
+        return None
+
+    def check() -> bool:
+        with read_scope(db) as session:
+            found = session_principal(session, session_id)
+        if found is not None:
+            remember_user(request, session_id, found)
+        return found is not None
+
+    return check
 
 
 async def _read(receive: Receive, limit: int) -> list[Message]:
