@@ -8,12 +8,16 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from hogo.domain.decision import Basis
 from hogo.domain.policy import Relationship
 from hogo.domain.provision import ProvisionRecord, ReleaseMode
+from hogo.errors import NotFound
 from hogo.services import sites
+from hogo.services.consent import timeline
 from hogo.services.policy import require_policy
 from hogo.services.provisions import record_provision
-from hogo.store.database import write_scope
+from hogo.store.database import read_scope, write_scope
+from tests.api.env import Env
 from tests.embed_helpers import member_token, register_site
 
 SITE = "shop"
@@ -78,3 +82,24 @@ def choose(c: TestClient, purpose: str, action: str, **headers: str) -> str:
     )
     assert r.status_code == 303, r.text
     return str(r.headers["location"])
+
+
+def consenting_subject(env: Env) -> tuple[str, str]:
+    """A demo member (not used by another test) with a purpose allowed on their consent now."""
+    now = datetime.now(UTC)
+    with read_scope(env.db) as s:
+        for n in range(1, 10_000):
+            sid = f"M{n:07d}"
+            if sid in env.used:
+                continue
+            try:
+                answer = timeline(s, sid, now)
+            except NotFound:
+                break
+            purpose = next(
+                (d.purpose_id for d in answer.decisions if d.allowed and d.basis is Basis.consent), None
+            )
+            if purpose is not None:
+                env.used.add(sid)
+                return sid, purpose
+    raise LookupError("no consenting member left in the demo data")
