@@ -12,11 +12,11 @@ import hogo.store.auth
 import hogo.store.incidents
 import hogo.store.inventory
 import hogo.store.ledger_tree
+import hogo.store.privacy_center
 import hogo.store.provisions
 import hogo.store.readiness
 import hogo.store.received
 import hogo.store.releases
-import hogo.store.privacy_center
 import hogo.store.sites  # noqa: F401 - registers every table on the shared metadata
 from hogo.store.database import alembic_config, upgrade
 from hogo.store.tables import Base

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,6 +38,8 @@ from hogo.services.database import read_scope
 from hogo.services.privacy_access import person_session
 from hogo.web.privacy_session import read_person_session_id, remember_person
 from hogo.web.session import read_session_id, remember_user
+
+T = TypeVar("T")
 
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with
 #: the requests in flight they stay within the connection pool.
@@ -137,54 +141,36 @@ class BodyGuard:
 def _credential_check(request: Request, db: Engine) -> Callable[[], bool] | None:
     """The look-up of the request's credentials (None: it has none): a bearer token under /api/,
     the person's privacy-center session under /privacy/, the console session elsewhere."""
-    if request.url.path.startswith("/api/"):
-        return _token_check(request, db)
-    if request.url.path.startswith("/privacy/"):
-        return _person_check(request, db)
-    return _console_check(request, db)
-
-
-def _token_check(request: Request, db: Engine) -> Callable[[], bool] | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > 512:
-        return None
-
-    def check() -> bool:
-        with read_scope(db) as session:
-            found = token_principal(session, token)
-        if found is not None:
-            remember_token(request, token, found)
-        return found is not None
-
-    return check
-
-
-def _person_check(request: Request, db: Engine) -> Callable[[], bool] | None:
-    person_id = read_person_session_id(request)
-    if person_id is None:
-        return None
-
-    def check() -> bool:
-        with read_scope(db) as session:
-            found = person_session(session, person_id)
-        if found is not None:
-            remember_person(request, person_id, found)
-        return found is not None
-
-    return check
-
-
-def _console_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    path = request.url.path
+    if path.startswith("/api/"):
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > 512:
+            return None
+        return _lookup(db, token, token_principal, lambda found: remember_token(request, token, found))
+    if path.startswith("/privacy/"):
+        person_id = read_person_session_id(request)
+        if person_id is None:
+            return None
+        return _lookup(
+            db, person_id, person_session, lambda found: remember_person(request, person_id, found)
+        )
     session_id = read_session_id(request)
     if session_id is None:
         return None
+    return _lookup(db, session_id, session_principal, lambda found: remember_user(request, session_id, found))
+
+
+def _lookup(
+    db: Engine, key: str, find: Callable[[Session, str], T | None], remember: Callable[[T], None]
+) -> Callable[[], bool]:
+    """A read of what `key` stands for, kept on the request (`remember`) when it is valid."""
 
     def check() -> bool:
         with read_scope(db) as session:
-            found = session_principal(session, session_id)
+            found = find(session, key)
         if found is not None:
-            remember_user(request, session_id, found)
+            remember(found)
         return found is not None
 
     return check
