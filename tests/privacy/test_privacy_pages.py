@@ -265,3 +265,19 @@ def test_minting_needs_a_recording_token(api: TestClient, env: Env) -> None:
         "/api/v1/privacy-center/links", json={"subject_id": "NOBODY"}, headers=env.headers(Role.operator)
     )
     assert missing.status_code == 404
+
+
+def test_the_pages_render_their_typed_contexts(api: TestClient, env: Env, key: sites.NewKey) -> None:
+    from hogo.web.render import Frame
+    from hogo.web.views.privacy import PrivacyEntry, PrivacyHome
+
+    outside = api.get("/privacy")
+    assert isinstance(outside.context["frame"], Frame)  # type: ignore[attr-defined]
+    entry = outside.context["page"]  # type: ignore[attr-defined]
+    assert isinstance(entry, PrivacyEntry) and entry.challenge == "" and entry.token == ""
+    subject = env.uncovered_subject()
+    enter(api, link_token(key, subject))
+    home = api.get("/privacy").context["page"]  # type: ignore[attr-defined]
+    assert isinstance(home, PrivacyHome) and home.view.subject.subject_id == subject
+    assert home.person.site_id == "shop" and not home.gpc and home.error is None
+    assert [pv.purpose.id for pv in home.view.purposes] == [p.id for p in home.view.policy.purposes]

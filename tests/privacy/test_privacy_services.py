@@ -200,6 +200,8 @@ def test_a_code_goes_to_the_registered_address_only(seeded: Engine) -> None:
         ("S1", "someone@example.jp"),
         ("S2", "member.one@example.jp"),
         ("NOBODY", "x@y.jp"),
+        ("S1\x00", "member.one@example.jp"),
+        ("", "member.one@example.jp"),
     ):
         assert len(_ask(seeded, subject, address, outbox)) > 20
     assert len(outbox.sent) == 1

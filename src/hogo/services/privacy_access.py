@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from hogo.auth.secrets import digest, new_secret, same
 from hogo.domain.consent import IdentityCheck
+from hogo.domain.ids import is_record_id
 from hogo.errors import HogoError
 from hogo.services import sites, tickets
 from hogo.services.mail import Mail, Sender
@@ -139,7 +140,7 @@ def enter_with_link(
     else:
         claims = tickets.redeem(session, token, audience, secret_key=secret_key)
         subject_id, site_id = str(claims["sub"]), ""
-        if session.get(SubjectRow, subject_id) is None:
+        if not is_record_id(subject_id) or session.get(SubjectRow, subject_id) is None:
             raise sites.TokenRefused()
     return open_session(session, subject_id, IdentityCheck.signed_link, site_id, ttl, now)
 
@@ -193,7 +194,8 @@ def request_code(
     )
     if (sent or 0) >= per_hour:
         raise TooManyCodes()
-    row = session.get(SubjectRow, subject_id) if subject_id and len(subject_id) <= 128 else None
+    # An id that cannot exist is never sent to the store (PostgreSQL refuses NUL in text).
+    row = session.get(SubjectRow, subject_id) if is_record_id(subject_id) else None
     if row is None or not row.email or _normal_address(row.email) != _normal_address(address):
         return challenge
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
