@@ -82,7 +82,7 @@ class NoticeChanged(HogoError):
         )
 
 
-def _actions(
+def offered_actions(
     policy: Policy, decision: Decision, latest: ConsentEvent | None, at: datetime, gpc: bool
 ) -> tuple[ConsentAction, ...]:
     """Grant where consent is needed and not given (not for advertising or sale under GPC, as
@@ -135,7 +135,7 @@ def overview(
             section=sections[p.id],
             decision=d,
             latest=latest.get(p.id),
-            actions=_actions(policy, d, latest.get(p.id), at, gpc),
+            actions=offered_actions(policy, d, latest.get(p.id), at, gpc),
         )
         for p, d in zip(policy.purposes, answer.decisions, strict=True)
     )
