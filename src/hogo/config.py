@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     embed_rate_per_person: int = Field(default=20, ge=1)
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.
     gpc_last_update: date = date(2026, 11, 27)
+    #: The privacy center (docs/privacy-center.md): a person's session ends this long after they
+    #: came in (seconds); one-time codes sent to one address an hour.
+    privacy_session_max_age: int = Field(default=30 * 60, ge=60, le=4 * 3600)
+    privacy_codes_per_hour: int = Field(default=5, ge=1, le=100)
+    #: Outgoing e-mail (one-time codes to persons): unset host = no e-mail is sent. The password is
+    #: read from a file (HOGO_SMTP_PASSWORD_FILE), never from the environment. STARTTLS unless the
+    #: port is 465 (SMTPS) or HOGO_SMTP_STARTTLS=false (a relay on loopback).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password_file: Path | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
 
     @property
     def secure_cookies(self) -> bool | None:

@@ -178,6 +178,7 @@ def test_consent_receipt_includes_the_notice_evidence(
         "user_agent_family": "Chrome",
         "gpc": False,
         "campaign_id": None,
+        "identity_check": None,
     }
 
 

@@ -34,6 +34,7 @@ OPERATIONS |= {
     "listCampaigns",
     "getCampaign",
 }
+OPERATIONS |= {"mintPrivacyCenterLink"}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

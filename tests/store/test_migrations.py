@@ -12,6 +12,7 @@ import hogo.store.auth
 import hogo.store.incidents
 import hogo.store.inventory
 import hogo.store.ledger_tree
+import hogo.store.privacy_center
 import hogo.store.provisions
 import hogo.store.readiness
 import hogo.store.received

@@ -95,7 +95,15 @@ class ConsentMethod(Labelled, StrEnum):
     verbal = "verbal"
     api = "api"
     import_ = "import"
+    privacy_center = "privacy_center"  # by the person in hogo's privacy center
     other = "other"
+
+
+class IdentityCheck(Labelled, StrEnum):
+    """How a person coming to the privacy center was identified (法33条, 通則編 3-8 本人確認)."""
+
+    signed_link = "signed_link"  # a link signed by the member site where the person is logged in
+    email_code = "email_code"  # a one-time code sent to the person's registered e-mail address
 
 
 class ConsentEvent(_Frozen):

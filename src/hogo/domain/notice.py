@@ -251,6 +251,9 @@ class NoticeEvidence(_Frozen):
     user_agent_family: str
     gpc: bool
     campaign_id: str | None = None
+    #: How the person was identified where the choice was made in the privacy center
+    #: (`signed_link`, `email_code`); None for the notice component on a member site.
+    identity_check: str | None = None
 
     def text(self) -> str:
         parts = [
@@ -265,6 +268,8 @@ class NoticeEvidence(_Frozen):
         ]
         if self.campaign_id:
             parts.append(f"campaign={self.campaign_id}")
+        if self.identity_check:
+            parts.append(f"idv={self.identity_check}")
         return ";".join(parts)
 
 
@@ -277,6 +282,7 @@ _KEYS = {
     "ua": "user_agent_family",
     "gpc": "gpc",
     "campaign": "campaign_id",
+    "idv": "identity_check",
 }
 
 

@@ -27,7 +27,7 @@ from starlette.routing import Match, Mount
 
 from hogo import __version__
 from hogo.api import problems
-from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, subjects
+from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, privacy_center, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
 from hogo.api.routers.readiness import router as readiness_router
@@ -43,11 +43,14 @@ from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
 from hogo.services import releases
 from hogo.services.database import is_busy, open_store
+from hogo.services.mail import smtp_sender
 from hogo.services.policy_cache import PolicyCache
 from hogo.web.overview import OverviewCache
 from hogo.web.routes import console_error
 from hogo.web.routes import router as console_router
 from hogo.web.session import LoginRequired
+from hogo.web.views.privacy import PrivacyEntry, entry_response, privacy_error
+from hogo.web.views.privacy import router as privacy_router
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +74,24 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/.well-known/")
 
 
+def _is_privacy(request: Request) -> bool:
+    """The person's privacy center: its own pages, errors and session (hogo.web.views.privacy)."""
+    path = request.url.path
+    return path == "/privacy" or path.startswith("/privacy/")
+
+
+def _page_error(request: Request, exc: HogoError) -> Response:
+    """An error on an HTML page: the privacy center's own page, or the console's."""
+    return privacy_error(request, exc) if _is_privacy(request) else console_error(request, exc)
+
+
 def _refuse_anonymous(request: Request) -> Response:
     """A body sent without credentials: the 401 the route itself would give, before any is read."""
-    return (
-        problems.hogo_error_response(Unauthenticated())
-        if _is_api(request)
-        else console_error(request, LoginRequired())
-    )
+    if _is_api(request):
+        return problems.hogo_error_response(Unauthenticated())
+    if _is_privacy(request):
+        return entry_response(request, PrivacyEntry(), 401)
+    return console_error(request, LoginRequired())
 
 
 _HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -119,13 +133,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def on_hogo_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HogoError)
-        return problems.hogo_error_response(exc) if _is_api(request) else console_error(request, exc)
+        return problems.hogo_error_response(exc) if _is_api(request) else _page_error(request, exc)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         if _is_api(request):
             return problems.validation_response(exc)
-        return console_error(request, HogoError("入力内容に誤りがあります。", "the request is not valid."))
+        return _page_error(request, HogoError("入力内容に誤りがあります。", "the request is not valid."))
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -134,7 +148,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}), "Allow": allow})
         if _is_api(request) or exc.status_code != 404:
             return problems.http_error_response(exc)
-        return console_error(request, NotFound("ページが見つかりません。", "page not found."))
+        return _page_error(request, NotFound("ページが見つかりません。", "page not found."))
 
     async def on_database_error(request: Request, exc: Exception) -> Response:
         """A lock held past the lock timeout (e.g. by a bulk import) is "busy, retry", not a 500."""
@@ -181,12 +195,21 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.state.db = db
     app.state.overview = OverviewCache()
     app.state.policy_cache = PolicyCache()
+    #: Sends one-time codes to persons (services.mail.Sender); None without HOGO_SMTP_HOST.
+    app.state.mail_sender = smtp_sender(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_user,
+        settings.smtp_password_file,
+        settings.smtp_starttls,
+    )
     app.state.embed_limits = (
         RateLimiter(settings.embed_rate_per_site),
         RateLimiter(settings.embed_rate_per_person),
     )
 
-    for module in (policy, subjects, consents, embed, campaigns, ledger, meta):
+    for module in (policy, subjects, consents, embed, campaigns, privacy_center, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(incidents_router, prefix=API_PREFIX)
     app.include_router(inventory_router, prefix=API_PREFIX)
@@ -194,6 +217,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(received_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(meta.public)
+    app.include_router(privacy_router)
     app.include_router(console_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The consent notice component, versioned by path (docs/consent-notice.md gives its SRI hash).

@@ -5,8 +5,9 @@ without this middleware an anonymous 200 MB body is read in full before the 401,
 sent slowly holds one of the few requests in flight (see hogo.http.middleware) until the client
 gives up. Here, before anything of the body is read:
 
-- a request with a body must carry a valid bearer token (API) or session cookie (console),
-  unless its route takes anonymous bodies (the log-in form): otherwise 401 at once;
+- a request with a body must carry a valid bearer token (API) or session cookie (console; the
+  person's own cookie under /privacy), unless its route takes anonymous bodies (the log-in
+  forms): otherwise 401 at once;
 - a declared length over the route's cap is answered 413 at once;
 - the body is then read here, outside the in-flight limit, within a deadline (408 beyond it),
   counting bytes against the cap (413 for chunked bodies that grow past it), and replayed to
@@ -34,14 +35,15 @@ from hogo.http.deps import remember_token
 from hogo.http.limits import anonymous_body_allowed, body_deadline, body_limit
 from hogo.services.auth import session_principal, token_principal
 from hogo.services.database import read_scope
+from hogo.services.privacy_access import person_session
+from hogo.web.privacy_session import read_person_session_id, remember_person
 from hogo.web.session import read_session_id, remember_user
+
+T = TypeVar("T")
 
 #: Credential look-ups done here at once (on a networked database, in the thread pool): with
 #: the requests in flight they stay within the connection pool.
 AUTH_LOOKUPS = 3
-
-#: What a credential stands for (a principal, with the session's CSRF token or the token's due touch).
-Found = TypeVar("Found")
 
 
 class _TooLarge(Exception):
@@ -122,20 +124,12 @@ class BodyGuard:
 
     async def _authenticated(self, request: Request) -> bool:
         """Whether the request's credentials are valid; what they stand for is kept on the
-        request (`remember_token`, `remember_user`), so the app's dependencies do not look
-        them up a second time."""
+        request (`remember_token`, `remember_user`, `remember_person`), so the app's dependencies
+        do not look them up a second time."""
         db: Engine = request.app.state.db
-        if request.url.path.startswith("/api/"):
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token or len(token) > 512:
-                return False
-            check = _lookup(db, request, token, token_principal, remember_token)
-        else:
-            session_id = read_session_id(request)
-            if session_id is None:
-                return False
-            check = _lookup(db, request, session_id, session_principal, remember_user)
+        check = _credential_check(request, db)
+        if check is None:
+            return False
         if db.dialect.name == "sqlite":  # a local read: cheaper than a thread-pool hop
             return check()
         if self._lookups is None:  # created on the serving loop, not at import
@@ -144,21 +138,39 @@ class BodyGuard:
             return await run_in_threadpool(check)
 
 
+def _credential_check(request: Request, db: Engine) -> Callable[[], bool] | None:
+    """The look-up of the request's credentials (None: it has none): a bearer token under /api/,
+    the person's privacy-center session under /privacy/, the console session elsewhere."""
+    path = request.url.path
+    if path.startswith("/api/"):
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > 512:
+            return None
+        return _lookup(db, token, token_principal, lambda found: remember_token(request, token, found))
+    if path.startswith("/privacy/"):
+        person_id = read_person_session_id(request)
+        if person_id is None:
+            return None
+        return _lookup(
+            db, person_id, person_session, lambda found: remember_person(request, person_id, found)
+        )
+    session_id = read_session_id(request)
+    if session_id is None:
+        return None
+    return _lookup(db, session_id, session_principal, lambda found: remember_user(request, session_id, found))
+
+
 def _lookup(
-    db: Engine,
-    request: Request,
-    credential: str,
-    find: Callable[[Session, str], Found | None],
-    remember: Callable[[Request, str, Found], None],
+    db: Engine, key: str, find: Callable[[Session, str], T | None], remember: Callable[[T], None]
 ) -> Callable[[], bool]:
-    """The check of one credential (a bearer token, a console session): look it up in a read
-    scope and, if it is valid, keep what it stands for on the request."""
+    """A read of what `key` stands for, kept on the request (`remember`) when it is valid."""
 
     def check() -> bool:
         with read_scope(db) as session:
-            found = find(session, credential)
+            found = find(session, key)
         if found is not None:
-            remember(request, credential, found)
+            remember(found)
         return found is not None
 
     return check

@@ -21,6 +21,8 @@ DEFAULT_BODY_LIMIT = 1 * MiB
 LOGIN_BODY_LIMIT = 16 * KiB
 #: The consent notice's calls: a language and flag, or up to 64 choices.
 EMBED_BODY_LIMIT = 16 * KiB
+#: The privacy center's forms: a token, a choice with a guardian's name, a code.
+PRIVACY_BODY_LIMIT = 16 * KiB
 #: Bodies beyond DEFAULT_BODY_LIMIT get this much more time per byte (256 KiB/s).
 MIN_UPLOAD_RATE = 256 * KiB
 
@@ -40,6 +42,11 @@ RULES: tuple[BodyRule, ...] = (
     BodyRule(
         "POST", re.compile(r"/api/v1/embed/(notice|choices|dismissed)"), EMBED_BODY_LIMIT, anonymous=True
     ),
+    # The privacy center's forms used before a session exists (a link's token, a member number
+    # and address, a code): they check their own token; everything else there needs the
+    # person's session (hogo.web.privacy_session).
+    BodyRule("POST", re.compile(r"/privacy/(enter|code|code/verify)"), PRIVACY_BODY_LIMIT, anonymous=True),
+    BodyRule("POST", re.compile(r"/privacy/.+"), PRIVACY_BODY_LIMIT),
     # Up to 100,000 person ids (incidents, 法30条 records received) and the inventory file.
     BodyRule("POST", re.compile(r"/api/v1/incidents"), 16 * MiB),
     BodyRule("POST", re.compile(r"/api/v1/provisions/received"), 16 * MiB),
@@ -63,8 +70,8 @@ def body_limit(method: str, path: str) -> int:
 
 
 def anonymous_body_allowed(method: str, path: str) -> bool:
-    """Only the log-in form, and the embed calls that verify their own tokens, take a body from
-    someone without a console session or API token."""
+    """Only the log-in forms (the console's, the privacy center's) and the embed calls that
+    verify their own tokens take a body from someone without a session or API token."""
     rule = rule_for(method, path)
     return rule is not None and rule.anonymous
 

@@ -19,15 +19,11 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
@@ -36,7 +32,7 @@ from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
-from hogo.services import campaigns, sites
+from hogo.services import campaigns, sites, tickets
 from hogo.services.capture import GPC_KINDS
 from hogo.services.consent import RecordResult, record_events
 from hogo.services.histories import history
@@ -46,7 +42,6 @@ log = logging.getLogger(__name__)
 
 NOTICE_AUDIENCE = "hogo:consent-notice"
 TICKET_AUDIENCE = "hogo:notice-choices"
-TICKET_ISSUER = "hogo"
 TICKET_LIFETIME = timedelta(minutes=15)
 CHOICE_ACTIONS = (ConsentAction.grant, ConsentAction.deny)
 #: Called with (site id, subject id) once the caller is known; raises to refuse (rate limits).
@@ -86,12 +81,6 @@ class Asked:
 class Recorded:
     result: RecordResult
     events: tuple[ConsentEvent, ...]
-
-
-def _ticket_key(secret_key: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hogo notice tickets/1").derive(
-        secret_key.encode("utf-8")
-    )
 
 
 def purposes_to_ask(policy: Policy, person: SubjectHistory, at: datetime, gpc: bool) -> tuple[str, ...]:
@@ -146,11 +135,7 @@ def ask(
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
     purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
     notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
-    expires = now + TICKET_LIFETIME
     claims = {
-        "iss": TICKET_ISSUER,
-        "aud": TICKET_AUDIENCE,
-        "sub": member.subject_id,
         "site": member.site_id,
         "origin": origin,
         "v": notices["ja"].version,
@@ -161,21 +146,20 @@ def ask(
                 ja.sha256,
                 en.sha256,
                 ja.foreign_info_complete,
-                _terms_version(policy, ja.purpose_id, now),
+                terms_version_in_force(policy, ja.purpose_id, now),
             ]
             for ja, en in zip(notices["ja"].sections, notices["en"].sections, strict=True)
         },
         "cid": campaign_id,
-        "iat": int(now.timestamp()),
-        "exp": int(expires.timestamp()),
-        "jti": secrets.token_urlsafe(16),
     }
-    ticket = jwt.encode(claims, _ticket_key(secret_key), algorithm="HS256")
+    ticket, expires = tickets.issue(
+        TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
+    )
     site = sites.get_site(session, member.site_id)
     return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
 
 
-def _terms_version(policy: Policy, purpose_id: str, at: datetime) -> str | None:
+def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str | None:
     """The terms version in force that lists the purpose: what the person is consenting under."""
     day = to_jst(at).date()
     effective = [t for t in policy.terms_including(purpose_id) if t.effective_from <= day]
@@ -199,23 +183,7 @@ def _campaign_scope(
 
 
 def _ticket_claims(session: Session, ticket: str, secret_key: str) -> dict[str, Any]:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            ticket,
-            _ticket_key(secret_key),
-            algorithms=["HS256"],
-            audience=TICKET_AUDIENCE,
-            issuer=TICKET_ISSUER,
-            leeway=sites.LEEWAY,
-            options={"require": ["exp", "iat", "sub", "jti", "aud", "iss"]},
-        )
-    except jwt.InvalidTokenError as exc:
-        log.warning("notice ticket refused: %s", type(exc).__name__)
-        raise sites.TokenRefused() from None
-    sites.spend_token_id(
-        session, TICKET_ISSUER, TICKET_AUDIENCE, claims["jti"], datetime.fromtimestamp(claims["exp"], UTC)
-    )
-    return claims
+    return tickets.redeem(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
 
 
 def _events(

@@ -116,8 +116,19 @@ def insert_persons(session: Session, table: type[Base], rows: Sequence[dict[str,
 
 def provisions_for(session: Session, subject_id: str) -> list[ProvisionRecord]:
     """Every provision record that covers this person (法33条5項 disclosure of records)."""
-    found = records_covering(session, ProvisionRow, ProvisionSubjectRow, subject_id, ProvisionRow.provided_at)
-    return [ProvisionRecord.model_validate_json(r) for r in found]
+    return [record for record, _ in provisions_about(session, subject_id)]
+
+
+def provisions_about(session: Session, subject_id: str) -> list[tuple[ProvisionRecord, str]]:
+    """Every provision record that covers this person, oldest first, with the basis this
+    person's data was provided on (a `decision.Basis` value, from the record's person list)."""
+    stmt = (
+        select(ProvisionRow.record, ProvisionSubjectRow.basis)
+        .join(ProvisionSubjectRow, ProvisionSubjectRow.provision_id == ProvisionRow.provision_id)
+        .where(ProvisionSubjectRow.subject_id == subject_id)
+        .order_by(ProvisionRow.provided_at, ProvisionRow.provision_id)
+    )
+    return [(ProvisionRecord.model_validate_json(r), b) for r, b in session.execute(stmt).all()]
 
 
 SealedTable = type[ProvisionRow] | type[ReceivedProvisionRow]

@@ -8,8 +8,8 @@ feature it is for, `exp` at most 15 minutes ahead, a fresh `jti`, `kid` = key id
 and hands it to the page. hogo accepts each token once.
 
 The registry is generic: the consent notice uses audience `hogo:consent-notice`; the privacy
-center (issue 14) will use its own audience with the same keys, so a token minted for one
-cannot be spent on the other.
+center uses `PRIVACY_CENTER_AUDIENCE` with the same keys, so a token minted for one cannot be
+spent on the other.
 
 Refusals are logged with a reason code, the site and the key id, never the subject or token.
 """
@@ -55,6 +55,8 @@ LEEWAY = timedelta(seconds=30)
 #: Tokens signed with a rotated-out key are accepted this long after the rotation by default.
 DEFAULT_GRACE = timedelta(hours=24)
 ALGORITHMS = ("HS256", "EdDSA")
+#: The audience of a member token that opens the person's privacy center (docs/privacy-center.md).
+PRIVACY_CENTER_AUDIENCE = "hogo:privacy-center"
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]"}
 
 

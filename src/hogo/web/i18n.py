@@ -24,6 +24,11 @@ EXCLUSION_TEXTS: dict[str, tuple[str, str]] = {
     key: (ja, en) for key, (ja, en) in _CATALOGUE["exclusions"].items()
 }
 
+#: What each reason of a decision means, said to the person in the privacy center.
+MEMBER_REASONS: dict[str, tuple[str, str]] = {
+    key: (ja, en) for key, (ja, en) in _CATALOGUE["member_reasons"].items()
+}
+
 
 def translator(lang: str) -> Callable[..., str]:
     def t(key: str, **values: object) -> str:
@@ -40,3 +45,9 @@ def exclusion_text(code: str, lang: str) -> tuple[str, str]:
     if code in EXCLUSION_TEXTS:
         return pick(EXCLUSION_TEXTS[code], lang), article
     return ("other reason in the policy" if lang == "en" else "ポリシー上のその他の理由"), article
+
+
+def member_reason(code: str, lang: str) -> str:
+    """A reason in the person's words; the formal message stands beside it on the page."""
+    known = MEMBER_REASONS.get(code)
+    return pick(known, lang) if known else ""

@@ -1,0 +1,288 @@
+"""The privacy center under /privacy: the person's own pages (本人向けページ).
+
+Plain forms that work without JavaScript, the person's own session (`web.privacy_session`), and
+nothing of the console: no navigation, no officer data. The page shows the purposes with the
+decision for this person now and why, the consent history with a receipt per event, the 法29条
+records of provision about them, and a form per purpose to grant, withdraw or object. The page is
+built in sections (`privacy_home.html`) so a section for rights requests (請求) can be added.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, cast
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Header, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from hogo.auth.secrets import new_secret
+from hogo.domain.consent import ConsentAction
+from hogo.domain.ids import RecordId
+from hogo.domain.notice import Language, user_agent_family
+from hogo.errors import HogoError, NotFound
+from hogo.http.deps import SessionDep, get_settings, policy_cache
+from hogo.services import privacy_access, privacy_center
+from hogo.services.database import savepoint
+from hogo.services.mail import MailNotConfigured, Sender
+from hogo.services.privacy_access import PersonSession
+from hogo.services.sites import TokenRefused
+from hogo.web.i18n import member_reason
+from hogo.web.privacy_session import (
+    FORM_CSRF_COOKIE,
+    PATH,
+    Person,
+    PersonRequired,
+    end,
+    form_token_ok,
+    optional_person,
+    set_privacy_cookie,
+    start,
+)
+from hogo.web.render import TEMPLATES, language, render
+from hogo.web.session import CsrfFailed
+
+TEMPLATES.env.globals["member_reason"] = member_reason
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+
+GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", max_length=8)]
+UserAgentHeader = Annotated[str, Header(alias="User-Agent", max_length=1024)]
+
+
+@dataclass(frozen=True)
+class PrivacyHome:
+    view: privacy_center.CenterView
+    person: PersonSession
+    gpc: bool
+    error: str | None = None
+    #: The purpose whose form failed (its section shows the error) or was just changed.
+    purpose_id: str = ""
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class PrivacyEntry:
+    """The way in for someone without a session: a link from the member site, or a code."""
+
+    error: str | None = None
+    subject_id: str = ""
+    #: Set once a code was asked for: the code form's challenge.
+    challenge: str = ""
+    #: A link's token waiting for the person to press "open" (GET never spends it).
+    token: str = ""
+
+
+def _lang(request: Request) -> Language:
+    return "en" if language(request) == "en" else "ja"
+
+
+def _message(request: Request, exc: HogoError) -> str:
+    return exc.en if _lang(request) == "en" else exc.ja
+
+
+def _origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def entry_response(request: Request, page: PrivacyEntry, status_code: int = 200) -> Response:
+    """The entry page with a fresh double-submit token for its forms."""
+    token = request.cookies.get(FORM_CSRF_COOKIE) or new_secret()
+    response = render(request, "privacy_entry.html", page, None, status_code, csrf_token=token)
+    set_privacy_cookie(request, response, FORM_CSRF_COOKIE, token, 3600)
+    return response
+
+
+def privacy_error(request: Request, exc: HogoError) -> Response:
+    """Errors on /privacy pages: the entry page for a missing session, else a plain message."""
+    if isinstance(exc, PersonRequired | privacy_access.CodeRefused):
+        return entry_response(request, PrivacyEntry(error=_message(request, exc)), 401)
+    status = 403 if isinstance(exc, CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
+    if isinstance(exc, TokenRefused):
+        status = 401
+    return entry_response(request, PrivacyEntry(error=_message(request, exc)), status)
+
+
+def _home(
+    request: Request, session: SessionDep, person: PersonSession, gpc: bool, **extra: object
+) -> PrivacyHome:
+    view = privacy_center.overview(
+        session,
+        person.subject_id,
+        datetime.now(UTC),
+        _lang(request),
+        gpc=gpc,
+        policies=policy_cache(request),
+    )
+    return PrivacyHome(view=view, person=person, gpc=gpc, **extra)  # type: ignore[arg-type]
+
+
+@router.get("")
+def home(
+    request: Request,
+    session: SessionDep,
+    found: Annotated[tuple[str, PersonSession] | None, Depends(optional_person)],
+    sec_gpc: GpcHeader = None,
+    done: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    if found is None:
+        return entry_response(request, PrivacyEntry())
+    page = _home(request, session, found[1], sec_gpc == "1", purpose_id=done, done=bool(done))
+    return render(request, "privacy_home.html", page, None, csrf_token=found[1].csrf_token)
+
+
+@router.get("/enter", name="privacy_enter_form")
+def enter_form(request: Request, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
+    """The member site's link lands here; the token is spent only when the person presses the
+    button (a POST), so mail scanners and link previews that fetch the URL do not use it up."""
+    return entry_response(request, PrivacyEntry(token=token))
+
+
+@router.post("/enter")
+async def enter(request: Request, session: SessionDep) -> Response:
+    form = await request.form()
+    token = form.get("token")
+    if not await form_token_ok(request) or not isinstance(token, str) or len(token) > 4096:
+        raise CsrfFailed()
+    settings = get_settings(request)
+    opened = privacy_access.enter_with_link(
+        session,
+        token,
+        secret_key=settings.secret_key,
+        ttl=timedelta(seconds=settings.privacy_session_max_age),
+    )
+    response = RedirectResponse(PATH, status_code=303)
+    start(request, response, opened.session_id)
+    return response
+
+
+def _sender(request: Request) -> Sender:
+    sender = cast(Sender | None, getattr(request.app.state, "mail_sender", None))
+    if sender is None:
+        raise MailNotConfigured()
+    return sender
+
+
+@router.post("/code")
+async def ask_code(
+    request: Request,
+    session: SessionDep,
+    subject_id: Annotated[str, Form(max_length=128)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    if not await form_token_ok(request):
+        raise CsrfFailed()
+    settings = get_settings(request)
+    try:
+        with savepoint(session):
+            challenge = privacy_access.request_code(
+                session,
+                subject_id.strip(),
+                email,
+                _sender(request),
+                secret_key=settings.secret_key,
+                per_hour=settings.privacy_codes_per_hour,
+            )
+    except HogoError as exc:
+        page = PrivacyEntry(error=_message(request, exc), subject_id=subject_id[:128])
+        return entry_response(request, page, 429 if isinstance(exc, privacy_access.TooManyCodes) else 422)
+    return entry_response(request, PrivacyEntry(subject_id=subject_id[:128], challenge=challenge))
+
+
+@router.post("/code/verify")
+async def verify_code(
+    request: Request,
+    session: SessionDep,
+    challenge: Annotated[str, Form(max_length=128)] = "",
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    if not await form_token_ok(request):
+        raise CsrfFailed()
+    settings = get_settings(request)
+    try:
+        opened = privacy_access.enter_with_code(
+            session,
+            challenge,
+            code,
+            secret_key=settings.secret_key,
+            ttl=timedelta(seconds=settings.privacy_session_max_age),
+        )
+    except privacy_access.CodeRefused as exc:  # returned, not raised: the try is counted
+        return entry_response(request, PrivacyEntry(error=_message(request, exc), challenge=challenge), 401)
+    response = RedirectResponse(PATH, status_code=303)
+    start(request, response, opened.session_id)
+    return response
+
+
+@router.post("/consents")
+def change(
+    request: Request,
+    session: SessionDep,
+    person: Person,
+    purpose_id: Annotated[str, Form(max_length=64)] = "",
+    action: Annotated[str, Form(max_length=16)] = "",
+    shown_sha256: Annotated[str, Form(max_length=64)] = "",
+    language_shown: Annotated[str, Form(alias="lang_shown", max_length=2)] = "ja",
+    guardian_name: Annotated[str, Form(max_length=256)] = "",
+    guardian_relation: Annotated[str, Form(max_length=64)] = "",
+    sec_gpc: GpcHeader = None,
+    user_agent: UserAgentHeader = "",
+) -> Response:
+    gpc = sec_gpc == "1"
+    try:
+        if action not in ConsentAction.__members__:
+            raise HogoError("選択が正しくありません。", "invalid choice.")
+        choice = privacy_center.Change(
+            purpose_id=purpose_id,
+            action=ConsentAction(action),
+            shown_sha256=shown_sha256,
+            language="en" if language_shown == "en" else "ja",
+            origin=_origin(request),
+            user_agent_family=user_agent_family(user_agent),
+            gpc=gpc,
+            guardian_name=guardian_name,
+            guardian_relation=guardian_relation,
+        )
+        with savepoint(session):
+            privacy_center.change_consent(
+                session, person[1], choice, datetime.now(UTC), policies=policy_cache(request)
+            )
+    except HogoError as exc:
+        page = _home(request, session, person[1], gpc, error=_message(request, exc), purpose_id=purpose_id)
+        return render(request, "privacy_home.html", page, None, 422, csrf_token=person[1].csrf_token)
+    target = f"{PATH}?done={quote(purpose_id, safe='')}#purpose-{quote(purpose_id, safe='')}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/gpc")
+def gpc_signal(
+    request: Request, session: SessionDep, person: Person, user_agent: UserAgentHeader = ""
+) -> Response:
+    browser = privacy_center.Browser(_origin(request), user_agent_family(user_agent))
+    privacy_center.record_gpc(session, person[1], browser, datetime.now(UTC))
+    return RedirectResponse(f"{PATH}#purposes", status_code=303)
+
+
+@router.get("/receipts/{event_id}.json")
+def receipt(request: Request, session: SessionDep, person: Person, event_id: RecordId) -> Response:
+    doc = privacy_center.receipt(session, person[1].subject_id, event_id, datetime.now(UTC))
+    body = json.dumps(doc, ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="consent-receipt-{quote(event_id, safe="")}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/logout")
+def logout(session: SessionDep, person: Person) -> Response:
+    privacy_access.close(session, person[0])
+    response = RedirectResponse(PATH, status_code=303)
+    end(response)
+    return response
