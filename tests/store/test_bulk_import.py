@@ -181,15 +181,15 @@ def test_a_person_deleted_before_the_locked_step_refuses_the_whole_import(
     another writer) must not let events in without their person, on either backend (PostgreSQL
     checks and locks them set-wise in the locked transaction, SQLite by the foreign key)."""
     _setup(store)
-    numbered = EventImport._number
+    checked = EventImport._check
 
-    def number_then_delete(self: EventImport) -> int:
-        count = numbered(self)
+    def check_then_delete(self: EventImport) -> int:
+        present = checked(self)
         with write_scope(store) as s:
             erase(s, "P4")  # the one way hogo deletes a person: its rows go, an erasure entry comes
-        return count
+        return present
 
-    monkeypatch.setattr(EventImport, "_number", number_then_delete)
+    monkeypatch.setattr(EventImport, "_check", check_then_delete)
     events, entries = _counts(store)
     with pytest.raises(Conflict):
         _import(store, [_events(20)])

@@ -247,6 +247,41 @@ def _rows(
     source: str,
     headers: Mapping[str, str] = JA_HEADERS,
 ) -> Iterator[CsvRow]:
+    header, rows = _records(text, required, optional, source, headers)
+    for number, raw in rows:
+        yield CsvRow(number, {h: normalise_cell(v) for h, v in zip(header, raw, strict=True) if h})
+
+
+def iter_csv_records(
+    path: Path, required: Sequence[str], optional: Sequence[str] = ()
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """`iter_csv` before its cells are normalised: the header (machine names; "" for a blank
+    heading) and (row number, raw cells) for each non-blank record, every one as wide as the
+    header. For readers that normalise a column at a time (`files.consent_csv.iter_event_columns`);
+    `normalise_cell` gives each cell's value exactly as `iter_csv` does."""
+    encoding = _detect(path)
+    handle = path.open(encoding=encoding, newline="")
+    try:
+        header, rows = _records(handle, required, optional, str(path))
+    except BaseException:
+        handle.close()
+        raise
+
+    def closing() -> Iterator[tuple[int, list[str]]]:
+        with handle:
+            yield from rows
+
+    return header, closing()
+
+
+def _records(
+    text: str | Iterable[str],
+    required: Sequence[str],
+    optional: Sequence[str],
+    source: str,
+    headers: Mapping[str, str] = JA_HEADERS,
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The checked header and the non-blank records after it, each as wide as the header."""
     rows = records(text)
     first = next(rows, None)
     if first is None:
@@ -267,13 +302,25 @@ def _rows(
         raise InputError(f"未知の列があります: {shown}", f"unknown columns: {shown}", row=1)
     if len(set(header)) != len(header):
         raise InputError("列名が重複しています。", "duplicate column names.", row=1)
+    return header, _checked(rows, len(header))
+
+
+def _checked(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
     for number, raw in rows:
-        if not any(cell.strip() for cell in raw):
+        # A first cell with text marks a non-blank row at once; only others are looked at whole.
+        if (len(raw) != width or not raw[0] or raw[0].isspace()) and not _shaped(number, raw, width):
             continue
-        if len(raw) != len(header):
-            raise InputError(
-                f"列の数が見出しと違います({len(raw)}列、見出しは{len(header)}列)。",
-                f"{len(raw)} cells where the header has {len(header)} (truncated or shifted row?).",
-                row=number,
-            )
-        yield CsvRow(number, {h: normalise_cell(v) for h, v in zip(header, raw, strict=True) if h})
+        yield number, raw
+
+
+def _shaped(number: int, raw: list[str], width: int) -> bool:
+    """False for a blank row (skipped); an error for a row of another width."""
+    if not any(cell.strip() for cell in raw):
+        return False
+    if len(raw) != width:
+        raise InputError(
+            f"列の数が見出しと違います({len(raw)}列、見出しは{width}列)。",
+            f"{len(raw)} cells where the header has {width} (truncated or shifted row?).",
+            row=number,
+        )
+    return True
