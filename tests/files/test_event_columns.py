@@ -11,14 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hogo.files.consent_csv import parse_events
-from hogo.files.event_columns import EventColumns, iter_event_columns
+from hogo.files.csv_table import normalise_cell
+from hogo.files.event_columns import _CLEAN_ALL, EventColumns, _all_match, _normalised, iter_event_columns
 
 HEADER = [
     "event_id", "subject_id", "purpose_id", "action", "terms_version", "method", "collected_at",
     "guardian_name", "guardian_relation", "foreign_transfer_info_given", "evidence",
 ]  # fmt: skip
 
-_ids = st.sampled_from(["e1", "E-2", "urn:x@t", " E3 ", "Ｅ４", "'=E5", "", "bad id", "x" * 129, "e\u00e9"])
+_ids = st.sampled_from(["e1", "E\n6", "E-2", "urn:x@t", " E3 ", "Ｅ４", "'=E5", "", "bad id", "x" * 129, "e\u00e9"])
 _purposes = st.sampled_from(["ad_partners", "*", "Ａｄ", "bad:purpose", "", "p" * 65])
 _actions = st.sampled_from(["grant", "GRANT", "deny", " withdraw ", "object", "", "ok"])
 _terms = st.sampled_from(["2021-07", "", "  ", "v'1", "「版」"])
@@ -72,3 +73,11 @@ def test_from_events_round_trips(tmp_path: Path) -> None:
     items = parse_events(path).items
     columns = EventColumns.from_events(items, [2])
     assert columns.events() == items and columns.rows == [2]
+
+
+@given(st.lists(st.text(alphabet=" a'=\t\n\r\u3000Ａ-~\x7f", max_size=4), min_size=1, max_size=6))
+def test_a_column_is_taken_as_it_is_only_when_every_cell_is_clean(cells: list[str]) -> None:
+    """The column-wide pattern agrees with `normalise_cell` cell by cell (newlines inside cells too)."""
+    assert _normalised(cells) == [normalise_cell(c) for c in cells]
+    if _all_match(_CLEAN_ALL, cells):
+        assert all(normalise_cell(c) == c for c in cells)

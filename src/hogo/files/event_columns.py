@@ -31,7 +31,7 @@ from hogo.files.consent_csv import (
     _event_fields,
     _parse,
 )
-from hogo.files.csv_table import CsvRow, iter_csv_records, normalise_cell
+from hogo.files.csv_table import CsvRow, iter_csv_batches, normalise_cell
 
 #: The fields of a consent event, in the order `EventColumns` holds them.
 FIELDS = (
@@ -100,15 +100,9 @@ class EventBatch:
 def iter_event_columns(path: Path, batch: int = 50_000) -> Iterator[EventBatch]:
     """The file's events in batches of rows (only one batch is held), with the problems and
     rejected rows `consent_csv.parse_events` would report for those rows."""
-    header, records = iter_csv_records(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS)
-    chunk: list[tuple[int, list[str]]] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= batch:
-            yield event_batch(header, chunk)
-            chunk = []
-    if chunk:
-        yield event_batch(header, chunk)
+    header, batches = iter_csv_batches(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS, batch)
+    for numbers, cells in batches:
+        yield event_batch(header, numbers, cells)
 
 
 # --- one batch ----------------------------------------------------------------------------------
@@ -116,19 +110,25 @@ def iter_event_columns(path: Path, batch: int = 50_000) -> Iterator[EventBatch]:
 #: A cell `normalise_cell` leaves as it is: printable ASCII (NFKC changes none of it) without
 #: whitespace at either end and not starting with the `'` a formula-safe writer may have added.
 _CLEAN = re.compile(r"(?:[!-&(-~](?:[ -~]*[!-~])?)?")
+_CLEAN_ALL = re.compile(r"(?:[!-&(-~](?:[ -~]*+(?<! ))?+)?+(?:\n(?:[!-&(-~](?:[ -~]*+(?<! ))?+)?+)*+")
 _RECORD_ID = re.compile(rf"[{RECORD_ID_CHARS}]{{1,{RECORD_ID_MAX}}}")
+_RECORD_IDS = re.compile(
+    rf"[{RECORD_ID_CHARS}]{{1,{RECORD_ID_MAX}}}+(?:\n[{RECORD_ID_CHARS}]{{1,{RECORD_ID_MAX}}}+)*+"
+)
 _PURPOSE = re.compile(rf"\*|[{NAME_ID_CHARS}]{{1,{NAME_ID_MAX}}}")
+_PURPOSES = re.compile(
+    rf"(?:\*|[{NAME_ID_CHARS}]{{1,{NAME_ID_MAX}}}+)(?:\n(?:\*|[{NAME_ID_CHARS}]{{1,{NAME_ID_MAX}}}+))*+"
+)
 _ACTIONS = frozenset(a.value for a in ConsentAction)
 _METHODS = frozenset(m.value for m in ConsentMethod)
 _BOOLS = {**dict.fromkeys(_FALSE, False), **dict.fromkeys(_TRUE, True)}
 _EVIDENCE_MAX = 512
 
 
-def event_batch(header: Sequence[str], records: Sequence[tuple[int, list[str]]]) -> EventBatch:
-    """Rows (number, raw cells under `header`) into columns; doubtful rows by the row parser."""
-    numbers = [n for n, _ in records]
-    raw = list(zip(*(cells for _, cells in records), strict=True))
-    cells = {h: _normalised(raw[i]) for i, h in enumerate(header) if h in FIELDS}
+def event_batch(header: Sequence[str], numbers: list[int], records: Sequence[list[str]]) -> EventBatch:
+    """Rows (their numbers, raw cells under `header`) into columns; doubtful rows by the row parser."""
+    raw = list(zip(*records, strict=True))
+    cells = {h: raw[i] for i, h in enumerate(header) if h in FIELDS}
     doubts: set[int] = set()
     columns = EventColumns(numbers, *(_field(name, cells, len(numbers), doubts) for name in FIELDS))
     _doubt_bundled(columns, doubts)
@@ -137,11 +137,20 @@ def event_batch(header: Sequence[str], records: Sequence[tuple[int, list[str]]])
     return _with_row_parser(header, records, columns, sorted(doubts))
 
 
-def _normalised(cells: Sequence[str]) -> list[str]:
-    clean = _CLEAN.fullmatch
-    if all(map(clean, cells)):
+def _normalised(cells: Sequence[str], whole: re.Pattern[str] = _CLEAN_ALL) -> list[str]:
+    """`normalise_cell` of each cell; a column `whole` matches (joined by newlines) is clean
+    as it is (one pattern over the column instead of a call per cell)."""
+    if _all_match(whole, cells):
         return list(cells)
+    clean = _CLEAN.fullmatch
     return [c if clean(c) else normalise_cell(c) for c in cells]
+
+
+def _all_match(pattern: re.Pattern[str], cells: Sequence[str]) -> bool:
+    """Whether every cell matches: `pattern` is one cell's pattern repeated after newlines,
+    matched once over the column joined by newlines (a cell holding a newline never passes)."""
+    joined = "\n".join(cells)
+    return joined.count("\n") == len(cells) - 1 and pattern.fullmatch(joined) is not None
 
 
 def _misfits(values: Sequence[Any], ok: Callable[[Any], object], doubts: set[int]) -> None:
@@ -150,7 +159,7 @@ def _misfits(values: Sequence[Any], ok: Callable[[Any], object], doubts: set[int
         doubts.update(i for i, v in enumerate(values) if not ok(v))
 
 
-def _field(name: str, cells: dict[str, list[str]], n: int, doubts: set[int]) -> list[Any]:
+def _field(name: str, cells: dict[str, Sequence[str]], n: int, doubts: set[int]) -> list[Any]:
     """One field's values as `ConsentEvent` holds them; positions that may be invalid go to
     `doubts` (the row parser then decides, with its message)."""
     given = cells.get(name)
@@ -159,30 +168,42 @@ def _field(name: str, cells: dict[str, list[str]], n: int, doubts: set[int]) -> 
     return _READERS.get(name, _text)(given, doubts)
 
 
-def _record_ids(cells: list[str], doubts: set[int]) -> list[Any]:
-    _misfits(cells, _RECORD_ID.fullmatch, doubts)
-    return cells
+def _record_ids(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    if _all_match(_RECORD_IDS, cells):  # valid ids are clean cells: nothing to normalise
+        return list(cells)
+    values = _normalised(cells)
+    _misfits(values, _RECORD_ID.fullmatch, doubts)
+    return values
 
 
-def _purposes(cells: list[str], doubts: set[int]) -> list[Any]:
-    _misfits(cells, _PURPOSE.fullmatch, doubts)
-    return cells
+def _purposes(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    if _all_match(_PURPOSES, cells):
+        return list(cells)
+    values = _normalised(cells)
+    _misfits(values, _PURPOSE.fullmatch, doubts)
+    return values
 
 
-def _actions(cells: list[str], doubts: set[int]) -> list[Any]:
-    lowered = [v.lower() for v in cells]
+def _actions(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    if _ACTIONS.issuperset(cells):
+        return list(cells)
+    lowered = [v.lower() for v in _normalised(cells)]
     _misfits(lowered, _ACTIONS.__contains__, doubts)
     return lowered
 
 
-def _methods(cells: list[str], doubts: set[int]) -> list[Any]:
-    lowered = [v.lower() if v else ConsentMethod.other.value for v in cells]
+def _methods(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    if _METHODS.issuperset(cells):
+        return list(cells)
+    lowered = [v.lower() if v else ConsentMethod.other.value for v in _normalised(cells)]
     _misfits(lowered, _METHODS.__contains__, doubts)
     return lowered
 
 
-def _flags(cells: list[str], doubts: set[int]) -> list[Any]:
-    flags = [_BOOLS.get(v.lower()) for v in cells]
+def _flags(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    values = _normalised(cells)
+    meaning = {v: _BOOLS.get(v.lower()) for v in set(values)}
+    flags = [meaning[v] for v in values]
     _misfits(flags, _is_given, doubts)
     return flags
 
@@ -191,25 +212,26 @@ def _is_given(value: object) -> bool:
     return value is not None
 
 
-def _text(cells: list[str], doubts: set[int]) -> list[Any]:
+def _text(cells: Sequence[str], doubts: set[int]) -> list[Any]:
     """Optional free text: a blank cell is None."""
-    return [v or None for v in cells]
+    return [v or None for v in _normalised(cells)]
 
 
-def _evidence(cells: list[str], doubts: set[int]) -> list[Any]:
-    _misfits(cells, _short_evidence, doubts)
-    return _text(cells, doubts)
+def _evidence(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+    values = _text(cells, doubts)
+    _misfits(values, _short_evidence, doubts)
+    return values
 
 
-def _short_evidence(value: str) -> bool:
-    return len(value) <= _EVIDENCE_MAX
+def _short_evidence(value: str | None) -> bool:
+    return value is None or len(value) <= _EVIDENCE_MAX
 
 
-def _instants(cells: list[str], doubts: set[int]) -> list[Any]:
+def _instants(cells: Sequence[str], doubts: set[int]) -> list[Any]:
     """`parse_instant` and the model's `storable` of each cell, once per distinct text."""
     seen: dict[str, datetime | None] = {}
     out: list[Any] = []
-    for i, text in enumerate(cells):
+    for i, text in enumerate(_normalised(cells)):
         if text in seen:
             value = seen[text]
         else:
@@ -224,7 +246,7 @@ def _instants(cells: list[str], doubts: set[int]) -> list[Any]:
     return out
 
 
-_READERS: dict[str, Callable[[list[str], set[int]], list[Any]]] = {
+_READERS: dict[str, Callable[[Sequence[str], set[int]], list[Any]]] = {
     "event_id": _record_ids,
     "subject_id": _record_ids,
     "purpose_id": _purposes,
@@ -248,12 +270,12 @@ def _doubt_bundled(columns: EventColumns, doubts: set[int]) -> None:
 
 
 def _with_row_parser(
-    header: Sequence[str], records: Sequence[tuple[int, list[str]]], columns: EventColumns, doubts: list[int]
+    header: Sequence[str], records: Sequence[list[str]], columns: EventColumns, doubts: list[int]
 ) -> EventBatch:
     """The doubtful rows parsed one by one as `parse_events` does; valid ones rejoin the columns
     in row order."""
     rows = [
-        CsvRow(records[i][0], {h: normalise_cell(v) for h, v in zip(header, records[i][1], strict=True) if h})
+        CsvRow(columns.rows[i], {h: normalise_cell(v) for h, v in zip(header, records[i], strict=True) if h})
         for i in doubts
     ]
     parsed = _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
