@@ -29,13 +29,16 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
+    DateTime,
     Engine,
     Integer,
     MetaData,
     Table,
     Text,
+    cast,
     exists,
     func,
     insert,
@@ -66,6 +69,14 @@ _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
 #: Event columns carried through staging (the rest, recorded_at and ledger_seq, are set at commit).
 _CARRIED = [c for c in _EVENTS.columns if c.name not in ("recorded_at", "ledger_seq")]
 _meta = MetaData()
+
+
+def _staged(name: str) -> Column[Any]:
+    """A carried column in a staging table; `collected_at` as the text the store keeps (naive UTC,
+    `YYYY-MM-DD HH:MM:SS.ffffff`), which binary COPY can send as text and PostgreSQL casts once."""
+    return Column(name, Text if name == "collected_at" else _EVENTS.c[name].type)
+
+
 #: The staged rows, numbered n = 1, 2, 3, … in file order (ledger seq = head + n when every
 #: staged row is recorded, as in a first import), each with its entry's payload and row digest.
 _STAGE = Table(
@@ -73,7 +84,7 @@ _STAGE = Table(
     _meta,
     Column("n", Integer, primary_key=True, autoincrement=False),
     Column("row_no", Integer, nullable=False),
-    *[Column(c.name, c.type) for c in _CARRIED],
+    *[_staged(c.name) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("row_digest", Text, nullable=False),
@@ -85,7 +96,7 @@ _READY = Table(
     "hogo_import_ready",
     _meta,
     Column("n", Integer, primary_key=True, autoincrement=False),
-    *[Column(c.name, c.type) for c in _CARRIED],
+    *[_staged(c.name) for c in _CARRIED],
     Column("ref", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("row_digest", Text, nullable=False),
@@ -353,11 +364,14 @@ def _insert_events(conn: Connection, source: Table, first: int, skip_row_checks:
     r = source
     if skip_row_checks:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    values = {name: r.c[name] for name in carried}
+    if conn.dialect.name == "postgresql":  # SQLite keeps the text as it is
+        values["collected_at"] = cast(r.c.collected_at, DateTime())
     conn.execute(
         insert(_EVENTS).from_select(
             [*carried, "recorded_at", "ledger_seq"],
             select(
-                *[r.c[name] for name in carried],
+                *values.values(),
                 literal(datetime.now(UTC), UTCDateTime()),
                 r.c.n + (first - 1),
             ),
@@ -455,13 +469,19 @@ def _copy_rows(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]) 
     names = ", ".join(quote(c.name) for c in table.columns)
     dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        binary = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
+        with dbapi.cursor() as cursor, cursor.copy(binary) as copy:
+            copy.set_types([_BINARY.get(type(c.type), "text") for c in table.columns])
             write = copy.write_row
             for row in rows:
                 write(row)
     else:
         marks = ", ".join("?" * len(table.columns))
         dbapi.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+
+
+#: Binary COPY types of the staging columns that are not text.
+_BINARY: dict[type[Any], str] = {Integer: "int4", Boolean: "bool"}
 
 
 def _policy_problem(policy: Policy, events: EventColumns) -> HogoError | None:
