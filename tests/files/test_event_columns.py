@@ -19,7 +19,9 @@ HEADER = [
     "guardian_name", "guardian_relation", "foreign_transfer_info_given", "evidence",
 ]  # fmt: skip
 
-_ids = st.sampled_from(["e1", "E\n6", "E-2", "urn:x@t", " E3 ", "Ｅ４", "'=E5", "", "bad id", "x" * 129, "e\u00e9"])
+_ids = st.sampled_from(
+    ["e1", "E\n6", "E-2", "urn:x@t", " E3 ", "Ｅ４", "'=E5", "", "bad id", "x" * 129, "e\u00e9"]
+)
 _purposes = st.sampled_from(["ad_partners", "*", "Ａｄ", "bad:purpose", "", "p" * 65])
 _actions = st.sampled_from(["grant", "GRANT", "deny", " withdraw ", "object", "", "ok"])
 _terms = st.sampled_from(["2021-07", "", "  ", "v'1", "「版」"])
