@@ -12,7 +12,7 @@ keeps its row, field and message exactly, and every value is the one `ConsentEve
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -159,7 +159,7 @@ def _misfits(values: Sequence[Any], ok: Callable[[Any], object], doubts: set[int
         doubts.update(i for i, v in enumerate(values) if not ok(v))
 
 
-def _field(name: str, cells: dict[str, Sequence[str]], n: int, doubts: set[int]) -> list[Any]:
+def _field(name: str, cells: Mapping[str, Sequence[str]], n: int, doubts: set[int]) -> list[Any]:
     """One field's values as `ConsentEvent` holds them; positions that may be invalid go to
     `doubts` (the row parser then decides, with its message)."""
     given = cells.get(name)
@@ -289,4 +289,4 @@ def _with_row_parser(
         elif row[0] in fixed:
             merged.append((row[0], *_event_values(fixed[row[0]])))
     lists = [list(c) for c in zip(*merged, strict=True)] if merged else [[] for _ in range(len(FIELDS) + 1)]
-    return EventBatch(EventColumns(*lists), parsed.problems, parsed.rejected)  # type: ignore[arg-type]
+    return EventBatch(EventColumns(*lists), parsed.problems, parsed.rejected)

@@ -47,6 +47,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import Session
 
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
@@ -364,7 +365,7 @@ def _insert_events(conn: Connection, source: Table, first: int, skip_row_checks:
     r = source
     if skip_row_checks:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-    values = {name: r.c[name] for name in carried}
+    values: dict[str, ColumnElement[Any]] = {name: r.c[name] for name in carried}
     if conn.dialect.name == "postgresql":  # SQLite keeps the text as it is
         values["collected_at"] = cast(r.c.collected_at, DateTime())
     conn.execute(
