@@ -74,6 +74,21 @@ def test_import_records_one_ledger_entry_per_event_in_file_order(store: Engine) 
     assert _counts(store) == (120, before + 120)
 
 
+def test_repeated_rows_and_stored_events_are_left_out_of_a_new_import(store: Engine) -> None:
+    """Rows repeated in the file and events already stored are renumbered out (the second
+    staging table); the rest is recorded once each, in file order, and the chain verifies."""
+    _setup(store)
+    events = _events(30)
+    assert _import(store, [events[:5]]) == (5, 0)
+    before = _counts(store)[1]
+    assert _import(store, [events[:12], events[8:20], events[18:30]]) == (25, 5)
+    with write_scope(store) as s:
+        assert ledger.verify_ledger(s).ok
+        rows = s.execute(select(ConsentEventRow).order_by(ConsentEventRow.ledger_seq)).scalars().all()
+        assert [r.event_id for r in rows] == [e.event_id for e in events]
+        assert [r.ledger_seq for r in rows[5:]] == list(range(before + 1, before + 26))
+
+
 def test_bad_files_store_nothing(store: Engine) -> None:
     _setup(store)
     _import(store, [_events(3)])
@@ -140,20 +155,25 @@ def test_a_reader_verifies_one_snapshot_while_writers_append(
         assert ledger.verify_ledger(s).ok
 
 
-def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
-    """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
-    different order must fail the whole transaction, never write a chain in the wrong order."""
-    _setup(store)
-    with write_scope(store) as s:
-        record_events(s, _events(3, prefix="L"))  # the chain has a head already
-    stage = Table(
-        "hogo_test_stage",
+def _stage_table(name: str) -> Table:
+    """A staging table as `ledger.append_staged` reads it: n = 1, 2, 3, …, ref and payload."""
+    return Table(
+        name,
         MetaData(),
         Column("n", Integer, primary_key=True, autoincrement=False),
         Column("ref", Text, nullable=False),
         Column("payload", Text, nullable=False),
         prefixes=["TEMPORARY"],
     )
+
+
+def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
+    """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
+    different order must fail the whole transaction, never write a chain in the wrong order."""
+    _setup(store)
+    with write_scope(store) as s:
+        record_events(s, _events(3, prefix="L"))  # the chain has a head already
+    stage = _stage_table("hogo_test_stage")
     counts = _counts(store)
     with store.connect() as conn:
         stage.create(conn)
@@ -259,14 +279,7 @@ def test_the_staged_chain_keeps_payloads_byte_for_byte(store: Engine) -> None:
     and refs with backslashes, tabs, line breaks and U+2028 / U+0085 come back exactly and the
     chain verifies."""
     _setup(store)
-    stage = Table(
-        "hogo_test_stage_bytes",
-        MetaData(),
-        Column("n", Integer, primary_key=True, autoincrement=False),
-        Column("ref", Text, nullable=False),
-        Column("payload", Text, nullable=False),
-        prefixes=["TEMPORARY"],
-    )
+    stage = _stage_table("hogo_test_stage_bytes")
     texts = ["a\\b", "tab\there", "line\nbreak\r", "sep\u2028and\x85", '"quoted"', "\\N", "日本語"]
     rows = [
         {"n": n, "ref": f"ref\\{n}\t", "payload": canonical({"n": n, "t": t}).decode()}
