@@ -57,8 +57,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent
