@@ -74,6 +74,21 @@ def test_import_records_one_ledger_entry_per_event_in_file_order(store: Engine) 
     assert _counts(store) == (120, before + 120)
 
 
+def test_repeated_rows_and_stored_events_are_left_out_of_a_new_import(store: Engine) -> None:
+    """Rows repeated in the file and events already stored are renumbered out (the second
+    staging table); the rest is recorded once each, in file order, and the chain verifies."""
+    _setup(store)
+    events = _events(30)
+    assert _import(store, [events[:5]]) == (5, 0)
+    before = _counts(store)[1]
+    assert _import(store, [events[:12], events[8:20], events[18:30]]) == (25, 5)
+    with write_scope(store) as s:
+        assert ledger.verify_ledger(s).ok
+        rows = s.execute(select(ConsentEventRow).order_by(ConsentEventRow.ledger_seq)).scalars().all()
+        assert [r.event_id for r in rows] == [e.event_id for e in events]
+        assert [r.ledger_seq for r in rows[5:]] == list(range(before + 1, before + 26))
+
+
 def test_bad_files_store_nothing(store: Engine) -> None:
     _setup(store)
     _import(store, [_events(3)])
@@ -140,20 +155,25 @@ def test_a_reader_verifies_one_snapshot_while_writers_append(
         assert ledger.verify_ledger(s).ok
 
 
-def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
-    """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
-    different order must fail the whole transaction, never write a chain in the wrong order."""
-    _setup(store)
-    with write_scope(store) as s:
-        record_events(s, _events(3, prefix="L"))  # the chain has a head already
-    stage = Table(
-        "hogo_test_stage",
+def _stage_table(name: str) -> Table:
+    """A staging table as `ledger.append_staged` reads it: n = 1, 2, 3, …, ref and payload."""
+    return Table(
+        name,
         MetaData(),
         Column("n", Integer, primary_key=True, autoincrement=False),
         Column("ref", Text, nullable=False),
         Column("payload", Text, nullable=False),
         prefixes=["TEMPORARY"],
     )
+
+
+def test_the_staged_chain_refuses_rows_out_of_order(store: Engine) -> None:
+    """SQLite hashes inside one INSERT…SELECT, in the order SQLite scans the rows: a gap or a
+    different order must fail the whole transaction, never write a chain in the wrong order."""
+    _setup(store)
+    with write_scope(store) as s:
+        record_events(s, _events(3, prefix="L"))  # the chain has a head already
+    stage = _stage_table("hogo_test_stage")
     counts = _counts(store)
     with store.connect() as conn:
         stage.create(conn)
@@ -181,15 +201,15 @@ def test_a_person_deleted_before_the_locked_step_refuses_the_whole_import(
     another writer) must not let events in without their person, on either backend (PostgreSQL
     checks and locks them set-wise in the locked transaction, SQLite by the foreign key)."""
     _setup(store)
-    numbered = EventImport._number
+    checked = EventImport._check
 
-    def number_then_delete(self: EventImport) -> int:
-        count = numbered(self)
+    def check_then_delete(self: EventImport) -> int:
+        present = checked(self)
         with write_scope(store) as s:
             erase(s, "P4")  # the one way hogo deletes a person: its rows go, an erasure entry comes
-        return count
+        return present
 
-    monkeypatch.setattr(EventImport, "_number", number_then_delete)
+    monkeypatch.setattr(EventImport, "_check", check_then_delete)
     events, entries = _counts(store)
     with pytest.raises(Conflict):
         _import(store, [_events(20)])
@@ -252,3 +272,28 @@ def test_without_the_privilege_the_import_keeps_the_row_checks(store: Engine) ->
             c.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
             c.exec_driver_sql(f"REVOKE ALL ON SCHEMA public FROM {role}")
             c.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_the_staged_chain_keeps_payloads_byte_for_byte(store: Engine) -> None:
+    """PostgreSQL copies the staged rows out and the entries back in COPY's text format: payloads
+    and refs with backslashes, tabs, line breaks and U+2028 / U+0085 come back exactly and the
+    chain verifies."""
+    _setup(store)
+    stage = _stage_table("hogo_test_stage_bytes")
+    texts = ["a\\b", "tab\there", "line\nbreak\r", "sep\u2028and\x85", '"quoted"', "\\N", "日本語"]
+    rows = [
+        {"n": n, "ref": f"ref\\{n}\t", "payload": canonical({"n": n, "t": t}).decode()}
+        for n, t in enumerate(texts, start=1)
+    ]
+    with store.connect() as conn:
+        stage.create(conn)
+        conn.execute(stage.insert(), rows)
+        conn.commit()
+        first, _last = ledger.append_staged(conn, EntryKind.processing, stage)
+        conn.commit()
+    with read_scope(store) as s:
+        assert ledger.verify_ledger(s).ok
+        for offset, r in enumerate(rows):
+            entry = ledger.entry(s, first + offset)
+            assert entry is not None
+            assert (entry.ref, entry.payload_json) == (r["ref"], r["payload"])

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from hogo.errors import InputError
-from hogo.files.consent_csv import EVENT_COLUMNS, EVENT_OPTIONAL, iter_events, parse_events
+from hogo.files.consent_csv import EVENT_COLUMNS, EVENT_OPTIONAL, parse_events
 from hogo.files.csv_table import iter_csv, read_csv
+from hogo.files.event_columns import iter_event_columns
 
 ROWS = "".join(
     f"e{i},S{i % 3},ad_partners,grant,2021-07,web_form,2021-08-01T10:00,保護 太郎,父,\n" for i in range(25)
@@ -27,10 +28,11 @@ def test_streamed_rows_equal_whole_file_rows(tmp_path: Path, encoding: str) -> N
         path, EVENT_COLUMNS, EVENT_OPTIONAL
     )
     whole = parse_events(path)
-    batches = list(iter_events(path, batch=10))
-    assert [len(b.items) + len(b.rejected) for b in batches] == [10, 10, 6]
-    assert [e for b in batches for e in b.items] == whole.items
-    assert [r for b in batches for r in b.rows] == whole.rows
+    batches = list(iter_event_columns(path, batch=10))
+    assert [len(b.columns) + len(b.rejected) for b in batches] == [10, 10, 6]
+    assert [e for b in batches for e in b.columns.events()] == whole.items
+    assert [r for b in batches for r in b.columns.rows] == whole.rows
+    assert [r for b in batches for r in b.rejected] == whole.rejected
     assert [p for b in batches for p in b.problems] == whole.problems
 
 

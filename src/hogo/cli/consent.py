@@ -37,8 +37,9 @@ from hogo.domain.decision import Decision
 from hogo.domain.display import datetime_text
 from hogo.domain.receipts import build_receipt
 from hogo.errors import InputError, NotFound
-from hogo.files.consent_csv import Parsed, iter_events, settle_problems
+from hogo.files.consent_csv import Parsed, settle_problems
 from hogo.files.csv_headers import HeaderStyle
+from hogo.files.event_columns import iter_event_columns
 from hogo.services import consent as svc
 from hogo.services import ledger, ledger_tree
 from hogo.services.consent_import import EventImport
@@ -145,11 +146,11 @@ def import_cmd(
             ):
                 task = bar.add_task("取り込み中 / importing", total=None)
                 bad: Parsed[ConsentEvent] = Parsed()
-                for part in iter_events(file):
+                for part in iter_event_columns(file):
                     bad.problems.extend(part.problems)
                     bad.rejected.extend(part.rejected)
-                    job.stage(part.items, part.rows)
-                    bar.advance(task, len(part.items) + len(part.rejected))
+                    job.stage_columns(part.columns)
+                    bar.advance(task, len(part.columns) + len(part.rejected))
                 rejects_path = settle_problems(bad, file, rejects, skip_bad, headers)
                 bar.update(task, description="記録中 / recording")
                 outcome = job.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -14,7 +14,7 @@ from hogo.domain.consent import ConsentEvent, SubjectPatch
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_text
 from hogo.files.csv_headers import JA_HEADERS, HeaderStyle, header_row
-from hogo.files.csv_table import CsvRow, iter_csv, read_csv
+from hogo.files.csv_table import CsvRow, read_csv
 from hogo.files.people_csv import people_csv_text
 
 SUBJECT_COLUMNS = ("subject_id",)
@@ -159,27 +159,6 @@ def parse_subjects(path: Path) -> Parsed[SubjectPatch]:
 def parse_events(path: Path) -> Parsed[ConsentEvent]:
     rows = read_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS)
     return _parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",))
-
-
-def iter_events(path: Path, batch: int = 20_000) -> Iterator[Parsed[ConsentEvent]]:
-    """`parse_events` in batches of rows, for imports of any size: only one batch is held.
-
-    Each batch carries its own items, problems and rejected rows; no `extras` (not needed to
-    import, and they would double the batch's memory).
-    """
-    rows: list[CsvRow] = []
-    for row in iter_csv(path, EVENT_COLUMNS, EVENT_OPTIONAL + REJECT_COLUMNS):
-        rows.append(row)
-        if len(rows) >= batch:
-            yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
-            rows = []
-    if rows:
-        yield _lean(_parse(rows, ConsentEvent, _event_fields, ("foreign_transfer_info_given",)))
-
-
-def _lean(parsed: Parsed[M]) -> Parsed[M]:
-    parsed.extras.clear()
-    return parsed
 
 
 def raise_for_problems(problems: list[RowProblem], limit: int = 20) -> None:
