@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from hogo.cli.context import at_or_now, open_db, opened, parse_at, reading, unit_of_work
+from hogo.cli.context import at_or_now, opened, parse_at, reading, unit_of_work
 from hogo.cli.options import (
     CSV_FILE,
     EVENT_ID,
@@ -137,25 +137,22 @@ def import_cmd(
     as_json: bool = JSON,
 ) -> None:
     """同意事象をCSVから取り込みます(同じファイルの再取込では何も増えません)。"""
-    with user_errors():
-        db = open_db()
-        try:
-            with (
-                EventImport(db) as job,
-                Progress(console=console, disable=as_json, transient=True) as bar,
-            ):
-                task = bar.add_task("取り込み中 / importing", total=None)
-                bad: Parsed[ConsentEvent] = Parsed()
-                for part in iter_event_columns(file):
-                    bad.problems.extend(part.problems)
-                    bad.rejected.extend(part.rejected)
-                    job.stage_columns(part.columns)
-                    bar.advance(task, len(part.columns) + len(part.rejected))
-                rejects_path = settle_problems(bad, file, rejects, skip_bad, headers)
-                bar.update(task, description="記録中 / recording")
-                outcome = job.commit()
-        finally:
-            db.dispose()
+    with (
+        user_errors(),
+        opened() as db,
+        EventImport(db) as job,
+        Progress(console=console, disable=as_json, transient=True) as bar,
+    ):
+        task = bar.add_task("取り込み中 / importing", total=None)
+        bad: Parsed[ConsentEvent] = Parsed()
+        for part in iter_event_columns(file):
+            bad.problems.extend(part.problems)
+            bad.rejected.extend(part.rejected)
+            job.stage_columns(part.columns)
+            bar.advance(task, len(part.columns) + len(part.rejected))
+        rejects_path = settle_problems(bad, file, rejects, skip_bad, headers)
+        bar.update(task, description="記録中 / recording")
+        outcome = job.commit()
     # Staged outside the ledger lock, recorded in one short transaction (services.consent_import).
     recorded, present = outcome.recorded, outcome.already_present
     result = {
