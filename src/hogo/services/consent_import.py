@@ -47,11 +47,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
 from hogo.domain.consent import ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
 from hogo.errors import Conflict, HogoError, InputError
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.consent import (
     RecordResult,
     check_against_policy,
@@ -60,11 +61,17 @@ from hogo.services.consent import (
     event_to_row_values,
 )
 from hogo.services.policy import require_policy
-from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
+#: Persons whose keys an import keeps at once (about 200 bytes each).
+_KEY_CACHE = 200_000
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
 
 _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
 #: Event columns carried through staging (the rest, recorded_at and ledger_seq, are set at commit).
@@ -108,6 +115,7 @@ class EventImport:
         self._policy: Any = None
         self._staged = 0
         self._policy_problem: HogoError | None = None
+        self._keys: dict[str, sh.PersonKeys] = {}
 
     def __enter__(self) -> Self:
         conn = self._db.connect()
@@ -158,14 +166,14 @@ class EventImport:
         the file's own rows, found while reading, are reported first as before.
         """
         records: list[dict[str, Any]] = []
+        keys = self._persons_keys({e.subject_id for e in events})
         for event, number in zip(events, rows, strict=True):
             if self._policy_problem is None:
                 try:
                     check_against_policy(self._policy, event, number)
                 except HogoError as exc:
                     self._policy_problem = exc
-            ref = subject_ref(event.subject_id)
-            if SEPARATOR in ref:
+            if SEPARATOR in event.subject_id:
                 raise InputError(
                     "使用できない制御文字を含みます。",
                     "contains a control character.",
@@ -174,10 +182,14 @@ class EventImport:
                 )
             values = event_to_row_values(event)
             values["row_no"] = number
-            values["ref"] = ref
-            digest = event_digest(event)
-            values["payload"] = canonical(event_payload(event, digest)).decode("utf-8")
-            values["row_digest"] = digest
+            mine = keys.get(event.subject_id)
+            if mine is None:  # an unknown person: `_check` refuses the file before anything is recorded
+                values.update(ref="", payload="", row_digest="")
+            else:
+                digest = event_digest(event, mine.digest_key)
+                values["ref"] = sh.person_ref(mine.pseudonym)
+                values["payload"] = canonical(event_payload(event, digest, mine)).decode("utf-8")
+                values["row_digest"] = digest
             records.append(values)
         if not records:
             return
@@ -185,6 +197,26 @@ class EventImport:
         _bulk_insert(conn, _STAGE, records)
         conn.commit()
         self._staged += len(records)
+
+    def _persons_keys(self, subject_ids: set[str]) -> dict[str, sh.PersonKeys]:
+        """The keys of a batch's registered persons (created for those that have none yet, e.g.
+        persons registered before ledger v3), cached across batches up to a bound."""
+        wanted = subject_ids - self._keys.keys()
+        if wanted:
+            if len(self._keys) > _KEY_CACHE:
+                self._keys.clear()
+                wanted = set(subject_ids)
+            conn = self._c
+            known = [
+                sid
+                for chunk in _chunks(sorted(wanted), 5_000)
+                for sid in conn.execute(
+                    select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))
+                ).scalars()
+            ]
+            self._keys.update(person_keys.ensure(conn, known))
+            conn.commit()
+        return {sid: self._keys[sid] for sid in subject_ids if sid in self._keys}
 
     def commit(self) -> RecordResult:
         """Check the staged rows as a whole, then record them in one short locked transaction."""
@@ -219,7 +251,7 @@ class EventImport:
             select(func.min(s.c.row_no))
             .join(firsts, firsts.c.event_id == s.c.event_id)
             .join(first, first.c.row_no == firsts.c.row_no)
-            .where(s.c.payload != first.c.payload)
+            .where(s.c.row_digest != first.c.row_digest)
         ).scalar()
         if changed is not None:
             raise Conflict(
@@ -250,7 +282,9 @@ class EventImport:
             if stored.event_id in seen:
                 continue
             seen.add(stored.event_id)
-            if event_digest(stored) != mapping["row_digest"]:
+            sid = stored.subject_id
+            mine = self._keys.get(sid) or person_keys.lookup(conn, [sid], data=False).get(sid)
+            if mine is None or event_digest(stored, mine.digest_key) != mapping["row_digest"]:
                 result.close()
                 number = mapping["row_no"]
                 raise Conflict(

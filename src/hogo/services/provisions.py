@@ -22,7 +22,7 @@ from hogo.domain.provision import (
     retention_until,
 )
 from hogo.errors import Conflict, InputError
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.binding import row_payload
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow
@@ -100,7 +100,8 @@ def seal(
     table = BY_NAME[row.__tablename__]
     people = next(t for t in BOUND if t.parent == table.name)
     digest = row_digest(table, {c: getattr(row, c) for c in table.columns})
-    listed = tally_of(row_digest(people, p) for p in persons)
+    keys = person_keys.ensure(session, (p["subject_id"] for p in persons), data=False)
+    listed = tally_of(row_digest(people, p, keys[p["subject_id"]].digest_key) for p in persons)
     row.ledger_seq = ledger.append(session, kind, key, row_payload(payload, digest, listed))
     session.add(row)
     session.flush()
