@@ -150,7 +150,7 @@ def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any], key
     items = [v if type(v) in simple else plain(v) for v in row]
     text = json.dumps([table.name, items], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     if key is not None:
-        return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

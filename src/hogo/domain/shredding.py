@@ -6,7 +6,7 @@ values in clear: the ref and payload name the person by a random *pseudonym*, th
 values (subject id, birth date, evidence, guardian, notes) are sealed with AES-256-GCM under
 the person's *data key*, and the digests that bind the person's rows are HMAC-SHA256 under the
 person's *digest key*. The chain hashes this stored form. Both keys live outside the chain
-(``person_keys``); the data key is wrapped (AES key wrap, RFC 3394) by a master key. Erasure
+(``person_keys``); the data key is wrapped (AES-256-GCM) by a master key. Erasure
 deletes them: the entries still verify and still say that an entry of that kind existed at that
 time, but no longer whose, and no guess can be confirmed against a digest.
 
@@ -27,7 +27,6 @@ from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
@@ -72,15 +71,21 @@ def master_key_id(master: bytes) -> str:
     return hashlib.sha256(b"hogo-master-key\x00" + master).hexdigest()[:16]
 
 
-def wrap(master: bytes, data_key: bytes) -> bytes:
-    return aes_key_wrap(master, data_key)
+def wrap(master: AESGCM, data_key: bytes, pseudonym: str) -> bytes:
+    """The data key sealed by the master key (AES-256-GCM, bound to the person's pseudonym so a
+    wrapped key moved to another person's row does not open)."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + master.encrypt(nonce, data_key, _WRAP + pseudonym.encode("ascii"))
 
 
-def unwrap(master: bytes, wrapped: bytes) -> bytes:
+def unwrap(master: AESGCM, wrapped: bytes, pseudonym: str) -> bytes:
     try:
-        return aes_key_unwrap(master, wrapped)
-    except InvalidUnwrap:
+        return master.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP + pseudonym.encode("ascii"))
+    except InvalidTag:
         raise SealError("the person key does not unwrap under this master key") from None
+
+
+_WRAP = b"hogo-person-key\x00"
 
 
 @dataclass(frozen=True, slots=True)

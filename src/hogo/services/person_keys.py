@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -44,6 +45,10 @@ class MasterKey:
     key: bytes
     key_id: str
     path: Path
+
+    @property
+    def cipher(self) -> AESGCM:
+        return AESGCM(self.key)
 
 
 _cache: dict[tuple[str, int], MasterKey] = {}
@@ -102,14 +107,14 @@ def master_key() -> MasterKey:
     return read_master_key(path)
 
 
-def _unwrap(master: MasterKey, wrapped: bytes, key_id: str) -> bytes:
+def _unwrap(master: MasterKey, cipher: AESGCM, wrapped: bytes, key_id: str, pseudonym: str) -> bytes:
     if key_id != master.key_id:
         raise MasterKeyError(
             "本人の鍵が別のマスター鍵で保護されています(鍵の更新の途中?)。",
             "a person key is wrapped by another master key (rotation unfinished?).",
         )
     try:
-        return sh.unwrap(master.key, wrapped)
+        return sh.unwrap(cipher, wrapped, pseudonym)
     except sh.SealError:
         raise MasterKeyError("本人の鍵を開けません。", "a person key does not unwrap.") from None
 
@@ -126,6 +131,7 @@ def lookup(
     conn = _conn(bind)
     ids = sorted(set(subject_ids))
     master = master_key() if data and ids else None
+    cipher = master.cipher if master is not None else None
     k = PersonKeyRow
     found: dict[str, PersonKeys] = {}
     for i in range(0, len(ids), _CHUNK):
@@ -135,7 +141,9 @@ def lookup(
             )
         )
         for sid, pseudonym, digest_key, wrapped, key_id in rows:
-            data_key = _unwrap(master, bytes(wrapped), key_id) if master is not None else None
+            data_key = None
+            if master is not None and cipher is not None:
+                data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
             found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
     return found
 
@@ -152,6 +160,7 @@ def ensure(
     if not missing:
         return found
     master = master_key()
+    cipher = master.cipher
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for sid in missing:
@@ -163,7 +172,7 @@ def ensure(
                 "subject_id": sid,
                 "pseudonym": keys.pseudonym,
                 "digest_key": keys.digest_key,
-                "wrapped_key": sh.wrap(master.key, keys.data_key),
+                "wrapped_key": sh.wrap(cipher, keys.data_key, keys.pseudonym),
                 "master_key_id": master.key_id,
                 "created_at": now,
             }
@@ -209,8 +218,10 @@ def reveal(bind: Session | Connection, entry: LedgerRow) -> dict[str, Any]:
         return dict(payload)
     k = PersonKeyRow
     row = _conn(bind).execute(select(k.wrapped_key, k.master_key_id).where(k.pseudonym == pseudonym)).first()
-    data_key = None if row is None else _unwrap(master_key(), bytes(row[0]), str(row[1]))
-    return sh.reveal(payload, data_key)
+    if row is None:
+        return sh.reveal(payload, None)
+    master = master_key()
+    return sh.reveal(payload, _unwrap(master, master.cipher, bytes(row[0]), str(row[1]), pseudonym))
 
 
 def entries_about(session: Session, ref: str) -> list[tuple[LedgerRow, dict[str, Any]]]:
@@ -231,11 +242,12 @@ class Rotation:
 def rotate(session: Session, new: MasterKey) -> Rotation:
     """Rewrap every person's data key under ``new`` in the caller's transaction (all or none)."""
     old = master_key()
+    old_cipher, new_cipher = old.cipher, new.cipher
     k = PersonKeyRow
-    rows = session.execute(select(k.subject_id, k.wrapped_key, k.master_key_id)).all()
+    rows = session.execute(select(k.subject_id, k.pseudonym, k.wrapped_key, k.master_key_id)).all()
     changes = [
-        {"sid": sid, "wrapped": sh.wrap(new.key, _unwrap(old, bytes(wrapped), key_id))}
-        for sid, wrapped, key_id in rows
+        {"sid": sid, "wrapped": sh.wrap(new_cipher, _unwrap(old, old_cipher, bytes(w), key_id, p), p)}
+        for sid, p, w, key_id in rows
     ]
     table: Table = PersonKeyRow.__table__  # type: ignore[assignment]
     stmt = (

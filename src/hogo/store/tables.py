@@ -124,7 +124,7 @@ class PersonKeyRow(Base):
 
     ``digest_key`` keys the HMAC digests of the person's bound rows (verification reads it, so it
     is not wrapped); ``wrapped_key`` is the AES-256 data key that seals the person's values in the
-    ledger, wrapped (RFC 3394) by the master key named by ``master_key_id``.
+    ledger, wrapped (AES-256-GCM) by the master key named by ``master_key_id``.
     """
 
     __tablename__ = "person_keys"
