@@ -75,10 +75,16 @@ def _world(store: Engine) -> None:
     with EventImport(store) as job:
         job.stage(
             [
-                event(WHO, "service", ConsentAction.grant, "2024-04-03T10:00", event_id="imp-1",
-                      evidence=EVIDENCE),
+                event(
+                    WHO,
+                    "service",
+                    ConsentAction.grant,
+                    "2024-04-03T10:00",
+                    event_id="imp-1",
+                    evidence=EVIDENCE,
+                ),
                 event("KEEP1", "service", ConsentAction.grant, "2024-04-03T10:00", event_id="imp-2"),
-            ],  # fmt: skip
+            ],
             [2, 3],
         )
         assert job.commit().recorded == 2
@@ -108,7 +114,11 @@ def _database_bytes(store: Engine, tmp_path: Path) -> bytes:
             names = inspect(c).get_table_names()
             quote = c.dialect.identifier_preparer.quote
             texts = [
-                str(c.execute(text(f"SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM {quote(n)} t")).scalar())
+                str(
+                    c.execute(
+                        text(f"SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM {quote(n)} t")
+                    ).scalar()
+                )
                 for n in names
             ]
     finally:
@@ -155,7 +165,9 @@ def test_an_erased_person_is_gone_from_the_database_while_the_ledger_verifies(
         assert person_keys.ref_of(s, WHO) == [sh.legacy_ref(WHO)]
         gone = ledger.entries_for(s, sh.person_ref(pseudonym))
         # each erased entry still says that an entry of its kind existed at its time, not whose
-        assert [(e.seq, e.kind, e.recorded_at) for e in gone] == [(e.seq, e.kind, e.recorded_at) for e in mine]
+        assert [(e.seq, e.kind, e.recorded_at) for e in gone] == [
+            (e.seq, e.kind, e.recorded_at) for e in mine
+        ]
         shown = [person_keys.reveal(s, e) for e in gone]
         assert all(v["personal_values"] == sh.ERASED and "subject_id" not in v for v in shown)
         assert [e.seq for e in person_keys.entries_about(s, f"subject:{WHO}")] == []

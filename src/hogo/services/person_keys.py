@@ -12,7 +12,6 @@ is unset. `rotate` rewraps every person's data key under a new master key in one
 from __future__ import annotations
 
 import base64
-import os
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from hogo.domain import shredding as sh
 from hogo.domain.ledger import LedgerRow
 from hogo.domain.shredding import PersonKeys
 from hogo.errors import HogoError, InputError
+from hogo.files.atomic import create_private
 from hogo.services import ledger
 from hogo.store.tables import PersonKeyRow
 
@@ -58,16 +58,7 @@ def write_master_key(path: Path) -> MasterKey:
     """A new random master key in ``path`` (mode 0600, never overwritten)."""
     key = sh.new_key()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(
-            "鍵ファイルが既にあります(上書きしません)。",
-            "key file exists (not overwritten).",
-            field=path.name,
-        ) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(base64.b64encode(key).decode("ascii") + "\n")
+    create_private(path, base64.b64encode(key).decode("ascii") + "\n")
     return MasterKey(key, sh.master_key_id(key), path)
 
 
