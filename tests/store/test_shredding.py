@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, inspect, select, text
 from hogo.domain import shredding as sh
 from hogo.domain import transparency
 from hogo.domain.consent import ConsentAction, ConsentMethod, ExceptionGround, LegalException, Subject
-from hogo.domain.provision import ReleaseMode
+from hogo.domain.provision import ReleaseMode, persons_digest
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
 from hogo.services import ledger, ledger_tree, person_keys
 from hogo.services.capture import CaptureDetails, Choice, capture
@@ -171,6 +171,9 @@ def test_an_erased_person_is_gone_from_the_database_while_the_ledger_verifies(
         shown = [person_keys.reveal(s, e) for e in gone]
         assert all(v["personal_values"] == sh.ERASED and "subject_id" not in v for v in shown)
         assert [e.seq for e in person_keys.entries_about(s, f"subject:{WHO}")] == []
+        # a guessed person list does not confirm the erased person against the records' digests
+        sealed = {json.loads(p).get("persons_sha256") for p in s.scalars(select(LedgerEntryRow.payload))}
+        assert persons_digest([WHO, "KEEP1"]) not in sealed and persons_digest([WHO]) not in sealed
     # an inclusion proof of an erased entry still verifies offline against a signed head
     proof = ledger_tree.prove(store, gone[0].seq, key)
     assert proof is not None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,6 +175,12 @@ def ensure(
     # another writer may have created some of them first: theirs are the keys
     found.update(lookup(conn, missing, data=data))
     return found
+
+
+def pseudonyms(bind: Session | Connection, subject_ids: Sequence[str]) -> list[str]:
+    """The persons' pseudonyms in the order given (every person must have keys)."""
+    found = lookup(bind, subject_ids, data=False)
+    return [found[sid].pseudonym for sid in subject_ids]
 
 
 def destroy(bind: Session | Connection, subject_id: str) -> bool:
