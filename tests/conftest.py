@@ -9,6 +9,17 @@ import uuid
 # Rich sizes its console once, at import: make CLI output wide enough for assertions, in every
 # pytest-xdist worker, before any test imports hogo.cli.
 os.environ["COLUMNS"] = "200"
+# Persons' keys are wrapped by a master key (docs/ledger.md "Forgetting a person"): one throw-away
+# key file per test run, never the default under the working directory's data folder.
+if "HOGO_MASTER_KEY_FILE" not in os.environ:
+    import base64
+    import tempfile
+
+    _keys = tempfile.mkdtemp(prefix="hogo-test-keys-")
+    _master = os.path.join(_keys, "master.key")
+    with open(os.open(_master, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as _handle:
+        _handle.write(base64.b64encode(os.urandom(32)).decode("ascii") + "\n")
+    os.environ["HOGO_MASTER_KEY_FILE"] = _master
 
 import importlib.util
 from collections.abc import Iterator

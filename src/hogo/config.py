@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     #: The Ed25519 key (PEM, `hogo ledger keygen`) that signs the ledger's Merkle tree heads; unset:
     #: no heads are issued and consent receipts carry no inclusion proof (docs/ledger.md).
     ledger_signing_key_file: Path | None = None
+    #: The master key (`hogo subject master-key new`, 0600) that wraps every person's data key
+    #: (crypto-shredding, docs/ledger.md "Forgetting a person"); unset: `DATA_DIR/keys/master.key`,
+    #: created on first use. Losing it makes the sealed values in the ledger unreadable.
+    master_key_file: Path | None = None
     #: Consent notice calls (embed API) a minute, per member site and per person, per process.
     embed_rate_per_site: int = Field(default=6000, ge=1)
     embed_rate_per_person: int = Field(default=20, ge=1)
@@ -99,6 +103,14 @@ class Settings(BaseSettings):
     @property
     def releases_root(self) -> Path:
         return self.release_dir if self.release_dir is not None else self.data_dir / "releases"
+
+    @property
+    def master_key_path(self) -> Path:
+        return (
+            self.master_key_file
+            if self.master_key_file is not None
+            else self.data_dir / "keys" / "master.key"
+        )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

@@ -1,4 +1,5 @@
-"""`hogo subject add|import` change only what they are given (issue 17 item 3)."""
+"""`hogo subject add|import` change only what they are given (issue 17 item 3); `hogo subject
+erase` and `master-key` (issue 11 item 2)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine
 
 from hogo.store.database import write_scope
@@ -56,3 +58,37 @@ def test_import_leaves_absent_columns_and_empty_cells_as_stored(hogo: Run, tmp_p
     )
     assert (m2.birth_date, m2.identity_verified) == (date(1990, 1, 2), True)
     assert (m3.birth_date, m3.identity_verified, m3.email) == (None, False, "m3@example.jp")
+
+
+def test_erase_asks_first_then_forgets_the_person_and_the_ledger_still_verifies(
+    hogo: Run, policy_file: Path
+) -> None:
+    hogo("policy", "apply", str(policy_file))
+    hogo("subject", "add", "ERASEME1", "--birth-date", "1970-01-31", "--email", "erase.me@example.jp")
+    hogo("subject", "add", "KEEPME1")
+    shown = hogo("ledger", "show", "--ref", "subject:ERASEME1", "--json", as_json=True)
+    assert [e["payload"]["subject_id"] for e in shown] == ["ERASEME1"]  # opened with the person's key
+    hogo("subject", "erase", "ERASEME1", code=1)  # no confirmation: nothing happens
+    assert _stored("ERASEME1").email == "erase.me@example.jp"
+    done = hogo("subject", "erase", "ERASEME1", "--yes", "--json", as_json=True)
+    assert done["keys_destroyed"] and done["rows"] == {"subjects": 1}
+    assert hogo("ledger", "show", "--ref", "subject:ERASEME1", "--json", as_json=True) == []
+    entry = hogo("ledger", "show", "--ref", f"erasure:{done['erasure_id']}", "--json", as_json=True)[0]
+    assert entry["kind"] == "erasure" and "ERASEME1" not in str(entry)
+    assert "台帳は完全です" in hogo("ledger", "verify").output
+    hogo("subject", "erase", "ERASEME1", "--yes", code=2)  # gone: not found
+
+
+def test_master_key_new_and_rotate(hogo: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = tmp_path / "keys" / "first.key"
+    hogo("subject", "master-key", "new", str(first))
+    assert first.stat().st_mode & 0o777 == 0o600
+    hogo("subject", "master-key", "new", str(first), code=2)  # never overwritten
+    monkeypatch.setenv("HOGO_MASTER_KEY_FILE", str(first))
+    hogo("subject", "add", "ROT1", "--birth-date", "1970-01-31")
+    second = tmp_path / "keys" / "second.key"
+    done = hogo("subject", "master-key", "rotate", str(second), "--json", as_json=True)
+    assert done["persons"] == 1 and second.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("HOGO_MASTER_KEY_FILE", str(second))
+    shown = hogo("ledger", "show", "--ref", "subject:ROT1", "--json", as_json=True)
+    assert shown[0]["payload"]["birth_date"] == "1970-01-31"

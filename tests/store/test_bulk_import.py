@@ -8,8 +8,9 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_en
 
 from hogo.domain.consent import ConsentAction, ConsentEvent
 from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.shredding import SEALED, person_ref
 from hogo.errors import Conflict, InputError
-from hogo.services import ledger
+from hogo.services import ledger, person_keys
 from hogo.services.consent import event_digest, event_payload, record_events
 from hogo.services.consent_import import EventImport, _row_checks_skippable
 from hogo.services.erasure import erase
@@ -65,9 +66,15 @@ def test_import_records_one_ledger_entry_per_event_in_file_order(store: Engine) 
         for r, e in zip(rows, events, strict=True):
             entry = ledger.entry(s, r.ledger_seq)
             assert entry is not None and entry.kind == "consent_event"
-            assert entry.ref == f"subject:{e.subject_id}"
-            # the same v2 payload (event and its row's digest) as a single append writes
-            assert entry.payload_json == canonical(event_payload(e, event_digest(e))).decode()
+            keys = person_keys.lookup(s, [e.subject_id])[e.subject_id]
+            assert entry.ref == person_ref(keys.pseudonym)
+            # the same v3 payload as a single append writes: the event with its personal values
+            # sealed (the nonce differs, the rest is equal) and its row's keyed digest
+            payload = dict(entry.payload())
+            expected = event_payload(e, event_digest(e, keys.digest_key), keys)
+            assert payload.pop(SEALED) != expected.pop(SEALED)
+            assert payload == expected and f'"{e.subject_id}"' not in entry.payload_json
+            assert person_keys.reveal(s, entry)["subject_id"] == e.subject_id
             assert r.collected_at == e.collected_at
     # The same file again changes nothing; a repeated row in one file is recorded once.
     assert _import(store, [events, events[:3]]) == (0, 120)

@@ -3,11 +3,14 @@ a single capture writes, so imported and captured events are bound and verified 
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
 from hogo.domain.ledger import canonical
@@ -62,14 +65,36 @@ _events = st.builds(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_events, min_size=1, max_size=8))
 def test_batch_encoding_equals_the_single_event_path(events: list[ConsentEvent]) -> None:
-    encoded = encode(EventColumns.from_events(events, list(range(2, 2 + len(events)))))
-    for e, payload, digest, stored in zip(
-        events, encoded.payloads, encoded.digests, encoded.stored_at, strict=True
+    keys = {e.subject_id: _keys() for e in events}
+    encoded = encode(EventColumns.from_events(events, list(range(2, 2 + len(events)))), keys)
+    for e, ref, payload, digest, stored in zip(
+        events, encoded.refs, encoded.payloads, encoded.digests, encoded.stored_at, strict=True
     ):
-        assert digest == event_digest(e)
-        assert payload == canonical(event_payload(e, event_digest(e))).decode()
+        mine = keys[e.subject_id]
+        assert ref == sh.person_ref(mine.pseudonym)
+        assert digest == event_digest(e, mine.digest_key)
+        single = json.loads(canonical(event_payload(e, digest, mine)))
+        batch = json.loads(payload)
+        # The same canonical text but for the sealed values' fresh nonce: both open to the same.
+        assert canonical(batch).decode() == payload
+        assert sh.reveal(batch, mine.data_key) == sh.reveal(single, mine.data_key)
+        assert batch.keys() == single.keys()
         utc = e.collected_at.astimezone(UTC).replace(tzinfo=None)
         assert stored == utc.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME text
+
+
+def _keys() -> sh.PersonKeys:
+    return sh.PersonKeys(sh.new_pseudonym(), os.urandom(32), os.urandom(32))
+
+
+def test_a_person_without_keys_gets_no_ref_payload_or_digest() -> None:
+    """Not registered: `_check` refuses the file before anything is recorded."""
+    event = ConsentEvent(
+        event_id="E1", subject_id="nobody", purpose_id="p", action="grant", terms_version="v1",
+        method="web_form", collected_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    encoded = encode(EventColumns.from_events([event], [2]), {})
+    assert (encoded.refs, encoded.payloads, encoded.digests) == ([""], [""], [""])
 
 
 def test_the_row_digest_covers_the_bound_columns_in_their_order() -> None:

@@ -23,13 +23,16 @@ from sqlalchemy.engine import make_url
 
 from hogo.domain.ledger import GENESIS, canonical, entry_hash
 from hogo.domain.provision import ProvisionRecord, ReleaseMode, persons_digest, retention_until
-from hogo.services import binding, ledger
+from hogo.domain.shredding import person_ref
+from hogo.services import binding, ledger, person_keys
 from hogo.services.consent import record_events
+from hogo.services.erasure import erase
 from hogo.services.policy import policy_document
 from hogo.services.snapshots import consent_source
+from hogo.services.subjects import upsert_subjects
 from hogo.store.database import make_db, read_scope, upgrade, write_scope
 from tests.conftest import POSTGRES_ENV
-from tests.factories import at, event, policy
+from tests.factories import at, event, person, policy
 
 V1 = "0810_login_known_clients"
 
@@ -220,3 +223,34 @@ def test_a_store_from_before_v2_still_verifies_its_chain(v1_store: Engine) -> No
     with read_scope(v1_store) as s:
         chain, rows = ledger.verify_all(s)
         assert chain.ok and chain.entries == v1_size and not rows.bound and rows.ok
+
+
+def test_migration_0930_keys_persons_on_their_next_write_and_erases_old_and_new_entries(
+    v1_store: Engine,
+) -> None:
+    """After `0930_person_keys` old entries keep their form (the chain cannot be rewritten); a
+    person's next write creates their keys and is pseudonymised; erasing reconciles both."""
+    v1_size, _ = _build_v1(v1_store)
+    upgrade(v1_store)
+    with write_scope(v1_store) as s:
+        assert binding.v3_after(s) == v1_size + 1  # rows bound up to the switch keep unkeyed digests
+        assert person_keys.lookup(s, ["S1", "S2"], data=False) == {}
+        upsert_subjects(s, [person("S1", verified=False)])  # supersedes S1's v1 entries
+        record_events(s, [event("S2", event_id="g2")])
+    with write_scope(v1_store) as s:
+        chain, rows = ledger.verify_all(s)
+        assert chain.ok and rows.ok, rows.finding
+        keys = person_keys.lookup(s, ["S1", "S2"], data=False)
+        assert set(keys) == {"S1", "S2"}
+        latest = ledger.entry(s, v1_size + 2)
+        assert latest is not None and latest.ref == person_ref(keys["S1"].pseudonym)
+        assert '"S1"' not in latest.payload_json
+        done = erase(s, "S1")
+        assert done.keys_destroyed and done.rows["consent_events"] == 2
+    with read_scope(v1_store) as s:
+        chain, rows = ledger.verify_all(s)
+        assert chain.ok and rows.ok, rows.finding
+        # S1's two v1 subject entries, the v3 one, and the two v1 consent events
+        assert rows.erased == 5
+        # what the migration cannot do: entries written before it still name the person
+        assert [e.seq for e in ledger.entries_for(s, "subject:S1")] == [2, 4, 5, 6]

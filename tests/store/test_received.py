@@ -14,6 +14,7 @@ from hogo.errors import Conflict, InputError
 from hogo.reports.disclosure.render import render_html
 from hogo.services import ledger
 from hogo.services.disclosure import disclosure
+from hogo.services.person_keys import pseudonyms
 from hogo.services.policy import apply_policy
 from hogo.services.received import (
     PersonRow,
@@ -82,7 +83,7 @@ def test_record_is_sealed_in_the_ledger_and_disclosed(seeded: Engine) -> None:
     _receive(seeded, [(2, "S1"), (3, "S2")], basis=ReceivedBasis.opt_out, confirmed=True)
     with write_scope(seeded) as s:
         [record] = received_for(s, "S1")
-        assert record.persons == 2 and record.persons_sha256 == persons_digest(["S2", "S1"])
+        assert record.persons == 2 and record.persons_sha256 == persons_digest(pseudonyms(s, ["S2", "S1"]))
         assert record.ppc_publication_confirmed and not record.consent_obtained
         assert [d.isoformat() for d in record.opt_out_received_dates] == ["2024-06-01"]
         assert record.retention_until.isoformat() == "2027-06-01"
@@ -90,7 +91,7 @@ def test_record_is_sealed_in_the_ledger_and_disclosed(seeded: Engine) -> None:
         assert verify_received_persons(s, "in-1") and ledger.verify_ledger(s).ok
         [entry] = ledger.entries_for(s, "provision_received:in-1")
         assert entry.kind == EntryKind.provision_received.value
-        assert entry.payload()["persons_sha256"] == persons_digest(["S1", "S2"])
+        assert entry.payload()["persons_sha256"] == persons_digest(pseudonyms(s, ["S1", "S2"]))
         answer = disclosure(s, "S1", at("2024-07-01T00:00"))
         other = disclosure(s, "S3", at("2024-07-01T00:00"))
     [shown] = answer["third_party_receipt_records"]

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hogo.auth.roles import LEAST_PRIVILEGED, Role
 from hogo.domain.clock import JST
+from hogo.domain.consent import Subject
 from hogo.domain.incidents.types import IncidentType
-from hogo.services import auth, incidents
+from hogo.services import auth, incidents, ledger, person_keys
+from hogo.services.erasure import erase
+from hogo.services.subjects import upsert_subjects
 from hogo.store.database import write_scope
 from hogo.web.views.subjects import PAGE_SIZE, SubjectsPage
 from tests.api.env import Env, client, login
@@ -124,3 +127,16 @@ def test_notice_drafts_are_told_apart_and_task_ids_are_hidden(officer: TestClien
     text = _visible(r.text)
     assert task_ids and not any(re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", text) for t in task_ids)
     assert f'data-task="{task_ids[0]}"' in r.text  # still there for machines and tests
+
+
+def test_a_ledger_entry_shows_a_persons_values_until_they_are_erased(auditor: TestClient, env: Env) -> None:
+    with write_scope(env.db) as session:
+        upsert_subjects(session, [Subject(subject_id="WEBERASE1", birth_date=date(1971, 2, 3))])
+        [entry] = ledger.entries_for(session, *person_keys.ref_of(session, "WEBERASE1"))
+    page = auditor.get(f"/ledger/{entry.seq}").text
+    assert "WEBERASE1" in page and "1971-02-03" in page  # opened with the person's key
+    with write_scope(env.db) as session:
+        erase(session, "WEBERASE1")
+    page = auditor.get(f"/ledger/{entry.seq}").text
+    assert "WEBERASE1" not in page and "1971-02-03" not in page
+    assert "消去済み" in page and "ハッシュと一致しています" in page  # the entry itself still checks

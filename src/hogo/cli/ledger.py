@@ -9,7 +9,7 @@ from hogo.cli import ledger_log
 from hogo.cli.context import reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
-from hogo.services import ledger
+from hogo.services import ledger, person_keys
 
 app = typer.Typer(help="改ざん検知可能な台帳 / the tamper-evident ledger", no_args_is_help=True)
 
@@ -61,13 +61,13 @@ def show_cmd(
 ) -> None:
     """ある対象に関する台帳の記録を表示します(開示請求への回答の基礎)。"""
     with user_errors(), reading() as session:
-        rows = ledger.entries_for(session, ref)
+        found = person_keys.entries_about(session, ref)
     if as_json:
-        print_json([{"seq": r.seq, "kind": r.kind, "recorded_at": r.recorded_at, "payload": r.payload(),
-                     "hash": r.hash} for r in rows])  # fmt: skip
+        print_json([{"seq": r.seq, "kind": r.kind, "recorded_at": r.recorded_at, "payload": payload,
+                     "hash": r.hash} for r, payload in found])  # fmt: skip
         return
     table = Table("seq", "種類", "記録日時(UTC)", "ハッシュ", title=f"台帳: {ref}")
-    for r in rows:
+    for r, _ in found:
         table.add_row(str(r.seq), r.kind, r.recorded_at, r.hash[:16] + "…")
     console.print(table)
 

@@ -14,6 +14,7 @@ or removing one row changes the tally by that row's digest alone.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -140,13 +141,22 @@ def plain(value: Any) -> Any:
 _SIMPLE = frozenset({str, int, bool, type(None)})
 
 
-def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any]) -> str:
-    """SHA-256 over the table name and the row's columns in canonical order (hex)."""
+def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any], key: bytes | None = None) -> str:
+    """The digest of the table name and the row's columns in canonical order (hex): SHA-256, or
+    with ``key`` (the person's digest key, a row that names a person) HMAC-SHA256, so that once
+    the key is destroyed no guessed row can be confirmed against the digest in the ledger."""
     simple = _SIMPLE
     row = [values[c] for c in table.columns] if isinstance(values, Mapping) else values
     items = [v if type(v) in simple else plain(v) for v in row]
     text = json.dumps([table.name, items], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if key is not None:
+        return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def personal(table: BoundTable) -> bool:
+    """Rows of this table name a person: from ledger v3 their digests are keyed per person."""
+    return "subject_id" in table.columns
 
 
 def add(total: str, digest: str) -> str:

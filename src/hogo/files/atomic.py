@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from hogo.errors import InputError
 from hogo.files.confine import refuse_served
 
 
@@ -34,3 +35,18 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def atomic_text(target: Path, encoding: str = "utf-8", newline: str | None = None) -> Iterator[IO[str]]:
     with atomic_path(target) as tmp, tmp.open("w", encoding=encoding, newline=newline) as handle:
         yield handle
+
+
+def create_private(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``, readable by its owner only (0600), for a secret key; an
+    existing file is never overwritten (InputError naming the file)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(
+            "鍵ファイルが既にあります（上書きしません）。",
+            "key file exists (not overwritten)",
+            field=path.name,
+        ) from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
+from hogo.files.atomic import create_private
 
 ENV_VAR = "HOGO_TOKEN_KEY"
 MIN_KEY_BYTES = 16
@@ -147,14 +148,5 @@ def load_key(
 def generate_key_file(path: Path) -> TokenKey:
     """Write a new random 256-bit key (hex) readable by the owner only; never overwrite."""
     secret = secrets.token_bytes(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(
-            "鍵ファイルが既にあります（上書きしません）。",
-            "key file exists (not overwritten)",
-            field=path.name,
-        ) from None
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret.hex() + "\n")
+    create_private(path, secret.hex() + "\n")
     return TokenKey(secret)

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain import binding as b
+from hogo.domain import shredding as sh
 from hogo.domain.binding import BoundTable, Finding, Tally
 from hogo.domain.consent import ConsentEvent, LegalException
 from hogo.domain.ledger import GENESIS, canonical
@@ -28,13 +29,16 @@ from hogo.domain.provision import persons_digest
 from hogo.errors import HogoError
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
-from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
+from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow, PersonKeyRow
 
 #: The bound tables' models (their metadata is what `_table` reads).
 _MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
 
 CHECKED = "@checked"
+_KEY = "@digest_key"
+_PSEUDONYM = "@pseudonym"
 SWITCH = "@v2"
+V3 = "@v3"
 _ERASURE = "erasure"
 _V2 = "ledger_v2"
 
@@ -105,7 +109,8 @@ def _v1_matches(t: BoundTable, values: Mapping[str, Any], payload: Mapping[str, 
     """A row bound to an entry written before v2: its payload held the record itself."""
     try:
         if t is b.CONSENT_EVENTS:
-            return ConsentEvent.model_validate(dict(values)) == ConsentEvent.model_validate(payload)
+            row = {c: values[c] for c in t.columns}
+            return ConsentEvent.model_validate(row) == ConsentEvent.model_validate(payload)
         if t is b.LEGAL_EXCEPTIONS:
             fields = {k: values[k] for k in LegalException.model_fields}
             return LegalException.model_validate(fields) == LegalException.model_validate(payload)
@@ -153,10 +158,17 @@ class Reconciliation:
 class _Stream:
     """A bound table's rows in ``ledger_seq`` order, one row of look-ahead."""
 
-    def __init__(self, conn: Connection, t: BoundTable, after: int | None) -> None:
+    def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
         table = table_of(t)
         order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
+        self._personal = b.personal(t)
+        self._v3_after = v3_after
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
+        if self._personal:  # the person's digest key and pseudonym (none once erased)
+            k = PersonKeyRow.__table__
+            stmt = stmt.add_columns(k.c.digest_key, k.c.pseudonym).select_from(
+                table.outerjoin(k, k.c.subject_id == table.c.subject_id)
+            )
         if after is not None:
             stmt = stmt.where(table.c.ledger_seq > after)
         stmt = stmt.order_by(*order).execution_options(yield_per=20_000)
@@ -172,14 +184,24 @@ class _Stream:
         if row is None:
             self.head = None
             return
-        values = dict(zip(self.t.columns, row[1:], strict=True))
-        self.head = (int(row[0]), values)
+        n = len(self.t.columns) + 1
+        values = dict(zip(self.t.columns, row[1:n], strict=True))
+        seq = int(row[0])
+        if self._personal:
+            key = row[n]
+            values[_KEY] = bytes(key) if key is not None and seq > self._v3_after else None
+            values[_PSEUDONYM] = row[n + 1]
+        self.head = (seq, values)
 
     def take(self) -> dict[str, Any]:
         assert self.head is not None
         values = self.head[1]
         self._advance()
         return values
+
+    def digest(self, values: Mapping[str, Any]) -> str:
+        """The row's digest as its entry seals it: keyed by the person's digest key from v3 on."""
+        return b.row_digest(self.t, values, values.get(_KEY))
 
     def counted(self, digest: str) -> None:
         self.count += 1
@@ -191,7 +213,8 @@ class Reconciler:
 
     def __init__(self, conn: Connection, *, after: int | None = None, switch: int = 0) -> None:
         """``after``: only rows bound after this seq (the cheap check); None reads every row."""
-        self._streams = {t.name: _Stream(conn, t, after) for t in b.BOUND}
+        self._v3_after = v3_after(conn)
+        self._streams = {t.name: _Stream(conn, t, after, self._v3_after) for t in b.BOUND}
         self._by_kind: dict[str, list[BoundTable]] = {}
         for t in b.BOUND:
             for k in t.kinds:
@@ -238,7 +261,7 @@ class Reconciler:
         while s.head is not None and s.head[0] < seq:
             row_seq, values = s.head
             s.take()
-            s.counted(b.row_digest(s.t, values))
+            s.counted(s.digest(values))
             self._find(
                 s.t, values[s.t.key], row_seq, "行が指す台帳記録はこの表の記録ではありません",
                 "the row points at an entry that is not one of this table's",
@@ -254,15 +277,16 @@ class Reconciler:
                 self._unbound.append((t, seq, payload.get(t.key)))
             return
         values = s.take()
-        digest = b.row_digest(t, values)
+        digest = s.digest(values)
         s.counted(digest)
         if t is b.SUBJECTS:
             self._pending.pop(ref, None)
+            self._pending.pop(sh.legacy_ref(values["subject_id"]), None)  # superseded by a v3 entry
         matches = _v1_matches(t, values, payload) if seq < self._switch else payload.get(b.ROW) == digest
         if not matches:
             self._find(t, values[t.key], seq, "行が台帳記録と一致しません(変更または偽造)",
                        "the row differs from its ledger entry (modified or forged)")  # fmt: skip
-        elif t is b.SUBJECTS and ref != f"subject:{values['subject_id']}":
+        elif t is b.SUBJECTS and ref != self._subject_ref(seq, values):
             self._find(
                 t,
                 None,
@@ -272,6 +296,13 @@ class Reconciler:
             )
         # a second row bound to the same entry is left in the stream and found stale next
 
+    def _subject_ref(self, seq: int, values: Mapping[str, Any]) -> str | None:
+        """The ref a person's entry must carry: the pseudonym's from v3 on, the plain id's before."""
+        if seq <= self._v3_after:
+            return sh.legacy_ref(values["subject_id"])
+        pseudonym = values.get(_PSEUDONYM)
+        return None if pseudonym is None else sh.person_ref(pseudonym)
+
     def _match_list(self, t: BoundTable, seq: int, payload: Mapping[str, Any]) -> None:
         s = self._streams[t.name]
         self._stale(s, seq)
@@ -279,7 +310,7 @@ class Reconciler:
         ids: list[str] = []
         while s.head is not None and s.head[0] == seq:
             values = s.take()
-            digest = b.row_digest(t, values)
+            digest = s.digest(values)
             s.counted(digest)
             digests.append(digest)
             ids.append(str(values["subject_id"]))
@@ -321,6 +352,18 @@ class Reconciler:
                     self._find(s.t, None, None, "行数・ダイジェストの集計が一致しません",
                                "row count or digest sum differs from the running tally")  # fmt: skip
         return self.result
+
+
+def v3_after(bind: Session | Connection) -> int:
+    """Rows bound to entries after this seq have digests keyed per person (ledger v3): 0 for a
+    store born v3, the head at migration `0930_person_keys` for an older store, and every seq for
+    a copy from before that migration."""
+    t = LedgerTallyRow
+    conn = _conn(bind)
+    if not inspect(conn).has_table(PersonKeyRow.__tablename__):
+        return 1 << 62
+    value = conn.execute(select(t.rows).where(t.name == V3)).scalar()
+    return int(value or 0)
 
 
 def switch_seq(bind: Session | Connection) -> int:

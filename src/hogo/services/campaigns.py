@@ -29,7 +29,7 @@ from hogo.domain.clock import as_aware
 from hogo.domain.ids import NAME_ID_CHARS
 from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, InputError, NotFound
-from hogo.services import ledger
+from hogo.services import ledger, person_keys
 from hogo.services.coverage import lacking_members
 from hogo.services.policy import require_policy
 from hogo.store.rows import stored, view_of
@@ -83,9 +83,10 @@ class ConversionPoint:
     counts: dict[str, int]
 
 
-def target_digest(subject_ids: Sequence[str]) -> str:
-    """SHA-256 over the sorted ids, one a line: the same list always gives the same digest."""
-    return hashlib.sha256("".join(f"{s}\n" for s in sorted(subject_ids)).encode("utf-8")).hexdigest()
+def target_digest(pseudonyms: Sequence[str]) -> str:
+    """SHA-256 over the targets' sorted pseudonyms (`services.person_keys`), one a line: the same
+    list always gives the same digest, and once a target is erased no guessed list confirms it."""
+    return hashlib.sha256("".join(f"{s}\n" for s in sorted(pseudonyms)).encode("utf-8")).hexdigest()
 
 
 def _check_spec(session: Session, spec: CampaignSpec) -> None:
@@ -120,7 +121,8 @@ def create(session: Session, spec: CampaignSpec, targets: Sequence[str] | None =
         policy = require_policy(session)
         chosen = lacking_members(session, policy, spec.purposes, as_aware(spec.at))
     now = datetime.now(UTC)
-    digest = target_digest(chosen)
+    person_keys.ensure(session, chosen, data=False)
+    digest = target_digest(person_keys.pseudonyms(session, chosen))
     seq = ledger.append(
         session,
         EntryKind.campaign,

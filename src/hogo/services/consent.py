@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS, LEGAL_EXCEPTIONS, row_digest, tally_of
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
@@ -21,12 +22,12 @@ from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, InputError
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.binding import row_payload
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.policy_cache import PolicyCache
-from hogo.services.subjects import get_subject, subject_ref
+from hogo.services.subjects import get_subject
 from hogo.store.rows import stored
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
@@ -53,15 +54,16 @@ def event_to_row_values(event: ConsentEvent) -> dict[str, object]:
     }
 
 
-def event_digest(event: ConsentEvent) -> str:
-    """The digest of the event's row, as its ledger entry seals it."""
-    return row_digest(CONSENT_EVENTS, event_to_row_values(event))
+def event_digest(event: ConsentEvent, key: bytes | None) -> str:
+    """The digest of the event's row, as its ledger entry seals it (keyed by the person's digest
+    key from ledger v3 on)."""
+    return row_digest(CONSENT_EVENTS, event_to_row_values(event), key)
 
 
-def event_payload(event: ConsentEvent, digest: str) -> dict[str, Any]:
-    """The ledger payload of a consent event (v2): the event and its row's digest. The bulk
-    import encodes the same payload, so both paths bind rows alike."""
-    return row_payload(event.model_dump(mode="json"), digest)
+def event_payload(event: ConsentEvent, digest: str, keys: sh.PersonKeys) -> dict[str, Any]:
+    """The ledger payload of a consent event (v3): the event with its personal values sealed and
+    its row's digest. The bulk import encodes the same payload, so both paths bind rows alike."""
+    return row_payload(sh.pseudonymise(event.model_dump(mode="json"), sh.EVENT_FIELDS, keys), digest)
 
 
 def row_to_event(row: ConsentEventRow) -> ConsentEvent:
@@ -123,11 +125,16 @@ def record_events(
                 + (f" (row {number})" if number else "")
                 + ".",
             )
-    digests = [event_digest(e) for e in new]
+    keys = person_keys.ensure(session, {e.subject_id for e in new})
+    digests = [event_digest(e, keys[e.subject_id].digest_key) for e in new]
     seqs = ledger.append_many(
         session,
         [
-            (EntryKind.consent_event, subject_ref(e.subject_id), event_payload(e, d))
+            (
+                EntryKind.consent_event,
+                sh.person_ref(keys[e.subject_id].pseudonym),
+                event_payload(e, d, keys[e.subject_id]),
+            )
             for e, d in zip(new, digests, strict=True)
         ],
     )
@@ -184,12 +191,11 @@ def record_exception(session: Session, exc: LegalException) -> None:
         "valid_until": exc.valid_until,
         "note": exc.note,
     }
-    digest = row_digest(LEGAL_EXCEPTIONS, values)
+    keys = person_keys.ensure(session, [exc.subject_id])[exc.subject_id]
+    digest = row_digest(LEGAL_EXCEPTIONS, values, keys.digest_key)
+    payload = sh.pseudonymise(exc.model_dump(mode="json"), sh.EXCEPTION_FIELDS, keys)
     seq = ledger.append(
-        session,
-        EntryKind.legal_exception,
-        subject_ref(exc.subject_id),
-        row_payload(exc.model_dump(mode="json"), digest),
+        session, EntryKind.legal_exception, sh.person_ref(keys.pseudonym), row_payload(payload, digest)
     )
     session.add(LegalExceptionRow(**values, ledger_seq=seq))
     binding.count(session, {LEGAL_EXCEPTIONS.name: tally_of([digest])})

@@ -60,21 +60,28 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.files.event_columns import FIELDS, EventColumns
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.consent import RecordResult, check_against_policy, event_digest
 from hogo.services.event_payloads import Encoded, encode
 from hogo.services.policy import require_policy
-from hogo.services.subjects import subject_ref
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
+#: Persons whose keys an import keeps at once (about 200 bytes each).
+_KEY_CACHE = 200_000
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
 
 _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
 #: Event columns carried through staging (the rest, recorded_at and ledger_seq, are set at commit).
@@ -136,6 +143,7 @@ class EventImport:
         self._staged = 0
         self._tally = Tally()  # of every staged row: the tally added when all are recorded
         self._policy_problem: HogoError | None = None
+        self._keys: dict[str, sh.PersonKeys] = {}
 
     def __enter__(self) -> Self:
         conn = self._db.connect()
@@ -197,12 +205,33 @@ class EventImport:
             return
         if self._policy_problem is None:
             self._policy_problem = _policy_problem(self._policy, events)
-        encoded = encode(events)
+        encoded = encode(events, self._persons_keys(set(events.subject_id)))
         conn = self._c
         _copy_rows(conn, _STAGE, staged_rows(events, encoded, first=self._staged + 1))
         conn.commit()
         self._staged += len(events)
-        self._tally = self._tally.plus(tally_of(encoded.digests))
+        # An unknown person's row has no digest; `_check` refuses the file before anything is recorded.
+        self._tally = self._tally.plus(tally_of([d for d in encoded.digests if d]))
+
+    def _persons_keys(self, subject_ids: set[str]) -> dict[str, sh.PersonKeys]:
+        """The keys of a batch's registered persons (created for those that have none yet, e.g.
+        persons registered before ledger v3), cached across batches up to a bound."""
+        wanted = subject_ids - self._keys.keys()
+        if wanted:
+            if len(self._keys) > _KEY_CACHE:
+                self._keys.clear()
+                wanted = set(subject_ids)
+            conn = self._c
+            known = [
+                sid
+                for chunk in _chunks(sorted(wanted), 5_000)
+                for sid in conn.execute(
+                    select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))
+                ).scalars()
+            ]
+            self._keys.update(person_keys.ensure(conn, known))
+            conn.commit()
+        return {sid: self._keys[sid] for sid in subject_ids if sid in self._keys}
 
     def commit(self) -> RecordResult:
         """Check the staged rows as a whole, then record them in one short locked transaction."""
@@ -249,7 +278,7 @@ class EventImport:
             select(func.min(s.c.row_no))
             .join(firsts, firsts.c.event_id == s.c.event_id)
             .join(first, first.c.row_no == firsts.c.row_no)
-            .where(s.c.payload != first.c.payload)
+            .where(s.c.row_digest != first.c.row_digest)
         ).scalar()
         if changed is not None:
             raise Conflict(
@@ -280,7 +309,9 @@ class EventImport:
             if stored.event_id in seen:
                 continue
             seen.add(stored.event_id)
-            if event_digest(stored) != mapping["row_digest"]:
+            sid = stored.subject_id
+            mine = self._keys.get(sid) or person_keys.lookup(conn, [sid], data=False).get(sid)
+            if mine is None or event_digest(stored, mine.digest_key) != mapping["row_digest"]:
                 result.close()
                 number = mapping["row_no"]
                 raise Conflict(
@@ -458,12 +489,12 @@ def staged_rows(events: EventColumns, encoded: Encoded, first: int) -> Iterator[
         "row_no": events.rows,
         **{name: getattr(events, name) for name in FIELDS},
         "collected_at": encoded.stored_at,
-        "ref": [subject_ref(s) for s in events.subject_id],
+        "ref": encoded.refs,
         "payload": encoded.payloads,
         "row_digest": encoded.digests,
     }
-    if any(SEPARATOR in ref for ref in columns["ref"]):
-        number = next(n for n, r in zip(events.rows, columns["ref"], strict=True) if SEPARATOR in r)
+    if any(SEPARATOR in sid for sid in events.subject_id):
+        number = next(n for n, sid in zip(events.rows, events.subject_id, strict=True) if SEPARATOR in sid)
         raise InputError(
             "使用できない制御文字を含みます。",
             "contains a control character.",

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
 from hogo.domain.ledger import LedgerRow
-from hogo.services import ledger, ledger_tree
+from hogo.services import ledger, ledger_tree, person_keys
 from hogo.services.consent import timeline
 from hogo.services.provisions import provisions_for
 from hogo.services.received import received_for
-from hogo.services.subjects import subject_ref
 from hogo.store.tables import SubjectRow
 
 
@@ -47,7 +46,7 @@ def disclosure(
     answer = timeline(session, subject_id, at)
     policy, hist, decisions = answer.policy, answer.history, answer.decisions
     row = session.get_one(SubjectRow, subject_id)
-    entries = ledger.entries_for(session, subject_ref(subject_id))
+    entries = ledger.entries_for(session, *person_keys.ref_of(session, subject_id))
     records = provisions_for(session, subject_id)
     received = received_for(session, subject_id)
     return {

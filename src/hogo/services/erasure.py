@@ -1,15 +1,16 @@
-"""Erasing a person's rows (法35条) so that the ledger still reconciles.
+"""Erasing a person (法35条): their rows and their keys, so that the ledger forgets them and
+still reconciles.
 
 Why: an erased person's consent events, exceptions, person record and places in provision and
 receipt person lists are deleted; their ledger entries stay (the chain is append-only), and one
 `erasure` entry lists the entries whose rows are gone and how many rows left each person list,
 under a random erasure id, never the person's id. Verification then reconciles those entries as
 "erased" instead of reporting missing rows. The running tallies lose the deleted rows' digests
-in the same transaction.
-
-Not yet done (issue 11 item 2, see docs/ledger.md "Forgetting a person"): the ledger payloads
-written so far still hold the subject id and the values in them; crypto-shredding (per-person
-keys, pseudonymised payloads) is what makes the chain itself forget.
+in the same transaction. The person's keys are deleted too (crypto-shredding,
+`hogo.domain.shredding`): the entries written since ledger v3 name the person by a pseudonym and
+hold their values sealed under that key, so they can no longer be read or linked to the person,
+and no guessed row can be confirmed against their keyed digests. Entries written before the
+v3 switch still hold the values they were written with (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from sqlalchemy.orm import Session
 from hogo.domain import binding as b
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
-from hogo.services import binding, ledger
-from hogo.services.subjects import subject_ref
+from hogo.services import binding, ledger, person_keys
 from hogo.store.incidents import IncidentSubjectRow
+from hogo.store.sites import CampaignTargetRow
 from hogo.store.tables import LedgerEntryRow, SubjectRow
 
 
@@ -36,6 +37,8 @@ class Erasure:
     erasure_id: str
     ledger_seq: int
     rows: dict[str, int]
+    #: The person's keys were destroyed (False: the person had none, e.g. written only before v3).
+    keys_destroyed: bool = False
 
 
 def erase(session: Session, subject_id: str) -> Erasure:
@@ -44,6 +47,8 @@ def erase(session: Session, subject_id: str) -> Erasure:
     if session.get(SubjectRow, subject_id) is None:
         raise NotFound("本人が登録されていません。", "no such subject.")
     conn = session.connection()
+    keys = person_keys.lookup(conn, [subject_id], data=False)
+    v3_after = binding.v3_after(conn)
     entries: set[int] = set()
     lists: dict[int, int] = {}
     removed: dict[str, int] = {}
@@ -58,7 +63,10 @@ def erase(session: Session, subject_id: str) -> Erasure:
         ).all()
         if not found:
             continue
-        digests = [b.row_digest(t, list(r[1:])) for r in found]
+        digests = [
+            b.row_digest(t, list(r[1:]), person_keys.digest_key(keys, subject_id, int(r[0]), v3_after))
+            for r in found
+        ]
         binding.count(conn, {t.name: b.tally_of(digests)}, leaving=True)
         for r in found:
             if t.parent is None:
@@ -70,11 +78,12 @@ def erase(session: Session, subject_id: str) -> Erasure:
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
     e = LedgerEntryRow
     kinds = [k.value for k in b.SUBJECTS.kinds]
-    entries.update(
-        conn.execute(select(e.seq).where(e.ref == subject_ref(subject_id), e.kind.in_(kinds))).scalars()
-    )
+    refs = person_keys.ref_of(conn, subject_id)
+    entries.update(conn.execute(select(e.seq).where(e.ref.in_(refs), e.kind.in_(kinds))).scalars())
     conn.execute(delete(IncidentSubjectRow).where(IncidentSubjectRow.subject_id == subject_id))
+    conn.execute(delete(CampaignTargetRow).where(CampaignTargetRow.subject_id == subject_id))
     conn.execute(delete(SubjectRow).where(SubjectRow.subject_id == subject_id))
+    destroyed = person_keys.destroy(conn, subject_id)
     erasure_id = secrets.token_hex(16)
     payload: Mapping[str, Any] = {
         "erasure_id": erasure_id,
@@ -82,4 +91,4 @@ def erase(session: Session, subject_id: str) -> Erasure:
         "lists": {str(seq): n for seq, n in sorted(lists.items())},
     }
     seq = ledger.append(session, EntryKind.erasure, f"erasure:{erasure_id}", payload)
-    return Erasure(erasure_id, seq, removed)
+    return Erasure(erasure_id, seq, removed, destroyed)

@@ -14,15 +14,18 @@ If the payload of a consent event changes (`services.consent.event_payload`), ch
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import TypeAdapter
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS
 from hogo.files.event_columns import EventColumns
 
@@ -32,33 +35,40 @@ _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 @dataclass(frozen=True, slots=True)
 class Encoded:
-    """Per event: its ledger payload (canonical JSON), its row's digest, and `collected_at` in
-    UTC as the store keeps it (``YYYY-MM-DD HH:MM:SS.ffffff``, naive)."""
+    """Per event: its ledger ref and payload (canonical JSON), its row's digest, and
+    `collected_at` in UTC as the store keeps it (``YYYY-MM-DD HH:MM:SS.ffffff``, naive). An
+    event of a person without keys (not registered) has an empty ref, payload and digest."""
 
+    refs: list[str]
     payloads: list[str]
     digests: list[str]
     stored_at: list[str]
 
 
-def encode(events: EventColumns) -> Encoded:
-    """The batch's payloads and row digests, equal to `event_payload(e, event_digest(e))`."""
+def encode(events: EventColumns, keys: Mapping[str, sh.PersonKeys]) -> Encoded:
+    """The batch's refs, payloads and row digests: `person_ref`, `event_payload(e, digest, keys)`
+    (its sealed values under a fresh nonce) and `event_digest(e, digest_key)`."""
     shown, utc = _instants(events.collected_at)
     texts = {
         name: _json_texts(getattr(events, name))
         for name in ("terms_version", "evidence", "guardian_name", "guardian_relation")
     }
     flags = ["true" if f else "false" for f in events.foreign_transfer_info_given]
-    digests = _row_digests(events, utc, texts, flags)
-    payloads = _payloads(events, shown, texts, flags, digests)
-    return Encoded(payloads, digests, [f"{u[:10]} {u[11:26]}" for u in utc])
+    persons = [keys.get(s) for s in events.subject_id]
+    digests = [
+        hmac.digest(k.digest_key, row.encode("utf-8"), "sha256").hex() if k else ""
+        for k, row in zip(persons, _row_texts(events, utc, texts, flags), strict=True)
+    ]
+    payloads = _payloads(events, shown, texts, flags, digests, persons)
+    refs = [sh.person_ref(k.pseudonym) if k else "" for k in persons]
+    return Encoded(refs, payloads, digests, [f"{u[:10]} {u[11:26]}" for u in utc])
 
 
-def _row_digests(e: EventColumns, utc: list[str], texts: dict[str, list[str]], flags: list[str]) -> list[str]:
-    """`domain.binding.row_digest(CONSENT_EVENTS, …)`: SHA-256 of the row's canonical JSON."""
-    sha256 = hashlib.sha256
+def _row_texts(e: EventColumns, utc: list[str], texts: dict[str, list[str]], flags: list[str]) -> list[str]:
+    """What `domain.binding.row_digest(CONSENT_EVENTS, …)` digests: the row's canonical JSON."""
     head = json.dumps(CONSENT_EVENTS.name)
     return [
-        sha256(f'[{head},["{i}","{s}","{p}","{a}",{t},"{m}","{c}",{ev},{gn},{gr},{f}]]'.encode()).hexdigest()
+        f'[{head},["{i}","{s}","{p}","{a}",{t},"{m}","{c}",{ev},{gn},{gr},{f}]]'
         for i, s, p, a, t, m, c, ev, gn, gr, f in zip(
             e.event_id,
             e.subject_id,
@@ -77,14 +87,27 @@ def _row_digests(e: EventColumns, utc: list[str], texts: dict[str, list[str]], f
 
 
 def _payloads(
-    e: EventColumns, shown: list[str], texts: dict[str, list[str]], flags: list[str], digests: list[str]
+    e: EventColumns,
+    shown: list[str],
+    texts: dict[str, list[str]],
+    flags: list[str],
+    digests: list[str],
+    persons: list[sh.PersonKeys | None],
 ) -> list[str]:
-    """`canonical(event_payload(event, digest))`: the event's fields and its row digest, keys sorted."""
+    """`canonical(event_payload(event, digest, keys))`: the event's fields in clear, the person by
+    pseudonym, `sh.EVENT_FIELDS` sealed under the person's data key, and the row digest, keys
+    sorted. One AES-GCM per event; a cipher per person, made once per batch."""
+    ciphers = {k.pseudonym: AESGCM(k.data_key) for k in persons if k is not None and k.data_key is not None}
+    seal = sh.seal_text
     return [
-        f'{{"action":"{a}","collected_at":"{c}","event_id":"{i}","evidence":{ev},'
-        f'"foreign_transfer_info_given":{f},"guardian_name":{gn},"guardian_relation":{gr},'
-        f'"method":"{m}","purpose_id":"{p}","row":"{d}","subject_id":"{s}","terms_version":{t}}}'
-        for a, c, i, ev, f, gn, gr, m, p, d, s, t in zip(
+        ""
+        if k is None
+        else f'{{"action":"{a}","collected_at":"{c}","event_id":"{i}",'
+        f'"foreign_transfer_info_given":{f},"method":"{m}","person":"{k.pseudonym}","purpose_id":"{p}",'
+        f'"row":"{d}","sealed":"{seal(ciphers[k.pseudonym], k.pseudonym, _sealed_text(ev, gn, gr, s))}",'
+        f'"terms_version":{t}}}'
+        for k, a, c, i, ev, f, gn, gr, m, p, d, s, t in zip(
+            persons,
             e.action,
             shown,
             e.event_id,
@@ -100,6 +123,14 @@ def _payloads(
             strict=True,
         )
     ]
+
+
+def _sealed_text(evidence: str, guardian_name: str, guardian_relation: str, subject_id: str) -> str:
+    """The canonical JSON `sh.seal` writes of `sh.EVENT_FIELDS` (values already JSON, keys sorted)."""
+    return (
+        f'{{"evidence":{evidence},"guardian_name":{guardian_name},'
+        f'"guardian_relation":{guardian_relation},"subject_id":"{subject_id}"}}'
+    )
 
 
 def _json_texts(values: list[Any]) -> list[str]:

@@ -369,9 +369,10 @@ def verdict(chain: Verification, rows: Reconciliation) -> Verification:
     return chain
 
 
-def entries_for(session: Session, ref: str) -> list[LedgerRow]:
+def entries_for(session: Session, *refs: str) -> list[LedgerRow]:
+    """The entries with any of these refs, in sequence order."""
     rows = session.execute(
-        select(LedgerEntryRow).where(LedgerEntryRow.ref == ref).order_by(LedgerEntryRow.seq)
+        select(LedgerEntryRow).where(LedgerEntryRow.ref.in_(refs)).order_by(LedgerEntryRow.seq)
     ).scalars()
     return [LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash) for r in rows]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +21,9 @@ from hogo.domain.provision import (
     persons_digest,
     retention_until,
 )
+from hogo.domain.shredding import PersonKeys
 from hogo.errors import Conflict, InputError
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.binding import row_payload
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow
@@ -50,6 +51,7 @@ def record_provision(
         raise InputError("ポリシーにない提供先です。", "unknown recipient.", field="recipient")
     if session.get(ProvisionRow, provision_id) is not None:
         raise Conflict("この提供IDは既に記録されています。", "this provision id is already recorded.")
+    digest, keys = persons_sealed(session, [sid for sid, _ in persons])
     bases: dict[str, int] = {}
     for _, basis in persons:
         bases[basis] = bases.get(basis, 0) + 1
@@ -63,7 +65,7 @@ def record_provision(
         provided_at=provided_at,
         data_items=tuple(data_items),
         persons=len(persons),
-        persons_sha256=persons_digest(sid for sid, _ in persons),
+        persons_sha256=digest,
         bases=bases,
         record_form=form,
         opt_out_provision_dates=(provided_at.date(),) if Basis.opt_out.value in bases else (),
@@ -80,8 +82,25 @@ def record_provision(
         retention_until=record.retention_until,
     )
     rows = [{"provision_id": provision_id, "subject_id": sid, "basis": basis} for sid, basis in persons]
-    seal(session, EntryKind.provision, f"provision:{provision_id}", record, row, ProvisionSubjectRow, rows)
+    seal(
+        session,
+        EntryKind.provision,
+        f"provision:{provision_id}",
+        record,
+        row,
+        ProvisionSubjectRow,
+        rows,
+        keys,
+    )
     return record
+
+
+def persons_sealed(session: Session, subject_ids: Sequence[str]) -> tuple[str, dict[str, PersonKeys]]:
+    """A v3 record's ``persons_sha256`` — over the persons' pseudonyms, so once a person's keys
+    are destroyed no guessed list can be confirmed against it — and the persons' keys (created
+    for those who have none) for the digests of the list's rows."""
+    keys = person_keys.ensure(session, subject_ids, data=False)
+    return persons_digest(keys[sid].pseudonym for sid in subject_ids), keys
 
 
 def seal(
@@ -92,15 +111,17 @@ def seal(
     row: ProvisionRow | ReceivedProvisionRow,
     persons_table: type[Base],
     persons: Sequence[dict[str, Any]],
+    keys: Mapping[str, PersonKeys],
 ) -> None:
     """A 法29条/法30条 record into the ledger, stored beside it with its sequence number, and
-    its person list (the ledger gets their digest only), all in the caller's transaction."""
+    its person list (the ledger gets their digest only, keyed per person: `persons_sealed`), all
+    in the caller's transaction."""
     payload = record.model_dump(mode="json")
     row.record = canonical(payload).decode("utf-8")
     table = BY_NAME[row.__tablename__]
     people = next(t for t in BOUND if t.parent == table.name)
     digest = row_digest(table, {c: getattr(row, c) for c in table.columns})
-    listed = tally_of(row_digest(people, p) for p in persons)
+    listed = tally_of(row_digest(people, p, keys[p["subject_id"]].digest_key) for p in persons)
     row.ledger_seq = ledger.append(session, kind, key, row_payload(payload, digest, listed))
     session.add(row)
     session.flush()
@@ -167,12 +188,19 @@ def persons_intact(session: Session, table: SealedTable, persons_table: type[Bas
     ).first()
     if row is None:
         return False
-    ids = session.execute(select(persons.subject_id).where(persons[key] == record_id)).scalars()
+    ids = list(session.execute(select(persons.subject_id).where(persons[key] == record_id)).scalars())
     return sealed_persons_match(session, ids, row.persons_sha256, row.ledger_seq)
 
 
-def sealed_persons_match(session: Session, ids: Iterable[str], stored: str, ledger_seq: int) -> bool:
-    """The person list, the digest stored beside it and the digest sealed in the ledger agree."""
+def sealed_persons_match(session: Session, ids: Sequence[str], stored: str, ledger_seq: int) -> bool:
+    """The person list, the digest stored beside it and the digest sealed in the ledger agree
+    (from ledger v3 on the digest is over the persons' pseudonyms, `persons_sealed`)."""
     entry = ledger.entry(session, ledger_seq)
     sealed = entry.payload()["persons_sha256"] if entry else None
-    return persons_digest(ids) == stored == sealed
+    named: Iterable[str] = ids
+    if ledger_seq > binding.v3_after(session):
+        keys = person_keys.lookup(session, ids, data=False)
+        if len(keys) != len(set(ids)):
+            return False
+        named = (keys[sid].pseudonym for sid in ids)
+    return persons_digest(named) == stored == sealed

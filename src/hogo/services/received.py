@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
 from hogo.domain.ledger import EntryKind
-from hogo.domain.provision import RecordForm, persons_digest, retention_until
+from hogo.domain.provision import RecordForm, retention_until
 from hogo.domain.received import (
     Provider,
     ReceivedBasis,
@@ -21,7 +21,7 @@ from hogo.domain.received import (
 from hogo.errors import Conflict, InputError
 from hogo.files.consent_csv import RowProblem, raise_for_problems
 from hogo.files.csv_table import CsvRow, read_csv
-from hogo.services.provisions import persons_intact, records_covering, seal
+from hogo.services.provisions import persons_intact, persons_sealed, records_covering, seal
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
@@ -144,6 +144,7 @@ def record_received(
     else:
         _raise_for_indices([RowProblem(p.row, persons_field, p.message) for p in unknown])
     opt_out = basis is ReceivedBasis.opt_out
+    digest, keys = persons_sealed(session, [sid for _, sid in persons])
     record = ReceivedProvisionRecord(
         received_id=received_id,
         provider=provider,
@@ -151,7 +152,7 @@ def record_received(
         received_at=received_at,
         data_items=items,
         persons=len(persons),
-        persons_sha256=persons_digest(sid for _, sid in persons),
+        persons_sha256=digest,
         basis=basis,
         ppc_publication_confirmed=opt_out and ppc_publication_confirmed,
         record_form=form,
@@ -169,7 +170,7 @@ def record_received(
     )
     rows = [{"received_id": received_id, "subject_id": sid} for _, sid in persons]
     key = f"provision_received:{received_id}"
-    seal(session, EntryKind.provision_received, key, record, row, ReceivedProvisionSubjectRow, rows)
+    seal(session, EntryKind.provision_received, key, record, row, ReceivedProvisionSubjectRow, rows, keys)
     return record
 
 

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hogo.domain import shredding as sh
 from hogo.domain.binding import SUBJECTS, row_digest, tally_of
 from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.ids import is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, person_keys
 from hogo.services.binding import row_payload
 from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
@@ -25,10 +26,6 @@ class SubjectChanges:
     added: int
     updated: int
     unchanged: int
-
-
-def subject_ref(subject_id: str) -> str:
-    return f"subject:{subject_id}"
 
 
 def to_domain(row: SubjectRow) -> Subject:
@@ -73,6 +70,8 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
             select(SubjectRow).where(SubjectRow.subject_id.in_(ids[i : i + 500]))
         ).scalars():
             existing[row.subject_id] = row
+    keys = person_keys.ensure(session, ids)
+    v3_after = binding.v3_after(session)
     added = updated = unchanged = 0
     entries: list[tuple[EntryKind, str, dict[str, object]]] = []
     bound: list[SubjectRow] = []
@@ -96,7 +95,9 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
             kind = EntryKind.subject_added
             added += 1
         else:
-            before = _digest(found)
+            before = _digest(
+                found, person_keys.digest_key(keys, found.subject_id, found.ledger_seq, v3_after)
+            )
             if not _apply(found, patch):
                 unchanged += 1
                 continue
@@ -104,9 +105,11 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
             left.append(before)
             kind = EntryKind.subject_updated
             updated += 1
-        digest = _digest(found)
+        mine = keys[patch.subject_id]
+        digest = _digest(found, mine.digest_key)
         came.append(digest)
-        entries.append((kind, subject_ref(patch.subject_id), row_payload(_payload(found), digest)))
+        payload = sh.pseudonymise(_payload(found), sh.SUBJECT_FIELDS, mine)
+        entries.append((kind, sh.person_ref(mine.pseudonym), row_payload(payload, digest)))
         bound.append(found)
     for row, seq in zip(bound, ledger.append_many(session, entries), strict=True):
         row.ledger_seq = seq
@@ -116,8 +119,8 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
     return SubjectChanges(added, updated, unchanged)
 
 
-def _digest(row: SubjectRow) -> str:
-    return row_digest(SUBJECTS, {c: getattr(row, c) for c in SUBJECTS.columns})
+def _digest(row: SubjectRow, key: bytes | None) -> str:
+    return row_digest(SUBJECTS, {c: getattr(row, c) for c in SUBJECTS.columns}, key)
 
 
 _PATCHABLE = ("birth_date", "identity_verified", "email", "phone")
@@ -134,7 +137,8 @@ def _apply(row: SubjectRow, patch: SubjectPatch) -> bool:
 
 
 def _payload(row: SubjectRow) -> dict[str, str | bool | None]:
-    """The ledger records the person's state after the change (never contacts: personal data)."""
+    """The ledger records the person's state after the change (never contacts: personal data);
+    the id and birth date are sealed under the person's data key (`hogo.domain.shredding`)."""
     return {
         "subject_id": row.subject_id,
         "birth_date": row.birth_date.isoformat() if row.birth_date else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hogo.store.types import UTCDateTime
@@ -117,3 +117,21 @@ class LedgerTallyRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     rows: Mapped[int] = mapped_column(BigInteger, nullable=False)
     digest: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class PersonKeyRow(Base):
+    """A person's pseudonym and keys (crypto-shredding, `hogo.domain.shredding`); deleted on erasure.
+
+    ``digest_key`` keys the HMAC digests of the person's bound rows (verification reads it, so it
+    is not wrapped); ``wrapped_key`` is the AES-256 data key that seals the person's values in the
+    ledger, wrapped (AES-256-GCM) by the master key named by ``master_key_id``.
+    """
+
+    __tablename__ = "person_keys"
+
+    subject_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    digest_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    master_key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

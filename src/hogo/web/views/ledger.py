@@ -19,7 +19,7 @@ from hogo.domain.display import pick, title_pair
 from hogo.domain.ledger import Verification, entry_hash
 from hogo.errors import NotFound
 from hogo.http.deps import SessionDep
-from hogo.services import ledger
+from hogo.services import ledger, person_keys
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
 
@@ -75,7 +75,7 @@ def ledger_entry_page(
     lang = language(request)
     expected = entry_hash(row.prev_hash, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
     payload = (
-        json.dumps(row.payload(), ensure_ascii=False, indent=2, sort_keys=True)
+        json.dumps(person_keys.reveal(session, row), ensure_ascii=False, indent=2, sort_keys=True)
         if user.can(Permission.verify_ledger)
         else None
     )

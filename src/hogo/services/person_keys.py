@@ -1,0 +1,258 @@
+"""Per-person keys (crypto-shredding): created when a person first appears, destroyed on erasure.
+
+Why: see `hogo.domain.shredding`. Keys are created in batches (a bulk import or a people CSV
+of a million persons generates and wraps them in one pass and inserts them in one statement per
+chunk); readers open sealed values with `reveal`, which shows 「消去済み」 once a key is gone.
+
+The master key is a 32-byte random key in a file readable by its owner only (base64, one line):
+`HOGO_MASTER_KEY_FILE`, or `DATA_DIR/keys/master.key`, created on first use when that setting
+is unset. `rotate` rewraps every person's data key under a new master key in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import stat
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hogo.config import load_settings
+from hogo.domain import shredding as sh
+from hogo.domain.ledger import LedgerRow
+from hogo.domain.shredding import PersonKeys
+from hogo.errors import HogoError, InputError
+from hogo.files.atomic import create_private
+from hogo.services import ledger
+from hogo.store.tables import PersonKeyRow
+
+_CHUNK = 5_000
+
+
+class MasterKeyError(HogoError):
+    """The master key cannot be read or does not open the person keys (never shows the key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MasterKey:
+    key: bytes
+    key_id: str
+    path: Path
+
+    @property
+    def cipher(self) -> AESGCM:
+        return AESGCM(self.key)
+
+
+_cache: dict[tuple[str, int], MasterKey] = {}
+
+
+def write_master_key(path: Path) -> MasterKey:
+    """A new random master key in ``path`` (mode 0600, never overwritten)."""
+    key = sh.new_key()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    create_private(path, base64.b64encode(key).decode("ascii") + "\n")
+    return MasterKey(key, sh.master_key_id(key), path)
+
+
+def read_master_key(path: Path) -> MasterKey:
+    try:
+        info = path.stat()
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise MasterKeyError(
+                "マスター鍵のファイルを所有者以外も読めます(chmod 600 にしてください)。",
+                "the master key file is readable by others than its owner (chmod 600).",
+            )
+        cached = _cache.get((str(path), info.st_mtime_ns))
+        if cached is not None:
+            return cached
+        key = base64.b64decode(path.read_text("ascii").strip(), validate=True)
+    except (OSError, ValueError):
+        raise MasterKeyError(
+            "マスター鍵を読めません(HOGO_MASTER_KEY_FILE)。",
+            "cannot read the master key (HOGO_MASTER_KEY_FILE).",
+        ) from None
+    if len(key) != sh.KEY_BYTES:
+        raise MasterKeyError("マスター鍵の長さが違います。", "the master key has the wrong length.")
+    found = MasterKey(key, sh.master_key_id(key), path)
+    _cache[(str(path), info.st_mtime_ns)] = found
+    return found
+
+
+def master_key() -> MasterKey:
+    """The configured master key; the default file under the data folder is created on first use."""
+    settings = load_settings()
+    path = settings.master_key_path
+    if settings.master_key_file is None and not path.exists():
+        try:
+            return write_master_key(path)
+        except InputError:  # created by another process just now
+            pass
+    return read_master_key(path)
+
+
+def _unwrap(master: MasterKey, cipher: AESGCM, wrapped: bytes, key_id: str, pseudonym: str) -> bytes:
+    if key_id != master.key_id:
+        raise MasterKeyError(
+            "本人の鍵が別のマスター鍵で保護されています(鍵の更新の途中?)。",
+            "a person key is wrapped by another master key (rotation unfinished?).",
+        )
+    try:
+        return sh.unwrap(cipher, wrapped, pseudonym)
+    except sh.SealError:
+        raise MasterKeyError("本人の鍵を開けません。", "a person key does not unwrap.") from None
+
+
+def _conn(bind: Session | Connection) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+def lookup(
+    bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
+) -> dict[str, PersonKeys]:
+    """The keys of the persons that have them (an erased person has none); with ``data`` the data
+    keys are unwrapped too (needs the master key)."""
+    conn = _conn(bind)
+    ids = sorted(set(subject_ids))
+    master = master_key() if data and ids else None
+    cipher = master.cipher if master is not None else None
+    k = PersonKeyRow
+    found: dict[str, PersonKeys] = {}
+    for i in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            select(k.subject_id, k.pseudonym, k.digest_key, k.wrapped_key, k.master_key_id).where(
+                k.subject_id.in_(ids[i : i + _CHUNK])
+            )
+        )
+        for sid, pseudonym, digest_key, wrapped, key_id in rows:
+            data_key = None
+            if master is not None and cipher is not None:
+                data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
+            found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
+    return found
+
+
+def ensure(
+    bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
+) -> dict[str, PersonKeys]:
+    """Every named person's keys (with ``data``, data keys unwrapped), creating those that do not
+    exist yet in one batch: random pseudonym, digest key and data key, the data key wrapped by the
+    master key."""
+    ids = set(subject_ids)
+    found = lookup(bind, ids, data=data)
+    missing = sorted(ids - found.keys())
+    if not missing:
+        return found
+    master = master_key()
+    cipher = master.cipher
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for sid in missing:
+        keys = PersonKeys(sh.new_pseudonym(), sh.new_key(), sh.new_key())
+        assert keys.data_key is not None
+        found[sid] = keys
+        rows.append(
+            {
+                "subject_id": sid,
+                "pseudonym": keys.pseudonym,
+                "digest_key": keys.digest_key,
+                "wrapped_key": sh.wrap(cipher, keys.data_key, keys.pseudonym),
+                "master_key_id": master.key_id,
+                "created_at": now,
+            }
+        )
+    conn = _conn(bind)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for i in range(0, len(rows), _CHUNK):
+        conn.execute(dialect.insert(PersonKeyRow).on_conflict_do_nothing(), rows[i : i + _CHUNK])
+    # another writer may have created some of them first: theirs are the keys
+    found.update(lookup(conn, missing, data=data))
+    return found
+
+
+def pseudonyms(bind: Session | Connection, subject_ids: Sequence[str]) -> list[str]:
+    """The persons' pseudonyms in the order given (every person must have keys)."""
+    found = lookup(bind, subject_ids, data=False)
+    return [found[sid].pseudonym for sid in subject_ids]
+
+
+def destroy(bind: Session | Connection, subject_id: str) -> bool:
+    """Delete the person's keys (erasure); True when there were any."""
+    result = _conn(bind).execute(delete(PersonKeyRow).where(PersonKeyRow.subject_id == subject_id))
+    return bool(result.rowcount)
+
+
+def digest_key(keys: Mapping[str, PersonKeys], subject_id: str, seq: int, after: int) -> bytes | None:
+    """The key a row's digest is made with: the person's digest key for rows bound after the v3
+    switch, none before it."""
+    if seq <= after:
+        return None
+    found = keys.get(subject_id)
+    return None if found is None else found.digest_key
+
+
+def ref_of(bind: Session | Connection, subject_id: str) -> list[str]:
+    """Every ledger ref the person's entries may carry: the v3 pseudonym's and the plain one of
+    entries written before the switch."""
+    found = _conn(bind).execute(select(PersonKeyRow.pseudonym).where(PersonKeyRow.subject_id == subject_id))
+    refs = [sh.person_ref(p) for p in found.scalars()]
+    return [*refs, sh.legacy_ref(subject_id)]
+
+
+def reveal(bind: Session | Connection, entry: LedgerRow) -> dict[str, Any]:
+    """An entry's payload as a reader sees it: sealed values opened, or 「消去済み」 when the
+    person's key was destroyed."""
+    payload = entry.payload()
+    pseudonym = payload.get(sh.PERSON)
+    if sh.SEALED not in payload or not isinstance(pseudonym, str):
+        return dict(payload)
+    k = PersonKeyRow
+    row = _conn(bind).execute(select(k.wrapped_key, k.master_key_id).where(k.pseudonym == pseudonym)).first()
+    if row is None:
+        return sh.reveal(payload, None)
+    master = master_key()
+    return sh.reveal(payload, _unwrap(master, master.cipher, bytes(row[0]), str(row[1]), pseudonym))
+
+
+def entries_about(session: Session, ref: str) -> list[tuple[LedgerRow, dict[str, Any]]]:
+    """The entries with ``ref`` and their payloads as readers see them (`reveal`); a person's
+    plain ref ``subject:ID`` also finds the person's pseudonymous v3 entries."""
+    legacy = sh.legacy_ref("")
+    refs = ref_of(session, ref.removeprefix(legacy)) if ref.startswith(legacy) else [ref]
+    return [(row, reveal(session, row)) for row in ledger.entries_for(session, *refs)]
+
+
+@dataclass(frozen=True)
+class Rotation:
+    persons: int
+    old_key_id: str
+    new_key_id: str
+
+
+def rotate(session: Session, new: MasterKey) -> Rotation:
+    """Rewrap every person's data key under ``new`` in the caller's transaction (all or none)."""
+    old = master_key()
+    old_cipher, new_cipher = old.cipher, new.cipher
+    k = PersonKeyRow
+    rows = session.execute(select(k.subject_id, k.pseudonym, k.wrapped_key, k.master_key_id)).all()
+    changes = [
+        {"sid": sid, "wrapped": sh.wrap(new_cipher, _unwrap(old, old_cipher, bytes(w), key_id, p), p)}
+        for sid, p, w, key_id in rows
+    ]
+    table: Table = PersonKeyRow.__table__  # type: ignore[assignment]
+    stmt = (
+        update(table)
+        .where(table.c.subject_id == bindparam("sid"))
+        .values(wrapped_key=bindparam("wrapped"), master_key_id=new.key_id)
+    )
+    conn = session.connection()
+    for i in range(0, len(changes), _CHUNK):
+        conn.execute(stmt, changes[i : i + _CHUNK])
+    return Rotation(len(changes), old.key_id, new.key_id)
