@@ -48,10 +48,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
-from hogo.domain.consent import ConsentEvent
+from hogo.domain.consent import ConsentAction, ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind, canonical
 from hogo.errors import Conflict, HogoError, InputError
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, suppression
 from hogo.services.consent import (
     RecordResult,
     check_against_policy,
@@ -108,6 +108,7 @@ class EventImport:
         self._policy: Any = None
         self._staged = 0
         self._policy_problem: HogoError | None = None
+        self._suppressed: suppression.Suppressed | None = None
 
     def __enter__(self) -> Self:
         conn = self._db.connect()
@@ -115,6 +116,7 @@ class EventImport:
         try:
             with Session(bind=conn) as session:
                 self._policy = require_policy(session)
+                self._suppressed = suppression.in_force(session)
             self._policy_revision = _policy_revision(conn)
             _STAGE.drop(conn, checkfirst=True)
             _READY.drop(conn, checkfirst=True)
@@ -164,6 +166,7 @@ class EventImport:
                     check_against_policy(self._policy, event, number)
                 except HogoError as exc:
                     self._policy_problem = exc
+            self._check_suppressed(event, number)
             ref = subject_ref(event.subject_id)
             if SEPARATOR in ref:
                 raise InputError(
@@ -185,6 +188,15 @@ class EventImport:
         _bulk_insert(conn, _STAGE, records)
         conn.commit()
         self._staged += len(records)
+
+    def _check_suppressed(self, event: ConsentEvent, number: int) -> None:
+        """A grant for a person stopped on their request (法35条), or any row for one erased, is
+        refused naming the row: the import must not bring the person back silently."""
+        if self._suppressed is None:
+            return
+        erased = self._suppressed.hit(suppression.SUBJECT_ID, event.subject_id)
+        if erased or (erased is not None and event.action is ConsentAction.grant):
+            raise InputError(*suppression.SUPPRESSED, row=number, field="subject_id")
 
     def commit(self) -> RecordResult:
         """Check the staged rows as a whole, then record them in one short locked transaction."""
