@@ -14,6 +14,8 @@ import hogo.domain.incidents.types
 import hogo.domain.inventory
 import hogo.domain.policy
 import hogo.domain.provision
+import hogo.domain.rights.kinds
+import hogo.domain.rights.request
 import hogo.domain.readiness.assets
 import hogo.domain.readiness.catalogue
 import hogo.domain.readiness.questionnaire
