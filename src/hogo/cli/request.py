@@ -20,9 +20,9 @@ from hogo.domain.rights.kinds import (
     DisclosureMethod,
     RequestChannel,
     RequestClaim,
+    Requester,
     RequestKind,
     RequestOutcome,
-    Requester,
     VerificationLevel,
 )
 from hogo.domain.rights.request import Decision
