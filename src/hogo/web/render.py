@@ -63,6 +63,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         items = [("/", "nav.dashboard"), ("/policy", "nav.policy"), ("/subjects", "nav.subjects")]
         if user.can(Permission.record_consent):
             items.append(("/consents/new", "nav.record"))
+        items += [("/requests", "nav.requests")]
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
         items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
         items.append(("/provisions/received", "nav.received"))
