@@ -34,6 +34,17 @@ OPERATIONS |= {
     "listCampaigns",
     "getCampaign",
 }
+OPERATIONS |= {
+    "listRightsRequests",
+    "fileRightsRequest",
+    "getRightsRequest",
+    "verifyRightsRequest",
+    "decideRightsRequest",
+    "carryOutRightsRequest",
+    "answerRightsRequest",
+    "extendRightsRequest",
+    "getRightsRequestAnswer",
+}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 
