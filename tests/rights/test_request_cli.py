@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Run, hogo, policy_file
 
 __all__ = ["hogo", "policy_file"]
@@ -84,3 +86,40 @@ def test_extend_and_overdue_listing(hogo: Run, policy_file: Path) -> None:
     assert listed[0]["overdue"] is False and listed[0]["extensions"][0]["reason"] == "調査のため"
     text = hogo("request", "list", "--at", "2026-02-05T10:00").output
     assert "超過" in text and rid in text
+
+
+def test_erasure_then_imports_that_would_bring_the_person_back_report_the_row(
+    hogo: Run, policy_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOGO_TOKEN_KEY", "ef" * 32)
+    _setup(hogo, policy_file)
+    hogo("subject", "add", "M2", "--email", "m2@example.jp")
+    rid = hogo(
+        "request", "file", "M2", "--kind", "stop_provision", "--claim", "harm", "--verified", "email_code",
+        "--json", as_json=True,
+    )["request_id"]  # fmt: skip
+    hogo("request", "decide", rid, "--outcome", "allowed")
+    hogo("request", "carry-out", rid)
+    rid = hogo(
+        "request", "file", "M1", "--kind", "erasure", "--claim", "not_needed", "--verified", "signed_link",
+        "--json", as_json=True,
+    )["request_id"]  # fmt: skip
+    hogo("request", "decide", rid, "--outcome", "allowed")
+    hogo("request", "carry-out", rid)
+    hogo("request", "answer", rid)
+    hogo("ledger", "verify")
+    people = tmp_path / "people.csv"
+    people.write_text("subject_id,email\nM7,m7@example.jp\nM8,M1@EXAMPLE.JP\n", encoding="utf-8")
+    refused = hogo("subject", "import", str(people), code=2)
+    assert "3行目" in refused.output and "email" in refused.output and "example" not in refused.output.lower()
+    assert "法35条" in refused.output
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_id,subject_id,purpose_id,action,terms_version,method,collected_at\n"
+        "e1,M2,ad_partners,withdraw,,web_form,2026-12-01T10:00\n"
+        "e2,M2,ad_partners,grant,2021-07,web_form,2026-12-01T10:00\n",
+        encoding="utf-8",
+    )
+    refused = hogo("consent", "import", str(events), code=2)
+    assert "3行目" in refused.output and "subject_id" in refused.output and "M2" not in refused.output
+    assert "法35条" in refused.output
