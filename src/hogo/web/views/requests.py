@@ -322,10 +322,12 @@ def answer_document(
     user: Officer,
     format: Annotated[Literal["html", "pdf", "json"], Query()] = "html",
 ) -> Response:
-    """The answer to send the person; HTML opens in the browser, PDF and JSON download."""
+    """The answer to send the person, as a file (the console's own security policy would strip the
+    document's styles if it opened inside the console)."""
     document = svc.answer_of(session, request_id)
     data = render_bytes(format, document.notice, document.content, document.organization, language(request))
-    headers = {"Cache-Control": "no-store"}
-    if format != "html":
-        headers["Content-Disposition"] = f'attachment; filename="{request_id}-answer.{format}"'
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="{request_id}-answer.{format}"',
+    }
     return Response(data, media_type=MEDIA_TYPES[format], headers=headers)
