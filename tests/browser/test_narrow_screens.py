@@ -40,6 +40,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("/provisions/received", "#received-table", "received"),
     (f"/provisions/received/{RECEIVED}", "#received-record", "received-record"),
     ("/ledger", "#ledger-result", "ledger"),
+    ("/requests?all=1", "#requests", "requests"),
+    ("{request}", "#recipients", "request"),
     ("/no-such-page", "main .error", "not-found"),
 ]
 
@@ -84,7 +86,12 @@ def test_every_page_fits_a_390px_phone(browser: Any, world_served: tuple[str, Wo
     base, world = world_served
     page = _phone(browser, base, world.env.usernames[Role.privacy_officer])
     for n, (path, key, name) in enumerate(PAGES):
-        page.goto(base + path.format(open=f"/incidents/{world.open_incident}"))
+        page.goto(
+            base
+            + path.format(
+                open=f"/incidents/{world.open_incident}", request=f"/requests/{world.rights_request}"
+            )
+        )
         page.wait_for_load_state()
         assert page.locator(key).first.is_visible(), (path, key)
         _no_sideways_scroll(page)
