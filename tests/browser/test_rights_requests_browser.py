@@ -5,23 +5,15 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
 from hogo.auth.roles import Role
-from tests.api.env import PASSWORD, Env
+from tests.api.env import Env
+from tests.browser.test_incident_board import _login_to
 
 TIMEOUT = 30_000  # ms
-
-
-def _login_to(page: Any, base: str, path: str, username: str) -> None:
-    page.goto(base + path)
-    page.get_by_label(re.compile("ユーザー名|User name")).fill(username)
-    page.get_by_label(re.compile("パスワード|Password")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("ログイン|Log in")).click()
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
 
 
 def test_officer_answers_a_disclosure_request(
