@@ -26,7 +26,7 @@ from hogo.services.consent import check, timeline
 from hogo.services.consent_import import EventImport
 from hogo.services.subjects import get_subject, patch_subjects
 from hogo.store.database import read_scope, write_scope
-from hogo.store.rights_requests import SuppressionRow
+from hogo.store.rights_requests import RightsRequestRow, RightsRequestStepRow, SuppressionRow
 from hogo.store.tables import ConsentEventRow, SubjectRow
 from tests.factories import at, event
 
@@ -204,6 +204,10 @@ def test_erasure_erases_clears_the_case_and_blocks_registration(seeded: Engine) 
             kept = svc.get(s, request_id)
             assert kept.subject_id is None and "退会" not in kept.case.model_dump_json()
             assert svc.answer_of(s, request_id).content is None
+        for table in (RightsRequestRow, RightsRequestStepRow, SuppressionRow):
+            for row in s.scalars(select(table)):
+                text = str({c.name: getattr(row, c.name) for c in table.__table__.columns})
+                assert "S1" not in text and "s1@example.jp" not in text and "1234-5678" not in text, table
     _ledger_ok(seeded)
     for patch in (SubjectPatch(subject_id="S1"), SubjectPatch(subject_id="S9", email="S1@Example.jp")):
         with write_scope(seeded) as s, pytest.raises(InputError) as err:
@@ -257,8 +261,9 @@ def test_steps_out_of_order_are_refused(seeded: Engine) -> None:
             svc.verify(s, rid, VerificationLevel.officer_check)
     with read_scope(seeded) as s:
         assert [e.step.value for e in svc.steps(s, rid)] == ["received", "identity_verified"]
-        with pytest.raises(NotFound):
-            svc.get(s, "RR-1999-0001")
+        for missing in ("RR-1999-0001", "RR\x00", "R" * 40):
+            with pytest.raises(NotFound):
+                svc.get(s, missing)
 
 
 def test_requests_of_a_person(seeded: Engine) -> None:

@@ -155,7 +155,8 @@ def _view(row: RightsRequestRow) -> RequestView:
 
 
 def _load(session: Session, request_id: str) -> RightsRequestRow:
-    row = session.get(RightsRequestRow, request_id) if len(request_id) <= 32 else None
+    usable = len(request_id) <= 32 and "\x00" not in request_id  # never sent to the store (PostgreSQL)
+    row = session.get(RightsRequestRow, request_id) if usable else None
     if row is None:
         raise NotFound("その請求は登録されていません。", "no such request.")
     return row
