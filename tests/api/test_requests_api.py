@@ -101,3 +101,17 @@ def test_unknown_person_and_request(api: TestClient, env: Env, officer: dict[str
     assert api.get(f"{URL}/RR-1999-0001", headers=officer).status_code == 404
     r = api.post(URL, json={"subject_id": "M0000106", "kind": "erasure"}, headers=officer)
     assert r.status_code == 422 and r.json()["error"]["field"] == "claim"
+
+
+def test_a_partly_refused_disclosure_withholds_sections(
+    api: TestClient, env: Env, officer: dict[str, str]
+) -> None:
+    rid = _file(api, officer, "M0000107", verification="signed_link")["request_id"]
+    body = {"outcome": "partly", "grounds": ["RIGHTS_DISCLOSURE_HARM"], "note": "第三者の権利を害するおそれ"}
+    assert api.post(f"{URL}/{rid}/decision", json=body, headers=officer).status_code == 201
+    r = api.post(f"{URL}/{rid}/carry-out", json={"withhold": ["no_such_section"]}, headers=officer)
+    assert r.status_code == 422
+    r = api.post(f"{URL}/{rid}/carry-out", json={"withhold": ["decisions"]}, headers=officer)
+    assert r.status_code == 201 and r.json()["result"]["partial"] == {"withhold": ["decisions"]}
+    doc = api.get(f"{URL}/{rid}/answer", params={"format": "json"}, headers=officer).json()
+    assert doc["content"]["decisions"] == [] and doc["content"]["withheld"] == ["decisions"]

@@ -18,8 +18,9 @@ from hogo.domain.rights.kinds import (
     RequestState,
     VerificationLevel,
 )
-from hogo.domain.rights.request import CorrectableField, Decision, Details
+from hogo.domain.rights.request import CorrectableField, Decision, Details, DisclosureSection, Partial
 from hogo.errors import InputError, NotFound
+from hogo.reports.rights.render import render_html
 from hogo.services import ledger
 from hogo.services import rights_requests as svc
 from hogo.services.consent import check, timeline
@@ -274,3 +275,67 @@ def test_requests_of_a_person(seeded: Engine) -> None:
         assert [v.request_id for v in svc.requests_of(s, "S1")] == [b, a]
         with pytest.raises(NotFound):
             svc.file_request(s, "nobody", RequestKind.disclosure, Details(), None, RequestChannel.api)
+
+
+def _partly(engine: Engine, rid: str, ground: str) -> None:
+    with write_scope(engine) as s:
+        svc.decide(s, rid, Decision(outcome=RequestOutcome.partly, grounds=(ground,), note="一部のみ"))
+
+
+def test_only_a_partial_refusal_narrows_what_is_carried_out(seeded: Engine) -> None:
+    rid = _file(seeded, RequestKind.stop_use, Details(claim=RequestClaim.not_needed))
+    with write_scope(seeded) as s:
+        svc.decide(s, rid, ALLOW)
+    with write_scope(seeded) as s, pytest.raises(InputError) as err:
+        svc.carry_out(s, rid, partial=Partial(purposes=("profiling",)))
+    assert err.value.field == "partial"
+
+
+def test_a_partial_stop_objects_to_the_purposes_chosen(seeded: Engine) -> None:
+    rid = _file(seeded, RequestKind.stop_use, Details(claim=RequestClaim.not_needed))
+    _partly(seeded, rid, "RIGHTS_NEED_COSTLY")
+    with write_scope(seeded) as s:
+        assert ("profiling", "嗜好分析") in svc.stoppable(s, rid)
+        with pytest.raises(InputError) as err:
+            svc.carry_out(s, rid, partial=Partial(purposes=("no_such_purpose",)))
+        assert err.value.field == "purposes"
+    with write_scope(seeded) as s:
+        view = svc.carry_out(s, rid, at=T0 + timedelta(days=2), partial=Partial(purposes=("profiling",)))
+    assert view.case.result["objected_purposes"] == ["profiling"]
+    assert view.case.result["partial"] == {"purposes": ["profiling"], "withhold": []}
+    with read_scope(seeded) as s:
+        assert not check(s, "S1", "profiling", at("2026-12-01T00:00")).allowed
+        assert check(s, "S1", "service", at("2026-12-01T00:00")).allowed
+
+
+def test_a_partial_disclosure_withholds_sections_and_says_so(seeded: Engine) -> None:
+    rid = _file(seeded, RequestKind.disclosure)
+    _partly(seeded, rid, "RIGHTS_DISCLOSURE_HINDRANCE")
+    with write_scope(seeded) as s:
+        svc.carry_out(s, rid, partial=Partial(withhold=(DisclosureSection.consent_events,)))
+        svc.answer(s, rid)
+        answer = svc.answer_of(s, rid)
+    assert answer.content is not None and answer.content["consent_events"] == []
+    assert (
+        answer.content["withheld"] == ["consent_events"] and answer.content["third_party_provision_records"]
+    )
+    html = render_html(answer.notice, answer.content, answer.organization)
+    assert "開示しない項目" in html and "同意等の記録" in html and "法33条2項2号" in html
+
+
+def test_a_partial_correction_changes_only_the_fields_chosen(seeded: Engine) -> None:
+    details = Details(
+        corrections={CorrectableField.email: "x@example.jp", CorrectableField.phone: "03-1111-2222"}
+    )
+    rid = _file(seeded, RequestKind.correction, details)
+    _partly(seeded, rid, "RIGHTS_CORRECTION_NOT_UNTRUE")
+    with write_scope(seeded) as s:
+        with pytest.raises(InputError) as err:
+            svc.carry_out(s, rid, partial=Partial(fields=(CorrectableField.birth_date,)))
+        assert err.value.field == "fields"
+    with write_scope(seeded) as s:
+        view = svc.carry_out(s, rid, partial=Partial(fields=(CorrectableField.email,)))
+    with read_scope(seeded) as s:
+        row = s.get_one(SubjectRow, "S1")
+    assert row.email == "x@example.jp" and row.phone == "090-1234-5678"
+    assert view.case.result["fields"] == ["email"]

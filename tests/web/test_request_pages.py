@@ -99,3 +99,32 @@ def test_a_refusal_without_ground_is_shown_at_its_form(env: Env, officer: TestCl
 
 def test_unknown_request_is_404(officer: TestClient) -> None:
     assert officer.get("/requests/RR-1999-9999").status_code == 404
+
+
+def test_a_partial_stop_is_carried_out_for_the_purposes_ticked(env: Env, officer: TestClient) -> None:
+    with write_scope(env.db) as s:
+        rid = svc.file_request(
+            s, "M0000115", RequestKind.stop_use, Details(claim=RequestClaim.not_needed),
+            VerificationLevel.signed_link, RequestChannel.privacy_center,
+        ).request_id  # fmt: skip
+    url = f"/requests/{rid}"
+    token = _csrf(officer.get(url).text)
+    data = {
+        "csrf_token": token,
+        "outcome": "partly",
+        "grounds": "RIGHTS_NEED_COSTLY",
+        "note": "一部のみ停止します",
+    }
+    assert officer.post(f"{url}/decide", data=data, follow_redirects=False).status_code == 303
+    page = officer.get(url)
+    purposes = [o.value for o in page.context["page"].purposes]  # type: ignore[attr-defined]
+    assert len(purposes) > 1 and 'name="narrowed" value="purposes"' in page.text
+    chosen = purposes[0]
+    r = officer.post(
+        f"{url}/carry-out",
+        data={"csrf_token": token, "narrowed": "purposes", "purposes": chosen},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with write_scope(env.db) as s:
+        assert svc.get(s, rid).case.result["objected_purposes"] == [chosen]

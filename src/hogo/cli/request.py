@@ -196,7 +196,11 @@ def decide_cmd(
 @app.command("carry-out")
 def carry_out_cmd(
     request_id: str = REQUEST_ID,
-    field: list[str] = typer.Option([], "--field", help="訂正等を一部行う場合、訂正する項目"),
+    field: list[str] = typer.Option([], "--field", help="一部を行わない場合: 訂正する項目(訂正等)"),
+    purpose: list[str] = typer.Option(
+        [], "--purpose", help="一部を行わない場合: 停止する利用目的(利用停止等)"
+    ),
+    withhold: list[str] = typer.Option([], "--withhold", help="一部を行わない場合: 開示しない項目(開示)"),
     at: str | None = typer.Option(None, "--at", help="実施日時(省略時は現在)"),
     as_json: bool = JSON,
 ) -> None:
@@ -205,10 +209,11 @@ def carry_out_cmd(
     with user_errors():
         key_file = load_settings().ledger_signing_key_file
         key = None if key_file is None else ledger_tree.load_signing_key(key_file)
+        part = svc.partial_of(
+            {"fields": tuple(field) or None, "purposes": tuple(purpose) or None, "withhold": tuple(withhold)}
+        )
         with unit_of_work() as session:
-            view = svc.carry_out(
-                session, request_id, at=_when(at, "--at"), fields=field or None, signing_key=key
-            )
+            view = svc.carry_out(session, request_id, at=_when(at, "--at"), partial=part, signing_key=key)
     _show(view, as_json)
     if not as_json:
         for r in view.case.result.get("recipients", []):

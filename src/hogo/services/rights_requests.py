@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,8 @@ from hogo.services.provisions import provisions_for
 from hogo.services.subjects import get_subject, patch_subjects, subject_ref
 from hogo.store.rights_requests import RightsRequestRow, RightsRequestStepRow
 from hogo.store.tables import SubjectRow
+
+M = TypeVar("M", bound=BaseModel)
 
 _NAMESPACE = uuid.UUID("6f1c1f0e-8a52-4c1e-9d0e-35a7a1b2c3d4")
 
@@ -210,14 +212,25 @@ def _next_id(session: Session, at: datetime) -> str:
 
 def details_of(values: Mapping[str, Any]) -> rr.Details:
     """Details from a front end's own parsing, refused naming the field (`Details` holds the bounds)."""
+    return _model(
+        rr.Details, values, ("請求の内容が正しくありません。", "the request's details are not valid.")
+    )
+
+
+def partial_of(values: Mapping[str, Any]) -> rr.Partial:
+    """What to do of a partly refused request, from a front end's own parsing (`Partial`'s bounds)."""
+    return _model(
+        rr.Partial, values, ("実施する範囲が正しくありません。", "the part to carry out is not valid.")
+    )
+
+
+def _model(kind: type[M], values: Mapping[str, Any], texts: tuple[str, str]) -> M:
     try:
-        return rr.Details.model_validate(dict(values))
+        return kind.model_validate(dict(values))
     except ValidationError as exc:
         loc = exc.errors(include_url=False, include_input=False)[0]["loc"]
-        field = ".".join(str(x) for x in loc) or "details"
-        raise InputError(
-            "請求の内容が正しくありません。", "the request's details are not valid.", field=field
-        ) from None
+        field = ".".join(str(x) for x in loc) or None
+        raise InputError(*texts, field=field) from None
 
 
 def _correction_patch(subject_id: str, corrections: Mapping[str, str | None]) -> SubjectPatch:
@@ -370,6 +383,16 @@ def recipients_of(session: Session, subject_id: str) -> list[dict[str, Any]]:
     return sorted(by_recipient.values(), key=lambda x: str(x["recipient_id"]))
 
 
+def stoppable(session: Session, request_id: str) -> list[tuple[str, str]]:
+    """The purposes a 法35 stop request covers, with their titles (what a partial stop picks from)."""
+    case = _view(_load(session, request_id)).case
+    if case.kind not in (RequestKind.stop_use, RequestKind.stop_provision):
+        return []
+    policy = require_policy(session)
+    titles = {p.id: p.title for p in policy.purposes}
+    return [(p, titles.get(p, p)) for p in _purposes_to_stop(policy, case)]
+
+
 def _purposes_to_stop(policy: Policy, case: rr.RightsRequest) -> list[str]:
     """The purposes named, else every purpose (stop use) or every providing purpose (stop provision)."""
     if case.details.purposes:
@@ -389,18 +412,26 @@ def _provides(policy: Policy, purpose: Purpose) -> bool:
 
 def _object(
     session: Session,
-    request_id: str,
+    row: RightsRequestRow,
     subject_id: str,
-    channel: RequestChannel,
     case: rr.RightsRequest,
     at: datetime,
+    partial: rr.Partial,
 ) -> dict[str, Any]:
     """利用停止・第三者提供の停止: one `object` event per purpose, through consent capture."""
     purposes = _purposes_to_stop(require_policy(session), case)
+    if partial.purposes is not None:
+        if not set(partial.purposes) <= set(purposes):
+            raise InputError(
+                "請求の対象でない利用目的です。", "a purpose the request does not cover.", field="purposes"
+            )
+        purposes = [p for p in purposes if p in partial.purposes]
     if not purposes:
         return {"objected_purposes": [], "events": 0}
+    request_id = row.request_id
+    method = _METHODS[RequestChannel(row.channel)]
     details = CaptureDetails(
-        subject_id=subject_id, collected_at=at, method=_METHODS[channel], evidence=f"request:{request_id}"
+        subject_id=subject_id, collected_at=at, method=method, evidence=f"request:{request_id}"
     )
     choices = [Choice(p, ConsentAction.object) for p in purposes]
     done = capture(
@@ -417,10 +448,11 @@ def _suppress(session: Session, request_id: str, subject_id: str, *, erased: boo
 
 
 def _correct(
-    session: Session, subject_id: str, case: rr.RightsRequest, fields: Sequence[str] | None
+    session: Session, subject_id: str, case: rr.RightsRequest, partial: rr.Partial
 ) -> dict[str, Any]:
     """訂正等: patch the person; the ledger seals the before and after of each field as digests."""
-    wanted = {k.value: v for k, v in case.details.corrections.items() if fields is None or k.value in fields}
+    fields = partial.fields
+    wanted = {k.value: v for k, v in case.details.corrections.items() if fields is None or k in fields}
     if not wanted:
         raise InputError("訂正する項目を選んでください。", "choose the fields to correct.", field="fields")
     person = session.get_one(SubjectRow, subject_id)
@@ -455,28 +487,36 @@ def _carry(
     row: RightsRequestRow,
     case: rr.RightsRequest,
     at: datetime,
-    fields: Sequence[str] | None,
+    partial: rr.Partial,
     signing_key: Ed25519PrivateKey | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """What carrying out does per kind: (the result, which the ledger seals, and the content)."""
     subject_id = _subject_of(row)
-    channel = RequestChannel(row.channel)
     if case.kind is RequestKind.disclosure:
-        content = disclosure(session, subject_id, at, signing_key)
+        content = _withheld(disclosure(session, subject_id, at, signing_key), partial)
         return _content_result(content), content
     if case.kind is RequestKind.purpose_notice:
         content = {"purposes_of_use": disclosure(session, subject_id, at)["purposes_of_use"]}
         return _content_result(content), content
     if case.kind is RequestKind.correction:
-        return _correct(session, subject_id, case, fields), None
+        return _correct(session, subject_id, case, partial), None
     result: dict[str, Any] = {"recipients": recipients_of(session, subject_id)}
     erased = case.kind is RequestKind.erasure
     result["suppressed"] = _suppress(session, row.request_id, subject_id, erased=erased)
     if erased:
         result.update(_erase(session, row, subject_id))
     else:
-        result.update(_object(session, row.request_id, subject_id, channel, case, at))
+        result.update(_object(session, row, subject_id, case, at, partial))
     return result, None
+
+
+def _withheld(content: dict[str, Any], partial: rr.Partial) -> dict[str, Any]:
+    """A disclosure partly refused (法33条2項): the withheld sections emptied and named."""
+    for section in partial.withhold:
+        content[section.value] = []
+    if partial.withhold:
+        content["withheld"] = [s.value for s in partial.withhold]
+    return content
 
 
 def _content_result(content: Mapping[str, Any]) -> dict[str, Any]:
@@ -489,18 +529,23 @@ def carry_out(
     request_id: str,
     *,
     at: datetime | None = None,
-    fields: Sequence[str] | None = None,
+    partial: rr.Partial | None = None,
     signing_key: Ed25519PrivateKey | None = None,
 ) -> RequestView:
-    """Do what was decided (`fields`: for a correction partly allowed, the fields to correct)."""
+    """Do what was decided; `partial` narrows it where part was refused (the fields corrected,
+    the purposes stopped, the disclosure sections withheld), recorded in the result."""
     row = _load(session, request_id)
     when = _now(at)
     case = _view(row).case
+    partial = partial or rr.Partial()
     try:
         rr.carry_out(case, when, {})  # refuse before doing anything the case does not allow
+        rr.check_partial(case, partial)
     except rr.StepRefused as exc:
         raise _refused(exc) from None
-    result, content = _carry(session, row, case, when, fields, signing_key)
+    result, content = _carry(session, row, case, when, partial, signing_key)
+    if partial.narrows:
+        result["partial"] = partial.model_dump(mode="json", exclude_none=True)
     done = rr.carry_out(case, when, result)
     if case.kind is RequestKind.erasure:
         done = rr.forget_person(done)

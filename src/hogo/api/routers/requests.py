@@ -145,8 +145,7 @@ def carry_out(
 ) -> Response:
     """決定した内容を実施します(停止の求めの記録、訂正、消去、開示・通知の内容の作成)。
     法35条の請求では、本人のデータを提供した提供先の一覧を result.recipients に返します。"""
-    fields = None if body.fields is None else [f.value for f in body.fields]
-    run = partial(svc.carry_out, session, request_id, at=body.at, fields=fields)
+    run = partial(svc.carry_out, session, request_id, at=body.at, partial=body.partial())
     return _step("carry_out_request", request_id, body, session, principal, idempotency_key, run)
 
 

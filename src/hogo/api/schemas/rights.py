@@ -21,7 +21,7 @@ from hogo.domain.rights.kinds import (
     RequestStepKind,
     VerificationLevel,
 )
-from hogo.domain.rights.request import CorrectableField, Decision, Details, Extension
+from hogo.domain.rights.request import Decision, Details, Extension, Partial
 from hogo.services.rights_requests import RequestView, StepEntry
 
 
@@ -54,11 +54,14 @@ class DecisionIn(Decision):
         return Decision.model_validate(self.model_dump(exclude={"at"}))
 
 
-class CarryOutIn(_In):
-    fields: list[CorrectableField] | None = Field(
-        default=None, max_length=3, description="訂正等を一部行う場合の項目 / fields to correct"
-    )
+class CarryOutIn(Partial):
+    """一部を行わない決定の場合だけ、実施する範囲を限定できます(訂正する項目、停止する利用目的、
+    開示しない項目)/ only a partly refused request can be narrowed."""
+
     at: Instant | None = None
+
+    def partial(self) -> Partial:
+        return Partial.model_validate(self.model_dump(exclude={"at"}))
 
 
 class AnswerIn(_In):

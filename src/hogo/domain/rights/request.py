@@ -106,6 +106,29 @@ def check_details(kind: RequestKind, details: Details) -> None:
         )
 
 
+class DisclosureSection(Labelled, StrEnum):
+    """Parts of the disclosure answer (法33条1項・5項) a partial refusal may withhold."""
+
+    consent_events = "consent_events"
+    legal_exceptions = "legal_exceptions"
+    decisions = "decisions"
+    third_party_provision_records = "third_party_provision_records"
+    third_party_receipt_records = "third_party_receipt_records"
+
+
+class Partial(_Frozen):
+    """What a partly refused request still does (`None`, empty: everything asked): the fields
+    corrected (法34条), the purposes stopped (法35条), the disclosure sections withheld (法33条2項)."""
+
+    fields: tuple[CorrectableField, ...] | None = Field(default=None, max_length=3)
+    purposes: tuple[Identifier, ...] | None = Field(default=None, max_length=200)
+    withhold: tuple[DisclosureSection, ...] = Field(default=(), max_length=5)
+
+    @property
+    def narrows(self) -> bool:
+        return self.fields is not None or self.purposes is not None or bool(self.withhold)
+
+
 class Decision(_Frozen):
     outcome: RequestOutcome
     #: Codes of `hogo.domain.rights.grounds`; at least one unless allowed (法36条).
@@ -229,6 +252,32 @@ def decide(request: RightsRequest, decision: Decision, at: datetime) -> RightsRe
     at = _not_before(request, at)
     check_decision(request, decision)
     return request.model_copy(update={"state": RequestState.decided, "decision": decision, "decided_at": at})
+
+
+def check_partial(request: RightsRequest, partial: Partial) -> None:
+    """Doing less than was asked needs a decision to refuse part (法36条), and only narrows what
+    this kind of request does: fields it asks to correct, purposes, sections of a disclosure."""
+    if not partial.narrows:
+        return
+    if request.decision is None or request.decision.outcome is not RequestOutcome.partly:
+        raise StepRefused(
+            "実施する範囲を限定できるのは、一部を行わないと決定した請求だけです。",
+            "only a request decided as partly refused can be carried out in part.",
+            "partial",
+        )
+    kind = request.kind
+    if partial.fields is not None and (
+        kind is not RequestKind.correction or not set(partial.fields) <= set(request.details.corrections)
+    ):
+        raise StepRefused(
+            "請求にない訂正項目です。", "a field the request does not ask to correct.", "fields"
+        )
+    if partial.purposes is not None and kind not in (RequestKind.stop_use, RequestKind.stop_provision):
+        raise StepRefused(
+            "利用目的はこの請求には指定できません。", "no purposes for this request.", "purposes"
+        )
+    if partial.withhold and kind is not RequestKind.disclosure:
+        raise StepRefused("開示以外の請求には指定できません。", "only a disclosure has sections.", "withhold")
 
 
 def carry_out(request: RightsRequest, at: datetime, result: Mapping[str, Any]) -> RightsRequest:

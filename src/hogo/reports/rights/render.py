@@ -18,6 +18,7 @@ from markupsafe import Markup
 from hogo.domain.display import country_name, date_text, datetime_text, pick
 from hogo.domain.rights.answer import Notice
 from hogo.domain.rights.kinds import RequestKind
+from hogo.domain.rights.request import DisclosureSection
 from hogo.reports.disclosure.render import render_body
 from hogo.reports.pdf import html_to_pdf
 
@@ -53,7 +54,7 @@ def answer_json(
 def render_html(
     notice: Notice, content: dict[str, Any] | None, organization: dict[str, Any], lang: str = "ja"
 ) -> str:
-    enclosed = ""
+    enclosed = ""  # the disclosure's own page body, already rendered by an autoescaping template
     if content is not None and notice.kind is RequestKind.disclosure:
         enclosed = render_body(content)
     return _ENV.get_template("answer.html").render(
@@ -63,6 +64,7 @@ def render_html(
         if notice.kind is RequestKind.purpose_notice
         else [],
         enclosed=Markup(enclosed),
+        withheld=[DisclosureSection(w).text(lang) for w in (content or {}).get("withheld", [])],
         lang=lang,
         title=pick(TITLE, lang),
     )

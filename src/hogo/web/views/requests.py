@@ -32,7 +32,7 @@ from hogo.domain.rights.kinds import (
     RequestState,
     VerificationLevel,
 )
-from hogo.domain.rights.request import CorrectableField, Decision
+from hogo.domain.rights.request import Decision, DisclosureSection
 from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep
 from hogo.reports.rights.render import render_bytes
@@ -93,7 +93,11 @@ class RequestPage:
     levels: tuple[Option, ...]
     outcomes: tuple[Option, ...]
     grounds: tuple[GroundOption, ...]
+    #: A partial refusal narrows what is carried out: fields corrected, purposes stopped,
+    #: disclosure sections withheld (only the kind's own list is filled).
     fields: tuple[Option, ...]
+    purposes: tuple[Option, ...] = ()
+    sections: tuple[Option, ...] = ()
     #: The step a refused form was for, and why.
     error: str | None = None
     error_step: str | None = None
@@ -191,7 +195,9 @@ def _page(
     now = datetime.now(JST)
     case = view.case
     decided = case.decision is not None
-    refused = decided and case.decision is not None and case.decision.outcome is RequestOutcome.refused
+    outcome = case.decision.outcome if case.decision is not None else None
+    refused = outcome is RequestOutcome.refused
+    partly = outcome is RequestOutcome.partly
     return RequestPage(
         view=view,
         overdue=view.overdue(now),
@@ -201,7 +207,9 @@ def _page(
         levels=options(VerificationLevel, lang),
         outcomes=options(RequestOutcome, lang),
         grounds=tuple(_ground(g, lang) for g in grounds_for(case.kind, case.details.claim)),
-        fields=options(case.details.corrections, lang),
+        fields=options(case.details.corrections, lang) if partly else (),
+        purposes=tuple(Option(p, title) for p, title in svc.stoppable(session, request_id)) if partly else (),
+        sections=options(DisclosureSection, lang) if partly and case.kind is RequestKind.disclosure else (),
         error=None if error is None else (error[1].en if lang == "en" else error[1].ja),
         error_step=None if error is None else error[0],
         error_field=None if error is None else getattr(error[1], "field", None),
@@ -281,11 +289,18 @@ def carry_out_submit(
     request_id: RequestId,
     session: SessionDep,
     user: Officer,
+    narrowed: Annotated[str, Form(max_length=8)] = "",
     fields: Annotated[list[str], Form(max_length=3)] = [],  # noqa: B006
+    purposes: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006
+    withhold: Annotated[list[str], Form(max_length=5)] = [],  # noqa: B006
 ) -> Response:
+    """`narrowed` names the list the form showed (a partial refusal): its ticks are what is done."""
+
     def act() -> object:
-        chosen = [_enum(CorrectableField, f, "fields").value for f in fields if f]
-        return svc.carry_out(session, request_id, fields=chosen or None)
+        values: dict[str, object] = {"withhold": tuple(w for w in withhold if w)}
+        if narrowed in ("fields", "purposes"):
+            values[narrowed] = tuple(v for v in (fields if narrowed == "fields" else purposes) if v)
+        return svc.carry_out(session, request_id, partial=svc.partial_of(values))
 
     return _step(request, session, user, request_id, "carry-out", act)
 
