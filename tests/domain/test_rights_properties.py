@@ -169,3 +169,30 @@ def test_details_must_fit_the_kind() -> None:
     with pytest.raises(rr.StepRefused) as err:
         rr.new_request(RequestKind.disclosure, rr.Details(purposes=("ads",)), T0)
     assert err.value.field == "purposes"
+
+
+@given(requests(), outcomes, st.integers(0, 10), st.sampled_from(["fields", "purposes", "withhold"]))
+def test_only_a_partial_refusal_narrows_and_only_within_the_kind(
+    request: rr.RightsRequest, outcome: RequestOutcome, pick: int, what: str
+) -> None:
+    if request.state is RequestState.received:
+        request = rr.verify(request, VerificationLevel.officer_check, request.received_at)
+    request = rr.decide(request, _decision(request, outcome, pick), request.received_at)
+    values = {
+        "fields": {"fields": tuple(request.details.corrections) or (rr.CorrectableField.email,)},
+        "purposes": {"purposes": ("ads",)},
+        "withhold": {"withhold": (rr.DisclosureSection.decisions,)},
+    }[what]
+    fits = {
+        "fields": request.kind is RequestKind.correction,
+        "purposes": request.kind in (RequestKind.stop_use, RequestKind.stop_provision),
+        "withhold": request.kind is RequestKind.disclosure,
+    }[what]
+    partial = rr.Partial.model_validate(values)
+    try:
+        rr.check_partial(request, partial)
+    except rr.StepRefused as refused:
+        assert outcome is not RequestOutcome.partly or not fits, refused.en
+        return
+    assert outcome is RequestOutcome.partly and fits
+    rr.check_partial(request, rr.Partial())  # doing everything asked always fits
