@@ -76,7 +76,7 @@ def _apply(
     if name == "verify":
         return rr.verify(request, level, at)
     if name == "decide":
-        return rr.decide(request, _decision(request, outcome, pick), at)
+        return rr.decide_request(request, _decision(request, outcome, pick), at)
     if name == "carry":
         return rr.carry_out(request, at, {"n": pick})
     if name == "answer":
@@ -177,7 +177,7 @@ def test_only_a_partial_refusal_narrows_and_only_within_the_kind(
 ) -> None:
     if request.state is RequestState.received:
         request = rr.verify(request, VerificationLevel.officer_check, request.received_at)
-    request = rr.decide(request, _decision(request, outcome, pick), request.received_at)
+    request = rr.decide_request(request, _decision(request, outcome, pick), request.received_at)
     values = {
         "fields": {"fields": tuple(request.details.corrections) or (rr.CorrectableField.email,)},
         "purposes": {"purposes": ("ads",)},

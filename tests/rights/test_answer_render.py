@@ -30,7 +30,7 @@ def _partly_stopped() -> rr.RightsRequest:
     decision = rr.Decision(
         outcome=RequestOutcome.partly, grounds=("RIGHTS_NEED_COSTLY",), note="一部は紙の台帳です"
     )
-    case = rr.decide(case, decision, T0 + timedelta(days=1))
+    case = rr.decide_request(case, decision, T0 + timedelta(days=1))
     case = rr.carry_out(case, T0 + timedelta(days=2), {"recipients": RECIPIENTS, "events": 1})
     return rr.answer(case, T0 + timedelta(days=3))
 

@@ -47,7 +47,7 @@ def _file(engine: Engine, kind: RequestKind, details: Details | None = None, sub
 
 def _through(engine: Engine, request_id: str, decision: Decision = ALLOW) -> svc.RequestView:
     with write_scope(engine) as s:
-        svc.decide(s, request_id, decision, at=T0 + timedelta(days=1))
+        svc.decide_request(s, request_id, decision, at=T0 + timedelta(days=1))
         svc.carry_out(s, request_id, at=T0 + timedelta(days=2))
         return svc.answer(s, request_id, at=T0 + timedelta(days=3))
 
@@ -94,15 +94,15 @@ def test_refusal_needs_a_ground_and_is_answered_without_carrying_out(seeded: Eng
     rid = _file(seeded, RequestKind.disclosure)
     with write_scope(seeded) as s:
         with pytest.raises(InputError) as err:
-            svc.decide(s, rid, Decision(outcome=RequestOutcome.refused))
+            svc.decide_request(s, rid, Decision(outcome=RequestOutcome.refused))
         assert err.value.field == "grounds"
     with write_scope(seeded) as s, pytest.raises(InputError):  # a 法35 ground does not fit a disclosure
-        svc.decide(s, rid, Decision(outcome=RequestOutcome.refused, grounds=("RIGHTS_STOP_COSTLY",)))
+        svc.decide_request(s, rid, Decision(outcome=RequestOutcome.refused, grounds=("RIGHTS_STOP_COSTLY",)))
     refusal = Decision(
         outcome=RequestOutcome.refused, grounds=("RIGHTS_DISCLOSURE_OTHER_LAW",), note="法令による"
     )
     with write_scope(seeded) as s:
-        svc.decide(s, rid, refusal)
+        svc.decide_request(s, rid, refusal)
         with pytest.raises(InputError):
             svc.carry_out(s, rid)
     with write_scope(seeded) as s:
@@ -254,7 +254,7 @@ def test_steps_out_of_order_are_refused(seeded: Engine) -> None:
             s, "S3", RequestKind.disclosure, Details(), None, RequestChannel.counter
         ).request_id
         with pytest.raises(InputError) as err:
-            svc.decide(s, rid, ALLOW)
+            svc.decide_request(s, rid, ALLOW)
         assert err.value.field == "state"
     with write_scope(seeded) as s:
         svc.verify(s, rid, VerificationLevel.in_person_document)
@@ -279,13 +279,15 @@ def test_requests_of_a_person(seeded: Engine) -> None:
 
 def _partly(engine: Engine, rid: str, ground: str) -> None:
     with write_scope(engine) as s:
-        svc.decide(s, rid, Decision(outcome=RequestOutcome.partly, grounds=(ground,), note="一部のみ"))
+        svc.decide_request(
+            s, rid, Decision(outcome=RequestOutcome.partly, grounds=(ground,), note="一部のみ")
+        )
 
 
 def test_only_a_partial_refusal_narrows_what_is_carried_out(seeded: Engine) -> None:
     rid = _file(seeded, RequestKind.stop_use, Details(claim=RequestClaim.not_needed))
     with write_scope(seeded) as s:
-        svc.decide(s, rid, ALLOW)
+        svc.decide_request(s, rid, ALLOW)
     with write_scope(seeded) as s, pytest.raises(InputError) as err:
         svc.carry_out(s, rid, partial=Partial(purposes=("profiling",)))
     assert err.value.field == "partial"

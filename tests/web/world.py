@@ -186,7 +186,7 @@ def _rights_request(env: Env) -> str:
             session, provided, RequestKind.stop_provision, details, VerificationLevel.signed_link,
             RequestChannel.privacy_center,
         )  # fmt: skip
-        rights_requests.decide(session, view.request_id, Decision(outcome=RequestOutcome.allowed))
+        rights_requests.decide_request(session, view.request_id, Decision(outcome=RequestOutcome.allowed))
         rights_requests.carry_out(session, view.request_id)
         return view.request_id
 

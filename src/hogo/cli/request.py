@@ -189,7 +189,7 @@ def decide_cmd(
         except ValueError:
             raise InputError("決定の内容が正しくありません。", "the decision is not valid.") from None
         with unit_of_work() as session:
-            view = svc.decide(session, request_id, decision, at=_when(at, "--at"))
+            view = svc.decide_request(session, request_id, decision, at=_when(at, "--at"))
     _show(view, as_json)
 
 

@@ -333,14 +333,14 @@ def verify(
     return _save(row, case)
 
 
-def decide(
+def decide_request(
     session: Session, request_id: str, decision: rr.Decision, *, at: datetime | None = None
 ) -> RequestView:
     """Allow, partly refuse or refuse, with the statutory ground of any refusal (法36条)."""
     row = _load(session, request_id)
     when = _now(at)
     try:
-        case = rr.decide(_view(row).case, decision, when)
+        case = rr.decide_request(_view(row).case, decision, when)
     except rr.StepRefused as exc:
         raise _refused(exc) from None
     payload = {

@@ -121,7 +121,7 @@ def verify(
 
 
 @router.post("/{request_id}/decision", operation_id="decideRightsRequest", **_WRITE, responses=responses(404))
-def decide(
+def decide_request(
     request_id: RequestPath,
     body: DecisionIn,
     session: SessionDep,
@@ -129,7 +129,7 @@ def decide(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """請求どおり行う・一部を行わない・行わないを決定します(行わない場合は根拠の条文、法36条)。"""
-    run = partial(svc.decide, session, request_id, body.decision(), at=body.at)
+    run = partial(svc.decide_request, session, request_id, body.decision(), at=body.at)
     return _step("decide_request", request_id, body, session, principal, idempotency_key, run)
 
 

@@ -247,7 +247,7 @@ def check_decision(request: RightsRequest, decision: Decision) -> None:
         )
 
 
-def decide(request: RightsRequest, decision: Decision, at: datetime) -> RightsRequest:
+def decide_request(request: RightsRequest, decision: Decision, at: datetime) -> RightsRequest:
     _require(request, RequestState.identity_verified)
     at = _not_before(request, at)
     check_decision(request, decision)

@@ -278,7 +278,7 @@ def decide_submit(
         chosen = _enum(RequestOutcome, outcome, "outcome")
         kept = tuple(g for g in grounds if g) if chosen is not RequestOutcome.allowed else ()
         decision = Decision(outcome=chosen, grounds=kept, note=note.strip())
-        return svc.decide(session, request_id, decision)
+        return svc.decide_request(session, request_id, decision)
 
     return _step(request, session, user, request_id, "decide", act)
 
