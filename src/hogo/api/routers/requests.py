@@ -48,21 +48,25 @@ def _now() -> datetime:
     return datetime.now(JST)
 
 
-def _out(session: SessionDep, request_id: str) -> RequestOut:
-    return RequestOut.of(svc.get(session, request_id), _now(), svc.steps(session, request_id))
+def _out(session: SessionDep, principal: Principal, request_id: str) -> RequestOut:
+    view = svc.get(session, request_id)
+    return RequestOut.of(
+        view, _now(), principal.can(Permission.personal_data), svc.steps(session, request_id)
+    )
 
 
 @router.get("", operation_id="listRightsRequests", response_model=RequestBoardOut, responses=responses())
 def list_requests(
     session: SessionDep,
-    _: Reader,
+    principal: Reader,
     at: Annotated[Instant | None, Query(description="この時点で表示(省略時は現在)")] = None,
     include_answered: Annotated[bool, Query(description="回答済みの請求も含める")] = False,
 ) -> RequestBoardOut:
     """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first."""
     now = at or _now()
     lines = svc.board(session, now, include_answered=include_answered)
-    return RequestBoardOut(at=now, items=[RequestOut.of(line.view, now) for line in lines])
+    personal = principal.can(Permission.personal_data)
+    return RequestBoardOut(at=now, items=[RequestOut.of(line.view, now, personal) for line in lines])
 
 
 @router.post("", operation_id="fileRightsRequest", **_WRITE, responses=responses(404, 409))
@@ -76,7 +80,7 @@ def file_request(
             session, body.subject_id, body.kind, body.details, body.verification, body.channel,
             received_at=body.received_at,
         )  # fmt: skip
-        return _out(session, view.request_id)
+        return _out(session, principal, view.request_id)
 
     return once_per_key(session, principal, idempotency_key, fingerprint("file_request", body), act)
 
@@ -84,9 +88,11 @@ def file_request(
 @router.get(
     "/{request_id}", operation_id="getRightsRequest", response_model=RequestOut, responses=responses(404)
 )
-def get_request(request_id: RequestPath, session: SessionDep, _: Reader) -> RequestOut:
-    """請求の内容・段階・期限と各段階の記録(台帳の記録番号つき)/ one request with its steps."""
-    return _out(session, request_id)
+def get_request(request_id: RequestPath, session: SessionDep, principal: Reader) -> RequestOut:
+    """請求の内容・段階・期限と各段階の記録(台帳の記録番号つき)/ one request with its steps.
+
+    本人の記載と訂正後の値は personal_data 権限のある役割にのみ返します(withheld に項目名)。"""
+    return _out(session, principal, request_id)
 
 
 def _step(
@@ -100,7 +106,7 @@ def _step(
 ) -> Response:
     def act() -> RequestOut:
         run()
-        return _out(session, request_id)
+        return _out(session, principal, request_id)
 
     return once_per_key(session, principal, key, fingerprint(kind, body, request_id=request_id), act)
 

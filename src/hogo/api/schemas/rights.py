@@ -102,12 +102,27 @@ class RequestOut(Out):
     result: dict[str, Any]
     extensions: list[Extension]
     steps: list[StepOut] | None = None
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="personal_data 権限がないため空にした項目(本人の記載、訂正後の値)/ values withheld",
+    )
 
     @classmethod
-    def of(cls, view: RequestView, now: datetime, steps: list[StepEntry] | None = None) -> RequestOut:
+    def of(
+        cls, view: RequestView, now: datetime, personal: bool, steps: list[StepEntry] | None = None
+    ) -> RequestOut:
+        """`personal=False`: the person's own words and the corrected values are withheld (named)."""
+        details, withheld = view.case.details, []
+        if not personal:
+            withheld = [n for n in ("text", "corrections") if getattr(details, n)]
+            details = details.model_copy(
+                update={"text": "", "corrections": dict.fromkeys(details.corrections)}
+            )
         return cls.build(
             view,
             view.case,
+            details=details,
+            withheld=[f"details.{n}" for n in withheld],
             overdue=view.overdue(now),
             days_left=view.days_left(now),
             extensions=list(view.case.extensions),

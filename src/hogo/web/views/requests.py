@@ -98,6 +98,8 @@ class RequestPage:
     fields: tuple[Option, ...]
     purposes: tuple[Option, ...] = ()
     sections: tuple[Option, ...] = ()
+    #: The person's own words and corrected values are shown only with `personal_data`.
+    personal: bool = False
     #: The step a refused form was for, and why.
     error: str | None = None
     error_step: str | None = None
@@ -204,6 +206,7 @@ def _page(
         days_left=view.days_left(now),
         steps=tuple(svc.steps(session, request_id)),
         can_act=user.can(Permission.personal_data),
+        personal=user.can(Permission.personal_data),
         levels=options(VerificationLevel, lang),
         outcomes=options(RequestOutcome, lang),
         grounds=tuple(_ground(g, lang) for g in grounds_for(case.kind, case.details.claim)),
