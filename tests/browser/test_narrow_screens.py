@@ -129,9 +129,9 @@ def test_the_compact_menu_works_without_javascript(
     page.goto(base + "/policy")
     menu = page.locator("nav.main details.nav-compact")
     links = menu.get_by_role("link")
-    assert links.count() == 0  # folded: the page starts with its content, not eleven links
+    assert links.count() == 0  # folded: the page starts with its content, not twelve links
     menu.locator("summary").click()
-    assert links.count() == 11
+    assert links.count() == 12
     assert menu.get_by_role("link", name="利用目的と規約").get_attribute("aria-current") == "page"
     _no_sideways_scroll(page)
     shot(page, "60-390-menu-open")

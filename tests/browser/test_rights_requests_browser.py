@@ -1,6 +1,6 @@
 """The officer's flow for a rights request in Chromium: a request filed through the API (as a
 member site would) appears on the board with its deadline; the officer verifies, decides,
-carries out and records the answer, and opens the answer. Screenshots 60-… under
+carries out and records the answer, and opens the answer. Screenshots 70-… under
 test-artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_officer_answers_a_disclosure_request(
         "13",
         "14",
     )
-    shot(page, "60-requests-board")
+    shot(page, "70-requests-board")
 
     page.get_by_role("link", name=rid).click()
     page.get_by_label("本人確認の方法").select_option("officer_check")
@@ -50,24 +50,24 @@ def test_officer_answers_a_disclosure_request(
     page.get_by_role("button", name="決定を記録").click()
     page.wait_for_selector("#error-decide")  # a refusal needs its ground (法36条)
     assert "法36条" in page.locator("#error-decide").inner_text()
-    shot(page, "61-request-refusal-needs-ground")
+    shot(page, "71-request-refusal-needs-ground")
     page.get_by_role("radio", name="請求どおり行う").check()
     page.get_by_role("button", name="決定を記録").click()
     page.wait_for_selector("#step-carry-out")
     page.get_by_role("button", name="実施する").click()
     page.wait_for_selector("#step-answer")
-    shot(page, "62-request-carried-out")
+    shot(page, "72-request-carried-out")
     page.get_by_role("button", name="回答したことを記録").click()
     page.wait_for_selector('#state[data-state="answered"]')
     assert page.locator("#steps tbody tr").count() == 5
-    shot(page, "63-request-answered")
+    shot(page, "73-request-answered")
 
     href = page.locator("#answer-html").get_attribute("href")
     answer = page.request.get(base + href)  # the officer's session: a file to send the person
     assert answer.ok and "attachment" in answer.headers["content-disposition"]
     assert "保有個人データの開示" in answer.text() and 'data-outcome="allowed"' in answer.text()
     page.set_content(answer.text())
-    shot(page, "64-request-answer")
+    shot(page, "74-request-answer")
     page.goto(base + "/requests")
     assert page.locator(f"#request-{rid}").count() == 0  # answered: off the open board
     context.close()
