@@ -35,6 +35,17 @@ OPERATIONS |= {
     "getCampaign",
 }
 OPERATIONS |= {"mintPrivacyCenterLink"}
+OPERATIONS |= {
+    "listRightsRequests",
+    "fileRightsRequest",
+    "getRightsRequest",
+    "verifyRightsRequest",
+    "decideRightsRequest",
+    "carryOutRightsRequest",
+    "answerRightsRequest",
+    "extendRightsRequest",
+    "getRightsRequestAnswer",
+}
 FORBIDDEN = ("password", "token_hash", "password_hash", "email", "phone", "guardian_name", "secret")
 
 

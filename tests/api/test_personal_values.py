@@ -24,7 +24,9 @@ from hogo.domain.clock import JST
 from hogo.domain.consent import Subject
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
-from hogo.services import incidents
+from hogo.domain.rights.kinds import RequestChannel, RequestKind
+from hogo.domain.rights.request import CorrectableField, Details
+from hogo.services import incidents, rights_requests
 from hogo.services import received as received_svc
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import write_scope
@@ -40,10 +42,13 @@ INDIVIDUAL = "提供者マーカー次郎"
 INDIVIDUAL_ADDRESS = "東京都マーカー区1-2-3"
 REPRESENTATIVE = "代表者マーカー三郎"
 EVIDENCE_FILE = "証拠マーカー_鈴木一郎.pdf"
+REQUEST_TEXT = "請求マーカー: 住所が変わりました"
+CORRECTED = "corrected-marker@example.jp"
 #: Every personal value stored above, as it can appear in JSON or on a page.
 PERSONAL = (
     BIRTH.isoformat(), format_date(BIRTH, "ja", True), format_date(BIRTH, "en", True),
     GUARDIAN, RELATION, EVIDENCE, INDIVIDUAL, INDIVIDUAL_ADDRESS, REPRESENTATIVE, EVIDENCE_FILE,
+    REQUEST_TEXT, CORRECTED,
 )  # fmt: skip
 
 
@@ -53,6 +58,7 @@ class Seeded:
     individual_id: str
     corporation_id: str
     incident_id: str
+    request_id: str
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +85,11 @@ def seeded(env: Env) -> Seeded:
         received_svc.record_received(s, received_id="pv-corporation", provider=corp, **common)
         view = incidents.open_new(s, IncidentType.missent_email, at, "誤送信")
         incidents.add_evidence(s, view.id, EVIDENCE_FILE, b"scan")
+        request = rights_requests.file_request(
+            s, SUBJECT, RequestKind.correction,
+            Details(text=REQUEST_TEXT, corrections={CorrectableField.email: CORRECTED}),
+            None, RequestChannel.post,
+        )  # fmt: skip
     with client(env) as c:
         r = c.post(
             "/api/v1/consents",
@@ -95,7 +106,7 @@ def seeded(env: Env) -> Seeded:
         )
         assert r.status_code == 201, r.text
         event_id = r.json()["events"][0]["event_id"]
-    return Seeded(event_id, "pv-individual", "pv-corporation", view.id)
+    return Seeded(event_id, "pv-individual", "pv-corporation", view.id, request.request_id)
 
 
 def _leaks(text: str) -> list[str]:
@@ -107,7 +118,7 @@ def _api_gets(env: Env, seeded: Seeded) -> list[str]:
     values = {
         "subject_id": SUBJECT, "event_id": seeded.event_id, "incident_id": seeded.incident_id,
         "received_id": seeded.individual_id, "dataset_id": "none", "release_id": "none", "name": "x",
-        "campaign_id": "none", "seq": "2",
+        "campaign_id": "none", "seq": "2", "request_id": seeded.request_id,
     }  # fmt: skip
     query = {
         "/api/v1/consents": f"?subject_id={SUBJECT}",
@@ -147,7 +158,7 @@ def test_api_reads_show_personal_values_only_with_the_permission(
         seen.update(leaked)
     if permitted:  # the values are really there for those who may see them
         assert {BIRTH.isoformat(), GUARDIAN, RELATION, EVIDENCE, INDIVIDUAL, INDIVIDUAL_ADDRESS} <= seen
-        assert {REPRESENTATIVE, EVIDENCE_FILE} <= seen
+        assert {REPRESENTATIVE, EVIDENCE_FILE, REQUEST_TEXT, CORRECTED} <= seen
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -204,7 +215,7 @@ def test_console_pages_show_personal_values_only_with_the_permission(
     seen: set[str] = set()
     with client(env) as c:
         login(c, env.usernames[role])
-        for path in (*CONSOLE, f"/incidents/{seeded.incident_id}"):
+        for path in (*CONSOLE, f"/incidents/{seeded.incident_id}", f"/requests/{seeded.request_id}"):
             for lang in ("ja", "en"):
                 r = c.get(path, params={"lang": lang})
                 assert r.status_code in (200, 403), (path, r.status_code)
@@ -212,4 +223,10 @@ def test_console_pages_show_personal_values_only_with_the_permission(
                 assert permitted or not leaked, (role, path, leaked)
                 seen.update(leaked)
     if permitted:
-        assert {format_date(BIRTH, "ja", True), INDIVIDUAL, REPRESENTATIVE, EVIDENCE_FILE} <= seen
+        assert {
+            format_date(BIRTH, "ja", True),
+            INDIVIDUAL,
+            REPRESENTATIVE,
+            EVIDENCE_FILE,
+            REQUEST_TEXT,
+        } <= seen

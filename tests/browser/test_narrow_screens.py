@@ -1,6 +1,6 @@
 """Every console page on a 390 px phone, in a real browser: the document never scrolls sideways
 (a wide table may scroll inside itself), the compact menu opens without JavaScript and reaches
-all twelve pages, the board keeps each incident's deadlines in view, and the key element of each
+all thirteen pages, the board keeps each incident's deadlines in view, and the key element of each
 page is visible. Screenshots are saved under test-artifacts/screenshots/ (40-… 390 px)."""
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ PAGES: list[tuple[str, str, str]] = [
     ("/provisions/received", "#received-table", "received"),
     (f"/provisions/received/{RECEIVED}", "#received-record", "received-record"),
     ("/ledger", "#ledger-result", "ledger"),
+    ("/requests?all=1", "#requests", "requests"),
+    ("{request}", "#recipients", "request"),
     ("/no-such-page", "main .error", "not-found"),
 ]
 
@@ -85,7 +87,12 @@ def test_every_page_fits_a_390px_phone(browser: Any, world_served: tuple[str, Wo
     base, world = world_served
     page = _phone(browser, base, world.env.usernames[Role.privacy_officer])
     for n, (path, key, name) in enumerate(PAGES):
-        page.goto(base + path.format(open=f"/incidents/{world.open_incident}"))
+        page.goto(
+            base
+            + path.format(
+                open=f"/incidents/{world.open_incident}", request=f"/requests/{world.rights_request}"
+            )
+        )
         page.wait_for_load_state()
         assert page.locator(key).first.is_visible(), (path, key)
         _no_sideways_scroll(page)
@@ -123,9 +130,11 @@ def test_the_compact_menu_works_without_javascript(
     page.goto(base + "/policy")
     menu = page.locator("nav.main details.nav-compact")
     links = menu.get_by_role("link")
-    assert links.count() == 0  # folded: the page starts with its content, not twelve links
+    assert links.count() == 0  # folded: the page starts with its content, not thirteen links
     menu.locator("summary").click()
-    assert links.count() == 12  # eleven pages and, since issue 15, the re-consent campaigns
+    assert (
+        links.count() == 13
+    )  # eleven pages, the re-consent campaigns (issue 15) and rights requests (issue 14)
     assert menu.get_by_role("link", name="利用目的と規約").get_attribute("aria-current") == "page"
     _no_sideways_scroll(page)
     shot(page, "60-390-menu-open")

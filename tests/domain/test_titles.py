@@ -17,6 +17,8 @@ import hogo.domain.provision
 import hogo.domain.readiness.assets
 import hogo.domain.readiness.catalogue
 import hogo.domain.readiness.questionnaire
+import hogo.domain.rights.kinds
+import hogo.domain.rights.request
 import hogo.reports.incidents.context  # noqa: F401  (DocumentKind)
 from hogo.domain.consent import ConsentMethod
 from hogo.domain.display import Labelled, title_keys, title_pair

@@ -13,17 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from hogo.domain.clock import JST
 from hogo.domain.incidents.flow import TaskStatus
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Dataset, Encryption, Inventory, SubjectQueryKind, SubjectScope
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
+from hogo.domain.rights.kinds import (
+    RequestChannel,
+    RequestClaim,
+    RequestKind,
+    RequestOutcome,
+    VerificationLevel,
+)
+from hogo.domain.rights.request import Decision, Details
 from hogo.release.spec import parse_spec
-from hogo.services import incidents, readiness
+from hogo.services import incidents, readiness, rights_requests
 from hogo.services import received as received_service
 from hogo.services import releases as release_service
 from hogo.services.inventory import import_inventory
 from hogo.store.database import write_scope
+from hogo.store.provisions import ProvisionSubjectRow
 from tests.api.env import Env, build_env
 from tests.readiness.stored import store_sample_inventory
 from tests.release.world import TOKEN_KEY
@@ -39,6 +50,8 @@ class World:
     env: Env
     open_incident: str
     closed_incident: str
+    #: A 第三者提供の停止 request carried out for a person in the personal release (recipients shown).
+    rights_request: str = ""
 
     def pages(self) -> list[str]:
         """Every console page an officer can open, with a real id where the path needs one."""
@@ -48,6 +61,7 @@ class World:
             f"/incidents/{self.open_incident}", f"/incidents/{self.closed_incident}", "/inventory",
             f"/inventory/{DATASET}", "/readiness", "/readiness/assets", "/releases", f"/releases/{PERSONAL}",
             f"/releases/{ANONYMIZED}", "/provisions/received", f"/provisions/received/{RECEIVED}", "/ledger",
+            "/requests", "/requests?all=1", f"/requests/{self.rights_request}",
         ]  # fmt: skip
 
 
@@ -157,7 +171,24 @@ def build_world(folder: Path) -> World:
             basis=ReceivedBasis.consent,
         )
     _releases(env, folder)
-    return World(env, open_id, closed_id)
+    return World(env, open_id, closed_id, _rights_request(env))
+
+
+def _rights_request(env: Env) -> str:
+    """A stop of provision for someone the personal release provided to, carried out."""
+    with write_scope(env.db) as session:
+        provided = session.scalars(
+            select(ProvisionSubjectRow.subject_id).where(ProvisionSubjectRow.provision_id == PERSONAL)
+        ).first()
+        assert provided is not None
+        details = Details(claim=RequestClaim.provision_breach)
+        view = rights_requests.file_request(
+            session, provided, RequestKind.stop_provision, details, VerificationLevel.signed_link,
+            RequestChannel.privacy_center,
+        )  # fmt: skip
+        rights_requests.decide_request(session, view.request_id, Decision(outcome=RequestOutcome.allowed))
+        rights_requests.carry_out(session, view.request_id)
+        return view.request_id
 
 
 __all__ = ["TOKEN_KEY", "World", "build_world"]

@@ -21,6 +21,7 @@ from hogo.cli import (
     provision,
     readiness,
     release,
+    request,
     serve,
     site,
     subject,
@@ -72,6 +73,7 @@ app.add_typer(token.app, name="token")
 app.add_typer(provision.app, name="provision")
 app.add_typer(site.app, name="site")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(request.app, name="request")
 
 
 def main() -> None:

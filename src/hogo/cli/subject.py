@@ -70,7 +70,7 @@ def import_cmd(
         parsed = parse_subjects(file)
         rejects_path = settle_problems(parsed, file, rejects, skip_bad, headers)
         with unit_of_work() as session:
-            changes = patch_subjects(session, parsed.items)
+            changes = patch_subjects(session, parsed.items, parsed.rows)
     result = {**changes.__dict__, "rejected": len(parsed.rejected), "rejects_file": str(rejects_path or "")}
     if as_json:
         print_json(result)

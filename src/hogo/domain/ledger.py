@@ -40,6 +40,8 @@ class EntryKind(StrEnum):
     ledger_v2 = "ledger_v2"
     #: A person erased (法35条): the entries whose rows were deleted, never whose they were.
     erasure = "erasure"
+    #: A step of a rights request (法32条〜35条): ids, codes and digests, the person by ref only.
+    rights_request = "rights_request"
 
 
 def canonical(value: Any) -> bytes:

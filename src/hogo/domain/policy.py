@@ -93,6 +93,9 @@ class PolicySettings(_Frozen):
     # objection (consent is specific per purpose); only a purpose-specific grant does. A business
     # may choose otherwise; the decision then says so with BLANKET_ACCEPTANCE_REVIVES.
     blanket_acceptance_revives_specific_refusal: bool = False
+    # "遅滞なく" (法33条3項・34条3項・35条7項) has no number in the Act: the days a rights request
+    # may take before it is overdue on the board (P-mark practice: an internal deadline).
+    rights_request_days: int = Field(default=14, ge=1, le=90)
 
 
 class DataCategory(_Frozen):

@@ -33,6 +33,7 @@ from hogo.api.routers.inventory import router as inventory_router
 from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
+from hogo.api.routers.requests import router as requests_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound, StoreBusy
 from hogo.http.deps import Unauthenticated
@@ -216,6 +217,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(readiness_router, prefix=API_PREFIX)
     app.include_router(received_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
+    app.include_router(requests_router, prefix=API_PREFIX)
     app.include_router(meta.public)
     app.include_router(privacy_router)
     app.include_router(console_router)

@@ -62,12 +62,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS, Tally, tally_of
-from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentEvent
+from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentEvent
 from hogo.domain.ledger import SEPARATOR, EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.files.event_columns import FIELDS, EventColumns
-from hogo.services import binding, ledger, person_keys
+from hogo.services import binding, ledger, person_keys, suppression
 from hogo.services.consent import RecordResult, check_against_policy, event_digest
 from hogo.services.event_payloads import Encoded, encode
 from hogo.services.policy import require_policy
@@ -144,6 +144,7 @@ class EventImport:
         self._tally = Tally()  # of every staged row: the tally added when all are recorded
         self._policy_problem: HogoError | None = None
         self._keys: dict[str, sh.PersonKeys] = {}
+        self._suppressed: suppression.Suppressed | None = None
 
     def __enter__(self) -> Self:
         conn = self._db.connect()
@@ -151,6 +152,7 @@ class EventImport:
         try:
             with Session(bind=conn) as session:
                 self._policy = require_policy(session)
+                self._suppressed = suppression.in_force(session)
             self._policy_revision = _policy_revision(conn)
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql(f"PRAGMA cache_size = {-_SQLITE_CACHE_KIB}")
@@ -205,6 +207,7 @@ class EventImport:
             return
         if self._policy_problem is None:
             self._policy_problem = _policy_problem(self._policy, events)
+        self._check_suppressed(events)
         encoded = encode(events, self._persons_keys(set(events.subject_id)))
         conn = self._c
         _copy_rows(conn, _STAGE, staged_rows(events, encoded, first=self._staged + 1))
@@ -232,6 +235,18 @@ class EventImport:
             self._keys.update(person_keys.ensure(conn, known))
             conn.commit()
         return {sid: self._keys[sid] for sid in subject_ids if sid in self._keys}
+
+    def _check_suppressed(self, events: EventColumns) -> None:
+        """A grant for a person stopped on their request (法35条), or any row for one erased, is
+        refused naming the row: the import must not bring the person back silently. Each
+        distinct person is looked up once per batch."""
+        if self._suppressed is None:
+            return
+        hits = {sid: self._suppressed.hit(suppression.SUBJECT_ID, sid) for sid in set(events.subject_id)}
+        for sid, action, number in zip(events.subject_id, events.action, events.rows, strict=True):
+            erased = hits[sid]
+            if erased or (erased is not None and action == ConsentAction.grant):
+                raise InputError(*suppression.SUPPRESSED, row=number, field="subject_id")
 
     def commit(self) -> RecordResult:
         """Check the staged rows as a whole, then record them in one short locked transaction."""

@@ -15,7 +15,7 @@ from hogo.domain.consent import Subject, SubjectPatch
 from hogo.domain.ids import is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
-from hogo.services import binding, ledger, person_keys
+from hogo.services import binding, ledger, person_keys, suppression
 from hogo.services.binding import row_payload
 from hogo.store.rows import stored
 from hogo.store.tables import SubjectRow
@@ -56,11 +56,15 @@ def upsert_subjects(
     return patch_subjects(session, patches)
 
 
-def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> SubjectChanges:
+def patch_subjects(
+    session: Session, patches: Sequence[SubjectPatch], rows: Sequence[int] | None = None
+) -> SubjectChanges:
     """Add new persons and change only the fields each patch sets; unchanged rows write nothing.
 
     A field a patch does not set keeps its stored value (a new person gets the defaults), so a
-    re-import or a contact update never wipes a birth date or an identity check.
+    re-import or a contact update never wipes a birth date or an identity check. A new person
+    who was erased on their own request (法35条) is refused, naming the row (`rows`: the file's
+    row numbers of the patches) and field (`services.suppression`).
     """
     now = datetime.now(UTC)
     existing: dict[str, SubjectRow] = {}
@@ -70,6 +74,10 @@ def patch_subjects(session: Session, patches: Sequence[SubjectPatch]) -> Subject
             select(SubjectRow).where(SubjectRow.subject_id.in_(ids[i : i + 500]))
         ).scalars():
             existing[row.subject_id] = row
+    new = [i for i, p in enumerate(patches) if p.subject_id not in existing]
+    if new:
+        numbers = [rows[i] for i in new] if rows is not None else None
+        suppression.check_new_subjects(session, [patches[i] for i in new], numbers)
     keys = person_keys.ensure(session, ids)
     v3_after = binding.v3_after(session)
     added = updated = unchanged = 0

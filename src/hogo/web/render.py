@@ -64,6 +64,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         if user.can(Permission.record_consent):
             items.append(("/consents/new", "nav.record"))
         items.append(("/campaigns", "nav.campaigns"))
+        items += [("/requests", "nav.requests")]
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
         items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
         items.append(("/provisions/received", "nav.received"))

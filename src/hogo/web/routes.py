@@ -29,6 +29,7 @@ from hogo.web.views import (
     login,
     policy,
     release_new,
+    requests,
     subjects,
 )
 from hogo.web.views import readiness as readiness_view
@@ -64,6 +65,7 @@ for module in (
     release_new,
     releases_view,
     received_view,
+    requests,
 ):
     router.include_router(module.router)
 

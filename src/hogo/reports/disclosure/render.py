@@ -45,3 +45,10 @@ _ENV.filters.update(
 def render_html(answer: dict[str, Any]) -> str:
     titles = {p["id"]: p["title"] for p in answer.get("purposes_of_use", [])}
     return _ENV.get_template("disclosure.html").render(a=answer, titles=titles)
+
+
+def render_body(answer: dict[str, Any]) -> str:
+    """The answer's contents without the page around them, for a document that encloses them
+    (the answer to a rights request, `reports.rights`); escaped like the whole page."""
+    titles = {p["id"]: p["title"] for p in answer.get("purposes_of_use", [])}
+    return _ENV.get_template("_body.html").render(a=answer, titles=titles)

@@ -12,7 +12,7 @@ from alembic import op
 from hogo.store.types import UTCDateTime
 
 revision = "0950_privacy_center"
-down_revision = "0930_person_keys"
+down_revision = "0940_rights_requests"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,215 @@
+"""Rights requests (本人からの請求, 法32条〜35条): the board, file, show, and each step of a case.
+
+Reading needs `read`. Filing needs `record_consent` (the member site files on the person's
+behalf with its token); the officer's steps — identity, decision, carrying out, answer,
+extension — and the answer document, which holds the person's data, need `personal_data`.
+Every write runs once per Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
+from hogo.api.problems import responses
+from hogo.api.schemas import Instant
+from hogo.api.schemas.rights import (
+    AnswerIn,
+    CarryOutIn,
+    DecisionIn,
+    ExtendIn,
+    RequestBoardOut,
+    RequestFileIn,
+    RequestOut,
+    VerifyIn,
+)
+from hogo.auth.roles import Permission
+from hogo.domain.clock import JST
+from hogo.http.deps import Reader, Recorder, SessionDep, require
+from hogo.reports.rights.render import render_bytes
+from hogo.services import rights_requests as svc
+from hogo.services.auth import Principal
+
+router = APIRouter(prefix="/requests", tags=["requests"])
+
+Officer = Annotated[Principal, Depends(require(Permission.personal_data))]
+RequestPath = Annotated[
+    str, Path(min_length=1, max_length=32, description="受付番号 / request id (RR-2026-0001)")
+]
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+_WRITE: dict[str, Any] = {"response_model": RequestOut, "status_code": 201}
+
+
+def _now() -> datetime:
+    return datetime.now(JST)
+
+
+def _out(session: SessionDep, principal: Principal, request_id: str) -> RequestOut:
+    view = svc.get(session, request_id)
+    return RequestOut.of(
+        view, _now(), principal.can(Permission.personal_data), svc.steps(session, request_id)
+    )
+
+
+@router.get("", operation_id="listRightsRequests", response_model=RequestBoardOut, responses=responses())
+def list_requests(
+    session: SessionDep,
+    principal: Reader,
+    at: Annotated[Instant | None, Query(description="この時点で表示(省略時は現在)")] = None,
+    include_answered: Annotated[bool, Query(description="回答済みの請求も含める")] = False,
+) -> RequestBoardOut:
+    """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first."""
+    now = at or _now()
+    lines = svc.board(session, now, include_answered=include_answered)
+    personal = principal.can(Permission.personal_data)
+    return RequestBoardOut(at=now, items=[RequestOut.of(line.view, now, personal) for line in lines])
+
+
+@router.post("", operation_id="fileRightsRequest", **_WRITE, responses=responses(404, 409))
+def file_request(
+    body: RequestFileIn, session: SessionDep, principal: Recorder, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """請求を受け付けます(期限はポリシーの rights_request_days 後)/ file a request."""
+
+    def act() -> RequestOut:
+        view = svc.file_request(
+            session, body.subject_id, body.kind, body.details, body.verification, body.channel,
+            received_at=body.received_at,
+        )  # fmt: skip
+        return _out(session, principal, view.request_id)
+
+    return once_per_key(session, principal, idempotency_key, fingerprint("file_request", body), act)
+
+
+@router.get(
+    "/{request_id}", operation_id="getRightsRequest", response_model=RequestOut, responses=responses(404)
+)
+def get_request(request_id: RequestPath, session: SessionDep, principal: Reader) -> RequestOut:
+    """請求の内容・段階・期限と各段階の記録(台帳の記録番号つき)/ one request with its steps.
+
+    本人の記載と訂正後の値は personal_data 権限のある役割にのみ返します(withheld に項目名)。"""
+    return _out(session, principal, request_id)
+
+
+def _step(
+    kind: str,
+    request_id: str,
+    body: Any,
+    session: SessionDep,
+    principal: Principal,
+    key: str | None,
+    run: Any,
+) -> Response:
+    def act() -> RequestOut:
+        run()
+        return _out(session, principal, request_id)
+
+    return once_per_key(session, principal, key, fingerprint(kind, body, request_id=request_id), act)
+
+
+@router.post(
+    "/{request_id}/verification", operation_id="verifyRightsRequest", **_WRITE, responses=responses(404)
+)
+def verify(
+    request_id: RequestPath,
+    body: VerifyIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """本人確認の方法を記録します(法33条・37条、通則編3-8)。"""
+    run = partial(svc.verify, session, request_id, body.level, at=body.at)
+    return _step("verify_request", request_id, body, session, principal, idempotency_key, run)
+
+
+@router.post("/{request_id}/decision", operation_id="decideRightsRequest", **_WRITE, responses=responses(404))
+def decide_request(
+    request_id: RequestPath,
+    body: DecisionIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """請求どおり行う・一部を行わない・行わないを決定します(行わない場合は根拠の条文、法36条)。"""
+    run = partial(svc.decide_request, session, request_id, body.decision(), at=body.at)
+    return _step("decide_request", request_id, body, session, principal, idempotency_key, run)
+
+
+@router.post(
+    "/{request_id}/carry-out", operation_id="carryOutRightsRequest", **_WRITE, responses=responses(404, 409)
+)
+def carry_out(
+    request_id: RequestPath,
+    body: CarryOutIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """決定した内容を実施します(停止の求めの記録、訂正、消去、開示・通知の内容の作成)。
+    法35条の請求では、本人のデータを提供した提供先の一覧を result.recipients に返します。"""
+    run = partial(svc.carry_out, session, request_id, at=body.at, partial=body.partial())
+    return _step("carry_out_request", request_id, body, session, principal, idempotency_key, run)
+
+
+@router.post(
+    "/{request_id}/answer", operation_id="answerRightsRequest", **_WRITE, responses=responses(404, 409)
+)
+def answer(
+    request_id: RequestPath,
+    body: AnswerIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。"""
+    run = partial(svc.answer, session, request_id, at=body.at)
+    return _step("answer_request", request_id, body, session, principal, idempotency_key, run)
+
+
+@router.post(
+    "/{request_id}/extension", operation_id="extendRightsRequest", **_WRITE, responses=responses(404)
+)
+def extend(
+    request_id: RequestPath,
+    body: ExtendIn,
+    session: SessionDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """期限を延長します(理由が必要、短縮はできません)。"""
+    run = partial(svc.extend, session, request_id, body.until, body.reason)
+    return _step("extend_request", request_id, body, session, principal, idempotency_key, run)
+
+
+_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "回答書 / the answer"}
+}
+
+
+@router.get(
+    "/{request_id}/answer",
+    operation_id="getRightsRequestAnswer",
+    response_class=Response,
+    responses={**_FILE, **responses(404, 409)},
+)
+def answer_document(
+    request_id: RequestPath,
+    session: SessionDep,
+    _: Officer,
+    format: Annotated[Literal["html", "pdf", "json"], Query(description="html / pdf / json")] = "html",
+) -> Response:
+    """回答書(結果、行わない場合の理由と条文、開示の内容)。
+
+    本人のデータを含むため personal_data 権限が必要です / needs `personal_data`."""
+    document = svc.answer_of(session, request_id)
+    data = render_bytes(format, document.notice, document.content, document.organization)
+    filename = f"{request_id}-answer.{format}"
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
