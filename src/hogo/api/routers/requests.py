@@ -112,7 +112,7 @@ def _step(
 
 
 @router.post(
-    "/{request_id}/verification", operation_id="verifyRightsRequest", **_WRITE, responses=responses(404)
+    "/{request_id}/verification", operation_id="verifyRightsRequest", **_WRITE, responses=responses(404, 409)
 )
 def verify(
     request_id: RequestPath,
@@ -126,7 +126,9 @@ def verify(
     return _step("verify_request", request_id, body, session, principal, idempotency_key, run)
 
 
-@router.post("/{request_id}/decision", operation_id="decideRightsRequest", **_WRITE, responses=responses(404))
+@router.post(
+    "/{request_id}/decision", operation_id="decideRightsRequest", **_WRITE, responses=responses(404, 409)
+)
 def decide_request(
     request_id: RequestPath,
     body: DecisionIn,
@@ -171,7 +173,7 @@ def answer(
 
 
 @router.post(
-    "/{request_id}/extension", operation_id="extendRightsRequest", **_WRITE, responses=responses(404)
+    "/{request_id}/extension", operation_id="extendRightsRequest", **_WRITE, responses=responses(404, 409)
 )
 def extend(
     request_id: RequestPath,
