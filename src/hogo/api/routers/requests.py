@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
@@ -29,7 +29,7 @@ from hogo.api.schemas.rights import (
 )
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
-from hogo.http.deps import Reader, Recorder, SessionDep, require
+from hogo.http.deps import Reader, Recorder, SessionDep, mail_sender, privacy_center_url, require
 from hogo.reports.rights.render import render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.auth import Principal
@@ -159,15 +159,26 @@ def carry_out(
     "/{request_id}/answer", operation_id="answerRightsRequest", **_WRITE, responses=responses(404, 409)
 )
 def answer(
+    request: Request,
     request_id: RequestPath,
     body: AnswerIn,
     session: SessionDep,
     principal: Officer,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。"""
-    run = partial(svc.answer, session, request_id, at=body.at)
-    return _step("answer_request", request_id, body, session, principal, idempotency_key, run)
+    """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。
+
+    本人の登録メールアドレスがあれば、回答の準備ができた旨とプライバシーセンターへの案内を
+    メールで送ります(回答の内容はメールに含めません)。結果は answer_mail に返します。"""
+
+    def act() -> RequestOut:
+        svc.answer(session, request_id, at=body.at)
+        mailed = svc.notify_answered(session, request_id, mail_sender(request), privacy_center_url(request))
+        return _out(session, principal, request_id).model_copy(update={"answer_mail": mailed})
+
+    return once_per_key(
+        session, principal, idempotency_key, fingerprint("answer_request", body, request_id=request_id), act
+    )
 
 
 @router.post(
