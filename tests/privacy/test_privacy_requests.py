@@ -210,3 +210,27 @@ def test_the_api_says_whether_the_person_was_told_by_mail(env: Env, api: TestCli
         api.get(f"/api/v1/requests/{rid}", headers=env.headers(Role.operator)).json()["answer_mail"] is None
     )
     assert datetime.now(UTC) >= datetime.fromisoformat(r.json()["answered_at"])
+
+
+def test_a_member_site_files_for_the_person_and_reads_their_requests(env: Env, api: TestClient) -> None:
+    """Issue 14 item 6: the site's own API token (an operator: read and record_consent) files a
+    request once per Idempotency-Key and reads the status of the person's requests."""
+    subject = env.uncovered_subject()
+    site = {**env.headers(Role.operator), "Idempotency-Key": f"site-{subject}"}
+    body = {"subject_id": subject, "kind": "disclosure", "verification": "signed_link"}
+    first = api.post("/api/v1/requests", json=body, headers=site)
+    again = api.post("/api/v1/requests", json=body, headers=site)
+    assert first.status_code == again.status_code == 201, first.text
+    rid = first.json()["request_id"]
+    assert again.json()["request_id"] == rid and first.json()["channel"] == "api"
+    changed = api.post("/api/v1/requests", json={**body, "kind": "purpose_notice"}, headers=site)
+    assert changed.status_code == 409  # the same key with another body is refused
+    listed = api.get("/api/v1/requests", params={"subject_id": subject}, headers=env.headers(Role.operator))
+    assert listed.status_code == 200
+    assert [(i["request_id"], i["state"]) for i in listed.json()["items"]] == [(rid, "identity_verified")]
+    status = api.get(f"/api/v1/requests/{rid}", headers=env.headers(Role.operator)).json()
+    assert status["deadline"] and status["days_left"] >= 13 and status["overdue"] is False
+    nobody = api.get(
+        "/api/v1/requests", params={"subject_id": "M9999999"}, headers=env.headers(Role.operator)
+    )
+    assert nobody.status_code == 200 and nobody.json()["items"] == []

@@ -29,6 +29,7 @@ from hogo.api.schemas.rights import (
 )
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
+from hogo.domain.ids import RecordId
 from hogo.http.deps import Reader, Recorder, SessionDep, mail_sender, privacy_center_url, require
 from hogo.reports.rights.render import render_bytes
 from hogo.services import rights_requests as svc
@@ -61,12 +62,22 @@ def list_requests(
     principal: Reader,
     at: Annotated[Instant | None, Query(description="この時点で表示(省略時は現在)")] = None,
     include_answered: Annotated[bool, Query(description="回答済みの請求も含める")] = False,
+    subject_id: Annotated[
+        RecordId | None,
+        Query(description="この本人の請求だけ(回答済みを含め新しい順)/ only this person's, newest first"),
+    ] = None,
 ) -> RequestBoardOut:
-    """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first."""
+    """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first.
+
+    subject_id を指定すると、その本人の請求をすべて(回答済みを含め)新しい順に返します。
+    会員サイトが本人に請求の状況を示すための呼び出しです / a member site shows a person theirs."""
     now = at or _now()
-    lines = svc.board(session, now, include_answered=include_answered)
     personal = principal.can(Permission.personal_data)
-    return RequestBoardOut(at=now, items=[RequestOut.of(line.view, now, personal) for line in lines])
+    if subject_id is not None:
+        views = svc.requests_of(session, subject_id)
+    else:
+        views = [line.view for line in svc.board(session, now, include_answered=include_answered)]
+    return RequestBoardOut(at=now, items=[RequestOut.of(view, now, personal) for view in views])
 
 
 @router.post("", operation_id="fileRightsRequest", **_WRITE, responses=responses(404, 409))
