@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from hogo.cli.context import parse_at, reading, unit_of_work
 from hogo.cli.options import JSON, SUBJECT_ID
@@ -247,7 +248,7 @@ def answer_cmd(
         console.print(f"回答の準備ができた旨のメール: {mailed.value}")
 
 
-def _notify(session: Any, request_id: str) -> svc.AnswerMail | None:
+def _notify(session: Session, request_id: str) -> svc.AnswerMail | None:
     """E-mail the person that the answer is ready, when HOGO_PUBLIC_URL says where the privacy
     center is (the console and the API know it from the request)."""
     settings = load_settings()

@@ -31,7 +31,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
 from hogo.domain.ids import RecordId
 from hogo.http.deps import Reader, Recorder, SessionDep, mail_sender, privacy_center_url, require
-from hogo.reports.rights.render import render_bytes
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.auth import Principal
 
@@ -41,7 +41,6 @@ Officer = Annotated[Principal, Depends(require(Permission.personal_data))]
 RequestPath = Annotated[
     str, Path(min_length=1, max_length=32, description="受付番号 / request id (RR-2026-0001)")
 ]
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 _WRITE: dict[str, Any] = {"response_model": RequestOut, "status_code": 201}
 
 

@@ -35,6 +35,8 @@ _ENV.filters.update(
 )
 
 TITLE = ("本人からの請求に対する回答", "Answer to your request")
+#: The answer's formats and their media types (every front end that serves it uses these).
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 
 
 def answer_json(

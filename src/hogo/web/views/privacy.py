@@ -36,7 +36,7 @@ from hogo.domain.rights.kinds import (
 from hogo.domain.rights.request import CorrectableField
 from hogo.errors import HogoError, InputError, NotFound
 from hogo.http.deps import SessionDep, get_settings, mail_sender, policy_cache
-from hogo.reports.rights.render import render_bytes, render_fragment
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes, render_fragment
 from hogo.services import privacy_access, privacy_center
 from hogo.services import rights_requests as rights
 from hogo.services.database import savepoint
@@ -431,9 +431,6 @@ def request_page(request: Request, session: SessionDep, person: Person, request_
     return render(request, "privacy_request.html", page, None, csrf_token=person[1].csrf_token)
 
 
-ANSWER_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
-
-
 @router.get("/requests/{request_id}/answer.{fmt}")
 def answer_file(
     request: Request,
@@ -451,7 +448,7 @@ def answer_file(
     data = render_bytes(fmt, document.notice, document.content, document.organization, _lang(request))
     return Response(
         data,
-        media_type=ANSWER_TYPES[fmt],
+        media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{quote(request_id, safe="")}-answer.{fmt}"',
             "Cache-Control": "no-store",

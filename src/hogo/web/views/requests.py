@@ -35,7 +35,7 @@ from hogo.domain.rights.kinds import (
 from hogo.domain.rights.request import Decision, DisclosureSection
 from hogo.errors import HogoError, InputError
 from hogo.http.deps import SessionDep, mail_sender, privacy_center_url
-from hogo.reports.rights.render import render_bytes
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.database import savepoint
 from hogo.web.options import Option, options
@@ -46,7 +46,6 @@ router = APIRouter()
 
 Officer = Annotated[ConsoleUser, Depends(permitted(Permission.personal_data))]
 RequestId = Annotated[str, Path(min_length=1, max_length=32)]
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 
 
 @dataclass(frozen=True)
