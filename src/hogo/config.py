@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     smtp_password_file: Path | None = None
     smtp_from: str | None = None
     smtp_starttls: bool = True
+    #: Where persons reach hogo (e.g. https://hogo.example.jp): the privacy-center link in the
+    #: e-mail that says an answer is ready. Unset: the address the officer's request came to
+    #: (console, API); `hogo request answer` then sends no e-mail.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
 
     @property
     def secure_cookies(self) -> bool | None:

@@ -19,12 +19,22 @@ pytest.importorskip("aiosmtpd", reason="pip install aiosmtpd (test extra)")
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from hogo.auth.roles import Role
 from hogo.domain.consent import SubjectPatch
+from hogo.domain.rights.kinds import (
+    RequestChannel,
+    RequestKind,
+    RequestOutcome,
+    RequestState,
+    VerificationLevel,
+)
+from hogo.domain.rights.request import Decision
+from hogo.services import rights_requests as rights
 from hogo.services.mail import Mail, MailFailed, SmtpSender, smtp_sender
 from hogo.services.subjects import patch_subjects
 from hogo.store.database import read_scope, write_scope
 from hogo.store.privacy_center import EmailCodeRow
-from tests.api.env import Env, client
+from tests.api.env import Env, client, login
 from tests.privacy.helpers import form_token
 
 
@@ -140,3 +150,63 @@ def test_the_sender_logs_in_when_a_user_is_set(tmp_path: Any) -> None:
     finally:
         controller.stop()
     assert smtp_sender(None, 25, None) is None
+
+
+def _answerable(env: Env, email: str | None) -> tuple[str, str]:
+    """A member with `email` whose disclosure request (filed from the privacy center) is carried out."""
+    subject = env.uncovered_subject()
+    with write_scope(env.db) as s:
+        patch_subjects(s, [SubjectPatch(subject_id=subject, email=email, phone="090-1234-5678")])
+        rid = rights.file_request(
+            s, subject, RequestKind.disclosure, rights.details_of({"text": "開示してください"}),
+            VerificationLevel.signed_link, RequestChannel.privacy_center,
+        ).request_id  # fmt: skip
+        rights.decide_request(s, rid, Decision(outcome=RequestOutcome.allowed))
+        rights.carry_out(s, rid)
+    return subject, rid
+
+
+def _console_answer(env: Env, rid: str) -> str:
+    with client(env) as officer:
+        login(officer, env.usernames[Role.privacy_officer])
+        page = officer.get(f"/requests/{rid}")
+        r = officer.post(
+            f"/requests/{rid}/answer", data={"csrf_token": form_token(page.text)}, follow_redirects=False
+        )
+        assert r.status_code == 303, r.text
+        shown = officer.get(r.headers["location"]).text
+    return shown.split('id="answer-mail" data-mail="')[1].split('"')[0]
+
+
+def test_answering_mails_the_person_that_the_answer_is_ready_not_the_answer(
+    env: Env, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    subject, rid = _answerable(env, "taro@example.jp")
+    env.app.state.mail_sender = SmtpSender("127.0.0.1", port, "privacy@hogo.example.jp", starttls=False)
+    try:
+        assert _console_answer(env, rid) == "sent"
+    finally:
+        env.app.state.mail_sender = None
+    [message] = inbox.messages
+    text = _text(message)
+    assert message["To"] == "taro@example.jp" and "回答" in str(message["Subject"])
+    assert rid in text and "http://testserver/privacy" in text
+    # Nothing of the answer: not the person's id, contacts, words or what was disclosed.
+    for personal in (subject, "090-1234-5678", "taro@example.jp", "開示してください", "法33条"):
+        assert personal not in text
+    with read_scope(env.db) as s:
+        assert rights.get(s, rid).state is RequestState.answered
+
+
+def test_the_answer_stands_when_the_mail_cannot_be_sent(env: Env) -> None:
+    _, rid = _answerable(env, "jiro@example.jp")
+    env.app.state.mail_sender = SmtpSender("127.0.0.1", _port(), "privacy@hogo.example.jp", starttls=False)
+    try:
+        assert _console_answer(env, rid) == "failed"  # nobody listens on that port
+    finally:
+        env.app.state.mail_sender = None
+    with read_scope(env.db) as s:
+        assert rights.get(s, rid).state is RequestState.answered
+    _, other = _answerable(env, "saburo@example.jp")
+    assert _console_answer(env, other) == "not_configured"

@@ -123,3 +123,42 @@ def test_erasure_then_imports_that_would_bring_the_person_back_report_the_row(
     refused = hogo("consent", "import", str(events), code=2)
     assert "3行目" in refused.output and "subject_id" in refused.output and "M2" not in refused.output
     assert "法35条" in refused.output
+
+
+def test_answering_from_the_cli_mails_the_notice_when_public_url_is_set(
+    hogo: Run, policy_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mail = pytest.importorskip("tests.privacy.test_privacy_mail", reason="pip install aiosmtpd (test extra)")
+    from aiosmtpd.controller import Controller
+
+    _setup(hogo, policy_file)
+    inbox, port = mail.Inbox(), mail._port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for name, value in (("HOST", "127.0.0.1"), ("PORT", str(port)), ("FROM", "privacy@example.jp"),
+                            ("STARTTLS", "false")):  # fmt: skip
+            monkeypatch.setenv(f"HOGO_SMTP_{name}", value)
+        rid = hogo(
+            "request", "file", "M1", "--kind", "purpose_notice", "--verified", "signed_link", "--json",
+            as_json=True,
+        )["request_id"]  # fmt: skip
+        hogo("request", "decide", rid, "--outcome", "allowed")
+        hogo("request", "carry-out", rid)
+        hogo("request", "answer", rid)  # no HOGO_PUBLIC_URL: the CLI does not know the link
+        assert inbox.messages == []
+        other = hogo(
+            "request", "file", "M1", "--kind", "purpose_notice", "--verified", "signed_link", "--json",
+            as_json=True,
+        )["request_id"]  # fmt: skip
+        hogo("request", "decide", other, "--outcome", "allowed")
+        hogo("request", "carry-out", other)
+        monkeypatch.setenv("HOGO_PUBLIC_URL", "https://hogo.example.jp/")
+        done = hogo("request", "answer", other)
+    finally:
+        controller.stop()
+    assert "sent" in done.output
+    [message] = inbox.messages
+    text = mail._text(message)
+    assert message["To"] == "m1@example.jp" and other in text and "https://hogo.example.jp/privacy" in text
+    assert "090-1111-2222" not in text and "M1" not in text.replace(other, "")

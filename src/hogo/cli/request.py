@@ -31,6 +31,7 @@ from hogo.files.atomic import atomic_path
 from hogo.reports.rights.render import render_bytes
 from hogo.services import ledger_tree
 from hogo.services import rights_requests as svc
+from hogo.services.mail import Sender, smtp_sender
 
 app = typer.Typer(help="本人からの請求(開示・訂正・利用停止等)/ rights requests", no_args_is_help=True)
 
@@ -229,9 +230,11 @@ def answer_cmd(
 ) -> None:
     """回答を記録し(法32条3項・33条3項・34条3項・35条7項、理由は法36条)、回答書を書き出します。"""
     with user_errors():
+        notice = _notice_mail()
         with unit_of_work() as session:
             view = svc.answer(session, request_id, at=_when(at, "--at"))
             document = svc.answer_of(session, request_id)
+            mailed = None if notice is None else svc.notify_answered(session, request_id, *notice)
         if out is not None:
             fmt = {".pdf": "pdf", ".json": "json"}.get(out.suffix.lower(), "html")
             data = render_bytes(fmt, document.notice, document.content, document.organization)
@@ -241,6 +244,21 @@ def answer_cmd(
     _show(view, as_json)
     if out is not None and not as_json:
         console.print(f"回答書を書き出しました: {out}")
+    if mailed is not None and not as_json:
+        console.print(f"回答の準備ができた旨のメール: {mailed.value}")
+
+
+def _notice_mail() -> tuple[Sender | None, str] | None:
+    """The sender and the privacy center's address for the "answer is ready" e-mail, when
+    HOGO_PUBLIC_URL says where the privacy center is (the console and the API know it)."""
+    settings = load_settings()
+    if not settings.public_url:
+        return None
+    sender = smtp_sender(
+        settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+        settings.smtp_password_file, settings.smtp_starttls,
+    )  # fmt: skip
+    return sender, settings.public_url.rstrip("/") + "/privacy"
 
 
 @app.command("extend")

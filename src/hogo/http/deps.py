@@ -12,7 +12,7 @@ been allowed.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from hogo.config import Settings
 from hogo.errors import HogoError
 from hogo.services.auth import Principal, token_principal, touch_token
 from hogo.services.database import read_scope, write_scope
+from hogo.services.mail import Sender
 from hogo.services.policy_cache import PolicyCache
 
 T = TypeVar("T")
@@ -49,6 +50,17 @@ def get_db(request: Request) -> Engine:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def mail_sender(request: Request) -> Sender | None:
+    """The app's e-mail sender (`services.mail`); None without HOGO_SMTP_HOST."""
+    return cast(Sender | None, getattr(request.app.state, "mail_sender", None))
+
+
+def privacy_center_url(request: Request) -> str:
+    """The privacy center's address for persons: HOGO_PUBLIC_URL's, else this request's host."""
+    base = get_settings(request).public_url or str(request.base_url)
+    return base.rstrip("/") + "/privacy"
 
 
 def policy_cache(request: Request) -> PolicyCache:

@@ -23,6 +23,9 @@ LOGIN_BODY_LIMIT = 16 * KiB
 EMBED_BODY_LIMIT = 16 * KiB
 #: The privacy center's forms: a token, a choice with a guardian's name, a code.
 PRIVACY_BODY_LIMIT = 16 * KiB
+#: The privacy center's request form: up to 4000 characters of the person's own words (12,000
+#: bytes of UTF-8, three times that form-encoded) with up to 200 purposes ticked.
+PRIVACY_REQUEST_BODY_LIMIT = 64 * KiB
 #: Bodies beyond DEFAULT_BODY_LIMIT get this much more time per byte (256 KiB/s).
 MIN_UPLOAD_RATE = 256 * KiB
 
@@ -46,6 +49,7 @@ RULES: tuple[BodyRule, ...] = (
     # and address, a code): they check their own token; everything else there needs the
     # person's session (hogo.web.privacy_session).
     BodyRule("POST", re.compile(r"/privacy/(enter|code|code/verify)"), PRIVACY_BODY_LIMIT, anonymous=True),
+    BodyRule("POST", re.compile(r"/privacy/requests"), PRIVACY_REQUEST_BODY_LIMIT),
     BodyRule("POST", re.compile(r"/privacy/.+"), PRIVACY_BODY_LIMIT),
     # Up to 100,000 person ids (incidents, 法30条 records received) and the inventory file.
     BodyRule("POST", re.compile(r"/api/v1/incidents"), 16 * MiB),

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,6 +51,7 @@ from hogo.services import ledger, person_keys, suppression
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.disclosure import disclosure
 from hogo.services.erasure import erase
+from hogo.services.mail import Mail, MailFailed, Sender
 from hogo.services.policy import require_policy
 from hogo.services.provisions import provisions_for
 from hogo.services.subjects import get_subject, patch_subjects
@@ -401,8 +403,13 @@ def _purposes_to_stop(policy: Policy, case: rr.RightsRequest) -> list[str]:
     if case.details.purposes:
         return list(case.details.purposes)
     if case.kind is RequestKind.stop_provision:
-        return [p.id for p in policy.purposes if _provides(policy, p)]
+        return providing_purposes(policy)
     return [p.id for p in policy.purposes]
+
+
+def providing_purposes(policy: Policy) -> list[str]:
+    """The purposes a stop of provision to third parties (法35条3項) can concern."""
+    return [p.id for p in policy.purposes if _provides(policy, p)]
 
 
 def _provides(policy: Policy, purpose: Purpose) -> bool:
@@ -631,3 +638,50 @@ def answer_of(session: Session, request_id: str) -> Answer:
     policy = require_policy(session)
     content = json.loads(row.content) if row.content else None
     return Answer(notice(request_id, case), content, policy.organization.model_dump())
+
+
+class AnswerMail(StrEnum):
+    """What became of the e-mail telling the person their answer is ready."""
+
+    sent = "sent"
+    #: No registered address (or the person is erased): the answer waits in the privacy center.
+    no_address = "no_address"
+    #: No sender configured (HOGO_SMTP_HOST unset).
+    not_configured = "not_configured"
+    failed = "failed"
+
+
+def _answer_ready_mail(to: str, request_id: str, entry_url: str) -> Mail:
+    """A notice that the answer is ready, with the way in: never the answer itself (an e-mail
+    may be read on its way or reach the wrong inbox; the answer is read after 本人確認)."""
+    text = (
+        f"ご請求(受付番号 {request_id})への回答をご用意しました。\n"
+        "回答の内容は、プライバシーセンターで本人確認のうえご確認ください"
+        "(PDF・JSON でダウンロードもできます)。\n"
+        f"{entry_url}\n\n"
+        "このメールには回答の内容を記載していません。お心当たりのない場合は、このメールを破棄してください。\n\n"
+        f"The answer to your request {request_id} is ready. Please read it in the privacy center,\n"
+        "after confirming it is you (PDF and JSON downloads are there too):\n"
+        f"{entry_url}\n\n"
+        "This message does not contain the answer. If you did not make a request, please ignore it.\n"
+    )
+    return Mail(to=to, subject="ご請求への回答のお知らせ / Your answer is ready", text=text)
+
+
+def notify_answered(session: Session, request_id: str, sender: Sender | None, entry_url: str) -> AnswerMail:
+    """Tell the person by e-mail that the answer to an answered request is ready (法32条3項・
+    33条3項・34条3項・35条7項 notify; the content is read in the privacy center). A failure to
+    send does not undo the answer: the outcome says what happened, for the officer to follow up."""
+    row = _load(session, request_id)
+    if _view(row).state is not RequestState.answered:
+        raise Conflict("回答を記録した請求ではありません。", "the request has not been answered.")
+    person = session.get(SubjectRow, row.subject_id) if row.subject_id is not None else None
+    if person is None or not person.email:
+        return AnswerMail.no_address
+    if sender is None:
+        return AnswerMail.not_configured
+    try:
+        sender.send(_answer_ready_mail(person.email, request_id, entry_url))
+    except MailFailed:
+        return AnswerMail.failed
+    return AnswerMail.sent

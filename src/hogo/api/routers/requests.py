@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
@@ -29,8 +29,9 @@ from hogo.api.schemas.rights import (
 )
 from hogo.auth.roles import Permission
 from hogo.domain.clock import JST
-from hogo.http.deps import Reader, Recorder, SessionDep, require
-from hogo.reports.rights.render import render_bytes
+from hogo.domain.ids import RecordId
+from hogo.http.deps import Reader, Recorder, SessionDep, mail_sender, privacy_center_url, require
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.auth import Principal
 
@@ -40,7 +41,6 @@ Officer = Annotated[Principal, Depends(require(Permission.personal_data))]
 RequestPath = Annotated[
     str, Path(min_length=1, max_length=32, description="受付番号 / request id (RR-2026-0001)")
 ]
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 _WRITE: dict[str, Any] = {"response_model": RequestOut, "status_code": 201}
 
 
@@ -61,12 +61,22 @@ def list_requests(
     principal: Reader,
     at: Annotated[Instant | None, Query(description="この時点で表示(省略時は現在)")] = None,
     include_answered: Annotated[bool, Query(description="回答済みの請求も含める")] = False,
+    subject_id: Annotated[
+        RecordId | None,
+        Query(description="この本人の請求だけ(回答済みを含め新しい順)/ only this person's, newest first"),
+    ] = None,
 ) -> RequestBoardOut:
-    """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first."""
+    """請求の一覧: 期限超過を先に、期限の近い順 / the board, overdue first.
+
+    subject_id を指定すると、その本人の請求をすべて(回答済みを含め)新しい順に返します。
+    会員サイトが本人に請求の状況を示すための呼び出しです / a member site shows a person theirs."""
     now = at or _now()
-    lines = svc.board(session, now, include_answered=include_answered)
     personal = principal.can(Permission.personal_data)
-    return RequestBoardOut(at=now, items=[RequestOut.of(line.view, now, personal) for line in lines])
+    if subject_id is not None:
+        views = svc.requests_of(session, subject_id)
+    else:
+        views = [line.view for line in svc.board(session, now, include_answered=include_answered)]
+    return RequestBoardOut(at=now, items=[RequestOut.of(view, now, personal) for view in views])
 
 
 @router.post("", operation_id="fileRightsRequest", **_WRITE, responses=responses(404, 409))
@@ -161,15 +171,26 @@ def carry_out(
     "/{request_id}/answer", operation_id="answerRightsRequest", **_WRITE, responses=responses(404, 409)
 )
 def answer(
+    request: Request,
     request_id: RequestPath,
     body: AnswerIn,
     session: SessionDep,
     principal: Officer,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。"""
-    run = partial(svc.answer, session, request_id, at=body.at)
-    return _step("answer_request", request_id, body, session, principal, idempotency_key, run)
+    """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。
+
+    本人の登録メールアドレスがあれば、回答の準備ができた旨とプライバシーセンターへの案内を
+    メールで送ります(回答の内容はメールに含めません)。結果は answer_mail に返します。"""
+
+    def act() -> RequestOut:
+        svc.answer(session, request_id, at=body.at)
+        mailed = svc.notify_answered(session, request_id, mail_sender(request), privacy_center_url(request))
+        return _out(session, principal, request_id).model_copy(update={"answer_mail": mailed})
+
+    return once_per_key(
+        session, principal, idempotency_key, fingerprint("answer_request", body, request_id=request_id), act
+    )
 
 
 @router.post(

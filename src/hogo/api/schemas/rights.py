@@ -22,7 +22,7 @@ from hogo.domain.rights.kinds import (
     VerificationLevel,
 )
 from hogo.domain.rights.request import Decision, Details, Extension, Partial
-from hogo.services.rights_requests import RequestView, StepEntry
+from hogo.services.rights_requests import AnswerMail, RequestView, StepEntry
 
 
 class _In(BaseModel):
@@ -105,6 +105,11 @@ class RequestOut(Out):
     withheld: list[str] = Field(
         default_factory=list,
         description="personal_data 権限がないため空にした項目(本人の記載、訂正後の値)/ values withheld",
+    )
+    answer_mail: AnswerMail | None = Field(
+        default=None,
+        description="回答の記録時のみ: 回答の準備ができた旨のメール(sent / no_address / "
+        "not_configured / failed)/ on answering: the e-mail telling the person the answer is ready",
     )
 
     @classmethod

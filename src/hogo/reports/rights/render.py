@@ -35,6 +35,8 @@ _ENV.filters.update(
 )
 
 TITLE = ("本人からの請求に対する回答", "Answer to your request")
+#: The answer's formats and their media types (every front end that serves it uses these).
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 
 
 def answer_json(
@@ -51,22 +53,38 @@ def answer_json(
     }
 
 
-def render_html(
-    notice: Notice, content: dict[str, Any] | None, organization: dict[str, Any], lang: str = "ja"
-) -> str:
+def _context(
+    notice: Notice, content: dict[str, Any] | None, organization: dict[str, Any], lang: str
+) -> dict[str, Any]:
     enclosed = ""  # the disclosure's own page body, already rendered by an autoescaping template
     if content is not None and notice.kind is RequestKind.disclosure:
         enclosed = render_body(content)
-    return _ENV.get_template("answer.html").render(
-        n=notice,
-        org=organization,
-        purposes=(content or {}).get("purposes_of_use", [])
+    return {
+        "n": notice,
+        "org": organization,
+        "purposes": (content or {}).get("purposes_of_use", [])
         if notice.kind is RequestKind.purpose_notice
         else [],
-        enclosed=Markup(enclosed),
-        withheld=[DisclosureSection(w).text(lang) for w in (content or {}).get("withheld", [])],
-        lang=lang,
-        title=pick(TITLE, lang),
+        "enclosed": Markup(enclosed),
+        "withheld": [DisclosureSection(w).text(lang) for w in (content or {}).get("withheld", [])],
+        "lang": lang,
+        "title": pick(TITLE, lang),
+    }
+
+
+def render_html(
+    notice: Notice, content: dict[str, Any] | None, organization: dict[str, Any], lang: str = "ja"
+) -> str:
+    return _ENV.get_template("answer.html").render(_context(notice, content, organization, lang))
+
+
+def render_fragment(
+    notice: Notice, content: dict[str, Any] | None, organization: dict[str, Any], lang: str = "ja"
+) -> Markup:
+    """The answer's body without the page around it, for a page that shows it (the privacy
+    center); escaped as the whole document is."""
+    return Markup(
+        _ENV.get_template("_answer_body.html").render(_context(notice, content, organization, lang))
     )
 
 

@@ -10,27 +10,41 @@ built in sections (`privacy_home.html`) so a section for rights requests (請求
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, cast
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Header, Query, Request
+from fastapi import APIRouter, Depends, Form, Header, Path, Query, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from starlette.responses import Response
 
 from hogo.auth.secrets import new_secret
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import RecordId
 from hogo.domain.notice import Language, user_agent_family
-from hogo.errors import HogoError, NotFound
-from hogo.http.deps import SessionDep, get_settings, policy_cache
+from hogo.domain.rights.kinds import (
+    CLAIMS,
+    DisclosureMethod,
+    RequestChannel,
+    RequestClaim,
+    RequestKind,
+    RequestState,
+    VerificationLevel,
+)
+from hogo.domain.rights.request import CorrectableField
+from hogo.errors import HogoError, InputError, NotFound
+from hogo.http.deps import SessionDep, get_settings, mail_sender, policy_cache
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes, render_fragment
 from hogo.services import privacy_access, privacy_center
+from hogo.services import rights_requests as rights
 from hogo.services.database import savepoint
 from hogo.services.mail import MailNotConfigured, Sender
 from hogo.services.privacy_access import PersonSession
 from hogo.services.sites import TokenRefused
 from hogo.web.i18n import member_reason
+from hogo.web.options import Option, options
 from hogo.web.privacy_session import (
     FORM_CSRF_COOKIE,
     PATH,
@@ -62,6 +76,36 @@ class PrivacyHome:
     #: The purpose whose form failed (its section shows the error) or was just changed.
     purpose_id: str = ""
     done: bool = False
+    #: The person's rights requests, newest first, and the forms to file one.
+    requests: tuple[rights.RequestView, ...] = ()
+    forms: RequestForms | None = None
+    #: The request form that was refused (its kind), the field at fault and what was typed.
+    request_kind: str = ""
+    request_field: str | None = None
+    request_values: dict[str, str] = field(default_factory=dict)
+    #: The request just filed.
+    filed: str = ""
+
+
+@dataclass(frozen=True)
+class RequestForms:
+    """What the request forms offer: the reasons per 法35 kind, the purposes a stop may name
+    (every purpose; those that provide to third parties), the fields a correction changes."""
+
+    claims: dict[str, tuple[Option, ...]]
+    purposes: tuple[Option, ...]
+    providing: tuple[Option, ...]
+    fields: tuple[Option, ...]
+    methods: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    """One of the person's requests: where it stands, and once answered the answer itself."""
+
+    view: rights.RequestView
+    now: datetime
+    answer: Markup | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +161,17 @@ def _home(
         gpc=gpc,
         policies=policy_cache(request),
     )
-    return PrivacyHome(view=view, person=person, gpc=gpc, **extra)  # type: ignore[arg-type]
+    lang = _lang(request)
+    titles = {p.id: p.title for p in view.policy.purposes}
+    forms = RequestForms(
+        claims={k.value: options([c for c in RequestClaim if c in CLAIMS[k]], lang) for k in CLAIMS},
+        purposes=tuple(Option(p.id, p.title) for p in view.policy.purposes),
+        providing=tuple(Option(p, titles[p]) for p in rights.providing_purposes(view.policy)),
+        fields=options(CorrectableField, lang),
+        methods=options(DisclosureMethod, lang),
+    )  # fmt: skip
+    mine = tuple(rights.requests_of(session, person.subject_id))
+    return PrivacyHome(view=view, person=person, gpc=gpc, requests=mine, forms=forms, **extra)  # type: ignore[arg-type]
 
 
 @router.get("")
@@ -127,10 +181,11 @@ def home(
     found: Annotated[tuple[str, PersonSession] | None, Depends(optional_person)],
     sec_gpc: GpcHeader = None,
     done: Annotated[str, Query(max_length=64)] = "",
+    filed: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
     if found is None:
         return entry_response(request, PrivacyEntry())
-    page = _home(request, session, found[1], sec_gpc == "1", purpose_id=done, done=bool(done))
+    page = _home(request, session, found[1], sec_gpc == "1", purpose_id=done, done=bool(done), filed=filed)
     return render(request, "privacy_home.html", page, None, csrf_token=found[1].csrf_token)
 
 
@@ -160,7 +215,7 @@ async def enter(request: Request, session: SessionDep) -> Response:
 
 
 def _sender(request: Request) -> Sender:
-    sender = cast(Sender | None, getattr(request.app.state, "mail_sender", None))
+    sender = mail_sender(request)
     if sender is None:
         raise MailNotConfigured()
     return sender
@@ -286,3 +341,116 @@ def logout(session: SessionDep, person: Person) -> Response:
     response = RedirectResponse(PATH, status_code=303)
     end(response)
     return response
+
+
+def _details(kind: RequestKind, form: dict[str, Any]) -> dict[str, Any]:
+    """The request's details from its form: the reason (法35), the purposes concerned, the
+    disclosure method, and for a correction each field given (or ticked to delete)."""
+    values: dict[str, Any] = {"text": str(form.get("text", "")).strip()}
+    if kind in CLAIMS:
+        values["claim"] = form.get("claim") or None
+    if kind in (RequestKind.stop_use, RequestKind.stop_provision):
+        values["purposes"] = [p for p in form.get("purposes", []) if p]
+    if kind is RequestKind.disclosure:
+        values["method"] = form.get("method") or DisclosureMethod.electronic.value
+    if kind is RequestKind.correction:
+        deleted = set(form.get("delete", []))
+        values["corrections"] = {
+            f.value: None if f.value in deleted else str(form.get(f.value, "")).strip()
+            for f in CorrectableField
+            if f.value in deleted or str(form.get(f.value, "")).strip()
+        }
+    return values
+
+
+@router.post("/requests")
+def file_request(
+    request: Request,
+    session: SessionDep,
+    person: Person,
+    kind: Annotated[str, Form(max_length=32)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+    claim: Annotated[str, Form(max_length=32)] = "",
+    method: Annotated[str, Form(max_length=16)] = "",
+    purposes: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
+    birth_date: Annotated[str, Form(max_length=32)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    phone: Annotated[str, Form(max_length=64)] = "",
+    delete: Annotated[list[str], Form(max_length=3)] = [],  # noqa: B006
+    sec_gpc: GpcHeader = None,
+) -> Response:
+    """File a rights request as the person (法37条): identity as the session's, channel
+    `privacy_center`; a refused form shows the page again with the error at that form."""
+    form: dict[str, Any] = {
+        "text": text, "claim": claim, "method": method, "purposes": purposes,
+        "birth_date": birth_date, "email": email, "phone": phone, "delete": delete,
+    }  # fmt: skip
+    try:
+        if kind not in RequestKind.__members__:
+            raise InputError("請求の種類を選んでください。", "choose the kind of request.", field="kind")
+        chosen = RequestKind(kind)
+        details = rights.details_of(_details(chosen, form))
+        with savepoint(session):
+            view = rights.file_request(
+                session,
+                person[1].subject_id,
+                chosen,
+                details,
+                VerificationLevel(person[1].identity_check.value),
+                RequestChannel.privacy_center,
+            )
+    except HogoError as exc:
+        shown = {k: v for k, v in form.items() if isinstance(v, str)} | {"purposes": " ".join(purposes)}
+        page = _home(
+            request, session, person[1], sec_gpc == "1", error=_message(request, exc), request_kind=kind,
+            request_field=getattr(exc, "field", None), request_values=shown,
+        )  # fmt: skip
+        return render(request, "privacy_home.html", page, None, 422, csrf_token=person[1].csrf_token)
+    return RedirectResponse(f"{PATH}?filed={quote(view.request_id, safe='')}#requests", status_code=303)
+
+
+def _own(session: SessionDep, person: PersonSession, request_id: str) -> rights.RequestView:
+    """The person's own request; anyone else's is 404, as one that does not exist."""
+    view = rights.get(session, request_id)
+    if view.subject_id is None or view.subject_id != person.subject_id:
+        raise NotFound("その請求は登録されていません。", "no such request.")
+    return view
+
+
+RequestId = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, session: SessionDep, person: Person, request_id: RequestId) -> Response:
+    view = _own(session, person[1], request_id)
+    answer = None
+    if view.state is RequestState.answered:
+        document = rights.answer_of(session, request_id)
+        answer = render_fragment(document.notice, document.content, document.organization, _lang(request))
+    page = RequestPage(view=view, now=datetime.now(UTC), answer=answer)
+    return render(request, "privacy_request.html", page, None, csrf_token=person[1].csrf_token)
+
+
+@router.get("/requests/{request_id}/answer.{fmt}")
+def answer_file(
+    request: Request,
+    session: SessionDep,
+    person: Person,
+    request_id: RequestId,
+    fmt: Annotated[Literal["html", "pdf", "json"], Path()],
+) -> Response:
+    """The answer as the rights module renders it (withheld sections stay empty and named),
+    once the answer is recorded; only the person's own."""
+    view = _own(session, person[1], request_id)
+    if view.state is not RequestState.answered:
+        raise NotFound("回答はまだありません。", "there is no answer yet.")
+    document = rights.answer_of(session, request_id)
+    data = render_bytes(fmt, document.notice, document.content, document.organization, _lang(request))
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{quote(request_id, safe="")}-answer.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -34,8 +34,8 @@ from hogo.domain.rights.kinds import (
 )
 from hogo.domain.rights.request import Decision, DisclosureSection
 from hogo.errors import HogoError, InputError
-from hogo.http.deps import SessionDep
-from hogo.reports.rights.render import render_bytes
+from hogo.http.deps import SessionDep, mail_sender, privacy_center_url
+from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.database import savepoint
 from hogo.web.options import Option, options
@@ -46,7 +46,6 @@ router = APIRouter()
 
 Officer = Annotated[ConsoleUser, Depends(permitted(Permission.personal_data))]
 RequestId = Annotated[str, Path(min_length=1, max_length=32)]
-MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,8 @@ class RequestPage:
     decided: tuple[GroundOption, ...] = ()
     #: 法35: the recipients to inform (from the 法29条 records).
     recipients: tuple[RecipientLine, ...] = ()
+    #: Just answered: what became of the e-mail telling the person (`svc.AnswerMail`).
+    mail: str = ""
 
 
 def _ground(g: ReasonType, lang: str) -> GroundOption:
@@ -191,6 +192,7 @@ def _page(
     user: ConsoleUser,
     request_id: str,
     error: tuple[str, HogoError] | None = None,
+    mail: str = "",
 ) -> RequestPage:
     lang = language(request)
     view = svc.get(session, request_id)
@@ -225,12 +227,19 @@ def _page(
             )
             for r in case.result.get("recipients", [])
         ),
+        mail=mail if mail in svc.AnswerMail.__members__ else "",
     )
 
 
 @router.get("/requests/{request_id}", include_in_schema=False)
-def request_page(request: Request, request_id: RequestId, session: SessionDep, user: Viewer) -> Response:
-    return render(request, "request.html", _page(request, session, user, request_id), user)
+def request_page(
+    request: Request,
+    request_id: RequestId,
+    session: SessionDep,
+    user: Viewer,
+    mail: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    return render(request, "request.html", _page(request, session, user, request_id, mail=mail), user)
 
 
 def _step(
@@ -310,7 +319,20 @@ def carry_out_submit(
 
 @router.post("/requests/{request_id}/answer", include_in_schema=False)
 def answer_submit(request: Request, request_id: RequestId, session: SessionDep, user: Officer) -> Response:
-    return _step(request, session, user, request_id, "answer", lambda: svc.answer(session, request_id))
+    """Record the answer, then tell the person by e-mail that it is ready (not what it says)."""
+    mailed: list[svc.AnswerMail] = []
+
+    def act() -> object:
+        svc.answer(session, request_id)
+        sender, url = mail_sender(request), privacy_center_url(request)
+        mailed.append(svc.notify_answered(session, request_id, sender, url))
+        return None
+
+    response = _step(request, session, user, request_id, "answer", act)
+    if mailed and response.status_code == 303:
+        target = f"/requests/{quote(request_id, safe='')}?mail={mailed[0].value}#step-answer"
+        return RedirectResponse(target, status_code=303)
+    return response
 
 
 @router.post("/requests/{request_id}/extend", include_in_schema=False)
