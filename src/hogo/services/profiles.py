@@ -6,35 +6,48 @@ folder; checks first that the tables it reads agree with the ledger; then append
 `processing` entry whose payload is the job's manifest — policy revision, ledger head, feature
 definitions and their hash, counts by basis and by reason excluded, the output file's SHA-256,
 never a person or a score — and only after that commits gives the folder its final name, as a
-release does (`hogo.release.publish`).
+release does (`hogo.release.publish`). The run's row (`hogo.store.profiles`) is written in the
+same transaction as the ledger entry.
+
+Erasure (法35条) reaches the outputs hogo keeps: `forget` (called by `hogo.services.erasure`)
+rewrites each stored output without the erased person's rows, updates the digest recorded for
+the file and appends a `processing` entry saying how many rows left which run — never whose.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from hogo.config import load_settings
+from hogo.config import Settings, load_settings
 from hogo.domain.clock import JST
 from hogo.domain.ledger import EntryKind
 from hogo.eligibility import ConsentSource
 from hogo.engines import get_engine
+from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
-from hogo.profiling.run import PreparedProfile, Step, prepare_profile
-from hogo.profiling.spec import ProfileSpec
-from hogo.release.publish import seal, staged, write_manifest
+from hogo.profiling.run import OUTPUT, PreparedProfile, Step, prepare_profile
+from hogo.profiling.spec import ProfileSpec, parse_profile_spec
+from hogo.release.publish import FILE_MODE, seal, staged, write_manifest
+from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
+from hogo.store.profiles import ProfileRunRow, add_run
+from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import open_snapshot
 
 log = logging.getLogger(__name__)
@@ -53,6 +66,8 @@ def run_profile(
 ) -> RecordedProfile:
     """Plan the job under the policy in force, run it, record it, publish its folder."""
     with write_scope(db) as session:
+        if session.get(ProfileRunRow, spec.id) is not None:
+            raise Conflict("このプロファイルIDは既に使われています。", "this profile id is already in use.")
         plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
         require_reconciled(session)  # the tables the decisions read agree with the ledger
     settings = load_settings()
@@ -95,6 +110,127 @@ def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work
         "files": {p.name: sha256_file(p) for p in sorted(work.iterdir())},
     }
     manifest["ledger_seq"] = ledger.append(session, EntryKind.processing, f"profile:{plan.spec.id}", manifest)
+    add_run(session, profile_id=plan.spec.id, purpose=plan.spec.purpose, run_at=plan.at,
+            directory=str(plan.directory), output_file=OUTPUT[plan.spec.output.format],
+            manifest=manifest)  # fmt: skip
     write_manifest(work, manifest)
     seal(work)
     return manifest
+
+
+def submitted_profile_spec(data: Any, settings: Settings) -> ProfileSpec:
+    """A job sent over the API: inputs confined to HOGO_INPUT_DIR, the output to the releases root."""
+    return parse_profile_spec(data, SpecPaths.submitted(settings.inputs_root, settings.releases_root), "body")
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """A recorded run, as the store keeps it (counts and digests, no person)."""
+
+    profile_id: str
+    purpose: str
+    run_at: datetime
+    recorded_at: datetime
+    directory: str
+    output_file: str
+    output_sha256: str
+    profiled: int
+    rows_erased: int
+    ledger_seq: int
+    manifest: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = self.manifest.get("counts", {})
+        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.directory) / self.output_file
+
+
+def _info(row: ProfileRunRow) -> ProfileInfo:
+    return view_of(ProfileInfo, row, manifest=json.loads(row.manifest))
+
+
+def list_profiles(session: Session, limit: int = 200) -> list[ProfileInfo]:
+    """Recorded runs, newest first."""
+    rows = session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.recorded_at.desc()).limit(limit))
+    return [_info(r) for r in rows]
+
+
+def get_profile(session: Session, profile_id: str) -> ProfileInfo:
+    missing = ("そのプロファイルは記録されていません。", "no such profile run.")
+    row = stored(session, ProfileRunRow, profile_id, *missing)
+    return _info(row)
+
+
+def forget(session: Session, subject_id: str) -> int:
+    """Remove ``subject_id``'s rows from every stored profile output (法35条), in the caller's
+    transaction; returns how many runs held the person.
+
+    Each output that holds the person is rewritten without their rows into a private file beside
+    it; the run's row takes the new file's digest and one `processing` entry (ref `profile:ID`)
+    records how many rows were removed and the new digest — never whose rows. The new file
+    replaces the old only once the transaction commits (and is removed if it rolls back), so
+    the file and its recorded digest agree. An output that is gone (moved or deleted) is left.
+    """
+    touched = 0
+    for row in session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.profile_id)):
+        path = Path(row.directory) / row.output_file
+        if not path.is_file():
+            continue
+        table = _read_output(path)
+        keep = pc.not_equal(table["subject_id"], pa.scalar(subject_id, pa.string()))
+        kept = table.filter(pc.fill_null(keep, True))
+        removed = table.num_rows - kept.num_rows
+        if removed == 0:
+            continue
+        pending = path.with_name(f".{path.name}.erasing")
+        _write_output(kept, pending)
+        row.output_sha256 = sha256_file(pending)
+        row.rows_erased += removed
+        payload = {"profile_id": row.profile_id, "erasure": {"rows_removed": removed},
+                   "files": {row.output_file: row.output_sha256}}  # fmt: skip
+        ledger.append(session, EntryKind.processing, f"profile:{row.profile_id}", payload)
+        _replace_on_commit(session, pending, path)
+        touched += 1
+    session.flush()
+    return touched
+
+
+def _read_output(path: Path) -> pa.Table:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
+    import pyarrow.csv as pacsv
+
+    types = pacsv.ConvertOptions(column_types={"subject_id": pa.string()})
+    return pacsv.read_csv(path, convert_options=types)
+
+
+def _write_output(table: pa.Table, path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+    if path.name.endswith(".parquet.erasing"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    else:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, path)
+
+
+def _replace_on_commit(session: Session, pending: Path, target: Path) -> None:
+    def replace(_session: Session) -> None:
+        if pending.exists():
+            os.replace(pending, target)
+
+    def drop(_session: Session) -> None:
+        pending.unlink(missing_ok=True)
+
+    event.listen(session, "after_commit", replace, once=True)
+    event.listen(session, "after_rollback", drop, once=True)
