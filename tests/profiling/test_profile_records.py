@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
+from hogo.errors import InputError
 from hogo.files.digest import sha256_file
 from hogo.profiling.spec import parse_profile_spec
 from hogo.release.spec import SpecPaths
@@ -119,3 +120,25 @@ def test_the_cli_lists_and_shows_runs_and_ledger_verify_passes_after_erasure(
     assert runner.invoke(app, ["profile", "show", "nope"]).exit_code != 0
     verify = runner.invoke(app, ["ledger", "verify", "--json"])
     assert verify.exit_code == 0 and json.loads(verify.stdout)["ok"] is True
+
+
+def test_a_failed_run_is_recorded_failed_without_personal_data_and_may_run_again(
+    world: tuple[Engine, Path],
+) -> None:
+    store, folder = world
+    (folder / "bad.csv").write_text("member_id,purchased_at,amount_yen\nS1,2024-05-01 10:00,千円\n", "utf-8")
+    columns = {c: c for c in ["member_id", "purchased_at", "amount_yen"]}
+    spec = job(
+        folder,
+        "bad-1",
+        purchases={"path": "bad.csv", "columns": columns},
+        features=[{"name": "n", "kind": "frequency"}],
+    )
+    with pytest.raises(InputError):
+        run_profile(store, parse_profile_spec(spec, SpecPaths.local(folder)))
+    with read_scope(store) as session:
+        info = service.get_profile(session, "bad-1")
+    assert info.status == "failed" and info.error is not None and "千円" not in info.error
+    assert info.ledger_seq is None and not (folder / "profiles" / "bad-1").exists()
+    (folder / "bad.csv").write_text("member_id,purchased_at,amount_yen\nS1,2024-05-01 10:00,100\n", "utf-8")
+    assert run_profile(store, parse_profile_spec(spec, SpecPaths.local(folder))).counts["profiled"] == 2

@@ -11,7 +11,7 @@ from rich.table import Table
 from hogo.cli.context import opened, reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, steps, user_errors
-from hogo.domain.display import datetime_text
+from hogo.domain.display import datetime_text, title_pair
 from hogo.profiling.spec import load_profile_spec
 from hogo.services import profiles as service
 
@@ -42,14 +42,17 @@ def _as_json(info: service.ProfileInfo, with_manifest: bool) -> dict[str, object
     out: dict[str, object] = {
         "profile_id": info.profile_id,
         "purpose": info.purpose,
+        "status": info.status,
         "run_at": info.run_at.isoformat(),
-        "recorded_at": info.recorded_at.isoformat(),
+        "started_at": info.started_at.isoformat(),
+        "finished_at": info.finished_at.isoformat() if info.finished_at else None,
         "directory": info.directory,
         "output_file": info.output_file,
         "output_sha256": info.output_sha256,
         "counts": info.counts,
         "rows_erased": info.rows_erased,
         "ledger_seq": info.ledger_seq,
+        "error": info.error,
     }
     if with_manifest:
         out["manifest"] = info.manifest
@@ -64,12 +67,14 @@ def list_cmd(as_json: bool = JSON) -> None:
     if as_json:
         print_json([_as_json(i, with_manifest=False) for i in found])
         return
-    headers = ("プロファイルID", "利用目的", "対象", "対象外", "消去で削除", "基準日時", "台帳")
+    headers = ("プロファイルID", "利用目的", "状態", "対象", "対象外", "消去で削除", "基準日時", "台帳")
     table = Table(*headers, title="プロファイル / profiles")
     for i in found:
         c = i.counts
-        table.add_row(i.profile_id, i.purpose, f"{c.get('profiled', 0):,}", f"{c.get('excluded', 0):,}",
-                      f"{i.rows_erased:,}", datetime_text(i.run_at), f"#{i.ledger_seq}")  # fmt: skip
+        seq = "—" if i.ledger_seq is None else f"#{i.ledger_seq}"
+        table.add_row(i.profile_id, i.purpose, title_pair("ReleaseStatus", i.status)[0],
+                      f"{c.get('profiled', 0):,}", f"{c.get('excluded', 0):,}", f"{i.rows_erased:,}",
+                      datetime_text(i.run_at), seq)  # fmt: skip
     console.print(table)
 
 
@@ -86,7 +91,12 @@ def show_cmd(
         return
     m = info.manifest
     when = datetime_text(info.run_at)
-    console.print(f"[bold]{info.profile_id}[/] {info.purpose} ({when}) 台帳 #{info.ledger_seq}")
+    status = title_pair("ReleaseStatus", info.status)[0]
+    console.print(
+        f"[bold]{info.profile_id}[/] {info.purpose} ({when}) {status} 台帳 #{info.ledger_seq or '—'}"
+    )
+    if info.error:
+        console.print(f"[red]  {info.error}[/]")
     console.print(f"  出力 / output: {info.output_path} sha256={info.output_sha256}")
     for key, value in info.counts.items():
         console.print(f"  {key}: {value:,}")

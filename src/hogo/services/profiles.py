@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +46,10 @@ from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.store.database import write_scope
+from hogo.services.releases import error_text
+from hogo.store.database import read_scope, write_scope
 from hogo.store.export import StoreConsent
-from hogo.store.profiles import ProfileRunRow, add_run
+from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
 from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import open_snapshot
 
@@ -61,15 +64,54 @@ class RecordedProfile:
     manifest: dict[str, Any]
 
 
+def _accept(session: Session, spec: ProfileSpec, now: datetime | None) -> ProfilePlan:
+    """Plan the job before any data is read, and write its `running` row (an id is used once;
+    a failed run's id may be run again)."""
+    row = session.get(ProfileRunRow, spec.id)
+    if row is not None and row.status != FAILED:
+        raise Conflict("このプロファイルIDは既に使われています。", "this profile id is already in use.")
+    plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
+    if row is None:
+        row = ProfileRunRow(profile_id=spec.id, rows_erased=0)
+        session.add(row)
+    row.purpose, row.status, row.run_at = spec.purpose, RUNNING, plan.at
+    row.started_at, row.finished_at, row.error = datetime.now(UTC), None, None
+    row.directory, row.output_file = str(plan.directory), OUTPUT[spec.output.format]
+    session.flush()
+    return plan
+
+
 def run_profile(
     db: Engine, spec: ProfileSpec, step: Step | None = None, *, now: datetime | None = None
 ) -> RecordedProfile:
-    """Plan the job under the policy in force, run it, record it, publish its folder."""
+    """Plan the job under the policy in force, run it, record it, publish its folder (foreground:
+    `hogo profile run`); a failure is recorded on the run's row."""
     with write_scope(db) as session:
-        if session.get(ProfileRunRow, spec.id) is not None:
-            raise Conflict("このプロファイルIDは既に使われています。", "this profile id is already in use.")
-        plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
-        require_reconciled(session)  # the tables the decisions read agree with the ledger
+        plan = _accept(session, spec, now)
+    return _execute(db, plan, step)
+
+
+def start_profile(session: Session, db: Engine, spec: ProfileSpec) -> str:
+    """Accept the job in the caller's transaction; it runs in a thread once that commits
+    (`POST /api/v1/profiles`). The thread is not a daemon: a stopping server waits for it."""
+    plan = _accept(session, spec, None)
+
+    def launch(_session: Session) -> None:
+        threading.Thread(target=_background, args=(db, plan), name=f"profile-{spec.id}").start()
+
+    event.listen(session, "after_commit", launch, once=True)
+    return spec.id
+
+
+def _background(db: Engine, plan: ProfilePlan) -> None:
+    try:
+        _execute(db, plan)
+    except Exception:  # recorded as failed by _execute; nothing else to do in a worker thread
+        return
+
+
+def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:
+    spec = plan.spec
     settings = load_settings()
     try:
         with staged(plan.directory) as stage:
@@ -79,6 +121,8 @@ def run_profile(
                 temp_directory=stage.spill,
             )
             try:
+                with write_scope(db) as session:
+                    require_reconciled(session)  # the tables the decisions read agree with the ledger
                 snapshot = spec.consent_snapshot
                 consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
                 prepared = prepare_profile(plan, consent, engine, stage.work, step)
@@ -88,9 +132,28 @@ def run_profile(
             finally:
                 engine.close()
     except BaseException as exc:
-        log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)
+        log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)  # the type only
+        _mark_failed(db, spec.id, exc)
         raise
     return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
+
+
+def _mark_failed(db: Engine, profile_id: str, exc: BaseException) -> None:
+    with write_scope(db) as session:
+        row = session.get(ProfileRunRow, profile_id)
+        if row is not None and row.status == RUNNING:
+            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
+
+
+def wait_for(db: Engine, profile_id: str, timeout: float = 60.0) -> ProfileInfo:
+    """Poll until a run is no longer running (for tests and scripts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_scope(db) as session:
+            info = get_profile(session, profile_id)
+        if info.status != RUNNING or time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
 
 
 def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work: Path) -> dict[str, Any]:
@@ -110,9 +173,7 @@ def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work
         "files": {p.name: sha256_file(p) for p in sorted(work.iterdir())},
     }
     manifest["ledger_seq"] = ledger.append(session, EntryKind.processing, f"profile:{plan.spec.id}", manifest)
-    add_run(session, profile_id=plan.spec.id, purpose=plan.spec.purpose, run_at=plan.at,
-            directory=str(plan.directory), output_file=OUTPUT[plan.spec.output.format],
-            manifest=manifest)  # fmt: skip
+    mark_done(session, plan.spec.id, OUTPUT[plan.spec.output.format], manifest)
     write_manifest(work, manifest)
     seal(work)
     return manifest
@@ -129,15 +190,18 @@ class ProfileInfo:
 
     profile_id: str
     purpose: str
+    status: str  # running | done | failed
     run_at: datetime
-    recorded_at: datetime
+    started_at: datetime
+    finished_at: datetime | None
     directory: str
     output_file: str
-    output_sha256: str
-    profiled: int
+    output_sha256: str | None
+    profiled: int | None
     rows_erased: int
-    ledger_seq: int
+    ledger_seq: int | None
     manifest: dict[str, Any]
+    error: str | None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -150,12 +214,12 @@ class ProfileInfo:
 
 
 def _info(row: ProfileRunRow) -> ProfileInfo:
-    return view_of(ProfileInfo, row, manifest=json.loads(row.manifest))
+    return view_of(ProfileInfo, row, manifest=json.loads(row.manifest) if row.manifest else {})
 
 
 def list_profiles(session: Session, limit: int = 200) -> list[ProfileInfo]:
     """Recorded runs, newest first."""
-    rows = session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.recorded_at.desc()).limit(limit))
+    rows = session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.started_at.desc()).limit(limit))
     return [_info(r) for r in rows]
 
 
@@ -176,7 +240,8 @@ def forget(session: Session, subject_id: str) -> int:
     the file and its recorded digest agree. An output that is gone (moved or deleted) is left.
     """
     touched = 0
-    for row in session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.profile_id)):
+    done = select(ProfileRunRow).where(ProfileRunRow.status == DONE).order_by(ProfileRunRow.profile_id)
+    for row in session.scalars(done):
         path = Path(row.directory) / row.output_file
         if not path.is_file():
             continue

@@ -207,7 +207,7 @@ def recover_interrupted(store: Engine) -> list[str]:
     return recovered
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     if isinstance(exc, HogoError):
         return exc.ja if exc.ja == exc.en else f"{exc.ja}\n{exc.en}"
     return f"内部エラーで中断しました({type(exc).__name__})。\ninternal error ({type(exc).__name__})."
@@ -219,7 +219,7 @@ def _mark_failed(store: Engine, release_id: str, exc: BaseException) -> None:
         # A release that failed after its record committed stays done (its folder is completed
         # by recovery); only one still running can fail.
         if row is not None and row.status == RUNNING:
-            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), _error_text(exc)
+            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
 
 
 @dataclass(frozen=True)
