@@ -30,6 +30,7 @@ from hogo.api import problems
 from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, privacy_center, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
+from hogo.api.routers.profiles import router as profiles_router
 from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
@@ -216,6 +217,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(inventory_router, prefix=API_PREFIX)
     app.include_router(readiness_router, prefix=API_PREFIX)
     app.include_router(received_router, prefix=API_PREFIX)
+    app.include_router(profiles_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(requests_router, prefix=API_PREFIX)
     app.include_router(meta.public)
