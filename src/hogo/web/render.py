@@ -66,7 +66,8 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         items.append(("/campaigns", "nav.campaigns"))
         items += [("/requests", "nav.requests")]
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
-        items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases"), ("/profiles", "nav.profiles")]
+        items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
+        items.append(("/profiles", "nav.profiles"))
         items.append(("/provisions/received", "nav.received"))
         items.append(("/ledger", "nav.ledger"))
         if user.can(Permission.manage_users):
