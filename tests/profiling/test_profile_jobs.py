@@ -49,6 +49,8 @@ def profiling_policy(**purpose: Any) -> Policy:
          "data_categories": ["purchase", "health_guess"], "profiling": DECLARATION, **purpose}
     )  # fmt: skip
     doc["terms"][1]["purposes"].append("purchase_profiling")
+    ad_partners = next(p for p in doc["purposes"] if p["id"] == "ad_partners")
+    ad_partners["data_categories"] = [*ad_partners["data_categories"], "purchase"]  # scores may be provided
     return Policy.model_validate(doc)
 
 

@@ -42,6 +42,7 @@ from hogo.profiling.plan import ProfilePlan, plan_profile
 from hogo.profiling.run import OUTPUT, PreparedProfile, Step, prepare_profile
 from hogo.profiling.spec import ProfileSpec, parse_profile_spec
 from hogo.release.publish import FILE_MODE, seal, staged, write_manifest
+from hogo.release.run import read_output
 from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
@@ -245,7 +246,7 @@ def forget(session: Session, subject_id: str) -> int:
         path = Path(row.directory) / row.output_file
         if not path.is_file():
             continue
-        table = _read_output(path)
+        table = read_output(path)
         keep = pc.not_equal(table["subject_id"], pa.scalar(subject_id, pa.string()))
         kept = table.filter(pc.fill_null(keep, True))
         removed = table.num_rows - kept.num_rows
@@ -262,17 +263,6 @@ def forget(session: Session, subject_id: str) -> int:
         touched += 1
     session.flush()
     return touched
-
-
-def _read_output(path: Path) -> pa.Table:
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.read_table(path)
-    import pyarrow.csv as pacsv
-
-    types = pacsv.ConvertOptions(column_types={"subject_id": pa.string()})
-    return pacsv.read_csv(path, convert_options=types)
 
 
 def _write_output(table: pa.Table, path: Path) -> None:
