@@ -130,7 +130,7 @@ def test_the_compact_menu_works_without_javascript(
     page.goto(base + "/policy")
     menu = page.locator("nav.main details.nav-compact")
     links = menu.get_by_role("link")
-    assert links.count() == 0  # folded: the page starts with its content, not thirteen links
+    assert links.count() == 0  # folded: the page starts with its content, not fourteen links
     menu.locator("summary").click()
     assert (
         links.count() == 13
