@@ -133,8 +133,8 @@ def test_the_compact_menu_works_without_javascript(
     assert links.count() == 0  # folded: the page starts with its content, not fourteen links
     menu.locator("summary").click()
     assert (
-        links.count() == 13
-    )  # eleven pages, the re-consent campaigns (issue 15) and rights requests (issue 14)
+        links.count() == 14
+    )  # eleven pages, re-consent campaigns (issue 15), rights requests (issue 14), profiling (issue 16)
     assert menu.get_by_role("link", name="利用目的と規約").get_attribute("aria-current") == "page"
     _no_sideways_scroll(page)
     shot(page, "60-390-menu-open")
