@@ -64,4 +64,3 @@ def prepare_profile(
         "excluded_by_reason": {str(r["reason"]): int(r["n"]) for r in excluded.to_pylist()},
     }
     return PreparedProfile(counts, manifest)
-
