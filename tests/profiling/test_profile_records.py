@@ -6,6 +6,7 @@ whose) and still verifies."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -142,3 +143,37 @@ def test_a_failed_run_is_recorded_failed_without_personal_data_and_may_run_again
     assert info.ledger_seq is None and not (folder / "profiles" / "bad-1").exists()
     (folder / "bad.csv").write_text("member_id,purchased_at,amount_yen\nS1,2024-05-01 10:00,100\n", "utf-8")
     assert run_profile(store, parse_profile_spec(spec, SpecPaths.local(folder))).counts["profiled"] == 2
+
+
+def test_a_run_whose_process_stopped_is_settled_and_its_id_runs_again(
+    world: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `running` row left by a stopped process is marked failed (its scratch folder removed); a
+    run recorded just before its process stopped gets its folder."""
+    from hogo.release import publish as publication
+    from hogo.release.publish import scratch_dirs
+    from hogo.store.profiles import ProfileRunRow
+
+    store, folder = world
+
+    def failing(*args: object) -> None:
+        raise OSError("interrupted")
+
+    monkeypatch.setattr(service, "alive", lambda runner: False)  # as if the process had stopped
+    with monkeypatch.context() as mp, pytest.raises(OSError):
+        mp.setattr(publication, "publish", failing)  # the rename after the record commits
+        _run(store, folder, "late")
+    final = folder / "profiles" / "late"
+    assert not final.exists() and scratch_dirs(final)[0].is_dir()
+    with write_scope(store) as session:
+        session.add(ProfileRunRow(profile_id="stuck", purpose="purchase_profiling", status="running",
+                                  run_at=datetime.now(UTC), started_at=datetime.now(UTC),
+                                  directory=str(folder / "profiles" / "stuck"), output_file="profiles.parquet",
+                                  rows_erased=0, runner="somewhere:1"))  # fmt: skip
+    assert service.recover_interrupted(store) == ["stuck"]
+    assert final.is_dir() and (final / "profiles.parquet").is_file()
+    with read_scope(store) as session:
+        assert service.get_profile(session, "late").status == "done"
+        stuck = service.get_profile(session, "stuck")
+    assert stuck.status == "failed" and stuck.error is not None
+    assert _run(store, folder, "stuck").counts["profiled"] == 2

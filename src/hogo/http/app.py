@@ -43,7 +43,7 @@ from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
-from hogo.services import releases
+from hogo.services import profiles, releases
 from hogo.services.database import is_busy, open_store
 from hogo.services.mail import smtp_sender
 from hogo.services.policy_cache import PolicyCache
@@ -173,6 +173,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             releases.recover_interrupted(db)
+            profiles.recover_interrupted(db)
         except SQLAlchemyError:  # a database not migrated yet: requests will say so
             log.warning("could not check for interrupted releases")
         if warm:

@@ -188,7 +188,7 @@ def runner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(runner: str) -> bool:
+def alive(runner: str) -> bool:
     """Whether the process that wrote ``runner`` may still be running (unknown hosts: assume so)."""
     host, _, pid = runner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -216,7 +216,7 @@ def recover_interrupted(store: Engine) -> list[str]:
     with write_scope(store) as session:
         rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status != DONE)).all()
         for row in rows:
-            if row.status == RUNNING and (row.runner is None or _alive(row.runner)):
+            if row.status == RUNNING and (row.runner is None or alive(row.runner)):
                 continue
             if row.status == RUNNING:
                 row.status, row.finished_at = FAILED, datetime.now(UTC)
@@ -228,7 +228,7 @@ def recover_interrupted(store: Engine) -> list[str]:
         for row in done:
             if (
                 row.runner is not None
-                and not _alive(row.runner)
+                and not alive(row.runner)
                 and publication.finish(Path(row.directory), row.release_id)
             ):
                 log.warning(

@@ -44,6 +44,8 @@ class ProfileRunRow(Base):
     ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     manifest: Mapped[str | None] = mapped_column(Text, nullable=True)  # manifest.json when done
     error: Mapped[str | None] = mapped_column(Text, nullable=True)  # no personal data
+    #: "host:pid" of the process running it, to find runs a stopped process left `running`.
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 def mark_done(session: Session, profile_id: str, output_file: str, manifest: dict[str, Any]) -> None:

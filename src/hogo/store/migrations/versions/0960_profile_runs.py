@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("ledger_seq", sa.Integer),
         sa.Column("manifest", sa.Text),
         sa.Column("error", sa.Text),
+        sa.Column("runner", sa.String(200)),
     )
     op.create_index("ix_profile_runs_purpose", "profile_runs", ["purpose"])
     op.create_index("ix_profile_runs_status", "profile_runs", ["status"])
