@@ -23,6 +23,7 @@ OPERATIONS |= {
 OPERATIONS |= {
     "listReadinessAssets", "getReadinessAssessment", "recordReadinessAssessment", "getReadinessHistory",
     "startRelease", "listReleases", "getRelease", "downloadReleaseFile",
+    "startProfile", "listProfiles", "getProfile",
 }  # fmt: skip
 OPERATIONS |= {"recordReceivedProvision", "listReceivedProvisions", "getReceivedProvision"}
 OPERATIONS |= {"getLedgerTreeHead", "issueLedgerTreeHead", "getLedgerInclusionProof"}

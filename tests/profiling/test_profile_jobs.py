@@ -49,6 +49,8 @@ def profiling_policy(**purpose: Any) -> Policy:
          "data_categories": ["purchase", "health_guess"], "profiling": DECLARATION, **purpose}
     )  # fmt: skip
     doc["terms"][1]["purposes"].append("purchase_profiling")
+    ad_partners = next(p for p in doc["purposes"] if p["id"] == "ad_partners")
+    ad_partners["data_categories"] = [*ad_partners["data_categories"], "purchase"]  # scores may be provided
     return Policy.model_validate(doc)
 
 
@@ -72,8 +74,8 @@ def purchases() -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.fixture()
-def world(store: Engine, tmp_path: Path) -> tuple[Engine, Path]:
+def build_profile_world(store: Engine, folder: Path) -> None:
+    """The profiling policy, five persons and their consent history, and the purchases file."""
     with write_scope(store) as s:
         apply_policy(s, profiling_policy())
         upsert_subjects(s, [person(f"S{i}") for i in range(1, 6)])
@@ -94,8 +96,13 @@ def world(store: Engine, tmp_path: Path) -> tuple[Engine, Path]:
             "purchased_at",
             pa.array([r["purchased_at"] for r in purchases()], pa.timestamp("us", tz="Asia/Tokyo")),
         ),
-        tmp_path / "purchases.parquet",
+        folder / "purchases.parquet",
     )
+
+
+@pytest.fixture()
+def world(store: Engine, tmp_path: Path) -> tuple[Engine, Path]:
+    build_profile_world(store, tmp_path)
     return store, tmp_path
 
 

@@ -150,7 +150,7 @@ def test_a_failed_rename_after_the_record_keeps_the_release_done_and_recovery_co
     def failing(*args: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(service, "_alive", lambda runner: False)  # as if this process had stopped
+    monkeypatch.setattr(service, "alive", lambda runner: False)  # as if this process had stopped
     with monkeypatch.context() as mp, pytest.raises(OSError):
         mp.setattr(publication, "publish", failing)  # the rename after the record commits
         service.run_now(store, parse_spec(personal_spec("late"), folder))

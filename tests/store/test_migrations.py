@@ -13,6 +13,7 @@ import hogo.store.incidents
 import hogo.store.inventory
 import hogo.store.ledger_tree
 import hogo.store.privacy_center
+import hogo.store.profiles
 import hogo.store.provisions
 import hogo.store.readiness
 import hogo.store.received

@@ -30,6 +30,7 @@ from hogo.api import problems
 from hogo.api.routers import campaigns, consents, embed, ledger, meta, policy, privacy_center, subjects
 from hogo.api.routers.incidents import router as incidents_router
 from hogo.api.routers.inventory import router as inventory_router
+from hogo.api.routers.profiles import router as profiles_router
 from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
@@ -42,7 +43,7 @@ from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
-from hogo.services import releases
+from hogo.services import profiles, releases
 from hogo.services.database import is_busy, open_store
 from hogo.services.mail import smtp_sender
 from hogo.services.policy_cache import PolicyCache
@@ -172,6 +173,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
             releases.recover_interrupted(db)
+            profiles.recover_interrupted(db)
         except SQLAlchemyError:  # a database not migrated yet: requests will say so
             log.warning("could not check for interrupted releases")
         if warm:
@@ -216,6 +218,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(inventory_router, prefix=API_PREFIX)
     app.include_router(readiness_router, prefix=API_PREFIX)
     app.include_router(received_router, prefix=API_PREFIX)
+    app.include_router(profiles_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(requests_router, prefix=API_PREFIX)
     app.include_router(meta.public)

@@ -10,7 +10,7 @@ refused at the door although lawful. Now the service plans, and the pipeline run
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +23,18 @@ from hogo.release.spec import ReleaseSpec
 
 
 @dataclass(frozen=True)
+class ProfileInput:
+    """A recorded profile run a release takes items from (resolved by `hogo.services.releases`)."""
+
+    profile_id: str
+    #: The profiling purpose the run was made under: its current decision is checked again.
+    purpose: str
+    path: Path
+    #: The output file's digest as recorded; a file that differs is refused.
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ReleasePlan:
     """A release that may run: the spec with its id fixed, the policy and the time it is judged at."""
 
@@ -32,6 +44,8 @@ class ReleasePlan:
     release_id: str
     #: The folder the release takes once recorded (`hogo.release.publish`).
     directory: Path
+    #: The profile runs named by `profile:` items, by job id.
+    profiles: dict[str, ProfileInput] = field(default_factory=dict)
 
 
 def plan_release(spec: ReleaseSpec, policy: Policy, now: datetime) -> ReleasePlan:

@@ -26,11 +26,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from hogo.domain.policy import Policy
 from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import ConsentSource, decisions_into
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
+from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
 from hogo.matching.match import build_match_pairs, match_report, resolve_matches
@@ -38,7 +41,7 @@ from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
 from hogo.release.anonymized import write_anonymized
-from hogo.release.plan import ReleasePlan
+from hogo.release.plan import ProfileInput, ReleasePlan
 from hogo.release.spec import ReleaseSpec
 
 Step = Callable[[str], None]
@@ -69,13 +72,29 @@ def write_output(
     return path
 
 
+def read_output(path: Path) -> pa.Table:
+    """An output file as `write_output` wrote it (Parquet or CSV), with `subject_id` as text (a
+    profile output, `hogo.profiling`)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
+    import pyarrow.csv as pacsv
+
+    types = pacsv.ConvertOptions(column_types={"subject_id": pa.string()})
+    return pacsv.read_csv(path, convert_options=types)
+
+
 def prepare_release(
     plan: ReleasePlan, consent: ConsentSource, engine: SqlEngine, work: Path, step: Step | None = None
 ) -> PreparedRelease:
     """Run the pipeline of ``plan`` in ``engine``, writing the release's data files into ``work``."""
     spec = plan.spec
-    run = _Run(spec, plan.policy, engine, plan.at, work, step or (lambda _: None), consent=consent)
+    run = _Run(spec, plan.policy, engine, plan.at, work, step or (lambda _: None), consent=consent,
+               profiles=plan.profiles)  # fmt: skip
     keys, key, rules = _tokenise_members(run)
+    if spec.output.profile_items:
+        _join_profiles(run)
     if spec.partner is not None:
         _match_partner(run, keys, key, rules)
     _allowed_population(run)
@@ -118,6 +137,7 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
     matches: str | None = None
+    profiles: dict[str, ProfileInput] = field(default_factory=dict)
 
 
 def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRules | None]:
@@ -133,7 +153,7 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
     members = open_input(spec.members)
-    keep = list(dict.fromkeys(["member_id", *spec.output.items, *_columns_for_mode(spec)]))
+    keep = list(dict.fromkeys(["member_id", *spec.output.member_items, *_columns_for_mode(spec)]))
     for name in keep:
         if name not in members.schema.names:
             raise InputError(
@@ -205,6 +225,64 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
 NOT_REGISTERED = "SUBJECT_NOT_REGISTERED"
 
 
+def _join_profiles(run: _Run) -> None:
+    """The members table with each `profile:` item joined on member id from its recorded run.
+
+    A run's file is read only if it is still the file recorded (its digest, updated by erasure);
+    a person without a row in the run gets an empty value. Who may be provided is decided
+    afterwards, at the release time (`_allowed_population`), never by the output's age.
+    """
+    eng, i = run.eng, run.eng.ident
+    run.say("プロファイルを結合中 / joining profile items")
+    tables: dict[str, str] = {}
+    for job_id, source in sorted(run.profiles.items()):
+        if sha256_file(source.path) != source.sha256:
+            raise InputError(
+                "プロファイルの出力が記録と一致しません(変更または差し替えられています)。",
+                "the profile output differs from its record (changed or replaced).",
+                field=f"profile:{job_id}",
+            )
+        tables[job_id] = eng.register_arrow(eng.temp_name("rel_profile"), read_output(source.path))
+    aliases = {job_id: f"p{n}" for n, job_id in enumerate(tables)}
+    columns = "".join(
+        f", {aliases[job]}.{i(feature)} AS {i(item)}"
+        for item, (job, feature) in run.spec.output.profile_items.items()
+    )
+    joins = "".join(
+        f" LEFT JOIN {i(t)} AS {aliases[job]} ON {aliases[job]}.subject_id = m.{i('member_id')}"
+        for job, t in tables.items()
+    )
+    joined = eng.create_table_as(
+        eng.temp_name("rel_members_p"), f"SELECT m.*{columns} FROM {i(_M)} AS m{joins}"
+    )
+    eng.drop(_M)
+    eng.create_table_as(_M, f"SELECT * FROM {i(joined)}")
+    eng.drop(joined)
+    run.manifest["profiles"] = {
+        job: {"purpose": p.purpose, "sha256": p.sha256} for job, p in sorted(run.profiles.items())
+    }
+
+
+def _decided(run: _Run) -> tuple[str, str, str]:
+    """The FROM part joining each person's decisions, whether all allow, and the first reason not.
+
+    A release with profile items needs, besides the release purpose (for the recipient), every
+    profiling purpose those items were made under to still cover the person at the release time:
+    a person who withdrew from profiling gets no row, whatever an earlier run computed.
+    """
+    eng, i = run.eng, run.eng.ident
+    purposes = sorted({p.purpose for p in run.profiles.values()})
+    sources, ok, reason = f"{i(_DECISIONS)} AS d", "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
+    for n, purpose in enumerate(purposes):
+        name = decisions_into(
+            eng, f"rel_profiling_{n}", run.policy, run.consent, purpose, run.at, with_reason=True
+        )
+        sources += f" JOIN {i(name)} AS q{n} ON q{n}.subject_id = d.subject_id"
+        ok += f" AND q{n}.allowed"
+        reason += f" WHEN NOT q{n}.allowed THEN q{n}.reason"
+    return sources, ok, f"{reason} END"
+
+
 def _allowed_population(run: _Run) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
@@ -219,6 +297,7 @@ def _allowed_population(run: _Run) -> None:
         run.spec.decision_recipient,
         with_reason=True,
     )
+    sources, ok, reason = _decided(run)
     if run.matches is not None:
         candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
     else:
@@ -226,7 +305,7 @@ def _allowed_population(run: _Run) -> None:
     eng.create_table_as(
         _POPULATION,
         f"SELECT p.member_id, d.basis FROM ({candidates}) AS p "
-        f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id WHERE d.allowed",
+        f"JOIN {sources} ON d.subject_id = p.member_id WHERE {ok}",
     )
     run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
     run.counts["allowed"] = eng.count(_POPULATION)
@@ -236,9 +315,9 @@ def _allowed_population(run: _Run) -> None:
     # Why the others were left out: decide's first reason per person, counted; persons the store
     # does not know at all under NOT_REGISTERED (their consent cannot be shown).
     reasons = eng.query(
-        f"SELECT d.reason AS reason, COUNT(*) AS n FROM ({candidates}) AS p "
-        f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id WHERE NOT d.allowed "
-        "GROUP BY d.reason ORDER BY n DESC, reason"
+        f"SELECT reason, COUNT(*) AS n FROM (SELECT {reason} AS reason FROM ({candidates}) AS p "
+        f"JOIN {sources} ON d.subject_id = p.member_id WHERE NOT ({ok})) AS x "
+        "GROUP BY reason ORDER BY n DESC, reason"
     ).to_pylist()
     excluded = {str(r["reason"]): int(r["n"]) for r in reasons}
     unknown = run.counts["excluded"] - sum(excluded.values())

@@ -7,6 +7,7 @@ column mapping fails in a second, not after matching seventy million rows.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -26,6 +27,8 @@ from hogo.matching.inputs import InputSpec
 from hogo.release.aggregate import AggregateSpec
 
 MATCH_KEYS = ("email", "phone")
+#: An item taken from a recorded profile run: `profile:<job id>.<feature>` (docs/profiling.md).
+PROFILE_ITEM = re.compile(r"^profile:(?P<job>[A-Za-z0-9_\-]{1,64})\.(?P<feature>[a-z][a-z0-9_]{0,62})$")
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -54,8 +57,27 @@ class OutputSpec(_Spec):
     #: Where the release folder (named by the release id) is created.
     dir: Path
     format: str = Field(default="parquet", pattern="^(parquet|csv)$")
-    #: Member columns provided, each with the policy data category it belongs to.
+    #: Member columns provided, each with the policy data category it belongs to; an item named
+    #: `profile:<job id>.<feature>` is that feature of a recorded profile run, joined on member id.
     items: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def member_items(self) -> list[str]:
+        """The items read from the members input (the others come from profile runs)."""
+        return [k for k in self.items if not k.startswith("profile:")]
+
+    @property
+    def profile_items(self) -> dict[str, tuple[str, str]]:
+        """Each profile item with its (job id, feature)."""
+        found = {k: PROFILE_ITEM.match(k) for k in self.items if k.startswith("profile:")}
+        return {k: (m["job"], m["feature"]) for k, m in found.items() if m is not None}
+
+    @model_validator(mode="after")
+    def _profile_items_named(self) -> Self:
+        bad = [k for k in self.items if k.startswith("profile:") and PROFILE_ITEM.match(k) is None]
+        if bad:
+            raise ValueError(f"a profile item is profile:<job id>.<feature>: {', '.join(bad)}")
+        return self
 
 
 class ReleaseSpec(_Spec):
@@ -95,6 +117,8 @@ class ReleaseSpec(_Spec):
             raise ValueError("an aggregate release needs the aggregate section")
         if self.mode is ReleaseMode.personal and self.partner is None:
             raise ValueError("a personal release provides data about partner-matched members: add partner")
+        if self.output.profile_items and self.mode is not ReleaseMode.personal:
+            raise ValueError("profile items are provided as personal data: mode must be personal")
         return self
 
 

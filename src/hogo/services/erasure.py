@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from hogo.domain import binding as b
 from hogo.domain.ledger import EntryKind
 from hogo.errors import NotFound
-from hogo.services import binding, ledger, person_keys, privacy_access
+from hogo.services import binding, ledger, person_keys, privacy_access, profiles
 from hogo.store.incidents import IncidentSubjectRow
 from hogo.store.sites import CampaignTargetRow
 from hogo.store.tables import LedgerEntryRow, SubjectRow
@@ -83,6 +83,7 @@ def erase(session: Session, subject_id: str) -> Erasure:
     conn.execute(delete(IncidentSubjectRow).where(IncidentSubjectRow.subject_id == subject_id))
     conn.execute(delete(CampaignTargetRow).where(CampaignTargetRow.subject_id == subject_id))
     privacy_access.forget(session, subject_id)  # the person's privacy-center sessions and codes
+    profiles.forget(session, subject_id)  # their rows in stored profile outputs (counts in the ledger)
     conn.execute(delete(SubjectRow).where(SubjectRow.subject_id == subject_id))
     destroyed = person_keys.destroy(conn, subject_id)
     erasure_id = secrets.token_hex(16)

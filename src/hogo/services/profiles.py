@@ -6,35 +6,53 @@ folder; checks first that the tables it reads agree with the ledger; then append
 `processing` entry whose payload is the job's manifest — policy revision, ledger head, feature
 definitions and their hash, counts by basis and by reason excluded, the output file's SHA-256,
 never a person or a score — and only after that commits gives the folder its final name, as a
-release does (`hogo.release.publish`).
+release does (`hogo.release.publish`). The run's row (`hogo.store.profiles`) is written in the
+same transaction as the ledger entry.
+
+Erasure (法35条) reaches the outputs hogo keeps: `forget` (called by `hogo.services.erasure`)
+rewrites each stored output without the erased person's rows, updates the digest recorded for
+the file and appends a `processing` entry saying how many rows left which run — never whose.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from hogo.config import load_settings
+from hogo.config import Settings, load_settings
 from hogo.domain.clock import JST
 from hogo.domain.ledger import EntryKind
 from hogo.eligibility import ConsentSource
 from hogo.engines import get_engine
+from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
-from hogo.profiling.run import PreparedProfile, Step, prepare_profile
-from hogo.profiling.spec import ProfileSpec
-from hogo.release.publish import seal, staged, write_manifest
+from hogo.profiling.run import OUTPUT, PreparedProfile, Step, prepare_profile
+from hogo.profiling.spec import ProfileSpec, parse_profile_spec
+from hogo.release import publish as publication
+from hogo.release.publish import FILE_MODE, seal, staged, write_manifest
+from hogo.release.run import read_output
+from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.store.database import write_scope
+from hogo.services.releases import STOPPED, alive, error_text, runner
+from hogo.store.database import read_scope, write_scope
 from hogo.store.export import StoreConsent
+from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
+from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import open_snapshot
 
 log = logging.getLogger(__name__)
@@ -48,13 +66,56 @@ class RecordedProfile:
     manifest: dict[str, Any]
 
 
+def _accept(session: Session, spec: ProfileSpec, now: datetime | None) -> ProfilePlan:
+    """Plan the job before any data is read, and write its `running` row (an id is used once;
+    a failed run's id may be run again)."""
+    row = session.get(ProfileRunRow, spec.id)
+    if row is not None and row.status != FAILED:
+        raise Conflict("このプロファイルIDは既に使われています。", "this profile id is already in use.")
+    plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
+    if row is None:
+        row = ProfileRunRow(profile_id=spec.id, rows_erased=0)
+        session.add(row)
+    row.purpose, row.status, row.run_at = spec.purpose, RUNNING, plan.at
+    row.started_at, row.finished_at, row.error = datetime.now(UTC), None, None
+    row.directory, row.output_file = str(plan.directory), OUTPUT[spec.output.format]
+    row.runner = runner()
+    session.flush()
+    return plan
+
+
 def run_profile(
     db: Engine, spec: ProfileSpec, step: Step | None = None, *, now: datetime | None = None
 ) -> RecordedProfile:
-    """Plan the job under the policy in force, run it, record it, publish its folder."""
+    """Plan the job under the policy in force, run it, record it, publish its folder (foreground:
+    `hogo profile run`); a failure is recorded on the run's row."""
+    recover_interrupted(db)
     with write_scope(db) as session:
-        plan = plan_profile(spec, require_policy(session), now or datetime.now(JST))
-        require_reconciled(session)  # the tables the decisions read agree with the ledger
+        plan = _accept(session, spec, now)
+    return _execute(db, plan, step)
+
+
+def start_profile(session: Session, db: Engine, spec: ProfileSpec) -> str:
+    """Accept the job in the caller's transaction; it runs in a thread once that commits
+    (`POST /api/v1/profiles`). The thread is not a daemon: a stopping server waits for it."""
+    plan = _accept(session, spec, None)
+
+    def launch(_session: Session) -> None:
+        threading.Thread(target=_background, args=(db, plan), name=f"profile-{spec.id}").start()
+
+    event.listen(session, "after_commit", launch, once=True)
+    return spec.id
+
+
+def _background(db: Engine, plan: ProfilePlan) -> None:
+    try:
+        _execute(db, plan)
+    except Exception:  # recorded as failed by _execute; nothing else to do in a worker thread
+        return
+
+
+def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:
+    spec = plan.spec
     settings = load_settings()
     try:
         with staged(plan.directory) as stage:
@@ -64,6 +125,8 @@ def run_profile(
                 temp_directory=stage.spill,
             )
             try:
+                with write_scope(db) as session:
+                    require_reconciled(session)  # the tables the decisions read agree with the ledger
                 snapshot = spec.consent_snapshot
                 consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
                 prepared = prepare_profile(plan, consent, engine, stage.work, step)
@@ -73,9 +136,54 @@ def run_profile(
             finally:
                 engine.close()
     except BaseException as exc:
-        log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)
+        log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)  # the type only
+        _mark_failed(db, spec.id, exc)
         raise
     return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
+
+
+def _mark_failed(db: Engine, profile_id: str, exc: BaseException) -> None:
+    with write_scope(db) as session:
+        row = session.get(ProfileRunRow, profile_id)
+        if row is not None and row.status == RUNNING:
+            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
+
+
+def recover_interrupted(db: Engine) -> list[str]:
+    """Settle runs whose process stopped mid-run (as `hogo.services.releases.recover_interrupted`
+    does for releases); returns the ids marked failed.
+
+    A run still `running` whose process (on this host) no longer exists is marked failed and its
+    scratch folders removed, so its id can be run again; a `done` run whose process stopped between
+    the commit and the rename gets its folder (`hogo.release.publish.finish`).
+    """
+    recovered: list[str] = []
+    with write_scope(db) as session:
+        for row in session.scalars(select(ProfileRunRow).where(ProfileRunRow.status != FAILED)).all():
+            if row.runner is None or alive(row.runner):
+                continue
+            if row.status == RUNNING:
+                row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), STOPPED
+                publication.discard(Path(row.directory), row.profile_id)
+                recovered.append(row.profile_id)
+            elif publication.finish(Path(row.directory), row.profile_id):
+                log.warning(
+                    "profile %s was recorded before its process stopped; folder completed", row.profile_id
+                )
+    for profile_id in recovered:
+        log.warning("profile %s was interrupted; marked as failed", profile_id)
+    return recovered
+
+
+def wait_for(db: Engine, profile_id: str, timeout: float = 60.0) -> ProfileInfo:
+    """Poll until a run is no longer running (for tests and scripts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with read_scope(db) as session:
+            info = get_profile(session, profile_id)
+        if info.status != RUNNING or time.monotonic() > deadline:
+            return info
+        time.sleep(0.05)
 
 
 def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work: Path) -> dict[str, Any]:
@@ -95,6 +203,118 @@ def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work
         "files": {p.name: sha256_file(p) for p in sorted(work.iterdir())},
     }
     manifest["ledger_seq"] = ledger.append(session, EntryKind.processing, f"profile:{plan.spec.id}", manifest)
+    mark_done(session, plan.spec.id, OUTPUT[plan.spec.output.format], manifest)
     write_manifest(work, manifest)
     seal(work)
     return manifest
+
+
+def submitted_profile_spec(data: Any, settings: Settings) -> ProfileSpec:
+    """A job sent over the API: inputs confined to HOGO_INPUT_DIR, the output to the releases root."""
+    return parse_profile_spec(data, SpecPaths.submitted(settings.inputs_root, settings.releases_root), "body")
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """A recorded run, as the store keeps it (counts and digests, no person)."""
+
+    profile_id: str
+    purpose: str
+    status: str  # running | done | failed
+    run_at: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    directory: str
+    output_file: str
+    output_sha256: str | None
+    profiled: int | None
+    rows_erased: int
+    ledger_seq: int | None
+    manifest: dict[str, Any]
+    error: str | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = self.manifest.get("counts", {})
+        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.directory) / self.output_file
+
+
+def _info(row: ProfileRunRow) -> ProfileInfo:
+    return view_of(ProfileInfo, row, manifest=json.loads(row.manifest) if row.manifest else {})
+
+
+def list_profiles(session: Session, limit: int = 200) -> list[ProfileInfo]:
+    """Recorded runs, newest first."""
+    rows = session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.started_at.desc()).limit(limit))
+    return [_info(r) for r in rows]
+
+
+def get_profile(session: Session, profile_id: str) -> ProfileInfo:
+    missing = ("そのプロファイルは記録されていません。", "no such profile run.")
+    row = stored(session, ProfileRunRow, profile_id, *missing)
+    return _info(row)
+
+
+def forget(session: Session, subject_id: str) -> int:
+    """Remove ``subject_id``'s rows from every stored profile output (法35条), in the caller's
+    transaction; returns how many runs held the person.
+
+    Each output that holds the person is rewritten without their rows into a private file beside
+    it; the run's row takes the new file's digest and one `processing` entry (ref `profile:ID`)
+    records how many rows were removed and the new digest — never whose rows. The new file
+    replaces the old only once the transaction commits (and is removed if it rolls back), so
+    the file and its recorded digest agree. An output that is gone (moved or deleted) is left.
+    """
+    touched = 0
+    done = select(ProfileRunRow).where(ProfileRunRow.status == DONE).order_by(ProfileRunRow.profile_id)
+    for row in session.scalars(done):
+        path = Path(row.directory) / row.output_file
+        if not path.is_file():
+            continue
+        table = read_output(path)
+        keep = pc.not_equal(table["subject_id"], pa.scalar(subject_id, pa.string()))
+        kept = table.filter(pc.fill_null(keep, True))
+        removed = table.num_rows - kept.num_rows
+        if removed == 0:
+            continue
+        pending = path.with_name(f".{path.name}.erasing")
+        _write_output(kept, pending)
+        row.output_sha256 = sha256_file(pending)
+        row.rows_erased += removed
+        payload = {"profile_id": row.profile_id, "erasure": {"rows_removed": removed},
+                   "files": {row.output_file: row.output_sha256}}  # fmt: skip
+        ledger.append(session, EntryKind.processing, f"profile:{row.profile_id}", payload)
+        _replace_on_commit(session, pending, path)
+        touched += 1
+    session.flush()
+    return touched
+
+
+def _write_output(table: pa.Table, path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.close(fd)
+    os.chmod(path, FILE_MODE)
+    if path.name.endswith(".parquet.erasing"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    else:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, path)
+
+
+def _replace_on_commit(session: Session, pending: Path, target: Path) -> None:
+    def replace(_session: Session) -> None:
+        if pending.exists():
+            os.replace(pending, target)
+
+    def drop(_session: Session) -> None:
+        pending.unlink(missing_ok=True)
+
+    event.listen(session, "after_commit", replace, once=True)
+    event.listen(session, "after_rollback", drop, once=True)

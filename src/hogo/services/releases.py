@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,10 @@ from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import ConsentSource
 from hogo.engines import SqlEngine, get_engine
-from hogo.errors import Conflict, HogoError, NotFound
+from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
-from hogo.release.plan import ReleasePlan, plan_release
+from hogo.release.plan import ProfileInput, ReleasePlan, plan_release
 from hogo.release.publish import seal, staged, write_manifest
 from hogo.release.run import PreparedRelease, Step, prepare_release
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
@@ -49,6 +49,8 @@ from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import read_scope, write_scope
 from hogo.store.export import StoreConsent
+from hogo.store.profiles import DONE as PROFILE_DONE
+from hogo.store.profiles import ProfileRunRow
 from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow, mark_done
 from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import ConsentFiles, open_snapshot
@@ -137,6 +139,8 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleasePlan:
     """
     at = as_aware(spec.at) if spec.at else datetime.now(JST)
     plan = plan_release(spec, require_policy(session, at), at)
+    if spec.output.profile_items:
+        plan = replace(plan, profiles=_profile_inputs(session, plan))
     row = session.get(ReleaseRow, plan.release_id)
     if row is not None and row.status != FAILED:
         raise Conflict("この提供IDは既に使われています。", "this release id is already in use.")
@@ -151,12 +155,40 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleasePlan:
     return plan
 
 
+def _profile_inputs(session: Session, plan: ReleasePlan) -> dict[str, ProfileInput]:
+    """The recorded profile runs the release's `profile:` items name, each checked: the run is
+    done, has the feature, and the item's data category is one its profiling purpose declares (the
+    release purpose must cover it too, `hogo.release.plan`)."""
+    found: dict[str, ProfileInput] = {}
+    for item, (job_id, feature) in plan.spec.output.profile_items.items():
+        where = f"output.items.{item}"
+        row = session.get(ProfileRunRow, job_id)
+        if row is None or row.status != PROFILE_DONE or row.manifest is None or row.output_sha256 is None:
+            raise InputError(
+                "そのプロファイルは記録されていません。", "no such recorded profile run.", field=where
+            )
+        manifest = json.loads(row.manifest)
+        if feature not in {f.get("name") for f in manifest.get("features", [])}:
+            missing = ("そのプロファイルにこの特徴量はありません。", "the profile run has no such feature.")
+            raise InputError(*missing, field=where)
+        profiling = plan.policy.purpose(row.purpose)
+        if profiling is None or plan.spec.output.items[item] not in profiling.data_categories:
+            raise InputError(
+                "プロファイルの項目は、そのプロファイリングの利用目的のデータ区分として指定してください。",
+                "a profile item's data category must be one its profiling purpose declares.",
+                field=where,
+            )
+        path = Path(row.directory) / row.output_file
+        found[job_id] = ProfileInput(job_id, row.purpose, path, row.output_sha256)
+    return found
+
+
 def runner() -> str:
     """This process, as written on the releases it runs (asked each time: workers may fork)."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(runner: str) -> bool:
+def alive(runner: str) -> bool:
     """Whether the process that wrote ``runner`` may still be running (unknown hosts: assume so)."""
     host, _, pid = runner.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -184,7 +216,7 @@ def recover_interrupted(store: Engine) -> list[str]:
     with write_scope(store) as session:
         rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status != DONE)).all()
         for row in rows:
-            if row.status == RUNNING and (row.runner is None or _alive(row.runner)):
+            if row.status == RUNNING and (row.runner is None or alive(row.runner)):
                 continue
             if row.status == RUNNING:
                 row.status, row.finished_at = FAILED, datetime.now(UTC)
@@ -196,7 +228,7 @@ def recover_interrupted(store: Engine) -> list[str]:
         for row in done:
             if (
                 row.runner is not None
-                and not _alive(row.runner)
+                and not alive(row.runner)
                 and publication.finish(Path(row.directory), row.release_id)
             ):
                 log.warning(
@@ -207,7 +239,7 @@ def recover_interrupted(store: Engine) -> list[str]:
     return recovered
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     if isinstance(exc, HogoError):
         return exc.ja if exc.ja == exc.en else f"{exc.ja}\n{exc.en}"
     return f"内部エラーで中断しました({type(exc).__name__})。\ninternal error ({type(exc).__name__})."
@@ -219,7 +251,7 @@ def _mark_failed(store: Engine, release_id: str, exc: BaseException) -> None:
         # A release that failed after its record committed stays done (its folder is completed
         # by recovery); only one still running can fail.
         if row is not None and row.status == RUNNING:
-            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), _error_text(exc)
+            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         items += [("/requests", "nav.requests")]
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
         items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
+        items.append(("/profiles", "nav.profiles"))
         items.append(("/provisions/received", "nav.received"))
         items.append(("/ledger", "nav.ledger"))
         if user.can(Permission.manage_users):

@@ -28,6 +28,7 @@ from hogo.web.views import (
     ledger,
     login,
     policy,
+    profiles,
     release_new,
     requests,
     subjects,
@@ -64,6 +65,7 @@ for module in (
     readiness_view,
     release_new,
     releases_view,
+    profiles,
     received_view,
     requests,
 ):
