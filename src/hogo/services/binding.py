@@ -180,7 +180,7 @@ def _rows(conn: Connection, stmt: Select[Any], name: str, chunk: int = 20_000) -
     processors = [
         (i, p)
         for i, column in enumerate(stmt.selected_columns)
-        if (p := column.type.result_processor(dialect, None)) is not None
+        if (p := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
     ]
     dbapi: Any = conn.connection.driver_connection
     cursor = dbapi.cursor(name=name) if dialect.name == "postgresql" else dbapi.cursor()
