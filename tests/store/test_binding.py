@@ -327,7 +327,9 @@ def test_the_reconciler_reads_bound_rows_as_every_reader_does(seeded: Engine) ->
             stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns]).order_by(
                 table.c.ledger_seq, table.c[t.key]
             )
-            fast = list(binding._rows(conn, stmt, f"test_{t.name}", chunk=2))
+            fast = list(
+                binding._rows(conn, binding._compile(conn.dialect, stmt), {}, f"test_{t.name}", chunk=2)
+            )
             assert fast == [tuple(r) for r in conn.execute(stmt)], t.name
             assert fast, t.name
             assert [type(v) for row in fast for v in row] == [

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, Dialect, Select, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain import binding as b
@@ -166,26 +166,42 @@ class Reconciliation:
         return self.finding is None
 
 
-def _rows(conn: Connection, stmt: Select[Any], name: str, chunk: int = 20_000) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``stmt`` as tuples, each column converted by its type's own result processor
-    (the conversion every reader of the row gets), read through the driver's cursor in chunks.
+@dataclass(frozen=True)
+class _Query:
+    """A SELECT compiled once per dialect: its text, its parameters' order (positional drivers)
+    and each converted column's result processor (the conversion every reader of the row gets)."""
+
+    sql: str
+    order: tuple[str, ...] | None
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def _compile(dialect: Dialect, stmt: Select[Any]) -> _Query:
+    compiled = stmt.compile(dialect=dialect)
+    processors = tuple(
+        (i, p)
+        for i, column in enumerate(stmt.selected_columns)
+        if (p := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    )
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return _Query(str(compiled), order, processors)
+
+
+def _rows(
+    conn: Connection, query: _Query, params: Mapping[str, Any], name: str, chunk: int = 20_000
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query`` as tuples, converted as SQLAlchemy converts them for every reader,
+    read through the driver's cursor in chunks.
 
     Why: SQLAlchemy's Row objects and its fetch loop cost more per row than the row's digest.
     A named (server-side) cursor on PostgreSQL keeps memory flat, as `ledger.iter_rows` does.
     """
-    dialect = conn.dialect
-    compiled = stmt.compile(dialect=dialect)
-    params = compiled.construct_params()
-    args: Any = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
-    processors = [
-        (i, p)
-        for i, column in enumerate(stmt.selected_columns)
-        if (p := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
-    ]
+    args: Any = dict(params) if query.order is None else tuple(params[k] for k in query.order)
+    processors = query.processors
     dbapi: Any = conn.connection.driver_connection
-    cursor = dbapi.cursor(name=name) if dialect.name == "postgresql" else dbapi.cursor()
+    cursor = dbapi.cursor(name=name) if conn.dialect.name == "postgresql" else dbapi.cursor()
     try:
-        cursor.execute(str(compiled), args)
+        cursor.execute(query.sql, args)
         while rows := cursor.fetchmany(chunk):
             if not processors:
                 yield from rows
@@ -199,6 +215,28 @@ def _rows(conn: Connection, stmt: Select[Any], name: str, chunk: int = 20_000) -
         cursor.close()
 
 
+#: Each bound table's stream query, compiled once: (dialect, driver, table, only rows after a seq).
+_QUERIES: dict[tuple[str, str, str, bool], _Query] = {}
+
+
+def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> _Query:
+    key = (dialect.name, dialect.driver, t.name, since)
+    query = _QUERIES.get(key)
+    if query is None:
+        table = table_of(t)
+        order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
+        stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
+        if b.personal(t):  # the person's digest key and pseudonym (none once erased)
+            k = PersonKeyRow.__table__
+            stmt = stmt.add_columns(k.c.digest_key, k.c.pseudonym).select_from(
+                table.outerjoin(k, k.c.subject_id == table.c.subject_id)
+            )
+        if since:
+            stmt = stmt.where(table.c.ledger_seq > bindparam("after"))
+        query = _QUERIES[key] = _compile(dialect, stmt.order_by(*order))
+    return query
+
+
 class _Stream:
     """A bound table's rows in ``ledger_seq`` order, one row of look-ahead.
 
@@ -208,19 +246,11 @@ class _Stream:
     """
 
     def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
-        table = table_of(t)
-        order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
         self._personal = b.personal(t)
         self._v3_after = v3_after
-        stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
-        if self._personal:  # the person's digest key and pseudonym (none once erased)
-            k = PersonKeyRow.__table__
-            stmt = stmt.add_columns(k.c.digest_key, k.c.pseudonym).select_from(
-                table.outerjoin(k, k.c.subject_id == table.c.subject_id)
-            )
-        if after is not None:
-            stmt = stmt.where(table.c.ledger_seq > after)
-        self._rows = _rows(conn, stmt.order_by(*order), f"hogo_bound_{t.name}")
+        query = _stream_query(conn.dialect, t, after is not None)
+        params = {} if after is None else {"after": after}
+        self._rows = _rows(conn, query, params, f"hogo_bound_{t.name}")
         self.t = t
         self._n = len(t.columns) + 1
         self.key_at = t.columns.index(t.key)
