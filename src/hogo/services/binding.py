@@ -12,6 +12,7 @@ the tallies, and only the rows and entries after the last checked point one by o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -215,6 +216,8 @@ def _rows(
         cursor.close()
 
 
+#: Suffixes that keep server-side cursor names unique on a connection (two reconcilers at once).
+_CURSORS = itertools.count()
 #: Each bound table's stream query, compiled once: (dialect, driver, table, only rows after a seq).
 _QUERIES: dict[tuple[str, str, str, bool], _Query] = {}
 
@@ -250,7 +253,7 @@ class _Stream:
         self._v3_after = v3_after
         query = _stream_query(conn.dialect, t, after is not None)
         params = {} if after is None else {"after": after}
-        self._rows = _rows(conn, query, params, f"hogo_bound_{t.name}")
+        self._rows = _rows(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
         self.t = t
         self._n = len(t.columns) + 1
         self.key_at = t.columns.index(t.key)
