@@ -310,3 +310,28 @@ def test_an_erased_person_reconciles_as_erased(seeded: Engine) -> None:
     with read_scope(seeded) as s:
         _, rows = ledger.verify_all(s)
     assert rows.finding is not None and rows.finding.table == "provision_subjects"
+
+
+def test_the_reconciler_reads_bound_rows_as_every_reader_does(seeded: Engine) -> None:
+    """The full verify reads bound rows through the driver's cursor (no Row objects); each column
+    must come out exactly as SQLAlchemy gives it to readers (datetimes aware UTC, booleans, dates),
+    or a digest would differ from the one the writer sealed."""
+    from sqlalchemy import select
+
+    from hogo.domain import binding as b
+
+    with read_scope(seeded) as s:
+        conn = s.connection()
+        for t in b.BOUND:
+            table = binding.table_of(t)
+            stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns]).order_by(
+                table.c.ledger_seq, table.c[t.key]
+            )
+            fast = list(
+                binding._rows(conn, binding._compile(conn.dialect, stmt), {}, f"test_{t.name}", chunk=2)
+            )
+            assert fast == [tuple(r) for r in conn.execute(stmt)], t.name
+            assert fast, t.name
+            assert [type(v) for row in fast for v in row] == [
+                type(v) for r in conn.execute(stmt) for v in r
+            ], t.name

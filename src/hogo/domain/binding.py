@@ -139,6 +139,9 @@ def plain(value: Any) -> Any:
 
 
 _SIMPLE = frozenset({str, int, bool, type(None)})
+#: `json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)`, made once:
+#: `json.dumps` with any non-default option builds a new encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
 def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any], key: bytes | None = None) -> str:
@@ -148,7 +151,7 @@ def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any], key
     simple = _SIMPLE
     row = [values[c] for c in table.columns] if isinstance(values, Mapping) else values
     items = [v if type(v) in simple else plain(v) for v in row]
-    text = json.dumps([table.name, items], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = _encode([table.name, items])
     if key is not None:
         return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

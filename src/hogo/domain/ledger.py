@@ -44,11 +44,15 @@ class EntryKind(StrEnum):
     rights_request = "rights_request"
 
 
+#: Made once: `json.dumps` with any non-default option builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+).encode
+
+
 def canonical(value: Any) -> bytes:
     """One byte string per value, whatever the key order or platform."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
-    ).encode("utf-8")
+    return _CANONICAL(value).encode("utf-8")
 
 
 SEPARATOR = "\x1f"  # ASCII unit separator; refused inside kind, ref and recorded_at

@@ -12,12 +12,13 @@ the tallies, and only the rows and entries after the last checked point one by o
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, Dialect, Select, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain import binding as b
@@ -35,8 +36,6 @@ from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRo
 _MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
 
 CHECKED = "@checked"
-_KEY = "@digest_key"
-_PSEUDONYM = "@pseudonym"
 SWITCH = "@v2"
 V3 = "@v3"
 _ERASURE = "erasure"
@@ -139,6 +138,19 @@ def _v1_matches(t: BoundTable, values: Mapping[str, Any], payload: Mapping[str, 
 # --- reconciling ---------------------------------------------------------------------------------
 
 
+def _seals(payload_json: str, digest: str) -> bool:
+    """The entry's payload holds ``"row": digest`` (v2 and later).
+
+    Why a substring test and not `json.loads`: parsing every payload was a third of the full
+    verify's time. It is exact for what hogo writes: the payload is canonical JSON (compact, keys
+    sorted), where a quote inside a string is always escaped, so ``"row":"<64 hex>"`` can only be
+    a key and its value; hogo writes ``row`` only at the top level. A forged row matches only if
+    its digest (SHA-256 or HMAC-SHA256 of its canonical form) already stands in the entry — a
+    second preimage — and the payload itself is bound by the chain hash, checked in the same pass.
+    """
+    return f'"{b.ROW}":"{digest}"' in payload_json
+
+
 @dataclass
 class Reconciliation:
     """Counts per entry kind and per table, the erased entries, and the first disagreement."""
@@ -155,26 +167,98 @@ class Reconciliation:
         return self.finding is None
 
 
-class _Stream:
-    """A bound table's rows in ``ledger_seq`` order, one row of look-ahead."""
+@dataclass(frozen=True)
+class _Query:
+    """A SELECT compiled once per dialect: its text, its parameters' order (positional drivers)
+    and each converted column's result processor (the conversion every reader of the row gets)."""
 
-    def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
+    sql: str
+    order: tuple[str, ...] | None
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def _compile(dialect: Dialect, stmt: Select[Any]) -> _Query:
+    compiled = stmt.compile(dialect=dialect)
+    processors = tuple(
+        (i, p)
+        for i, column in enumerate(stmt.selected_columns)
+        if (p := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    )
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return _Query(str(compiled), order, processors)
+
+
+def _rows(
+    conn: Connection, query: _Query, params: Mapping[str, Any], name: str, chunk: int = 20_000
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``query`` as tuples, converted as SQLAlchemy converts them for every reader,
+    read through the driver's cursor in chunks.
+
+    Why: SQLAlchemy's Row objects and its fetch loop cost more per row than the row's digest.
+    A named (server-side) cursor on PostgreSQL keeps memory flat, as `ledger.iter_rows` does.
+    """
+    args: Any = dict(params) if query.order is None else tuple(params[k] for k in query.order)
+    processors = query.processors
+    dbapi: Any = conn.connection.driver_connection
+    cursor = dbapi.cursor(name=name) if conn.dialect.name == "postgresql" else dbapi.cursor()
+    try:
+        cursor.execute(query.sql, args)
+        while rows := cursor.fetchmany(chunk):
+            if not processors:
+                yield from rows
+                continue
+            for raw in rows:
+                row = list(raw)
+                for i, process in processors:
+                    row[i] = process(row[i])
+                yield tuple(row)
+    finally:
+        cursor.close()
+
+
+#: Suffixes that keep server-side cursor names unique on a connection (two reconcilers at once).
+_CURSORS = itertools.count()
+#: Each bound table's stream query, compiled once: (dialect, driver, table, only rows after a seq).
+_QUERIES: dict[tuple[str, str, str, bool], _Query] = {}
+
+
+def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> _Query:
+    key = (dialect.name, dialect.driver, t.name, since)
+    query = _QUERIES.get(key)
+    if query is None:
         table = table_of(t)
         order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
-        self._personal = b.personal(t)
-        self._v3_after = v3_after
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
-        if self._personal:  # the person's digest key and pseudonym (none once erased)
+        if b.personal(t):  # the person's digest key and pseudonym (none once erased)
             k = PersonKeyRow.__table__
             stmt = stmt.add_columns(k.c.digest_key, k.c.pseudonym).select_from(
                 table.outerjoin(k, k.c.subject_id == table.c.subject_id)
             )
-        if after is not None:
-            stmt = stmt.where(table.c.ledger_seq > after)
-        stmt = stmt.order_by(*order).execution_options(yield_per=20_000)
-        self._rows: Iterator[Any] = iter(conn.execute(stmt))
+        if since:
+            stmt = stmt.where(table.c.ledger_seq > bindparam("after"))
+        query = _QUERIES[key] = _compile(dialect, stmt.order_by(*order))
+    return query
+
+
+class _Stream:
+    """A bound table's rows in ``ledger_seq`` order, one row of look-ahead.
+
+    Why plain tuples: the full verify reads every bound row once; a dict per row and a digest
+    through a mapping cost more than the row's SHA-256 itself. ``head`` is (seq, column values in
+    the table's canonical order, the person's digest key or None, the person's pseudonym).
+    """
+
+    def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
+        self._personal = b.personal(t)
+        self._v3_after = v3_after
+        query = _stream_query(conn.dialect, t, after is not None)
+        params = {} if after is None else {"after": after}
+        self._rows = _rows(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
         self.t = t
-        self.head: tuple[int, dict[str, Any]] | None = None
+        self._n = len(t.columns) + 1
+        self.key_at = t.columns.index(t.key)
+        self.subject_at = t.columns.index("subject_id") if self._personal else -1
+        self.head: tuple[int, tuple[Any, ...], bytes | None, str | None] | None = None
         self.count = 0
         self.sum = 0
         self._advance()
@@ -184,28 +268,32 @@ class _Stream:
         if row is None:
             self.head = None
             return
-        n = len(self.t.columns) + 1
-        values = dict(zip(self.t.columns, row[1:n], strict=True))
-        seq = int(row[0])
+        n = self._n
+        seq = row[0]
         if self._personal:
             key = row[n]
-            values[_KEY] = bytes(key) if key is not None and seq > self._v3_after else None
-            values[_PSEUDONYM] = row[n + 1]
-        self.head = (seq, values)
+            digest_key = bytes(key) if key is not None and seq > self._v3_after else None
+            self.head = (seq, row[1:n], digest_key, row[n + 1])
+        else:
+            self.head = (seq, row[1:n], None, None)
 
-    def take(self) -> dict[str, Any]:
-        assert self.head is not None
-        values = self.head[1]
+    def take(self) -> tuple[int, tuple[Any, ...], bytes | None, str | None]:
+        head = self.head
+        assert head is not None
         self._advance()
-        return values
+        return head
 
-    def digest(self, values: Mapping[str, Any]) -> str:
-        """The row's digest as its entry seals it: keyed by the person's digest key from v3 on."""
-        return b.row_digest(self.t, values, values.get(_KEY))
+    def values(self, cols: Sequence[Any]) -> dict[str, Any]:
+        """A row's columns by name (the v1 comparison reads them so)."""
+        return dict(zip(self.t.columns, cols, strict=True))
 
-    def counted(self, digest: str) -> None:
+    def digest(self, cols: Sequence[Any], key: bytes | None) -> str:
+        """The row's digest as its entry seals it: keyed by the person's digest key from v3 on;
+        counted into the stream's sum."""
+        digest = b.row_digest(self.t, cols, key)
         self.count += 1
         self.sum += int(digest, 16)
+        return digest
 
 
 class Reconciler:
@@ -238,12 +326,11 @@ class Reconciler:
         if tables is None:
             self._special(seq, kind, payload_json)
             return
-        payload = json.loads(payload_json)
         for t in tables:
             if t.parent is None:
-                self._match_row(t, seq, ref, payload)
+                self._match_row(t, seq, ref, payload_json)
             else:
-                self._match_list(t, seq, payload)
+                self._match_list(t, seq, json.loads(payload_json))
 
     def _special(self, seq: int, kind: str, payload_json: str) -> None:
         if kind == _ERASURE:
@@ -259,34 +346,36 @@ class Reconciler:
     def _stale(self, s: _Stream, seq: int) -> None:
         """Rows bound to entries before ``seq`` that were not matched: their entry is not theirs."""
         while s.head is not None and s.head[0] < seq:
-            row_seq, values = s.head
-            s.take()
-            s.counted(s.digest(values))
+            row_seq, cols, key, _ = s.take()
+            s.digest(cols, key)
             self._find(
-                s.t, values[s.t.key], row_seq, "行が指す台帳記録はこの表の記録ではありません",
+                s.t, cols[s.key_at], row_seq, "行が指す台帳記録はこの表の記録ではありません",
                 "the row points at an entry that is not one of this table's",
             )  # fmt: skip
 
-    def _match_row(self, t: BoundTable, seq: int, ref: str, payload: Mapping[str, Any]) -> None:
+    def _match_row(self, t: BoundTable, seq: int, ref: str, payload_json: str) -> None:
         s = self._streams[t.name]
-        self._stale(s, seq)
+        if s.head is not None and s.head[0] < seq:
+            self._stale(s, seq)
         if s.head is None or s.head[0] != seq:
             if t is b.SUBJECTS:
                 self._pending[ref] = (seq, None)
             else:
-                self._unbound.append((t, seq, payload.get(t.key)))
+                self._unbound.append((t, seq, json.loads(payload_json).get(t.key)))
             return
-        values = s.take()
-        digest = s.digest(values)
-        s.counted(digest)
+        _, cols, key, pseudonym = s.take()
+        digest = s.digest(cols, key)
         if t is b.SUBJECTS:
             self._pending.pop(ref, None)
-            self._pending.pop(sh.legacy_ref(values["subject_id"]), None)  # superseded by a v3 entry
-        matches = _v1_matches(t, values, payload) if seq < self._switch else payload.get(b.ROW) == digest
+            self._pending.pop(sh.legacy_ref(cols[s.subject_at]), None)  # superseded by a v3 entry
+        if seq < self._switch:
+            matches = _v1_matches(t, s.values(cols), json.loads(payload_json))
+        else:
+            matches = _seals(payload_json, digest)
         if not matches:
-            self._find(t, values[t.key], seq, "行が台帳記録と一致しません(変更または偽造)",
+            self._find(t, cols[s.key_at], seq, "行が台帳記録と一致しません(変更または偽造)",
                        "the row differs from its ledger entry (modified or forged)")  # fmt: skip
-        elif t is b.SUBJECTS and ref != self._subject_ref(seq, values):
+        elif t is b.SUBJECTS and ref != self._subject_ref(seq, cols[s.subject_at], pseudonym):
             self._find(
                 t,
                 None,
@@ -296,11 +385,10 @@ class Reconciler:
             )
         # a second row bound to the same entry is left in the stream and found stale next
 
-    def _subject_ref(self, seq: int, values: Mapping[str, Any]) -> str | None:
+    def _subject_ref(self, seq: int, subject_id: str, pseudonym: str | None) -> str | None:
         """The ref a person's entry must carry: the pseudonym's from v3 on, the plain id's before."""
         if seq <= self._v3_after:
-            return sh.legacy_ref(values["subject_id"])
-        pseudonym = values.get(_PSEUDONYM)
+            return sh.legacy_ref(subject_id)
         return None if pseudonym is None else sh.person_ref(pseudonym)
 
     def _match_list(self, t: BoundTable, seq: int, payload: Mapping[str, Any]) -> None:
@@ -309,11 +397,9 @@ class Reconciler:
         digests: list[str] = []
         ids: list[str] = []
         while s.head is not None and s.head[0] == seq:
-            values = s.take()
-            digest = s.digest(values)
-            s.counted(digest)
-            digests.append(digest)
-            ids.append(str(values["subject_id"]))
+            _, cols, key, _ = s.take()
+            digests.append(s.digest(cols, key))
+            ids.append(str(cols[s.subject_at]))
         if seq < self._switch:
             good = persons_digest(ids) == payload.get("persons_sha256") and len(ids) == payload.get("persons")
             sealed_rows = payload.get("persons")

@@ -141,7 +141,7 @@ def record_events(
     now = datetime.now(UTC)
     if new:
         session.execute(
-            insert(ConsentEventRow),
+            insert(binding.table_of(CONSENT_EVENTS)),  # Core: the ORM bulk path costs more per row
             [
                 {**event_to_row_values(e), "recorded_at": now, "ledger_seq": s}
                 for e, s in zip(new, seqs, strict=True)

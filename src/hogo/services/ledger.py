@@ -24,8 +24,6 @@ from hogo.domain.ledger import (
 from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
 
-_BATCH = 5_000
-
 
 def _head(session: Session) -> tuple[int, str]:
     """The chain's head, locked for the rest of the transaction where the database can lock."""
@@ -75,35 +73,41 @@ def append_many(session: Session, entries: Sequence[tuple[EntryKind, str, Mappin
     seq, prev = _head(session)
     first = seq + 1
     recorded_at = _now_text()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for kind, ref, payload in entries:
         if SEPARATOR in ref:
             raise ValueError("ledger ref contains a control character")
         seq += 1
         payload_json = canonical(dict(payload)).decode("utf-8")
         digest = entry_hash(prev, seq, kind.value, ref, recorded_at, payload_json)
-        rows.append(
-            {
-                "seq": seq,
-                "kind": kind.value,
-                "ref": ref,
-                "recorded_at": recorded_at,
-                "payload": payload_json,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        rows.append((seq, kind.value, ref, recorded_at, payload_json, prev, digest))
         prev = digest
-    for i in range(0, len(rows), _BATCH):
-        session.execute(insert(LedgerEntryRow), rows[i : i + _BATCH])
+    session.flush()  # rows the caller added before this entry are written before it, as before
+    connection = session.connection()
+    _write_rows(connection, rows)
     if first == 1:
-        session.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
+        connection.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
     else:
-        session.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
+        connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
     return list(range(first, seq + 1))
 
 
 _COLUMNS = ("seq", "kind", "ref", "recorded_at", "payload", "prev_hash", "hash")
+
+
+def _write_rows(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Write entry rows (in `_COLUMNS` order) with the driver's fastest path: COPY on PostgreSQL,
+    executemany on SQLite. Why: the ORM's bulk insert spent more time per entry than hashing and
+    writing it (about 35 µs of 100 µs per appended consent event)."""
+    if not rows:
+        return
+    dbapi: Any = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with dbapi.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            for r in rows:
+                copy.write_row(r)
+    else:
+        dbapi.executemany(_INSERT_SQL, rows)
 
 
 def append_prepared(
@@ -124,8 +128,6 @@ def append_prepared(
     start_seq, prev = (row[0], row[1]) if row is not None else (0, GENESIS)
     seq = start_seq
     recorded_at = _now_text()
-    is_pg = connection.dialect.name == "postgresql"
-    dbapi: Any = connection.connection.driver_connection
     sep = SEPARATOR
     kind_text = kind.value
     tail = f"{sep}{kind_text}{sep}"
@@ -142,14 +144,7 @@ def append_prepared(
             ).hexdigest()
             append((seq, kind_text, ref, recorded_at, payload_json, prev, digest))
             prev = digest
-        if not rows:
-            continue
-        if is_pg:
-            with dbapi.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-                for r in rows:
-                    copy.write_row(r)
-        else:
-            dbapi.executemany(_INSERT_SQL, rows)
+        _write_rows(connection, rows)
     if seq != start_seq:
         if row is None:
             connection.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
