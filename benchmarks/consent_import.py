@@ -152,6 +152,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
     subjects = args.subjects or max(1000, args.events // 10)
     with tempfile.TemporaryDirectory(prefix="hogo-import-bench-") as tmp:
         work = Path(tmp)
+        os.environ["HOGO_DATA_DIR"] = str(work / "data")  # the setup's keys and the import's agree
         events_csv = work / "events.csv"
         _write_events(events_csv, args.events, subjects)
         with _store(backend, work, "import", args.postgres_url) as url:

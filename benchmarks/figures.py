@@ -3,8 +3,15 @@ their ratio, so a figure taken on a busy or different machine still says somethi
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
+
+# What a benchmark's store creates besides the database — the master key of person keys among
+# them — goes to a throw-away folder, never into the working tree (HOGO_DATA_DIR defaults to
+# ./hogo-data).
+os.environ.setdefault("HOGO_DATA_DIR", tempfile.mkdtemp(prefix="hogo-bench-"))
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -156,6 +156,9 @@ def run(args: argparse.Namespace) -> None:
             with psycopg.connect(args.postgres_url, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{dbname}"')
             url = args.postgres_url.rsplit("/", 1)[0] + "/" + dbname
+        # The setup here and the server below share one data folder: the persons' keys are
+        # wrapped by the master key in it (and nothing lands in the working tree).
+        os.environ["HOGO_DATA_DIR"] = str(work / "data")
         try:
             token = _prepare(url, subjects)
             events_csv = work / "events.csv"
