@@ -13,12 +13,14 @@ from rich.table import Table
 from hogo.backup import crypto, generations
 from hogo.backup.generations import Step
 from hogo.backup.retention import RetentionPolicy
+from hogo.cli.context import reading
 from hogo.cli.options import JSON
 from hogo.cli.output import console, err_console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.errors import InputError, NotFound
 from hogo.files.atomic import atomic_text
-from hogo.services import ledger_tree
+from hogo.services import erasure, ledger_tree
+from hogo.services.database import sqlite_path
 
 app = typer.Typer(
     help="hogo 自身のバックアップ(多世代・読み取り専用) / backups of hogo itself", no_args_is_help=True
@@ -89,14 +91,39 @@ def create_cmd(
     )
 
 
+def _erased_spans() -> list[erasure.ErasedSpan] | None:
+    """The store's erasures, or None when the store cannot be read: listing the backups must work
+    when the store is lost (and must not create an empty SQLite store in its place)."""
+    path = sqlite_path(load_settings().database_url)
+    if path is not None and not path.exists():
+        return None
+    try:
+        with reading() as session:
+            return erasure.erased_spans(session)
+    except Exception:  # unreachable or damaged store: the generations are still listed
+        return None
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
 @app.command("list")
 def list_cmd(folder: Path | None = DirOption, as_json: bool = JSON) -> None:
     """保存されている世代を一覧します。"""
     with user_errors():
         found = generations.list_generations(_folder(folder))
+        spans = _erased_spans()
+
+    def held(g: generations.Generation) -> int | None:
+        """Persons erased since the generation was taken whose data it still holds (法35条)."""
+        if g.manifest is None or spans is None:
+            return None
+        return sum(s.held_by(g.manifest.ledger.entries) for s in spans)
+
     if as_json:
-        print_json([{"generation": g.id, "created_at": g.created_at.isoformat(), "manifest": g.manifest}
-                    for g in found])  # fmt: skip
+        print_json([{"generation": g.id, "created_at": g.created_at.isoformat(), "manifest": g.manifest,
+                     "erased_persons_held": held(g)} for g in found])  # fmt: skip
         return
     table = Table(
         "世代",
@@ -105,16 +132,25 @@ def list_cmd(folder: Path | None = DirOption, as_json: bool = JSON) -> None:
         "サイズ",
         "暗号化",
         "台帳件数",
+        "消去済みの本人",
         title="バックアップ世代 / generations",
     )
     for g in found:
         m = g.manifest
         if m is None:
-            table.add_row(g.id, g.created_at.isoformat(), "[red]マニフェスト破損[/]", "", "", "")
+            table.add_row(g.id, g.created_at.isoformat(), "[red]マニフェスト破損[/]", "", "", "", "")
             continue
         table.add_row(g.id, m.created_at.isoformat(timespec="seconds"), m.dialect, f"{m.snapshot.size:,}",
-                      "○" if m.encryption else "×", f"{m.ledger.entries:,}")  # fmt: skip
+                      "○" if m.encryption else "×", f"{m.ledger.entries:,}", _count(held(g)))  # fmt: skip
     console.print(table)
+    holding = sum(1 for g in found if held(g))
+    if holding:
+        console.print(
+            f"[yellow]{holding} 世代に、その後消去した本人のデータが残っています。世代が保存期間を過ぎて"
+            "hogo backup prune で削除されるまで残ります(復元すると消去前の状態に戻ります)。[/]\n"
+            f"{holding} generation(s) still hold persons erased since; they remain until pruned "
+            "(restoring one brings them back)."
+        )
 
 
 @app.command("verify")

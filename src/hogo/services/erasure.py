@@ -15,6 +15,7 @@ v3 switch still hold the values they were written with (docs/ledger.md).
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,3 +95,32 @@ def erase(session: Session, subject_id: str) -> Erasure:
     }
     seq = ledger.append(session, EntryKind.erasure, f"erasure:{erasure_id}", payload)
     return Erasure(erasure_id, seq, removed, destroyed)
+
+
+@dataclass(frozen=True)
+class ErasedSpan:
+    """One erased person's time in the store, as ledger positions: from the first entry that bound
+    one of their rows to their erasure entry (never who they were)."""
+
+    first: int
+    erased: int
+
+    def held_by(self, entries: int) -> bool:
+        """Whether a copy of the store whose ledger had ``entries`` entries holds the person."""
+        return self.first <= entries < self.erased
+
+
+def erased_spans(session: Session) -> list[ErasedSpan]:
+    """Every erasure's span, oldest first: a backup taken inside one still holds that person's
+    data until the generation is pruned (`hogo backup list` says how many each holds)."""
+    rows = session.execute(
+        select(LedgerEntryRow.seq, LedgerEntryRow.payload)
+        .where(LedgerEntryRow.kind == EntryKind.erasure.value)
+        .order_by(LedgerEntryRow.seq)
+    )
+    spans = []
+    for seq, text in rows:
+        payload = json.loads(text)
+        bound = [*payload.get("entries", []), *(int(k) for k in payload.get("lists", {}))]
+        spans.append(ErasedSpan(min(bound, default=seq), seq))
+    return spans
