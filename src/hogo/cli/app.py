@@ -50,30 +50,21 @@ def init_cmd() -> None:
         db.dispose()
 
 
-app.command("demo")(demo.demo_cmd)
-app.command("disclosure")(disclosure.disclosure_cmd)
-app.add_typer(policy.app, name="policy")
-app.add_typer(subject.app, name="subject")
-app.add_typer(consent.app, name="consent")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(release.app, name="release")
-app.add_typer(profile.app, name="profile")
-
-# Command groups register below, one line each.
-app.command("anonymize")(anonymize.anonymize_cmd)
-app.add_typer(readiness.app, name="readiness")
-app.add_typer(backup.app, name="backup")
-app.command("synth")(synth.synth_cmd)
-app.add_typer(tokenize.app, name="tokenize")
-app.add_typer(incident.app, name="incident")
-app.add_typer(inventory.app, name="inventory")
-app.command("serve")(serve.serve_cmd)
-app.add_typer(user.app, name="user")
-app.add_typer(token.app, name="token")
-app.add_typer(provision.app, name="provision")
-app.add_typer(site.app, name="site")
-app.add_typer(campaign.app, name="campaign")
-app.add_typer(request.app, name="request")
+# Each command and each group is named after its module (`hogo.cli.demo.demo_cmd` is
+# `hogo demo`, `hogo.cli.policy.app` is `hogo policy`); Typer lists commands before groups.
+for command in (
+    demo.demo_cmd,
+    disclosure.disclosure_cmd,
+    anonymize.anonymize_cmd,
+    synth.synth_cmd,
+    serve.serve_cmd,
+):
+    app.command(command.__name__.removesuffix("_cmd"))(command)
+for group in (
+    policy, subject, consent, ledger, release, profile, readiness, backup, tokenize, incident,
+    inventory, user, token, provision, site, campaign, request,
+):  # fmt: skip
+    app.add_typer(group.app, name=group.__name__.rpartition(".")[2])
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from hogo.cli import incident_playbook
 from hogo.cli.context import parse_at, reading, unit_of_work
-from hogo.cli.options import JSON
+from hogo.cli.options import JSON, VIEW_AT
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.clock import parse_instant, to_jst
 from hogo.domain.incidents.facts import FactsUpdate
@@ -309,7 +309,7 @@ def _countdown(days: int | None, state: str | None) -> str:
 
 @app.command("board")
 def board_cmd(
-    at: str | None = typer.Option(None, "--at", help="この時点で表示(省略時は現在)"),
+    at: str | None = VIEW_AT,
     include_closed: bool = typer.Option(False, "--all", help="完了した事案も表示"),
     as_json: bool = JSON,
 ) -> None:

@@ -13,6 +13,8 @@ from hogo.domain.ids import Identifier, RecordId
 from hogo.files.csv_headers import HeaderStyle
 
 JSON = typer.Option(False, "--json", help="JSONで出力 / print JSON")
+#: A board or list shown as it stood at a moment (`cli.context.parse_at` reads it).
+VIEW_AT = typer.Option(None, "--at", help="この時点で表示(省略時は現在)")
 CSV_FILE = typer.Argument(..., help="CSV(UTF-8 / BOM付き / Shift_JIS)")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="誤りのある行を除いて取り込み、除いた行を別ファイルに書く")
 REJECTS = typer.Option(None, help="--skip-bad で除いた行の出力先")

@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import opened, reading
+from hogo.cli.context import reading
 from hogo.cli.options import JSON
-from hogo.cli.output import console, print_json, steps, user_errors
+from hogo.cli.output import console, print_json, user_errors
+from hogo.cli.runs import run_spec_file
 from hogo.domain.display import datetime_text, title_pair
 from hogo.profiling.spec import load_profile_spec
 from hogo.services import profiles as service
@@ -24,15 +25,12 @@ def run_cmd(
     as_json: bool = JSON,
 ) -> None:
     """利用目的が及ぶ本人だけを対象に特徴量を計算し、台帳に記録して書き出します(通則編3-1-1)。"""
-    with user_errors():
-        spec = load_profile_spec(spec_file)
-        with opened() as db, steps(as_json) as say:
-            result = service.run_profile(db, spec, step=say)
-    if as_json:
-        print_json(result.manifest)
+    result = run_spec_file(
+        spec_file, load_profile_spec, service.run_profile, as_json, "プロファイルを作成しました"
+    )
+    if result is None:
         return
     c = result.counts
-    console.print(f"[green]プロファイルを作成しました[/]: {result.directory}")
     console.print(f"  本人 {c['subjects']:,} 人 → 対象 {c['profiled']:,} 人(対象外 {c['excluded']:,} 人)")
     console.print(f"  購買 {c['purchases']:,} 件のうち対象者の購買 {c['purchases_of_profiled']:,} 件")
     console.print(f"  台帳 #{result.manifest['ledger_seq']}")

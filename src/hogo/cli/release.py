@@ -7,9 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from hogo.cli.context import opened, reading
+from hogo.cli.context import reading
 from hogo.cli.options import JSON
-from hogo.cli.output import console, print_json, steps, user_errors
+from hogo.cli.output import console, print_json, user_errors
+from hogo.cli.runs import run_spec_file
 from hogo.domain.display import datetime_text, title_pair
 from hogo.domain.policy import Policy
 from hogo.release.spec import load_spec
@@ -28,15 +29,10 @@ def run_cmd(
     as_json: bool = JSON,
 ) -> None:
     """提供仕様に従い、照合・同意等の確認・加工を行い、記録とともに書き出します。"""
-    with user_errors():
-        spec = load_spec(spec_file)
-        with opened() as db, steps(as_json) as say:
-            result = service.run_now(db, spec, step=say)
-    if as_json:
-        print_json(result.manifest)
+    result = run_spec_file(spec_file, load_spec, service.run_now, as_json, "提供データを作成しました")
+    if result is None:
         return
     c = result.counts
-    console.print(f"[green]提供データを作成しました[/]: {result.directory}")
     candidates, allowed, excluded = (c.get(k, 0) for k in ("candidates", "allowed", "excluded"))
     console.print(f"  対象候補 {candidates:,} 人 → 提供可 {allowed:,} 人(除外 {excluded:,} 人)")
     if "matched_partner_rows" in c:

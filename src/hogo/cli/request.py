@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from hogo.cli.context import parse_at, reading, unit_of_work
-from hogo.cli.options import JSON, SUBJECT_ID
+from hogo.cli.options import JSON, SUBJECT_ID, VIEW_AT
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
 from hogo.domain.clock import parse_instant, to_jst
@@ -127,7 +127,7 @@ def file_cmd(
 
 @app.command("list")
 def list_cmd(
-    at: str | None = typer.Option(None, "--at", help="この時点で表示(省略時は現在)"),
+    at: str | None = VIEW_AT,
     include_answered: bool = typer.Option(False, "--all", help="回答済みの請求も表示"),
     as_json: bool = JSON,
 ) -> None:

@@ -14,27 +14,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from hogo.api.problems import responses
-from hogo.auth.roles import Permission
-from hogo.http.deps import DbDep, Reader, SessionDep, SettingsDep, require
+from hogo.api.runs import Operation, add_run_routes
+from hogo.api.schemas import Out
+from hogo.http.deps import Reader, SessionDep
 from hogo.services import profiles as service
-from hogo.services.auth import Principal
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 
-Profiler = Annotated[Principal, Depends(require(Permission.personal_data))]
 ProfilePath = Annotated[str, Path(min_length=1, max_length=64, description="プロファイルID / profile job id")]
 
 
-class ProfileAcceptedOut(BaseModel):
-    profile_id: str
-    status: str = Field(description="running")
-
-
-class ProfileSummaryOut(BaseModel):
+class ProfileSummaryOut(Out):
     profile_id: str
     purpose: str = Field(description="プロファイリングの利用目的 / the profiling purpose")
     status: str = Field(description="running / done / failed")
@@ -56,55 +50,27 @@ class ProfileListOut(BaseModel):
     items: list[ProfileSummaryOut]
 
 
-def _summary(info: service.ProfileInfo) -> dict[str, Any]:
-    return {
-        "profile_id": info.profile_id,
-        "purpose": info.purpose,
-        "status": info.status,
-        "run_at": info.run_at,
-        "started_at": info.started_at,
-        "finished_at": info.finished_at,
-        "counts": info.counts,
-        "rows_erased": info.rows_erased,
-        "output_sha256": info.output_sha256,
-        "ledger_seq": info.ledger_seq,
-        "error": info.error,
-    }
-
-
-@router.post(
-    "",
-    operation_id="startProfile",
-    status_code=202,
-    response_model=ProfileAcceptedOut,
-    responses=responses(409),
+add_run_routes(
+    router,
+    spec="プロファイル仕様(YAML と同じキー、相対パス)/ the job spec as JSON",
+    submitted=service.submitted_profile_spec,
+    start=service.start_profile,
+    run_id="profile_id",
+    listing=service.list_profiles,
+    summary=ProfileSummaryOut.build,
+    listed=ProfileListOut,
+    operations=(
+        Operation(
+            "startProfile",
+            "プロファイルを開始します(バックグラウンドで実行)/ start a profile job in the background.",
+        ),
+        Operation("listProfiles", "プロファイルの一覧(新しい順)/ profile runs, newest first."),
+    ),
 )
-def start_profile(
-    session: SessionDep,
-    store: DbDep,
-    settings: SettingsDep,
-    _: Profiler,
-    response: Response,
-    body: Annotated[
-        dict[str, Any],
-        Body(description="プロファイル仕様(YAML と同じキー、相対パス)/ the job spec as JSON"),
-    ],
-) -> ProfileAcceptedOut:
-    """プロファイルを開始します(バックグラウンドで実行)/ start a profile job in the background."""
-    spec = service.submitted_profile_spec(body, settings)
-    profile_id = service.start_profile(session, store, spec)
-    response.headers["Location"] = f"/api/v1/profiles/{profile_id}"
-    return ProfileAcceptedOut(profile_id=profile_id, status="running")
-
-
-@router.get("", operation_id="listProfiles", response_model=ProfileListOut, responses=responses())
-def list_profiles(session: SessionDep, _: Reader) -> ProfileListOut:
-    """プロファイルの一覧(新しい順)/ profile runs, newest first."""
-    return ProfileListOut(items=[ProfileSummaryOut(**_summary(i)) for i in service.list_profiles(session)])
 
 
 @router.get("/{profile_id}", operation_id="getProfile", response_model=ProfileOut, responses=responses(404))
 def get_profile(profile_id: ProfilePath, session: SessionDep, _: Reader) -> ProfileOut:
     """プロファイルの状態とマニフェスト(人・スコアを含まない)/ a run's status and manifest."""
     info = service.get_profile(session, profile_id)
-    return ProfileOut(**_summary(info), manifest=info.manifest or None)
+    return ProfileOut.build(info, manifest=info.manifest or None)

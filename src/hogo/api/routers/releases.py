@@ -15,26 +15,21 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Path
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from hogo.api.problems import responses
+from hogo.api.runs import Operation, add_run_routes
+from hogo.api.schemas import Out
 from hogo.auth.roles import Permission
-from hogo.http.deps import DbDep, Forbidden, Reader, SessionDep, SettingsDep, require
+from hogo.http.deps import Forbidden, Reader, SessionDep
 from hogo.services import releases as service
-from hogo.services.auth import Principal
 
 router = APIRouter(prefix="/releases", tags=["releases"])
 
-Releaser = Annotated[Principal, Depends(require(Permission.personal_data))]
 ReleasePath = Annotated[str, Path(min_length=1, max_length=200, description="提供ID / release id")]
 FilePath = Annotated[str, Path(min_length=1, max_length=255, description="ファイル名 / file name")]
-
-
-class ReleaseAcceptedOut(BaseModel):
-    release_id: str
-    status: str = Field(description="running")
 
 
 class ReleaseFileOut(BaseModel):
@@ -44,7 +39,7 @@ class ReleaseFileOut(BaseModel):
     href: str
 
 
-class ReleaseSummaryOut(BaseModel):
+class ReleaseSummaryOut(Out):
     release_id: str
     mode: str = Field(description="personal(個人データ)/ anonymized(匿名加工情報)/ aggregate(統計情報)")
     purpose: str
@@ -65,49 +60,26 @@ class ReleaseListOut(BaseModel):
     items: list[ReleaseSummaryOut]
 
 
-def _summary(info: service.ReleaseInfo) -> dict[str, Any]:
-    return {
-        "release_id": info.release_id,
-        "mode": info.mode.value,
-        "purpose": info.purpose,
-        "recipient": info.recipient,
-        "status": info.status,
-        "started_at": info.started_at,
-        "finished_at": info.finished_at,
-        "counts": info.counts,
-        "error": info.error,
-    }
+def _summary(info: service.ReleaseInfo) -> ReleaseSummaryOut:
+    return ReleaseSummaryOut.build(info, mode=info.mode.value)
 
 
-@router.post(
-    "",
-    operation_id="startRelease",
-    status_code=202,
-    response_model=ReleaseAcceptedOut,
-    responses=responses(409),
+add_run_routes(
+    router,
+    spec="提供仕様(YAML と同じキー、データフォルダからの相対パス)/ the release spec as JSON",
+    submitted=service.submitted_spec,
+    start=service.start_release,
+    run_id="release_id",
+    listing=service.list_releases,
+    summary=_summary,
+    listed=ReleaseListOut,
+    operations=(
+        Operation(
+            "startRelease", "提供を開始します(バックグラウンドで実行)/ start a release in the background."
+        ),
+        Operation("listReleases", "提供の一覧(新しい順)/ releases, newest first."),
+    ),
 )
-def start_release(
-    session: SessionDep,
-    store: DbDep,
-    settings: SettingsDep,
-    _: Releaser,
-    response: Response,
-    body: Annotated[
-        dict[str, Any],
-        Body(description="提供仕様(YAML と同じキー、データフォルダからの相対パス)/ the release spec as JSON"),
-    ],
-) -> ReleaseAcceptedOut:
-    """提供を開始します(バックグラウンドで実行)/ start a release in the background."""
-    spec = service.submitted_spec(body, settings)
-    release_id = service.start_release(session, store, spec)
-    response.headers["Location"] = f"/api/v1/releases/{release_id}"
-    return ReleaseAcceptedOut(release_id=release_id, status="running")
-
-
-@router.get("", operation_id="listReleases", response_model=ReleaseListOut, responses=responses())
-def list_releases(session: SessionDep, _: Reader) -> ReleaseListOut:
-    """提供の一覧(新しい順)/ releases, newest first."""
-    return ReleaseListOut(items=[ReleaseSummaryOut(**_summary(i)) for i in service.list_releases(session)])
 
 
 @router.get("/{release_id}", operation_id="getRelease", response_model=ReleaseOut, responses=responses(404))
@@ -115,18 +87,16 @@ def get_release(release_id: ReleasePath, session: SessionDep, principal: Reader)
     """提供の状態とマニフェスト / a release's status and manifest."""
     info = service.get_release(session, release_id)
     may_personal = principal.can(Permission.personal_data)
-    files = []
-    for name in info.files:
-        personal = info.personal(name)
-        files.append(
-            ReleaseFileOut(
-                name=name,
-                personal=personal,
-                downloadable=may_personal or not personal,
-                href=f"/api/v1/releases/{quote(info.release_id)}/files/{quote(name)}",
-            )
+    files = [
+        ReleaseFileOut(
+            name=name,
+            personal=info.personal(name),
+            downloadable=may_personal or not info.personal(name),
+            href=f"/api/v1/releases/{quote(info.release_id)}/files/{quote(name)}",
         )
-    return ReleaseOut(**_summary(info), manifest=info.manifest or None, files=files)
+        for name in info.files
+    ]
+    return ReleaseOut.build(info, mode=info.mode.value, manifest=info.manifest or None, files=files)
 
 
 @router.get(

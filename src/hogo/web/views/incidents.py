@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hogo.domain.clock import JST
 from hogo.http.deps import SessionDep
 from hogo.services import incidents
 from hogo.services.incident_views import BoardRow
+from hogo.web.filters import ShowAll
 from hogo.web.incident_labels import Countdown, StepMark, countdown, step_marks
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
@@ -57,11 +57,10 @@ def board_page(
     request: Request,
     session: SessionDep,
     user: Viewer,
-    show_all: Annotated[str, Query(alias="all", max_length=8)] = "",
+    include_closed: ShowAll,
 ) -> Response:
     lang = language(request)
     now = datetime.now(JST)
-    include_closed = show_all == "1"
     rows = incidents.board(session, now, include_closed=include_closed)
     titles = task_titles(session, lang) if any(r.overdue_tasks for r in rows) else {}
     # Task ids are for machines (data-task attributes); a person sees a title, never the id.

@@ -16,15 +16,14 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from hogo.domain.display import pick, title_pair
 from hogo.domain.policy import Policy
 from hogo.http.deps import SessionDep
 from hogo.services import profiles as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import translator
+from hogo.web.manifests import ExclusionRow, Figure, bases, error_text, exclusions, run_summary, section
 from hogo.web.render import language, render
 from hogo.web.session import Viewer
-from hogo.web.views.releases import ExclusionRow, Figure, _error, _exclusions, _int, _section
 
 router = APIRouter()
 
@@ -73,18 +72,7 @@ class ProfilePage:
 
 
 def _summary(info: service.ProfileInfo, policy: Policy | None, lang: str) -> ProfileSummary:
-    purpose = policy.purpose(info.purpose) if policy else None
-    return ProfileSummary(
-        profile_id=info.profile_id,
-        purpose=info.purpose,
-        purpose_title=purpose.title if purpose else info.purpose,
-        status=info.status,
-        status_label=pick(title_pair("ReleaseStatus", info.status), lang),
-        run_at=info.run_at,
-        started_at=info.started_at,
-        counts=info.counts,
-        rows_erased=info.rows_erased,
-    )
+    return run_summary(ProfileSummary, info, policy, lang)
 
 
 def _feature(f: Any) -> FeatureRow:
@@ -114,18 +102,17 @@ def profile_page(
     purpose = policy.purpose(info.purpose) if policy else None
     declared = purpose.profiling if purpose else None
     m = info.manifest
-    revision = _section(m, "policy").get("revision")
+    revision = section(m, "policy").get("revision")
     counts = [Figure(t(f"profile.count.{k}"), info.counts[k]) for k in _COUNT_KEYS if k in info.counts]
-    bases = [Figure(pick(title_pair("Basis", b), lang), _int(n)) for b, n in _section(m, "bases").items()]
     features = m.get("features")
     page = ProfilePage(
         profile=_summary(info, policy, lang),
         analysis=declared.analysis if declared else None,
         use_of_results=declared.use_of_results if declared else None,
-        error=_error(info.error, lang),
+        error=error_text(info.error, lang),
         counts=tuple(counts),
-        bases=tuple(bases),
-        exclusions=_exclusions(m, lang),
+        bases=bases(m, lang),
+        exclusions=exclusions(m, lang),
         features=tuple(_feature(f) for f in features) if isinstance(features, list) else (),
         features_sha256=m.get("features_sha256") if isinstance(m.get("features_sha256"), str) else None,
         output_file=info.output_file,

@@ -20,13 +20,22 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import Response
 
 from hogo.auth.roles import Permission
-from hogo.domain.display import pick, title_pair
 from hogo.domain.policy import Policy
 from hogo.files.people_csv import people_csv_stream
 from hogo.http.deps import SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
-from hogo.web.i18n import exclusion_text, translator
+from hogo.web.i18n import translator
+from hogo.web.manifests import (
+    ExclusionRow,
+    Figure,
+    as_int,
+    bases,
+    error_text,
+    exclusions,
+    run_summary,
+    section,
+)
 from hogo.web.render import language, render
 from hogo.web.session import NotAllowed, Viewer
 
@@ -53,20 +62,6 @@ class ReleaseSummary:
 class ReleasesPage:
     releases: tuple[ReleaseSummary, ...]
     can_start: bool = False
-
-
-@dataclass(frozen=True)
-class Figure:
-    label: str
-    value: int
-
-
-@dataclass(frozen=True)
-class ExclusionRow:
-    code: str
-    text: str
-    article: str
-    persons: int
 
 
 @dataclass(frozen=True)
@@ -128,6 +123,7 @@ class ReleasePage:
 
 
 _COUNT_KEYS = ("candidates", "allowed", "excluded")
+_SUPPRESSION_KEYS = ("cells", "primary", "complementary")
 _MATCH_KEYS = (
     ("members", "release.match.members"),
     ("partner_rows", "release.match.partner_rows"),
@@ -139,34 +135,16 @@ _MATCH_KEYS = (
 
 
 def _summary(info: service.ReleaseInfo, policy: Policy | None, lang: str) -> ReleaseSummary:
-    purpose = policy.purpose(info.purpose) if policy else None
     recipient = policy.recipient(info.recipient) if policy else None
-    return ReleaseSummary(
-        release_id=info.release_id,
+    return run_summary(
+        ReleaseSummary,
+        info,
+        policy,
+        lang,
         mode=info.mode.value,
         mode_label=info.mode.text(lang),
-        purpose=info.purpose,
-        purpose_title=purpose.title if purpose else info.purpose,
-        recipient=info.recipient,
         recipient_name=recipient.name if recipient else info.recipient,
-        status=info.status,
-        status_label=pick(title_pair("ReleaseStatus", info.status), lang),
-        started_at=info.started_at,
-        finished_at=info.finished_at,
-        counts=info.counts,
     )
-
-
-def _error(text: str | None, lang: str) -> str | None:
-    """Errors are stored as Japanese, a line break, English (or one line for both)."""
-    if text is None:
-        return None
-    ja, _, en = text.partition("\n")
-    return en if lang == "en" and en else ja
-
-
-def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) else 0
 
 
 def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary | None:
@@ -178,7 +156,7 @@ def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary 
     k = model.get("k") if isinstance(model, dict) else None
     checklist = tuple(
         ChecklistRow(
-            _int(c.get("measure")),
+            as_int(c.get("measure")),
             str(c.get("title_en" if lang == "en" else "title_ja", "")),
             bool(c.get("met")),
             str(c.get("how_en" if lang == "en" else "how_ja", "")),
@@ -187,32 +165,18 @@ def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary 
         if isinstance(c, dict)
     )
     return AnonymizationSummary(
-        k_achieved=_int(a.get("k_achieved")),
+        k_achieved=as_int(a.get("k_achieved")),
         k_required=k if isinstance(k, int) else None,
         l_achieved=a.get("l_achieved") if isinstance(a.get("l_achieved"), int) else None,
-        rows_in=_int(a.get("rows_in")),
-        rows_out=_int(a.get("rows_out")),
-        suppressed=_int(a.get("suppressed")),
+        rows_in=as_int(a.get("rows_in")),
+        rows_out=as_int(a.get("rows_out")),
+        suppressed=as_int(a.get("suppressed")),
         levels=tuple(
-            (str(name), _int(level), heights.get(name) if isinstance(heights.get(name), int) else None)
+            (str(name), as_int(level), heights.get(name) if isinstance(heights.get(name), int) else None)
             for name, level in (a.get("levels") or {}).items()
         ),
         checklist=checklist,
     )
-
-
-def _exclusions(manifest: dict[str, Any], lang: str) -> tuple[ExclusionRow, ...]:
-    """Each exclusion count with its reason in words (the manifest's `excluded_by_reason`)."""
-    rows = []
-    for code, n in _section(manifest, "excluded_by_reason").items():
-        text, article = exclusion_text(str(code), lang)
-        rows.append(ExclusionRow(str(code), text, article, _int(n)))
-    return tuple(sorted(rows, key=lambda r: (-r.persons, r.code)))
-
-
-def _section(manifest: dict[str, Any], key: str) -> dict[str, Any]:
-    value = manifest.get(key)
-    return value if isinstance(value, dict) else {}
 
 
 def _provision(manifest: dict[str, Any]) -> ProvisionSummary | None:
@@ -223,7 +187,7 @@ def _provision(manifest: dict[str, Any]) -> ProvisionSummary | None:
     return ProvisionSummary(
         recipient_name=str(r.get("recipient_name", "")),
         recipient_country=str(r.get("recipient_country", "")),
-        persons=_int(r.get("persons")),
+        persons=as_int(r.get("persons")),
         data_items=tuple(str(i) for i in r.get("data_items", [])),
         retention_until=date.fromisoformat(until) if isinstance(until, str) else None,
     )
@@ -247,19 +211,21 @@ def release_page(
     info = service.get_release(session, release_id)
     m = info.manifest
     may_personal = user.can(Permission.personal_data)
-    match, bases, suppression = _section(m, "match"), _section(m, "bases"), _section(m, "suppression")
+    match, suppression = section(m, "match"), section(m, "suppression")
     announcement = m.get("announcement")
     page = ReleasePage(
         release=_summary(info, current_policy(session), lang),
-        error=_error(info.error, lang),
+        error=error_text(info.error, lang),
         counts=tuple(Figure(t(f"releases.{k}"), info.counts[k]) for k in _COUNT_KEYS if k in info.counts),
-        exclusions=_exclusions(m, lang),
-        bases=tuple(Figure(pick(title_pair("Basis", b), lang), _int(n)) for b, n in bases.items()),
-        match=tuple(Figure(t(label), _int(match.get(k))) for k, label in _MATCH_KEYS) if match else (),
+        exclusions=exclusions(m, lang),
+        bases=bases(m, lang),
+        match=tuple(Figure(t(label), as_int(match.get(k))) for k, label in _MATCH_KEYS) if match else (),
         provision=_provision(m),
         anonymization=_anonymization(m, lang),
         announcement=announcement if isinstance(announcement, str) else None,
-        suppression={k: _int(v) for k, v in suppression.items() if k in ("cells", "primary", "complementary")}
+        suppression={
+            k: as_int(v) for k, v in suppression.items() if k in ("cells", "primary", "complementary")
+        }
         if suppression
         else None,
         files=tuple(

@@ -38,6 +38,7 @@ from hogo.http.deps import SessionDep, mail_sender, privacy_center_url
 from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.database import savepoint
+from hogo.web.filters import ShowAll
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
@@ -143,9 +144,9 @@ def board_page(
     request: Request,
     session: SessionDep,
     user: Viewer,
-    show_all: Annotated[str, Query(alias="all", max_length=8)] = "",
+    show_all: ShowAll,
 ) -> Response:
-    return render(request, "requests.html", _board(request, session, user, show_all == "1"), user)
+    return render(request, "requests.html", _board(request, session, user, show_all), user)
 
 
 def _enum(kind: type[Any], value: str, name: str) -> Any:
