@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
+from hogo.domain.provision import ProvisionRecord
 from hogo.files.people_csv import people_csv_stream
 from hogo.http.deps import SessionDep
 from hogo.services import releases as service
@@ -65,15 +66,6 @@ class ReleasesPage:
 
 
 @dataclass(frozen=True)
-class ProvisionSummary:
-    recipient_name: str
-    recipient_country: str
-    persons: int
-    data_items: tuple[str, ...]
-    retention_until: date | None
-
-
-@dataclass(frozen=True)
 class ChecklistRow:
     measure: int
     title: str
@@ -114,7 +106,7 @@ class ReleasePage:
     exclusions: tuple[ExclusionRow, ...]
     bases: tuple[Figure, ...]
     match: tuple[Figure, ...]
-    provision: ProvisionSummary | None
+    provision: ProvisionRecord | None
     anonymization: AnonymizationSummary | None
     announcement: str | None
     suppression: dict[str, int] | None
@@ -179,18 +171,10 @@ def _anonymization(manifest: dict[str, Any], lang: str) -> AnonymizationSummary 
     )
 
 
-def _provision(manifest: dict[str, Any]) -> ProvisionSummary | None:
+def _provision(manifest: dict[str, Any]) -> ProvisionRecord | None:
+    """The 法29条 record of a personal-data release, as the release dumped it into its manifest."""
     r = manifest.get("provision_record")
-    if not isinstance(r, dict):
-        return None
-    until = r.get("retention_until")
-    return ProvisionSummary(
-        recipient_name=str(r.get("recipient_name", "")),
-        recipient_country=str(r.get("recipient_country", "")),
-        persons=as_int(r.get("persons")),
-        data_items=tuple(str(i) for i in r.get("data_items", [])),
-        retention_until=date.fromisoformat(until) if isinstance(until, str) else None,
-    )
+    return ProvisionRecord.model_validate(r) if isinstance(r, dict) else None
 
 
 @router.get("/releases", include_in_schema=False)
@@ -223,9 +207,7 @@ def release_page(
         provision=_provision(m),
         anonymization=_anonymization(m, lang),
         announcement=announcement if isinstance(announcement, str) else None,
-        suppression={
-            k: as_int(v) for k, v in suppression.items() if k in ("cells", "primary", "complementary")
-        }
+        suppression={k: as_int(v) for k, v in suppression.items() if k in _SUPPRESSION_KEYS}
         if suppression
         else None,
         files=tuple(
