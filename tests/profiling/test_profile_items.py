@@ -36,10 +36,15 @@ def scored(world: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch) -> tuple
     with write_scope(store) as s:
         record_events(s, [event(w, "ad_partners", when="2022-03-01T10:00") for w in ("S1", "S2", "S4")])
     run_profile(store, parse_profile_spec(job(folder, "dna-r"), SpecPaths.local(folder)))
+    write_release_inputs(folder)
+    return store, folder
+
+
+def write_release_inputs(folder: Path) -> None:
+    """Five members, and a partner list that holds S1, S2 and S4."""
     members = "member_id,email\n" + "".join(f"S{n},s{n}@example.jp\n" for n in range(1, 6))
     (folder / "members.csv").write_text(members, "utf-8")
     (folder / "partner.csv").write_text("mail\ns1@example.jp\ns2@example.jp\ns4@example.jp\n", "utf-8")
-    return store, folder
 
 
 def release_spec(release_id: str, at: str = "2024-06-10T00:00:00+09:00", **items: str) -> dict[str, Any]:
