@@ -36,10 +36,15 @@ def scored(world: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch) -> tuple
     with write_scope(store) as s:
         record_events(s, [event(w, "ad_partners", when="2022-03-01T10:00") for w in ("S1", "S2", "S4")])
     run_profile(store, parse_profile_spec(job(folder, "dna-r"), SpecPaths.local(folder)))
+    write_release_inputs(folder)
+    return store, folder
+
+
+def write_release_inputs(folder: Path) -> None:
+    """Five members, and a partner list that holds S1, S2 and S4."""
     members = "member_id,email\n" + "".join(f"S{n},s{n}@example.jp\n" for n in range(1, 6))
     (folder / "members.csv").write_text(members, "utf-8")
     (folder / "partner.csv").write_text("mail\ns1@example.jp\ns2@example.jp\ns4@example.jp\n", "utf-8")
-    return store, folder
 
 
 def release_spec(release_id: str, at: str = "2024-06-10T00:00:00+09:00", **items: str) -> dict[str, Any]:
@@ -105,15 +110,61 @@ def test_a_profile_item_outside_its_run_or_purposes_is_refused(
     assert refused.value.field is not None and refused.value.field.startswith("output.items.")
 
 
-def test_a_changed_output_is_refused_and_profile_items_need_a_personal_release(
-    scored: tuple[Engine, Path],
-) -> None:
+def test_a_changed_output_is_refused(scored: tuple[Engine, Path]) -> None:
     store, folder = scored
     output = folder / "profiles" / "dna-r" / "profiles.parquet"
     table = pq.read_table(output)
     pq.write_table(table.slice(0, 1), output)
     with pytest.raises(InputError, match="differs from its record"):
         releases.run_now(store, parse_spec(release_spec("r-t"), folder))
-    spec = release_spec("r-a") | {"mode": "aggregate", "aggregate": {"dimensions": ["email"]}}
-    with pytest.raises(InputError, match="mode must be personal"):
+
+
+def _statistics_spec(release_id: str, mode: str, **section: Any) -> dict[str, Any]:
+    """A release of ``mode`` over all members (no partner) with a region column."""
+    spec = release_spec(release_id) | {"mode": mode, **section}
+    spec["members"] = {"path": "regions.csv", "columns": {"member_id": "member_id", "region": "region"}}
+    del spec["partner"]
+    return spec
+
+
+def test_scores_feed_statistics_only_for_persons_both_purposes_cover(scored: tuple[Engine, Path]) -> None:
+    """Statistics are not personal data, but making them is a use of the scores: only persons the
+    release purpose and the profiling purpose cover now are counted (S2 withdrew from profiling)."""
+    store, folder = scored
+    (folder / "regions.csv").write_text(
+        "member_id,region\nS1,関東\nS2,関東\nS3,関西\nS4,関東\nS5,関西\n", "utf-8"
+    )
+    aggregate = {"dimensions": ["region"], "measures": [SPEND], "min_cell_size": 1, "with_totals": False}
+    done = releases.run_now(
+        store, parse_spec(_statistics_spec("r-stat", "aggregate", aggregate=aggregate), folder)
+    )
+    (cell,) = pq.read_table(done.directory / "aggregate.parquet").to_pylist()
+    assert (cell["region"], cell["count"], cell[f"sum_{SPEND}"]) == ("関東", 2, 5000)  # S1 2,000 + S4 3,000
+    assert done.manifest["profiles"]["dna-r"]["purpose"] == "purchase_profiling"
+
+
+def test_scores_are_generalised_as_quasi_identifiers_of_anonymised_information(
+    scored: tuple[Engine, Path],
+) -> None:
+    store, folder = scored
+    (folder / "regions.csv").write_text(
+        "member_id,region\nS1,関東\nS2,関東\nS3,関西\nS4,関東\nS5,関西\n", "utf-8"
+    )
+    anonymization = {
+        "quasi_identifiers": {"region": "mask", SPEND: "interval:1000,5000"},
+        "k": 2,
+        "shuffle": False,
+    }
+    done = releases.run_now(
+        store, parse_spec(_statistics_spec("r-anon", "anonymized", anonymization=anonymization), folder)
+    )
+    rows = pq.read_table(done.directory / "anonymized.parquet").to_pylist()
+    assert len(rows) == 2 and rows[0][SPEND] == rows[1][SPEND]  # 2,000 and 3,000 share one interval
+    assert not {"S1", "S4"} & {str(v) for r in rows for v in r.values()}
+
+
+def test_a_profile_item_a_statistics_release_does_not_use_is_refused(scored: tuple[Engine, Path]) -> None:
+    _, folder = scored
+    spec = _statistics_spec("r-a", "aggregate", aggregate={"dimensions": ["region"]})
+    with pytest.raises(InputError, match="dimensions or measures"):
         parse_spec(spec, folder)

@@ -282,3 +282,26 @@ def test_every_engine_writes_the_same_profiles(world: tuple[Engine, Path], engin
     rows, manifest = _run(store, folder, id=f"with-{engine_name}", engine=engine_name)
     assert rows == reference
     assert manifest["counts"]["profiled"] == 2
+
+
+def test_a_typed_parquet_file_read_by_the_engine_gives_what_the_row_reader_gives(
+    world: tuple[Engine, Path],
+) -> None:
+    """Parquet with instants, numbers and text is read by the engine itself; the same purchases
+    as CSV (and as Parquet with local times) go through the checked row reader: same profiles."""
+    store, folder = world
+    typed, _ = _run(store, folder, id="typed")
+    lines = ["member_id,purchased_at,amount_yen,category"]
+    lines += [
+        f"{r['member_id']},{r['purchased_at'].isoformat()},{r['amount_yen']},{r['category']}"
+        for r in purchases()
+    ]
+    (folder / "purchases.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    local = pa.Table.from_pylist(
+        [{**r, "purchased_at": r["purchased_at"].replace(tzinfo=None)} for r in purchases()]
+    )
+    pq.write_table(local, folder / "local.parquet")
+    for path in ("purchases.csv", "local.parquet"):
+        source = {"path": path, "columns": job(folder)["purchases"]["columns"]}
+        rows, _ = _run(store, folder, id=f"from-{path}", purchases=source)
+        assert rows == typed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from hogo.domain.clock import parse_instant
 from hogo.engines import SqlEngine
@@ -25,6 +26,8 @@ def stage_purchases(engine: SqlEngine, spec: InputSpec, name: str) -> int:
     """Table ``name`` in ``engine`` with the mapped purchase columns, typed; returns its rows."""
     stream = open_input(spec)
     columns = [c for c in TYPES if c in spec.columns]
+    if _typed_parquet(spec, stream.schema, columns):
+        return _stage_file(engine, spec, name, columns)
     rows, first = 0, stream.row_offset
     staged = engine.temp_name("prof_batch")
     engine.register_arrow(staged, _typed(stream.schema.empty_table(), columns, first))
@@ -37,6 +40,38 @@ def stage_purchases(engine: SqlEngine, spec: InputSpec, name: str) -> int:
         engine.drop(staged)
         rows += table.num_rows
     return rows
+
+
+def _typed_parquet(spec: InputSpec, schema: pa.Schema, columns: list[str]) -> bool:
+    """A Parquet file whose columns already hold instants, numbers and text needs no checking
+    row by row: the engine can read it itself, which is what keeps 100M purchases fast."""
+    if spec.resolved_format() != "parquet" or spec.path.is_dir():
+        return False
+    in_file = set(pq.read_schema(spec.path).names)
+    if any(c not in schema.names or spec.columns[c] not in in_file for c in columns):
+        return False  # a header matched loosely (width, spaces): the batch reader knows its name
+    kinds = {c: schema.field(c).type for c in columns}
+    instant = kinds["purchased_at"]
+    return (
+        pa.types.is_timestamp(instant)
+        and instant.tz is not None
+        and (pa.types.is_integer(kinds["amount_yen"]) or pa.types.is_floating(kinds["amount_yen"]))
+        and all(pa.types.is_string(kinds[c]) for c in columns if TYPES[c] == pa.string())
+    )
+
+
+def _stage_file(engine: SqlEngine, spec: InputSpec, name: str, columns: list[str]) -> int:
+    i, source = engine.ident, engine.temp_name("prof_file")
+    engine.register_file(source, spec.path, format="parquet")
+    select = ", ".join(
+        f"CAST({i(spec.columns[c])} AS DOUBLE) AS {i(c)}"
+        if c == "amount_yen"
+        else f"{i(spec.columns[c])} AS {i(c)}"
+        for c in columns
+    )
+    engine.create_table_as(name, f"SELECT {select} FROM {i(source)}")
+    engine.drop(source)
+    return engine.count(name)
 
 
 def _typed(table: pa.Table, columns: list[str], first_row: int) -> pa.Table:

@@ -4,7 +4,9 @@
 happens and what its results are used for; the policy refuses a `profiling` purpose without that
 declaration. Here a job is refused unless it runs under such a purpose, reads only data
 categories the purpose covers, and infers only categories the purpose covers (a 要配慮 one needs a
-purpose that requires consent, which the policy enforces for any profiling purpose reading one).
+purpose that requires consent, which the policy enforces for any profiling purpose reading one),
+features and model scores alike; a model that cannot be loaded or does not fit its inputs is
+refused here too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from hogo.domain.clock import as_aware
 from hogo.domain.ledger import canonical
 from hogo.domain.policy import AppiClass, Policy, Purpose, PurposeKind
 from hogo.errors import Conflict, InputError
+from hogo.profiling.scoring import ScoreModel, load_model
 from hogo.profiling.spec import ProfileSpec
 from hogo.release.plan import free_folder
 
@@ -31,6 +34,8 @@ class ProfilePlan:
     directory: Path
     #: SHA-256 of the canonical feature definitions: the same features give the same hash.
     features_sha256: str
+    #: The spec's scores with their models, loaded and checked (`hogo.profiling.scoring`).
+    models: tuple[ScoreModel, ...] = ()
 
 
 def features_digest(spec: ProfileSpec) -> str:
@@ -44,13 +49,17 @@ def plan_profile(spec: ProfileSpec, policy: Policy, now: datetime) -> ProfilePla
     for n, f in enumerate(spec.features):
         if f.infers is not None:
             _covered(policy, purpose, f.infers, f"features.{n}.infers")
+    for n, score in enumerate(spec.scores):
+        if score.infers is not None:
+            _covered(policy, purpose, score.infers, f"scores.{n}.infers")
     directory = spec.output.dir / spec.id
     free_folder(
         directory,
         Conflict("同じIDのプロファイルの出力が既にあります。", "a profile job with this id already exists."),
     )
     at = as_aware(spec.at) if spec.at else now
-    return ProfilePlan(spec, policy, at, directory, features_digest(spec))
+    models = tuple(load_model(score, f"scores.{n}") for n, score in enumerate(spec.scores))
+    return ProfilePlan(spec, policy, at, directory, features_digest(spec), models)
 
 
 def _profiling_purpose(policy: Policy, purpose_id: str) -> Purpose:

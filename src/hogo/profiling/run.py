@@ -4,7 +4,8 @@
    decision engine's semantics; no recipient: profiling is a use, not a provision);
 2. stage the purchases, typed (`hogo.profiling.inputs`);
 3. compute the features for the persons allowed only (`hogo.profiling.features`) and write them,
-   keyed by subject id; everyone else gets no row, whatever their purchases.
+   keyed by subject id; everyone else gets no row, whatever their purchases;
+4. with `scores`, run each model over those rows a batch at a time (`hogo.profiling.scoring`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from hogo.engines import SqlEngine
 from hogo.profiling.features import features_sql
 from hogo.profiling.inputs import stage_purchases
 from hogo.profiling.plan import ProfilePlan
+from hogo.profiling.scoring import score_file
 from hogo.release.run import write_output
 
 Step = Callable[[str], None]
 _DECISIONS, _PROFILED, _PURCHASES = "prof_decisions", "prof_profiled", "prof_purchases"
+_FEATURES = ".features.parquet"  # the features before scoring, removed once scored
 OUTPUT = {"parquet": "profiles.parquet", "csv": "profiles.csv"}
 
 
@@ -55,11 +58,18 @@ def prepare_profile(
     say("特徴量を計算中 / computing features")
     sql, params = features_sql(engine, spec.features, _PURCHASES, _PROFILED, int(plan.at.timestamp()))
     out = work / OUTPUT[spec.output.format]
-    write_output(engine, sql, out, spec.output.format, params)
+    if plan.models:
+        features = engine.write_parquet(sql, work / _FEATURES, params)
+        say("モデルでスコアを計算中 / scoring with the models")
+        score_file(features, out, spec.output.format, plan.models)
+        features.unlink()
+    else:
+        write_output(engine, sql, out, spec.output.format, params)
     manifest: dict[str, Any] = {
         "features": [f.model_dump(mode="json", exclude_none=True) for f in spec.features],
         "features_sha256": plan.features_sha256,
         "purchases_category": spec.purchases_category,
+        "scores": [m.describe() for m in plan.models],
         "bases": {str(r["basis"]): int(r["n"]) for r in bases.to_pylist()},
         "excluded_by_reason": {str(r["reason"]): int(r["n"]) for r in excluded.to_pylist()},
     }

@@ -87,6 +87,29 @@ class FeatureSpec(_Spec):
         return self
 
 
+class ScoreSpec(_Spec):
+    """A score from a trained model (ONNX, `hogo.profiling.scoring`) over some of the job's features.
+
+    ONNX is a declarative graph: loading one runs no code of its author, unlike a pickle."""
+
+    name: str = Field(pattern=FEATURE_NAME)
+    #: The model file (`.onnx`); read from the spec's folder (CLI) or HOGO_INPUT_DIR (API).
+    model: Path
+    #: Pin the model: the job is refused if the file's SHA-256 differs.
+    sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    #: Feature names, in the order of the model input's columns.
+    inputs: tuple[str, ...] = Field(min_length=1, max_length=400)
+    #: The model output to read (its first when omitted).
+    output: str | None = Field(default=None, min_length=1, max_length=200)
+    #: Which column of a 2-D output, e.g. 1 for the probability of class 1.
+    column: int | None = Field(default=None, ge=0, le=10_000)
+    #: The value given for an empty input (a person without purchases has no recency); when
+    #: omitted such a person gets an empty score rather than a made-up one.
+    missing: float | None = None
+    #: A data category the model is declared to infer (as for features).
+    infers: Identifier | None = None
+
+
 class ProfileOutput(_Spec):
     #: Where the job's folder (named by the job id) is created.
     dir: Path
@@ -104,6 +127,7 @@ class ProfileSpec(_Spec):
     #: A consent snapshot (`hogo consent snapshot`) to read instead of the store; refused if stale.
     consent_snapshot: Path | None = None
     features: tuple[FeatureSpec, ...] = Field(min_length=1, max_length=400)
+    scores: tuple[ScoreSpec, ...] = Field(default=(), max_length=400)
     output: ProfileOutput
     engine: EngineName | None = None
 
@@ -116,8 +140,12 @@ class ProfileSpec(_Spec):
             if column is not None and column not in self.purchases.columns:
                 raise ValueError(f"feature {f.name}: purchases.columns must map {column}")
         names = [f.name for f in self.features]
+        for n, score in enumerate(self.scores):
+            if unknown := [x for x in score.inputs if x not in names]:
+                raise ValueError(f"scores.{n}.inputs names no feature: {', '.join(unknown)}")
+        names += [s.name for s in self.scores]
         if dupes := sorted({n for n in names if names.count(n) > 1}):
-            raise ValueError(f"feature names must be unique: {', '.join(dupes)}")
+            raise ValueError(f"feature and score names must be unique: {', '.join(dupes)}")
         if "subject_id" in names:
             raise ValueError("subject_id is the output's key, not a feature name")
         return self
@@ -136,6 +164,11 @@ def parse_profile_spec(data: Any, paths: SpecPaths, where: str = "spec") -> Prof
     purchases = data.get("purchases")
     if isinstance(purchases, dict) and "path" in purchases:
         purchases["path"] = paths.input(purchases["path"], "purchases.path")
+    scores = data.get("scores")
+    if isinstance(scores, list):
+        for n, score in enumerate(scores):
+            if isinstance(score, dict) and "model" in score:
+                score["model"] = paths.input(score["model"], f"scores.{n}.model")
     if data.get("consent_snapshot") is not None:
         data["consent_snapshot"] = paths.input(data["consent_snapshot"], "consent_snapshot")
     output = data.get("output")

@@ -114,15 +114,6 @@ def prepare_release(
     return PreparedRelease(run.counts, run.manifest, persons)
 
 
-def _columns_for_mode(spec: ReleaseSpec) -> list[str]:
-    if spec.anonymization is not None:
-        a = spec.anonymization
-        return [*(q.name for q in a.quasi_identifiers), *a.sensitive, *a.keep]
-    if spec.aggregate is not None:
-        return [*spec.aggregate.dimensions, *spec.aggregate.measures]
-    return []
-
-
 @dataclass
 class _Run:
     """What the steps of one release share."""
@@ -153,7 +144,8 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
     keys = {k: KeyKind(k) for k in spec.match.keys if k in spec.members.columns}
     run.say("会員を読み込み中 / reading members")
     members = open_input(spec.members)
-    keep = list(dict.fromkeys(["member_id", *spec.output.member_items, *_columns_for_mode(spec)]))
+    from_members = [c for c in spec.mode_columns if c not in spec.output.profile_items]
+    keep = list(dict.fromkeys(["member_id", *spec.output.member_items, *from_members]))
     for name in keep:
         if name not in members.schema.names:
             raise InputError(
@@ -242,7 +234,13 @@ def _join_profiles(run: _Run) -> None:
                 "the profile output differs from its record (changed or replaced).",
                 field=f"profile:{job_id}",
             )
-        tables[job_id] = eng.register_arrow(eng.temp_name("rel_profile"), read_output(source.path))
+        name, view = eng.temp_name("rel_profile"), eng.temp_name("rel_profile_file")
+        if source.path.suffix == ".parquet":  # read by the engine, at once: memory stays bounded
+            eng.register_file(view, source.path, format="parquet")
+            tables[job_id] = eng.create_table_as(name, f"SELECT * FROM {i(view)}")
+            eng.drop(view)
+        else:
+            tables[job_id] = eng.register_arrow(name, read_output(source.path))
     aliases = {job_id: f"p{n}" for n, job_id in enumerate(tables)}
     columns = "".join(
         f", {aliases[job]}.{i(feature)} AS {i(item)}"

@@ -117,9 +117,27 @@ class ReleaseSpec(_Spec):
             raise ValueError("an aggregate release needs the aggregate section")
         if self.mode is ReleaseMode.personal and self.partner is None:
             raise ValueError("a personal release provides data about partner-matched members: add partner")
-        if self.output.profile_items and self.mode is not ReleaseMode.personal:
-            raise ValueError("profile items are provided as personal data: mode must be personal")
+        if unused := [k for k in self.output.profile_items if k not in self._carried()]:
+            raise ValueError(
+                f"profile items must be among the quasi-identifiers, sensitive or kept columns "
+                f"(anonymized) or the dimensions or measures (aggregate): {', '.join(unused)}"
+            )
         return self
+
+    @property
+    def mode_columns(self) -> list[str]:
+        """The columns 匿名加工情報 (quasi-identifiers, sensitive, kept) or statistics (dimensions,
+        measures) read; nothing else of a person leaves the engine in those modes."""
+        if self.anonymization is not None and self.mode is ReleaseMode.anonymized:
+            a = self.anonymization
+            return [*(q.name for q in a.quasi_identifiers), *a.sensitive, *a.keep]
+        if self.aggregate is not None and self.mode is ReleaseMode.aggregate:
+            return [*self.aggregate.dimensions, *self.aggregate.measures]
+        return []
+
+    def _carried(self) -> set[str]:
+        """The columns the mode carries into its output: every item for personal data."""
+        return set(self.output.items) if self.mode is ReleaseMode.personal else set(self.mode_columns)
 
 
 @dataclass(frozen=True)

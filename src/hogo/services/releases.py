@@ -168,8 +168,12 @@ def _profile_inputs(session: Session, plan: ReleasePlan) -> dict[str, ProfileInp
                 "そのプロファイルは記録されていません。", "no such recorded profile run.", field=where
             )
         manifest = json.loads(row.manifest)
-        if feature not in {f.get("name") for f in manifest.get("features", [])}:
-            missing = ("そのプロファイルにこの特徴量はありません。", "the profile run has no such feature.")
+        columns = [*manifest.get("features", []), *manifest.get("scores", [])]
+        if feature not in {c.get("name") for c in columns}:
+            missing = (
+                "そのプロファイルにこの特徴量・スコアはありません。",
+                "the profile run has no such feature or score.",
+            )
             raise InputError(*missing, field=where)
         profiling = plan.policy.purpose(row.purpose)
         if profiling is None or plan.spec.output.items[item] not in profiling.data_categories:
