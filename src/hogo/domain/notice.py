@@ -17,7 +17,7 @@ import hashlib
 from typing import Literal
 
 from hogo.domain import display
-from hogo.domain.ledger import canonical
+from hogo.domain.ledger import canonical, canonical_sha256
 from hogo.domain.model import Frozen
 from hogo.domain.policy import ExternalTransmission, Policy, Purpose, Recipient, Relationship
 
@@ -187,7 +187,7 @@ def _section(
         "data_items": list(items),
         "recipients": [x.model_dump(mode="json") for x in recipients],
     }
-    digest = hashlib.sha256(canonical({**shared, "section": body})).hexdigest()
+    digest = canonical_sha256({**shared, "section": body})
     return NoticeSection(
         purpose_id=purpose.id,
         title=purpose.title,

@@ -28,13 +28,13 @@ from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hogo.domain import shredding as sh
 from hogo.domain.clock import JST, as_aware, to_jst
 from hogo.domain.consent import ConsentAction, ConsentMethod, SubjectPatch
-from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.ledger import EntryKind, canonical, canonical_sha256
 from hogo.domain.policy import Policy, Purpose, PurposeKind, Relationship
 from hogo.domain.rights import request as rr
 from hogo.domain.rights.answer import Notice, notice
@@ -142,10 +142,6 @@ def _now(at: datetime | None) -> datetime:
     return as_aware(at) if at is not None else datetime.now(JST)
 
 
-def _sha256(value: object) -> str:
-    return hashlib.sha256(canonical(value)).hexdigest()
-
-
 def _view(row: RightsRequestRow) -> RequestView:
     case = rr.RightsRequest.model_validate_json(row.document)
     return RequestView(row.request_id, row.subject_id, RequestChannel(row.channel), case)
@@ -193,16 +189,6 @@ def _record(
         )
     )
     return seq
-
-
-def _next_id(session: Session, at: datetime) -> str:
-    prefix = f"RR-{to_jst(at).year}-"
-    count = session.scalar(
-        select(func.count())
-        .select_from(RightsRequestRow)
-        .where(RightsRequestRow.request_id.startswith(prefix))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"
 
 
 def details_of(values: Mapping[str, Any]) -> rr.Details:
@@ -273,8 +259,7 @@ def file_request(
         case = rr.new_request(kind, details, at, policy.settings.rights_request_days)
     except rr.StepRefused as exc:
         raise _refused(exc) from None
-    ledger.lock_head(session)  # two requests filed at once must not take the same number
-    request_id = _next_id(session, at)
+    request_id = ledger.next_case_id(session, RightsRequestRow.request_id, "RR", at)
     row = RightsRequestRow(
         request_id=request_id,
         kind=kind.value,
@@ -291,7 +276,7 @@ def file_request(
         "requester": details.requester.value,
         "claim": details.claim.value if details.claim else None,
         "purposes": list(details.purposes),
-        "details_sha256": _sha256(details.model_dump(mode="json")),
+        "details_sha256": canonical_sha256(details.model_dump(mode="json")),
         "deadline": case.deadline.isoformat(),
     }
     person = person_keys.ensure(session, [subject_id], data=False)[subject_id].pseudonym
@@ -470,7 +455,10 @@ def _correct(
     changes = patch_subjects(session, [patch])
     after = {name: getattr(person, name) for name in wanted}
     sealed = {
-        name: {"before_sha256": _sha256(_plain(before[name])), "after_sha256": _sha256(_plain(after[name]))}
+        name: {
+            "before_sha256": canonical_sha256(_plain(before[name])),
+            "after_sha256": canonical_sha256(_plain(after[name])),
+        }
         for name in sorted(wanted)
     }
     return {"fields": sorted(wanted), "changed": changes.updated, "values": sealed}
@@ -530,7 +518,7 @@ def _withheld(content: dict[str, Any], partial: rr.Partial) -> dict[str, Any]:
 
 def _content_result(content: Mapping[str, Any]) -> dict[str, Any]:
     counts = {k: len(v) for k, v in content.items() if isinstance(v, list)}
-    return {"content_sha256": _sha256(content), "counts": counts}
+    return {"content_sha256": canonical_sha256(content), "counts": counts}
 
 
 def carry_out(
@@ -573,7 +561,7 @@ def answer(session: Session, request_id: str, *, at: datetime | None = None) -> 
     document = answer_of(session, request_id)
     payload = {
         "outcome": case.decision.outcome.value if case.decision else None,
-        "notice_sha256": _sha256(document.notice.model_dump(mode="json")),
+        "notice_sha256": canonical_sha256(document.notice.model_dump(mode="json")),
     }
     _record(session, request_id, RequestStepKind.answered, when, payload)
     return view
