@@ -18,7 +18,7 @@ from hogo.errors import InputError, NotFound
 from hogo.services import privacy_access, privacy_center, tickets
 from hogo.services.consent import check, record_events, timeline
 from hogo.services.mail import Mail
-from hogo.services.notice import NOTICE_AUDIENCE
+from hogo.services.notice import NOTICE_AUDIENCE, PageContext
 from hogo.services.policy import apply_policy
 from hogo.services.provisions import record_provision
 from hogo.services.sites import PRIVACY_CENTER_AUDIENCE, NewKey, TokenRefused
@@ -283,9 +283,7 @@ def test_withdrawing_one_purpose_is_recorded_with_evidence_and_changes_the_decis
         ConsentAction.withdraw,
         ad.section.sha256,
         "en",
-        "https://hogo.example.jp",
-        "Firefox",
-        False,
+        PageContext("https://hogo.example.jp", "Firefox", False),
     )
     with write_scope(seeded) as s:
         done = privacy_center.change_consent(s, person_s, change, now)
@@ -302,12 +300,12 @@ def test_withdrawing_one_purpose_is_recorded_with_evidence_and_changes_the_decis
 def test_a_stale_page_is_not_recorded(seeded: Engine) -> None:
     person_s = _person(seeded, "S1")
     change = privacy_center.Change(
-        "ad_partners", ConsentAction.withdraw, "0" * 64, "ja", "https://h", "Chrome", False
+        "ad_partners", ConsentAction.withdraw, "0" * 64, "ja", PageContext("https://h", "Chrome", False)
     )
     with write_scope(seeded) as s, pytest.raises(privacy_center.NoticeChanged):
         privacy_center.change_consent(s, person_s, change, datetime.now(UTC))
     bad = privacy_center.Change(
-        "ad_partners", ConsentAction.deny, "0" * 64, "ja", "https://h", "Chrome", False
+        "ad_partners", ConsentAction.deny, "0" * 64, "ja", PageContext("https://h", "Chrome", False)
     )
     with write_scope(seeded) as s, pytest.raises(InputError):
         privacy_center.change_consent(s, person_s, bad, datetime.now(UTC))
@@ -322,7 +320,7 @@ def test_a_guardian_grants_for_a_child(seeded: Engine) -> None:
     prof = next(pv for pv in view.purposes if pv.purpose.id == "profiling")
     assert ConsentAction.grant in prof.actions
     alone = privacy_center.Change(
-        "profiling", ConsentAction.grant, prof.section.sha256, "ja", "https://h", "Chrome", False
+        "profiling", ConsentAction.grant, prof.section.sha256, "ja", PageContext("https://h", "Chrome", False)
     )
     with write_scope(seeded) as s, pytest.raises(InputError) as refused:
         privacy_center.change_consent(s, kid, alone, now)
@@ -332,9 +330,7 @@ def test_a_guardian_grants_for_a_child(seeded: Engine) -> None:
         ConsentAction.grant,
         prof.section.sha256,
         "ja",
-        "https://h",
-        "Chrome",
-        False,
+        PageContext("https://h", "Chrome", False),
         "保護 花子",
         "母",
     )
@@ -361,7 +357,11 @@ def test_gpc_is_recorded_as_objections_once_and_refuses_ad_consent(seeded: Engin
     overseas = next(pv for pv in view.purposes if pv.purpose.id == "overseas")
     assert ConsentAction.grant not in overseas.actions
     grant = privacy_center.Change(
-        "overseas", ConsentAction.grant, overseas.section.sha256, "ja", "https://h", "Chrome", True
+        "overseas",
+        ConsentAction.grant,
+        overseas.section.sha256,
+        "ja",
+        PageContext("https://h", "Chrome", True),
     )
     with write_scope(seeded) as s, pytest.raises(InputError):
         privacy_center.change_consent(s, person_s, grant, now)

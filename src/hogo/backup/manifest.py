@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain.ledger import canonical
+from hogo.domain.model import Frozen
 from hogo.errors import HogoError
 
 FORMAT: Literal["hogo-backup/1"] = "hogo-backup/1"
@@ -26,11 +27,7 @@ MANIFEST = "manifest.json"
 ID_FORMAT = "%Y%m%dT%H%M%S%fZ"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FileEntry(_Frozen):
+class FileEntry(Frozen):
     name: str
     size: int
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -38,7 +35,7 @@ class FileEntry(_Frozen):
     plain_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class LedgerState(_Frozen):
+class LedgerState(Frozen):
     entries: int
     head: str
     #: The newest signed tree head inside the copy (hogo-tree-head/1, docs/ledger.md), checked
@@ -46,12 +43,12 @@ class LedgerState(_Frozen):
     tree_head: dict[str, Any] | None = None
 
 
-class Encryption(_Frozen):
+class Encryption(Frozen):
     scheme: str
     key_id: str
 
 
-class Manifest(_Frozen):
+class Manifest(Frozen):
     format: Literal["hogo-backup/1"] = FORMAT
     generation: str
     created_at: datetime

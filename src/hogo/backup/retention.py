@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from hogo.domain.model import Frozen
 
 
-class RetentionPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class RetentionPolicy(Frozen):
     keep_last: int = Field(default=7, ge=1)  # never below one: the newest generation always stays
     keep_daily: int = Field(default=14, ge=0)
     keep_weekly: int = Field(default=8, ge=0)

@@ -8,9 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     StringConstraints,
     model_validator,
 )
@@ -18,6 +16,7 @@ from pydantic import (
 from hogo.domain.clock import storable
 from hogo.domain.display import Labelled
 from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
+from hogo.domain.model import Frozen
 
 
 def _blank_to_none(value: object) -> object:
@@ -43,17 +42,13 @@ PurposeRef = Annotated[
 ALL_PURPOSES_IN_TERMS = "*"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Subject(_Frozen):
+class Subject(Frozen):
     subject_id: SubjectId
     birth_date: date | None = None
     identity_verified: bool = False
 
 
-class SubjectPatch(_Frozen):
+class SubjectPatch(Frozen):
     """What one request says about a person: only the fields it sets are changed.
 
     A registration, a re-import or `hogo subject add M… --email …` must not wipe what it does not
@@ -106,7 +101,7 @@ class IdentityCheck(Labelled, StrEnum):
     email_code = "email_code"  # a one-time code sent to the person's registered e-mail address
 
 
-class ConsentEvent(_Frozen):
+class ConsentEvent(Frozen):
     event_id: EventId
     subject_id: SubjectId
     purpose_id: PurposeRef
@@ -151,7 +146,7 @@ class ExceptionGround(StrEnum):
         return list(ExceptionGround).index(self) + 1
 
 
-class LegalException(_Frozen):
+class LegalException(Frozen):
     """A recorded provision under a 法27条1項 ground, with who decided it and why."""
 
     exception_id: EventId
@@ -172,7 +167,7 @@ class LegalException(_Frozen):
         )
 
 
-class SubjectHistory(_Frozen):
+class SubjectHistory(Frozen):
     """Everything known about one person that a decision may look at."""
 
     subject: Subject

@@ -11,16 +11,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from hogo.domain.consent import SubjectId
 from hogo.domain.display import Labelled
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 from hogo.domain.policy import AppiClass, Policy, Relationship
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class LocationKind(Labelled, StrEnum):
@@ -52,7 +49,7 @@ class SubjectQueryKind(StrEnum):
     listed = "listed"  # exactly the imported `subject_ids`
 
 
-class SubjectScope(_Frozen):
+class SubjectScope(Frozen):
     kind: SubjectQueryKind = SubjectQueryKind.none
     value: str = ""
     subject_ids: tuple[SubjectId, ...] = ()
@@ -71,7 +68,7 @@ class SubjectScope(_Frozen):
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
-class Dataset(_Frozen):
+class Dataset(Frozen):
     """One entry of the 管理台帳: a dataset or system holding personal data."""
 
     id: Identifier
@@ -89,7 +86,7 @@ class Dataset(_Frozen):
     outsourcees: tuple[Identifier, ...] = ()
 
 
-class Inventory(_Frozen):
+class Inventory(Frozen):
     datasets: tuple[Dataset, ...] = ()
 
     @model_validator(mode="after")

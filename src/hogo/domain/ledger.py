@@ -55,6 +55,12 @@ def canonical(value: Any) -> bytes:
     return _CANONICAL(value).encode("utf-8")
 
 
+def canonical_sha256(value: Any) -> str:
+    """The SHA-256 (hex) of the value's canonical bytes: the digest an entry cites for a document
+    it does not carry (an answer's notice, a readiness assessment, a profile's features)."""
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
 SEPARATOR = "\x1f"  # ASCII unit separator; refused inside kind, ref and recorded_at
 
 

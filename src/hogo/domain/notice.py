@@ -16,19 +16,14 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from hogo.domain import display
-from hogo.domain.ledger import canonical
+from hogo.domain.ledger import canonical, canonical_sha256
+from hogo.domain.model import Frozen
 from hogo.domain.policy import ExternalTransmission, Policy, Purpose, Recipient, Relationship
 
 Language = Literal["ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("ja", "en")
 EVIDENCE_PREFIX = "hogo-notice/1"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 _TEXTS: dict[Language, dict[str, str]] = {
@@ -64,7 +59,7 @@ _RELATIONSHIP: dict[Relationship, tuple[str, str]] = {
 }
 
 
-class NoticeRecipient(_Frozen):
+class NoticeRecipient(Frozen):
     id: str
     name: str
     relationship: str
@@ -77,7 +72,7 @@ class NoticeRecipient(_Frozen):
     source_url: str = ""
 
 
-class NoticeSection(_Frozen):
+class NoticeSection(Frozen):
     """What the person is shown about one purpose; its digest is the evidence of a choice."""
 
     purpose_id: str
@@ -90,7 +85,7 @@ class NoticeSection(_Frozen):
     sha256: str
 
 
-class _Text(_Frozen):
+class _Text(Frozen):
     """What every notice shows around its body, in one language, versioned with the policy."""
 
     version: str
@@ -192,7 +187,7 @@ def _section(
         "data_items": list(items),
         "recipients": [x.model_dump(mode="json") for x in recipients],
     }
-    digest = hashlib.sha256(canonical({**shared, "section": body})).hexdigest()
+    digest = canonical_sha256({**shared, "section": body})
     return NoticeSection(
         purpose_id=purpose.id,
         title=purpose.title,
@@ -240,7 +235,7 @@ def render_notice(
     )
 
 
-class NoticeEvidence(_Frozen):
+class NoticeEvidence(Frozen):
     """What a choice made through the notice component keeps as evidence (no personal data)."""
 
     notice_version: str

@@ -12,10 +12,11 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from hogo.domain.display import Labelled
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 
 # 法28: countries designated by PPC rule 15 as having an equivalent regime (EU/EEA and the UK),
 # plus Japan itself. ISO 3166-1 alpha-2.
@@ -48,10 +49,6 @@ CountryCode = Annotated[
 ]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class AppiClass(Labelled, StrEnum):
     """How APPI classifies a data category; it decides which rules apply."""
 
@@ -78,13 +75,13 @@ class Relationship(StrEnum):
     joint_use = "joint_use"  # 共同利用 (法27条5項3号)
 
 
-class Organization(_Frozen):
+class Organization(Frozen):
     name: str = Field(min_length=1)
     address: str = ""
     representative: str = ""
 
 
-class PolicySettings(_Frozen):
+class PolicySettings(Frozen):
     guardian_consent_below_age: int = Field(default=16, ge=0, le=25)
     # Consent presumes the person was identified (通則編 2-16). A business that collects consent
     # anonymously on a website may relax this, at its own risk.
@@ -98,13 +95,13 @@ class PolicySettings(_Frozen):
     rights_request_days: int = Field(default=14, ge=1, le=90)
 
 
-class DataCategory(_Frozen):
+class DataCategory(Frozen):
     id: Identifier
     appi_class: AppiClass
     title: str = ""
 
 
-class ForeignTransferInfo(_Frozen):
+class ForeignTransferInfo(Frozen):
     """法28条2項 (規則17条2項): what a person is told before consenting to a transfer abroad —
     the country's system for protecting personal information and the recipient's measures (the
     country's name comes from `Recipient.country`)."""
@@ -114,7 +111,7 @@ class ForeignTransferInfo(_Frozen):
     source_url: str = Field(default="", max_length=500)
 
 
-class Recipient(_Frozen):
+class Recipient(Frozen):
     id: Identifier
     name: str = Field(min_length=1)
     relationship: Relationship = Relationship.third_party
@@ -134,14 +131,14 @@ class Recipient(_Frozen):
         return self.is_foreign and self.country not in EEA_AND_UK and not self.equivalent_measures
 
 
-class OptOutFiling(_Frozen):
+class OptOutFiling(Frozen):
     """法27条2項: provision by opt-out after notifying persons and filing with the PPC."""
 
     filed_with_ppc_on: date
     published_by_ppc_on: date | None = None
 
 
-class ProfilingDeclaration(_Frozen):
+class ProfilingDeclaration(Frozen):
     """通則編 3-1-1: when a business analyses a person's behaviour or interests from the data it
     holds, the purpose of use says so — that the analysis happens, and what its results are used
     for — so the person can foresee it."""
@@ -152,7 +149,7 @@ class ProfilingDeclaration(_Frozen):
     use_of_results: str = Field(min_length=1, max_length=2000)
 
 
-class Purpose(_Frozen):
+class Purpose(Frozen):
     id: Identifier
     title: str = Field(min_length=1)
     kind: PurposeKind
@@ -165,7 +162,7 @@ class Purpose(_Frozen):
     profiling: ProfilingDeclaration | None = None
 
 
-class ExternalTransmission(_Frozen):
+class ExternalTransmission(Frozen):
     """One tag or SDK on the business's pages that has the user's browser send information to
     someone (外部送信, 電気通信事業法27条の12): per destination the user is told what is sent, to
     whom, and for what purpose. A transmission needed to provide the page itself (27条の12第1号)
@@ -187,14 +184,14 @@ class ExternalTransmission(_Frozen):
     necessary_for_service: bool = False
 
 
-class TermsVersion(_Frozen):
+class TermsVersion(Frozen):
     version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     effective_from: date
     purposes: tuple[Identifier, ...]
     notice_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
-class Policy(_Frozen):
+class Policy(Frozen):
     organization: Organization
     settings: PolicySettings = PolicySettings()
     data_categories: tuple[DataCategory, ...] = ()

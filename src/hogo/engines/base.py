@@ -56,6 +56,7 @@ class Dialect:
     name = "ansi"
     quote = '"'
     string_type = "VARCHAR"
+    binary_type = "BLOB"
     named_param_prefix = "$"
     #: Whether :meth:`hmac_sha256_hex` is available (keyed tokens computed by the engine).
     has_sha256 = False
@@ -108,18 +109,33 @@ class Dialect:
         """The aggregate that collects ``expr`` of a group into an array in ascending order."""
         return f"array_agg({expr} ORDER BY {expr})"
 
+    def sha256_hex(self, expr: str) -> str:
+        """SHA-256 of the bytes ``expr`` as lowercase hex; only where :attr:`has_sha256`."""
+        raise EngineError(
+            "このデータエンジンは SQL で SHA-256 を計算できません。",
+            f"the {self.name} engine has no SHA-256 in SQL; tokens are computed in Python.",
+        )
+
+    def concat_bytes(self, left: str, right: str) -> str:
+        return f"{left} || {right}"
+
+    def utf8(self, expr: str) -> str:
+        """The UTF-8 bytes of ``expr`` as text."""
+        return f"encode({self.cast_string(expr)})"
+
     def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
         """HMAC-SHA-256 of the text expression ``text`` as lowercase hex, from its two pad blocks.
 
         ``inner`` and ``outer`` are bound parameter names: the key ⊕ ipad block followed by any
         message prefix, and the key ⊕ opad block (`hogo.matching.tokens.TokenKey.sql`), so the key
-        never appears in SQL text. Only where :attr:`has_sha256`; elsewhere tokens are computed in
-        Python, with the same result.
+        never appears in SQL text. The construction is written once here; a backend spells its
+        parts (:meth:`sha256_hex`, :meth:`concat_bytes`, :meth:`utf8`, :attr:`binary_type`).
+        Only where :attr:`has_sha256`; elsewhere tokens are computed in Python, with the same
+        result.
         """
-        raise EngineError(
-            "このデータエンジンは SQL で SHA-256 を計算できません。",
-            f"the {self.name} engine has no SHA-256 in SQL; tokens are computed in Python.",
-        )
+        p, binary = self.param, self.binary_type
+        inner_hash = self.sha256_hex(self.concat_bytes(f"CAST({p(inner)} AS {binary})", self.utf8(text)))
+        return self.sha256_hex(self.concat_bytes(f"CAST({p(outer)} AS {binary})", f"unhex({inner_hash})"))
 
 
 class SqlEngine(ABC):

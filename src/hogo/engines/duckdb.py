@@ -26,12 +26,8 @@ class DuckDBDialect(Dialect):
     def hash64(self, expr: str) -> str:
         return f"hash({expr})"
 
-    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
-        p = self.param
-        return (
-            f"sha256(CAST({p(outer)} AS BLOB) || unhex(sha256(CAST({p(inner)} AS BLOB) || "
-            f"encode(CAST({text} AS VARCHAR)))))"
-        )
+    def sha256_hex(self, expr: str) -> str:
+        return f"sha256({expr})"
 
 
 class DuckDBEngine(SqlEngine):

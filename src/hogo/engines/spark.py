@@ -29,6 +29,7 @@ class SparkDialect(Dialect):
     has_sha256 = True
     quote = "`"
     string_type = "STRING"
+    binary_type = "BINARY"
     named_param_prefix = ":"
 
     def random(self) -> str:
@@ -46,12 +47,14 @@ class SparkDialect(Dialect):
     def sorted_list(self, expr: str) -> str:
         return f"array_sort(collect_list({expr}))"
 
-    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
-        p = self.param
-        return (
-            f"sha2(concat(CAST({p(outer)} AS BINARY), unhex(sha2(concat(CAST({p(inner)} AS BINARY), "
-            f"encode(CAST({text} AS STRING), 'UTF-8')), 256))), 256)"
-        )
+    def sha256_hex(self, expr: str) -> str:
+        return f"sha2({expr}, 256)"
+
+    def concat_bytes(self, left: str, right: str) -> str:
+        return f"concat({left}, {right})"
+
+    def utf8(self, expr: str) -> str:
+        return f"encode({self.cast_string(expr)}, 'UTF-8')"
 
 
 def spark_memory(limit: str) -> str:

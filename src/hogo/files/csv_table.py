@@ -248,8 +248,10 @@ def _rows(
     source: str,
     headers: Mapping[str, str] = JA_HEADERS,
 ) -> Iterator[CsvRow]:
-    header, rows = _records(text, required, optional, source, headers)
-    for number, raw in rows:
+    """The non-blank records after the checked header, each as wide as the header, as rows."""
+    numbered = records(text)
+    header = _header(next(numbered, None), required, optional, source, headers)
+    for number, raw in _checked(numbered, len(header)):
         yield CsvRow(number, {h: normalise_cell(v) for h, v in zip(header, raw, strict=True) if h})
 
 
@@ -300,19 +302,6 @@ def _batches(
             raise _broken(number + 1, exc) from None
         if numbers:
             yield numbers, cells
-
-
-def _records(
-    text: str | Iterable[str],
-    required: Sequence[str],
-    optional: Sequence[str],
-    source: str,
-    headers: Mapping[str, str] = JA_HEADERS,
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The checked header and the non-blank records after it, each as wide as the header."""
-    rows = records(text)
-    header = _header(next(rows, None), required, optional, source, headers)
-    return header, _checked(rows, len(header))
 
 
 def _header(

@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 from pydantic import BaseModel, ConfigDict, Field
 
+from hogo.domain.model import Frozen
 from hogo.engines.duckdb import DuckDBEngine
 from hogo.errors import InputError
 
@@ -34,14 +35,12 @@ _SAMPLE = 1 << 20
 BATCH_ROWS = 1 << 20
 
 
-class InputSpec(BaseModel):
+class InputSpec(Frozen):
     """One input of a release spec: where the data is and which column holds what.
 
     ``columns`` maps the name the release uses (``member_id``, ``email``, ``phone`` …) to the
     column name in the source.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: Path
     format: Literal["csv", "parquet", "duckdb"] | None = None

@@ -11,13 +11,12 @@ refused here too.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from hogo.domain.clock import as_aware
-from hogo.domain.ledger import canonical
+from hogo.domain.ledger import canonical_sha256
 from hogo.domain.policy import AppiClass, Policy, Purpose, PurposeKind
 from hogo.errors import Conflict, InputError
 from hogo.profiling.scoring import ScoreModel, load_model
@@ -39,7 +38,7 @@ class ProfilePlan:
 
 
 def features_digest(spec: ProfileSpec) -> str:
-    return hashlib.sha256(canonical([f.model_dump(mode="json") for f in spec.features])).hexdigest()
+    return canonical_sha256([f.model_dump(mode="json") for f in spec.features])
 
 
 def plan_profile(spec: ProfileSpec, policy: Policy, now: datetime) -> ProfilePlan:

@@ -13,9 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 from hogo.engines import EngineName
 from hogo.errors import InputError
 from hogo.matching.inputs import InputSpec
@@ -24,10 +25,6 @@ from hogo.release.spec import SpecPaths, read_spec_file, validated
 #: The purchase columns a job reads (`purchases.columns` maps them to the source's names).
 REQUIRED_COLUMNS = ("member_id", "purchased_at", "amount_yen")
 FEATURE_NAME = r"^[a-z][a-z0-9_]{0,62}$"
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class FeatureKind(StrEnum):
@@ -60,7 +57,7 @@ _COLUMN_OF = {
 }
 
 
-class FeatureSpec(_Spec):
+class FeatureSpec(Frozen):
     name: str = Field(pattern=FEATURE_NAME)
     kind: FeatureKind
     #: Only purchases in the last `window_days` before the run time count (all of them if omitted).
@@ -87,7 +84,7 @@ class FeatureSpec(_Spec):
         return self
 
 
-class ScoreSpec(_Spec):
+class ScoreSpec(Frozen):
     """A score from a trained model (ONNX, `hogo.profiling.scoring`) over some of the job's features.
 
     ONNX is a declarative graph: loading one runs no code of its author, unlike a pickle."""
@@ -110,13 +107,13 @@ class ScoreSpec(_Spec):
     infers: Identifier | None = None
 
 
-class ProfileOutput(_Spec):
+class ProfileOutput(Frozen):
     #: Where the job's folder (named by the job id) is created.
     dir: Path
     format: str = Field(default="parquet", pattern="^(parquet|csv)$")
 
 
-class ProfileSpec(_Spec):
+class ProfileSpec(Frozen):
     id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     #: The profiling purpose the job runs under (its declaration says what is analysed and why).
     purpose: Identifier

@@ -45,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
+from hogo.domain.model import Frozen
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
 
@@ -54,11 +55,9 @@ MAX_CELLS = 200_000
 _TOL = 1e-9
 
 
-class AggregateSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class AggregateSpec(Frozen):
     dimensions: list[str] = Field(min_length=1, max_length=MAX_DIMENSIONS)
-    measures: list[str] = []
+    measures: list[str] = Field(default_factory=list)
     min_cell_size: int = Field(default=10, ge=1)
     #: Publish margins and the grand total (the cube); without them only leaf cells are shown.
     with_totals: bool = True

@@ -13,11 +13,12 @@ from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.config import load_settings
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 from hogo.domain.provision import ReleaseMode
 from hogo.engines import EngineName
 from hogo.errors import InputError
@@ -34,11 +35,7 @@ PROFILE_ITEM = re.compile(r"^profile:(?P<job>[A-Za-z0-9_\-]{1,64})\.(?P<feature>
 _M = TypeVar("_M", bound=BaseModel)
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MatchSpec(_Spec):
+class MatchSpec(Frozen):
     keys: tuple[str, ...] = MATCH_KEYS
     #: Provider-specific e-mail rules (dots and +tags ignored for the providers that do so).
     email_provider_rules: bool = False
@@ -53,7 +50,7 @@ class MatchSpec(_Spec):
         return self
 
 
-class OutputSpec(_Spec):
+class OutputSpec(Frozen):
     #: Where the release folder (named by the release id) is created.
     dir: Path
     format: str = Field(default="parquet", pattern="^(parquet|csv)$")
@@ -80,7 +77,7 @@ class OutputSpec(_Spec):
         return self
 
 
-class ReleaseSpec(_Spec):
+class ReleaseSpec(Frozen):
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
     mode: ReleaseMode
     purpose: Identifier

@@ -95,31 +95,28 @@ def _staged(name: str) -> Column[Any]:
     return Column(name, Text if name == "collected_at" else _EVENTS.c[name].type)
 
 
-#: The staged rows, numbered n = 1, 2, 3, … in file order (ledger seq = head + n when every
-#: staged row is recorded, as in a first import), each with its entry's payload and row digest.
-_STAGE = Table(
-    "hogo_import_stage",
-    _meta,
-    Column("n", Integer, primary_key=True, autoincrement=False),
-    Column("row_no", Integer, nullable=False),
-    *[_staged(c.name) for c in _CARRIED],
-    Column("ref", Text, nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("row_digest", Text, nullable=False),
-    prefixes=["TEMPORARY"],
-)
+def _numbered(name: str, *leading: Column[Any]) -> Table:
+    """A temporary table of rows numbered n = 1, 2, 3, … in file order, carrying the event's
+    columns with its entry's ref, payload and row digest."""
+    return Table(
+        name,
+        _meta,
+        Column("n", Integer, primary_key=True, autoincrement=False),
+        *leading,
+        *[_staged(c.name) for c in _CARRIED],
+        Column("ref", Text, nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("row_digest", Text, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+
+
+#: The staged rows, with their line in the file (ledger seq = head + n when every staged row is
+#: recorded, as in a first import).
+_STAGE = _numbered("hogo_import_stage", Column("row_no", Integer, nullable=False))
 #: The rows to record when some staged rows are not (repeated in the file or already stored),
 #: renumbered 1..n in file order.
-_READY = Table(
-    "hogo_import_ready",
-    _meta,
-    Column("n", Integer, primary_key=True, autoincrement=False),
-    *[_staged(c.name) for c in _CARRIED],
-    Column("ref", Text, nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("row_digest", Text, nullable=False),
-    prefixes=["TEMPORARY"],
-)
+_READY = _numbered("hogo_import_ready")
 #: Built once all rows are staged (one sorted build instead of an update per row).
 _STAGE_INDEX = "ix_hogo_import_stage_event"
 #: The import connection's page cache on SQLite (KiB, as a negative cache_size): index updates of

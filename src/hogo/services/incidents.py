@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
@@ -25,7 +25,7 @@ from hogo.domain.incidents.incident import IncidentState, open_incident, reasses
 from hogo.domain.incidents.playbooks import PlaybookSet
 from hogo.domain.incidents.scope import scope
 from hogo.domain.incidents.types import IncidentType
-from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.ledger import EntryKind, canonical, canonical_sha256
 from hogo.errors import InputError
 from hogo.services import inventory as inventory_service
 from hogo.services import ledger
@@ -41,10 +41,6 @@ _BATCH = 5_000
 
 def _doc(state: IncidentState) -> str:
     return canonical(state.model_dump(mode="json")).decode("utf-8")
-
-
-def _sha256(value: object) -> str:
-    return hashlib.sha256(canonical(value)).hexdigest()
 
 
 def _assessment_summary(state: IncidentState) -> dict[str, Any]:
@@ -101,15 +97,6 @@ def _save(session: Session, row: IncidentRow, state: IncidentState) -> None:
     row.preliminary_due = a.deadlines.preliminary if a.deadlines else None
     row.final_due = a.deadlines.final if a.deadlines else None
     row.updated_at = datetime.now(UTC)
-
-
-def _next_id(session: Session, aware_at: datetime) -> str:
-    year = to_jst(aware_at).year
-    prefix = f"INC-{year}-"
-    count = session.scalar(
-        select(func.count()).select_from(IncidentRow).where(IncidentRow.id.startswith(prefix))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"
 
 
 def _load(session: Session, incident_id: str) -> tuple[IncidentRow, IncidentState]:
@@ -176,8 +163,7 @@ def open_new(
             state = state.model_copy(update={"details": ReportDetails.model_validate(dict(details))})
     except (ValidationError, ValueError) as exc:
         raise _facts_error(exc) from None
-    ledger.lock_head(session)  # two incidents opened at once must not take the same number
-    incident_id = _next_id(session, aware_at)
+    incident_id = ledger.next_case_id(session, IncidentRow.id, "INC", aware_at)
     now = datetime.now(UTC)
     row = IncidentRow(
         id=incident_id,
@@ -207,7 +193,7 @@ def open_new(
             "description_sha256": hashlib.sha256(description.encode("utf-8")).hexdigest(),
             "datasets": list(found.datasets),
             "persons": found.persons,
-            "subjects_sha256": _sha256(list(found.subject_ids)),
+            "subjects_sha256": canonical_sha256(list(found.subject_ids)),
             "playbook_tasks": [t.id for t in state.tasks],
         },
     )

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
 
 from sqlalchemy import Connection, Table, func, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hogo.domain.binding import BOUND_KINDS
+from hogo.domain.clock import to_jst
 from hogo.domain.ledger import (
     GENESIS,
     SEPARATOR,
@@ -55,6 +56,16 @@ def lock_head(session: Session) -> None:
     SQLite writers are serialised by their write transaction already.
     """
     _head(session)
+
+
+def next_case_id(session: Session, id_column: InstrumentedAttribute[str], kind: str, at: datetime) -> str:
+    """The next number of a case in `at`'s year in Japan, `{kind}-{year}-{n:04d}` (INC-2026-0001,
+    RR-2026-0001), taken under the ledger head's lock so two cases opened at once do not take the
+    same number."""
+    lock_head(session)
+    prefix = f"{kind}-{to_jst(at).year}-"
+    count = session.scalar(select(func.count()).where(id_column.startswith(prefix)))
+    return f"{prefix}{(count or 0) + 1:04d}"
 
 
 def _now_text() -> str:

@@ -28,7 +28,7 @@ from hogo.errors import HogoError, InputError, NotFound
 from hogo.services import ledger
 from hogo.services.capture import GPC_KINDS, Captured, CaptureDetails, Choice, capture, gpc_purposes
 from hogo.services.consent import get_event, timeline
-from hogo.services.notice import terms_version_in_force
+from hogo.services.notice import PageContext, terms_version_in_force
 from hogo.services.policy import current_revision
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.privacy_access import PersonSession
@@ -181,9 +181,7 @@ class Change:
     #: SHA-256 of the notice section the person read (from the page), checked against the policy.
     shown_sha256: str
     language: Language
-    origin: str
-    user_agent_family: str
-    gpc: bool
+    page: PageContext
     guardian_name: str | None = None
     guardian_relation: str | None = None
 
@@ -228,7 +226,7 @@ def change_consent(
         )
     answer = timeline(session, person.subject_id, at, policies=policies)
     policy = answer.policy
-    if change.gpc and change.action is ConsentAction.grant and _gpc_purpose(policy, change.purpose_id):
+    if change.page.gpc and change.action is ConsentAction.grant and _gpc_purpose(policy, change.purpose_id):
         raise InputError(
             "ブラウザのGPC(グローバル・プライバシー・コントロール)が有効なため、広告・販売の目的への同意は"
             "受け付けていません。",
@@ -241,10 +239,10 @@ def change_consent(
         notice_version=version,
         sha256=section.sha256,
         site_id=person.site_id or "-",
-        origin=change.origin,
+        origin=change.page.origin,
         language=change.language,
-        user_agent_family=change.user_agent_family,
-        gpc=change.gpc,
+        user_agent_family=change.page.user_agent_family,
+        gpc=change.page.gpc,
         identity_check=person.identity_check.value,
     )
     grant = change.action is ConsentAction.grant
@@ -259,7 +257,7 @@ def change_consent(
         foreign_transfer_info_given=grant and section.foreign_info_complete,
     )
     prefix = f"pc-{uuid.uuid4().hex}"
-    gpc = change.gpc and bool(_gpc_pending(policy, _latest_by_purpose(answer.history.events)))
+    gpc = change.page.gpc and bool(_gpc_pending(policy, _latest_by_purpose(answer.history.events)))
     return capture(
         session, details, [Choice(change.purpose_id, change.action)], gpc, lambda i: f"{prefix}-{i}"
     )

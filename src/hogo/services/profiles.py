@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +47,8 @@ from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, error_text, runner
-from hogo.store.database import read_scope, write_scope
+from hogo.services.releases import STOPPED, alive, error_text, runner, settled
+from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
 from hogo.store.rows import stored, view_of
@@ -177,13 +176,7 @@ def recover_interrupted(db: Engine) -> list[str]:
 
 def wait_for(db: Engine, profile_id: str, timeout: float = 60.0) -> ProfileInfo:
     """Poll until a run is no longer running (for tests and scripts)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with read_scope(db) as session:
-            info = get_profile(session, profile_id)
-        if info.status != RUNNING or time.monotonic() > deadline:
-            return info
-        time.sleep(0.05)
+    return settled(db, lambda session: get_profile(session, profile_id), timeout)
 
 
 def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work: Path) -> dict[str, Any]:

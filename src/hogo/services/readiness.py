@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.ledger import EntryKind, canonical, canonical_sha256
 from hogo.domain.readiness.assessment import Assessment, assess_readiness
 from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
@@ -59,7 +59,7 @@ def save_inventory(
         "backups": [_doc(b) for b in inventory.backups],
         "answers": {k: v.value for k, v in answers.items()},
     }
-    digest = hashlib.sha256(canonical(content)).hexdigest()
+    digest = canonical_sha256(content)
     counts = {"assets": len(inventory.assets), "backups": len(inventory.backups), "answers": len(answers)}
     ledger.append(
         session, EntryKind.readiness, "readiness:inventory", {**counts, "replace": replace, "sha256": digest}

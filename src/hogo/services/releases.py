@@ -22,10 +22,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
@@ -403,12 +404,26 @@ def run_now(
     return _execute(store, plan, step, consent)
 
 
-def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
-    """Poll until a release is no longer running (for tests and scripts)."""
+class _Run(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_Run)
+
+
+def settled(db: Engine, read: Callable[[Session], _R], timeout: float) -> _R:
+    """Poll a background run (a release, a profile) until it is no longer running or `timeout`
+    seconds have passed; its last state either way (for tests and scripts)."""
     deadline = time.monotonic() + timeout
     while True:
-        with read_scope(store) as session:
-            info = get_release(session, release_id)
+        with read_scope(db) as session:
+            info = read(session)
         if info.status != RUNNING or time.monotonic() > deadline:
             return info
         time.sleep(0.05)
+
+
+def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
+    """Poll until a release is no longer running (for tests and scripts)."""
+    return settled(store, lambda session: get_release(session, release_id), timeout)

@@ -20,21 +20,21 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hogo.domain import shredding as sh
 from hogo.domain.clock import JST, as_aware, to_jst
 from hogo.domain.consent import ConsentAction, ConsentMethod, SubjectPatch
-from hogo.domain.ledger import EntryKind, canonical
+from hogo.domain.ledger import EntryKind, canonical, canonical_sha256
 from hogo.domain.policy import Policy, Purpose, PurposeKind, Relationship
 from hogo.domain.rights import request as rr
 from hogo.domain.rights.answer import Notice, notice
@@ -59,6 +59,7 @@ from hogo.store.rights_requests import RightsRequestRow, RightsRequestStepRow
 from hogo.store.tables import SubjectRow
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 _NAMESPACE = uuid.UUID("6f1c1f0e-8a52-4c1e-9d0e-35a7a1b2c3d4")
 
@@ -73,6 +74,16 @@ _METHODS: dict[RequestChannel, ConsentMethod] = {
 }
 
 
+class _OfCase(Generic[T]):
+    """What a view shows of its case, read from the case (the front ends read `view.state`)."""
+
+    def __init__(self, read: Callable[[rr.RightsRequest], T]) -> None:
+        self.read = read
+
+    def __get__(self, view: RequestView, owner: type[RequestView] | None = None) -> T:
+        return self.read(view.case)
+
+
 @dataclass(frozen=True)
 class RequestView:
     """One case as the front ends (the console, the API, the privacy center) show it."""
@@ -83,33 +94,13 @@ class RequestView:
     channel: RequestChannel
     case: rr.RightsRequest
 
-    @property
-    def kind(self) -> RequestKind:
-        return self.case.kind
-
-    @property
-    def state(self) -> RequestState:
-        return self.case.state
-
-    @property
-    def received_at(self) -> datetime:
-        return self.case.received_at
-
-    @property
-    def deadline(self) -> datetime:
-        return self.case.deadline
-
-    @property
-    def answered_at(self) -> datetime | None:
-        return self.case.answered_at
-
-    @property
-    def verification(self) -> VerificationLevel | None:
-        return self.case.verification
-
-    @property
-    def outcome(self) -> RequestOutcome | None:
-        return self.case.decision.outcome if self.case.decision else None
+    kind = _OfCase(lambda case: case.kind)
+    state = _OfCase(lambda case: case.state)
+    received_at = _OfCase(lambda case: case.received_at)
+    deadline = _OfCase(lambda case: case.deadline)
+    answered_at = _OfCase(lambda case: case.answered_at)
+    verification = _OfCase(lambda case: case.verification)
+    outcome = _OfCase(lambda case: case.decision.outcome if case.decision else None)
 
     def overdue(self, now: datetime) -> bool:
         return self.case.overdue(now)
@@ -149,10 +140,6 @@ def _refused(exc: rr.StepRefused) -> InputError:
 
 def _now(at: datetime | None) -> datetime:
     return as_aware(at) if at is not None else datetime.now(JST)
-
-
-def _sha256(value: object) -> str:
-    return hashlib.sha256(canonical(value)).hexdigest()
 
 
 def _view(row: RightsRequestRow) -> RequestView:
@@ -202,16 +189,6 @@ def _record(
         )
     )
     return seq
-
-
-def _next_id(session: Session, at: datetime) -> str:
-    prefix = f"RR-{to_jst(at).year}-"
-    count = session.scalar(
-        select(func.count())
-        .select_from(RightsRequestRow)
-        .where(RightsRequestRow.request_id.startswith(prefix))
-    )
-    return f"{prefix}{(count or 0) + 1:04d}"
 
 
 def details_of(values: Mapping[str, Any]) -> rr.Details:
@@ -282,8 +259,7 @@ def file_request(
         case = rr.new_request(kind, details, at, policy.settings.rights_request_days)
     except rr.StepRefused as exc:
         raise _refused(exc) from None
-    ledger.lock_head(session)  # two requests filed at once must not take the same number
-    request_id = _next_id(session, at)
+    request_id = ledger.next_case_id(session, RightsRequestRow.request_id, "RR", at)
     row = RightsRequestRow(
         request_id=request_id,
         kind=kind.value,
@@ -300,7 +276,7 @@ def file_request(
         "requester": details.requester.value,
         "claim": details.claim.value if details.claim else None,
         "purposes": list(details.purposes),
-        "details_sha256": _sha256(details.model_dump(mode="json")),
+        "details_sha256": canonical_sha256(details.model_dump(mode="json")),
         "deadline": case.deadline.isoformat(),
     }
     person = person_keys.ensure(session, [subject_id], data=False)[subject_id].pseudonym
@@ -324,16 +300,27 @@ def get(session: Session, request_id: str) -> RequestView:
     return _view(_load(session, request_id))
 
 
+def _step(
+    session: Session,
+    request_id: str,
+    at: datetime | None,
+    step: Callable[[rr.RightsRequest, datetime], rr.RightsRequest],
+) -> tuple[RightsRequestRow, rr.RightsRequest, datetime]:
+    """The stored case moved one step by the domain at `at` (now when None): its row, the case
+    after the step, and the time; a step the case does not allow is refused (`_refused`)."""
+    row = _load(session, request_id)
+    when = _now(at)
+    try:
+        return row, step(_view(row).case, when), when
+    except rr.StepRefused as exc:
+        raise _refused(exc) from None
+
+
 def verify(
     session: Session, request_id: str, level: VerificationLevel, *, at: datetime | None = None
 ) -> RequestView:
     """Record how the person's identity was confirmed (法33条・37条; 通則編 3-8)."""
-    row = _load(session, request_id)
-    when = _now(at)
-    try:
-        case = rr.verify(_view(row).case, level, when)
-    except rr.StepRefused as exc:
-        raise _refused(exc) from None
+    row, case, when = _step(session, request_id, at, lambda case, when: rr.verify(case, level, when))
     _record(session, request_id, RequestStepKind.identity_verified, when, {"level": level.value})
     return _save(row, case)
 
@@ -342,12 +329,9 @@ def decide_request(
     session: Session, request_id: str, decision: rr.Decision, *, at: datetime | None = None
 ) -> RequestView:
     """Allow, partly refuse or refuse, with the statutory ground of any refusal (法36条)."""
-    row = _load(session, request_id)
-    when = _now(at)
-    try:
-        case = rr.decide_request(_view(row).case, decision, when)
-    except rr.StepRefused as exc:
-        raise _refused(exc) from None
+    row, case, when = _step(
+        session, request_id, at, lambda case, when: rr.decide_request(case, decision, when)
+    )
     payload = {
         "outcome": decision.outcome.value,
         "grounds": list(decision.grounds),
@@ -471,7 +455,10 @@ def _correct(
     changes = patch_subjects(session, [patch])
     after = {name: getattr(person, name) for name in wanted}
     sealed = {
-        name: {"before_sha256": _sha256(_plain(before[name])), "after_sha256": _sha256(_plain(after[name]))}
+        name: {
+            "before_sha256": canonical_sha256(_plain(before[name])),
+            "after_sha256": canonical_sha256(_plain(after[name])),
+        }
         for name in sorted(wanted)
     }
     return {"fields": sorted(wanted), "changed": changes.updated, "values": sealed}
@@ -531,7 +518,7 @@ def _withheld(content: dict[str, Any], partial: rr.Partial) -> dict[str, Any]:
 
 def _content_result(content: Mapping[str, Any]) -> dict[str, Any]:
     counts = {k: len(v) for k, v in content.items() if isinstance(v, list)}
-    return {"content_sha256": _sha256(content), "counts": counts}
+    return {"content_sha256": canonical_sha256(content), "counts": counts}
 
 
 def carry_out(
@@ -569,17 +556,12 @@ def carry_out(
 
 def answer(session: Session, request_id: str, *, at: datetime | None = None) -> RequestView:
     """Record that the person was sent the answer (法32条3項・33条3項・34条3項・35条7項)."""
-    row = _load(session, request_id)
-    when = _now(at)
-    try:
-        case = rr.answer(_view(row).case, when)
-    except rr.StepRefused as exc:
-        raise _refused(exc) from None
+    row, case, when = _step(session, request_id, at, rr.answer)
     view = _save(row, case)
     document = answer_of(session, request_id)
     payload = {
         "outcome": case.decision.outcome.value if case.decision else None,
-        "notice_sha256": _sha256(document.notice.model_dump(mode="json")),
+        "notice_sha256": canonical_sha256(document.notice.model_dump(mode="json")),
     }
     _record(session, request_id, RequestStepKind.answered, when, payload)
     return view
@@ -589,12 +571,7 @@ def extend(
     session: Session, request_id: str, until: datetime, reason: str, *, at: datetime | None = None
 ) -> RequestView:
     """Move the deadline later, with the reason (kept with the case; the ledger has its digest)."""
-    row = _load(session, request_id)
-    when = _now(at)
-    try:
-        case = rr.extend(_view(row).case, until, reason, when)
-    except rr.StepRefused as exc:
-        raise _refused(exc) from None
+    row, case, when = _step(session, request_id, at, lambda case, when: rr.extend(case, until, reason, when))
     payload = {
         "until": case.deadline.isoformat(),
         "reason_sha256": hashlib.sha256(reason.strip().encode("utf-8")).hexdigest(),

@@ -29,9 +29,8 @@ class SubjectChanges:
 
 
 def to_domain(row: SubjectRow) -> Subject:
-    return Subject(
-        subject_id=row.subject_id, birth_date=row.birth_date, identity_verified=row.identity_verified
-    )
+    """The person as the domain sees them, read from the row by attribute name."""
+    return Subject.model_validate(row, from_attributes=True)
 
 
 def get_subject(session: Session, subject_id: str) -> Subject:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base, StoredDocument
+from hogo.store.tables import Base, LedgeredStep, StoredDocument
 from hogo.store.types import UTCDateTime
 
 
@@ -40,18 +40,12 @@ class IncidentSubjectRow(Base):
     subject_id: Mapped[str] = mapped_column(String(128), primary_key=True)
 
 
-class IncidentTimelineRow(Base):
+class IncidentTimelineRow(LedgeredStep, Base):
     __tablename__ = "incident_timeline"
     __table_args__ = (Index("ix_incident_timeline_incident", "incident_id", "id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), nullable=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    summary_ja: Mapped[str] = mapped_column(Text, nullable=False)
-    summary_en: Mapped[str] = mapped_column(Text, nullable=False)
-    payload: Mapped[str] = mapped_column(Text, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class IncidentPlaybookRow(StoredDocument, Base):

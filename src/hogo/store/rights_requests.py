@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base, StoredDocument
+from hogo.store.tables import Base, LedgeredStep, StoredDocument
 from hogo.store.types import UTCDateTime
 
 
@@ -36,18 +36,12 @@ class RightsRequestRow(StoredDocument, Base):
     content: Mapped[str | None] = mapped_column(Text)
 
 
-class RightsRequestStepRow(Base):
+class RightsRequestStepRow(LedgeredStep, Base):
     __tablename__ = "rights_request_steps"
     __table_args__ = (Index("ix_rights_request_steps_request", "request_id", "id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.request_id"), nullable=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     step: Mapped[str] = mapped_column(String(32), nullable=False)
-    summary_ja: Mapped[str] = mapped_column(Text, nullable=False)
-    summary_en: Mapped[str] = mapped_column(Text, nullable=False)
-    payload: Mapped[str] = mapped_column(Text, nullable=False)
-    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class SuppressionRow(Base):

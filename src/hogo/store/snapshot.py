@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, select
 
 from hogo.domain.ledger import GENESIS, EntryKind
+from hogo.domain.model import Frozen
 from hogo.eligibility import Names
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
@@ -42,9 +43,7 @@ CONSENT_KINDS = (EntryKind.subject_added, EntryKind.subject_updated, EntryKind.c
 Step = Callable[[str, int], None]
 
 
-class SnapshotInfo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SnapshotInfo(Frozen):
     format: str = FORMAT
     created_at: str
     ledger_seq: int

@@ -23,6 +23,19 @@ class StoredDocument:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class LedgeredStep:
+    """Columns of a step in a case's history (an incident's timeline, a rights request's steps):
+    its number in the order written, when, what in both languages, the canonical JSON of its
+    payload, and the ledger entry it mirrors."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    summary_ja: Mapped[str] = mapped_column(Text, nullable=False)
+    summary_en: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
 class PolicyRevisionRow(Base):
     __tablename__ = "policy_revisions"
 

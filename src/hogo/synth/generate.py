@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from hogo.domain.model import Frozen
 from hogo.files.atomic import atomic_path
 from hogo.synth.history import DEFAULT_PURPOSES, consent_chunk, purchases_chunk
 from hogo.synth.people import member_id_width, members_chunk, partner_chunk
@@ -33,9 +34,7 @@ DEFAULT_AS_OF = date(2026, 4, 1)
 FILES = ("members", "partner_customers", "partner_truth", "purchases", "consent_events")
 
 
-class SynthSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SynthSpec(Frozen):
     #: Below 45 million: line numbers of members and of strangers come from separate ranges.
     members: int = Field(default=10_000, ge=1, lt=45_000_000)
     #: Partner rows; by default as many as members.

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hogo.domain.clock import to_jst
 from hogo.domain.incidents.gov_calendar import (
@@ -29,16 +29,15 @@ from hogo.domain.incidents.gov_calendar import (
     last_business_day_by,
     statutory_last_day,
 )
+from hogo.domain.model import Frozen
 
 #: 規則8条2項: the final report (確報) within 30 days, 60 days for a 規則7条3号 case.
 FINAL_REPORT_DAYS = 30
 FINAL_REPORT_DAYS_IMPROPER_PURPOSE = 60
 
 
-class DeadlineSettings(BaseModel):
+class DeadlineSettings(Frozen):
     """The two figures that interpret 速やかに for the preliminary report (速報, 規則8条1項)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     preliminary_due_days: int = Field(default=3, ge=0, le=60)
     preliminary_overdue_after_days: int = Field(default=5, ge=0, le=60)
@@ -50,15 +49,13 @@ class DeadlineSettings(BaseModel):
         return self
 
 
-class Deadlines(BaseModel):
+class Deadlines(Frozen):
     """Dates are inclusive: the report is on time if made by the end of that day (JST).
 
     `final` is the statutory last day of the final report (moved past 行政機関の休日, 法2条);
     `final_period_end` the period's own last day; `final_recommended` the last business day on or
     before it. `preliminary*` are calendar days (速やかに is not a period; never moved).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     aware_on: date
     preliminary: date

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
+
+from hogo.domain.model import Frozen
 
 Para = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 
@@ -43,9 +45,7 @@ FIELDS: tuple[str, ...] = (
 )
 
 
-class ReportDetails(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ReportDetails(Frozen):
     overview: Para = ""  # empty: the incident's description is used
     cause: Para = ""
     secondary_damage: Para = ""

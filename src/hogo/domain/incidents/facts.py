@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from hogo.domain.clock import FIRST_EVENT_YEAR, check_span, storable
 from hogo.domain.ids import Identifier
 from hogo.domain.incidents.types import INCIDENT_TYPES, IncidentType
 from hogo.domain.inventory import Encryption
+from hogo.domain.model import Frozen
 from hogo.domain.policy import AppiClass
 
 AwareDatetime = Annotated[datetime, AfterValidator(storable)]
@@ -37,18 +38,14 @@ def _event_time(value: datetime) -> datetime:
 EventTime = Annotated[datetime, AfterValidator(_event_time)]
 
 
-class InvolvedCategory(BaseModel):
+class InvolvedCategory(Frozen):
     """A data category involved in the leak, with the APPI class the policy gives it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: Identifier
     appi_class: AppiClass
 
 
-class Facts(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Facts(Frozen):
     data_categories: tuple[InvolvedCategory, ...] = ()
     #: Number of persons (本人の数) whose data leaked or may have leaked.
     persons: int = Field(default=0, ge=0)
@@ -80,15 +77,13 @@ class Facts(BaseModel):
         return INCIDENT_TYPES[incident_type].presumes_about_to_be_acquired
 
 
-class FactsUpdate(BaseModel):
+class FactsUpdate(Frozen):
     """What an officer records about an incident: a partial update of `Facts`.
 
     The CLI, the API and the console all build one, so the bounds of every fact live here and
     nowhere else. A field left unset keeps its value; a field set to None forgets the recorded
     fact (the inventory or the incident type then speaks again).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     data_categories: tuple[Identifier, ...] | None = Field(
         default=None, max_length=CATEGORIES_MAX, description="関係するデータ区分 id(台帳より優先)"

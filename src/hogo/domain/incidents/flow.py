@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
 from hogo.domain.clock import as_aware
 from hogo.domain.consent import AwareDatetime
 from hogo.domain.display import Labelled
 from hogo.domain.incidents.playbooks import Applies, Playbook, due_at
 from hogo.domain.incidents.reportability import Assessment
 from hogo.domain.incidents.types import Step
+from hogo.domain.model import Frozen
 
 
 class TaskStatus(StrEnum):
@@ -27,9 +26,7 @@ class TaskStatus(StrEnum):
     not_applicable = "not_applicable"
 
 
-class Task(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Task(Frozen):
     id: str
     step: Step
     role: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
 from hogo.domain.consent import AwareDatetime
 from hogo.domain.incidents import flow
@@ -21,22 +21,21 @@ from hogo.domain.incidents.playbooks import Playbook
 from hogo.domain.incidents.reportability import Assessment, assess_reportability
 from hogo.domain.incidents.scope import Scope, facts_from_scope
 from hogo.domain.incidents.types import IncidentType, Step
+from hogo.domain.model import Frozen
 from hogo.domain.policy import AppiClass
 
 #: Facts an officer may record; everything else about an incident is derived.
 FACT_FIELDS: tuple[str, ...] = tuple(Facts.model_fields)
 
 
-class IncidentState(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class IncidentState(Frozen):
     incident_type: IncidentType
     aware_at: AwareDatetime
     occurred_at: AwareDatetime | None = None
     scope: Scope
     #: The officer's recorded facts, by field; they override what the inventory says.
-    given: dict[str, Any] = {}
-    classes: dict[str, AppiClass] = {}
+    given: dict[str, Any] = Field(default_factory=dict)
+    classes: dict[str, AppiClass] = Field(default_factory=dict)
     facts: Facts
     assessment: Assessment
     settings: DeadlineSettings

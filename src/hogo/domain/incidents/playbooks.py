@@ -14,12 +14,13 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.ids import Identifier
 from hogo.domain.incidents.deadlines import Deadlines
 from hogo.domain.incidents.types import IncidentType, Step
+from hogo.domain.model import Frozen
 
 DUE_PATTERN = r"^([0-9]{1,4}[hd]|preliminary|final)$"
 DueSpec = Annotated[str, StringConstraints(strip_whitespace=True, pattern=DUE_PATTERN)]
@@ -32,9 +33,7 @@ class Applies(StrEnum):
     client = "client"  # only when we are an outsourcee and must inform the client
 
 
-class TaskTemplate(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class TaskTemplate(Frozen):
     id: Identifier
     step: Step
     role: Identifier
@@ -44,9 +43,7 @@ class TaskTemplate(BaseModel):
     applies: Applies = Applies.always
 
 
-class Playbook(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Playbook(Frozen):
     incident_type: IncidentType
     tasks: tuple[TaskTemplate, ...]
 
@@ -65,9 +62,7 @@ class Playbook(BaseModel):
         return tuple(sorted(self.tasks, key=lambda t: int(t.step)))
 
 
-class PlaybookSet(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class PlaybookSet(Frozen):
     playbooks: tuple[Playbook, ...]
 
     @model_validator(mode="after")
@@ -89,14 +84,12 @@ class PlaybookSet(BaseModel):
         return PlaybookSet(playbooks=(*kept, *other.playbooks))
 
 
-class PlaybookDocument(BaseModel):
+class PlaybookDocument(Frozen):
     """The editable form: tasks common to every type plus each type's own tasks.
 
     A type's task with the id of a common task replaces it, so one type can re-time or reword a
     common task without repeating the others.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     common: tuple[TaskTemplate, ...] = ()
     types: dict[IncidentType, tuple[TaskTemplate, ...]]

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from hogo.domain.clock import to_jst
 from hogo.domain.decision import Reason, reason
 from hogo.domain.incidents import reasons as R
@@ -24,14 +22,13 @@ from hogo.domain.incidents.deadlines import Deadlines, DeadlineSettings, deadlin
 from hogo.domain.incidents.facts import Facts
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Encryption
+from hogo.domain.model import Frozen
 
 #: 規則7条4号: "1,000人を超える" — more than, so exactly 1,000 is not reportable on this item.
 PERSONS_THRESHOLD = 1000
 
 
-class Assessment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Assessment(Frozen):
     #: We must report to the PPC (法26条1項).
     reportable: bool
     #: We must notify the persons (法26条2項).

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict
-
 from hogo.domain.incidents.facts import Facts, InvolvedCategory
 from hogo.domain.inventory import Dataset, Encryption, SubjectQueryKind
+from hogo.domain.model import Frozen
 from hogo.domain.policy import AppiClass
 
 _STRENGTH = {Encryption.none: 0, Encryption.standard: 1, Encryption.advanced: 2}
@@ -24,9 +23,7 @@ def weakest(encryptions: Iterable[Encryption]) -> Encryption:
     return min(values, key=_STRENGTH.__getitem__) if values else Encryption.none
 
 
-class Scope(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Scope(Frozen):
     datasets: tuple[str, ...] = ()
     subject_ids: tuple[str, ...] = ()
     #: Persons in affected datasets that are not linked to registered subjects.

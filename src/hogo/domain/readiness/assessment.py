@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
-
+from hogo.domain.model import Frozen
 from hogo.domain.readiness.checks import Context, Finding, ReadinessSettings, run_checks
 from hogo.domain.readiness.eol import EolCatalogue
 from hogo.domain.readiness.inventory import Inventory
@@ -14,9 +13,7 @@ from hogo.domain.readiness.questionnaire import Answer
 from hogo.domain.readiness.score import Score, score
 
 
-class Assessment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Assessment(Frozen):
     on: date
     score: Score
     findings: tuple[Finding, ...]

@@ -12,9 +12,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator, model_validator
+from pydantic import StringConstraints, field_validator, model_validator
 
 from hogo.domain.display import Labelled
+from hogo.domain.model import Frozen
 
 AssetId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
@@ -24,10 +25,6 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 #: Well-known ports of remote-access services that ransomware operators scan for.
 RDP_PORTS: frozenset[int] = frozenset({3389})
 REMOTE_ACCESS_PORTS: frozenset[int] = frozenset({22, 23, 443, 500, 1194, 1701, 1723, 3389, 4500, 5900, 10443})
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class AssetKind(Labelled, StrEnum):
@@ -57,7 +54,7 @@ class Ownership(StrEnum):
     private = "private"
 
 
-class Asset(_Frozen):
+class Asset(Frozen):
     id: AssetId
     kind: AssetKind
     name: ShortText = ""

@@ -14,8 +14,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from hogo.domain.model import Frozen
 from hogo.domain.readiness.assets import AssetId, ShortText
 
 SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -31,10 +32,8 @@ class Media(StrEnum):
     other = "other"
 
 
-class BackupJob(BaseModel):
+class BackupJob(Frozen):
     """One copy of one source: where it goes, on what, how many generations, how isolated."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: AssetId
     #: What is backed up: an asset id or a free name ("会計サーバ", "hogo store").

@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain.display import date_text
+from hogo.domain.model import Frozen
 from hogo.domain.readiness import backups as bk
 from hogo.domain.readiness import eol
 from hogo.domain.readiness.assets import DATA_HOLDING_KINDS, Asset, AssetKind, Ownership
@@ -23,19 +24,15 @@ from hogo.domain.readiness.questionnaire import QUESTIONS, Answer, passes
 CATALOGUE: dict[str, Check] = CHECKS | {q.id: q for q in QUESTIONS}
 
 
-class ReadinessSettings(BaseModel):
+class ReadinessSettings(Frozen):
     """Thresholds hogo chose; the NPA gives no numbers for them (see docs/readiness.md)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     patch_max_age_days: int = Field(default=90, ge=1)
     restore_test_max_age_days: int = Field(default=365, ge=1)
     min_generations: int = Field(default=7, ge=1)
 
 
-class Finding(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Finding(Frozen):
     check_id: str
     severity: Severity
     #: What the finding is about: an asset id, a backup source or a question id.

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from hogo.domain.model import Frozen
 from hogo.domain.readiness.assets import Asset, AssetKind
 
 ProductId = Annotated[
@@ -28,11 +29,7 @@ ProductId = Annotated[
 FORMAT = "hogo-eol/1"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class EolRelease(_Frozen):
+class EolRelease(Frozen):
     cycle: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     label: str = ""
     release_date: date | None = None
@@ -46,7 +43,7 @@ class EolRelease(_Frozen):
         return self.eol <= on
 
 
-class EolProduct(_Frozen):
+class EolProduct(Frozen):
     id: ProductId
     title: str = ""
     #: Lower-case words that identify the product in "vendor model version" ("fortigate").
@@ -62,7 +59,7 @@ class EolProduct(_Frozen):
         return self
 
 
-class VendorRule(_Frozen):
+class VendorRule(Frozen):
     """A vendor's statement that models made before a date receive no more firmware."""
 
     id: ProductId
@@ -86,7 +83,7 @@ class VendorRule(_Frozen):
         return not self.model_prefixes or any(model.startswith(p.casefold()) for p in self.model_prefixes)
 
 
-class EolCatalogue(_Frozen):
+class EolCatalogue(Frozen):
     format: str = FORMAT
     products: tuple[EolProduct, ...] = ()
     vendor_rules: tuple[VendorRule, ...] = ()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
+from hogo.domain.model import Frozen
 from hogo.domain.readiness.assets import Asset
 from hogo.domain.readiness.backups import BackupJob
 
 
-class Inventory(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Inventory(Frozen):
     assets: tuple[Asset, ...] = ()
     backups: tuple[BackupJob, ...] = ()
 

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
+from hogo.domain.model import Frozen
 from hogo.domain.readiness.catalogue import Severity
 from hogo.domain.readiness.checks import Finding
 
@@ -21,9 +20,7 @@ WEIGHT: dict[Severity, int] = {Severity.critical: 10, Severity.high: 5, Severity
 GRADES: tuple[tuple[int, str], ...] = ((90, "A"), (75, "B"), (60, "C"), (40, "D"), (0, "E"))
 
 
-class Score(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Score(Frozen):
     value: int
     grade: str
     passed: int

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hogo.domain.clock import as_aware, to_jst
 from hogo.domain.consent import AwareDatetime
 from hogo.domain.display import Labelled
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 from hogo.domain.rights.grounds import grounds_for
 from hogo.domain.rights.kinds import (
     ARTICLE_35,
@@ -59,11 +60,7 @@ class CorrectableField(Labelled, StrEnum):
     phone = "phone"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Details(_Frozen):
+class Details(Frozen):
     """What the person asked, beyond the kind."""
 
     #: The person's own words (kept with the case, never in the ledger: it may name people).
@@ -116,7 +113,7 @@ class DisclosureSection(Labelled, StrEnum):
     third_party_receipt_records = "third_party_receipt_records"
 
 
-class Partial(_Frozen):
+class Partial(Frozen):
     """What a partly refused request still does (`None`, empty: everything asked): the fields
     corrected (法34条), the purposes stopped (法35条), the disclosure sections withheld (法33条2項)."""
 
@@ -129,7 +126,7 @@ class Partial(_Frozen):
         return self.fields is not None or self.purposes is not None or bool(self.withhold)
 
 
-class Decision(_Frozen):
+class Decision(Frozen):
     outcome: RequestOutcome
     #: Codes of `hogo.domain.rights.grounds`; at least one unless allowed (法36条).
     grounds: tuple[str, ...] = Field(default=(), max_length=10)
@@ -137,13 +134,13 @@ class Decision(_Frozen):
     note: str = Field(default="", max_length=4000)
 
 
-class Extension(_Frozen):
+class Extension(Frozen):
     at: AwareDatetime
     until: AwareDatetime
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class RightsRequest(_Frozen):
+class RightsRequest(Frozen):
     kind: RequestKind
     details: Details = Details()
     received_at: AwareDatetime

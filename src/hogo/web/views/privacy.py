@@ -41,6 +41,7 @@ from hogo.services import privacy_access, privacy_center
 from hogo.services import rights_requests as rights
 from hogo.services.database import savepoint
 from hogo.services.mail import MailNotConfigured, Sender
+from hogo.services.notice import PageContext
 from hogo.services.privacy_access import PersonSession
 from hogo.services.sites import TokenRefused
 from hogo.web.i18n import member_reason
@@ -295,9 +296,7 @@ def change(
             action=ConsentAction(action),
             shown_sha256=shown_sha256,
             language="en" if language_shown == "en" else "ja",
-            origin=_origin(request),
-            user_agent_family=user_agent_family(user_agent),
-            gpc=gpc,
+            page=PageContext(_origin(request), user_agent_family(user_agent), gpc),
             guardian_name=guardian_name,
             guardian_relation=guardian_relation,
         )
