@@ -19,11 +19,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
@@ -34,7 +36,9 @@ from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
 from hogo.services import campaigns, sites, tickets
 from hogo.services.capture import GPC_KINDS
-from hogo.services.consent import RecordResult, record_events
+from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
+from hogo.services.database import read_scope
+from hogo.services.group_commit import GroupCommit
 from hogo.services.histories import history
 from hogo.services.policy import current_revision, require_policy
 
@@ -229,6 +233,55 @@ def _events(
     return events
 
 
+@dataclass(frozen=True)
+class PreparedChoices:
+    """Choices checked and turned into events, with the ticket still to spend: what the one
+    transaction that records them needs (`record_prepared`)."""
+
+    ticket: tickets.Ticket
+    events: tuple[ConsentEvent, ...]
+
+
+def prepare(
+    session: Session,
+    ticket: str,
+    origin: str,
+    choices: list[tuple[str, ConsentAction]],
+    language: Language,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+    throttle: Throttle = _no_throttle,
+) -> PreparedChoices:
+    """Everything `record` checks, read-only: the ticket (not yet spent), the caller's budget, the
+    origin, the choices against what was shown and the events against the policy."""
+    verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
+    claims = verified.claims
+    throttle(claims["site"], claims["sub"])
+    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+        raise OriginRefused()
+    if not choices:
+        raise InputError("記録する選択がありません。", "nothing to record.", field="choices")
+    if len({p for p, _ in choices}) != len(choices):
+        raise InputError(
+            "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
+        )
+    events = _events(claims, choices, language, now or datetime.now(UTC))
+    policy = require_policy(session)
+    for event in events:
+        check_against_policy(policy, event)
+    return PreparedChoices(verified, tuple(events))
+
+
+def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+    """Spend each ticket and record all their events, in order, in the caller's transaction: the
+    one way choices are recorded, one person's (`record`) or a batch (`services.group_commit`)."""
+    for p in prepared:
+        tickets.spend(session, p.ticket)
+    results = record_event_groups(session, [p.events for p in prepared])
+    return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
+
+
 def record(
     session: Session,
     ticket: str,
@@ -241,18 +294,36 @@ def record(
     throttle: Throttle = _no_throttle,
 ) -> Recorded:
     """Record the person's choices made on the notice the ticket was issued with."""
-    claims = _ticket_claims(session, ticket, secret_key)
-    throttle(claims["site"], claims["sub"])
-    if _check_origin(session, claims["site"], origin) != claims["origin"]:
-        raise OriginRefused()
-    if not choices:
-        raise InputError("記録する選択がありません。", "nothing to record.", field="choices")
-    if len({p for p, _ in choices}) != len(choices):
-        raise InputError(
-            "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
+    prepared = prepare(
+        session, ticket, origin, choices, language, secret_key=secret_key, now=now, throttle=throttle
+    )
+    return record_prepared(session, [prepared])[0]
+
+
+def submit(
+    db: Engine,
+    queue: GroupCommit[PreparedChoices, Recorded],
+    ticket: str,
+    origin: str,
+    choices: list[tuple[str, ConsentAction]],
+    language: Language,
+    *,
+    secret_key: str,
+    throttle: Throttle = _no_throttle,
+) -> Future[Recorded]:
+    """`record` under load: checked in a read transaction of its own (closed before waiting), then
+    recorded with whatever else is queued in one write transaction (`services.group_commit`);
+    the future is answered after that commit, or with these choices' own error."""
+    with read_scope(db) as session:
+        prepared = prepare(
+            session, ticket, origin, choices, language, secret_key=secret_key, throttle=throttle
         )
-    events = _events(claims, choices, language, now or datetime.now(UTC))
-    return Recorded(record_events(session, events), tuple(events))
+    return queue.submit(prepared)
+
+
+def choices_queue(db: Engine) -> GroupCommit[PreparedChoices, Recorded]:
+    """The group commit the notice's choices go through (one per serving process)."""
+    return GroupCommit(db, record_prepared)
 
 
 def dismiss(

@@ -384,9 +384,21 @@ def verify_member_token(
     return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)
 
 
+def _token_digest(issuer: str, audience: str, jti: str) -> str:
+    return hashlib.sha256(f"{issuer}\x1f{audience}\x1f{jti}".encode()).hexdigest()
+
+
+def refuse_spent(session: Session, issuer: str, audience: str, jti: str) -> None:
+    """Refuse a token id already spent, without spending it: the early check of a use whose
+    spend is recorded later, in the transaction that acts on it (`spend_token_id` there still
+    refuses a concurrent second use)."""
+    if session.get(UsedTokenRow, _token_digest(issuer, audience, jti)) is not None:
+        raise _refuse("replayed", issuer)
+
+
 def spend_token_id(session: Session, issuer: str, audience: str, jti: str, expires: datetime) -> None:
     """Record a token id as used; a second use is refused (a replay). Expired records go."""
-    digest = hashlib.sha256(f"{issuer}\x1f{audience}\x1f{jti}".encode()).hexdigest()
+    digest = _token_digest(issuer, audience, jti)
     now = datetime.now(UTC)
     session.execute(delete(UsedTokenRow).where(UsedTokenRow.expires_at < now - LEEWAY))
     if session.get(UsedTokenRow, digest) is not None:

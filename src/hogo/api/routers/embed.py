@@ -7,7 +7,9 @@ Limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PER
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
@@ -17,7 +19,7 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import SessionDep, SettingsDep
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, run_db
 from hogo.http.ratelimit import RateLimiter
 from hogo.services import notice as notice_svc
 from hogo.services.auth import TooManyAttempts
@@ -137,24 +139,32 @@ def notice(
     status_code=201,
     responses=responses(401, 403, 409, 422, 429, authenticated=False),
 )
-def choices(
+async def choices(
     request: Request,
     body: ChoicesIn,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     origin: OriginHeader,
     authorization: BearerHeader = None,
 ) -> ChoicesOut:
     """通知で本人が選んだ同意・拒否を、通知の証跡(版・SHA-256・オリジン・言語・GPC)とともに記録します。"""
-    done = notice_svc.record(
-        session,
-        _bearer(authorization),
-        origin,
-        [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
-        body.language,
-        secret_key=settings.secret_key,
-        throttle=lambda site, subject: _limit(request, site, subject),
+    # Checked in a read transaction, then recorded with other requests' choices in one write
+    # transaction (services.group_commit); answered once that has committed.
+    pending = await run_db(
+        request,
+        partial(
+            notice_svc.submit,
+            db,
+            request.app.state.choices_queue,
+            _bearer(authorization),
+            origin,
+            [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
+            body.language,
+            secret_key=settings.secret_key,
+            throttle=lambda site, subject: _limit(request, site, subject),
+        ),
     )
+    done = await asyncio.wrap_future(pending)
     return ChoicesOut(
         recorded=done.result.recorded,
         already_present=done.result.already_present,
