@@ -42,7 +42,6 @@ from hogo.http.deps import Unauthenticated
 from hogo.http.embed_cors import EmbedCors
 from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
-from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
 from hogo.services import notice as notice_svc
 from hogo.services import profiles, releases
@@ -210,9 +209,8 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         settings.smtp_password_file,
         settings.smtp_starttls,
     )
-    app.state.embed_limits = (
-        RateLimiter(settings.embed_rate_per_site),
-        RateLimiter(settings.embed_rate_per_person),
+    app.state.embed_limits = notice_svc.Limits.of(
+        settings.embed_rate_per_site, settings.embed_rate_per_person
     )
     #: The consent notice's choices are recorded in batches by one writer (services.group_commit).
     app.state.choices_queue = notice_svc.choices_queue(db)

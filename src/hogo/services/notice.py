@@ -19,11 +19,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
-from hogo.services import campaigns, sites, tickets
+from hogo.services import campaigns, rate_limits, sites, tickets
 from hogo.services.capture import GPC_KINDS
 from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
 from hogo.services.database import read_scope
@@ -48,8 +48,17 @@ NOTICE_AUDIENCE = "hogo:consent-notice"
 TICKET_AUDIENCE = "hogo:notice-choices"
 TICKET_LIFETIME = timedelta(minutes=15)
 CHOICE_ACTIONS = (ConsentAction.grant, ConsentAction.deny)
-#: Called with (site id, subject id) once the caller is known; raises to refuse (rate limits).
-Throttle = Callable[[str, str], None]
+
+
+class Limits(NamedTuple):
+    """The notice's budgets a minute (HOGO_EMBED_RATE_PER_SITE, …_PER_PERSON)."""
+
+    per_site: rate_limits.Budget
+    per_person: rate_limits.Budget
+
+    @classmethod
+    def of(cls, per_site: int, per_person: int) -> Limits:
+        return cls(rate_limits.Budget("embed-site", per_site), rate_limits.Budget("embed-person", per_person))
 
 
 class OriginRefused(HogoError):
@@ -113,10 +122,6 @@ def _check_origin(session: Session, site_id: str, origin: str) -> str:
     return normalized
 
 
-def _no_throttle(site_id: str, subject_id: str) -> None:
-    return None
-
-
 def ask(
     session: Session,
     token: str,
@@ -124,14 +129,16 @@ def ask(
     *,
     secret_key: str,
     now: datetime | None = None,
-    throttle: Throttle = _no_throttle,
+    limits: Limits | None = None,
 ) -> Asked:
     """Verify and spend the member token; the notice for what this person should be asked now.
 
-    `throttle(site_id, subject_id)` runs right after the token is verified and may raise."""
+    With `limits`, the call is counted last against the site's and the person's budgets
+    (`services.rate_limits`, across every server process); over either it is refused and
+    nothing of it is kept. The choices and the dismissal need the single-use ticket only this
+    call issues, so they are bounded by it."""
     now = now or datetime.now(UTC)
     member = sites.verify_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
-    throttle(member.site_id, member.subject_id)
     origin = _check_origin(session, member.site_id, page.origin)
     policy = require_policy(session)
     revision = current_revision(session)
@@ -160,6 +167,12 @@ def ask(
         TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
     )
     site = sites.get_site(session, member.site_id)
+    if limits is not None:
+        counted = (
+            (limits.per_site, member.site_id),
+            (limits.per_person, f"{member.site_id}\x1f{member.subject_id}"),
+        )
+        rate_limits.spend(session, counted, secret_key=secret_key, now=now)
     return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
 
 
@@ -251,13 +264,11 @@ def prepare(
     *,
     secret_key: str,
     now: datetime | None = None,
-    throttle: Throttle = _no_throttle,
 ) -> PreparedChoices:
-    """Everything `record` checks, read-only: the ticket (not yet spent), the caller's budget, the
-    origin, the choices against what was shown and the events against the policy."""
+    """Everything `record` checks, read-only: the ticket (not yet spent), the origin, the
+    choices against what was shown and the events against the policy."""
     verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
     claims = verified.claims
-    throttle(claims["site"], claims["sub"])
     if _check_origin(session, claims["site"], origin) != claims["origin"]:
         raise OriginRefused()
     if not choices:
@@ -291,12 +302,9 @@ def record(
     *,
     secret_key: str,
     now: datetime | None = None,
-    throttle: Throttle = _no_throttle,
 ) -> Recorded:
     """Record the person's choices made on the notice the ticket was issued with."""
-    prepared = prepare(
-        session, ticket, origin, choices, language, secret_key=secret_key, now=now, throttle=throttle
-    )
+    prepared = prepare(session, ticket, origin, choices, language, secret_key=secret_key, now=now)
     return record_prepared(session, [prepared])[0]
 
 
@@ -309,15 +317,12 @@ def submit(
     language: Language,
     *,
     secret_key: str,
-    throttle: Throttle = _no_throttle,
 ) -> Future[Recorded]:
     """`record` under load: checked in a read transaction of its own (closed before waiting), then
     recorded with whatever else is queued in one write transaction (`services.group_commit`);
     the future is answered after that commit, or with these choices' own error."""
     with read_scope(db) as session:
-        prepared = prepare(
-            session, ticket, origin, choices, language, secret_key=secret_key, throttle=throttle
-        )
+        prepared = prepare(session, ticket, origin, choices, language, secret_key=secret_key)
     return queue.submit(prepared)
 
 

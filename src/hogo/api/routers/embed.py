@@ -2,7 +2,9 @@
 
 Called from a member site's pages (CORS for registered origins, see `hogo.http.embed_cors`),
 never with cookies: the member site's short-lived token, then hogo's ticket, in `Authorization`.
-Limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PERSON` a minute).
+Notices are limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PERSON`
+a minute, counted in the store across server processes: `services.rate_limits`); the choices and
+the dismissal each need a ticket that only a counted notice issues.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
 from hogo.http.deps import DbDep, SessionDep, SettingsDep, run_db
-from hogo.http.ratelimit import RateLimiter
 from hogo.services import notice as notice_svc
-from hogo.services.auth import TooManyAttempts
 from hogo.services.sites import TokenRefused
 
 router = APIRouter(prefix="/embed", tags=["embed"])
@@ -73,25 +73,11 @@ class ChoicesOut(BaseModel):
     event_ids: list[str]
 
 
-class RateLimited(TooManyAttempts):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.ja = "要求が多すぎます。しばらく待ってから再度お試しください。"
-        self.en = "too many requests; try again later."
-
-
 def _bearer(value: str | None) -> str:
     scheme, _, token = (value or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenRefused()
     return token.strip()
-
-
-def _limit(request: Request, site_id: str, subject_id: str) -> None:
-    limiters: tuple[RateLimiter, RateLimiter] = request.app.state.embed_limits
-    wait = limiters[0].hit(site_id) or limiters[1].hit(f"{site_id}\x1f{subject_id}")
-    if wait:
-        raise RateLimited(wait)
 
 
 @router.post(
@@ -121,7 +107,7 @@ def notice(
         _bearer(authorization),
         page,
         secret_key=settings.secret_key,
-        throttle=lambda site, subject: _limit(request, site, subject),
+        limits=request.app.state.embed_limits,
     )
     return NoticeOut(
         site_id=asked.site_id,
@@ -161,7 +147,6 @@ async def choices(
             [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
             body.language,
             secret_key=settings.secret_key,
-            throttle=lambda site, subject: _limit(request, site, subject),
         ),
     )
     done = await asyncio.wrap_future(pending)
