@@ -287,8 +287,7 @@ def prepare(
 def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
     """Spend each ticket and record all their events, in order, in the caller's transaction: the
     one way choices are recorded, one person's (`record`) or a batch (`services.group_commit`)."""
-    for p in prepared:
-        tickets.spend(session, p.ticket)
+    tickets.spend(session, [p.ticket for p in prepared])
     results = record_event_groups(session, [p.events for p in prepared])
     return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
 

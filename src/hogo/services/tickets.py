@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,14 +88,19 @@ def verify(session: Session, ticket: str, audience: str, *, secret_key: str) -> 
     return Ticket(audience, claims)
 
 
-def spend(session: Session, ticket: Ticket) -> None:
-    """Spend a verified ticket: a second use, even a concurrent one, is refused."""
-    expires = datetime.fromtimestamp(ticket.claims["exp"], UTC)
-    sites.spend_token_id(session, ISSUER, ticket.audience, ticket.claims["jti"], expires)
+def spend(session: Session, verified: Sequence[Ticket]) -> None:
+    """Spend verified tickets, all or none: a second use, even a concurrent one, is refused."""
+    sites.spend_token_ids(
+        session,
+        [
+            sites.TokenId(ISSUER, t.audience, t.claims["jti"], datetime.fromtimestamp(t.claims["exp"], UTC))
+            for t in verified
+        ],
+    )
 
 
 def redeem(session: Session, ticket: str, audience: str, *, secret_key: str) -> dict[str, Any]:
     """Verify a ticket for `audience` and spend it (`verify`, then `spend`)."""
     verified = verify(session, ticket, audience, secret_key=secret_key)
-    spend(session, verified)
+    spend(session, [verified])
     return verified.claims
