@@ -175,8 +175,8 @@ def test_duplicate_ids_within_one_batch_behave_as_one_after_the_other(
         second.open()
         again.close()
     with read_scope(db) as s:
-        assert s.get(ConsentEventRow, "D3") is not None
-        assert s.get(ConsentEventRow, "D3").action == "grant"  # type: ignore[union-attr]
+        kept = s.get(ConsentEventRow, "D3")
+        assert kept is not None and kept.action == "grant"
     assert _verifies(db)
 
 

@@ -71,7 +71,7 @@ class GroupCommit(Generic[T, R]):
         the item's own error). Cancelling it before its batch begins leaves it unrecorded."""
         pending: _Pending[T, R] = _Pending(item)
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="hogo-group-commit", daemon=True)
                 self._thread.start()
             self._queue.put(pending)
