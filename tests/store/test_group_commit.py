@@ -15,17 +15,20 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.consent import ConsentAction, ConsentEvent
 from hogo.errors import Conflict, InputError
-from hogo.services import ledger
+from hogo.services import ledger, notice, sites
 from hogo.services.consent import RecordResult, record_event_groups
 from hogo.services.group_commit import GroupCommit
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import read_scope, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow
+from tests.embed_helpers import member_token
 from tests.factories import event, person, policy
 
 Group = tuple[ConsentEvent, ...]
 AT = "2024-05-01T10:00"
+ORIGIN = "https://shop.example.jp"
+SECRET = "group-commit-secret-0123456789abcdefghijklmn"
 
 
 class Gated:
@@ -212,3 +215,32 @@ def test_a_submission_cancelled_before_its_batch_is_not_recorded(
     assert kept.result(timeout=30) == RecordResult(1, 0)
     with read_scope(db) as s:
         assert s.get(ConsentEventRow, "X1") is None
+
+
+def test_notice_choices_through_the_group_commit_spend_each_ticket_once(db: Engine) -> None:
+    """The consent notice's batch (`notice.record_prepared`): tickets spent at once, a ticket
+    queued twice recorded once and refused once, the others recorded, on both backends."""
+    with write_scope(db) as s:
+        _, key = sites.add_site(s, "shop", "shop", [ORIGIN], secret_key=SECRET)
+    page = notice.PageContext(origin=ORIGIN, user_agent_family="Chrome", gpc=False)
+    prepared = []
+    for n in range(5):
+        with write_scope(db) as s:
+            asked = notice.ask(s, member_token(key, "shop", f"P{n}"), page, secret_key=SECRET)
+            choice = [(asked.notices["ja"].sections[0].purpose_id, ConsentAction.grant)]
+            prepared.append(notice.prepare(s, asked.ticket, ORIGIN, choice, "ja", secret_key=SECRET))
+    before = _counts(db)
+    queue: GroupCommit[notice.PreparedChoices, notice.Recorded] = GroupCommit(db, notice.record_prepared)
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            futures = list(pool.map(queue.submit, [*prepared, prepared[0]]))
+        outcomes = [f.exception(timeout=60) or f.result() for f in futures]
+    finally:
+        queue.close()
+    refused = [o for o in outcomes if isinstance(o, sites.TokenRefused)]
+    recorded = [o for o in outcomes if isinstance(o, notice.Recorded)]
+    assert len(refused) == 1 and len(recorded) == 5
+    assert {r.events[0].subject_id for r in recorded} == {f"P{n}" for n in range(5)}
+    assert all(r.result == RecordResult(recorded=1, already_present=0) for r in recorded)
+    assert _counts(db) == (before[0] + 5, before[1] + 5)
+    assert _verifies(db)
