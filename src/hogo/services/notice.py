@@ -40,7 +40,8 @@ from hogo.services.consent import RecordResult, check_against_policy, record_eve
 from hogo.services.database import read_scope
 from hogo.services.group_commit import GroupCommit
 from hogo.services.histories import history
-from hogo.services.policy import current_revision, require_policy
+from hogo.services.policy import current_revision
+from hogo.services.policy_cache import PolicyCache
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def ask(
     secret_key: str,
     now: datetime | None = None,
     limits: Limits | None = None,
+    policies: PolicyCache | None = None,
 ) -> Asked:
     """Verify and spend the member token; the notice for what this person should be asked now.
 
@@ -140,9 +142,9 @@ def ask(
     now = now or datetime.now(UTC)
     member = sites.verify_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
     origin = _check_origin(session, member.site_id, page.origin)
-    policy = require_policy(session)
+    policy = (policies or PolicyCache()).current(session)
     revision = current_revision(session)
-    assert revision is not None  # require_policy found one
+    assert revision is not None  # a policy is in force (the cache raised otherwise)
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
     purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
     notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
@@ -264,9 +266,11 @@ def prepare(
     *,
     secret_key: str,
     now: datetime | None = None,
+    policies: PolicyCache | None = None,
 ) -> PreparedChoices:
     """Everything `record` checks, read-only: the ticket (not yet spent), the origin, the
-    choices against what was shown and the events against the policy."""
+    choices against what was shown and the events against the policy (the API's long-lived
+    `policies` parse it once per revision)."""
     verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
     claims = verified.claims
     if _check_origin(session, claims["site"], origin) != claims["origin"]:
@@ -278,7 +282,7 @@ def prepare(
             "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
         )
     events = _events(claims, choices, language, now or datetime.now(UTC))
-    policy = require_policy(session)
+    policy = (policies or PolicyCache()).current(session)
     for event in events:
         check_against_policy(policy, event)
     return PreparedChoices(verified, tuple(events))
@@ -316,12 +320,15 @@ def submit(
     language: Language,
     *,
     secret_key: str,
+    policies: PolicyCache | None = None,
 ) -> Future[Recorded]:
     """`record` under load: checked in a read transaction of its own (closed before waiting), then
     recorded with whatever else is queued in one write transaction (`services.group_commit`);
     the future is answered after that commit, or with these choices' own error."""
     with read_scope(db) as session:
-        prepared = prepare(session, ticket, origin, choices, language, secret_key=secret_key)
+        prepared = prepare(
+            session, ticket, origin, choices, language, secret_key=secret_key, policies=policies
+        )
     return queue.submit(prepared)
 
 

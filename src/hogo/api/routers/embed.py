@@ -21,7 +21,7 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import DbDep, SessionDep, SettingsDep, run_db
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, policy_cache, run_db
 from hogo.services import notice as notice_svc
 from hogo.services.sites import TokenRefused
 
@@ -108,6 +108,7 @@ def notice(
         page,
         secret_key=settings.secret_key,
         limits=request.app.state.embed_limits,
+        policies=policy_cache(request),
     )
     return NoticeOut(
         site_id=asked.site_id,
@@ -147,6 +148,7 @@ async def choices(
             [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
             body.language,
             secret_key=settings.secret_key,
+            policies=policy_cache(request),
         ),
     )
     done = await asyncio.wrap_future(pending)
