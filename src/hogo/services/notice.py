@@ -37,7 +37,7 @@ from hogo.errors import HogoError, InputError, cut
 from hogo.services import campaigns, rate_limits, sites, tickets
 from hogo.services.capture import GPC_KINDS
 from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
-from hogo.services.database import read_scope
+from hogo.services.database import read_scope, write_scope
 from hogo.services.group_commit import GroupCommit
 from hogo.services.histories import history
 from hogo.services.policy import current_revision
@@ -123,30 +123,35 @@ def _check_origin(session: Session, site_id: str, origin: str) -> str:
     return normalized
 
 
-def ask(
+@dataclass(frozen=True)
+class Planned:
+    """A notice worked out read-only (`plan`), with what showing it changes (`keep`)."""
+
+    member: sites.MemberToken
+    asked: Asked
+    campaign_id: str | None
+    at: datetime
+
+
+def plan(
     session: Session,
     token: str,
     page: PageContext,
     *,
     secret_key: str,
     now: datetime | None = None,
-    limits: Limits | None = None,
     policies: PolicyCache | None = None,
-) -> Asked:
-    """Verify and spend the member token; the notice for what this person should be asked now.
-
-    With `limits`, the call is counted last against the site's and the person's budgets
-    (`services.rate_limits`, across every server process); over either it is refused and
-    nothing of it is kept. The choices and the dismissal need the single-use ticket only this
-    call issues, so they are bounded by it."""
+) -> Planned:
+    """The notice for what this person should be asked now, read-only: the member token is
+    checked (not yet spent), the purposes decided, the notice rendered and the ticket issued."""
     now = now or datetime.now(UTC)
-    member = sites.verify_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
+    member = sites.check_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
     origin = _check_origin(session, member.site_id, page.origin)
     policy = (policies or PolicyCache()).current(session)
     revision = current_revision(session)
     assert revision is not None  # a policy is in force (the cache raised otherwise)
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
-    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
+    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes)
     notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
     claims = {
         "site": member.site_id,
@@ -169,13 +174,62 @@ def ask(
         TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
     )
     site = sites.get_site(session, member.site_id)
+    asked = Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+    return Planned(member, asked, campaign_id, now)
+
+
+def keep(session: Session, planned: Planned, *, secret_key: str, limits: Limits | None = None) -> Asked:
+    """What showing the notice changes, in the caller's write transaction: the member token is
+    spent (a replay, even a concurrent one, is refused), a campaign's target marked as seen, and
+    with `limits` the call is counted last against the site's and the person's budgets
+    (`services.rate_limits`, across every server process); over either it is refused and nothing
+    of it is kept. The choices and the dismissal need the single-use ticket only a kept notice
+    hands out, so they are bounded by it."""
+    member = planned.member
+    sites.spend_token_id(session, member.site_id, NOTICE_AUDIENCE, member.jti, member.expires_at)
+    if planned.campaign_id is not None:
+        campaigns.mark_seen(session, planned.campaign_id, member.subject_id, planned.at)
     if limits is not None:
         counted = (
             (limits.per_site, member.site_id),
             (limits.per_person, f"{member.site_id}\x1f{member.subject_id}"),
         )
-        rate_limits.spend(session, counted, secret_key=secret_key, now=now)
-    return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+        rate_limits.spend(session, counted, secret_key=secret_key, now=planned.at)
+    return planned.asked
+
+
+def ask(
+    session: Session,
+    token: str,
+    page: PageContext,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+    limits: Limits | None = None,
+    policies: PolicyCache | None = None,
+) -> Asked:
+    """Verify and spend the member token; the notice for what this person should be asked now
+    (`plan` and `keep` in the caller's transaction)."""
+    planned = plan(session, token, page, secret_key=secret_key, now=now, policies=policies)
+    return keep(session, planned, secret_key=secret_key, limits=limits)
+
+
+def show(
+    db: Engine,
+    token: str,
+    page: PageContext,
+    *,
+    secret_key: str,
+    limits: Limits | None = None,
+    policies: PolicyCache | None = None,
+) -> Asked:
+    """`ask` under load: planned in a read transaction, then kept in a short write transaction of
+    its own. Why: every writer serialises on one lock, and the notice's reading, deciding and
+    rendering (most of its time) need none of it."""
+    with read_scope(db) as session:
+        planned = plan(session, token, page, secret_key=secret_key, policies=policies)
+    with write_scope(db) as session:
+        return keep(session, planned, secret_key=secret_key, limits=limits)
 
 
 def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str | None:
@@ -186,7 +240,7 @@ def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str
 
 
 def _campaign_scope(
-    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...], now: datetime
+    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...]
 ) -> tuple[tuple[str, ...], str | None]:
     """While the site runs campaigns, the notice is theirs and only their targets see it (the
     campaign's purposes the person still has to answer); otherwise every purpose to ask."""
@@ -196,7 +250,6 @@ def _campaign_scope(
     for campaign in targeting:
         asked = tuple(p for p in purposes if p in campaign.purposes)
         if asked:
-            campaigns.mark_seen(session, campaign.campaign_id, subject_id, now)
             return asked, campaign.campaign_id
     return (), None
 

@@ -357,6 +357,17 @@ def verify_member_token(
 ) -> MemberToken:
     """Check a site's token for a member and spend it: signature, audience, issuer, lifetime,
     a known subject, and a `jti` never seen before (kept until the token's expiry)."""
+    member = check_member_token(session, token, audience, secret_key=secret_key, now=now)
+    spend_token_id(session, member.site_id, audience, member.jti, member.expires_at)
+    return member
+
+
+def check_member_token(
+    session: Session, token: str, audience: str, *, secret_key: str, now: datetime | None = None
+) -> MemberToken:
+    """Everything `verify_member_token` checks, read-only: a token already spent is refused, but
+    this one is not spent; the caller spends it (`spend_token_id`) in the transaction that acts
+    on it, where a concurrent second use is still refused."""
     now = now or datetime.now(UTC)
     try:
         header = jwt.get_unverified_header(token)
@@ -379,7 +390,7 @@ def verify_member_token(
         or not 8 <= len(jti) <= 128
     ):
         raise _refuse("bad_claims", row.site_id, kid)
-    spend_token_id(session, row.site_id, audience, jti, expires)
+    refuse_spent(session, row.site_id, audience, jti)
     if session.get(SubjectRow, subject) is None:
         raise _refuse("unknown_subject", row.site_id, kid)
     return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)

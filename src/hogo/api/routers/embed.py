@@ -89,7 +89,7 @@ def _bearer(value: str | None) -> str:
 def notice(
     request: Request,
     body: NoticeIn,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     origin: OriginHeader,
     authorization: BearerHeader = None,
@@ -102,8 +102,10 @@ def notice(
         user_agent_family=user_agent_family(user_agent),
         gpc=body.gpc or sec_gpc == "1",
     )
-    asked = notice_svc.ask(
-        session,
+    # Worked out in a read transaction; only spending the token, a campaign's "seen" and the
+    # rate budgets take the write lock, briefly (services.notice.show).
+    asked = notice_svc.show(
+        db,
         _bearer(authorization),
         page,
         secret_key=settings.secret_key,
