@@ -17,8 +17,8 @@ Run: `python benchmarks/embed_load.py [--subjects 10000 --members 200 --seconds 
    each (`notice.record_prepared` in its own `write_scope`, as every capture was before group
    commit) vs submitted from 16 threads to `services.group_commit` (one transaction per batch):
    the group commit's own gain, without HTTP and the notice call.
-Printed: events/s recorded, per-event latency p50/p99 (both requests of a cycle), errors, and
-the ratio against the baseline. Goal (issue 15): >= 2,000 events/s, p99 <= 50 ms, 0 errors.
+Printed: events/s recorded, per-event latency p50/p99 (both requests of a cycle), errors, the
+server's CPU time per event (all its processes), and the ratio against the baseline. Goal (issue 15): >= 2,000 events/s, p99 <= 50 ms, 0 errors.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from hogo.services import auth, notice, sites
 from hogo.services.group_commit import GroupCommit
 from hogo.services.notice import NOTICE_AUDIENCE
 from hogo.store.database import make_db, write_scope
-from http_load import HOST, Connection, capture_throughput, free_port, pct, wait_idle, wait_ready
+from http_load import HOST, Connection, capture_throughput, free_port, pct, server_cpu, wait_idle, wait_ready
 
 ORIGIN = "https://bench.example.jp"
 SECRET = "embed-benchmark-secret-0123456789abcdefghijkl"
@@ -196,8 +196,12 @@ def main() -> None:
         try:
             wait_ready(port, timeout=180)
             wait_idle(server.pid)
+            cpu = server_cpu(server.pid)
             base = asyncio.run(capture_throughput(port, api_token, args.subjects, args.members, args.seconds))
+            between = server_cpu(server.pid)
             embed = asyncio.run(embed_throughput(port, key, args.subjects, args.members, args.seconds))
+            base["cpu_ms"] = (between - cpu) * 1000 / max(1, base["recorded"])
+            embed["cpu_ms"] = (server_cpu(server.pid) - between) * 1000 / max(1, embed["recorded"])
         finally:
             server.terminate()
             try:
@@ -211,10 +215,12 @@ def main() -> None:
         f"\nhogo serve --workers {args.workers}; {args.members} connections, closed loop, {args.seconds:.0f} s each, loopback"
     )
     print(f"baseline  POST /api/v1/consents:         {base['per_second']:>7.0f} events/s "
-          f"({base['recorded']:.0f} recorded, errors {base['errors']:.0f})")  # fmt: skip
+          f"({base['recorded']:.0f} recorded, errors {base['errors']:.0f}); "
+          f"server CPU {base['cpu_ms']:.1f} ms per event")  # fmt: skip
     print(f"component notice + choices per event:   {embed['per_second']:>7.0f} events/s "
           f"({embed['recorded']:.0f} recorded, errors {embed['errors']:.0f}); "
-          f"per event p50 {embed['p50']:.1f} ms, p99 {embed['p99']:.1f} ms")  # fmt: skip
+          f"per event p50 {embed['p50']:.1f} ms, p99 {embed['p99']:.1f} ms; "
+          f"server CPU {embed['cpu_ms']:.1f} ms per event")  # fmt: skip
     ratio = embed["per_second"] / base["per_second"] if base["per_second"] else float("nan")
     print(f"ratio component / baseline: {ratio:.2f}")
     print(
