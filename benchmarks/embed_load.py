@@ -46,7 +46,7 @@ from hogo.domain.consent import ConsentAction
 from hogo.services import auth, notice, sites
 from hogo.services.group_commit import GroupCommit
 from hogo.services.notice import NOTICE_AUDIENCE
-from hogo.store.database import make_db, write_scope
+from hogo.store.database import make_db, read_scope, write_scope
 from http_load import HOST, Connection, capture_throughput, free_port, pct, server_cpu, wait_idle, wait_ready
 
 ORIGIN = "https://bench.example.jp"
@@ -124,12 +124,11 @@ def recording(url: str, key: sites.NewKey, subjects: int, n: int) -> dict[str, f
         for number in range(subjects, 0, -1):  # from the end: the component's members came first
             if len(prepared) == n:
                 break
-            with write_scope(db) as session:
-                asked = notice.ask(session, token(key, f"M{number:07d}"), page, secret_key=SECRET)
+            asked = notice.show(db, token(key, f"M{number:07d}"), page, secret_key=SECRET)
             if not asked.notices["ja"].sections:
                 continue
             choice = [(asked.notices["ja"].sections[0].purpose_id, ConsentAction.grant)]
-            with write_scope(db) as session:
+            with read_scope(db) as session:
                 prepared.append(
                     notice.prepare(session, asked.ticket, ORIGIN, choice, "ja", secret_key=SECRET)
                 )

@@ -225,8 +225,8 @@ def test_notice_choices_through_the_group_commit_spend_each_ticket_once(db: Engi
     page = notice.PageContext(origin=ORIGIN, user_agent_family="Chrome", gpc=False)
     prepared = []
     for n in range(5):
-        with write_scope(db) as s:
-            asked = notice.ask(s, member_token(key, "shop", f"P{n}"), page, secret_key=SECRET)
+        asked = notice.show(db, member_token(key, "shop", f"P{n}"), page, secret_key=SECRET)
+        with read_scope(db) as s:
             choice = [(asked.notices["ja"].sections[0].purpose_id, ConsentAction.grant)]
             prepared.append(notice.prepare(s, asked.ticket, ORIGIN, choice, "ja", secret_key=SECRET))
     before = _counts(db)

@@ -1,17 +1,17 @@
 """The consent notice's two calls: what to ask this member now, and recording their choices.
 
-1. `ask`: the member site's token is verified and spent, the page's origin checked against the
-   site's; the purposes asked are those that need consent and that the existing decision path
-   (`services.consent.history` + `domain.decision.decide`) does not allow, about which the person
-   has said nothing purpose-specific yet (a refusal is respected, not asked again). Under GPC,
-   purposes that provide data for advertising or sale are not asked. The answer carries the
-   notice rendered from the policy revision, in Japanese and English, and a *ticket*: a
-   hogo-signed, single-use JWT that binds the choices to this person, site, origin and the
-   digest of each section shown.
-2. `record`: the ticket is verified and spent; each choice (grant or deny, for a purpose that
-   was shown) becomes a consent event with method `web_form` and the notice evidence (version,
-   SHA-256 of the section in the language the person chose in, site, origin, UI language,
-   user-agent family, GPC).
+1. `show` (`plan`, then `keep`): the member site's token is verified and spent, the page's
+   origin checked against the site's; the purposes asked are those that need consent and that
+   the existing decision path (`services.consent.history` + `domain.decision.decide`) does not
+   allow, about which the person has said nothing purpose-specific yet (a refusal is respected,
+   not asked again). Under GPC, purposes that provide data for advertising or sale are not
+   asked. The answer carries the notice rendered from the policy revision, in Japanese and
+   English, and a *ticket*: a hogo-signed, single-use JWT that binds the choices to this person,
+   site, origin and the digest of each section shown.
+2. `submit` (`prepare`, then `record_prepared` in a batch): the ticket is verified and spent;
+   each choice (grant or deny, for a purpose that was shown) becomes a consent event with method
+   `web_form` and the notice evidence (version, SHA-256 of the section in the language the
+   person chose in, site, origin, UI language, user-agent family, GPC).
 
 "Not yet answered" never becomes an event: nothing is recorded for purposes left unchosen.
 """
@@ -198,22 +198,6 @@ def keep(session: Session, planned: Planned, *, secret_key: str, limits: Limits 
     return planned.asked
 
 
-def ask(
-    session: Session,
-    token: str,
-    page: PageContext,
-    *,
-    secret_key: str,
-    now: datetime | None = None,
-    limits: Limits | None = None,
-    policies: PolicyCache | None = None,
-) -> Asked:
-    """Verify and spend the member token; the notice for what this person should be asked now
-    (`plan` and `keep` in the caller's transaction)."""
-    planned = plan(session, token, page, secret_key=secret_key, now=now, policies=policies)
-    return keep(session, planned, secret_key=secret_key, limits=limits)
-
-
 def show(
     db: Engine,
     token: str,
@@ -223,9 +207,11 @@ def show(
     limits: Limits | None = None,
     policies: PolicyCache | None = None,
 ) -> Asked:
-    """`ask` under load: planned in a read transaction, then kept in a short write transaction of
-    its own. Why: every writer serialises on one lock, and the notice's reading, deciding and
-    rendering (most of its time) need none of it."""
+    """Verify and spend the member token; the notice for what this person should be asked now.
+
+    Planned in a read transaction, then kept in a short write transaction of its own. Why: every
+    writer serialises on one lock, and the notice's reading, deciding and rendering (most of its
+    time) need none of it."""
     with read_scope(db) as session:
         planned = plan(session, token, page, secret_key=secret_key, policies=policies)
     with write_scope(db) as session:
@@ -321,7 +307,7 @@ def prepare(
     now: datetime | None = None,
     policies: PolicyCache | None = None,
 ) -> PreparedChoices:
-    """Everything `record` checks, read-only: the ticket (not yet spent), the origin, the
+    """Everything recording the choices checks, read-only: the ticket (not yet spent), the origin, the
     choices against what was shown and the events against the policy (the API's long-lived
     `policies` parse it once per revision)."""
     verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
@@ -343,25 +329,10 @@ def prepare(
 
 def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
     """Spend each ticket and record all their events, in order, in the caller's transaction: the
-    one way choices are recorded, one person's (`record`) or a batch (`services.group_commit`)."""
+    one way choices are recorded, a batch through `services.group_commit` or a single one."""
     tickets.spend(session, [p.ticket for p in prepared])
     results = record_event_groups(session, [p.events for p in prepared])
     return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
-
-
-def record(
-    session: Session,
-    ticket: str,
-    origin: str,
-    choices: list[tuple[str, ConsentAction]],
-    language: Language,
-    *,
-    secret_key: str,
-    now: datetime | None = None,
-) -> Recorded:
-    """Record the person's choices made on the notice the ticket was issued with."""
-    prepared = prepare(session, ticket, origin, choices, language, secret_key=secret_key, now=now)
-    return record_prepared(session, [prepared])[0]
 
 
 def submit(
@@ -375,9 +346,10 @@ def submit(
     secret_key: str,
     policies: PolicyCache | None = None,
 ) -> Future[Recorded]:
-    """`record` under load: checked in a read transaction of its own (closed before waiting), then
-    recorded with whatever else is queued in one write transaction (`services.group_commit`);
-    the future is answered after that commit, or with these choices' own error."""
+    """Record the person's choices made on the notice the ticket was issued with: checked in a
+    read transaction of its own (closed before waiting), then recorded with whatever else is
+    queued in one write transaction (`services.group_commit`); the future is answered after that
+    commit, or with these choices' own error."""
     with read_scope(db) as session:
         prepared = prepare(
             session, ticket, origin, choices, language, secret_key=secret_key, policies=policies
