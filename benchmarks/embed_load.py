@@ -12,8 +12,13 @@ Run: `python benchmarks/embed_load.py [--subjects 10000 --members 200 --seconds 
    token → `POST /api/v1/embed/notice` → `POST /api/v1/embed/choices` granting the first purpose
    shown (one event per cycle, with notice evidence). Each member is asked until nothing is left,
    then the connection takes the next member.
-Printed: events/s recorded, per-event latency p50/p99 (both requests of a cycle), errors, and
-the ratio against the baseline. Goal (issue 15): >= 2,000 events/s, p99 <= 50 ms, 0 errors.
+5. Recording alone, in-process, after the server has stopped (`--recordings`, split in two):
+   choices prepared beforehand (notice shown, ticket verified), then recorded one transaction
+   each (`notice.record_prepared` in its own `write_scope`, as every capture was before group
+   commit) vs submitted from 16 threads to `services.group_commit` (one transaction per batch):
+   the group commit's own gain, without HTTP and the notice call.
+Printed: events/s recorded, per-event latency p50/p99 (both requests of a cycle), errors, the
+server's CPU time per event (all its processes), and the ratio against the baseline. Goal (issue 15): >= 2,000 events/s, p99 <= 50 ms, 0 errors.
 """
 
 from __future__ import annotations
@@ -28,16 +33,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
+from sqlalchemy.orm import Session
 
 from hogo.auth.roles import Role
 from hogo.demo import build_database
-from hogo.services import auth, sites
+from hogo.domain.consent import ConsentAction
+from hogo.services import auth, notice, sites
+from hogo.services.group_commit import GroupCommit
 from hogo.services.notice import NOTICE_AUDIENCE
-from hogo.store.database import make_db, write_scope
-from http_load import HOST, Connection, capture_throughput, free_port, pct, wait_idle, wait_ready
+from hogo.store.database import make_db, read_scope, write_scope
+from http_load import HOST, Connection, capture_throughput, free_port, pct, server_cpu, wait_idle, wait_ready
 
 ORIGIN = "https://bench.example.jp"
 SECRET = "embed-benchmark-secret-0123456789abcdefghijkl"
@@ -105,6 +115,53 @@ async def embed_throughput(
             "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}  # fmt: skip
 
 
+def recording(url: str, key: sites.NewKey, subjects: int, n: int) -> dict[str, float]:
+    """Events/s recorded one transaction each vs through the group commit (step 5)."""
+    db = make_db(url)
+    page = notice.PageContext(origin=ORIGIN, user_agent_family="Chrome", gpc=False)
+    prepared: list[notice.PreparedChoices] = []
+    try:
+        for number in range(subjects, 0, -1):  # from the end: the component's members came first
+            if len(prepared) == n:
+                break
+            asked = notice.show(db, token(key, f"M{number:07d}"), page, secret_key=SECRET)
+            if not asked.notices["ja"].sections:
+                continue
+            choice = [(asked.notices["ja"].sections[0].purpose_id, ConsentAction.grant)]
+            with read_scope(db) as session:
+                prepared.append(
+                    notice.prepare(session, asked.ticket, ORIGIN, choice, "ja", secret_key=SECRET)
+                )
+        single, grouped = prepared[: len(prepared) // 2], prepared[len(prepared) // 2 :]
+        t = time.perf_counter()
+        for p in single:
+            with write_scope(db) as session:
+                notice.record_prepared(session, [p])
+        one_each = len(single) / (time.perf_counter() - t)
+        batches: list[int] = []
+
+        def record(session: Session, items: Sequence[notice.PreparedChoices]) -> list[notice.Recorded]:
+            batches.append(len(items))
+            return notice.record_prepared(session, items)
+
+        queue = GroupCommit(db, record)
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            futures = list(pool.map(queue.submit, grouped))
+        for f in futures:
+            f.result()
+        group = len(grouped) / (time.perf_counter() - t)
+        queue.close()
+    finally:
+        db.dispose()
+    return {
+        "single": one_each,
+        "group": group,
+        "n": len(prepared),
+        "batch": len(grouped) / max(1, len(batches)),
+    }
+
+
 def prepare(db: Path, subjects: int) -> tuple[str, str, sites.NewKey]:
     build_database(db, subjects=subjects)
     url = f"sqlite:///{db}"
@@ -122,6 +179,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2, help="hogo serve --workers (one per core)")
+    parser.add_argument("--recordings", type=int, default=1000, help="step 5: events recorded in-process")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -137,8 +195,12 @@ def main() -> None:
         try:
             wait_ready(port, timeout=180)
             wait_idle(server.pid)
+            cpu = server_cpu(server.pid)
             base = asyncio.run(capture_throughput(port, api_token, args.subjects, args.members, args.seconds))
+            between = server_cpu(server.pid)
             embed = asyncio.run(embed_throughput(port, key, args.subjects, args.members, args.seconds))
+            base["cpu_ms"] = (between - cpu) * 1000 / max(1, base["recorded"])
+            embed["cpu_ms"] = (server_cpu(server.pid) - between) * 1000 / max(1, embed["recorded"])
         finally:
             server.terminate()
             try:
@@ -146,17 +208,25 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+        alone = recording(url, key, args.subjects, args.recordings)
 
     print(
         f"\nhogo serve --workers {args.workers}; {args.members} connections, closed loop, {args.seconds:.0f} s each, loopback"
     )
     print(f"baseline  POST /api/v1/consents:         {base['per_second']:>7.0f} events/s "
-          f"({base['recorded']:.0f} recorded, errors {base['errors']:.0f})")  # fmt: skip
+          f"({base['recorded']:.0f} recorded, errors {base['errors']:.0f}); "
+          f"server CPU {base['cpu_ms']:.1f} ms per event")  # fmt: skip
     print(f"component notice + choices per event:   {embed['per_second']:>7.0f} events/s "
           f"({embed['recorded']:.0f} recorded, errors {embed['errors']:.0f}); "
-          f"per event p50 {embed['p50']:.1f} ms, p99 {embed['p99']:.1f} ms")  # fmt: skip
+          f"per event p50 {embed['p50']:.1f} ms, p99 {embed['p99']:.1f} ms; "
+          f"server CPU {embed['cpu_ms']:.1f} ms per event")  # fmt: skip
     ratio = embed["per_second"] / base["per_second"] if base["per_second"] else float("nan")
     print(f"ratio component / baseline: {ratio:.2f}")
+    print(
+        f"recording alone, in-process ({alone['n']:.0f} events): one transaction each {alone['single']:>7.0f} events/s; "
+        f"group commit {alone['group']:>7.0f} events/s (mean batch {alone['batch']:.1f}); "
+        f"ratio {alone['group'] / alone['single']:.2f}"
+    )
     met = embed["per_second"] >= 2000 and embed["p99"] <= 50 and embed["errors"] == 0
     print(f"goal >= 2,000 events/s, p99 <= 50 ms, 0 errors: {'met' if met else 'NOT met'}")
     print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -166,23 +166,24 @@ def in_process(
     return {"p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server and its worker processes."""
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def wait_idle(pid: int, timeout: float = 120) -> None:
     """Wait until the server (and its workers) finished warming caches: CPU time stops growing."""
-
-    def cpu() -> float:
-        total = 0.0
-        for p in [pid, *children(pid)]:
-            try:
-                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
-
-    deadline, last, quiet = time.monotonic() + timeout, cpu(), 0
+    deadline, last, quiet = time.monotonic() + timeout, server_cpu(pid), 0
     while quiet < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-        now = cpu()
+        now = server_cpu(pid)
         quiet = quiet + 1 if now - last < 0.05 else 0
         last = now
 

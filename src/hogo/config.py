@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     #: (crypto-shredding, docs/ledger.md "Forgetting a person"); unset: `DATA_DIR/keys/master.key`,
     #: created on first use. Losing it makes the sealed values in the ledger unreadable.
     master_key_file: Path | None = None
-    #: Consent notice calls (embed API) a minute, per member site and per person, per process.
+    #: Consent notices shown (embed API) a minute, per member site and per person, counted in the
+    #: store across every server process (services.rate_limits).
     embed_rate_per_site: int = Field(default=6000, ge=1)
     embed_rate_per_person: int = Field(default=20, ge=1)
     #: `/.well-known/gpc.json` lastUpdate: when the site began honouring Global Privacy Control.

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 from hogo.cli.app import app
 from hogo.domain.clock import JST
 from hogo.domain.notice import parse_evidence, render_notice
-from hogo.services import sites
+from hogo.services import ledger, sites
 from hogo.services.consent import check, get_event
 from hogo.services.policy import current_policy, current_revision
 from hogo.store.database import write_scope
@@ -128,6 +129,39 @@ def test_replayed_forged_expired_and_foreign_origin_tokens_are_refused_without_p
     logged = caplog.text
     assert "replayed" in logged and "expired" in logged
     assert sid not in logged and token not in logged
+
+
+def test_concurrent_choices_are_recorded_together_each_with_its_answer(
+    env: Env, api: TestClient, site: sites.NewKey
+) -> None:
+    """Choices posted at once go through the group commit (services.group_commit): every person
+    gets their own events and 201, each event its own ledger entry, and the ledger verifies; a
+    ticket posted twice at once is recorded once, the other post refused as a replay."""
+    members = [env.uncovered_subject("ad_partners") for _ in range(10)]
+    tickets = [_ask(api, member_token(site, "shop", sid)).json()["ticket"] for sid in members]
+    with write_scope(env.db) as session:
+        entries_before = ledger.verify_all(session)[0].entries
+
+    def post(ticket: str) -> httpx.Response:
+        choice = {"purpose_id": "ad_partners", "action": "grant"}
+        headers = {"Authorization": f"Bearer {ticket}", "Origin": ORIGIN}
+        return api.post("/api/v1/embed/choices", json={"choices": [choice]}, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(post, [*tickets, tickets[0]]))
+    codes = [a.status_code for a in answers]
+    assert sorted(codes[0::10]) == [201, 401]  # the first ticket, posted twice
+    assert codes[1:10] == [201] * 9
+    recorded = [a.json() for a in answers if a.status_code == 201]
+    assert all(r["recorded"] == 1 and r["already_present"] == 0 for r in recorded)
+    with write_scope(env.db) as session:
+        chain, rows = ledger.verify_all(session)
+        assert ledger.verdict(chain, rows).ok
+        assert chain.entries == entries_before + 10
+        events = [get_event(session, r["event_ids"][0])[0] for r in recorded]
+        assert {e.subject_id for e in events} == set(members)
+        assert {(e.purpose_id, e.action.value) for e in events} == {("ad_partners", "grant")}
+        assert all(check(session, sid, "ad_partners", datetime.now(JST)).allowed for sid in members)
 
 
 def test_ed25519_keys_and_rotation_with_a_grace_period(env: Env, api: TestClient) -> None:

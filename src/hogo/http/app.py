@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -41,8 +42,8 @@ from hogo.http.deps import Unauthenticated
 from hogo.http.embed_cors import EmbedCors
 from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
-from hogo.http.ratelimit import RateLimiter
 from hogo.http.server import configure as configure_server
+from hogo.services import notice as notice_svc
 from hogo.services import profiles, releases
 from hogo.services.database import is_busy, open_store
 from hogo.services.mail import smtp_sender
@@ -179,6 +180,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         if warm:
             threading.Thread(target=app.state.overview.warm, args=(db,), daemon=True).start()
         yield
+        await run_in_threadpool(app.state.choices_queue.close)  # record what is queued, then stop
         if own_db:
             db.dispose()
 
@@ -207,10 +209,11 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         settings.smtp_password_file,
         settings.smtp_starttls,
     )
-    app.state.embed_limits = (
-        RateLimiter(settings.embed_rate_per_site),
-        RateLimiter(settings.embed_rate_per_person),
+    app.state.embed_limits = notice_svc.Limits.of(
+        settings.embed_rate_per_site, settings.embed_rate_per_person
     )
+    #: The consent notice's choices are recorded in batches by one writer (services.group_commit).
+    app.state.choices_queue = notice_svc.choices_queue(db)
 
     for module in (policy, subjects, consents, embed, campaigns, privacy_center, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)

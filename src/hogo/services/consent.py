@@ -91,6 +91,30 @@ def record_events(
     session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None = None
 ) -> RecordResult:
     """Store events once each: a repeated event id with the same content is skipped, a changed one refused."""
+    seen, new = _record(session, events, rows)
+    return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
+
+
+def record_event_groups(session: Session, groups: Sequence[Sequence[ConsentEvent]]) -> list[RecordResult]:
+    """`record_events` for several callers' events at once (group commit, `services.group_commit`):
+    one policy check, one ledger append and one insert for all, in the groups' order; each group's
+    result is what `record_events` would have said had the groups been recorded one after the
+    other (an id first recorded by an earlier group is `already_present` for a later one)."""
+    _, new = _record(session, [e for g in groups for e in g], None)
+    fresh = {e.event_id for e in new}
+    results = []
+    for group in groups:
+        ids = list(dict.fromkeys(e.event_id for e in group))
+        recorded = sum(1 for i in ids if i in fresh)
+        fresh.difference_update(ids)
+        results.append(RecordResult(recorded=recorded, already_present=len(ids) - recorded))
+    return results
+
+
+def _record(
+    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None
+) -> tuple[dict[str, ConsentEvent], list[ConsentEvent]]:
+    """The distinct events by id, and those of them newly recorded (in order)."""
     policy = require_policy(session)
     numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
     seen = _distinct_events(policy, events, numbers)
@@ -148,7 +172,7 @@ def record_events(
             ],
         )
         binding.count(session, {CONSENT_EVENTS.name: tally_of(digests)})
-    return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
+    return seen, new
 
 
 def _distinct_events(

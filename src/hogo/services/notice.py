@@ -1,17 +1,17 @@
 """The consent notice's two calls: what to ask this member now, and recording their choices.
 
-1. `ask`: the member site's token is verified and spent, the page's origin checked against the
-   site's; the purposes asked are those that need consent and that the existing decision path
-   (`services.consent.history` + `domain.decision.decide`) does not allow, about which the person
-   has said nothing purpose-specific yet (a refusal is respected, not asked again). Under GPC,
-   purposes that provide data for advertising or sale are not asked. The answer carries the
-   notice rendered from the policy revision, in Japanese and English, and a *ticket*: a
-   hogo-signed, single-use JWT that binds the choices to this person, site, origin and the
-   digest of each section shown.
-2. `record`: the ticket is verified and spent; each choice (grant or deny, for a purpose that
-   was shown) becomes a consent event with method `web_form` and the notice evidence (version,
-   SHA-256 of the section in the language the person chose in, site, origin, UI language,
-   user-agent family, GPC).
+1. `show` (`plan`, then `keep`): the member site's token is verified and spent, the page's
+   origin checked against the site's; the purposes asked are those that need consent and that
+   the existing decision path (`services.consent.history` + `domain.decision.decide`) does not
+   allow, about which the person has said nothing purpose-specific yet (a refusal is respected,
+   not asked again). Under GPC, purposes that provide data for advertising or sale are not
+   asked. The answer carries the notice rendered from the policy revision, in Japanese and
+   English, and a *ticket*: a hogo-signed, single-use JWT that binds the choices to this person,
+   site, origin and the digest of each section shown.
+2. `submit` (`prepare`, then `record_prepared` in a batch): the ticket is verified and spent;
+   each choice (grant or deny, for a purpose that was shown) becomes a consent event with method
+   `web_form` and the notice evidence (version, SHA-256 of the section in the language the
+   person chose in, site, origin, UI language, user-agent family, GPC).
 
 "Not yet answered" never becomes an event: nothing is recorded for purposes left unchosen.
 """
@@ -19,11 +19,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import to_jst
@@ -32,11 +34,14 @@ from hogo.domain.decision import assess_purpose, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
-from hogo.services import campaigns, sites, tickets
+from hogo.services import campaigns, rate_limits, sites, tickets
 from hogo.services.capture import GPC_KINDS
-from hogo.services.consent import RecordResult, record_events
+from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
+from hogo.services.database import read_scope, write_scope
+from hogo.services.group_commit import GroupCommit
 from hogo.services.histories import history
-from hogo.services.policy import current_revision, require_policy
+from hogo.services.policy import current_revision
+from hogo.services.policy_cache import PolicyCache
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +49,17 @@ NOTICE_AUDIENCE = "hogo:consent-notice"
 TICKET_AUDIENCE = "hogo:notice-choices"
 TICKET_LIFETIME = timedelta(minutes=15)
 CHOICE_ACTIONS = (ConsentAction.grant, ConsentAction.deny)
-#: Called with (site id, subject id) once the caller is known; raises to refuse (rate limits).
-Throttle = Callable[[str, str], None]
+
+
+class Limits(NamedTuple):
+    """The notice's budgets a minute (HOGO_EMBED_RATE_PER_SITE, …_PER_PERSON)."""
+
+    per_site: rate_limits.Budget
+    per_person: rate_limits.Budget
+
+    @classmethod
+    def of(cls, per_site: int, per_person: int) -> Limits:
+        return cls(rate_limits.Budget("embed-site", per_site), rate_limits.Budget("embed-person", per_person))
 
 
 class OriginRefused(HogoError):
@@ -109,31 +123,35 @@ def _check_origin(session: Session, site_id: str, origin: str) -> str:
     return normalized
 
 
-def _no_throttle(site_id: str, subject_id: str) -> None:
-    return None
+@dataclass(frozen=True)
+class Planned:
+    """A notice worked out read-only (`plan`), with what showing it changes (`keep`)."""
+
+    member: sites.MemberToken
+    asked: Asked
+    campaign_id: str | None
+    at: datetime
 
 
-def ask(
+def plan(
     session: Session,
     token: str,
     page: PageContext,
     *,
     secret_key: str,
     now: datetime | None = None,
-    throttle: Throttle = _no_throttle,
-) -> Asked:
-    """Verify and spend the member token; the notice for what this person should be asked now.
-
-    `throttle(site_id, subject_id)` runs right after the token is verified and may raise."""
+    policies: PolicyCache | None = None,
+) -> Planned:
+    """The notice for what this person should be asked now, read-only: the member token is
+    checked (not yet spent), the purposes decided, the notice rendered and the ticket issued."""
     now = now or datetime.now(UTC)
-    member = sites.verify_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
-    throttle(member.site_id, member.subject_id)
+    member = sites.check_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
     origin = _check_origin(session, member.site_id, page.origin)
-    policy = require_policy(session)
+    policy = (policies or PolicyCache()).current(session)
     revision = current_revision(session)
-    assert revision is not None  # require_policy found one
+    assert revision is not None  # a policy is in force (the cache raised otherwise)
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
-    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes, now)
+    purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes)
     notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
     claims = {
         "site": member.site_id,
@@ -156,7 +174,48 @@ def ask(
         TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
     )
     site = sites.get_site(session, member.site_id)
-    return Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+    asked = Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+    return Planned(member, asked, campaign_id, now)
+
+
+def keep(session: Session, planned: Planned, *, secret_key: str, limits: Limits | None = None) -> Asked:
+    """What showing the notice changes, in the caller's write transaction: the member token is
+    spent (a replay, even a concurrent one, is refused), a campaign's target marked as seen, and
+    with `limits` the call is counted last against the site's and the person's budgets
+    (`services.rate_limits`, across every server process); over either it is refused and nothing
+    of it is kept. The choices and the dismissal need the single-use ticket only a kept notice
+    hands out, so they are bounded by it."""
+    member = planned.member
+    sites.spend_token_id(session, member.site_id, NOTICE_AUDIENCE, member.jti, member.expires_at)
+    if planned.campaign_id is not None:
+        campaigns.mark_seen(session, planned.campaign_id, member.subject_id, planned.at)
+    if limits is not None:
+        counted = (
+            (limits.per_site, member.site_id),
+            (limits.per_person, f"{member.site_id}\x1f{member.subject_id}"),
+        )
+        rate_limits.spend(session, counted, secret_key=secret_key, now=planned.at)
+    return planned.asked
+
+
+def show(
+    db: Engine,
+    token: str,
+    page: PageContext,
+    *,
+    secret_key: str,
+    limits: Limits | None = None,
+    policies: PolicyCache | None = None,
+) -> Asked:
+    """Verify and spend the member token; the notice for what this person should be asked now.
+
+    Planned in a read transaction, then kept in a short write transaction of its own. Why: every
+    writer serialises on one lock, and the notice's reading, deciding and rendering (most of its
+    time) need none of it."""
+    with read_scope(db) as session:
+        planned = plan(session, token, page, secret_key=secret_key, policies=policies)
+    with write_scope(db) as session:
+        return keep(session, planned, secret_key=secret_key, limits=limits)
 
 
 def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str | None:
@@ -167,7 +226,7 @@ def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str
 
 
 def _campaign_scope(
-    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...], now: datetime
+    session: Session, site_id: str, subject_id: str, purposes: tuple[str, ...]
 ) -> tuple[tuple[str, ...], str | None]:
     """While the site runs campaigns, the notice is theirs and only their targets see it (the
     campaign's purposes the person still has to answer); otherwise every purpose to ask."""
@@ -177,7 +236,6 @@ def _campaign_scope(
     for campaign in targeting:
         asked = tuple(p for p in purposes if p in campaign.purposes)
         if asked:
-            campaigns.mark_seen(session, campaign.campaign_id, subject_id, now)
             return asked, campaign.campaign_id
     return (), None
 
@@ -229,7 +287,16 @@ def _events(
     return events
 
 
-def record(
+@dataclass(frozen=True)
+class PreparedChoices:
+    """Choices checked and turned into events, with the ticket still to spend: what the one
+    transaction that records them needs (`record_prepared`)."""
+
+    ticket: tickets.Ticket
+    events: tuple[ConsentEvent, ...]
+
+
+def prepare(
     session: Session,
     ticket: str,
     origin: str,
@@ -238,11 +305,13 @@ def record(
     *,
     secret_key: str,
     now: datetime | None = None,
-    throttle: Throttle = _no_throttle,
-) -> Recorded:
-    """Record the person's choices made on the notice the ticket was issued with."""
-    claims = _ticket_claims(session, ticket, secret_key)
-    throttle(claims["site"], claims["sub"])
+    policies: PolicyCache | None = None,
+) -> PreparedChoices:
+    """Everything recording the choices checks, read-only: the ticket (not yet spent), the origin, the
+    choices against what was shown and the events against the policy (the API's long-lived
+    `policies` parse it once per revision)."""
+    verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
+    claims = verified.claims
     if _check_origin(session, claims["site"], origin) != claims["origin"]:
         raise OriginRefused()
     if not choices:
@@ -252,7 +321,45 @@ def record(
             "同じ利用目的が複数回選ばれています。", "a purpose is chosen twice.", field="choices"
         )
     events = _events(claims, choices, language, now or datetime.now(UTC))
-    return Recorded(record_events(session, events), tuple(events))
+    policy = (policies or PolicyCache()).current(session)
+    for event in events:
+        check_against_policy(policy, event)
+    return PreparedChoices(verified, tuple(events))
+
+
+def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+    """Spend each ticket and record all their events, in order, in the caller's transaction: the
+    one way choices are recorded, a batch through `services.group_commit` or a single one."""
+    tickets.spend(session, [p.ticket for p in prepared])
+    results = record_event_groups(session, [p.events for p in prepared])
+    return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
+
+
+def submit(
+    db: Engine,
+    queue: GroupCommit[PreparedChoices, Recorded],
+    ticket: str,
+    origin: str,
+    choices: list[tuple[str, ConsentAction]],
+    language: Language,
+    *,
+    secret_key: str,
+    policies: PolicyCache | None = None,
+) -> Future[Recorded]:
+    """Record the person's choices made on the notice the ticket was issued with: checked in a
+    read transaction of its own (closed before waiting), then recorded with whatever else is
+    queued in one write transaction (`services.group_commit`); the future is answered after that
+    commit, or with these choices' own error."""
+    with read_scope(db) as session:
+        prepared = prepare(
+            session, ticket, origin, choices, language, secret_key=secret_key, policies=policies
+        )
+    return queue.submit(prepared)
+
+
+def choices_queue(db: Engine) -> GroupCommit[PreparedChoices, Recorded]:
+    """The group commit the notice's choices go through (one per serving process)."""
+    return GroupCommit(db, record_prepared)
 
 
 def dismiss(

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -356,6 +357,17 @@ def verify_member_token(
 ) -> MemberToken:
     """Check a site's token for a member and spend it: signature, audience, issuer, lifetime,
     a known subject, and a `jti` never seen before (kept until the token's expiry)."""
+    member = check_member_token(session, token, audience, secret_key=secret_key, now=now)
+    spend_token_id(session, member.site_id, audience, member.jti, member.expires_at)
+    return member
+
+
+def check_member_token(
+    session: Session, token: str, audience: str, *, secret_key: str, now: datetime | None = None
+) -> MemberToken:
+    """Everything `verify_member_token` checks, read-only: a token already spent is refused, but
+    this one is not spent; the caller spends it (`spend_token_id`) in the transaction that acts
+    on it, where a concurrent second use is still refused."""
     now = now or datetime.now(UTC)
     try:
         header = jwt.get_unverified_header(token)
@@ -378,22 +390,53 @@ def verify_member_token(
         or not 8 <= len(jti) <= 128
     ):
         raise _refuse("bad_claims", row.site_id, kid)
-    spend_token_id(session, row.site_id, audience, jti, expires)
+    refuse_spent(session, row.site_id, audience, jti)
     if session.get(SubjectRow, subject) is None:
         raise _refuse("unknown_subject", row.site_id, kid)
     return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)
 
 
+def _token_digest(issuer: str, audience: str, jti: str) -> str:
+    return hashlib.sha256(f"{issuer}\x1f{audience}\x1f{jti}".encode()).hexdigest()
+
+
+def refuse_spent(session: Session, issuer: str, audience: str, jti: str) -> None:
+    """Refuse a token id already spent, without spending it: the early check of a use whose
+    spend is recorded later, in the transaction that acts on it (`spend_token_id` there still
+    refuses a concurrent second use)."""
+    if session.get(UsedTokenRow, _token_digest(issuer, audience, jti)) is not None:
+        raise _refuse("replayed", issuer)
+
+
+@dataclass(frozen=True)
+class TokenId:
+    """A token's id as spent: who issued it, for which use, and until when it would be valid."""
+
+    issuer: str
+    audience: str
+    jti: str
+    expires: datetime
+
+
 def spend_token_id(session: Session, issuer: str, audience: str, jti: str, expires: datetime) -> None:
     """Record a token id as used; a second use is refused (a replay). Expired records go."""
-    digest = hashlib.sha256(f"{issuer}\x1f{audience}\x1f{jti}".encode()).hexdigest()
+    spend_token_ids(session, [TokenId(issuer, audience, jti, expires)])
+
+
+def spend_token_ids(session: Session, tokens: Sequence[TokenId]) -> None:
+    """Record token ids as used, all or none (a batch of the notice's choices spends its tickets
+    at once): if one was used before, or appears twice, the batch is refused as a replay."""
+    digests = {_token_digest(t.issuer, t.audience, t.jti): t for t in tokens}
     now = datetime.now(UTC)
     session.execute(delete(UsedTokenRow).where(UsedTokenRow.expires_at < now - LEEWAY))
-    if session.get(UsedTokenRow, digest) is not None:
-        raise _refuse("replayed", issuer)
+    if len(digests) < len(tokens):
+        raise _refuse("replayed", tokens[0].issuer)
+    used = session.execute(select(UsedTokenRow.jti_hash).where(UsedTokenRow.jti_hash.in_(digests))).first()
+    if used is not None:
+        raise _refuse("replayed", digests[used[0]].issuer)
+    rows = [{"jti_hash": d, "expires_at": t.expires + LEEWAY} for d, t in digests.items()]
     try:
         with savepoint(session):  # a concurrent spend of the same id loses the race here
-            session.add(UsedTokenRow(jti_hash=digest, expires_at=expires + LEEWAY))
-            session.flush()
+            session.execute(insert(UsedTokenRow), rows)
     except IntegrityError:
-        raise _refuse("replayed", issuer) from None
+        raise _refuse("replayed", tokens[0].issuer) from None

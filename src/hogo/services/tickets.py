@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,9 +59,18 @@ def issue(
     return jwt.encode(body, _key(secret_key), algorithm="HS256"), expires
 
 
-def redeem(session: Session, ticket: str, audience: str, *, secret_key: str) -> dict[str, Any]:
-    """Verify a ticket for `audience` and spend it; a forged, expired or replayed one is refused
-    with the one message (`sites.TokenRefused`), the reason logged without the ticket."""
+@dataclass(frozen=True)
+class Ticket:
+    """A verified ticket's claims, for its audience; spent only by `spend`."""
+
+    audience: str
+    claims: dict[str, Any]
+
+
+def verify(session: Session, ticket: str, audience: str, *, secret_key: str) -> Ticket:
+    """Verify a ticket for `audience` without spending it; a forged, expired or already spent one
+    is refused with the one message (`sites.TokenRefused`), the reason logged without the ticket.
+    The caller spends it (`spend`) in the transaction that acts on it."""
     try:
         claims: dict[str, Any] = jwt.decode(
             ticket,
@@ -73,6 +84,23 @@ def redeem(session: Session, ticket: str, audience: str, *, secret_key: str) -> 
     except jwt.InvalidTokenError as exc:
         log.warning("ticket refused (%s): %s", audience, type(exc).__name__)
         raise sites.TokenRefused() from None
-    expires = datetime.fromtimestamp(claims["exp"], UTC)
-    sites.spend_token_id(session, ISSUER, audience, claims["jti"], expires)
-    return claims
+    sites.refuse_spent(session, ISSUER, audience, claims["jti"])
+    return Ticket(audience, claims)
+
+
+def spend(session: Session, verified: Sequence[Ticket]) -> None:
+    """Spend verified tickets, all or none: a second use, even a concurrent one, is refused."""
+    sites.spend_token_ids(
+        session,
+        [
+            sites.TokenId(ISSUER, t.audience, t.claims["jti"], datetime.fromtimestamp(t.claims["exp"], UTC))
+            for t in verified
+        ],
+    )
+
+
+def redeem(session: Session, ticket: str, audience: str, *, secret_key: str) -> dict[str, Any]:
+    """Verify a ticket for `audience` and spend it (`verify`, then `spend`)."""
+    verified = verify(session, ticket, audience, secret_key=secret_key)
+    spend(session, [verified])
+    return verified.claims

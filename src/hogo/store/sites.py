@@ -1,4 +1,5 @@
-"""Member sites (registered origins and signing keys), used token ids, and re-consent campaigns.
+"""Member sites (registered origins and signing keys), used token ids, the consent notice's
+rate windows, and re-consent campaigns.
 
 A site's HS256 secret is stored sealed (AES-256-GCM under a key derived from HOGO_SECRET_KEY):
 hogo must read it back to verify a signature, so a hash will not do, but a copy of the database
@@ -55,6 +56,20 @@ class UsedTokenRow(Base):
     #: SHA-256 of "site_id, audience, jti": a token id is unique per issuer and use.
     jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class RateWindowRow(Base):
+    """Calls counted for one budget in one minute (`services.rate_limits`): a fixed window,
+    shared by every server process. Rows older than the current minute are deleted as new
+    minutes begin."""
+
+    __tablename__ = "rate_windows"
+
+    #: The budget's name and what it counts, keyed (HMAC) so that no person's id is stored.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Minutes since the Unix epoch (UTC).
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class CampaignRow(Base):

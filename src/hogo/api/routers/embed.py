@@ -2,12 +2,16 @@
 
 Called from a member site's pages (CORS for registered origins, see `hogo.http.embed_cors`),
 never with cookies: the member site's short-lived token, then hogo's ticket, in `Authorization`.
-Limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PERSON` a minute).
+Notices are limited per member site and per person (`HOGO_EMBED_RATE_PER_SITE`, `…_PER_PERSON`
+a minute, counted in the store across server processes: `services.rate_limits`); the choices and
+the dismissal each need a ticket that only a counted notice issues.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
@@ -17,10 +21,8 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import SessionDep, SettingsDep
-from hogo.http.ratelimit import RateLimiter
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, policy_cache, run_db
 from hogo.services import notice as notice_svc
-from hogo.services.auth import TooManyAttempts
 from hogo.services.sites import TokenRefused
 
 router = APIRouter(prefix="/embed", tags=["embed"])
@@ -71,25 +73,11 @@ class ChoicesOut(BaseModel):
     event_ids: list[str]
 
 
-class RateLimited(TooManyAttempts):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.ja = "要求が多すぎます。しばらく待ってから再度お試しください。"
-        self.en = "too many requests; try again later."
-
-
 def _bearer(value: str | None) -> str:
     scheme, _, token = (value or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenRefused()
     return token.strip()
-
-
-def _limit(request: Request, site_id: str, subject_id: str) -> None:
-    limiters: tuple[RateLimiter, RateLimiter] = request.app.state.embed_limits
-    wait = limiters[0].hit(site_id) or limiters[1].hit(f"{site_id}\x1f{subject_id}")
-    if wait:
-        raise RateLimited(wait)
 
 
 @router.post(
@@ -101,7 +89,7 @@ def _limit(request: Request, site_id: str, subject_id: str) -> None:
 def notice(
     request: Request,
     body: NoticeIn,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     origin: OriginHeader,
     authorization: BearerHeader = None,
@@ -114,12 +102,15 @@ def notice(
         user_agent_family=user_agent_family(user_agent),
         gpc=body.gpc or sec_gpc == "1",
     )
-    asked = notice_svc.ask(
-        session,
+    # Worked out in a read transaction; only spending the token, a campaign's "seen" and the
+    # rate budgets take the write lock, briefly (services.notice.show).
+    asked = notice_svc.show(
+        db,
         _bearer(authorization),
         page,
         secret_key=settings.secret_key,
-        throttle=lambda site, subject: _limit(request, site, subject),
+        limits=request.app.state.embed_limits,
+        policies=policy_cache(request),
     )
     return NoticeOut(
         site_id=asked.site_id,
@@ -137,24 +128,32 @@ def notice(
     status_code=201,
     responses=responses(401, 403, 409, 422, 429, authenticated=False),
 )
-def choices(
+async def choices(
     request: Request,
     body: ChoicesIn,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     origin: OriginHeader,
     authorization: BearerHeader = None,
 ) -> ChoicesOut:
     """通知で本人が選んだ同意・拒否を、通知の証跡(版・SHA-256・オリジン・言語・GPC)とともに記録します。"""
-    done = notice_svc.record(
-        session,
-        _bearer(authorization),
-        origin,
-        [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
-        body.language,
-        secret_key=settings.secret_key,
-        throttle=lambda site, subject: _limit(request, site, subject),
+    # Checked in a read transaction, then recorded with other requests' choices in one write
+    # transaction (services.group_commit); answered once that has committed.
+    pending = await run_db(
+        request,
+        partial(
+            notice_svc.submit,
+            db,
+            request.app.state.choices_queue,
+            _bearer(authorization),
+            origin,
+            [(c.purpose_id, ConsentAction(c.action)) for c in body.choices],
+            body.language,
+            secret_key=settings.secret_key,
+            policies=policy_cache(request),
+        ),
     )
+    done = await asyncio.wrap_future(pending)
     return ChoicesOut(
         recorded=done.result.recorded,
         already_present=done.result.already_present,
