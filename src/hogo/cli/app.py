@@ -22,6 +22,7 @@ from hogo.cli import (
     readiness,
     release,
     request,
+    segment,
     serve,
     site,
     subject,
@@ -58,6 +59,7 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(release.app, name="release")
 app.add_typer(profile.app, name="profile")
+app.add_typer(segment.app, name="segment")
 
 # Command groups register below, one line each.
 app.command("anonymize")(anonymize.anonymize_cmd)

@@ -19,6 +19,7 @@ from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.config import load_settings
 from hogo.domain.ids import Identifier
 from hogo.domain.provision import ReleaseMode
+from hogo.domain.related_info import IdentifierKind
 from hogo.engines import EngineName
 from hogo.errors import InputError
 from hogo.files.confine import inside, refused
@@ -53,6 +54,21 @@ class MatchSpec(_Spec):
         return self
 
 
+class KeySpec(InputSpec):
+    """The identifier mapping of a release keyed by cookie or device id (`output.key`): one row
+    per identifier, `columns` mapping `member_id` and `identifier`. hogo itself links the id to a
+    member, so what goes out is 個人データ for hogo (提供元基準) and the release is a personal
+    provision under 法27条 (docs/profiling.md)."""
+
+    kind: IdentifierKind
+
+    @model_validator(mode="after")
+    def _mapped(self) -> Self:
+        if not {"member_id", "identifier"} <= set(self.columns):
+            raise ValueError("output.key.columns must map member_id and identifier")
+        return self
+
+
 class OutputSpec(_Spec):
     #: Where the release folder (named by the release id) is created.
     dir: Path
@@ -60,6 +76,14 @@ class OutputSpec(_Spec):
     #: Member columns provided, each with the policy data category it belongs to; an item named
     #: `profile:<job id>.<feature>` is that feature of a recorded profile run, joined on member id.
     items: dict[str, str] = Field(default_factory=dict)
+    #: Rows keyed by a cookie/device id linked to members instead of the partner's rows.
+    key: KeySpec | None = None
+
+    @property
+    def data_items(self) -> list[str]:
+        """What the recipient gets, as the 法29条 record names it: the items, and the identifier
+        the rows are keyed by when there is one (`cookie_id`, `device_id`, `ad_id`)."""
+        return [*self.items, *([self.key.kind.column] if self.key else [])]
 
     @property
     def member_items(self) -> list[str]:
@@ -115,8 +139,15 @@ class ReleaseSpec(_Spec):
             raise ValueError("an anonymized release needs the anonymization section")
         if self.mode is ReleaseMode.aggregate and self.aggregate is None:
             raise ValueError("an aggregate release needs the aggregate section")
-        if self.mode is ReleaseMode.personal and self.partner is None:
-            raise ValueError("a personal release provides data about partner-matched members: add partner")
+        if self.mode is ReleaseMode.personal and (self.partner is None) == (self.output.key is None):
+            raise ValueError(
+                "a personal release keys its rows by the partner's rows (partner) or by an identifier "
+                "linked to members (output.key): give one of them"
+            )
+        if self.output.key is not None and self.mode is not ReleaseMode.personal:
+            raise ValueError(
+                "rows keyed by an identifier linked to members are personal data: mode must be personal"
+            )
         if self.output.profile_items and self.mode is not ReleaseMode.personal:
             raise ValueError("profile items are provided as personal data: mode must be personal")
         return self
@@ -232,6 +263,9 @@ def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
     output = data.get("output")
     if isinstance(output, dict):
         output["dir"] = paths.output(output.get("dir"), "output.dir")
+        key = output.get("key")
+        if isinstance(key, dict) and "path" in key:
+            key["path"] = paths.input(key["path"], "output.key.path")
     anon = data.get("anonymization")
     if isinstance(anon, dict):
         _rebase_hierarchies(anon, paths)

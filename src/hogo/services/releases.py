@@ -22,10 +22,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ from hogo.domain.clock import JST, as_aware
 from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import ConsentSource
-from hogo.engines import SqlEngine, get_engine
+from hogo.engines import EngineName, SqlEngine, get_engine
 from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
@@ -281,11 +282,12 @@ def _execute(
         raise
 
 
-def _data_engine(spec: ReleaseSpec, spill: Path) -> SqlEngine:
-    """The data engine the spec names (else HOGO_ENGINE), spilling into the release's own folder."""
+def data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
+    """The data engine a spec names (else HOGO_ENGINE), spilling into the run's own folder
+    (releases, profile jobs and segment exports alike)."""
     settings = load_settings()
     return get_engine(
-        spec.engine or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
+        name or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
     )
 
 
@@ -297,7 +299,7 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
     left (see `hogo.release.publish`).
     """
     with staged(plan.directory) as stage:
-        engine = _data_engine(plan.spec, stage.spill)
+        engine = data_engine(plan.spec.engine, stage.spill)
         try:
             with write_scope(store) as session:
                 require_reconciled(session)  # the tables read below agree with the ledger
@@ -353,7 +355,7 @@ def _record(
             purpose_id=spec.purpose,
             recipient_id=spec.recipient,
             provided_at=plan.at,
-            data_items=list(spec.output.items),
+            data_items=spec.output.data_items,
             persons=prepared.persons,
         )
         manifest["provision_record"] = record.model_dump(mode="json")
@@ -405,10 +407,24 @@ def run_now(
 
 def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
     """Poll until a release is no longer running (for tests and scripts)."""
+    return settled(store, lambda session: get_release(session, release_id), timeout)
+
+
+class _Run(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+_Info = TypeVar("_Info", bound=_Run)
+
+
+def settled(store: Engine, read: Callable[[Session], _Info], timeout: float = 60.0) -> _Info:
+    """Poll ``read`` until what it reads (a release, a profile run, a segment export) is no longer
+    running, or ``timeout`` seconds have passed (for tests and scripts)."""
     deadline = time.monotonic() + timeout
     while True:
         with read_scope(store) as session:
-            info = get_release(session, release_id)
+            info = read(session)
         if info.status != RUNNING or time.monotonic() > deadline:
             return info
         time.sleep(0.05)
