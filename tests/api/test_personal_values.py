@@ -141,7 +141,7 @@ CONSOLE = (
     "/", "/policy", "/gap/ad_partners", "/subjects?q=PV-", f"/subjects/{SUBJECT}", "/consents/new", "/incidents",
     "/incidents/new", "/inventory", "/ledger", "/readiness", "/readiness/assets", "/releases",
     "/provisions/received", "/provisions/received/pv-individual",
-    "/provisions/received/pv-corporation", "/admin",
+    "/provisions/received/pv-corporation", "/segments", "/admin",
 )  # fmt: skip
 
 

@@ -53,7 +53,10 @@ def keyed_spec(release_id: str, items: dict[str, str], **key: Any) -> dict[str, 
     }  # fmt: skip
 
 
-def test_rows_are_keyed_by_cookie_for_persons_both_purposes_allow(keyed: tuple[Engine, Path]) -> None:
+def test_rows_are_keyed_by_cookie_for_persons_both_purposes_allow(
+    keyed: tuple[Engine, Path], engine_name: str
+) -> None:
+    """On either data engine (HOGO_ENGINE), the same rows."""
     store, folder = keyed
     run_profile(store, parse_profile_spec(job(folder, "dna-k"), SpecPaths.local(folder)))
     done = releases.run_now(store, parse_spec(keyed_spec("r-key", {SPEND: "purchase"}), folder))

@@ -6,7 +6,7 @@ an identifier; a malformed or repeated confirmation refuses the whole export, le
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,15 +14,20 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, update
 
+from hogo.domain.clock import JST
+from hogo.engines import SqlEngine
 from hogo.errors import Conflict, InputError
 from hogo.matching.tokens import TokenKey
+from hogo.segments.confirmations import read_confirmations
+from hogo.segments.export import plan_segments, prepare_segments
 from hogo.segments.spec import parse_segment_spec
 from hogo.services import ledger
 from hogo.services import segments as service
 from hogo.services.segments import confirmation_records, export_now, get_export, records_intact
 from hogo.store.database import read_scope, write_scope
 from hogo.store.segments import RelatedInfoConfirmationRow
-from tests.segments.world import TOKEN_KEY, segment_spec, segment_world
+from tests.factories import policy
+from tests.segments.world import CONFIRMATIONS, SEGMENTS, TOKEN_KEY, segment_spec, segment_world
 
 
 @pytest.fixture()
@@ -184,3 +189,27 @@ def test_an_export_whose_process_stopped_is_settled_and_its_id_runs_again(
     monkeypatch.undo()
     monkeypatch.setenv("HOGO_TOKEN_KEY", TOKEN_KEY)
     assert export_now(store, spec).counts["exported"] == 3
+
+
+def test_the_pipeline_gives_the_same_export_on_either_engine(engine: SqlEngine, tmp_path: Path) -> None:
+    """DuckDB and Spark: the same rows, results and records from the same files."""
+    (tmp_path / "segments.csv").write_text(SEGMENTS, "utf-8")
+    (tmp_path / "confirmations.csv").write_bytes(CONFIRMATIONS.encode("cp932"))
+    spec = parse_segment_spec(segment_spec(output={"dir": "out", "format": "parquet"}), tmp_path)
+    plan = plan_segments(spec, policy(), datetime(2024, 6, 10, tzinfo=JST))
+    (tmp_path / "work").mkdir()
+    key = TokenKey(bytes.fromhex(TOKEN_KEY))
+    prepared = prepare_segments(
+        plan, read_confirmations(spec.confirmations.path), key, engine, tmp_path / "work"
+    )
+    rows = pq.read_table(tmp_path / "work" / "segments.parquet").to_pylist()
+    assert [(r["cookie_id"], r["score"]) for r in rows] == [
+        ("c1", "0.9"),
+        ("c2", "0.5"),
+        ("c3", "0.1"),
+    ]  # CSV cells stay text
+    assert prepared.counts == {"segment_rows": 5, "confirmations": 5, "exported": 3, "excluded": 2}
+    assert sorted((c.confirmation.row, c.result) for c in prepared.checked) == [
+        (2, "RELATED_INFO_CONFIRMED"), (3, "RELATED_INFO_CONFIRMED"), (4, "RELATED_INFO_CONFIRMED"),
+        (5, "RELATED_INFO_CONSENT_AFTER_PROVISION"),
+    ]  # fmt: skip

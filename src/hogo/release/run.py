@@ -305,7 +305,8 @@ def _join_profiles(run: _Run) -> None:
 
 
 def _decided(run: _Run) -> tuple[str, str, str]:
-    """The FROM part joining each person's decisions, whether all allow, and the first reason not.
+    """The joins of each person's decisions onto the candidates `p`, whether all allow, and the
+    first reason not. (Flat joins, each with its own condition: Spark's SQL takes no nested ones.)
 
     A release with profile items needs, besides the release purpose (for the recipient), every
     profiling purpose those items were made under to still cover the person at the release time:
@@ -313,7 +314,8 @@ def _decided(run: _Run) -> tuple[str, str, str]:
     """
     eng, i = run.eng, run.eng.ident
     purposes = sorted({p.purpose for p in run.profiles.values()})
-    sources, ok, reason = f"{i(_DECISIONS)} AS d", "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
+    sources = f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id"
+    ok, reason = "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
     for n, purpose in enumerate(purposes):
         name = decisions_into(
             eng, f"rel_profiling_{n}", run.policy, run.consent, purpose, run.at, with_reason=True
@@ -350,8 +352,7 @@ def _allowed_population(run: _Run) -> None:
         candidates = f"SELECT {i('member_id')} AS member_id FROM {i(_M)}"
     eng.create_table_as(
         _POPULATION,
-        f"SELECT p.member_id, d.basis FROM ({candidates}) AS p "
-        f"JOIN {sources} ON d.subject_id = p.member_id WHERE {ok}",
+        f"SELECT p.member_id, d.basis FROM ({candidates}) AS p {sources} WHERE {ok}",
     )
     run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
     run.counts["allowed"] = eng.count(_POPULATION)
@@ -362,7 +363,7 @@ def _allowed_population(run: _Run) -> None:
     # does not know at all under NOT_REGISTERED (their consent cannot be shown).
     reasons = eng.query(
         f"SELECT reason, COUNT(*) AS n FROM (SELECT {reason} AS reason FROM ({candidates}) AS p "
-        f"JOIN {sources} ON d.subject_id = p.member_id WHERE NOT ({ok})) AS x "
+        f"{sources} WHERE NOT ({ok})) AS x "
         "GROUP BY reason ORDER BY n DESC, reason"
     ).to_pylist()
     excluded = {str(r["reason"]): int(r["n"]) for r in reasons}
