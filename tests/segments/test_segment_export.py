@@ -48,6 +48,9 @@ def test_only_confirmed_identifiers_are_exported_and_records_kept(world: tuple[E
     rows = _rows(done.directory / "segments.csv")
     assert [r["cookie_id"] for r in rows] == ["c1", "c2", "c3"]
     assert rows[1]["segment"] == '\'=HYPERLINK("x")'  # formula-safe
+    assert oct(done.directory.stat().st_mode & 0o777) == "0o700"
+    assert {oct(p.stat().st_mode & 0o777) for p in done.directory.iterdir()} == {"0o600"}
+    assert not list(done.directory.parent.glob(".seg-1*"))  # published: no scratch folders left
     assert done.counts == {"segment_rows": 5, "confirmations": 5, "exported": 3, "excluded": 2}
     assert done.manifest["excluded_by_reason"] == {
         "RELATED_INFO_CONSENT_AFTER_PROVISION": 1, "RELATED_INFO_NOT_CONFIRMED": 1,
@@ -213,3 +216,30 @@ def test_the_pipeline_gives_the_same_export_on_either_engine(engine: SqlEngine, 
         (2, "RELATED_INFO_CONFIRMED"), (3, "RELATED_INFO_CONFIRMED"), (4, "RELATED_INFO_CONFIRMED"),
         (5, "RELATED_INFO_CONSENT_AFTER_PROVISION"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        (
+            {
+                "items": {"cookie_id": "cookie"},
+                "segments": {
+                    "path": "segments.csv",
+                    "columns": {"identifier": "cookie", "cookie_id": "segment"},
+                },
+            },
+            "cannot be items: cookie_id",
+        ),
+        ({"segments": {"path": "segments.csv", "columns": {"segment": "segment"}}}, "must map identifier"),
+        ({"identifier_kind": "email"}, "identifier_kind"),
+        ({"record_form": "each"}, "batch or contract"),
+        ({"recipients": "adco"}, "recipients"),
+    ],
+)
+def test_a_spec_is_checked_whole_naming_the_key(
+    world: tuple[Engine, Path], changes: dict[str, object], named: str
+) -> None:
+    _, folder = world
+    with pytest.raises(InputError, match=named):
+        parse_segment_spec(segment_spec(**changes), folder)

@@ -136,8 +136,10 @@ def prepare_segments(
     ]
     say("書き出し中 / writing")
     column = spec.identifier_kind.column
-    select = f"SELECT id_ AS {i(column)}{''.join(f', {i(c)}' for c in items)} FROM {i(joined)} " \
-             f"WHERE result_ = {engine.dialect.param('ok')} ORDER BY {i(ROW_COLUMN)}"  # fmt: skip
+    select = (
+        f"SELECT id_ AS {i(column)}{''.join(f', {i(c)}' for c in items)} FROM {i(joined)} "
+        f"WHERE result_ = {engine.dialect.param('ok')} ORDER BY {i(ROW_COLUMN)}"
+    )
     _write(engine, select, {"ok": RI.CONFIRMED.code}, work / OUTPUT[spec.output.format])
     counts = {"segment_rows": rows, "confirmations": len(confirmations), "exported": confirmed,
               "excluded": rows - confirmed}  # fmt: skip

@@ -68,8 +68,10 @@ class SegmentSpec(_Spec):
         missing = [item for item in self.items if item not in self.segments.columns]
         if missing:
             raise ValueError(f"items not mapped in segments.columns: {', '.join(missing)}")
-        if "identifier" in self.items:
-            raise ValueError("the identifier is written by hogo; it is not an item")
+        reserved = {"identifier", self.identifier_kind.column, "row", "id_", "result_"}
+        taken = sorted(reserved & set(self.items))
+        if taken:
+            raise ValueError(f"names hogo uses itself cannot be items: {', '.join(taken)}")
         if self.record_form is RecordForm.each:
             raise ValueError("record_form is batch or contract")
         return self
