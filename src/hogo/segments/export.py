@@ -26,7 +26,7 @@ from hogo.domain.policy import AppiClass, Policy, Recipient
 from hogo.domain.related_info import Confirmation, ProvisionCase, case_of, judge
 from hogo.engines import SqlEngine
 from hogo.errors import Conflict, InputError
-from hogo.files.people_csv import people_csv_stream
+from hogo.files.people_csv import spreadsheet_csv
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import ROW_COLUMN, tokenize_into
 from hogo.matching.tokens import TokenKey
@@ -37,8 +37,6 @@ from hogo.segments.spec import SegmentSpec
 Step = Callable[[str], None]
 _SEG, _CONF = "seg_rows", "seg_confirmations"
 OUTPUT = {"csv": "segments.csv", "parquet": "segments.parquet"}
-#: Rows of the output converted to CSV at a time.
-_CSV_BATCH = 65_536
 
 
 @dataclass(frozen=True)
@@ -178,13 +176,16 @@ def _refuse_bad_identifiers(engine: SqlEngine) -> None:
 
 def _write(engine: SqlEngine, sql: str, params: dict[str, Any], path: Path) -> None:
     """Parquet as the engine writes it, or CSV for people: UTF-8 with BOM, every cell formula-safe
-    (a segment value chosen by a site visitor must not run in the recipient's spreadsheet)."""
+    (a segment value chosen by a site visitor must not run in the recipient's spreadsheet),
+    converted from the engine's Parquet a row batch at a time."""
     if path.suffix == ".parquet":
         engine.write_parquet(sql, path, params)
         return
-    table = engine.query(sql, params)
-    parts = (table.slice(o, _CSV_BATCH) for o in range(0, table.num_rows, _CSV_BATCH))
-    batches = (zip(*(p.column(n).to_pylist() for n in p.column_names), strict=True) for p in parts)
-    with path.open("wb") as out:
-        for chunk in people_csv_stream(table.column_names, batches):
-            out.write(chunk)
+    staging = path.with_name(f".{path.stem}.parquet")
+    engine.write_parquet(sql, staging, params)
+    try:
+        with path.open("wb") as out:
+            for chunk in spreadsheet_csv(staging):
+                out.write(chunk)
+    finally:
+        staging.unlink(missing_ok=True)
