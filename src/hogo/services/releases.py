@@ -62,6 +62,12 @@ MANIFEST = publication.MANIFEST
 STOPPED = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
 
 
+def manifest_counts(manifest: dict[str, Any]) -> dict[str, int]:
+    """The `counts` of a run's manifest (a release's, a segment export's), empty until it is done."""
+    counts = manifest.get("counts", {})
+    return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+
+
 @dataclass(frozen=True)
 class ReleaseInfo:
     release_id: str
@@ -77,8 +83,7 @@ class ReleaseInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = self.manifest.get("counts", {})
-        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+        return manifest_counts(self.manifest)
 
     @property
     def files(self) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ from hogo.segments.export import OUTPUT, PreparedSegments, SegmentPlan, Step, pl
 from hogo.segments.spec import SegmentSpec, parse_segment_spec
 from hogo.services import ledger
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, data_engine, error_text, runner, settled
+from hogo.services.releases import STOPPED, alive, data_engine, error_text, manifest_counts, runner, settled
 from hogo.store.database import write_scope
 from hogo.store.rows import stored, view_of
 from hogo.store.segments import RelatedInfoConfirmationRow, SegmentExportRow
@@ -70,8 +70,7 @@ class ExportInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = self.manifest.get("counts", {})
-        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+        return manifest_counts(self.manifest)
 
 
 @dataclass(frozen=True)
