@@ -36,6 +36,7 @@ OPERATIONS |= {
     "getCampaign",
 }
 OPERATIONS |= {"mintPrivacyCenterLink"}
+OPERATIONS |= {"startSegmentExport", "listSegmentExports", "getSegmentExport", "listRelatedInfoConfirmations"}
 OPERATIONS |= {
     "listRightsRequests",
     "fileRightsRequest",

@@ -119,6 +119,7 @@ def _api_gets(env: Env, seeded: Seeded) -> list[str]:
         "subject_id": SUBJECT, "event_id": seeded.event_id, "incident_id": seeded.incident_id,
         "received_id": seeded.individual_id, "dataset_id": "none", "release_id": "none", "name": "x",
         "campaign_id": "none", "seq": "2", "request_id": seeded.request_id, "profile_id": "none",
+        "export_id": "none",
     }  # fmt: skip
     query = {
         "/api/v1/consents": f"?subject_id={SUBJECT}",
@@ -140,7 +141,7 @@ CONSOLE = (
     "/", "/policy", "/gap/ad_partners", "/subjects?q=PV-", f"/subjects/{SUBJECT}", "/consents/new", "/incidents",
     "/incidents/new", "/inventory", "/ledger", "/readiness", "/readiness/assets", "/releases",
     "/provisions/received", "/provisions/received/pv-individual",
-    "/provisions/received/pv-corporation", "/admin",
+    "/provisions/received/pv-corporation", "/segments", "/admin",
 )  # fmt: skip
 
 

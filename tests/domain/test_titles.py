@@ -17,6 +17,7 @@ import hogo.domain.provision
 import hogo.domain.readiness.assets
 import hogo.domain.readiness.catalogue
 import hogo.domain.readiness.questionnaire
+import hogo.domain.related_info
 import hogo.domain.rights.kinds
 import hogo.domain.rights.request
 import hogo.reports.incidents.context  # noqa: F401  (DocumentKind)

@@ -19,6 +19,7 @@ import hogo.store.readiness
 import hogo.store.received
 import hogo.store.releases
 import hogo.store.rights_requests
+import hogo.store.segments
 import hogo.store.sites  # noqa: F401 - registers every table on the shared metadata
 from hogo.store.database import alembic_config, upgrade
 from hogo.store.tables import Base

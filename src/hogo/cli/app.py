@@ -22,6 +22,7 @@ from hogo.cli import (
     readiness,
     release,
     request,
+    segment,
     serve,
     site,
     subject,
@@ -61,7 +62,7 @@ for command in (
 ):
     app.command(command.__name__.removesuffix("_cmd"))(command)
 for group in (
-    policy, subject, consent, ledger, release, profile, readiness, backup, tokenize, incident,
+    policy, subject, consent, ledger, release, profile, segment, readiness, backup, tokenize, incident,
     inventory, user, token, provision, site, campaign, request,
 ):  # fmt: skip
     app.add_typer(group.app, name=group.__name__.rpartition(".")[2])

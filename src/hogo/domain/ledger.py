@@ -42,6 +42,8 @@ class EntryKind(StrEnum):
     erasure = "erasure"
     #: A step of a rights request (法32条〜35条): ids, codes and digests, the person by ref only.
     rights_request = "rights_request"
+    #: 個人関連情報 provided after the recipient's consent was confirmed (法31条): counts and digests.
+    related_info_provision = "related_info_provision"
 
 
 #: Made once: `json.dumps` with any non-default option builds a new encoder on every call.

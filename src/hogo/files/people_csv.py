@@ -17,6 +17,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from hogo.errors import InputError
 
@@ -61,6 +62,19 @@ def people_csv_stream(
         buffer.truncate()
         writer.writerows([formula_safe(c) for c in row] for row in rows)
         yield buffer.getvalue().encode("utf-8")
+
+
+def spreadsheet_csv(path: Path, batch_rows: int = 20_000) -> Iterator[bytes]:
+    """A Parquet file as CSV for people (UTF-8 with BOM, CRLF, formula-safe cells), streamed by
+    row batches through `people_csv_stream`: memory stays one batch, however large the file."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    batches = (
+        zip(*[c.to_pylist() for c in batch.columns], strict=True)
+        for batch in source.iter_batches(batch_size=batch_rows)
+    )
+    return people_csv_stream(source.schema_arrow.names, batches)
 
 
 def people_csv(header: Sequence[str], rows: Iterable[Sequence[object]], encoding: str = "utf-8-sig") -> bytes:

@@ -36,6 +36,7 @@ from hogo.api.routers.readiness import router as readiness_router
 from hogo.api.routers.received import router as received_router
 from hogo.api.routers.releases import router as releases_router
 from hogo.api.routers.requests import router as requests_router
+from hogo.api.routers.segments import router as segments_router
 from hogo.config import Settings, load_settings
 from hogo.errors import HogoError, NotFound, StoreBusy
 from hogo.http.deps import Unauthenticated
@@ -44,7 +45,7 @@ from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.http.server import configure as configure_server
 from hogo.services import notice as notice_svc
-from hogo.services import profiles, releases
+from hogo.services import profiles, releases, segments
 from hogo.services.database import is_busy, open_store
 from hogo.services.mail import smtp_sender
 from hogo.services.policy_cache import PolicyCache
@@ -175,6 +176,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         try:
             releases.recover_interrupted(db)
             profiles.recover_interrupted(db)
+            segments.recover_interrupted(db)
         except SQLAlchemyError:  # a database not migrated yet: requests will say so
             log.warning("could not check for interrupted releases")
         if warm:
@@ -224,6 +226,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.include_router(profiles_router, prefix=API_PREFIX)
     app.include_router(releases_router, prefix=API_PREFIX)
     app.include_router(requests_router, prefix=API_PREFIX)
+    app.include_router(segments_router, prefix=API_PREFIX)
     app.include_router(meta.public)
     app.include_router(privacy_router)
     app.include_router(console_router)

@@ -107,12 +107,16 @@ def publish(work: Path, final_dir: Path) -> None:
 
 def manifest_names(folder: Path, release_id: str) -> bool:
     """Whether ``folder`` holds a manifest naming ``release_id`` (so it is that release's output;
-    a profile job's manifest names its `profile_id`)."""
+    a profile job's manifest names its `profile_id`, a segment export's its `export_id`)."""
     try:
         found = json.loads((folder / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(found, dict) and release_id in (found.get("release_id"), found.get("profile_id"))
+    return isinstance(found, dict) and release_id in (
+        found.get("release_id"),
+        found.get("profile_id"),
+        found.get("export_id"),
+    )
 
 
 def finish(final_dir: Path, release_id: str) -> bool:

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from hogo.domain.policy import Policy
 from hogo.domain.provision import ReleaseMode
+from hogo.domain.related_info import ProvisionCase, case_of
 from hogo.eligibility import ConsentSource, decisions_into
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
@@ -46,6 +47,7 @@ from hogo.release.spec import ReleaseSpec
 
 Step = Callable[[str], None]
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
+_K = "rel_keys"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def prepare_release(
         _join_profiles(run)
     if spec.partner is not None:
         _match_partner(run, keys, key, rules)
+    if spec.output.key is not None:
+        _load_identifiers(run)
     _allowed_population(run)
     run.say("書き出し中 / writing")
     persons: list[tuple[str, str]] = []
@@ -159,36 +163,73 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
     return keys, key, rules
 
 
-def _refuse_repeated_members(eng: SqlEngine, shown: int = 5) -> None:
+def repeated_rows(eng: SqlEngine, table: str, value: str, shown: int = 5) -> list[list[int]]:
+    """The rows (``ROW_COLUMN``) of the first ``shown`` values of ``value`` (an SQL expression over
+    ``table``, aliased ``t``) that appear on more than one row, each group in row order."""
+    i = eng.ident
+    found = eng.query(
+        f"SELECT {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, MIN({i(ROW_COLUMN)}) AS first_ "
+        f"FROM {i(table)} AS t WHERE {value} IS NOT NULL GROUP BY {value} HAVING COUNT(*) > 1 "
+        f"ORDER BY first_ LIMIT {int(shown)}"
+    )
+    return [[int(r) for r in rows] for rows in found.column("rows_").to_pylist()]
+
+
+def refuse_repeated(groups: list[list[int]], what: tuple[str, str], field: str, shown: int = 5) -> None:
+    """Refuse an input that names one ``what`` (ja, en) on several rows, naming the rows (never the
+    value); ``groups`` from `repeated_rows`."""
+    if not groups:
+        return
+    listed = "; ".join(" = ".join(str(r) for r in rows) for rows in groups)
+    more_ja, more_en = ("ほか", " and more") if len(groups) == shown else ("", "")
+    raise InputError(
+        f"同じ{what[0]}が複数の行にあります(同じ値の行: {listed}{more_ja})。1つにつき1行にしてください。",
+        f"one {what[1]} on several rows (rows of one value: {listed}{more_en}); give one row each.",
+        row=groups[0][1],  # the row that repeats an earlier one
+        field=field,
+    )
+
+
+def _refuse_repeated_members(eng: SqlEngine) -> None:
     """One row per person: a member id on two rows is refused, naming the rows (never the id).
 
     Why: every count a release relies on counts people — the small-cell threshold of statistics,
     k of 匿名加工情報, the persons of a 法29条 record. A repeated row would make four persons look
     like five and get a small cell published, so hogo does not guess which row is right.
     """
-    i = eng.ident
-    repeated = (
-        eng.query(
-            f"SELECT {i('member_id')} AS member_id, {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, "
-            f"MIN({i(ROW_COLUMN)}) AS first_ FROM {i(_M)} WHERE {i('member_id')} IS NOT NULL "
-            f"GROUP BY {i('member_id')} HAVING COUNT(*) > 1 ORDER BY first_ LIMIT {int(shown)}"
+    groups = repeated_rows(eng, _M, f"t.{eng.ident('member_id')}")
+    refuse_repeated(groups, ("会員ID", "member id"), "members.member_id")
+
+
+def _load_identifiers(run: _Run) -> None:
+    """The members' cookie/device ids (`output.key`), one row per identifier: an identifier that is
+    empty, or on two rows (two members, or twice), is refused by row — whose rows it keys is not
+    for hogo to guess."""
+    key = run.spec.output.key
+    assert key is not None
+    eng, i = run.eng, run.eng.ident
+    run.say("識別子の対応表を読み込み中 / reading the identifier mapping")
+    raw = eng.temp_name("rel_keys_raw")
+    rows, _ = tokenize_into(eng, raw, open_input(key), TokenKey(secrets.token_bytes(32)), {},
+                            keep=["member_id", "identifier"])  # fmt: skip
+    member, identifier = eng.dialect.cast_string(f"t.{i('member_id')}"), f"t.{i('identifier')}"
+    eng.create_table_as(
+        _K,
+        f"SELECT {member} AS member_id, TRIM({eng.dialect.cast_string(identifier)}) AS identifier, "
+        f"t.{i(ROW_COLUMN)} AS {i(ROW_COLUMN)} FROM {i(raw)} AS t",
+    )
+    eng.drop(raw)
+    empty = eng.scalar(
+        f"SELECT MIN({i(ROW_COLUMN)}) FROM {i(_K)} WHERE identifier IS NULL OR identifier = ''"
+    )
+    if empty is not None:
+        raise InputError(
+            "識別子が空欄です。", "the identifier is empty.", row=int(empty), field="output.key.identifier"
         )
-        .column("rows_")
-        .to_pylist()
-    )
-    if not repeated:
-        return
-    groups = "; ".join(" = ".join(str(r) for r in rows) for rows in repeated)
-    more_ja, more_en = (
-        ("ほか" if len(repeated) == shown else ""),
-        (" and more" if len(repeated) == shown else ""),
-    )
-    raise InputError(
-        f"会員データで同じ会員IDが複数の行にあります(同じ人の行: {groups}{more_ja})。1人1行にしてください。",
-        f"one member id on several rows (rows of one person: {groups}{more_en}); give one row per person.",
-        row=int(repeated[0][1]),
-        field="members.member_id",
-    )
+    refuse_repeated(repeated_rows(eng, _K, "t.identifier"), ("識別子", "identifier"), "output.key.identifier")
+    run.counts["key_rows"] = rows
+    run.manifest["key"] = {"kind": key.kind.value, "rows": rows}
+    run.manifest["case"] = case_of(ProvisionCase.personal_data)
 
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
@@ -262,7 +303,8 @@ def _join_profiles(run: _Run) -> None:
 
 
 def _decided(run: _Run) -> tuple[str, str, str]:
-    """The FROM part joining each person's decisions, whether all allow, and the first reason not.
+    """The joins of each person's decisions onto the candidates `p`, whether all allow, and the
+    first reason not. (Flat joins, each with its own condition: Spark's SQL takes no nested ones.)
 
     A release with profile items needs, besides the release purpose (for the recipient), every
     profiling purpose those items were made under to still cover the person at the release time:
@@ -270,7 +312,8 @@ def _decided(run: _Run) -> tuple[str, str, str]:
     """
     eng, i = run.eng, run.eng.ident
     purposes = sorted({p.purpose for p in run.profiles.values()})
-    sources, ok, reason = f"{i(_DECISIONS)} AS d", "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
+    sources = f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id"
+    ok, reason = "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
     for n, purpose in enumerate(purposes):
         name = decisions_into(
             eng, f"rel_profiling_{n}", run.policy, run.consent, purpose, run.at, with_reason=True
@@ -298,12 +341,16 @@ def _allowed_population(run: _Run) -> None:
     sources, ok, reason = _decided(run)
     if run.matches is not None:
         candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
+    elif run.spec.output.key is not None:  # members with an identifier to key their rows by
+        candidates = (
+            f"SELECT DISTINCT k.member_id FROM {i(_K)} AS k "
+            f"JOIN {i(_M)} AS m ON m.{i('member_id')} = k.member_id"
+        )
     else:
         candidates = f"SELECT {i('member_id')} AS member_id FROM {i(_M)}"
     eng.create_table_as(
         _POPULATION,
-        f"SELECT p.member_id, d.basis FROM ({candidates}) AS p "
-        f"JOIN {sources} ON d.subject_id = p.member_id WHERE {ok}",
+        f"SELECT p.member_id, d.basis FROM ({candidates}) AS p {sources} WHERE {ok}",
     )
     run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
     run.counts["allowed"] = eng.count(_POPULATION)
@@ -314,7 +361,7 @@ def _allowed_population(run: _Run) -> None:
     # does not know at all under NOT_REGISTERED (their consent cannot be shown).
     reasons = eng.query(
         f"SELECT reason, COUNT(*) AS n FROM (SELECT {reason} AS reason FROM ({candidates}) AS p "
-        f"JOIN {sources} ON d.subject_id = p.member_id WHERE NOT ({ok})) AS x "
+        f"{sources} WHERE NOT ({ok})) AS x "
         "GROUP BY reason ORDER BY n DESC, reason"
     ).to_pylist()
     excluded = {str(r["reason"]): int(r["n"]) for r in reasons}
@@ -333,15 +380,23 @@ def _allowed_members(run: _Run) -> str:
 
 
 def _write_personal(run: _Run) -> list[tuple[str, str]]:
-    """Rows for the partner, keyed by its own row numbers: no member id, no token leaves."""
-    assert run.matches is not None
+    """Rows for the recipient, keyed by the partner's own row numbers, or by the identifiers
+    linked to the persons allowed (`output.key`): no member id, no token leaves."""
     eng, i, spec = run.eng, run.eng.ident, run.spec
     cols = "".join(f", m.{i(c)}" for c in spec.output.items)
-    sql = (
-        f"SELECT mt.partner_id AS partner_row{cols} FROM {i(run.matches)} AS mt "
-        f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = mt.member_id "
-        f"JOIN {i(_M)} AS m ON m.{i('member_id')} = mt.member_id ORDER BY partner_row"
-    )
+    if spec.output.key is not None:
+        sql = (
+            f"SELECT k.identifier AS {i(spec.output.key.kind.column)}{cols} FROM {i(_K)} AS k "
+            f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = k.member_id "
+            f"JOIN {i(_M)} AS m ON m.{i('member_id')} = k.member_id ORDER BY k.{i(ROW_COLUMN)}"
+        )
+    else:
+        assert run.matches is not None
+        sql = (
+            f"SELECT mt.partner_id AS partner_row{cols} FROM {i(run.matches)} AS mt "
+            f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = mt.member_id "
+            f"JOIN {i(_M)} AS m ON m.{i('member_id')} = mt.member_id ORDER BY partner_row"
+        )
     write_output(eng, sql, run.work / f"release.{spec.output.format}", spec.output.format)
     persons = eng.query(f"SELECT member_id, basis FROM {i(_POPULATION)}").to_pylist()
     return [(r["member_id"], r["basis"]) for r in persons]

@@ -20,6 +20,7 @@ from hogo.config import load_settings
 from hogo.domain.ids import Identifier
 from hogo.domain.model import Frozen
 from hogo.domain.provision import ReleaseMode
+from hogo.domain.related_info import IdentifierKind
 from hogo.engines import EngineName
 from hogo.errors import InputError
 from hogo.files.confine import inside, refused
@@ -50,6 +51,21 @@ class MatchSpec(Frozen):
         return self
 
 
+class KeySpec(InputSpec):
+    """The identifier mapping of a release keyed by cookie or device id (`output.key`): one row
+    per identifier, `columns` mapping `member_id` and `identifier`. hogo itself links the id to a
+    member, so what goes out is 個人データ for hogo (提供元基準) and the release is a personal
+    provision under 法27条 (docs/profiling.md)."""
+
+    kind: IdentifierKind
+
+    @model_validator(mode="after")
+    def _mapped(self) -> Self:
+        if not {"member_id", "identifier"} <= set(self.columns):
+            raise ValueError("output.key.columns must map member_id and identifier")
+        return self
+
+
 class OutputSpec(Frozen):
     #: Where the release folder (named by the release id) is created.
     dir: Path
@@ -57,6 +73,14 @@ class OutputSpec(Frozen):
     #: Member columns provided, each with the policy data category it belongs to; an item named
     #: `profile:<job id>.<feature>` is that feature of a recorded profile run, joined on member id.
     items: dict[str, str] = Field(default_factory=dict)
+    #: Rows keyed by a cookie/device id linked to members instead of the partner's rows.
+    key: KeySpec | None = None
+
+    @property
+    def data_items(self) -> list[str]:
+        """What the recipient gets, as the 法29条 record names it: the items, and the identifier
+        the rows are keyed by when there is one (`cookie_id`, `device_id`, `ad_id`)."""
+        return [*self.items, *([self.key.kind.column] if self.key else [])]
 
     @property
     def member_items(self) -> list[str]:
@@ -112,12 +136,19 @@ class ReleaseSpec(Frozen):
             raise ValueError("an anonymized release needs the anonymization section")
         if self.mode is ReleaseMode.aggregate and self.aggregate is None:
             raise ValueError("an aggregate release needs the aggregate section")
-        if self.mode is ReleaseMode.personal and self.partner is None:
-            raise ValueError("a personal release provides data about partner-matched members: add partner")
         if unused := [k for k in self.output.profile_items if k not in self._carried()]:
             raise ValueError(
                 f"profile items must be among the quasi-identifiers, sensitive or kept columns "
                 f"(anonymized) or the dimensions or measures (aggregate): {', '.join(unused)}"
+            )
+        if self.mode is ReleaseMode.personal and (self.partner is None) == (self.output.key is None):
+            raise ValueError(
+                "a personal release keys its rows by the partner's rows (partner) or by an identifier "
+                "linked to members (output.key): give one of them"
+            )
+        if self.output.key is not None and self.mode is not ReleaseMode.personal:
+            raise ValueError(
+                "rows keyed by an identifier linked to members are personal data: mode must be personal"
             )
         return self
 
@@ -247,6 +278,9 @@ def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
     output = data.get("output")
     if isinstance(output, dict):
         output["dir"] = paths.output(output.get("dir"), "output.dir")
+        key = output.get("key")
+        if isinstance(key, dict) and "path" in key:
+            key["path"] = paths.input(key["path"], "output.key.path")
     anon = data.get("anonymization")
     if isinstance(anon, dict):
         _rebase_hierarchies(anon, paths)

@@ -36,7 +36,7 @@ from hogo.domain.clock import JST, as_aware
 from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import ReleaseMode
 from hogo.eligibility import ConsentSource
-from hogo.engines import SqlEngine, get_engine
+from hogo.engines import EngineName, SqlEngine, get_engine
 from hogo.errors import Conflict, HogoError, InputError, NotFound
 from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
@@ -62,6 +62,12 @@ MANIFEST = publication.MANIFEST
 STOPPED = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
 
 
+def manifest_counts(manifest: dict[str, Any]) -> dict[str, int]:
+    """The `counts` of a run's manifest (a release's, a segment export's), empty until it is done."""
+    counts = manifest.get("counts", {})
+    return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+
+
 @dataclass(frozen=True)
 class ReleaseInfo:
     release_id: str
@@ -77,8 +83,7 @@ class ReleaseInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = self.manifest.get("counts", {})
-        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+        return manifest_counts(self.manifest)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -282,11 +287,12 @@ def _execute(
         raise
 
 
-def _data_engine(spec: ReleaseSpec, spill: Path) -> SqlEngine:
-    """The data engine the spec names (else HOGO_ENGINE), spilling into the release's own folder."""
+def data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
+    """The data engine a spec names (else HOGO_ENGINE), spilling into the run's own folder
+    (releases, profile jobs and segment exports alike)."""
     settings = load_settings()
     return get_engine(
-        spec.engine or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
+        name or settings.engine, memory_limit=settings.engine_memory_limit, temp_directory=spill
     )
 
 
@@ -298,7 +304,7 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
     left (see `hogo.release.publish`).
     """
     with staged(plan.directory) as stage:
-        engine = _data_engine(plan.spec, stage.spill)
+        engine = data_engine(plan.spec.engine, stage.spill)
         try:
             with write_scope(store) as session:
                 require_reconciled(session)  # the tables read below agree with the ledger
@@ -354,7 +360,7 @@ def _record(
             purpose_id=spec.purpose,
             recipient_id=spec.recipient,
             provided_at=plan.at,
-            data_items=list(spec.output.items),
+            data_items=spec.output.data_items,
             persons=prepared.persons,
         )
         manifest["provision_record"] = record.model_dump(mode="json")
@@ -404,26 +410,26 @@ def run_now(
     return _execute(store, plan, step, consent)
 
 
+def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
+    """Poll until a release is no longer running (for tests and scripts)."""
+    return settled(store, lambda session: get_release(session, release_id), timeout)
+
+
 class _Run(Protocol):
     @property
     def status(self) -> str: ...
 
 
-_R = TypeVar("_R", bound=_Run)
+_Info = TypeVar("_Info", bound=_Run)
 
 
-def settled(db: Engine, read: Callable[[Session], _R], timeout: float) -> _R:
-    """Poll a background run (a release, a profile) until it is no longer running or `timeout`
-    seconds have passed; its last state either way (for tests and scripts)."""
+def settled(store: Engine, read: Callable[[Session], _Info], timeout: float = 60.0) -> _Info:
+    """Poll ``read`` until what it reads (a release, a profile run, a segment export) is no longer
+    running, or ``timeout`` seconds have passed (for tests and scripts)."""
     deadline = time.monotonic() + timeout
     while True:
-        with read_scope(db) as session:
+        with read_scope(store) as session:
             info = read(session)
         if info.status != RUNNING or time.monotonic() > deadline:
             return info
         time.sleep(0.05)
-
-
-def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
-    """Poll until a release is no longer running (for tests and scripts)."""
-    return settled(store, lambda session: get_release(session, release_id), timeout)

@@ -68,6 +68,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         items += [("/incidents", "nav.incidents"), ("/inventory", "nav.inventory")]
         items += [("/readiness", "nav.readiness"), ("/releases", "nav.releases")]
         items.append(("/profiles", "nav.profiles"))
+        items.append(("/segments", "nav.segments"))
         items.append(("/provisions/received", "nav.received"))
         items.append(("/ledger", "nav.ledger"))
         if user.can(Permission.manage_users):

@@ -31,6 +31,7 @@ from hogo.web.views import (
     profiles,
     release_new,
     requests,
+    segments,
     subjects,
 )
 from hogo.web.views import readiness as readiness_view
@@ -68,6 +69,7 @@ for module in (
     profiles,
     received_view,
     requests,
+    segments,
 ):
     router.include_router(module.router)
 

@@ -8,10 +8,8 @@ personal data provided to a third party: only roles allowed to handle personal d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,7 +20,7 @@ from starlette.responses import Response
 from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
 from hogo.domain.provision import ProvisionRecord
-from hogo.files.people_csv import people_csv_stream
+from hogo.files.people_csv import spreadsheet_csv
 from hogo.http.deps import SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
@@ -222,19 +220,6 @@ def release_page(
         ledger_seq=m.get("ledger_seq") if isinstance(m.get("ledger_seq"), int) else None,
     )
     return render(request, "release.html", page, user)
-
-
-def spreadsheet_csv(path: FilePath) -> Iterator[bytes]:
-    """A release's Parquet file as CSV for people (UTF-8 with BOM, CRLF, formula-safe cells),
-    streamed by batches through the one people-CSV writer."""
-    import pyarrow.parquet as pq
-
-    source = pq.ParquetFile(path)
-    batches = (
-        zip(*[c.to_pylist() for c in batch.columns], strict=True)
-        for batch in source.iter_batches(batch_size=20_000)
-    )
-    return people_csv_stream(source.schema_arrow.names, batches)
 
 
 @router.get("/releases/{release_id}/files/{name}", include_in_schema=False)

@@ -1,0 +1,119 @@
+"""個人関連情報 segment exports (法31条): start one, follow it, read the confirmation records.
+
+`POST /segments` takes the export spec as JSON (the keys of the YAML `hogo segment export`
+reads; the segment file, the confirmation file and any token key file relative to HOGO_INPUT_DIR,
+the output folder relative to HOGO_RELEASE_DIR, nothing leading outside them — as submitted
+release specs), plans it at once (the recipient, the items' categories) and answers 202; the export
+runs in the background and is refused as a whole if the confirmation file is malformed. Starting
+one and reading the confirmation records (法31条3項: per identifier, by keyed token) need the
+personal-data permission; the list of exports (counts, results, digests) is for every reader.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from hogo.api.problems import responses
+from hogo.api.schemas import Out
+from hogo.auth.roles import Permission
+from hogo.http.deps import DbDep, Reader, SessionDep, SettingsDep, require
+from hogo.services import segments as service
+from hogo.services.auth import Principal
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+Exporter = Annotated[Principal, Depends(require(Permission.personal_data))]
+ExportPath = Annotated[str, Path(min_length=1, max_length=64, description="提供ID / export id")]
+
+
+class ExportAcceptedOut(BaseModel):
+    export_id: str
+    status: str = Field(description="running")
+
+
+class ExportOut(Out):
+    export_id: str
+    recipient_id: str
+    identifier_kind: str = Field(description="cookie / device / ad_id")
+    status: str = Field(description="running / done / failed")
+    at: datetime = Field(description="提供(確認)の基準日時 / the provision time")
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    ledger_seq: int | None
+    error: str | None = Field(description="失敗の理由(個人データを含まない)/ why it failed")
+    manifest: dict[str, Any] = Field(description="manifest.json(完了時)/ the manifest when done")
+
+
+class ExportListOut(BaseModel):
+    items: list[ExportOut]
+
+
+class ConfirmationOut(Out):
+    export_id: str
+    identifier_token: str = Field(description="識別子の鍵付きトークン / the identifier's keyed token")
+    identifier_kind: str
+    recipient_id: str
+    recipient_name: str
+    items: list[str]
+    consent_obtained_at: datetime
+    method: str
+    foreign_info_given: bool | None
+    result: str = Field(description="RELATED_INFO_CONFIRMED または理由コード / or the reason code")
+    confirmed_at: datetime
+    record_form: str
+    retention_until: date = Field(description="保存期限 / kept until")
+    ledger_seq: int
+
+
+class ConfirmationListOut(BaseModel):
+    items: list[ConfirmationOut]
+
+
+@router.post("", operation_id="startSegmentExport", status_code=202, response_model=ExportAcceptedOut,
+             responses=responses(409))  # fmt: skip
+def start_export(
+    session: SessionDep,
+    store: DbDep,
+    settings: SettingsDep,
+    _: Exporter,
+    response: Response,
+    body: Annotated[dict[str, Any], Body(description="提供仕様(YAML と同じキー、相対パス)/ the export spec")],
+) -> ExportAcceptedOut:
+    """個人関連情報の提供を開始します(バックグラウンド)/ start a segment export in the background."""
+    spec = service.submitted_segment_spec(body, settings)
+    export_id = service.start_export(session, store, spec)
+    response.headers["Location"] = f"/api/v1/segments/{export_id}"
+    return ExportAcceptedOut(export_id=export_id, status="running")
+
+
+@router.get("", operation_id="listSegmentExports", response_model=ExportListOut, responses=responses())
+def list_exports(session: SessionDep, _: Reader) -> ExportListOut:
+    """個人関連情報の提供の一覧(新しい順)/ segment exports, newest first."""
+    return ExportListOut(items=[ExportOut.build(i) for i in service.list_exports(session)])
+
+
+@router.get("/records", operation_id="listRelatedInfoConfirmations", response_model=ConfirmationListOut,
+            responses=responses())  # fmt: skip
+def list_records(
+    session: SessionDep,
+    _: Exporter,
+    recipient: Annotated[str | None, Query(max_length=64)] = None,
+    export_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> ConfirmationListOut:
+    """確認記録(法31条3項)/ the provider's confirmation records."""
+    found = service.confirmation_records(session, recipient=recipient, export_id=export_id, limit=limit)
+    return ConfirmationListOut(items=[ConfirmationOut.build(r) for r in found])
+
+
+@router.get(
+    "/{export_id}", operation_id="getSegmentExport", response_model=ExportOut, responses=responses(404)
+)
+def get_export(export_id: ExportPath, session: SessionDep, _: Reader) -> ExportOut:
+    """提供の状態とマニフェスト(識別子を含まない)/ an export's status and manifest."""
+    return ExportOut.build(service.get_export(session, export_id))
