@@ -22,6 +22,7 @@ from hogo.domain.ledger import (
     verify_chain,
 )
 from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
+from hogo.store.bulk import write_rows
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
 
 
@@ -96,18 +97,11 @@ _COLUMNS = ("seq", "kind", "ref", "recorded_at", "payload", "prev_hash", "hash")
 
 
 def _write_rows(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Write entry rows (in `_COLUMNS` order) with the driver's fastest path: COPY on PostgreSQL,
-    executemany on SQLite. Why: the ORM's bulk insert spent more time per entry than hashing and
-    writing it (about 35 µs of 100 µs per appended consent event)."""
-    if not rows:
-        return
-    dbapi: Any = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            for r in rows:
-                copy.write_row(r)
-    else:
-        dbapi.executemany(_INSERT_SQL, rows)
+    """Write entry rows (in `_COLUMNS` order) with the driver's fastest path (`store.bulk`). Why:
+    the ORM's bulk insert spent more time per entry than hashing and writing it (about 35 µs of
+    100 µs per appended consent event)."""
+    if rows:
+        write_rows(connection, "ledger_entries", _COLUMNS, rows)
 
 
 def append_prepared(
@@ -116,11 +110,12 @@ def append_prepared(
     """Append many entries of one kind whose payloads are already canonical JSON; returns the
     (first, last) sequence numbers given (last = first - 1 when there were none).
 
-    For bulk imports: the caller has staged (ref, payload_json) pairs and holds nothing but this
-    transaction. The head is locked first (PostgreSQL; SQLite's caller took the write lock), then
-    each batch is hashed onto the chain and written with the driver's fastest path (COPY on
-    PostgreSQL, executemany on SQLite) and the head moves once. ``batches`` is read lazily,
-    between writes, so it may query the same connection.
+    For batches encoded by `services.event_payloads` (a bulk import's staged pairs, a batch of
+    `consent.record_events`), in the caller's transaction (a bulk import holds nothing else).
+    The head is locked first (PostgreSQL; SQLite's caller took the write lock), then each batch is
+    hashed onto the chain and written with the driver's fastest path (COPY on PostgreSQL,
+    executemany on SQLite) and the head moves once. ``batches`` is read lazily, between writes,
+    so it may query the same connection.
     """
     row = connection.execute(
         select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
@@ -303,8 +298,6 @@ class _Chain:
         raise ValueError(problem)
 
 
-_COPY_SQL = f"COPY ledger_entries ({', '.join(_COLUMNS)}) FROM STDIN"
-_INSERT_SQL = f"INSERT INTO ledger_entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM ledger_entries ORDER BY seq"
 
 

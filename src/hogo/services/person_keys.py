@@ -114,6 +114,16 @@ def _conn(bind: Session | Connection) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
 
+#: The ids as one expanding parameter (``in_(ids)`` made a bind parameter per id, each time).
+_LOOKUP = select(
+    PersonKeyRow.subject_id,
+    PersonKeyRow.pseudonym,
+    PersonKeyRow.digest_key,
+    PersonKeyRow.wrapped_key,
+    PersonKeyRow.master_key_id,
+).where(PersonKeyRow.subject_id.in_(bindparam("ids", expanding=True)))
+
+
 def lookup(
     bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
 ) -> dict[str, PersonKeys]:
@@ -123,14 +133,9 @@ def lookup(
     ids = sorted(set(subject_ids))
     master = master_key() if data and ids else None
     cipher = master.cipher if master is not None else None
-    k = PersonKeyRow
     found: dict[str, PersonKeys] = {}
     for i in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            select(k.subject_id, k.pseudonym, k.digest_key, k.wrapped_key, k.master_key_id).where(
-                k.subject_id.in_(ids[i : i + _CHUNK])
-            )
-        )
+        rows = conn.execute(_LOOKUP, {"ids": ids[i : i + _CHUNK]})
         for sid, pseudonym, digest_key, wrapped, key_id in rows:
             data_key = None
             if master is not None and cipher is not None:
