@@ -147,13 +147,18 @@ def row_digest(table: BoundTable, values: Mapping[str, Any] | Iterable[Any], key
     """The digest of the table name and the row's columns in canonical order (hex): SHA-256, or
     with ``key`` (the person's digest key, a row that names a person) HMAC-SHA256, so that once
     the key is destroyed no guessed row can be confirmed against the digest in the ledger."""
+    text = row_text(table, values).encode("utf-8")
+    if key is not None:
+        return KeyedDigest(key).hex(text)
+    return hashlib.sha256(text).hexdigest()
+
+
+def row_text(table: BoundTable, values: Mapping[str, Any] | Iterable[Any]) -> str:
+    """The row's canonical form, which its digest covers: ``["table", [values]]`` as compact JSON,
+    each value as `plain` gives it."""
     simple = _SIMPLE
     row = [values[c] for c in table.columns] if isinstance(values, Mapping) else values
-    items = [v if type(v) in simple else plain(v) for v in row]
-    text = _encode([table.name, items])
-    if key is not None:
-        return KeyedDigest(key).hex(text.encode("utf-8"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _encode([table.name, [v if type(v) in simple else plain(v) for v in row]])
 
 
 _BLOCK = 64  # SHA-256's block size

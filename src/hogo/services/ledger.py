@@ -21,6 +21,7 @@ from hogo.domain.ledger import (
     entry_hash,
     verify_chain,
 )
+from hogo.services import collector
 from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
 from hogo.store.bulk import write_rows
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
@@ -320,7 +321,15 @@ def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]
 
 
 def verify_all(session: Session) -> tuple[Verification, Reconciliation]:
-    """The chain, and in the same pass every bound table against its entries (both ways)."""
+    """The chain, and in the same pass every bound table against its entries (both ways).
+
+    The cycle collector is paused meanwhile (`collector`): the chunks of rows read make no
+    reference cycles, and walking them again and again cost about a quarter of the verification."""
+    with collector.paused():
+        return _verify_all(session)
+
+
+def _verify_all(session: Session) -> tuple[Verification, Reconciliation]:
     head = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1)).scalar()
     conn = session.connection()
     if not inspect(conn).has_table(LedgerTallyRow.__tablename__):
