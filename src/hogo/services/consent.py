@@ -94,6 +94,8 @@ def check_against_policy(policy: Policy, event: ConsentEvent, row: int | None = 
 #: Made once with the ids as one expanding parameter: building ``in_(ids)`` coerced every id
 #: into a bind parameter of its own, each time.
 _EXISTING = select(ConsentEventRow).where(ConsentEventRow.event_id.in_(bindparam("ids", expanding=True)))
+#: Ids looked up per statement (as `person_keys` does; within every supported SQLite's limit).
+_CHUNK = 5_000
 _KNOWN = select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -115,13 +117,13 @@ def _record_events(
     seen = _distinct_events(policy, events, numbers)
     ids = list(seen)
     existing: dict[str, ConsentEventRow] = {}
-    for i in range(0, len(ids), 500):
-        for r in session.execute(_EXISTING, {"ids": ids[i : i + 500]}).scalars():
+    for i in range(0, len(ids), _CHUNK):
+        for r in session.execute(_EXISTING, {"ids": ids[i : i + _CHUNK]}).scalars():
             existing[r.event_id] = r
     subject_ids = sorted({e.subject_id for e in seen.values()})
     known: set[str] = set()
-    for i in range(0, len(subject_ids), 500):
-        known.update(session.execute(_KNOWN, {"ids": subject_ids[i : i + 500]}).scalars())
+    for i in range(0, len(subject_ids), _CHUNK):
+        known.update(session.execute(_KNOWN, {"ids": subject_ids[i : i + _CHUNK]}).scalars().all())
     new: list[ConsentEvent] = []
     number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
     for event in seen.values():

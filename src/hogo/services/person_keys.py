@@ -135,7 +135,7 @@ def lookup(
     cipher = master.cipher if master is not None else None
     found: dict[str, PersonKeys] = {}
     for i in range(0, len(ids), _CHUNK):
-        rows = conn.execute(_LOOKUP, {"ids": ids[i : i + _CHUNK]})
+        rows = conn.execute(_LOOKUP, {"ids": ids[i : i + _CHUNK]}).all()  # one fetch, not one a row
         for sid, pseudonym, digest_key, wrapped, key_id in rows:
             data_key = None
             if master is not None and cipher is not None:

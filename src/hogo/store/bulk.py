@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 def write_rows(
@@ -22,13 +23,22 @@ def write_rows(
     transaction: text COPY on PostgreSQL (the server parses each value as it would a literal),
     the driver's executemany on SQLite."""
     dbapi: Any = connection.connection.driver_connection
-    quote = connection.dialect.identifier_preparer.quote
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    if connection.dialect.name == "postgresql":
-        with dbapi.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+    if dialect.name == "postgresql":
+        sql = f"COPY {quote(table)} ({names}) FROM STDIN"
     else:
-        marks = ", ".join("?" * len(columns))
-        dbapi.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join('?' * len(columns))})"
+    try:
+        if dialect.name == "postgresql":
+            with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        else:
+            dbapi.executemany(sql, rows)
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises it for its own statements (a lock timeout is still `is_busy`, a
+        # duplicate key an IntegrityError), without the rows' values: they may be personal data.
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True) from exc
