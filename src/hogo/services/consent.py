@@ -31,9 +31,9 @@ from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import get_subject
-from hogo.store.bulk import write_rows
+from hogo.store.bulk import CHUNK, rows_with, write_rows
 from hogo.store.rows import stored
-from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
+from hogo.store.tables import ConsentEventRow, LegalExceptionRow
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,6 @@ def check_against_policy(policy: Policy, event: ConsentEvent, row: int | None = 
 #: Made once with the ids as one expanding parameter: building ``in_(ids)`` coerced every id
 #: into a bind parameter of its own, each time.
 _EXISTING = select(ConsentEventRow).where(ConsentEventRow.event_id.in_(bindparam("ids", expanding=True)))
-#: Ids looked up per statement (as `person_keys` does; within every supported SQLite's limit).
-_CHUNK = 5_000
-_KNOWN = select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(bindparam("ids", expanding=True)))
 
 
 def record_events(
@@ -115,15 +112,15 @@ def _record_events(
     policy = require_policy(session)
     numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
     seen = _distinct_events(policy, events, numbers)
-    ids = list(seen)
+    session.flush()  # the look-ups below read through the driver: rows the caller added first
+    conn = session.connection()
+    present = [r[0] for r in rows_with(conn, "consent_events", ["event_id"], "event_id", list(seen))]
     existing: dict[str, ConsentEventRow] = {}
-    for i in range(0, len(ids), _CHUNK):
-        for r in session.execute(_EXISTING, {"ids": ids[i : i + _CHUNK]}).scalars():
+    for i in range(0, len(present), CHUNK):  # usually none: only repeated events are read whole
+        for r in session.execute(_EXISTING, {"ids": present[i : i + CHUNK]}).scalars():
             existing[r.event_id] = r
     subject_ids = sorted({e.subject_id for e in seen.values()})
-    known: set[str] = set()
-    for i in range(0, len(subject_ids), _CHUNK):
-        known.update(session.execute(_KNOWN, {"ids": subject_ids[i : i + _CHUNK]}).scalars().all())
+    known = {r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", subject_ids)}
     new: list[ConsentEvent] = []
     number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
     for event in seen.values():
