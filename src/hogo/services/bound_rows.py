@@ -45,10 +45,12 @@ def _other(value: Any) -> Any:
 
 
 #: `domain.binding`'s row encoder (compact, not ASCII-escaped, no NaN, keys unsorted) as the C
-#: encoder itself, made once.
-_ENCODE = c_make_encoder(None, _other, encode_basestring, None, ":", ",", False, False, False)
-if _ENCODE is None:  # pragma: no cover - CPython always has the C encoder
-    raise ImportError("the json module's C encoder is not available")
+#: encoder itself, made once; None where Python has no C encoder (every row goes the general way).
+_ENCODE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _other, encode_basestring, None, ":", ",", False, False, False)
+)
 
 _SQLITE_INSTANT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
@@ -152,6 +154,8 @@ class RowCodec:
         columns)."""
         cols = list(raw[1 : self._n])
         try:
+            if _ENCODE is None:
+                raise _Slow
             for i, fast in self._converters:
                 cols[i] = fast(cols[i])
             return "".join(_ENCODE([self.table.name, cols], 0))
