@@ -319,6 +319,7 @@ def test_the_reconciler_reads_bound_rows_as_every_reader_does(seeded: Engine) ->
     from sqlalchemy import select
 
     from hogo.domain import binding as b
+    from hogo.services.bound_rows import RowCodec
 
     with read_scope(seeded) as s:
         conn = s.connection()
@@ -327,9 +328,14 @@ def test_the_reconciler_reads_bound_rows_as_every_reader_does(seeded: Engine) ->
             stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns]).order_by(
                 table.c.ledger_seq, table.c[t.key]
             )
-            fast = list(
-                binding._rows(conn, binding._compile(conn.dialect, stmt), {}, f"test_{t.name}", chunk=2)
-            )
+            query = binding._compile(conn.dialect, stmt)
+            codec = RowCodec(conn.dialect, t, [c.type for c in stmt.selected_columns], query.processors)
+            raw = [
+                r for chunk in binding._raw_chunks(conn, query, {}, f"test_{t.name}", chunk=2) for r in chunk
+            ]
+            fast = [codec.convert(r) for r in raw]
+            # and the canonical text straight from the driver's values is the converted row's
+            assert [codec.text(r) for r in raw] == [b.row_text(t, row[1:]) for row in fast], t.name
             assert fast == [tuple(r) for r in conn.execute(stmt)], t.name
             assert fast, t.name
             assert [type(v) for row in fast for v in row] == [

@@ -95,3 +95,18 @@ def test_subject_reimport_changes_nothing(store: Engine) -> None:
         changes = upsert_subjects(s, [person("S2", verified=True)])
         assert changes.updated == 1
         assert s.get_one(SubjectRow, "S2").identity_verified
+
+
+def test_rows_written_by_the_drivers_fast_path_fail_as_sqlalchemys_statements_do(store: Engine) -> None:
+    """`store.bulk.write_rows` bypasses SQLAlchemy's execution, not its errors: a duplicate key
+    is an IntegrityError (a lock timeout a DBAPIError that `is_busy` reads), without the values."""
+    from sqlalchemy.exc import IntegrityError
+
+    from hogo.store.bulk import write_rows
+
+    with store.connect() as conn:
+        write_rows(conn, "ledger_tallies", ("name", "rows", "digest"), [("@test", 1, "0" * 64)])
+        with pytest.raises(IntegrityError) as raised:
+            write_rows(conn, "ledger_tallies", ("name", "rows", "digest"), [("@test", 2, "secret-value")])
+        assert "secret-value" not in str(raised.value)
+        conn.rollback()

@@ -103,12 +103,23 @@ def seal(data_key: bytes, pseudonym: str, values: Mapping[str, Any]) -> str:
     return seal_text(AESGCM(data_key), pseudonym, text)
 
 
-def seal_text(cipher: AESGCM, pseudonym: str, text: str) -> str:
-    """`seal` of values already written as their canonical JSON ``text`` (bulk imports)."""
-    nonce = os.urandom(NONCE_BYTES)
+def seal_text(cipher: AESGCM, pseudonym: str, text: str, nonce: bytes | None = None) -> str:
+    """`seal` of values already written as their canonical JSON ``text`` (batches of events),
+    under a fresh random ``nonce`` (`new_nonces` draws a batch's at once)."""
+    if nonce is None:
+        nonce = os.urandom(NONCE_BYTES)
+    elif len(nonce) != NONCE_BYTES:
+        raise ValueError("an AES-GCM nonce is 96 bits")
     return base64.b64encode(
         nonce + cipher.encrypt(nonce, text.encode("utf-8"), pseudonym.encode("ascii"))
     ).decode("ascii")
+
+
+def new_nonces(n: int) -> list[bytes]:
+    """``n`` fresh random nonces for `seal_text`, from one read of the system's random source
+    (each is used once: a batch seals each value under its own)."""
+    pool = os.urandom(NONCE_BYTES * n)
+    return [pool[i : i + NONCE_BYTES] for i in range(0, NONCE_BYTES * n, NONCE_BYTES)]
 
 
 def open_sealed(data_key: bytes, pseudonym: str, sealed: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from hogo.domain.consent import ConsentEvent, LegalException
 from hogo.domain.ledger import GENESIS, canonical
 from hogo.domain.provision import persons_digest
 from hogo.errors import HogoError
+from hogo.services.bound_rows import RowCodec
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
 from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow, PersonKeyRow
@@ -188,44 +189,37 @@ def _compile(dialect: Dialect, stmt: Select[Any]) -> _Query:
     return _Query(str(compiled), order, processors)
 
 
-def _rows(
+def _raw_chunks(
     conn: Connection, query: _Query, params: Mapping[str, Any], name: str, chunk: int = 20_000
-) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``query`` as tuples, converted as SQLAlchemy converts them for every reader,
-    read through the driver's cursor in chunks.
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``query`` as the driver gives them, in chunks read through its cursor
+    (`bound_rows.RowCodec` converts what a reader needs converted).
 
     Why: SQLAlchemy's Row objects and its fetch loop cost more per row than the row's digest.
     A named (server-side) cursor on PostgreSQL keeps memory flat, as `ledger.iter_rows` does.
     """
     args: Any = dict(params) if query.order is None else tuple(params[k] for k in query.order)
-    processors = query.processors
     dbapi: Any = conn.connection.driver_connection
     cursor = dbapi.cursor(name=name) if conn.dialect.name == "postgresql" else dbapi.cursor()
     try:
         cursor.execute(query.sql, args)
         while rows := cursor.fetchmany(chunk):
-            if not processors:
-                yield from rows
-                continue
-            for raw in rows:
-                row = list(raw)
-                for i, process in processors:
-                    row[i] = process(row[i])
-                yield tuple(row)
+            yield rows
     finally:
         cursor.close()
 
 
 #: Suffixes that keep server-side cursor names unique on a connection (two reconcilers at once).
 _CURSORS = itertools.count()
-#: Each bound table's stream query, compiled once: (dialect, driver, table, only rows after a seq).
-_QUERIES: dict[tuple[str, str, str, bool], _Query] = {}
+#: Each bound table's stream query and row codec, made once: (dialect, driver, table, only rows
+#: after a seq).
+_QUERIES: dict[tuple[str, str, str, bool], tuple[_Query, RowCodec]] = {}
 
 
-def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> _Query:
+def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> tuple[_Query, RowCodec]:
     key = (dialect.name, dialect.driver, t.name, since)
-    query = _QUERIES.get(key)
-    if query is None:
+    found = _QUERIES.get(key)
+    if found is None:
         table = table_of(t)
         order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
@@ -236,64 +230,92 @@ def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> _Query:
             )
         if since:
             stmt = stmt.where(table.c.ledger_seq > bindparam("after"))
-        query = _QUERIES[key] = _compile(dialect, stmt.order_by(*order))
-    return query
+        query = _compile(dialect, stmt.order_by(*order))
+        types = [c.type for c in stmt.selected_columns]
+        found = _QUERIES[key] = query, RowCodec(dialect, t, types, query.processors)
+    return found
 
 
 class _Stream:
-    """A bound table's rows in ``ledger_seq`` order, one row of look-ahead.
+    """A bound table's rows in ``ledger_seq`` order, one row of look-ahead, each row's digest
+    made as its chunk is read.
 
-    Why plain tuples: the full verify reads every bound row once; a dict per row and a digest
-    through a mapping cost more than the row's SHA-256 itself. ``head`` is (seq, column values in
-    the table's canonical order, the person's digest key or None, the person's pseudonym).
+    Why rows as the driver gives them: the full verify reads every bound row once; a dict per
+    row, or each value converted and written back as text, cost more than the row's digest
+    (`bound_rows`), and so did a method call per row for its digest. ``head`` is (seq, the
+    selected row, its digest, the person's pseudonym); `key_at` and `subject_at` index the
+    selected row (columns that no result processor converts), `values` converts it. Every row
+    read is taken (`Reconciler.finish` takes what is left), so `count` and `sum` cover every row.
     """
 
     def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
         self._personal = b.personal(t)
         self._v3_after = v3_after
-        query = _stream_query(conn.dialect, t, after is not None)
+        query, self._codec = _stream_query(conn.dialect, t, after is not None)
         params = {} if after is None else {"after": after}
-        self._rows = _rows(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
+        self._chunks = _raw_chunks(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
         self.t = t
         self._n = len(t.columns) + 1
-        self.key_at = t.columns.index(t.key)
-        self.subject_at = t.columns.index("subject_id") if self._personal else -1
-        self.head: tuple[int, tuple[Any, ...], bytes | None, str | None] | None = None
+        self.key_at = t.columns.index(t.key) + 1
+        self.subject_at = t.columns.index("subject_id") + 1 if self._personal else -1
+        converted = {i for i, _ in query.processors}
+        assert self.key_at not in converted and self.subject_at not in converted
         self.count = 0
         self.sum = 0
+        #: Each digest key's prepared HMAC, for this verification only (a person's rows share it).
+        self._keyed: dict[bytes, Callable[[bytes], str]] = {}
+        self._heads: list[tuple[int, tuple[Any, ...], str, str | None]] = []
+        self._at = 0
+        self.head: tuple[int, tuple[Any, ...], str, str | None] | None = None
         self._advance()
 
     def _advance(self) -> None:
-        row = next(self._rows, None)
-        if row is None:
-            self.head = None
-            return
-        n = self._n
-        seq = row[0]
-        if self._personal:
-            key = row[n]
-            digest_key = bytes(key) if key is not None and seq > self._v3_after else None
-            self.head = (seq, row[1:n], digest_key, row[n + 1])
-        else:
-            self.head = (seq, row[1:n], None, None)
+        self._at += 1
+        if self._at >= len(self._heads):
+            self._heads = self._digested(next(self._chunks, []))
+            self._at = 0
+        self.head = self._heads[self._at] if self._heads else None
 
-    def take(self) -> tuple[int, tuple[Any, ...], bytes | None, str | None]:
+    def _digested(self, rows: list[tuple[Any, ...]]) -> list[tuple[int, tuple[Any, ...], str, str | None]]:
+        """The chunk's heads: each row with its digest as its entry seals it
+        (`domain.binding.row_digest`: keyed by the person's digest key from v3 on)."""
+        text = self._codec.text
+        sha256 = hashlib.sha256
+        heads = []
+        total = 0
+        n, v3_after, personal = self._n, self._v3_after, self._personal
+        for row in rows:
+            seq = row[0]
+            data = text(row).encode("utf-8")
+            key = row[n] if personal and seq > v3_after else None
+            digest = sha256(data).hexdigest() if key is None else self._keyed_hex(bytes(key))(data)
+            total += int(digest, 16)
+            heads.append((seq, row, digest, row[n + 1] if personal else None))
+        self.count += len(rows)
+        self.sum += total
+        return heads
+
+    def _keyed_hex(self, key: bytes) -> Callable[[bytes], str]:
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            if len(self._keyed) >= _KEYED_MAX:
+                self._keyed.clear()
+            keyed = self._keyed[key] = b.KeyedDigest(key).hex
+        return keyed
+
+    def take(self) -> tuple[int, tuple[Any, ...], str, str | None]:
         head = self.head
         assert head is not None
         self._advance()
         return head
 
-    def values(self, cols: Sequence[Any]) -> dict[str, Any]:
-        """A row's columns by name (the v1 comparison reads them so)."""
-        return dict(zip(self.t.columns, cols, strict=True))
+    def values(self, row: Sequence[Any]) -> dict[str, Any]:
+        """A row's columns by name, converted (the v1 comparison reads them so)."""
+        return dict(zip(self.t.columns, self._codec.convert(row)[1 : self._n], strict=True))
 
-    def digest(self, cols: Sequence[Any], key: bytes | None) -> str:
-        """The row's digest as its entry seals it: keyed by the person's digest key from v3 on;
-        counted into the stream's sum."""
-        digest = b.row_digest(self.t, cols, key)
-        self.count += 1
-        self.sum += int(digest, 16)
-        return digest
+
+#: Prepared digest keys a stream keeps at most (about 300 bytes each).
+_KEYED_MAX = 50_000
 
 
 class Reconciler:
@@ -346,8 +368,7 @@ class Reconciler:
     def _stale(self, s: _Stream, seq: int) -> None:
         """Rows bound to entries before ``seq`` that were not matched: their entry is not theirs."""
         while s.head is not None and s.head[0] < seq:
-            row_seq, cols, key, _ = s.take()
-            s.digest(cols, key)
+            row_seq, cols, _, _ = s.take()
             self._find(
                 s.t, cols[s.key_at], row_seq, "行が指す台帳記録はこの表の記録ではありません",
                 "the row points at an entry that is not one of this table's",
@@ -363,8 +384,7 @@ class Reconciler:
             else:
                 self._unbound.append((t, seq, json.loads(payload_json).get(t.key)))
             return
-        _, cols, key, pseudonym = s.take()
-        digest = s.digest(cols, key)
+        _, cols, digest, pseudonym = s.take()
         if t is b.SUBJECTS:
             self._pending.pop(ref, None)
             self._pending.pop(sh.legacy_ref(cols[s.subject_at]), None)  # superseded by a v3 entry
@@ -397,8 +417,8 @@ class Reconciler:
         digests: list[str] = []
         ids: list[str] = []
         while s.head is not None and s.head[0] == seq:
-            _, cols, key, _ = s.take()
-            digests.append(s.digest(cols, key))
+            _, cols, digest, _ = s.take()
+            digests.append(digest)
             ids.append(str(cols[s.subject_at]))
         if seq < self._switch:
             good = persons_digest(ids) == payload.get("persons_sha256") and len(ids) == payload.get("persons")

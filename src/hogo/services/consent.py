@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hogo.domain import shredding as sh
@@ -22,14 +23,17 @@ from hogo.domain.decision import Decision, decide
 from hogo.domain.ledger import EntryKind
 from hogo.domain.policy import Policy
 from hogo.errors import Conflict, InputError
-from hogo.services import binding, ledger, person_keys
+from hogo.files.event_columns import FIELDS, EventColumns
+from hogo.services import binding, collector, ledger, person_keys
 from hogo.services.binding import row_payload
+from hogo.services.event_payloads import encode, stored_text
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import get_subject
+from hogo.store.bulk import CHUNK, rows_with, write_rows
 from hogo.store.rows import stored
-from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
+from hogo.store.tables import ConsentEventRow, LegalExceptionRow
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,11 @@ def check_against_policy(policy: Policy, event: ConsentEvent, row: int | None = 
         )
 
 
+#: Made once with the ids as one expanding parameter: building ``in_(ids)`` coerced every id
+#: into a bind parameter of its own, each time.
+_EXISTING = select(ConsentEventRow).where(ConsentEventRow.event_id.in_(bindparam("ids", expanding=True)))
+
+
 def record_events(
     session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None = None
 ) -> RecordResult:
@@ -114,25 +123,28 @@ def record_event_groups(session: Session, groups: Sequence[Sequence[ConsentEvent
 def _record(
     session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None
 ) -> tuple[dict[str, ConsentEvent], list[ConsentEvent]]:
-    """The distinct events by id, and those of them newly recorded (in order)."""
+    """The distinct events by id, and those of them newly recorded (in order).
+
+    The cycle collector is paused meanwhile (`collector`): a batch makes no reference cycles."""
+    with collector.paused():
+        return _record_paused(session, events, rows)
+
+
+def _record_paused(
+    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None
+) -> tuple[dict[str, ConsentEvent], list[ConsentEvent]]:
     policy = require_policy(session)
     numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
     seen = _distinct_events(policy, events, numbers)
-    ids = list(seen)
+    session.flush()  # the look-ups below read through the driver: rows the caller added first
+    conn = session.connection()
+    present = [r[0] for r in rows_with(conn, "consent_events", ["event_id"], "event_id", list(seen))]
     existing: dict[str, ConsentEventRow] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for r in session.execute(
-            select(ConsentEventRow).where(ConsentEventRow.event_id.in_(chunk))
-        ).scalars():
+    for i in range(0, len(present), CHUNK):  # usually none: only repeated events are read whole
+        for r in session.execute(_EXISTING, {"ids": present[i : i + CHUNK]}).scalars():
             existing[r.event_id] = r
     subject_ids = sorted({e.subject_id for e in seen.values()})
-    known: set[str] = set()
-    for i in range(0, len(subject_ids), 500):
-        chunk = subject_ids[i : i + 500]
-        known.update(
-            session.execute(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))).scalars()
-        )
+    known = {r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", subject_ids)}
     new: list[ConsentEvent] = []
     number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
     for event in seen.values():
@@ -149,40 +161,49 @@ def _record(
                 + (f" (row {number})" if number else "")
                 + ".",
             )
-    keys = person_keys.ensure(session, {e.subject_id for e in new})
-    digests = [event_digest(e, keys[e.subject_id].digest_key) for e in new]
-    seqs = ledger.append_many(
-        session,
-        [
-            (
-                EntryKind.consent_event,
-                sh.person_ref(keys[e.subject_id].pseudonym),
-                event_payload(e, d, keys[e.subject_id]),
-            )
-            for e, d in zip(new, digests, strict=True)
-        ],
-    )
-    now = datetime.now(UTC)
-    if new:
-        session.execute(
-            insert(binding.table_of(CONSENT_EVENTS)),  # Core: the ORM bulk path costs more per row
-            [
-                {**event_to_row_values(e), "recorded_at": now, "ledger_seq": s}
-                for e, s in zip(new, seqs, strict=True)
-            ],
-        )
-        binding.count(session, {CONSENT_EVENTS.name: tally_of(digests)})
+    _write_new(session, new)
     return seen, new
+
+
+def _write_new(session: Session, new: list[ConsentEvent]) -> None:
+    """Record new events: keys for persons without any, each event's payload and row digest from
+    the batch encoder the bulk import uses (`event_payloads.encode`, byte for byte the single
+    event's `event_payload` and `event_digest`), the entries hashed onto the chain, the rows
+    written by the driver's fast path (values as stored), the tally moved.
+
+    Why not an event at a time: pydantic dumps, two `json.dumps` and the column types' bind
+    processors per event cost more than sealing and hashing it."""
+    if not new:
+        return
+    keys = person_keys.ensure(session, {e.subject_id for e in new})
+    columns = EventColumns.from_events(new, list(range(len(new))))
+    encoded = encode(columns, keys)
+    session.flush()  # rows the caller added before these entries are written before them
+    conn = session.connection()
+    first, _ = ledger.append_prepared(
+        conn, EntryKind.consent_event, [list(zip(encoded.refs, encoded.payloads, strict=True))]
+    )
+    recorded_at = stored_text(datetime.now(UTC))
+    values = columns.columns()
+    values[FIELDS.index("collected_at")] = list(encoded.stored_at)
+    rows = zip(*values, itertools.repeat(recorded_at), itertools.count(first), strict=False)
+    write_rows(conn, CONSENT_EVENTS.name, (*FIELDS, "recorded_at", "ledger_seq"), list(rows))
+    binding.count(session, {CONSENT_EVENTS.name: tally_of(encoded.digests)})
 
 
 def _distinct_events(
     policy: Policy, events: Sequence[ConsentEvent], numbers: Sequence[int | None]
 ) -> dict[str, ConsentEvent]:
     """The events by id, each checked against the policy; an id repeated with other content is
-    refused (the same content twice is one event)."""
+    refused (the same content twice is one event). The policy's verdict depends only on the
+    purpose and terms version, so each distinct pair is looked up once."""
     seen: dict[str, ConsentEvent] = {}
+    known: set[tuple[str, str | None]] = set()
     for event, number in zip(events, numbers, strict=True):
-        check_against_policy(policy, event, number)
+        pair = (event.purpose_id, event.terms_version)
+        if pair not in known:
+            check_against_policy(policy, event, number)
+            known.add(pair)
         if event.event_id in seen and seen[event.event_id] != event:
             raise Conflict(
                 f"{number}行目: 同じ事象IDで内容の異なる行があります。"

@@ -1,4 +1,5 @@
-"""Ledger payloads and row digests of consent events, a batch at a time, for bulk imports.
+"""Ledger payloads and row digests of consent events, a batch at a time: bulk imports and
+`consent.record_events` (every other writer of consent events) encode here.
 
 Why: the import encoded each event with `event_digest` and `canonical(event_payload(…))`, two
 `json.dumps` and a pydantic dump per row (about 8 µs). The encoding is fixed text around values
@@ -14,7 +15,6 @@ If the payload of a consent event changes (`services.consent.event_payload`), ch
 
 from __future__ import annotations
 
-import hmac
 import json
 import re
 from collections.abc import Mapping
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import TypeAdapter
 
 from hogo.domain import shredding as sh
-from hogo.domain.binding import CONSENT_EVENTS
+from hogo.domain.binding import CONSENT_EVENTS, KeyedDigest
 from hogo.files.event_columns import EventColumns
 
 _UNSAFE = re.compile(r'["\\\x00-\x1f]')
@@ -55,13 +55,25 @@ def encode(events: EventColumns, keys: Mapping[str, sh.PersonKeys]) -> Encoded:
     }
     flags = ["true" if f else "false" for f in events.foreign_transfer_info_given]
     persons = [keys.get(s) for s in events.subject_id]
+    keyed = {k.pseudonym: KeyedDigest(k.digest_key).hex for k in persons if k is not None}
     digests = [
-        hmac.digest(k.digest_key, row.encode("utf-8"), "sha256").hex() if k else ""
+        keyed[k.pseudonym](row.encode("utf-8")) if k else ""
         for k, row in zip(persons, _row_texts(events, utc, texts, flags), strict=True)
     ]
     payloads = _payloads(events, shown, texts, flags, digests, persons)
     refs = [sh.person_ref(k.pseudonym) if k else "" for k in persons]
-    return Encoded(refs, payloads, digests, [f"{u[:10]} {u[11:26]}" for u in utc])
+    return Encoded(refs, payloads, digests, [_stored(u) for u in utc])
+
+
+def stored_text(value: datetime) -> str:
+    """An aware instant as the store keeps it: naive UTC text with microseconds (what SQLAlchemy
+    writes to SQLite; PostgreSQL parses it into the same timestamp)."""
+    return _stored(value.astimezone(UTC).isoformat(timespec="microseconds"))
+
+
+def _stored(utc: str) -> str:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` from the UTC ISO text ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``."""
+    return f"{utc[:10]} {utc[11:26]}"
 
 
 def _row_texts(e: EventColumns, utc: list[str], texts: dict[str, list[str]], flags: list[str]) -> list[str]:
@@ -96,17 +108,19 @@ def _payloads(
 ) -> list[str]:
     """`canonical(event_payload(event, digest, keys))`: the event's fields in clear, the person by
     pseudonym, `sh.EVENT_FIELDS` sealed under the person's data key, and the row digest, keys
-    sorted. One AES-GCM per event; a cipher per person, made once per batch."""
+    sorted. One AES-GCM per event; a cipher per person, made once per batch; the batch's random
+    nonces drawn at once (one system call instead of one per event)."""
     ciphers = {k.pseudonym: AESGCM(k.data_key) for k in persons if k is not None and k.data_key is not None}
     seal = sh.seal_text
+    nonces = sh.new_nonces(len(persons))
     return [
         ""
         if k is None
         else f'{{"action":"{a}","collected_at":"{c}","event_id":"{i}",'
         f'"foreign_transfer_info_given":{f},"method":"{m}","person":"{k.pseudonym}","purpose_id":"{p}",'
-        f'"row":"{d}","sealed":"{seal(ciphers[k.pseudonym], k.pseudonym, _sealed_text(ev, gn, gr, s))}",'
+        f'"row":"{d}","sealed":"{seal(ciphers[k.pseudonym], k.pseudonym, _sealed_text(ev, gn, gr, s), n)}",'
         f'"terms_version":{t}}}'
-        for k, a, c, i, ev, f, gn, gr, m, p, d, s, t in zip(
+        for k, a, c, i, ev, f, gn, gr, m, p, d, s, t, n in zip(
             persons,
             e.action,
             shown,
@@ -120,6 +134,7 @@ def _payloads(
             digests,
             e.subject_id,
             texts["terms_version"],
+            nonces,
             strict=True,
         )
     ]
@@ -153,11 +168,20 @@ def _instants(values: list[datetime]) -> tuple[list[str], list[str]]:
     for value in values:
         forms = seen.get(id(value))
         if forms is None:
-            utc_text = value.astimezone(UTC).isoformat(timespec="microseconds")
-            forms = seen[id(value)] = (_json_instant(value), utc_text)
+            forms = seen[id(value)] = _forms(value)
         shown.append(forms[0])
         utc.append(forms[1])
     return shown, utc
+
+
+def _forms(value: datetime) -> tuple[str, str]:
+    """(payload form, UTC form) of an instant; one `isoformat` when it is in UTC already (as
+    captured and API events are)."""
+    offset = value.utcoffset()
+    if offset is not None and not offset:
+        text = value.isoformat()  # ends in +00:00; microseconds only when there are any
+        return f"{text[:-6]}Z", text if value.microsecond else f"{text[:-6]}.000000+00:00"
+    return _json_instant(value), value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _json_instant(value: datetime) -> str:

@@ -31,6 +31,7 @@ from hogo.domain.shredding import PersonKeys
 from hogo.errors import HogoError, InputError
 from hogo.files.atomic import create_private
 from hogo.services import ledger
+from hogo.store.bulk import rows_with
 from hogo.store.tables import PersonKeyRow
 
 _CHUNK = 5_000
@@ -114,6 +115,10 @@ def _conn(bind: Session | Connection) -> Connection:
     return bind.connection() if isinstance(bind, Session) else bind
 
 
+#: What `lookup` reads of a person's keys (through the driver: none of them needs converting).
+_KEY_COLUMNS = ("subject_id", "pseudonym", "digest_key", "wrapped_key", "master_key_id")
+
+
 def lookup(
     bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
 ) -> dict[str, PersonKeys]:
@@ -123,19 +128,14 @@ def lookup(
     ids = sorted(set(subject_ids))
     master = master_key() if data and ids else None
     cipher = master.cipher if master is not None else None
-    k = PersonKeyRow
     found: dict[str, PersonKeys] = {}
-    for i in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            select(k.subject_id, k.pseudonym, k.digest_key, k.wrapped_key, k.master_key_id).where(
-                k.subject_id.in_(ids[i : i + _CHUNK])
-            )
-        )
-        for sid, pseudonym, digest_key, wrapped, key_id in rows:
-            data_key = None
-            if master is not None and cipher is not None:
-                data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
-            found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
+    for sid, pseudonym, digest_key, wrapped, key_id in rows_with(
+        conn, "person_keys", _KEY_COLUMNS, "subject_id", ids
+    ):
+        data_key = None
+        if master is not None and cipher is not None:
+            data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
+        found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
     return found
 
 
