@@ -130,11 +130,11 @@ def test_the_compact_menu_works_without_javascript(
     page.goto(base + "/policy")
     menu = page.locator("nav.main details.nav-compact")
     links = menu.get_by_role("link")
-    assert links.count() == 0  # folded: the page starts with its content, not fourteen links
+    assert links.count() == 0  # folded: the page starts with its content, not fifteen links
     menu.locator("summary").click()
     assert (
-        links.count() == 14
-    )  # eleven pages, re-consent campaigns (issue 15), rights requests (issue 14), profiling (issue 16)
+        links.count() == 15
+    )  # eleven pages, re-consent campaigns (15), rights requests (14), profiling and segments (16)
     assert menu.get_by_role("link", name="利用目的と規約").get_attribute("aria-current") == "page"
     _no_sideways_scroll(page)
     shot(page, "60-390-menu-open")

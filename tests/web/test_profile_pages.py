@@ -13,6 +13,7 @@ from hogo.errors import InputError
 from hogo.profiling.spec import parse_profile_spec
 from hogo.release.spec import SpecPaths
 from hogo.services import profiles as service
+from hogo.store.database import read_scope
 from hogo.web.views.profiles import ProfilePage, ProfilesPage
 from tests.api.env import Env, client, login
 from tests.profiling.env import profile_env
@@ -57,7 +58,7 @@ def test_a_run_page_shows_what_the_ledger_sealed(env: Env) -> None:
         assert r.status_code == 200
         page = r.context["page"]  # type: ignore[attr-defined]
         assert isinstance(page, ProfilePage)
-        with service.read_scope(env.db) as session:
+        with read_scope(env.db) as session:
             info = service.get_profile(session, "web-1")
         assert page.features_sha256 == info.manifest["features_sha256"] and page.ledger_seq == info.ledger_seq
         assert {f.label: f.value for f in page.counts}["対象"] == 2
