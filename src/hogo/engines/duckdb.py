@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from hogo.engines.base import Dialect, FileFormat, Params, SqlEngine
+from hogo.engines.base import Dialect, FileFormat, Params, SqlEngine, default_memory_limit
 
 
 class DuckDBDialect(Dialect):
@@ -52,8 +52,8 @@ class DuckDBEngine(SqlEngine):
         config: dict[str, Any] = {"preserve_insertion_order": False}
         if threads is not None:
             config["threads"] = int(threads)
-        if memory_limit is not None:
-            config["memory_limit"] = memory_limit
+        # Bounded by default: DuckDB's own default (80% of the machine) lets a large release fill it.
+        config["memory_limit"] = memory_limit or default_memory_limit()
         if temp_directory is not None:
             # Where intermediate results spill beyond the memory limit (else ".tmp" in the cwd).
             config["temp_directory"] = str(temp_directory)
@@ -95,6 +95,22 @@ class DuckDBEngine(SqlEngine):
             rel = self.con.read_csv(str(path), sep=delimiter, header=header, all_varchar=all_varchar)
         rel.create_view(name, replace=True)
         self._views.add(name)
+
+    def _load_batches(self, name: str, batches: pa.RecordBatchReader) -> None:
+        # DuckDB pulls from a registered reader as it scans: one batch in Python at a time.
+        staged = self.temp_name("hogo_batches")
+        self.con.register(staged, batches)
+        try:
+            self._create_table_as(name, f"SELECT * FROM {self.dialect.ident(staged)}", None)
+        finally:
+            self.con.unregister(staged)
+
+    def _stream(self, sql: str, params: Params, rows: int) -> pa.RecordBatchReader:
+        rel = self.con.sql(sql, params=self._bind(params))
+        # DuckDB 2 renamed fetch_arrow_reader() to to_arrow_reader(); accept both (duckdb>=1.1).
+        fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+        reader: pa.RecordBatchReader = fetch(rows)
+        return reader
 
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
         self._drop(name)
