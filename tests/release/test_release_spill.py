@@ -69,10 +69,10 @@ def test_the_release_engine_spills_inside_the_work_folder_and_honours_the_limit(
 def test_default_memory_limit_is_a_share_of_the_machine_not_duckdbs_80_percent() -> None:
     import duckdb
 
-    from hogo.engines.base import MIN_MEMORY, machine_memory
+    from hogo.engines.base import DEFAULT_MEMORY, MIN_MEMORY, machine_memory
 
     limit = int(default_memory_limit().removesuffix("MiB")) << 20
-    assert MIN_MEMORY <= limit <= max(machine_memory() // 4, MIN_MEMORY)
+    assert MIN_MEMORY <= limit <= DEFAULT_MEMORY and limit <= max(machine_memory() // 8, MIN_MEMORY)
     engine, explicit = (
         real_get_engine("duckdb"),
         real_get_engine("duckdb", memory_limit=default_memory_limit()),
@@ -94,3 +94,14 @@ def test_a_failed_release_leaves_no_spill_folder(world: tuple[Engine, Path]) -> 
     with pytest.raises(Exception):  # noqa: B017 - the run's own error; only what is left matters
         service.run_now(store, spec)
     assert not any(p.exists() for p in scratch_dirs(tmp / "out" / "spill-bad"))
+
+
+def test_an_engine_without_a_spill_folder_spills_into_a_private_one_of_its_own(tmp_path: Path) -> None:
+    """Never DuckDB's ".tmp" in the working directory, which may be any folder (a served one)."""
+    engine = real_get_engine("duckdb")
+    own = Path(_temp(engine))
+    try:
+        assert own.is_dir() and own.name.startswith("hogo-spill-") and (own.stat().st_mode & 0o077) == 0
+    finally:
+        engine.close()
+    assert not own.exists()

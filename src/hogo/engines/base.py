@@ -44,10 +44,9 @@ from hogo.files.confine import refuse_served
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 FileFormat = Literal["csv", "parquet"]
-#: Share of the machine's memory an engine holds before it spills, when no limit is set.
-MEMORY_SHARE = 8
-#: The least an engine is given by default, however small the machine.
-MIN_MEMORY = 1 << 30
+#: What an engine holds before it spills, when no limit is set: this much, or an eighth of a
+#: smaller machine's memory, never less than the floor.
+DEFAULT_MEMORY, MEMORY_SHARE, MIN_MEMORY = 1 << 30, 8, 256 << 20
 
 
 def machine_memory() -> int:
@@ -64,15 +63,19 @@ def machine_memory() -> int:
 
 
 def default_memory_limit() -> str:
-    """The memory limit of an engine for which none is set: an eighth of the machine, 1 GiB at least.
+    """The memory limit of an engine for which none is set: 1 GiB, or an eighth of a machine
+    with less than 8 GiB (256 MiB at least).
 
     Why not the engine's own default (DuckDB takes 80% of the machine): a release holds its
     inputs, tokens and decisions in the engine, so without a limit the engine grows with the input
-    until the machine is full, beside a server and other jobs. Past the limit it spills to the
-    folder it is given (a release's own work folder), so a larger input costs disk and time, not
-    memory. Set `HOGO_ENGINE_MEMORY_LIMIT` to give it more.
+    until the machine is full, beside a server and other jobs. Why not more: past the limit the
+    engine spills to the folder it is given (a release's own work folder), and more memory was
+    not faster where it was measured (benchmarks/release.py, 4M members: 67.6 s at 1 GB, 66.2 s
+    at 2.9 GiB; docs/releases.md), while peak memory then grows with the input. Set
+    `HOGO_ENGINE_MEMORY_LIMIT` to give it more.
     """
-    return f"{max(machine_memory() // MEMORY_SHARE, MIN_MEMORY) >> 20}MiB"
+    limit = max(min(DEFAULT_MEMORY, machine_memory() // MEMORY_SHARE), MIN_MEMORY)
+    return f"{limit >> 20}MiB"
 
 
 class EngineError(HogoError):

@@ -8,6 +8,8 @@ File registration goes through DuckDB's relation API so paths are never pasted i
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,8 +56,13 @@ class DuckDBEngine(SqlEngine):
             config["threads"] = int(threads)
         # Bounded by default: DuckDB's own default (80% of the machine) lets a large release fill it.
         config["memory_limit"] = memory_limit or default_memory_limit()
+        # Where intermediate results spill beyond the memory limit. Without a folder from the
+        # caller, a private (0700) one of this engine's own, removed on close: DuckDB's default
+        # is ".tmp" in the working directory, which may be any folder, a served one included.
+        self._own_spill: Path | None = None
+        if temp_directory is None and connection is None:
+            temp_directory = self._own_spill = Path(tempfile.mkdtemp(prefix="hogo-spill-"))
         if temp_directory is not None:
-            # Where intermediate results spill beyond the memory limit (else ".tmp" in the cwd).
             config["temp_directory"] = str(temp_directory)
         self.con: duckdb.DuckDBPyConnection = connection or duckdb.connect(str(database), config=config)
         self._views: set[str] = set()
@@ -140,3 +147,5 @@ class DuckDBEngine(SqlEngine):
     def _close(self) -> None:
         if self._owns:
             self.con.close()
+        if self._own_spill is not None:
+            shutil.rmtree(self._own_spill, ignore_errors=True)
