@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     #: `hogo.engines.available_engines()`; Spark needs the optional extra).
     engine: Literal["duckdb", "spark"] = "duckdb"
     #: Memory the data engine may use before it spills to disk (DuckDB syntax, e.g. "4GB");
-    #: unset lets DuckDB take its default of 80% of the machine's memory.
+    #: unset: 1 GiB, an eighth of a smaller machine's memory (`engines.default_memory_limit`).
     engine_memory_limit: str | None = None
 
     #: Signs session cookies and CSRF tokens. Must be set (32+ characters) outside development.

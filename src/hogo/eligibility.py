@@ -206,6 +206,13 @@ def register(engine: SqlEngine, policy: Policy, tables: ConsentSource, purpose_i
     engine.register_arrow(_T_KNOWN, pa.table({"version": pa.array(known, type=pa.string())}))
 
 
+def unregister(engine: SqlEngine) -> None:
+    """Remove the tables `register` made (a release, once it has decided, no longer needs them:
+    consent streamed from the store is tens of millions of events in the engine)."""
+    for name in (_T_SUBJECTS, _T_EVENTS, _T_EXCEPTIONS, _T_INCLUDED, _T_KNOWN):
+        engine.drop(name)
+
+
 def eligible_subjects(
     policy: Policy,
     tables: ConsentSource,
@@ -297,4 +304,5 @@ __all__ = [
     "decisions_sql",
     "decisions_table",
     "eligible_subjects",
+    "unregister",
 ]

@@ -42,6 +42,24 @@ def test_create_table_count_drop(engine: SqlEngine) -> None:
         engine.count(u)
 
 
+def test_batches_are_loaded_into_a_table_and_results_streamed_out(engine: SqlEngine) -> None:
+    """Data reaches the engine and leaves it batch by batch, as it is, in either direction."""
+    schema = pa.schema([("n", pa.int64()), ("who", pa.string())])
+    batches = [pa.record_batch([pa.array(range(i, i + 3)), pa.array(["a", None, "ü"])], schema=schema)
+               for i in (0, 3, 6)]  # fmt: skip
+    t = engine.load_batches(engine.temp_name("b"), pa.RecordBatchReader.from_batches(schema, iter(batches)))
+    expected = pa.Table.from_batches(batches).to_pylist()
+    assert engine.query(f"SELECT n, who FROM {engine.ident(t)} ORDER BY n").to_pylist() == expected
+    out = engine.stream(f"SELECT n, who FROM {engine.ident(t)} ORDER BY n", rows=4)
+    streamed = list(out)
+    assert out.schema.names == ["n", "who"] and sum(b.num_rows for b in streamed) == 9
+    assert pa.Table.from_batches(streamed).to_pylist() == expected
+    empty = engine.load_batches(engine.temp_name("e"), pa.RecordBatchReader.from_batches(schema, iter([])))
+    assert engine.count(empty) == 0 and engine.columns(empty) == ["n", "who"]
+    for name in (t, empty):
+        engine.drop(name)
+
+
 def test_register_csv_and_parquet(engine: SqlEngine, tmp_path: Path) -> None:
     csv = tmp_path / "in.csv"
     csv.write_text("a;b\n1;x\n2;y\n", encoding="utf-8")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from hogo.engines.base import Dialect, EngineError, Params, SqlEngine
+from hogo.engines.base import Dialect, EngineError, Params, SqlEngine, default_memory_limit
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -24,6 +24,7 @@ __all__ = [
     "Params",
     "SqlEngine",
     "available_engines",
+    "default_memory_limit",
     "get_engine",
 ]
 
@@ -45,8 +46,9 @@ def get_engine(
     """Create an engine by name.
 
     ``memory_limit`` (e.g. "4GB") is what the engine may hold before it spills to
-    ``temp_directory``; each backend maps them to its own settings. Other ``options`` go to the
-    backend constructor.
+    ``temp_directory``; each backend maps them to its own settings. A DuckDB engine without one
+    gets `default_memory_limit` (a share of the machine), never DuckDB's 80%. Other ``options``
+    go to the backend constructor.
     """
     if memory_limit is not None:
         options["memory_limit"] = memory_limit

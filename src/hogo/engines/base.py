@@ -44,6 +44,38 @@ from hogo.files.confine import refuse_served
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 FileFormat = Literal["csv", "parquet"]
+#: What an engine holds before it spills, when no limit is set: this much, or an eighth of a
+#: smaller machine's memory, never less than the floor.
+DEFAULT_MEMORY, MEMORY_SHARE, MIN_MEMORY = 1 << 30, 8, 256 << 20
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes")):
+        try:
+            text = limit.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def default_memory_limit() -> str:
+    """The memory limit of an engine for which none is set: 1 GiB, or an eighth of a machine
+    with less than 8 GiB (256 MiB at least).
+
+    Why not the engine's own default (DuckDB takes 80% of the machine): a release holds its
+    inputs, tokens and decisions in the engine, so without a limit the engine grows with the input
+    until the machine is full, beside a server and other jobs. Why not more: past the limit the
+    engine spills to the folder it is given (a release's own work folder), and more memory was
+    not faster where it was measured (benchmarks/release.py, 4M members: 67.6 s at 1 GB, 66.2 s
+    at 2.9 GiB; docs/releases.md), while peak memory then grows with the input. Set
+    `HOGO_ENGINE_MEMORY_LIMIT` to give it more.
+    """
+    limit = max(min(DEFAULT_MEMORY, machine_memory() // MEMORY_SHARE), MIN_MEMORY)
+    return f"{limit >> 20}MiB"
 
 
 class EngineError(HogoError):
@@ -240,6 +272,24 @@ class SqlEngine(ABC):
         return name
 
     @final
+    def load_batches(self, name: str, batches: pa.RecordBatchReader) -> str:
+        """Materialise a stream of Arrow record batches as table ``name`` (replacing it).
+
+        Why: data read from elsewhere (a database's COPY, a file) should reach the engine without
+        ever being whole in Python; the engine pulls one batch at a time and may spill. An empty
+        stream still makes its (empty) table. Returns ``name``.
+        """
+        self.dialect.ident(name)
+        self._wrap(lambda: self._load_batches(name, batches))
+        return name
+
+    @final
+    def stream(self, sql: str, params: Params = None, rows: int = 1 << 17) -> pa.RecordBatchReader:
+        """A query's result as Arrow record batches of about ``rows`` rows, for writing an output
+        batch by batch (where the backend streams, only one batch is in Python at a time)."""
+        return self._wrap(lambda: self._stream(sql, params, rows))
+
+    @final
     def drop(self, name: str) -> None:
         """Remove a table or view if it exists."""
         self._wrap(lambda: self._drop(name))
@@ -332,6 +382,27 @@ class SqlEngine(ABC):
 
     @abstractmethod
     def _drop(self, name: str) -> None: ...
+
+    def _load_batches(self, name: str, batches: pa.RecordBatchReader) -> None:
+        """Batch by batch: each registered, appended, unregistered (backends that can pull from
+        the reader themselves do better)."""
+        staged, created = self.temp_name("hogo_batch"), False
+        try:
+            for batch in batches:
+                self._register_arrow(staged, pa.Table.from_batches([batch], schema=batches.schema))
+                sql = f"SELECT * FROM {self.ident(staged)}"
+                self._insert_into(name, sql, None) if created else self._create_table_as(name, sql, None)
+                created = True
+            if not created:
+                self._register_arrow(staged, batches.schema.empty_table())
+                self._create_table_as(name, f"SELECT * FROM {self.ident(staged)}", None)
+        finally:
+            self._drop(staged)
+
+    def _stream(self, sql: str, params: Params, rows: int) -> pa.RecordBatchReader:
+        """The whole result fetched, then handed out in batches (backends that stream do better)."""
+        table = self._fetch_arrow(sql, params)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(rows))
 
     @abstractmethod
     def _close(self) -> None: ...

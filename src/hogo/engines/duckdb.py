@@ -8,6 +8,8 @@ File registration goes through DuckDB's relation API so paths are never pasted i
 from __future__ import annotations
 
 import contextlib
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from hogo.engines.base import Dialect, FileFormat, Params, SqlEngine
+from hogo.engines.base import Dialect, FileFormat, Params, SqlEngine, default_memory_limit
 
 
 class DuckDBDialect(Dialect):
@@ -48,10 +50,15 @@ class DuckDBEngine(SqlEngine):
         config: dict[str, Any] = {"preserve_insertion_order": False}
         if threads is not None:
             config["threads"] = int(threads)
-        if memory_limit is not None:
-            config["memory_limit"] = memory_limit
+        # Bounded by default: DuckDB's own default (80% of the machine) lets a large release fill it.
+        config["memory_limit"] = memory_limit or default_memory_limit()
+        # Where intermediate results spill beyond the memory limit. Without a folder from the
+        # caller, a private (0700) one of this engine's own, removed on close: DuckDB's default
+        # is ".tmp" in the working directory, which may be any folder, a served one included.
+        self._own_spill: Path | None = None
+        if temp_directory is None and connection is None:
+            temp_directory = self._own_spill = Path(tempfile.mkdtemp(prefix="hogo-spill-"))
         if temp_directory is not None:
-            # Where intermediate results spill beyond the memory limit (else ".tmp" in the cwd).
             config["temp_directory"] = str(temp_directory)
         self.con: duckdb.DuckDBPyConnection = connection or duckdb.connect(str(database), config=config)
         self._views: set[str] = set()
@@ -92,6 +99,22 @@ class DuckDBEngine(SqlEngine):
         rel.create_view(name, replace=True)
         self._views.add(name)
 
+    def _load_batches(self, name: str, batches: pa.RecordBatchReader) -> None:
+        # DuckDB pulls from a registered reader as it scans: one batch in Python at a time.
+        staged = self.temp_name("hogo_batches")
+        self.con.register(staged, batches)
+        try:
+            self._create_table_as(name, f"SELECT * FROM {self.dialect.ident(staged)}", None)
+        finally:
+            self.con.unregister(staged)
+
+    def _stream(self, sql: str, params: Params, rows: int) -> pa.RecordBatchReader:
+        rel = self.con.sql(sql, params=self._bind(params))
+        # DuckDB 2 renamed fetch_arrow_reader() to to_arrow_reader(); accept both (duckdb>=1.1).
+        fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+        reader: pa.RecordBatchReader = fetch(rows)
+        return reader
+
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
         self._drop(name)
         self.con.execute(f"CREATE TABLE {self.dialect.ident(name)} AS {sql}", self._bind(params))
@@ -120,3 +143,5 @@ class DuckDBEngine(SqlEngine):
     def _close(self) -> None:
         if self._owns:
             self.con.close()
+        if self._own_spill is not None:
+            shutil.rmtree(self._own_spill, ignore_errors=True)

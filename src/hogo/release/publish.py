@@ -5,7 +5,10 @@ appear before the transaction that records it (ledger entry, 法29条 record, `d
 crash in between would leave a published-looking release whose record does not exist. So:
 
 1. everything is written into a scratch folder ``.ID.part`` (0700; files 0600 whatever the
-   umask, because a release holds personal data or what was made from it);
+   umask, because a release holds personal data or what was made from it); the data engine
+   spills into ``.ID.part/.spill`` inside it (its temporary files hold the same data, so they get
+   the same private folder, never a served one), which is removed as soon as the engine is done,
+   before the folder's files are listed and recorded;
 2. the transaction records the release and commits;
 3. only then is the scratch folder renamed to its final name (an atomic rename).
 
@@ -28,9 +31,23 @@ MANIFEST = "manifest.json"
 FILE_MODE, DIR_MODE = 0o600, 0o700
 
 
+SPILL = ".spill"
+
+
+def spill_dir(work: Path) -> Path:
+    """Where the data engine of the output being written into ``work`` spills: inside it."""
+    return work / SPILL
+
+
+def _beside(final_dir: Path) -> Path:
+    """Where earlier versions spilled (beside the work folder): removed by recovery too."""
+    return final_dir.with_name(f".{final_dir.name}.spill")
+
+
 def scratch_dirs(final_dir: Path) -> tuple[Path, Path]:
     """Where a release is written before it is moved into place, and where its engine spills."""
-    return final_dir.with_name(f".{final_dir.name}.part"), final_dir.with_name(f".{final_dir.name}.spill")
+    work = final_dir.with_name(f".{final_dir.name}.part")
+    return work, spill_dir(work)
 
 
 def private_dir(path: Path) -> None:
@@ -74,8 +91,13 @@ class Stage:
     final_dir: Path
     published: bool = False
 
+    def end_spill(self) -> None:
+        """Remove the spill folder (call once the engine is closed, before the files are listed)."""
+        shutil.rmtree(self.spill, ignore_errors=True)
+
     def publish(self) -> None:
         """Call right after the record commits (see the module's steps)."""
+        self.end_spill()
         self.published = True
         publish(self.work, self.final_dir)
 
@@ -83,8 +105,9 @@ class Stage:
 @contextmanager
 def staged(final_dir: Path) -> Iterator[Stage]:
     """Fresh private scratch folders for the output that will take ``final_dir``. On leaving, the
-    spill folder goes; on an error before `Stage.publish`, the work folder goes too, so a failed
-    run leaves nothing that looks like output."""
+    spill folder goes (if `Stage.end_spill` has not removed it already); on an error before
+    `Stage.publish`, the work folder goes too, so a failed run leaves nothing that looks like
+    output."""
     private_dir(final_dir.parent)
     work, spill = scratch_dirs(final_dir)
     fresh_private_dir(work)
@@ -97,7 +120,7 @@ def staged(final_dir: Path) -> Iterator[Stage]:
             shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
-        shutil.rmtree(spill, ignore_errors=True)
+        stage.end_spill()
 
 
 def publish(work: Path, final_dir: Path) -> None:
@@ -123,7 +146,8 @@ def finish(final_dir: Path, release_id: str) -> bool:
     """Complete the publication of a recorded release whose process stopped before the rename
     (and remove the engine's spill folder it may have left); True if the folder was renamed."""
     work, spill = scratch_dirs(final_dir)
-    shutil.rmtree(spill, ignore_errors=True)
+    for folder in (spill, _beside(final_dir)):
+        shutil.rmtree(folder, ignore_errors=True)
     if final_dir.exists() or not manifest_names(work, release_id):
         return False
     publish(work, final_dir)
@@ -133,7 +157,7 @@ def finish(final_dir: Path, release_id: str) -> bool:
 def discard(final_dir: Path, release_id: str) -> None:
     """Remove what an unrecorded release left: scratch folders, and a folder published without its
     record by an earlier version of hogo (recognised by its manifest naming the release)."""
-    for scratch in scratch_dirs(final_dir):
+    for scratch in (*scratch_dirs(final_dir), _beside(final_dir)):
         shutil.rmtree(scratch, ignore_errors=True)
     if manifest_names(final_dir, release_id):
         shutil.rmtree(final_dir, ignore_errors=True)

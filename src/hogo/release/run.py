@@ -31,7 +31,7 @@ import pyarrow as pa
 from hogo.domain.policy import Policy
 from hogo.domain.provision import ReleaseMode
 from hogo.domain.related_info import ProvisionCase, case_of
-from hogo.eligibility import ConsentSource, decisions_into
+from hogo.eligibility import ConsentSource, decisions_into, unregister
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
 from hogo.files.digest import sha256_file
@@ -64,13 +64,16 @@ class PreparedRelease:
 def write_output(
     engine: SqlEngine, sql: str, path: Path, fmt: str, params: dict[str, Any] | None = None
 ) -> Path:
-    """A query's rows as the output file: Parquet written by the engine, or CSV."""
+    """A query's rows as the output file: Parquet written by the engine, or CSV written batch by
+    batch as the engine returns them (never the whole result in Python)."""
     if fmt == "parquet":
         return engine.write_parquet(sql, path, params)
-    table = engine.query(sql, params)
     import pyarrow.csv as pacsv
 
-    pacsv.write_csv(table, path)
+    batches = engine.stream(sql, params)
+    with pacsv.CSVWriter(path, batches.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
     return path
 
 
@@ -108,6 +111,7 @@ def prepare_release(
         persons = _write_personal(run)
     else:
         allowed = _allowed_members(run)
+        engine.drop(_M)  # everything the mode reads is in `allowed`
         if spec.mode is ReleaseMode.aggregate:
             assert spec.aggregate is not None
             result = aggregate_release(engine, allowed, spec.aggregate, person="member_id")
@@ -250,6 +254,10 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
     pairs = build_match_pairs(run.eng, _M, _P, token_keys)
     run.manifest["match"] = match_report(run.eng, _M, _P, token_keys, pairs=pairs).model_dump()
     run.matches = resolve_matches(run.eng, pairs)
+    # Only the resolved matches are read from here on: the partner's tokens and the pairs go, so
+    # the engine does not carry a second input's worth of data through the decisions and output.
+    for done in (pairs, _P):
+        run.eng.drop(done)
     run.counts["partner_rows"] = rows
     run.counts["matched_partner_rows"] = run.eng.count(run.matches)
 
@@ -302,9 +310,10 @@ def _join_profiles(run: _Run) -> None:
     }
 
 
-def _decided(run: _Run) -> tuple[str, str, str]:
-    """The joins of each person's decisions onto the candidates `p`, whether all allow, and the
-    first reason not. (Flat joins, each with its own condition: Spark's SQL takes no nested ones.)
+def _decided(run: _Run) -> tuple[str, str, str, list[str]]:
+    """The joins of each person's decisions onto the candidates `p`, whether all allow, the first
+    reason not, and the decision tables joined. (Flat joins, each with its own condition: Spark's
+    SQL takes no nested ones.)
 
     A release with profile items needs, besides the release purpose (for the recipient), every
     profiling purpose those items were made under to still cover the person at the release time:
@@ -314,14 +323,16 @@ def _decided(run: _Run) -> tuple[str, str, str]:
     purposes = sorted({p.purpose for p in run.profiles.values()})
     sources = f"JOIN {i(_DECISIONS)} AS d ON d.subject_id = p.member_id"
     ok, reason = "d.allowed", "CASE WHEN NOT d.allowed THEN d.reason"
+    tables = [_DECISIONS]
     for n, purpose in enumerate(purposes):
         name = decisions_into(
             eng, f"rel_profiling_{n}", run.policy, run.consent, purpose, run.at, with_reason=True
         )
+        tables.append(name)
         sources += f" JOIN {i(name)} AS q{n} ON q{n}.subject_id = d.subject_id"
         ok += f" AND q{n}.allowed"
         reason += f" WHEN NOT q{n}.allowed THEN q{n}.reason"
-    return sources, ok, f"{reason} END"
+    return sources, ok, f"{reason} END", tables
 
 
 def _allowed_population(run: _Run) -> None:
@@ -338,7 +349,7 @@ def _allowed_population(run: _Run) -> None:
         run.spec.decision_recipient,
         with_reason=True,
     )
-    sources, ok, reason = _decided(run)
+    sources, ok, reason, tables = _decided(run)
     if run.matches is not None:
         candidates = f"SELECT DISTINCT member_id FROM {i(run.matches)}"
     elif run.spec.output.key is not None:  # members with an identifier to key their rows by
@@ -369,6 +380,9 @@ def _allowed_population(run: _Run) -> None:
     if unknown > 0:
         excluded[NOT_REGISTERED] = unknown
     run.manifest["excluded_by_reason"] = excluded
+    for decided in tables:  # read into the population and the counts; nothing reads them again
+        eng.drop(decided)
+    unregister(eng)
 
 
 def _allowed_members(run: _Run) -> str:

@@ -129,11 +129,12 @@ def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> Recorde
                 snapshot = spec.consent_snapshot
                 consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
                 prepared = prepare_profile(plan, consent, engine, stage.work, step)
-                with write_scope(db) as session:
-                    manifest = _record(session, plan, prepared, stage.work)
-                stage.publish()
             finally:
-                engine.close()
+                engine.close()  # its memory and spill files go before the folder is recorded
+            stage.end_spill()
+            with write_scope(db) as session:
+                manifest = _record(session, plan, prepared, stage.work)
+            stage.publish()
     except BaseException as exc:
         log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)  # the type only
         _mark_failed(db, spec.id, exc)

@@ -312,14 +312,15 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
                 snapshot = plan.spec.consent_snapshot
                 consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
             prepared = prepare_release(plan, consent, engine, stage.work, step)
-            step("記録中 / recording")
-            with write_scope(store) as session:
-                manifest = _record(session, plan, prepared, consent, stage.work)
-            # Committed: the release is recorded, so its folder may now take its final name. A
-            # crash before this leaves `.ID.part`, which recovery renames (hogo.release.publish).
-            stage.publish()
         finally:
-            engine.close()
+            engine.close()  # its memory and spill files go before the folder is recorded
+        stage.end_spill()
+        step("記録中 / recording")
+        with write_scope(store) as session:
+            manifest = _record(session, plan, prepared, consent, stage.work)
+        # Committed: the release is recorded, so its folder may now take its final name. A
+        # crash before this leaves `.ID.part`, which recovery renames (hogo.release.publish).
+        stage.publish()
     return RecordedRelease(plan.release_id, plan.spec.mode, plan.directory, prepared.counts, manifest)
 
 

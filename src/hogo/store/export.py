@@ -1,14 +1,24 @@
 """Consent data out of the store for set-wise work in a data engine.
 
-Read through the DB-API cursor in chunks (no ORM objects): at millions of events the ORM would
-cost more than the decision itself. A consent source registers three tables in an engine:
-:class:`ConsentTables` from Arrow, :class:`StoreConsent` streamed from the store batch by batch
-(nothing accumulates in Python), and ``hogo.store.snapshot.ConsentFiles`` from a snapshot.
+A consent source registers three tables in an engine: :class:`ConsentTables` from Arrow,
+:class:`StoreConsent` streamed from the store, and ``hogo.store.snapshot.ConsentFiles`` from a
+snapshot. The store is read as Arrow record batches that the engine pulls one at a time
+(`SqlEngine.load_batches`), so nothing accumulates in Python:
+
+- PostgreSQL: binary ``COPY … TO STDOUT`` decoded into Arrow in C++ (ADBC's libpq driver), on a
+  second connection that imports the reading transaction's snapshot (``pg_export_snapshot``), so
+  the three tables and whatever the caller read first are one consistent view. Through the
+  Python driver the same rows came at about 200k/s, one Python object per value.
+- SQLite: the DB-API cursor in chunks of rows (no ORM objects, no SQLAlchemy rows), each chunk
+  converted column by column by Arrow. SQLite has no bulk export, and DuckDB's SQLite scanner is
+  an extension it would have to download.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +28,7 @@ from sqlalchemy.sql import ClauseElement
 
 from hogo.eligibility import Names
 from hogo.engines import SqlEngine
+from hogo.store.database import read_connection
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
 _CHUNK = 100_000
@@ -61,46 +72,108 @@ class ConsentTables:
 
 @dataclass(frozen=True)
 class StoreConsent:
-    """The store itself, streamed into engine tables one chunk at a time."""
+    """The store itself, streamed into engine tables (one consistent read of the three tables)."""
 
     store: Engine
 
     def register(self, engine: SqlEngine, names: Names) -> None:
-        with self.store.connect() as conn:
+        with read_connection(self.store) as conn, batch_reader(conn) as read:
             for name, (stmt, schema) in zip(names, queries(), strict=True):
-                staged = engine.temp_name("hogo_consent")
-                first = True
-                for batch in iter_batches(conn, stmt, schema):
-                    engine.register_arrow(staged, pa.Table.from_batches([batch]))
-                    sql = f"SELECT * FROM {engine.ident(staged)}"
-                    if first:
-                        engine.create_table_as(name, sql)
-                    else:
-                        engine.insert_into(name, sql)
-                    first = False
-                if first:
-                    engine.register_arrow(staged, schema.empty_table())
-                    engine.create_table_as(name, f"SELECT * FROM {engine.ident(staged)}")
-                engine.drop(staged)
+                engine.load_batches(name, read(stmt, schema))
+
+
+Reader = Callable[[ClauseElement, pa.Schema], pa.RecordBatchReader]
+
+
+@contextmanager
+def batch_reader(conn: Connection) -> Iterator[Reader]:
+    """How queries on ``conn``'s transaction are read as Arrow batches of a given schema (see the
+    module's docstring): binary COPY on PostgreSQL, the DB-API cursor elsewhere."""
+    if conn.dialect.name != "postgresql":
+        yield lambda stmt, schema: pa.RecordBatchReader.from_batches(schema, iter_batches(conn, stmt, schema))
+        return
+    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    with _copy_connection(conn, snapshot) as copy:
+        yield lambda stmt, schema: _copy_batches(copy, conn, stmt, schema)
+
+
+#: What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked before it is named in SQL.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+@contextmanager
+def _copy_connection(conn: Connection, snapshot: str) -> Iterator[Any]:
+    """A libpq connection (ADBC) reading in ``snapshot``, the exporting transaction's view."""
+    import adbc_driver_postgresql.dbapi as adbc  # imported when PostgreSQL is read
+
+    if _SNAPSHOT_ID.fullmatch(snapshot) is None:
+        raise ValueError("unexpected snapshot id from pg_export_snapshot()")
+    uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    copy = adbc.connect(uri)
+    try:
+        with copy.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # SET TRANSACTION SNAPSHOT takes no bind parameter; the id was checked above.
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        yield copy
+    finally:
+        copy.rollback()
+        copy.close()
+
+
+def _copy_batches(
+    copy: Any, conn: Connection, stmt: ClauseElement, schema: pa.Schema
+) -> pa.RecordBatchReader:
+    """The rows of ``stmt`` through binary COPY, as batches of ``schema`` (names and types)."""
+    cursor = copy.cursor()
+    cursor.execute(str(stmt.compile(conn.engine)))
+    source: pa.RecordBatchReader = cursor.fetch_record_batch()
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            for batch in source:
+                columns = [_column(c, f.type) for c, f in zip(batch.columns, schema, strict=True)]
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
+        finally:
+            cursor.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def iter_batches(conn: Connection, stmt: ClauseElement, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """Stream rows as the driver returns them and let Arrow do the conversions in bulk.
+    """Stream rows as the DB-API cursor returns them and let Arrow do the conversions in bulk.
 
     Column type processing is bypassed on purpose: SQLite hands back timestamps, dates and
     booleans as text and integers, and converting them per value in Python would cost more than
     the decision itself; Arrow casts whole columns (the stored times are naive UTC already).
     """
-    sql = stmt.compile(conn.engine)
-    result = conn.execution_options(stream_results=True).exec_driver_sql(str(sql))
-    while rows := result.fetchmany(_CHUNK):
-        columns = list(zip(*rows, strict=True))
-        arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+    # Rows are converted whole, as structs of what SQLite returns (text for times and dates,
+    # integers for booleans), without transposing them in Python first: three times faster.
+    raw = pa.struct([pa.field(f.name, _as_returned(f.type)) for f in schema])
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(stmt.compile(conn.engine)))
+        while rows := cursor.fetchmany(_CHUNK):
+            try:
+                columns = pa.array(rows, type=raw).flatten()
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # a driver returning other types
+                columns = [pa.array(col) for col in zip(*rows, strict=True)]
+            arrays = [_column(col, f.type) for col, f in zip(columns, schema, strict=True)]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+    finally:
+        cursor.close()
 
 
-def _column(values: tuple[Any, ...], kind: pa.DataType) -> pa.Array:
-    raw = pa.array(values)
+def _as_returned(kind: pa.DataType) -> pa.DataType:
+    """The Arrow type of what SQLite hands back for a column of ``kind``."""
+    if pa.types.is_boolean(kind):
+        return pa.int64()
+    if pa.types.is_temporal(kind):
+        return pa.string()
+    return kind
+
+
+def _column(raw: pa.Array, kind: pa.DataType) -> pa.Array:
     if raw.type == kind:
         return raw
     if pa.types.is_timestamp(raw.type) and raw.type.tz is not None:
@@ -132,9 +205,6 @@ def queries() -> list[tuple[ClauseElement, pa.Schema]]:
 
 def consent_tables(db: Engine) -> ConsentTables:
     """All consent data as Arrow (small stores, tests); large ones use :class:`StoreConsent`."""
-    with db.connect() as conn:
-        tables = [
-            pa.Table.from_batches(list(iter_batches(conn, stmt, schema)), schema=schema)
-            for stmt, schema in queries()
-        ]
+    with read_connection(db) as conn, batch_reader(conn) as read:
+        tables = [read(stmt, schema).read_all() for stmt, schema in queries()]
     return ConsentTables(*tables)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, select
@@ -30,7 +31,7 @@ from hogo.engines import SqlEngine
 from hogo.errors import InputError
 from hogo.files.digest import sha256_file
 from hogo.store.database import read_connection
-from hogo.store.export import iter_batches, queries
+from hogo.store.export import batch_reader, queries
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 FORMAT = "hogo-consent-snapshot/1"
@@ -75,14 +76,9 @@ def write_snapshot(store: Engine, folder: Path, step: Step | None = None) -> Sna
         with read_connection(store) as conn:
             seq, head = _head(conn)
             rows: dict[str, int] = {}
-            for file, (stmt, schema) in zip(FILES, queries(), strict=True):
-                with pq.ParquetWriter(work / file, schema, compression="zstd") as writer:
-                    rows[file] = 0
-                    for batch in iter_batches(conn, stmt, schema):
-                        writer.write_batch(batch)
-                        rows[file] += batch.num_rows
-                        if step is not None:
-                            step(file, rows[file])
+            with batch_reader(conn) as read:
+                for file, (stmt, schema) in zip(FILES, queries(), strict=True):
+                    _write(work / file, read(stmt, schema), file, rows, step)
         info = SnapshotInfo(
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             ledger_seq=seq,
@@ -139,6 +135,19 @@ def open_snapshot(folder: Path, store: Engine) -> ConsentFiles:
             field="ledger_seq",
         )
     return ConsentFiles(folder, info)
+
+
+def _write(
+    path: Path, batches: pa.RecordBatchReader, file: str, rows: dict[str, int], step: Step | None
+) -> None:
+    """One table of the snapshot, batch by batch as the store returns them."""
+    with pq.ParquetWriter(path, batches.schema, compression="zstd") as writer:
+        rows[file] = 0
+        for batch in batches:
+            writer.write_batch(batch)
+            rows[file] += batch.num_rows
+            if step is not None:
+                step(file, rows[file])
 
 
 def _head(conn: Connection) -> tuple[int, str]:
