@@ -30,11 +30,10 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from hogo.config import Settings, load_settings
+from hogo.config import Settings
 from hogo.domain.clock import JST
 from hogo.domain.ledger import EntryKind
 from hogo.eligibility import ConsentSource
-from hogo.engines import get_engine
 from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
@@ -47,7 +46,7 @@ from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, error_text, runner, settled
+from hogo.services.releases import STOPPED, alive, data_engine, error_text, runner, settled
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
@@ -115,14 +114,9 @@ def _background(db: Engine, plan: ProfilePlan) -> None:
 
 def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:
     spec = plan.spec
-    settings = load_settings()
     try:
         with staged(plan.directory) as stage:
-            engine = get_engine(
-                spec.engine or settings.engine,
-                memory_limit=settings.engine_memory_limit,
-                temp_directory=stage.spill,
-            )
+            engine = data_engine(spec.engine, stage.spill)
             try:
                 with write_scope(db) as session:
                     require_reconciled(session)  # the tables the decisions read agree with the ledger

@@ -169,7 +169,8 @@ def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> Recorde
             try:
                 prepared = prepare_segments(plan, confirmations, key, engine, stage.work, step)
             finally:
-                engine.close()
+                engine.close()  # its memory and spill files go before the folder is recorded
+            stage.end_spill()
             prepared.manifest["token_key"] = key.fingerprint
             with write_scope(db) as session:
                 manifest = _record(session, plan, prepared, stage.work)
