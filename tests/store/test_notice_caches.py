@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from hogo.domain.consent import ConsentAction
 from hogo.domain.notice import render_notice
+from hogo.errors import InputError
 from hogo.services import notice, person_keys, sites
 from hogo.services.policy import apply_policy
 from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import upsert_subjects
-from hogo.store.database import write_scope
+from hogo.store.database import read_scope, write_scope
 from tests.embed_helpers import member_token
 from tests.factories import POLICY, person, policy
 
@@ -63,6 +65,26 @@ def test_a_new_policy_revision_is_rendered_afresh(db: Engine) -> None:
     purposes = tuple(x.purpose_id for x in after.notices["ja"].sections)
     for lang in ("ja", "en"):
         assert after.notices[lang] == render_notice(new_policy, 2, purposes, lang)
+
+
+def test_the_choices_writer_checks_the_events_against_a_new_revision(db: Engine) -> None:
+    """The server's choices queue shares the API's policy cache: choices prepared under one
+    revision are checked again, when recorded, against the revision in force then."""
+    key, policies = _site(db), PolicyCache()
+    asked = notice.show(db, member_token(key, "shop", "P0"), PAGE, secret_key=SECRET, policies=policies)
+    with read_scope(db) as s:
+        choice = [("profiling", ConsentAction.grant)]
+        prepared = notice.prepare(s, asked.ticket, ORIGIN, choice, "ja", secret_key=SECRET, policies=policies)
+    assert prepared.events[0].terms_version == "2021-07"
+    with write_scope(db) as s:
+        apply_policy(s, policy(terms=[t for t in POLICY["terms"] if t["version"] != "2021-07"]))
+    queue = notice.choices_queue(db, policies)
+    try:
+        with pytest.raises(InputError) as refused:
+            queue.submit(prepared).result(timeout=30)
+        assert refused.value.field == "terms_version"
+    finally:
+        queue.close()
 
 
 def test_a_rotated_key_and_changed_origins_are_seen_on_the_next_call(db: Engine) -> None:

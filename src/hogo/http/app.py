@@ -220,7 +220,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.state.notice_queue = notice_svc.keeps_queue(
         db, secret_key=settings.secret_key, limits=app.state.embed_limits
     )
-    app.state.choices_queue = notice_svc.choices_queue(db)
+    app.state.choices_queue = notice_svc.choices_queue(db, app.state.policy_cache)
 
     for module in (policy, subjects, consents, embed, campaigns, privacy_center, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)

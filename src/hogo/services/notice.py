@@ -378,11 +378,13 @@ def prepare(
     return PreparedChoices(verified, tuple(events))
 
 
-def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+def record_prepared(
+    session: Session, prepared: Sequence[PreparedChoices], *, policies: PolicyCache | None = None
+) -> list[Recorded]:
     """Spend each ticket and record all their events, in order, in the caller's transaction: the
     one way choices are recorded, a batch through `services.group_commit` or a single one."""
     tickets.spend(session, [p.ticket for p in prepared])
-    results = record_event_groups(session, [p.events for p in prepared])
+    results = record_event_groups(session, [p.events for p in prepared], policies=policies)
     return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
 
 
@@ -408,9 +410,14 @@ def submit(
     return queue.submit(prepared)
 
 
-def choices_queue(db: Engine) -> GroupCommit[PreparedChoices, Recorded]:
-    """The group commit the notice's choices go through (one per serving process)."""
-    return GroupCommit(db, record_prepared)
+def choices_queue(db: Engine, policies: PolicyCache | None = None) -> GroupCommit[PreparedChoices, Recorded]:
+    """The group commit the notice's choices go through (one per serving process), with the
+    server's `policies`."""
+
+    def record(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+        return record_prepared(session, prepared, policies=policies)
+
+    return GroupCommit(db, record)
 
 
 def dismiss(
