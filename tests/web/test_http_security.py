@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from hogo.auth.roles import Role
 from hogo.config import Settings
 from hogo.http.app import create_app
+from hogo.http.deps import LEAVE_BOUND
 from hogo.http.limits import LOGIN_BODY_LIMIT
 from hogo.http.middleware import InFlightLimit
 from tests.api.env import PASSWORD, SECRET, Env, login
@@ -136,3 +138,33 @@ def test_one_client_cannot_take_every_slot() -> None:
     served = asyncio.run(scenario())
     assert served.index("192.0.2.7") == 2  # after the greedy client's two slots, not its six
     assert served.count("198.51.100.1") == 6
+
+
+def test_a_request_that_only_waits_gives_its_place_up() -> None:
+    """The consent notice's calls leave the bound while they wait for their group commit
+    (`http.deps.leave_bound`): more of them than the bound wait at once, and each place is given
+    back once, so the bound is whole afterwards."""
+
+    async def scenario() -> tuple[int, int, InFlightLimit]:
+        release = asyncio.Event()
+        waiting = 0
+
+        async def app(scope: dict[str, Any], receive: object, send: object) -> None:
+            nonlocal waiting
+            scope[LEAVE_BOUND]()
+            waiting += 1
+            await release.wait()
+
+        limit = InFlightLimit(app, limit=2, per_client=2)  # type: ignore[arg-type]
+        calls = [asyncio.create_task(limit({"type": "http", "client": ("127.0.0.1", 1)}, None, None))  # type: ignore[arg-type]
+                 for _ in range(6)]  # fmt: skip
+        for _ in range(20):
+            await asyncio.sleep(0)
+        at_once = waiting
+        release.set()
+        await asyncio.gather(*calls)
+        assert limit._slots is not None
+        return at_once, limit._slots._value, limit
+
+    at_once, free, limit = asyncio.run(scenario())
+    assert at_once == 6 and free == 2 and not limit._clients

@@ -182,6 +182,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         if warm:
             threading.Thread(target=app.state.overview.warm, args=(db,), daemon=True).start()
         yield
+        await run_in_threadpool(app.state.notice_queue.close)  # keep what is queued, then stop
         await run_in_threadpool(app.state.choices_queue.close)  # record what is queued, then stop
         if own_db:
             db.dispose()
@@ -214,8 +215,12 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
     app.state.embed_limits = notice_svc.Limits.of(
         settings.embed_rate_per_site, settings.embed_rate_per_person
     )
-    #: The consent notice's choices are recorded in batches by one writer (services.group_commit).
-    app.state.choices_queue = notice_svc.choices_queue(db)
+    #: The consent notices shown are kept, and their choices recorded, in batches by one writer
+    #: each (services.group_commit).
+    app.state.notice_queue = notice_svc.keeps_queue(
+        db, secret_key=settings.secret_key, limits=app.state.embed_limits
+    )
+    app.state.choices_queue = notice_svc.choices_queue(db, app.state.policy_cache)
 
     for module in (policy, subjects, consents, embed, campaigns, privacy_center, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -127,9 +127,28 @@ async def run_db(request: Request, fn: Callable[..., T], *args: Any) -> T:
     (which, under load, can wait a whole GIL switch interval); a networked database's round trip
     must not hold up the event loop, so there it goes to the thread pool.
     """
-    if get_db(request).dialect.name == "sqlite":
+    return await run_read(get_db(request), fn, *args)
+
+
+async def run_read(db: Engine, fn: Callable[..., T], *args: Any) -> T:
+    """`run_db` for code that has the db but no request (ASGI middleware)."""
+    if db.dialect.name == "sqlite":
         return fn(*args)
     return await run_in_threadpool(fn, *args)
+
+
+#: The scope key of the callable that gives a request's place in the in-flight bound up.
+LEAVE_BOUND = "hogo.leave_bound"
+
+
+def leave_bound(request: Request) -> None:
+    """The request now only waits for an answer another thread gives (a group commit's future),
+    holding neither a thread nor a connection: give its place in the in-flight bound to the next
+    (`hogo.http.middleware.InFlightLimit`, which put the callable in the scope; absent when the
+    app runs without it)."""
+    release: Callable[[], None] | None = request.scope.get(LEAVE_BOUND)
+    if release is not None:
+        release()
 
 
 def remember_token(request: Request, token: str, found: tuple[Principal, bool]) -> None:

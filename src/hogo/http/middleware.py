@@ -7,7 +7,11 @@ thread with requests waiting for a connection while the requests that hold the c
 for a thread to finish on — a deadlock. Requests beyond the bound wait in the event loop instead,
 where waiting costs nothing; the bound stays below both the connection pool and the thread pool.
 One client address may hold only part of the bound, so a single caller cannot starve the rest;
-bodies are read before a slot is taken (hogo.http.guard), so slow senders hold none.
+bodies are read before a slot is taken (hogo.http.guard), so slow senders hold none. A request
+that has done its work and only waits for another thread's answer (the consent notice's calls
+waiting for their group commit, `http.deps.leave_bound`) gives its place up early: it holds
+neither a thread nor a connection, and holding the place would cap how many such requests one
+batch can gather (issue 15).
 
 Every response but a static asset is `Cache-Control: no-store` (API JSON and console pages carry
 personal data); HSTS is sent when the settings make cookies Secure.
@@ -24,6 +28,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hogo.api.problems import server_error_response
+from hogo.http.deps import LEAVE_BOUND
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,18 @@ HSTS = (b"strict-transport-security", b"max-age=31536000")
 NO_STORE = (b"cache-control", b"no-store")
 
 
+class _Place:
+    """A request's place in the bound: the client's and the process's semaphore, released once."""
+
+    def __init__(self, shared: asyncio.Semaphore, own: asyncio.Semaphore) -> None:
+        self._held: tuple[asyncio.Semaphore, ...] = (shared, own)
+
+    def release(self) -> None:
+        held, self._held = self._held, ()
+        for semaphore in held:
+            semaphore.release()
+
+
 class InFlightLimit:
     def __init__(self, app: ASGIApp, limit: int, per_client: int) -> None:
         self.app = app
@@ -69,8 +86,18 @@ class InFlightLimit:
         own, users = self._clients.get(key) or (asyncio.Semaphore(self.per_client), 0)
         self._clients[key] = (own, users + 1)
         try:
-            async with own, self._slots:
+            await own.acquire()
+            try:
+                await self._slots.acquire()
+            except BaseException:
+                own.release()
+                raise
+            place = _Place(self._slots, own)
+            scope[LEAVE_BOUND] = place.release
+            try:
                 await self.app(scope, receive, send)
+            finally:
+                place.release()
         finally:
             own, users = self._clients[key]
             if users == 1:

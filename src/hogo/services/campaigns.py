@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hogo.domain.clock import as_aware
@@ -199,20 +199,18 @@ def end(session: Session, campaign_id: str) -> CampaignView:
     return _view(row)
 
 
+# Built once: every consent notice asks (issue 15).
+_ACTIVE = select(CampaignRow).where(
+    CampaignRow.ended_at.is_(None),
+    (CampaignRow.site_id == bindparam("site_id")) | CampaignRow.site_id.is_(None),
+)
+
+
 def active_for(
     session: Session, site_id: str, subject_id: str
 ) -> tuple[list[CampaignView], list[CampaignView]]:
     """The site's active campaigns, and those among them that target this person."""
-    rows = (
-        session.execute(
-            select(CampaignRow).where(
-                CampaignRow.ended_at.is_(None),
-                (CampaignRow.site_id == site_id) | CampaignRow.site_id.is_(None),
-            )
-        )
-        .scalars()
-        .all()
-    )
+    rows = session.execute(_ACTIVE, {"site_id": site_id}).scalars().all()
     if not rows:
         return [], []
     targeted = set(

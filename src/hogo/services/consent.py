@@ -104,12 +104,15 @@ def record_events(
     return RecordResult(recorded=len(new), already_present=len(seen) - len(new))
 
 
-def record_event_groups(session: Session, groups: Sequence[Sequence[ConsentEvent]]) -> list[RecordResult]:
+def record_event_groups(
+    session: Session, groups: Sequence[Sequence[ConsentEvent]], *, policies: PolicyCache | None = None
+) -> list[RecordResult]:
     """`record_events` for several callers' events at once (group commit, `services.group_commit`):
     one policy check, one ledger append and one insert for all, in the groups' order; each group's
     result is what `record_events` would have said had the groups been recorded one after the
-    other (an id first recorded by an earlier group is `already_present` for a later one)."""
-    _, new = _record(session, [e for g in groups for e in g], None)
+    other (an id first recorded by an earlier group is `already_present` for a later one). A
+    server's long-lived `policies` parse the policy once per revision, not once per batch."""
+    _, new = _record(session, [e for g in groups for e in g], None, policies)
     fresh = {e.event_id for e in new}
     results = []
     for group in groups:
@@ -121,19 +124,22 @@ def record_event_groups(session: Session, groups: Sequence[Sequence[ConsentEvent
 
 
 def _record(
-    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None
+    session: Session,
+    events: Sequence[ConsentEvent],
+    rows: Sequence[int] | None,
+    policies: PolicyCache | None = None,
 ) -> tuple[dict[str, ConsentEvent], list[ConsentEvent]]:
     """The distinct events by id, and those of them newly recorded (in order).
 
     The cycle collector is paused meanwhile (`collector`): a batch makes no reference cycles."""
     with collector.paused():
-        return _record_paused(session, events, rows)
+        return _record_paused(session, events, rows, policies)
 
 
 def _record_paused(
-    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None
+    session: Session, events: Sequence[ConsentEvent], rows: Sequence[int] | None, policies: PolicyCache | None
 ) -> tuple[dict[str, ConsentEvent], list[ConsentEvent]]:
-    policy = require_policy(session)
+    policy = require_policy(session) if policies is None else policies.current(session)
     numbers: Sequence[int | None] = rows if rows is not None else [None] * len(events)
     seen = _distinct_events(policy, events, numbers)
     session.flush()  # the look-ups below read through the driver: rows the caller added first

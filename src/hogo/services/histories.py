@@ -98,11 +98,17 @@ def _history(subject: Row[Any], events: Iterable[Row[Any]], exceptions: Iterable
 def history(session: Session, subject_id: str) -> SubjectHistory:
     """One person's history, events in the order they were collected (NotFound if unknown)."""
     # An id that cannot exist is never sent to the store (PostgreSQL refuses NUL in text).
-    found = session.execute(_SUBJECT, {"sid": subject_id}).first() if is_record_id(subject_id) else None
+    if not is_record_id(subject_id):
+        raise NotFound("本人が登録されていません。", "no such subject.")
+    # Read on the connection (rows the session holds are flushed first): the ORM's handling of
+    # a statement cost more than the statement on the consent notice's path (issue 15).
+    session.flush()
+    conn = session.connection()
+    found = conn.execute(_SUBJECT, {"sid": subject_id}).first()
     if found is None:
         raise NotFound("本人が登録されていません。", "no such subject.")
-    events = session.execute(_EVENTS, {"sid": subject_id}).all()
-    exceptions = session.execute(_EXCEPTIONS, {"sid": subject_id}).all()
+    events = conn.execute(_EVENTS, {"sid": subject_id}).all()
+    exceptions = conn.execute(_EXCEPTIONS, {"sid": subject_id}).all()
     return _history(found, events, exceptions)
 
 

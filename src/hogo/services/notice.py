@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ from hogo.services.consent import RecordResult, check_against_policy, record_eve
 from hogo.services.database import read_scope, write_scope
 from hogo.services.group_commit import GroupCommit
 from hogo.services.histories import history
-from hogo.services.policy import current_revision
 from hogo.services.policy_cache import PolicyCache
 
 log = logging.getLogger(__name__)
@@ -147,12 +147,10 @@ def plan(
     now = now or datetime.now(UTC)
     member = sites.check_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
     origin = _check_origin(session, member.site_id, page.origin)
-    policy = (policies or PolicyCache()).current(session)
-    revision = current_revision(session)
-    assert revision is not None  # a policy is in force (the cache raised otherwise)
+    revision, digest, policy = (policies or PolicyCache()).in_force(session)
     purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
     purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes)
-    notices = {lang: render_notice(policy, revision.revision, purposes, lang) for lang in LANGUAGES}
+    notices = {lang: _rendered(policy, revision, digest, purposes, lang) for lang in LANGUAGES}
     claims = {
         "site": member.site_id,
         "origin": origin,
@@ -173,9 +171,32 @@ def plan(
     ticket, expires = tickets.issue(
         TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
     )
-    site = sites.get_site(session, member.site_id)
-    asked = Asked(member.site_id, notices, site.privacy_center_url, ticket, expires)
+    asked = Asked(member.site_id, notices, sites.privacy_center_url(session, member.site_id), ticket, expires)
     return Planned(member, asked, campaign_id, now)
+
+
+#: Notices rendered, by policy revision and digest, purposes and language (`_rendered`).
+_notices: dict[tuple[int, str, tuple[str, ...], Language], Notice] = {}
+_notices_lock = threading.Lock()
+_NOTICES_KEPT = 256
+
+
+def _rendered(
+    policy: Policy, revision: int, digest: str, purposes: tuple[str, ...], lang: Language
+) -> Notice:
+    """`render_notice`, kept per policy revision (number and digest of its document), purposes and
+    language. Why: the notice and its digests are a pure function of these, and rendering them
+    twice per call was a good part of the call's time; a new revision renders afresh. The
+    notice is immutable (`Frozen`), so every caller may share it."""
+    key = (revision, digest, purposes, lang)
+    found = _notices.get(key)
+    if found is None:
+        found = render_notice(policy, revision, purposes, lang)
+        with _notices_lock:
+            if len(_notices) >= _NOTICES_KEPT:
+                _notices.clear()
+            _notices[key] = found
+    return found
 
 
 def keep(session: Session, planned: Planned, *, secret_key: str, limits: Limits | None = None) -> Asked:
@@ -216,6 +237,36 @@ def show(
         planned = plan(session, token, page, secret_key=secret_key, policies=policies)
     with write_scope(db) as session:
         return keep(session, planned, secret_key=secret_key, limits=limits)
+
+
+def show_queued(
+    db: Engine,
+    queue: GroupCommit[Planned, Asked],
+    token: str,
+    page: PageContext,
+    *,
+    secret_key: str,
+    policies: PolicyCache | None = None,
+) -> Future[Asked]:
+    """`show` for a server: planned in a read transaction of its own (closed before waiting), then
+    kept with other requests' notices in one write transaction (`keeps_queue`); the future is
+    answered after that commit, or with this notice's own error (a replayed token, a budget
+    spent). Why: a write transaction per notice made every notice wait for the lock behind the
+    others and the choices' batches (issue 15)."""
+    with read_scope(db) as session:
+        planned = plan(session, token, page, secret_key=secret_key, policies=policies)
+    return queue.submit(planned)
+
+
+def keeps_queue(db: Engine, *, secret_key: str, limits: Limits | None) -> GroupCommit[Planned, Asked]:
+    """The group commit notices are kept through (one per serving process): each `keep`, in
+    order, in one transaction; a batch that fails is kept again one per transaction, so only
+    the refused notice gets its error and nothing of it is kept."""
+
+    def keep_all(session: Session, planned: Sequence[Planned]) -> list[Asked]:
+        return [keep(session, p, secret_key=secret_key, limits=limits) for p in planned]
+
+    return GroupCommit(db, keep_all)
 
 
 def terms_version_in_force(policy: Policy, purpose_id: str, at: datetime) -> str | None:
@@ -327,11 +378,13 @@ def prepare(
     return PreparedChoices(verified, tuple(events))
 
 
-def record_prepared(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+def record_prepared(
+    session: Session, prepared: Sequence[PreparedChoices], *, policies: PolicyCache | None = None
+) -> list[Recorded]:
     """Spend each ticket and record all their events, in order, in the caller's transaction: the
     one way choices are recorded, a batch through `services.group_commit` or a single one."""
     tickets.spend(session, [p.ticket for p in prepared])
-    results = record_event_groups(session, [p.events for p in prepared])
+    results = record_event_groups(session, [p.events for p in prepared], policies=policies)
     return [Recorded(r, p.events) for r, p in zip(results, prepared, strict=True)]
 
 
@@ -357,9 +410,14 @@ def submit(
     return queue.submit(prepared)
 
 
-def choices_queue(db: Engine) -> GroupCommit[PreparedChoices, Recorded]:
-    """The group commit the notice's choices go through (one per serving process)."""
-    return GroupCommit(db, record_prepared)
+def choices_queue(db: Engine, policies: PolicyCache | None = None) -> GroupCommit[PreparedChoices, Recorded]:
+    """The group commit the notice's choices go through (one per serving process), with the
+    server's `policies`."""
+
+    def record(session: Session, prepared: Sequence[PreparedChoices]) -> list[Recorded]:
+        return record_prepared(session, prepared, policies=policies)
+
+    return GroupCommit(db, record)
 
 
 def dismiss(

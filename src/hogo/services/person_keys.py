@@ -12,7 +12,9 @@ is unset. `rotate` rewraps every person's data key under a new master key in one
 from __future__ import annotations
 
 import base64
+import os
 import stat
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +54,12 @@ class MasterKey:
         return AESGCM(self.key)
 
 
-_cache: dict[tuple[str, int], MasterKey] = {}
+#: Keys read, by path and the file's identity (inode, size, mtime): a rotated file is read again.
+_cache: dict[tuple[str, int, int, int], MasterKey] = {}
+#: Where the configured master key lives, by the HOGO_* environment and working folder it was
+#: worked out from (`_configured`).
+_where: dict[tuple[object, ...], tuple[Path, bool]] = {}
+_where_lock = threading.Lock()
 
 
 def write_master_key(path: Path) -> MasterKey:
@@ -71,7 +78,8 @@ def read_master_key(path: Path) -> MasterKey:
                 "マスター鍵のファイルを所有者以外も読めます(chmod 600 にしてください)。",
                 "the master key file is readable by others than its owner (chmod 600).",
             )
-        cached = _cache.get((str(path), info.st_mtime_ns))
+        identity = (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+        cached = _cache.get(identity)
         if cached is not None:
             return cached
         key = base64.b64decode(path.read_text("ascii").strip(), validate=True)
@@ -83,15 +91,37 @@ def read_master_key(path: Path) -> MasterKey:
     if len(key) != sh.KEY_BYTES:
         raise MasterKeyError("マスター鍵の長さが違います。", "the master key has the wrong length.")
     found = MasterKey(key, sh.master_key_id(key), path)
-    _cache[(str(path), info.st_mtime_ns)] = found
+    _cache[identity] = found
+    return found
+
+
+def _configured() -> tuple[Path, bool]:
+    """The master key's path and whether it is the default one (created on first use).
+
+    Why cached: reading the settings costs about a millisecond and every recorded consent event
+    asks. The settings come from the HOGO_* environment only (no settings file), so the answer is
+    kept per distinct HOGO_* environment and working folder (a relative path): a changed
+    HOGO_MASTER_KEY_FILE or HOGO_DATA_DIR is seen on the next call."""
+    key = (
+        os.getcwd(),
+        *sorted((k.upper(), v) for k, v in os.environ.items() if k.upper().startswith("HOGO_")),
+    )
+    found = _where.get(key)
+    if found is None:
+        settings = load_settings()
+        found = (settings.master_key_path, settings.master_key_file is None)
+        with _where_lock:
+            if len(_where) > 64:  # environments change only in tests; keep it bounded anyway
+                _where.clear()
+            _where[key] = found
     return found
 
 
 def master_key() -> MasterKey:
-    """The configured master key; the default file under the data folder is created on first use."""
-    settings = load_settings()
-    path = settings.master_key_path
-    if settings.master_key_file is None and not path.exists():
+    """The configured master key; the default file under the data folder is created on first use.
+    The file is checked (owner-only) on every call and read again when it changed (`read_master_key`)."""
+    path, default = _configured()
+    if default and not path.exists():
         try:
             return write_master_key(path)
         except InputError:  # created by another process just now

@@ -35,10 +35,20 @@ class PolicyCache:
     def current(self, session: Session, at: datetime | None = None) -> Policy:
         """The policy in force, now or at ``at`` (raises like `require_policy` when none has been
         applied). Only the newest revision is cached: asking about an earlier time is rare."""
-        head = session.execute(_HEAD).first()
+        head = session.connection().execute(_HEAD).first()
         if head is not None and at is not None and at < head[2]:
             return require_policy(session, at)
-        key = (head[0], head[1]) if head is not None else None
+        return self._newest(session, (head[0], head[1]) if head is not None else None)
+
+    def in_force(self, session: Session) -> tuple[int, str, Policy]:
+        """The policy in force now with its revision number and digest: what anything derived
+        from it alone (a rendered notice) may be kept by."""
+        head = session.connection().execute(_HEAD).first()
+        policy = self._newest(session, (head[0], head[1]) if head is not None else None)
+        assert head is not None  # `_newest` raised otherwise
+        return head[0], head[1], policy
+
+    def _newest(self, session: Session, key: tuple[int, str] | None) -> Policy:
         with self._lock:
             if key is not None and key == self._key and self._policy is not None:
                 return self._policy

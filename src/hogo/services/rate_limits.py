@@ -25,9 +25,10 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from hogo.services.auth import TooManyAttempts
 from hogo.store.sites import RateWindowRow
@@ -55,6 +56,28 @@ def _key(secret_key: str) -> bytes:
     )
 
 
+def _statements(dialect: str) -> tuple[Executable, Executable]:
+    """The count (upsert returning the hits) and the clean-up, built once per dialect: building
+    them cost more than running them on the notice's path (issue 15)."""
+    found = _BUILT.get(dialect)
+    if found is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        table: Table = RateWindowRow.__table__  # type: ignore[assignment]
+        count = (
+            insert(table)
+            .values(key=bindparam("key"), minute=bindparam("minute"), hits=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.key, table.c.minute], set_={"hits": table.c.hits + 1}
+            )
+            .returning(table.c.hits)
+        )
+        found = _BUILT[dialect] = (count, delete(table).where(table.c.minute < bindparam("minute")))
+    return found
+
+
+_BUILT: dict[str, tuple[Executable, Executable]] = {}
+
+
 def spend(
     session: Session, counted: Sequence[tuple[Budget, str]], *, secret_key: str, now: datetime | None = None
 ) -> None:
@@ -62,17 +85,13 @@ def spend(
     spent. Call it last in the write transaction it belongs to."""
     instant = (now or datetime.now(UTC)).timestamp()
     minute = int(instant // 60)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.flush()  # what the caller's transaction holds goes first: this is its last statement
+    conn = session.connection()
+    count, clean = _statements(conn.dialect.name)
     for budget, what in counted:
         key = hmac.digest(_key(secret_key), f"{budget.name}\x1f{what}".encode(), "sha256").hex()
-        stmt = dialect.insert(RateWindowRow).values(key=key, minute=minute, hits=1)
-        hits = session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[RateWindowRow.key, RateWindowRow.minute],
-                set_={"hits": RateWindowRow.hits + 1},
-            ).returning(RateWindowRow.hits)
-        ).scalar_one()
+        hits = conn.execute(count, {"key": key, "minute": minute}).scalar_one()
         if hits == 1:
-            session.execute(delete(RateWindowRow).where(RateWindowRow.minute < minute))
+            conn.execute(clean, {"minute": minute})
         if hits > budget.per_minute:
             raise RateLimited(max(1, 60 - int(instant) % 60))

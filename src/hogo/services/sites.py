@@ -24,7 +24,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jwt
@@ -34,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,6 +130,7 @@ def normalize_origin(value: str, field: str = "origin") -> str:
     return f"{parts.scheme}://{host}{port}"
 
 
+@lru_cache(maxsize=4)
 def _sealing_key(secret_key: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hogo site keys/1").derive(
         secret_key.encode("utf-8")
@@ -141,7 +143,10 @@ def _seal(secret_key: str, key_id: str, secret: str) -> str:
     return "aesgcm:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
+@lru_cache(maxsize=256)
 def _unseal(secret_key: str, key_id: str, material: str) -> str:
+    """The site's HS256 secret. Cached by everything it is computed from (a rotated key has a new
+    id and material, so it is unsealed afresh): every member token is verified with it."""
     raw = base64.urlsafe_b64decode(material.removeprefix("aesgcm:"))
     try:
         return AESGCM(_sealing_key(secret_key)).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
@@ -303,17 +308,55 @@ def list_sites(session: Session) -> list[SiteView]:
 
 def origin_registered(session: Session, origin: str) -> bool:
     """Is this origin allowed for some active site? (CORS preflights carry no token.)"""
-    found = session.execute(
-        select(SiteOriginRow.site_id)
-        .join(SiteRow, SiteRow.site_id == SiteOriginRow.site_id)
-        .where(SiteOriginRow.origin == origin, SiteRow.disabled_at.is_(None))
-        .limit(1)
-    ).first()
-    return found is not None
+    return session.connection().execute(_ORIGIN_REGISTERED, {"origin": origin}).first() is not None
+
+
+# The checks every embed call makes, built once and run on the connection: an ORM `get` per
+# check cost more than the query (issue 15). Rows are read afresh each time, never cached.
+_ORIGIN = SiteOriginRow.__table__.c
+_ORIGIN_ALLOWED = select(_ORIGIN.site_id).where(
+    _ORIGIN.site_id == bindparam("site_id"), _ORIGIN.origin == bindparam("origin")
+)
+_KEY, _SITE = SiteKeyRow.__table__.c, SiteRow.__table__.c
+_SITE_KEY = (
+    select(
+        _KEY.key_id,
+        _KEY.site_id,
+        _KEY.algorithm,
+        _KEY.material,
+        _KEY.retires_at,
+        _SITE.site_id.label("site_found"),
+        _SITE.disabled_at,
+    )
+    .select_from(SiteKeyRow.__table__.outerjoin(SiteRow.__table__, _SITE.site_id == _KEY.site_id))
+    .where(_KEY.key_id == bindparam("kid"))
+)
+_ORIGIN_REGISTERED = (
+    select(_ORIGIN.site_id)
+    .join(SiteRow.__table__, _SITE.site_id == _ORIGIN.site_id)
+    .where(_ORIGIN.origin == bindparam("origin"), _SITE.disabled_at.is_(None))
+    .limit(1)
+)
+_PRIVACY_CENTER_URL = select(_SITE.privacy_center_url).where(_SITE.site_id == bindparam("site_id"))
+_USED = UsedTokenRow.__table__.c
+_SPENT = select(_USED.jti_hash).where(_USED.jti_hash == bindparam("digest"))
+_ANY_SPENT = select(_USED.jti_hash).where(_USED.jti_hash.in_(bindparam("digests", expanding=True)))
+_USED_TOKENS: Table = UsedTokenRow.__table__  # type: ignore[assignment]
+_EXPIRED = delete(_USED_TOKENS).where(_USED.expires_at < bindparam("before"))
+_SPEND = insert(_USED_TOKENS)
+_SUBJECT = SubjectRow.__table__.c
+_SUBJECT_KNOWN = select(_SUBJECT.subject_id).where(_SUBJECT.subject_id == bindparam("subject_id"))
 
 
 def origin_allowed(session: Session, site_id: str, origin: str) -> bool:
-    return session.get(SiteOriginRow, (site_id, origin)) is not None
+    found = session.connection().execute(_ORIGIN_ALLOWED, {"site_id": site_id, "origin": origin})
+    return found.first() is not None
+
+
+def privacy_center_url(session: Session, site_id: str) -> str:
+    """The site's privacy center address (what the notice links to), without the rest of `get_site`."""
+    url = session.connection().execute(_PRIVACY_CENTER_URL, {"site_id": site_id}).scalar()
+    return url if url is not None else _site_row(session, site_id).privacy_center_url
 
 
 def _refuse(reason: str, site: str = "?", kid: str = "?") -> TokenRefused:
@@ -321,20 +364,26 @@ def _refuse(reason: str, site: str = "?", kid: str = "?") -> TokenRefused:
     return TokenRefused()
 
 
-def _verification_key(session: Session, kid: str, secret_key: str, now: datetime) -> tuple[SiteKeyRow, Any]:
-    row = session.get(SiteKeyRow, kid)
-    if row is None:
+class _SiteKey(NamedTuple):
+    key_id: str
+    site_id: str
+    algorithm: str
+
+
+def _verification_key(session: Session, kid: str, secret_key: str, now: datetime) -> tuple[_SiteKey, Any]:
+    found = session.connection().execute(_SITE_KEY, {"kid": kid}).first()
+    if found is None:
         raise _refuse("unknown_key", kid=kid)
-    site = session.get(SiteRow, row.site_id)
-    if site is None or site.disabled_at is not None:
+    row = _SiteKey(found.key_id, found.site_id, found.algorithm)
+    if found.site_found is None or found.disabled_at is not None:
         raise _refuse("site_disabled", row.site_id, kid)
-    if row.retires_at is not None and row.retires_at <= now:
+    if found.retires_at is not None and found.retires_at <= now:
         raise _refuse("key_retired", row.site_id, kid)
-    key = row.material if row.algorithm == "EdDSA" else _unseal(secret_key, kid, row.material)
+    key = found.material if row.algorithm == "EdDSA" else _unseal(secret_key, kid, found.material)
     return row, key
 
 
-def _claims(token: str, key: Any, row: SiteKeyRow, audience: str) -> dict[str, Any]:
+def _claims(token: str, key: Any, row: _SiteKey, audience: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -391,7 +440,7 @@ def check_member_token(
     ):
         raise _refuse("bad_claims", row.site_id, kid)
     refuse_spent(session, row.site_id, audience, jti)
-    if session.get(SubjectRow, subject) is None:
+    if session.connection().execute(_SUBJECT_KNOWN, {"subject_id": subject}).first() is None:
         raise _refuse("unknown_subject", row.site_id, kid)
     return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)
 
@@ -404,7 +453,7 @@ def refuse_spent(session: Session, issuer: str, audience: str, jti: str) -> None
     """Refuse a token id already spent, without spending it: the early check of a use whose
     spend is recorded later, in the transaction that acts on it (`spend_token_id` there still
     refuses a concurrent second use)."""
-    if session.get(UsedTokenRow, _token_digest(issuer, audience, jti)) is not None:
+    if session.connection().execute(_SPENT, {"digest": _token_digest(issuer, audience, jti)}).first():
         raise _refuse("replayed", issuer)
 
 
@@ -427,16 +476,16 @@ def spend_token_ids(session: Session, tokens: Sequence[TokenId]) -> None:
     """Record token ids as used, all or none (a batch of the notice's choices spends its tickets
     at once): if one was used before, or appears twice, the batch is refused as a replay."""
     digests = {_token_digest(t.issuer, t.audience, t.jti): t for t in tokens}
-    now = datetime.now(UTC)
-    session.execute(delete(UsedTokenRow).where(UsedTokenRow.expires_at < now - LEEWAY))
+    conn = session.connection()
+    conn.execute(_EXPIRED, {"before": datetime.now(UTC) - LEEWAY})
     if len(digests) < len(tokens):
         raise _refuse("replayed", tokens[0].issuer)
-    used = session.execute(select(UsedTokenRow.jti_hash).where(UsedTokenRow.jti_hash.in_(digests))).first()
+    used = conn.execute(_ANY_SPENT, {"digests": list(digests)}).first()
     if used is not None:
         raise _refuse("replayed", digests[used[0]].issuer)
     rows = [{"jti_hash": d, "expires_at": t.expires + LEEWAY} for d, t in digests.items()]
     try:
         with savepoint(session):  # a concurrent spend of the same id loses the race here
-            session.execute(insert(UsedTokenRow), rows)
+            conn.execute(_SPEND, rows)
     except IntegrityError:
         raise _refuse("replayed", tokens[0].issuer) from None

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 ISSUER = "hogo"
 
 
+@lru_cache(maxsize=4)
 def _key(secret_key: str) -> bytes:
     # The derivation's label predates the privacy center's links; the audience keeps uses apart.
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hogo notice tickets/1").derive(

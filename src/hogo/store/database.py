@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -99,19 +99,21 @@ def upgrade(db: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(db), revision)
 
 
-def session_factory(db: Engine) -> sessionmaker[Session]:
-    return sessionmaker(db, expire_on_commit=False)
-
-
 @contextmanager
-def _unit_of_work(db: Engine, begin: str | None) -> Iterator[Session]:
+def _unit_of_work(db: Engine, begin: str | None, isolation: str | None = None) -> Iterator[Session]:
     """The one place a unit of work is begun, committed and rolled back: commit when the block
     succeeds, roll everything back when it raises (see docs/architecture.md, "one transaction
-    rule"). `begin` is the statement that opens the transaction explicitly, if one must."""
-    session = session_factory(db)()
+    rule"). `begin` is the statement that opens the transaction explicitly, if one must;
+    `isolation` the isolation level the transaction's connection is given.
+
+    A plain `Session`, not a `sessionmaker` per unit of work: making one defines a Session
+    subclass and sets its events up, which cost more than a short request's queries (issue 15)."""
+    session = Session(db, expire_on_commit=False)
     try:
         if begin is not None:
             session.execute(text(begin))
+        elif isolation is not None:
+            session.connection(execution_options={"isolation_level": isolation})
         yield session
         session.commit()
     except BaseException:
@@ -131,9 +133,8 @@ def read_scope(db: Engine) -> Iterator[Session]:
     DEFERRED: no lock is taken); PostgreSQL needs REPEATABLE READ (READ COMMITTED takes a new
     snapshot per statement).
     """
-    if db.dialect.name == "postgresql":
-        db = db.execution_options(isolation_level="REPEATABLE READ")
-    with _unit_of_work(db, "BEGIN" if db.dialect.name == "sqlite" else None) as session:
+    sqlite = db.dialect.name == "sqlite"
+    with _unit_of_work(db, "BEGIN" if sqlite else None, None if sqlite else "REPEATABLE READ") as session:
         yield session
 
 

@@ -21,7 +21,7 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import DbDep, SessionDep, SettingsDep, policy_cache, run_db
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, leave_bound, policy_cache, run_db
 from hogo.services import notice as notice_svc
 from hogo.services.sites import TokenRefused
 
@@ -86,7 +86,7 @@ def _bearer(value: str | None) -> str:
     response_model=NoticeOut,
     responses=responses(401, 403, 422, 429, authenticated=False),
 )
-def notice(
+async def notice(
     request: Request,
     body: NoticeIn,
     db: DbDep,
@@ -103,15 +103,22 @@ def notice(
         gpc=body.gpc or sec_gpc == "1",
     )
     # Worked out in a read transaction; only spending the token, a campaign's "seen" and the
-    # rate budgets take the write lock, briefly (services.notice.show).
-    asked = notice_svc.show(
-        db,
-        _bearer(authorization),
-        page,
-        secret_key=settings.secret_key,
-        limits=request.app.state.embed_limits,
-        policies=policy_cache(request),
+    # rate budgets take the write lock, with other requests' notices in one transaction
+    # (services.notice.show_queued); answered once that has committed.
+    pending = await run_db(
+        request,
+        partial(
+            notice_svc.show_queued,
+            db,
+            request.app.state.notice_queue,
+            _bearer(authorization),
+            page,
+            secret_key=settings.secret_key,
+            policies=policy_cache(request),
+        ),
     )
+    leave_bound(request)
+    asked = await asyncio.wrap_future(pending)
     return NoticeOut(
         site_id=asked.site_id,
         notices=asked.notices,
@@ -153,6 +160,7 @@ async def choices(
             policies=policy_cache(request),
         ),
     )
+    leave_bound(request)
     done = await asyncio.wrap_future(pending)
     return ChoicesOut(
         recorded=done.result.recorded,
