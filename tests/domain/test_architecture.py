@@ -70,7 +70,12 @@ TRANSACTION_MODULES = {
     "services/consent_import.py": "the bulk import stages on its own connection and commits each step",
 }
 #: Calls that look like transaction control but are not (an import job's own `commit()`).
-NOT_TRANSACTIONS = {("cli/consent.py", "job.commit")}
+NOT_TRANSACTIONS = {
+    ("cli/consent.py", "job.commit"),
+    # the read-only COPY connection (ADBC) that shares the reading transaction's snapshot: it ends
+    # its own read with a rollback and never writes (`hogo.store.export.batch_reader`)
+    ("store/export.py", "copy.rollback"),
+}
 _CONTROL = {"commit", "rollback", "begin", "begin_nested", "sessionmaker"}
 
 
