@@ -34,19 +34,20 @@ from hogo.config import Settings
 from hogo.domain.clock import JST
 from hogo.domain.ledger import EntryKind
 from hogo.eligibility import ConsentSource
+from hogo.engines import SqlEngine
 from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
 from hogo.profiling.run import OUTPUT, PreparedProfile, Step, prepare_profile
 from hogo.profiling.spec import ProfileSpec, parse_profile_spec
 from hogo.release import publish as publication
-from hogo.release.publish import FILE_MODE, seal, staged, write_manifest
+from hogo.release.publish import FILE_MODE, seal, write_manifest
 from hogo.release.run import read_output
 from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, data_engine, error_text, runner, settled
+from hogo.services.releases import STOPPED, alive, failure_recorded, run_staged, runner, settled
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
@@ -114,33 +115,20 @@ def _background(db: Engine, plan: ProfilePlan) -> None:
 
 def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:
     spec = plan.spec
-    try:
-        with staged(plan.directory) as stage:
-            engine = data_engine(spec.engine, stage.spill)
-            try:
-                with write_scope(db) as session:
-                    require_reconciled(session)  # the tables the decisions read agree with the ledger
-                snapshot = spec.consent_snapshot
-                consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
-                prepared = prepare_profile(plan, consent, engine, stage.work, step)
-            finally:
-                engine.close()  # its memory and spill files go before the folder is recorded
-            stage.end_spill()
-            with write_scope(db) as session:
-                manifest = _record(session, plan, prepared, stage.work)
-            stage.publish()
-    except BaseException as exc:
-        log.warning("profile job %s failed: %s", spec.id, type(exc).__name__)  # the type only
-        _mark_failed(db, spec.id, exc)
-        raise
+
+    def prepare(engine: SqlEngine, work: Path) -> PreparedProfile:
+        with write_scope(db) as session:
+            require_reconciled(session)  # the tables the decisions read agree with the ledger
+        snapshot = spec.consent_snapshot
+        consent: ConsentSource = open_snapshot(snapshot, db) if snapshot else StoreConsent(db)
+        return prepare_profile(plan, consent, engine, work, step)
+
+    def record(session: Session, prepared: PreparedProfile, work: Path) -> dict[str, Any]:
+        return _record(session, plan, prepared, work)
+
+    with failure_recorded(db, ProfileRunRow, spec.id, "profile job"):
+        prepared, manifest = run_staged(db, plan.directory, spec.engine, prepare, record)
     return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
-
-
-def _mark_failed(db: Engine, profile_id: str, exc: BaseException) -> None:
-    with write_scope(db) as session:
-        row = session.get(ProfileRunRow, profile_id)
-        if row is not None and row.status == RUNNING:
-            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
 
 
 def recover_interrupted(db: Engine) -> list[str]:

@@ -22,7 +22,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +58,7 @@ from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import ConsentFiles, open_snapshot
 
 log = logging.getLogger(__name__)
+_Prepared = TypeVar("_Prepared")
 
 MANIFEST = publication.MANIFEST
 STOPPED = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
@@ -255,13 +257,49 @@ def error_text(exc: BaseException) -> str:
     return f"内部エラーで中断しました({type(exc).__name__})。\ninternal error ({type(exc).__name__})."
 
 
-def _mark_failed(store: Engine, release_id: str, exc: BaseException) -> None:
-    with write_scope(store) as session:
-        row = session.get(ReleaseRow, release_id)
-        # A release that failed after its record committed stays done (its folder is completed
-        # by recovery); only one still running can fail.
-        if row is not None and row.status == RUNNING:
-            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
+@contextmanager
+def failure_recorded(db: Engine, model: type[Any], key: str, what: str) -> Iterator[None]:
+    """A run (a release, a profile job, a segment export) that raises is marked failed on its row —
+    only while still running: one that failed after its record committed stays done, and recovery
+    completes its folder — and the log names the error's type only (an engine's message may quote
+    a value from the data). ``model`` is the run's row class (status, finished_at, error)."""
+    try:
+        yield
+    except BaseException as exc:
+        log.warning("%s %s failed: %s", what, key, type(exc).__name__)
+        with write_scope(db) as session:
+            row = session.get(model, key)
+            if row is not None and row.status == RUNNING:
+                row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
+        raise
+
+
+def run_staged(
+    db: Engine,
+    directory: Path,
+    engine: EngineName | None,
+    prepare: Callable[[SqlEngine, Path], _Prepared],
+    record: Callable[[Session, _Prepared, Path], dict[str, Any]],
+) -> tuple[_Prepared, dict[str, Any]]:
+    """Prepare a run in a private work folder with a data engine, record it, then publish the folder.
+
+    A failure or a crash leaves either the recorded run with its folder or neither: the engine
+    (its memory and spill files) is gone before anything is recorded, the work folder is removed
+    unless the record committed, and recovery finishes or removes what a crash left
+    (`hogo.release.publish`). Releases, profile jobs and segment exports all run this way."""
+    with staged(directory) as stage:
+        data = _data_engine(engine, stage.spill)
+        try:
+            prepared = prepare(data, stage.work)
+        finally:
+            data.close()
+        stage.end_spill()
+        with write_scope(db) as session:
+            manifest = record(session, prepared, stage.work)
+        # Committed: the run is recorded, so its folder may now take its final name. A crash
+        # before this leaves `.ID.part`, which recovery renames (hogo.release.publish).
+        stage.publish()
+    return prepared, manifest
 
 
 @dataclass(frozen=True)
@@ -278,16 +316,11 @@ class RecordedRelease:
 def _execute(
     store: Engine, plan: ReleasePlan, step: Step | None = None, consent: ConsentSource | None = None
 ) -> RecordedRelease:
-    try:
+    with failure_recorded(store, ReleaseRow, plan.release_id, "release"):
         return _run(store, plan, step or (lambda _: None), consent)
-    except BaseException as exc:
-        # The type only: an engine's message may quote a value from the data.
-        log.warning("release %s failed: %s", plan.release_id, type(exc).__name__)
-        _mark_failed(store, plan.release_id, exc)
-        raise
 
 
-def data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
+def _data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
     """The data engine a spec names (else HOGO_ENGINE), spilling into the run's own folder
     (releases, profile jobs and segment exports alike)."""
     settings = load_settings()
@@ -297,30 +330,20 @@ def data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
 
 
 def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | None) -> RecordedRelease:
-    """Prepare the release in a private work folder, record it, then publish the folder.
-
-    A failure or a crash leaves either the recorded release with its folder or neither: the work
-    folder is removed unless the record committed, and recovery finishes or removes what a crash
-    left (see `hogo.release.publish`).
-    """
-    with staged(plan.directory) as stage:
-        engine = data_engine(plan.spec.engine, stage.spill)
-        try:
-            with write_scope(store) as session:
-                require_reconciled(session)  # the tables read below agree with the ledger
-            if consent is None:
-                snapshot = plan.spec.consent_snapshot
-                consent = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
-            prepared = prepare_release(plan, consent, engine, stage.work, step)
-        finally:
-            engine.close()  # its memory and spill files go before the folder is recorded
-        stage.end_spill()
-        step("記録中 / recording")
+    def prepare(engine: SqlEngine, work: Path) -> tuple[PreparedRelease, ConsentSource]:
         with write_scope(store) as session:
-            manifest = _record(session, plan, prepared, consent, stage.work)
-        # Committed: the release is recorded, so its folder may now take its final name. A
-        # crash before this leaves `.ID.part`, which recovery renames (hogo.release.publish).
-        stage.publish()
+            require_reconciled(session)  # the tables read below agree with the ledger
+        source = consent
+        if source is None:
+            snapshot = plan.spec.consent_snapshot
+            source = open_snapshot(snapshot, store) if snapshot is not None else StoreConsent(store)
+        return prepare_release(plan, source, engine, work, step), source
+
+    def record(session: Session, done: tuple[PreparedRelease, ConsentSource], work: Path) -> dict[str, Any]:
+        step("記録中 / recording")
+        return _record(session, plan, done[0], done[1], work)
+
+    (prepared, _), manifest = run_staged(store, plan.directory, plan.spec.engine, prepare, record)
     return RecordedRelease(plan.release_id, plan.spec.mode, plan.directory, prepared.counts, manifest)
 
 

@@ -30,18 +30,27 @@ from hogo.domain.binding import plain
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.ledger import EntryKind
 from hogo.domain.provision import retention_until
+from hogo.engines import SqlEngine
 from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.matching.tokens import load_key
 from hogo.release import publish as publication
-from hogo.release.publish import seal, staged, write_manifest
+from hogo.release.publish import seal, write_manifest
 from hogo.release.spec import SpecPaths
 from hogo.segments.confirmations import read_confirmations
 from hogo.segments.export import OUTPUT, PreparedSegments, SegmentPlan, Step, plan_segments, prepare_segments
 from hogo.segments.spec import SegmentSpec, parse_segment_spec
 from hogo.services import ledger
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, data_engine, error_text, manifest_counts, runner, settled
+from hogo.services.releases import (
+    STOPPED,
+    alive,
+    failure_recorded,
+    manifest_counts,
+    run_staged,
+    runner,
+    settled,
+)
 from hogo.store.database import write_scope
 from hogo.store.rows import stored, view_of
 from hogo.store.segments import RelatedInfoConfirmationRow, SegmentExportRow
@@ -160,33 +169,21 @@ def _background(db: Engine, plan: SegmentPlan) -> None:
 
 def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> RecordedExport:
     spec = plan.spec
-    try:
+    with failure_recorded(db, SegmentExportRow, spec.id, "segment export"):
         # The confirmations and the key first: a file that cannot confirm stops everything.
         confirmations = read_confirmations(spec.confirmations.path)
         key = load_key(spec.token_key_file, file_hint="token_key_file")
-        with staged(plan.directory) as stage:
-            engine = data_engine(spec.engine, stage.spill)
-            try:
-                prepared = prepare_segments(plan, confirmations, key, engine, stage.work, step)
-            finally:
-                engine.close()  # its memory and spill files go before the folder is recorded
-            stage.end_spill()
+
+        def prepare(engine: SqlEngine, work: Path) -> PreparedSegments:
+            prepared = prepare_segments(plan, confirmations, key, engine, work, step)
             prepared.manifest["token_key"] = key.fingerprint
-            with write_scope(db) as session:
-                manifest = _record(session, plan, prepared, stage.work)
-            stage.publish()
-    except BaseException as exc:
-        log.warning("segment export %s failed: %s", spec.id, type(exc).__name__)  # the type only
-        _mark_failed(db, spec.id, exc)
-        raise
+            return prepared
+
+        def record(session: Session, prepared: PreparedSegments, work: Path) -> dict[str, Any]:
+            return _record(session, plan, prepared, work)
+
+        prepared, manifest = run_staged(db, plan.directory, spec.engine, prepare, record)
     return RecordedExport(spec.id, plan.directory, prepared.counts, manifest)
-
-
-def _mark_failed(db: Engine, export_id: str, exc: BaseException) -> None:
-    with write_scope(db) as session:
-        row = session.get(SegmentExportRow, export_id)
-        if row is not None and row.status == RUNNING:
-            row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), error_text(exc)
 
 
 #: The columns of a confirmation record the ledger seals (all but the export id and entry number).
