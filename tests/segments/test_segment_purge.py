@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
@@ -123,6 +123,15 @@ def test_a_purge_after_a_later_export_keeps_each_seal(world: Engine, tmp_path: P
     with read_scope(store) as s:
         assert all(records_intact(s, e) for e in ("seg-batch", "seg-contract", "seg-later"))
         assert ledger.verdict(*ledger.verify_all(s)).ok
+    with write_scope(store) as s:  # a purged record put back is found against the purge's seal
+        kept = s.scalars(
+            select(RelatedInfoConfirmationRow).where(RelatedInfoConfirmationRow.export_id == "seg-batch")
+        ).first()
+        assert kept is not None
+        values = {c.key: getattr(kept, c.key) for c in RelatedInfoConfirmationRow.__table__.columns}
+        s.add(RelatedInfoConfirmationRow(**{**values, "export_id": "seg-later"}))
+    with read_scope(store) as s:
+        assert not records_intact(s, "seg-later") and records_intact(s, "seg-batch")
 
 
 def test_the_cli_asks_first_and_purges_with_yes(world: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
