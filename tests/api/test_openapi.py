@@ -37,6 +37,7 @@ OPERATIONS |= {
 }
 OPERATIONS |= {"mintPrivacyCenterLink"}
 OPERATIONS |= {"startSegmentExport", "listSegmentExports", "getSegmentExport", "listRelatedInfoConfirmations"}
+OPERATIONS |= {"purgeRelatedInfoConfirmations"}
 OPERATIONS |= {
     "listRightsRequests",
     "fileRightsRequest",

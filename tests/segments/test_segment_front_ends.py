@@ -138,3 +138,30 @@ def test_the_console_lists_exports_and_shows_records_only_with_the_permission(en
         page = r.context["page"]  # type: ignore[attr-defined]
         assert page.records and {x.export_id for x in page.records} >= {"web-1"}
         assert "Confirmation records (Art. 31(3))" in r.text and "c1," not in r.text
+
+
+def test_purging_records_past_retention_needs_the_permission(api: TestClient, env: Env) -> None:
+    folder = Path(str(env.db.url.database)).parent
+    service.export_now(
+        env.db, parse_segment_spec(_spec("api-c", record_form="contract"), SpecPaths.local(folder))
+    )
+    url, body = "/api/v1/segments/records/purge", {"before": "2025-06-11"}
+    assert api.post(url, json=body, headers=env.headers(Role.auditor)).status_code == 403
+    dry = api.post(url, json={**body, "dry_run": True}, headers=env.headers(Role.privacy_officer))
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["purged"] == 4 and dry.json()["ledger_seq"] is None
+    done = api.post(url, json=body, headers=env.headers(Role.privacy_officer)).json()
+    assert done["purged"] == 4 and done["ledger_seq"] is not None
+    assert done["exports"] == [
+        {
+            "export_id": "api-c",
+            "recipient_id": "adco",
+            "retention_until": "2025-06-10",
+            "purged": 4,
+            "kept": 0,
+        }
+    ]
+    left = api.get("/api/v1/segments/records?export_id=api-c", headers=env.headers(Role.privacy_officer))
+    assert left.json()["items"] == []
+    later = api.post(url, json={"before": "2999-01-01"}, headers=env.headers(Role.privacy_officer))
+    assert later.status_code == 422 and "before" in later.text

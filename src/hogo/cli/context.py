@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 import typer
 from sqlalchemy import Engine
@@ -57,6 +57,16 @@ def reading() -> Iterator[Session]:
     or any other long write (SQLite in WAL mode and PostgreSQL read a consistent snapshot)."""
     with opened() as db, read_scope(db) as session:
         yield session
+
+
+def day_or_today(value: str | None) -> date:
+    """A day option (YYYY-MM-DD); today in Japan when omitted."""
+    if value is None:
+        return datetime.now(JST).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("YYYY-MM-DD で指定してください / expected YYYY-MM-DD") from None
 
 
 def parse_at(value: str | None) -> datetime:

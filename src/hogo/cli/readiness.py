@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from hogo.cli.context import reading, unit_of_work
+from hogo.cli.context import day_or_today, reading, unit_of_work
 from hogo.cli.options import JSON
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
-from hogo.domain.clock import JST
 from hogo.domain.display import date_text, datetime_text
 from hogo.domain.readiness.assessment import Assessment, assess_readiness
 from hogo.domain.readiness.catalogue import Severity
@@ -40,15 +39,6 @@ _SEV_STYLE = {
     Severity.medium: "yellow",
     Severity.low: "dim",
 }
-
-
-def _day(value: str | None) -> date:
-    if value is None:
-        return datetime.now(JST).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("YYYY-MM-DD で指定してください / expected YYYY-MM-DD") from None
 
 
 def _read_files(files: list[Path]) -> tuple[Inventory, dict[str, Answer]]:
@@ -188,7 +178,7 @@ def assess_cmd(
     as_json: bool = JSON,
 ) -> None:
     """台帳を点検し、指摘事項(重要度・理由・対策・出典)とスコアを示します。"""
-    day = _day(on)
+    day = day_or_today(on)
     recorded_id = None
     with user_errors():
         catalogue = readiness_eol.load_catalogue(load_settings().data_dir)
@@ -259,7 +249,7 @@ def report_cmd(
     """準備状況レポート(HTML/PDF)を作成します。PDF には fonts-noto-cjk が必要です。"""
     if lang not in ("ja", "en"):
         raise typer.BadParameter("ja または en / ja or en")
-    day = _day(on)
+    day = day_or_today(on)
     with user_errors():
         if out.suffix.casefold() not in (".html", ".pdf"):
             raise InputError("出力先は .html か .pdf です", "output must end in .html or .pdf", field="--out")

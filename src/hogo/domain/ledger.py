@@ -44,6 +44,8 @@ class EntryKind(StrEnum):
     rights_request = "rights_request"
     #: 個人関連情報 provided after the recipient's consent was confirmed (法31条): counts and digests.
     related_info_provision = "related_info_provision"
+    #: 法31条3項 confirmation records past their retention deleted: per export, counts and digests.
+    related_info_purge = "related_info_purge"
 
 
 #: Made once: `json.dumps` with any non-default option builds a new encoder on every call.

@@ -12,13 +12,14 @@ person from what it holds):
   abroad, that the person was given the 法28条2項 information (1項2号); the confirmation is
   recorded (3項, applying 法30条3項・4項) and kept 3 years (1 year where a contract stands in).
 
-This module judges one identifier's confirmation; reading files and recording are elsewhere.
+This module judges one identifier's confirmation and when its record's retention has ended;
+reading files, recording and purging are elsewhere.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from hogo.domain.display import Labelled
@@ -108,3 +109,14 @@ def judge(confirmation: Confirmation | None, at: datetime, foreign: bool) -> Rea
     if foreign and confirmation.foreign_info_given is not True:
         return FOREIGN_INFO_MISSING
     return CONFIRMED
+
+
+def retention_ended(before: date, *kept_until: date) -> bool:
+    """May a confirmation record be purged on the day ``before``?
+
+    A record is kept *until* its retention end, that day included (法31条3項, applying 法30条4項),
+    so only an end before ``before`` has passed. Every end that covers the record counts — its own
+    and its export's as the ledger sealed it — so one that was shortened behind hogo's back cannot
+    free the record early.
+    """
+    return bool(kept_until) and all(end < before for end in kept_until)

@@ -187,17 +187,20 @@ def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> Recorde
 
 
 #: The columns of a confirmation record the ledger seals (all but the export id and entry number).
-_SEALED = (
+SEALED = (
     "identifier_token", "identifier_kind", "recipient_id", "recipient_name", "items", "consent_obtained_at",
     "method", "foreign_info_given", "result", "confirmed_at", "record_form", "retention_until",
 )  # fmt: skip
+#: The ref of every purge entry (`related_info_purge`, `hogo.services.segment_purge`): few, so the
+#: seal of an export's records is found through the ref's index.
+PURGE_REF = "segment-records:purge"
 
 
-def _records_digest(rows: Iterable[Mapping[str, Any]]) -> str:
+def records_digest(rows: Iterable[Mapping[str, Any]]) -> str:
     """SHA-256 over the records' canonical lines, sorted: the ledger entry seals the records by it,
     so a record changed, added or removed afterwards is found (`records_intact`)."""
     lines = sorted(
-        json.dumps([plain(r[c]) for c in _SEALED], ensure_ascii=False, separators=(",", ":")) for r in rows
+        json.dumps([plain(r[c]) for c in SEALED], ensure_ascii=False, separators=(",", ":")) for r in rows
     )
     h = hashlib.sha256()
     for line in lines:
@@ -205,17 +208,39 @@ def _records_digest(rows: Iterable[Mapping[str, Any]]) -> str:
     return h.hexdigest()
 
 
-def records_intact(session: Session, export_id: str) -> bool:
-    """Do the stored confirmation records of an export still match what its ledger entry sealed?"""
-    info = get_export(session, export_id)
+def records_seal(session: Session, info: ExportInfo) -> dict[str, Any] | None:
+    """What the ledger last sealed of an export's records (count and `records_digest`): its
+    provision entry's `confirmation_records`, or, once a purge removed some, what the latest purge
+    left (`remaining`). None for an export that recorded nothing."""
     entry = ledger.entry(session, info.ledger_seq) if info.ledger_seq is not None else None
     if entry is None:
-        return False
-    sealed = entry.payload().get("confirmation_records", {})
+        return None
+    sealed: dict[str, Any] = entry.payload().get("confirmation_records", {})
+    for purge in ledger.entries_for(session, PURGE_REF):
+        if purge.seq > entry.seq and purge.kind == EntryKind.related_info_purge.value:
+            sealed = purge.payload().get("exports", {}).get(info.export_id, {}).get("remaining", sealed)
+    return sealed
+
+
+def stored_records(session: Session, export_id: str) -> list[dict[str, Any]]:
+    """An export's confirmation records as the seal covers them (the `SEALED` columns)."""
     table = RelatedInfoConfirmationRow.__table__
-    stmt = select(*(table.c[c] for c in _SEALED)).where(table.c.export_id == export_id)
-    rows: list[Mapping[str, Any]] = [dict(r) for r in session.execute(stmt).mappings()]
-    return bool(sealed.get("rows") == len(rows) and sealed.get("sha256") == _records_digest(rows))
+    stmt = select(*(table.c[c] for c in SEALED)).where(table.c.export_id == export_id)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def seal_holds(sealed: Mapping[str, Any] | None, rows: list[dict[str, Any]]) -> bool:
+    return (
+        sealed is not None
+        and sealed.get("rows") == len(rows)
+        and sealed.get("sha256") == records_digest(rows)
+    )
+
+
+def records_intact(session: Session, export_id: str) -> bool:
+    """Do the stored confirmation records of an export still match what the ledger last sealed?"""
+    info = get_export(session, export_id)
+    return seal_holds(records_seal(session, info), stored_records(session, export_id))
 
 
 def _record(session: Session, plan: SegmentPlan, prepared: PreparedSegments, work: Path) -> dict[str, Any]:
@@ -240,7 +265,7 @@ def _record(session: Session, plan: SegmentPlan, prepared: PreparedSegments, wor
                    "sha256": revision.sha256 if revision else None},
         **prepared.manifest,
         "counts": prepared.counts,
-        "confirmation_records": {"rows": len(rows), "sha256": _records_digest(rows),
+        "confirmation_records": {"rows": len(rows), "sha256": records_digest(rows),
                                  "record_form": spec.record_form.value,
                                  "retention_until": keep_until.isoformat()},
         "files": {p.name: sha256_file(p) for p in sorted(work.iterdir())},

@@ -5,8 +5,9 @@ ledger entry (`related_info_provision`, ref `segment:ID`) and its confirmation r
 `failed` with a text that names no data. `related_info_confirmations`: the provider's record of
 each confirmation (法31条3項, applying 法30条3項・4項): when, for which recipient, which items, the
 consent's time and method as the recipient stated them and the result, each kept until
-`retention_until` (3 years; 1 year where a contract stands in). Identifiers are stored as keyed
-tokens only (HMAC under the token key), never in clear.
+`retention_until` (3 years; 1 year where a contract stands in) and then deleted by a purge
+(`hogo.services.segment_purge`). Identifiers are stored as keyed tokens only (HMAC under the token
+key), never in clear.
 """
 
 from __future__ import annotations

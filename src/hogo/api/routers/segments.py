@@ -7,6 +7,8 @@ release specs), plans it at once (the recipient, the items' categories) and answ
 runs in the background and is refused as a whole if the confirmation file is malformed. Starting
 one and reading the confirmation records (法31条3項: per identifier, by keyed token) need the
 personal-data permission; the list of exports (counts, results, digests) is for every reader.
+`POST /segments/records/purge` deletes the records whose retention has ended (as `hogo segment
+records purge`; the personal-data permission, as erasure); `dry_run` only says what would go.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from hogo.api.problems import responses
-from hogo.api.schemas import Out
+from hogo.api.schemas import Day, Out
 from hogo.auth.roles import Permission
 from hogo.http.deps import DbDep, Reader, SessionDep, SettingsDep, require
+from hogo.services import segment_purge
 from hogo.services import segments as service
 from hogo.services.auth import Principal
 
@@ -109,6 +112,40 @@ def list_records(
     """確認記録(法31条3項)/ the provider's confirmation records."""
     found = service.confirmation_records(session, recipient=recipient, export_id=export_id, limit=limit)
     return ConfirmationListOut(items=[ConfirmationOut.build(r) for r in found])
+
+
+class PurgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    before: Day | None = Field(
+        None,
+        description="この日より前に保存期間が終わった記録を削除(既定: 今日、日本時間)/ default today (JST)",
+    )
+    dry_run: StrictBool = Field(False, description="削除せずに対象を返す / only say what would be purged")
+
+
+class PurgedExportOut(Out):
+    export_id: str
+    recipient_id: str
+    retention_until: date | None = Field(description="提供の保存期限 / the export's retention end")
+    purged: int
+    kept: int
+
+
+class PurgeOut(Out):
+    before: date
+    dry_run: bool
+    purged: int = Field(description="削除した(dry_run: 削除する)記録の数 / records purged")
+    exports: list[PurgedExportOut]
+    ledger_seq: int | None = Field(description="削除の台帳記録 / the purge's ledger entry")
+
+
+@router.post("/records/purge", operation_id="purgeRelatedInfoConfirmations", response_model=PurgeOut,
+             responses=responses(409))  # fmt: skip
+def purge_records(session: SessionDep, _: Exporter, body: PurgeIn) -> PurgeOut:
+    """保存期間を過ぎた確認記録の削除(法31条3項)/ purge confirmation records past their retention."""
+    done = segment_purge.purge_records(session, body.before, dry_run=body.dry_run)
+    return PurgeOut.build(done)
 
 
 @router.get(
