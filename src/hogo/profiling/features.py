@@ -8,6 +8,7 @@ same file. A person profiled without purchases gets a row (frequency 0, recency 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hogo.engines import SqlEngine
@@ -63,7 +64,11 @@ class _Compiler:
 def features_sql(
     engine: SqlEngine, features: tuple[FeatureSpec, ...], purchases: str, profiled: str, at_epoch: int
 ) -> tuple[str, dict[str, Any]]:
-    """SELECT subject_id and every feature, one row per person in ``profiled``, in id order."""
+    """SELECT subject_id and every feature, one row per person in ``profiled``, in id order.
+
+    The shares over everyone that affinities divide by are computed first into a one-row table:
+    the purchases are then read by one pass only (a CTE read twice is held whole by the engine,
+    which at 100M purchases outgrows its memory limit instead of spilling)."""
     i = engine.ident
     c = _Compiler(engine, at_epoch)
     columns = [f"{c.expression(f, n)} AS {i(f.name)}" for n, f in enumerate(features)]
@@ -75,11 +80,14 @@ def features_sql(
         + f" FROM {i(purchases)} AS p JOIN {i(profiled)} AS a ON a.subject_id = p.member_id"
         f" WHERE {t} <= {c.at}"
     )
-    pop = f"SELECT {', '.join(c.population)} FROM w" if c.population else "SELECT 1 AS one"
+    population = f"{profiled}_population"
+    pop = f"SELECT {', '.join(c.population)} FROM ({w}) AS w" if c.population else "SELECT 1 AS one"
+    # Only the parameters the statement names: engines refuse extras (and $v1 is not $v10).
+    used = {k: v for k, v in c.params.items() if re.search(re.escape(engine.dialect.param(k)) + r"\b", pop)}
+    engine.create_table_as(population, pop, used)
     sql = (
-        f"WITH w AS ({w}), pop AS ({pop}) "
         f"SELECT a.subject_id, {', '.join(columns)} FROM {i(profiled)} AS a "
-        "LEFT JOIN w ON w.subject_id = a.subject_id CROSS JOIN pop "
+        f"LEFT JOIN ({w}) AS w ON w.subject_id = a.subject_id CROSS JOIN {i(population)} AS pop "
         "GROUP BY a.subject_id ORDER BY a.subject_id"
     )
     return sql, c.params
