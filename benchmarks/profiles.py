@@ -1,7 +1,7 @@
 """Profile jobs at scale: consent decision → purchases staged → features → model score.
 
 Run: `python benchmarks/profiles.py [--members 10000000] [--purchases-per-member 10] [--from SYNTH_DIR]
-[--engine duckdb|spark]`.
+[--engine duckdb|spark] [--memory-limit 2GB]`.
 Synthetic members, purchases and consent histories come from `hogo synth` (in a child process,
 so its memory does not count). The timed part is the profile pipeline (`prepare_profile`: who may
 be profiled, staging the purchases, seven features, an ONNX score) with the consent data read
@@ -128,6 +128,9 @@ def main() -> None:
     parser.add_argument("--purchases-per-member", type=float, default=10.0)
     parser.add_argument("--from", dest="source", type=Path, help="reuse a `hogo synth` folder")
     parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
+    parser.add_argument(
+        "--memory-limit", help="the engine's memory limit (HOGO_ENGINE_MEMORY_LIMIT's default when omitted)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -144,7 +147,7 @@ def main() -> None:
         stages: list[tuple[str, float]] = []
         start = time.perf_counter()
         plan = plan_profile(spec, parse_policy(POLICY), AT)
-        with get_engine(args.engine, temp_directory=work / "spill") as engine:
+        with get_engine(args.engine, memory_limit=args.memory_limit, temp_directory=work / "spill") as engine:
             prepared = prepare_profile(
                 plan, consent, engine, work / "job", lambda what: stages.append((what, time.perf_counter()))
             )

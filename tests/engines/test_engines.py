@@ -127,3 +127,11 @@ def test_the_dialect_spells_hmac_hashes_and_sorted_lists(engine: SqlEngine) -> N
     )
     assert lists.column("l").to_pylist() == [["a", "b"], ["メール"]]
     engine.drop(t)
+
+
+def test_an_engine_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> None:
+    with (
+        get_engine("duckdb", memory_limit="20MB", temp_directory=tmp_path) as engine,
+        pytest.raises(EngineError, match="HOGO_ENGINE_MEMORY_LIMIT"),
+    ):
+        engine.query("SELECT list(range) AS l FROM range(20000000) GROUP BY range % 3")

@@ -350,6 +350,11 @@ class SqlEngine(ABC):
         except HogoError:
             raise
         except Exception as exc:
+            if "OutOfMemory" in type(exc).__name__:  # what the operator can change, said plainly
+                raise EngineError(
+                    "データエンジンのメモリが上限に達しました。HOGO_ENGINE_MEMORY_LIMIT を増やしてください。",
+                    f"{self.dialect.name} engine ran out of memory: raise HOGO_ENGINE_MEMORY_LIMIT.",
+                ) from exc
             raise EngineError(
                 "データエンジンが処理を拒否しました。",
                 f"{self.dialect.name} engine error: {type(exc).__name__}: {_first_line(exc)}",
