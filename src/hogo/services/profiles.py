@@ -40,14 +40,13 @@ from hogo.files.digest import sha256_file
 from hogo.profiling.plan import ProfilePlan, plan_profile
 from hogo.profiling.run import OUTPUT, PreparedProfile, Step, prepare_profile
 from hogo.profiling.spec import ProfileSpec, parse_profile_spec
-from hogo.release import publish as publication
 from hogo.release.publish import FILE_MODE, seal, write_manifest
 from hogo.release.run import read_output
 from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import STOPPED, alive, failure_recorded, run_staged, runner, settled
+from hogo.services.releases import failure_recorded, run_staged, runner, settle_stopped, settled
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
@@ -132,29 +131,9 @@ def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> Recorde
 
 
 def recover_interrupted(db: Engine) -> list[str]:
-    """Settle runs whose process stopped mid-run (as `hogo.services.releases.recover_interrupted`
-    does for releases); returns the ids marked failed.
-
-    A run still `running` whose process (on this host) no longer exists is marked failed and its
-    scratch folders removed, so its id can be run again; a `done` run whose process stopped between
-    the commit and the rename gets its folder (`hogo.release.publish.finish`).
-    """
-    recovered: list[str] = []
-    with write_scope(db) as session:
-        for row in session.scalars(select(ProfileRunRow).where(ProfileRunRow.status != FAILED)).all():
-            if row.runner is None or alive(row.runner):
-                continue
-            if row.status == RUNNING:
-                row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), STOPPED
-                publication.discard(Path(row.directory), row.profile_id)
-                recovered.append(row.profile_id)
-            elif publication.finish(Path(row.directory), row.profile_id):
-                log.warning(
-                    "profile %s was recorded before its process stopped; folder completed", row.profile_id
-                )
-    for profile_id in recovered:
-        log.warning("profile %s was interrupted; marked as failed", profile_id)
-    return recovered
+    """Settle profile jobs whose process stopped mid-run (`hogo.services.releases.settle_stopped`);
+    returns the ids marked failed."""
+    return settle_stopped(db, ProfileRunRow, "profile_id", "profile")
 
 
 def wait_for(db: Engine, profile_id: str, timeout: float = 60.0) -> ProfileInfo:

@@ -214,6 +214,31 @@ def alive(runner: str) -> bool:
     return True
 
 
+def settle_stopped(db: Engine, model: type[Any], key: str, what: str) -> list[str]:
+    """Settle the runs of ``model`` (profile jobs, segment exports; the row class, ``key`` its id
+    column) whose process stopped mid-run, as `recover_interrupted` does for releases; returns the
+    ids marked failed.
+
+    A run still `running` whose process (on this host) no longer exists is marked failed and its
+    scratch folders removed, so its id can be run again; a `done` run whose process stopped between
+    the commit and the rename gets its folder (`hogo.release.publish.finish`)."""
+    recovered: list[str] = []
+    with write_scope(db) as session:
+        for row in session.scalars(select(model).where(model.status != FAILED)).all():
+            if row.runner is None or alive(row.runner):
+                continue
+            run_id = getattr(row, key)
+            if row.status == RUNNING:
+                row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), STOPPED
+                publication.discard(Path(row.directory), run_id)
+                recovered.append(run_id)
+            elif publication.finish(Path(row.directory), run_id):
+                log.warning("%s %s was recorded before its process stopped; folder completed", what, run_id)
+    for run_id in recovered:
+        log.warning("%s %s was interrupted; marked as failed", what, run_id)
+    return recovered
+
+
 def recover_interrupted(store: Engine) -> list[str]:
     """Settle releases whose process stopped mid-run; returns the ids marked failed.
 

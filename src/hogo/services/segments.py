@@ -34,7 +34,6 @@ from hogo.engines import SqlEngine
 from hogo.errors import Conflict
 from hogo.files.digest import sha256_file
 from hogo.matching.tokens import load_key
-from hogo.release import publish as publication
 from hogo.release.publish import seal, write_manifest
 from hogo.release.spec import SpecPaths
 from hogo.segments.confirmations import read_confirmations
@@ -43,12 +42,11 @@ from hogo.segments.spec import SegmentSpec, parse_segment_spec
 from hogo.services import ledger
 from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.releases import (
-    STOPPED,
-    alive,
     failure_recorded,
     manifest_counts,
     run_staged,
     runner,
+    settle_stopped,
     settled,
 )
 from hogo.store.database import write_scope
@@ -286,23 +284,9 @@ def _record(session: Session, plan: SegmentPlan, prepared: PreparedSegments, wor
 
 
 def recover_interrupted(db: Engine) -> list[str]:
-    """Settle exports whose process stopped mid-run, as `hogo.services.releases.recover_interrupted`
-    does for releases: a `running` one is marked failed and its scratch folders removed, a `done`
-    one whose folder was not yet renamed gets it. Returns the ids marked failed."""
-    recovered: list[str] = []
-    with write_scope(db) as session:
-        for row in session.scalars(select(SegmentExportRow).where(SegmentExportRow.status != FAILED)).all():
-            if row.runner is None or alive(row.runner):
-                continue
-            if row.status == RUNNING:
-                row.status, row.finished_at, row.error = FAILED, datetime.now(UTC), STOPPED
-                publication.discard(Path(row.directory), row.export_id)
-                recovered.append(row.export_id)
-            elif publication.finish(Path(row.directory), row.export_id):
-                log.warning("segment export %s was recorded before its process stopped", row.export_id)
-    for export_id in recovered:
-        log.warning("segment export %s was interrupted; marked as failed", export_id)
-    return recovered
+    """Settle segment exports whose process stopped mid-run (`hogo.services.releases.settle_stopped`);
+    returns the ids marked failed."""
+    return settle_stopped(db, SegmentExportRow, "export_id", "segment export")
 
 
 def _info(row: SegmentExportRow) -> ExportInfo:
