@@ -1,7 +1,7 @@
 """Profile jobs at scale: consent decision → purchases staged → features → model score.
 
 Run: `python benchmarks/profiles.py [--members 10000000] [--purchases-per-member 10] [--from SYNTH_DIR]
-[--engine duckdb|spark] [--memory-limit 2GB]`.
+[--engine duckdb|spark [--same-as-duckdb]] [--memory-limit 2GB]`.
 Synthetic members, purchases and consent histories come from `hogo synth` (in a child process,
 so its memory does not count). The timed part is the profile pipeline (`prepare_profile`: who may
 be profiled, staging the purchases, seven features, an ONNX score) with the consent data read
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 from onnx import TensorProto, helper, numpy_helper
 
 from figures import row
@@ -131,6 +132,9 @@ def main() -> None:
     parser.add_argument(
         "--memory-limit", help="the engine's memory limit (HOGO_ENGINE_MEMORY_LIMIT's default when omitted)"
     )
+    parser.add_argument(
+        "--same-as-duckdb", action="store_true", help="run the job on DuckDB too and compare the two outputs"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -165,6 +169,15 @@ def main() -> None:
             print(f"  {what:<44} {end - began:7.1f} s")
         print(f"  profiled {counts['profiled']:,}; excluded {counts['excluded']:,}; "
               f"purchases of persons profiled {counts['purchases_of_profiled']:,}")  # fmt: skip
+        if args.same_as_duckdb:
+            (work / "reference").mkdir()
+            with get_engine(
+                "duckdb", memory_limit=args.memory_limit, temp_directory=work / "spill"
+            ) as engine:
+                prepare_profile(plan, consent, engine, work / "reference")
+            ours, reference = (pq.read_table(work / d / "profiles.parquet") for d in ("job", "reference"))
+            same = ours.cast(reference.schema).sort_by("subject_id").equals(reference.sort_by("subject_id"))
+            print(f"  output identical to DuckDB's: {'yes' if same else 'NO'} ({ours.num_rows:,} rows)")
 
 
 if __name__ == "__main__":
