@@ -17,6 +17,12 @@ from hogo.profiling.spec import FeatureKind, FeatureSpec
 _DAY, _JST = 86_400, 9 * 3_600
 
 
+def _rounded(share: str) -> str:
+    """A share to 9 decimals, half up, the same on every engine: DuckDB's and Spark's ROUND differ
+    on exact ties (0.2990234375 is a double), which a million persons do produce."""
+    return f"FLOOR(({share}) * 1000000000 + 0.5) / 1000000000"
+
+
 class _Compiler:
     def __init__(self, engine: SqlEngine, at_epoch: int) -> None:
         self.engine = engine
@@ -50,15 +56,15 @@ class _Compiler:
             hour = f"CAST(FLOOR(((w.t + {_JST}) % {_DAY}) / 3600) AS BIGINT)"
             a, b = f.hours
             inside = f"({hour} >= {a} AND {hour} < {b})" if a < b else f"({hour} >= {a} OR {hour} < {b})"
-            return f"ROUND({self.share(f, inside, amount=False)}, 9)"
+            return _rounded(self.share(f, inside, amount=False))
         if f.kind is FeatureKind.channel_share:
-            return f"ROUND({self.share(f, f'w.channel = {self.value(n, f.channel)}', amount=False)}, 9)"
+            return _rounded(self.share(f, f"w.channel = {self.value(n, f.channel)}", amount=False))
         share = self.share(f, f"w.category = {self.value(n, f.category)}", amount=True)
         if f.kind is FeatureKind.spend_share:
-            return f"ROUND({share}, 9)"
+            return _rounded(share)
         column = self.engine.ident(f"p{n}")  # affinity: the person's share over everyone's
         self.population.append(f"{share} AS {column}")
-        return f"ROUND(({share}) / NULLIF(MAX(pop.{column}), 0), 9)"
+        return _rounded(f"({share}) / NULLIF(MAX(pop.{column}), 0)")
 
 
 def features_sql(
