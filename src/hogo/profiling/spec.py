@@ -158,18 +158,11 @@ def parse_profile_spec(data: Any, paths: SpecPaths, where: str = "spec") -> Prof
     if not isinstance(data, dict):
         raise InputError(f"{where}: キーと値の対応で書いてください。", f"{where}: expected a mapping.")
     data = copy.deepcopy(data)
-    purchases = data.get("purchases")
-    if isinstance(purchases, dict) and "path" in purchases:
-        purchases["path"] = paths.input(purchases["path"], "purchases.path")
+    paths.read_inputs(data, "purchases.path", "consent_snapshot")
     scores = data.get("scores")
     if isinstance(scores, list):
         for n, score in enumerate(scores):
-            if isinstance(score, dict) and "model" in score:
+            if isinstance(score, dict) and score.get("model") is not None:
                 score["model"] = paths.input(score["model"], f"scores.{n}.model")
-    if data.get("consent_snapshot") is not None:
-        data["consent_snapshot"] = paths.input(data["consent_snapshot"], "consent_snapshot")
-    output = data.get("output")
-    if isinstance(output, dict) or output is None:
-        output = data["output"] = dict(output or {})
-        output["dir"] = paths.output(output.get("dir"), "output.dir")
+    paths.read_output_section(data)
     return validated(ProfileSpec, data, where)

@@ -207,6 +207,25 @@ class SpecPaths:
             return str(inside(self.outputs, raw, field, must_exist=False))
         return str(self.outputs / raw)
 
+    def read_inputs(self, data: dict[str, Any], *keys: str) -> None:
+        """Each dotted key of ``data`` that is given (`members.path`, `consent_snapshot` …), read
+        as an input path, in place: the one way every spec's input keys are read."""
+        for key in keys:
+            *parents, name = key.split(".")
+            part: Any = data
+            for parent in parents:
+                part = part.get(parent) if isinstance(part, dict) else None
+            if isinstance(part, dict) and part.get(name) is not None:
+                part[name] = self.input(part[name], key)
+
+    def read_output_section(self, data: dict[str, Any]) -> None:
+        """`output.dir` read as an output folder, in place; a job without an output section writes
+        to the default folder (releases name theirs)."""
+        output = data.get("output")
+        if output is None or isinstance(output, dict):
+            output = data["output"] = dict(output or {})
+            output["dir"] = self.output(output.get("dir"), "output.dir")
+
     def _not_text(self, raw: object, field: str) -> object:
         """A value that is not a path: validation reports it, but a submitted spec is refused here
         so that nothing reaches a file without passing the confinement."""
@@ -266,21 +285,12 @@ def validated(model: type[_M], data: dict[str, Any], where: str) -> _M:
 
 def _rebase(data: dict[str, Any], paths: SpecPaths) -> None:
     """Every path key of the spec, read by ``paths`` (in place)."""
-    for section in ("members", "partner"):
-        part = data.get(section)
-        if isinstance(part, dict) and "path" in part:
-            part["path"] = paths.input(part["path"], f"{section}.path")
-    if data.get("consent_snapshot") is not None:
-        data["consent_snapshot"] = paths.input(data["consent_snapshot"], "consent_snapshot")
-    match = data.get("match")
-    if isinstance(match, dict) and match.get("token_key_file") is not None:
-        match["token_key_file"] = paths.input(match["token_key_file"], "match.token_key_file")
+    paths.read_inputs(
+        data, "members.path", "partner.path", "consent_snapshot", "match.token_key_file", "output.key.path"
+    )
     output = data.get("output")
     if isinstance(output, dict):
         output["dir"] = paths.output(output.get("dir"), "output.dir")
-        key = output.get("key")
-        if isinstance(key, dict) and "path" in key:
-            key["path"] = paths.input(key["path"], "output.key.path")
     anon = data.get("anonymization")
     if isinstance(anon, dict):
         _rebase_hierarchies(anon, paths)

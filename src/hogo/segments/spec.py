@@ -88,14 +88,6 @@ def parse_segment_spec(data: Any, base: Path | SpecPaths, where: str = "spec") -
     if not isinstance(data, dict):
         raise InputError(f"{where}: キーと値の対応で書いてください。", f"{where}: expected a mapping.")
     data = copy.deepcopy(data)
-    for section in ("segments", "confirmations"):
-        part = data.get(section)
-        if isinstance(part, dict) and "path" in part:
-            part["path"] = paths.input(part["path"], f"{section}.path")
-    if data.get("token_key_file") is not None:
-        data["token_key_file"] = paths.input(data["token_key_file"], "token_key_file")
-    output = data.get("output")
-    if output is None or isinstance(output, dict):
-        output = data["output"] = dict(output or {})
-        output["dir"] = paths.output(output.get("dir"), "output.dir")
+    paths.read_inputs(data, "segments.path", "confirmations.path", "token_key_file")
+    paths.read_output_section(data)
     return validated(SegmentSpec, data, where)
