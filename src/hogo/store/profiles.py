@@ -14,26 +14,22 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hogo.store.tables import Base
+from hogo.store.tables import Base, RunColumns
 from hogo.store.types import UTCDateTime
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 
 
-class ProfileRunRow(Base):
+class ProfileRunRow(RunColumns, Base):
     __tablename__ = "profile_runs"
 
     profile_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
     #: The run time the decisions are made at.
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    directory: Mapped[str] = mapped_column(Text, nullable=False)
     #: The output file's name in the folder (profiles.parquet or profiles.csv).
     output_file: Mapped[str] = mapped_column(String(64), nullable=False)
     #: SHA-256 of the output file now (updated when erasure removes rows); set when done.
@@ -42,10 +38,6 @@ class ProfileRunRow(Base):
     #: Rows removed since the run by erasure (counts only).
     rows_erased: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    manifest: Mapped[str | None] = mapped_column(Text, nullable=True)  # manifest.json when done
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # no personal data
-    #: "host:pid" of the process running it, to find runs a stopped process left `running`.
-    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 def mark_done(session: Session, profile_id: str, output_file: str, manifest: dict[str, Any]) -> None:

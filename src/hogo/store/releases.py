@@ -11,30 +11,21 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hogo.store.tables import Base
-from hogo.store.types import UTCDateTime
+from hogo.store.tables import Base, RunColumns
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 
 
-class ReleaseRow(Base):
+class ReleaseRow(RunColumns, Base):
     __tablename__ = "releases"
 
     release_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     mode: Mapped[str] = mapped_column(String(16), nullable=False)
     purpose: Mapped[str] = mapped_column(String(64), nullable=False)
     recipient: Mapped[str] = mapped_column(String(64), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    directory: Mapped[str] = mapped_column(Text, nullable=False)
-    manifest: Mapped[str | None] = mapped_column(Text, nullable=True)  # manifest.json when done
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # no personal data
-    #: "host:pid" of the process running it, to find releases a stopped process left `running`.
-    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 def mark_done(

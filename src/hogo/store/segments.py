@@ -17,28 +17,20 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hogo.store.tables import Base
+from hogo.store.tables import Base, RunColumns
 from hogo.store.types import UTCDateTime
 
 
-class SegmentExportRow(Base):
+class SegmentExportRow(RunColumns, Base):
     __tablename__ = "segment_exports"
 
     export_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     recipient_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     identifier_kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
     #: The provision time the confirmations are judged at.
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    directory: Mapped[str] = mapped_column(Text, nullable=False)
     output_file: Mapped[str] = mapped_column(String(64), nullable=False)
     ledger_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    manifest: Mapped[str | None] = mapped_column(Text, nullable=True)  # manifest.json when done
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # no personal data
-    #: "host:pid" of the process running it, to find exports a stopped process left `running`.
-    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class RelatedInfoConfirmationRow(Base):

@@ -36,6 +36,22 @@ class LedgeredStep:
     ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+class RunColumns:
+    """Columns of a run in the background (a release, a profile job, a segment export): its
+    status, `running` when accepted, `done` in the same transaction as its ledger entry or `failed`
+    with an error text that names no personal data; when it started and finished; its folder; its
+    `manifest.json` once done; and the "host:pid" of the process running it, to find runs a
+    stopped process left `running`."""
+
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    directory: Mapped[str] = mapped_column(Text, nullable=False)
+    manifest: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
 class PolicyRevisionRow(Base):
     __tablename__ = "policy_revisions"
 
