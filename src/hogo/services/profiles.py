@@ -16,7 +16,6 @@ the file and appends a `processing` entry saying how many rows left which run �
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -46,11 +45,20 @@ from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import failure_recorded, run_staged, runner, settle_stopped, settled
+from hogo.services.releases import (
+    failure_recorded,
+    manifest_counts,
+    newest_runs,
+    run_staged,
+    run_view,
+    runner,
+    settle_stopped,
+    settled,
+)
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
-from hogo.store.rows import stored, view_of
+from hogo.store.rows import stored
 from hogo.store.snapshot import open_snapshot
 
 log = logging.getLogger(__name__)
@@ -190,28 +198,21 @@ class ProfileInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = self.manifest.get("counts", {})
-        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {}
+        return manifest_counts(self.manifest)
 
     @property
     def output_path(self) -> Path:
         return Path(self.directory) / self.output_file
 
 
-def _info(row: ProfileRunRow) -> ProfileInfo:
-    return view_of(ProfileInfo, row, manifest=json.loads(row.manifest) if row.manifest else {})
-
-
 def list_profiles(session: Session, limit: int = 200) -> list[ProfileInfo]:
     """Recorded runs, newest first."""
-    rows = session.scalars(select(ProfileRunRow).order_by(ProfileRunRow.started_at.desc()).limit(limit))
-    return [_info(r) for r in rows]
+    return [run_view(ProfileInfo, r) for r in newest_runs(session, ProfileRunRow, limit)]
 
 
 def get_profile(session: Session, profile_id: str) -> ProfileInfo:
     missing = ("そのプロファイルは記録されていません。", "no such profile run.")
-    row = stored(session, ProfileRunRow, profile_id, *missing)
-    return _info(row)
+    return run_view(ProfileInfo, stored(session, ProfileRunRow, profile_id, *missing))
 
 
 def forget(session: Session, subject_id: str) -> int:

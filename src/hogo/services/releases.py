@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session
 
 from hogo.config import Settings, load_settings
@@ -109,15 +109,35 @@ class ReleaseFile:
     personal: bool
 
 
+class _RunRow(Protocol):
+    """The row of a run (a release, a profile job, a segment export), as `run_view` reads it."""
+
+    manifest: str | None
+
+
+_Row = TypeVar("_Row")
+_View = TypeVar("_View")
+
+
+def run_view(view: type[_View], row: _RunRow, **computed: Any) -> _View:
+    """The service's view of a run's row (`hogo.store.rows.view_of`), its manifest decoded (empty
+    until the run is done)."""
+    return view_of(view, row, manifest=json.loads(row.manifest) if row.manifest else {}, **computed)
+
+
+def newest_runs(session: Session, model: type[_Row], limit: int) -> list[_Row]:
+    """The rows of `model`'s runs, newest first."""
+    started_at = inspect(model).columns["started_at"]
+    return list(session.scalars(select(model).order_by(started_at.desc()).limit(limit)))
+
+
 def _info(row: ReleaseRow) -> ReleaseInfo:
-    manifest = json.loads(row.manifest) if row.manifest else {}
-    return view_of(ReleaseInfo, row, mode=ReleaseMode(row.mode), manifest=manifest)
+    return run_view(ReleaseInfo, row, mode=ReleaseMode(row.mode))
 
 
 def list_releases(session: Session, limit: int = 200) -> list[ReleaseInfo]:
     """Newest first."""
-    rows = session.scalars(select(ReleaseRow).order_by(ReleaseRow.started_at.desc()).limit(limit))
-    return [_info(r) for r in rows]
+    return [_info(r) for r in newest_runs(session, ReleaseRow, limit)]
 
 
 def get_release(session: Session, release_id: str) -> ReleaseInfo:

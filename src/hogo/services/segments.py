@@ -44,7 +44,9 @@ from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.releases import (
     failure_recorded,
     manifest_counts,
+    newest_runs,
     run_staged,
+    run_view,
     runner,
     settle_stopped,
     settled,
@@ -289,21 +291,14 @@ def recover_interrupted(db: Engine) -> list[str]:
     return settle_stopped(db, SegmentExportRow, "export_id", "segment export")
 
 
-def _info(row: SegmentExportRow) -> ExportInfo:
-    return view_of(ExportInfo, row, manifest=json.loads(row.manifest) if row.manifest else {})
-
-
 def list_exports(session: Session, limit: int = 200) -> list[ExportInfo]:
     """Newest first."""
-    rows = session.scalars(select(SegmentExportRow).order_by(SegmentExportRow.started_at.desc()).limit(limit))
-    return [_info(r) for r in rows]
+    return [run_view(ExportInfo, r) for r in newest_runs(session, SegmentExportRow, limit)]
 
 
 def get_export(session: Session, export_id: str) -> ExportInfo:
-    row = stored(
-        session, SegmentExportRow, export_id, "そのエクスポートは記録されていません。", "no such export."
-    )
-    return _info(row)
+    missing = ("そのエクスポートは記録されていません。", "no such export.")
+    return run_view(ExportInfo, stored(session, SegmentExportRow, export_id, *missing))
 
 
 def confirmation_records(
