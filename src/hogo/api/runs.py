@@ -1,4 +1,5 @@
-"""The routes that start and list background runs (a release, a profile job), written once for both.
+"""The routes that start and list background runs (a release, a profile job, a segment export),
+written once for all.
 
 A caller sends the run's spec as JSON (the keys of the YAML the CLI reads, paths relative to the
 folders the settings name); the service reads it, judges what it can at once and accepts the run
@@ -32,15 +33,17 @@ Starter = Annotated[Principal, Depends(require(Permission.personal_data))]
 
 @dataclass(frozen=True)
 class Operation:
-    """A route's operation id and its description (Japanese / English)."""
+    """A route's operation id and its description (Japanese / English); `named`, the summary
+    where it is not the id's words (the name the route was published under first)."""
 
     id: str
     doc: str
+    named: str = ""
 
     @property
     def summary(self) -> str:
         """As FastAPI names an operation from its handler: startProfile → Start Profile."""
-        return re.sub(r"(?<!^)(?=[A-Z])", " ", self.id).title()
+        return self.named or re.sub(r"(?<!^)(?=[A-Z])", " ", self.id).title()
 
 
 def add_run_routes(

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session
 
@@ -82,9 +83,11 @@ class ExportInfo:
         return manifest_counts(self.manifest)
 
 
-@dataclass(frozen=True)
-class ConfirmationRecord:
-    """One confirmation record (法31条3項): an identifier by its keyed token only."""
+class ConfirmationRecord(BaseModel):
+    """One confirmation record (法31条3項): an identifier by its keyed token only; the API's
+    output derives from it."""
+
+    model_config = ConfigDict(frozen=True)
 
     export_id: str
     identifier_token: str

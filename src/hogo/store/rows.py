@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from hogo.errors import NotFound
@@ -29,9 +30,14 @@ def stored(session: Session, table: type[Row], key: Any, missing_ja: str, missin
 
 
 def view_of(view: type[View], row: object, **computed: Any) -> View:
-    """The dataclass `view` of `row`: each field from `computed`, else the row's attribute of the
-    same name (a field the row lacks keeps its default)."""
-    fields: tuple[dataclasses.Field[Any], ...] = dataclasses.fields(view)  # type: ignore[arg-type]
-    names = [f.name for f in fields if f.init and f.name not in computed]
+    """The view `view` (a dataclass or a pydantic model) of `row`: each field from `computed`,
+    else the row's attribute of the same name (a field the row lacks keeps its default)."""
+    names = [name for name in _fields(view) if name not in computed]
     values = {name: getattr(row, name) for name in names if hasattr(row, name)}
     return view(**values, **computed)
+
+
+def _fields(view: type[Any]) -> list[str]:
+    if issubclass(view, BaseModel):
+        return list(view.model_fields)
+    return [f.name for f in dataclasses.fields(view) if f.init]

@@ -16,13 +16,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from hogo.api.problems import responses
+from hogo.api.runs import Operation, add_run_routes
 from hogo.api.schemas import Day, Out
 from hogo.auth.roles import Permission
-from hogo.http.deps import DbDep, Reader, SessionDep, SettingsDep, require
+from hogo.http.deps import Reader, SessionDep, require
 from hogo.services import segment_purge
 from hogo.services import segments as service
 from hogo.services.auth import Principal
@@ -31,11 +32,6 @@ router = APIRouter(prefix="/segments", tags=["segments"])
 
 Exporter = Annotated[Principal, Depends(require(Permission.personal_data))]
 ExportPath = Annotated[str, Path(min_length=1, max_length=64, description="提供ID / export id")]
-
-
-class ExportAcceptedOut(BaseModel):
-    export_id: str
-    status: str = Field(description="running")
 
 
 class ExportOut(Out):
@@ -56,48 +52,38 @@ class ExportListOut(BaseModel):
     items: list[ExportOut]
 
 
-class ConfirmationOut(Out):
-    export_id: str
+class ConfirmationOut(service.ConfirmationRecord, Out):
     identifier_token: str = Field(description="識別子の鍵付きトークン / the identifier's keyed token")
-    identifier_kind: str
-    recipient_id: str
-    recipient_name: str
-    items: list[str]
-    consent_obtained_at: datetime
-    method: str
-    foreign_info_given: bool | None
     result: str = Field(description="RELATED_INFO_CONFIRMED または理由コード / or the reason code")
-    confirmed_at: datetime
-    record_form: str
     retention_until: date = Field(description="保存期限 / kept until")
-    ledger_seq: int
 
 
 class ConfirmationListOut(BaseModel):
     items: list[ConfirmationOut]
 
 
-@router.post("", operation_id="startSegmentExport", status_code=202, response_model=ExportAcceptedOut,
-             responses=responses(409))  # fmt: skip
-def start_export(
-    session: SessionDep,
-    store: DbDep,
-    settings: SettingsDep,
-    _: Exporter,
-    response: Response,
-    body: Annotated[dict[str, Any], Body(description="提供仕様(YAML と同じキー、相対パス)/ the export spec")],
-) -> ExportAcceptedOut:
-    """個人関連情報の提供を開始します(バックグラウンド)/ start a segment export in the background."""
-    spec = service.submitted_segment_spec(body, settings)
-    export_id = service.start_export(session, store, spec)
-    response.headers["Location"] = f"/api/v1/segments/{export_id}"
-    return ExportAcceptedOut(export_id=export_id, status="running")
-
-
-@router.get("", operation_id="listSegmentExports", response_model=ExportListOut, responses=responses())
-def list_exports(session: SessionDep, _: Reader) -> ExportListOut:
-    """個人関連情報の提供の一覧(新しい順)/ segment exports, newest first."""
-    return ExportListOut(items=[ExportOut.build(i) for i in service.list_exports(session)])
+add_run_routes(
+    router,
+    spec="提供仕様(YAML と同じキー、相対パス)/ the export spec",
+    submitted=service.submitted_segment_spec,
+    start=service.start_export,
+    run_id="export_id",
+    listing=service.list_exports,
+    summary=ExportOut.build,
+    listed=ExportListOut,
+    operations=(
+        Operation(
+            "startSegmentExport",
+            "個人関連情報の提供を開始します(バックグラウンド)/ start a segment export in the background.",
+            named="Start Export",
+        ),
+        Operation(
+            "listSegmentExports",
+            "個人関連情報の提供の一覧(新しい順)/ segment exports, newest first.",
+            named="List Exports",
+        ),
+    ),
+)
 
 
 @router.get("/records", operation_id="listRelatedInfoConfirmations", response_model=ConfirmationListOut,
