@@ -69,6 +69,16 @@ def day_or_today(value: str | None) -> date:
         raise typer.BadParameter("YYYY-MM-DD で指定してください / expected YYYY-MM-DD") from None
 
 
+def optional_instant(value: str | None, hint: str) -> datetime | None:
+    """An optional time option (`hint` names it) in ISO-8601 (JST when no offset); None when omitted."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise typer.BadParameter("ISO-8601の日時 / an ISO-8601 time", param_hint=hint) from None
+
+
 def parse_at(value: str | None) -> datetime:
     """`--at` in ISO-8601 (JST when no offset); now when omitted."""
     if value is None:

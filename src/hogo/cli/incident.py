@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,10 @@ import typer
 from rich.table import Table
 
 from hogo.cli import incident_playbook
-from hogo.cli.context import parse_at, reading, unit_of_work
+from hogo.cli.context import optional_instant, parse_at, reading, unit_of_work
 from hogo.cli.options import JSON, VIEW_AT
 from hogo.cli.output import console, print_json, user_errors
-from hogo.domain.clock import parse_instant, to_jst
+from hogo.domain.clock import to_jst
 from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Encryption
@@ -32,15 +31,6 @@ app = typer.Typer(help="漏えい等事案への対応 / personal-data incidents
 app.add_typer(incident_playbook.app, name="playbook")
 
 TYPES = ", ".join(t.value for t in IncidentType)
-
-
-def _instant(value: str | None, hint: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError:
-        raise typer.BadParameter("ISO-8601の日時 / an ISO-8601 time", param_hint=hint) from None
 
 
 #: The fact options `open` and `facts` share: name → (type, option). Their values are checked by
@@ -90,7 +80,7 @@ def _facts(given: dict[str, Any]) -> FactsUpdate:
     categories = given.pop("categories")
     if categories:
         given["data_categories"] = [c.strip() for c in categories.split(",") if c.strip()]
-    given["client_informed_at"] = _instant(given["client_informed_at"], "--client-informed-at")
+    given["client_informed_at"] = optional_instant(given["client_informed_at"], "--client-informed-at")
     return incidents.facts_update({k: v for k, v in given.items() if v is not None})
 
 
@@ -170,7 +160,7 @@ def open_cmd(
                 incident_type,
                 parse_at(aware_at),
                 description,
-                occurred_at=_instant(occurred_at, "--occurred-at"),
+                occurred_at=optional_instant(occurred_at, "--occurred-at"),
                 dataset_ids=dataset,
                 subject_ids=subjects,
                 facts=facts,

@@ -11,11 +11,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from hogo.cli.context import parse_at, reading, unit_of_work
+from hogo.cli.context import optional_instant, parse_at, reading, unit_of_work
 from hogo.cli.options import JSON, SUBJECT_ID, VIEW_AT
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
-from hogo.domain.clock import parse_instant, to_jst
+from hogo.domain.clock import to_jst
 from hogo.domain.rights.kinds import (
     DisclosureMethod,
     RequestChannel,
@@ -36,15 +36,6 @@ from hogo.services.mail import Sender, smtp_sender
 app = typer.Typer(help="本人からの請求(開示・訂正・利用停止等)/ rights requests", no_args_is_help=True)
 
 REQUEST_ID = typer.Argument(..., help="受付番号(RR-2026-0001 など)")
-
-
-def _when(value: str | None, hint: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return parse_instant(value)
-    except ValueError:
-        raise typer.BadParameter("ISO-8601の日時 / an ISO-8601 time", param_hint=hint) from None
 
 
 def as_dict(view: svc.RequestView, now: datetime) -> dict[str, Any]:
@@ -120,7 +111,7 @@ def file_cmd(
         )
         with unit_of_work() as session:
             view = svc.file_request(
-                session, subject, kind, details, verified, channel, received_at=_when(at, "--at")
+                session, subject, kind, details, verified, channel, received_at=optional_instant(at, "--at")
             )
     _show(view, as_json)
 
@@ -170,7 +161,7 @@ def verify_cmd(
 ) -> None:
     """本人確認の方法を記録します(法33条・37条、通則編3-8)。"""
     with user_errors(), unit_of_work() as session:
-        view = svc.verify(session, request_id, level, at=_when(at, "--at"))
+        view = svc.verify(session, request_id, level, at=optional_instant(at, "--at"))
     _show(view, as_json)
 
 
@@ -190,7 +181,7 @@ def decide_cmd(
         except ValueError:
             raise InputError("決定の内容が正しくありません。", "the decision is not valid.") from None
         with unit_of_work() as session:
-            view = svc.decide_request(session, request_id, decision, at=_when(at, "--at"))
+            view = svc.decide_request(session, request_id, decision, at=optional_instant(at, "--at"))
     _show(view, as_json)
 
 
@@ -214,7 +205,9 @@ def carry_out_cmd(
             {"fields": tuple(field) or None, "purposes": tuple(purpose) or None, "withhold": tuple(withhold)}
         )
         with unit_of_work() as session:
-            view = svc.carry_out(session, request_id, at=_when(at, "--at"), partial=part, signing_key=key)
+            view = svc.carry_out(
+                session, request_id, at=optional_instant(at, "--at"), partial=part, signing_key=key
+            )
     _show(view, as_json)
     if not as_json:
         for r in view.case.result.get("recipients", []):
@@ -232,7 +225,7 @@ def answer_cmd(
     with user_errors():
         notice = _notice_mail()
         with unit_of_work() as session:
-            view = svc.answer(session, request_id, at=_when(at, "--at"))
+            view = svc.answer(session, request_id, at=optional_instant(at, "--at"))
             document = svc.answer_of(session, request_id)
             mailed = None if notice is None else svc.notify_answered(session, request_id, *notice)
         if out is not None:
@@ -269,7 +262,7 @@ def extend_cmd(
     as_json: bool = JSON,
 ) -> None:
     """期限を延長します(理由を記録します。短縮はできません)。"""
-    when = _when(until, "--until")
+    when = optional_instant(until, "--until")
     assert when is not None
     with user_errors(), unit_of_work() as session:
         view = svc.extend(session, request_id, when, reason)
