@@ -57,9 +57,10 @@ from hogo.services.releases import (
 )
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
-from hogo.store.profiles import DONE, FAILED, RUNNING, ProfileRunRow, mark_done
+from hogo.store.profiles import ProfileRunRow, mark_done
 from hogo.store.rows import stored
 from hogo.store.snapshot import open_snapshot
+from hogo.store.tables import DONE, FAILED, RUNNING
 
 log = logging.getLogger(__name__)
 

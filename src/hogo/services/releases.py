@@ -51,11 +51,11 @@ from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.provisions import record_provision
 from hogo.store.database import read_scope, write_scope
 from hogo.store.export import StoreConsent
-from hogo.store.profiles import DONE as PROFILE_DONE
 from hogo.store.profiles import ProfileRunRow
-from hogo.store.releases import DONE, FAILED, RUNNING, ReleaseRow, mark_done
+from hogo.store.releases import ReleaseRow, mark_done
 from hogo.store.rows import stored, view_of
 from hogo.store.snapshot import ConsentFiles, open_snapshot
+from hogo.store.tables import DONE, FAILED, RUNNING
 
 log = logging.getLogger(__name__)
 _Prepared = TypeVar("_Prepared")
@@ -191,7 +191,7 @@ def _profile_inputs(session: Session, plan: ReleasePlan) -> dict[str, ProfileInp
     for item, (job_id, feature) in plan.spec.output.profile_items.items():
         where = f"output.items.{item}"
         row = session.get(ProfileRunRow, job_id)
-        if row is None or row.status != PROFILE_DONE or row.manifest is None or row.output_sha256 is None:
+        if row is None or row.status != DONE or row.manifest is None or row.output_sha256 is None:
             raise InputError(
                 "そのプロファイルは記録されていません。", "no such recorded profile run.", field=where
             )

@@ -55,9 +55,9 @@ from hogo.services.releases import (
 from hogo.store.database import write_scope
 from hogo.store.rows import stored, view_of
 from hogo.store.segments import RelatedInfoConfirmationRow, SegmentExportRow
+from hogo.store.tables import DONE, FAILED, RUNNING
 
 log = logging.getLogger(__name__)
-RUNNING, DONE, FAILED = "running", "done", "failed"
 _CHUNK = 10_000
 
 

@@ -17,10 +17,8 @@ from typing import Any
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hogo.store.tables import Base, RunColumns
+from hogo.store.tables import DONE, Base, RunColumns
 from hogo.store.types import UTCDateTime
-
-RUNNING, DONE, FAILED = "running", "done", "failed"
 
 
 class ProfileRunRow(RunColumns, Base):

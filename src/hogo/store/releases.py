@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hogo.store.tables import Base, RunColumns
-
-RUNNING, DONE, FAILED = "running", "done", "failed"
+from hogo.store.tables import DONE, Base, RunColumns
 
 
 class ReleaseRow(RunColumns, Base):

@@ -36,6 +36,10 @@ class LedgeredStep:
     ledger_seq: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
+#: The statuses of a run (`RunColumns.status`).
+RUNNING, DONE, FAILED = "running", "done", "failed"
+
+
 class RunColumns:
     """Columns of a run in the background (a release, a profile job, a segment export): its
     status, `running` when accepted, `done` in the same transaction as its ledger entry or `failed`
