@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,7 @@ from hogo.services.policy import require_policy
 from hogo.services.provisions import provisions_for
 from hogo.services.subjects import get_subject, patch_subjects
 from hogo.store.rights_requests import RightsRequestRow, RightsRequestStepRow
+from hogo.store.rows import view_of
 from hogo.store.tables import SubjectRow
 
 M = TypeVar("M", bound=BaseModel)
@@ -116,8 +117,11 @@ class BoardLine:
     days_left: int
 
 
-@dataclass(frozen=True)
-class StepEntry:
+class StepEntry(BaseModel):
+    """One step of a case as recorded (the API's output derives from it)."""
+
+    model_config = ConfigDict(frozen=True)
+
     at: datetime
     step: RequestStepKind
     summary_ja: str
@@ -598,7 +602,7 @@ def steps(session: Session, request_id: str) -> list[StepEntry]:
         .where(RightsRequestStepRow.request_id == request_id)
         .order_by(RightsRequestStepRow.id)
     )
-    return [StepEntry(r.at, RequestStepKind(r.step), r.summary_ja, r.summary_en, r.ledger_seq) for r in rows]
+    return [view_of(StepEntry, r, step=RequestStepKind(r.step)) for r in rows]
 
 
 def answer_of(session: Session, request_id: str) -> Answer:

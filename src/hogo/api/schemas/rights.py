@@ -18,7 +18,6 @@ from hogo.domain.rights.kinds import (
     RequestKind,
     RequestOutcome,
     RequestState,
-    RequestStepKind,
     VerificationLevel,
 )
 from hogo.domain.rights.request import Decision, Details, Extension, Partial
@@ -73,12 +72,8 @@ class ExtendIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class StepOut(Out):
-    at: datetime
-    step: RequestStepKind
-    summary_ja: str
-    summary_en: str
-    ledger_seq: int
+class StepOut(StepEntry, Out):
+    pass
 
 
 class RequestOut(Out):
