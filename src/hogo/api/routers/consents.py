@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
+from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key, recorded_answer
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentCaptureIn,
@@ -124,8 +124,7 @@ async def capture_consent(
     )
     leave_bound(request)
     answer = await asyncio.wrap_future(pending)
-    replayed = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return Response(answer.body, 201, media_type="application/json", headers=replayed)
+    return recorded_answer(answer.body, replayed=answer.replayed)
 
 
 @router.post("/withdrawals", operation_id="withdrawConsent", **_RECORDS_EVENTS)
