@@ -258,12 +258,12 @@ def test_api_captures_in_one_batch_answer_as_one_after_the_other(db: Engine) -> 
     choice = [capture.Choice("ad_partners", ConsentAction.grant)]
 
     def prepared(key: str, bound_to: str, subject: str = "P1") -> capture.PreparedCapture:
+        asked = capture.CaptureRequest(
+            replace(details, subject_id=subject), choice, False, lambda i: f"{key}-{subject}-{i}",
+            capture.Once("token:1", key, bound_to), lambda done: f"{done.events[0].event_id}:{done.result.recorded}",
+        )  # fmt: skip
         with read_scope(db) as s:
-            return capture.prepare(
-                s, replace(details, subject_id=subject), choice, False, lambda i: f"{key}-{subject}-{i}",
-                once=capture.Once("token:1", key, bound_to),
-                render=lambda done: f"{done.events[0].event_id}:{done.result.recorded}", policies=policies,
-            )  # fmt: skip
+            return capture.prepare(s, asked, policies=policies)
 
     k1, again, other = prepared("k1", "h1"), prepared("k1", "h1"), prepared("k2", "h2", "P2")
     events, entries = _counts(db)

@@ -152,25 +152,29 @@ class PreparedCapture:
     render: Callable[[Captured], str]
 
 
-def prepare(
-    session: Session,
-    details: CaptureDetails,
-    choices: Sequence[Choice],
-    gpc: bool,
-    event_id: Callable[[int], str],
-    *,
-    once: Once | None,
-    render: Callable[[Captured], str],
-    policies: PolicyCache,
-) -> PreparedCapture:
+@dataclass(frozen=True)
+class CaptureRequest:
+    """A front end's capture to record through the group commit (`submit`): the details and
+    choices, the GPC signal, how event ids are made, the Idempotency-Key and how the answer's
+    body is rendered."""
+
+    details: CaptureDetails
+    choices: Sequence[Choice]
+    gpc: bool
+    event_id: Callable[[int], str]
+    once: Once | None
+    render: Callable[[Captured], str]
+
+
+def prepare(session: Session, request: CaptureRequest, *, policies: PolicyCache) -> PreparedCapture:
     """Everything a capture checks before the write lock, read-only: the events built and
     checked against the policy in force (errors name the field). The person and repeated event
     ids are checked again where they are recorded."""
     policy = policies.current(session)
-    events, objected = _events_for(policy, details, choices, gpc, event_id)
+    events, objected = _events_for(policy, request.details, request.choices, request.gpc, request.event_id)
     for event in events:
         check_against_policy(policy, event)
-    return PreparedCapture(tuple(events), objected, once, render)
+    return PreparedCapture(tuple(events), objected, request.once, request.render)
 
 
 def record_prepared(
@@ -203,16 +207,7 @@ def record_prepared(
 
 
 def submit(
-    db: Engine,
-    queue: GroupCommit[PreparedCapture, Answer],
-    details: CaptureDetails,
-    choices: Sequence[Choice],
-    gpc: bool,
-    event_id: Callable[[int], str],
-    *,
-    once: Once | None,
-    render: Callable[[Captured], str],
-    policies: PolicyCache,
+    db: Engine, queue: GroupCommit[PreparedCapture, Answer], request: CaptureRequest, *, policies: PolicyCache
 ) -> Future[Answer]:
     """A capture for a server: checked in a read transaction of its own (closed before waiting),
     then recorded with other requests' captures in one write transaction (`captures_queue`);
@@ -220,9 +215,7 @@ def submit(
     unknown person, an event id recorded before with other content, a key reused for another
     request: 409)."""
     with read_scope(db) as session:
-        prepared = prepare(
-            session, details, choices, gpc, event_id, once=once, render=render, policies=policies
-        )
+        prepared = prepare(session, request, policies=policies)
     return queue.submit(prepared)
 
 

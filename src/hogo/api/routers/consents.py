@@ -44,7 +44,7 @@ from hogo.services import capture as capture_svc
 from hogo.services import consent as consent_svc
 from hogo.services import ledger, ledger_tree
 from hogo.services.auth import Principal
-from hogo.services.capture import Captured, CaptureDetails, Choice, Once, capture
+from hogo.services.capture import Captured, CaptureDetails, CaptureRequest, Choice, Once, capture
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
@@ -107,18 +107,21 @@ async def capture_consent(
     )
     # Checked against the cached policy in a read transaction, then recorded with other requests'
     # captures in one write transaction (services.group_commit); answered once that has committed.
+    capture_request = CaptureRequest(
+        details,
+        [Choice(c.purpose_id, c.action) for c in body.choices],
+        gpc,
+        _event_ids(principal, idempotency_key),
+        once,
+        partial(_captured_out, principal.can(Permission.personal_data)),
+    )
     pending = await run_db(
         request,
         partial(
             capture_svc.submit,
             db,
             request.app.state.capture_queue,
-            details,
-            [Choice(c.purpose_id, c.action) for c in body.choices],
-            gpc,
-            _event_ids(principal, idempotency_key),
-            once=once,
-            render=partial(_captured_out, principal.can(Permission.personal_data)),
+            capture_request,
             policies=policy_cache(request),
         ),
     )
