@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from hogo.auth.roles import Role
+from hogo.domain.clock import JST
+from hogo.services import ledger, policy_cache
+from hogo.services.consent import check
+from hogo.store.database import write_scope
 from tests.api.env import Env
 
 
@@ -172,3 +181,48 @@ def test_lean_history_equals_the_service_history(env: Env) -> None:
         for n in range(1, 40):
             sid = f"M{n:07d}"
             assert history(session, sid) == validated_history(session, sid), sid
+
+
+def test_concurrent_captures_are_group_committed_each_with_its_answer(
+    api: TestClient, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Captures posted at once go through the group commit (services.capture.captures_queue):
+    each gets its own 201 and events, one ledger entry per event, the ledger verifies; a key
+    posted twice at once records once and both get the same answer; the same key with another
+    body is a 409; the policy is not parsed again (the server's PolicyCache)."""
+    parsed: list[int] = []
+    real = policy_cache.require_policy
+    monkeypatch.setattr(policy_cache, "require_policy", lambda *a: parsed.append(1) or real(*a))
+    h = env.headers(Role.operator)
+    api.post("/api/v1/consents", json=_grant("M0000021"), headers=h)  # the cache is warm
+    members = [env.uncovered_subject("ad_partners") for _ in range(8)]
+    before = _status(api, env)
+    parsed.clear()
+    keyed = {**h, "Idempotency-Key": "group-4712"}
+    posts = [(_grant(sid), h) for sid in members] + [(_grant("M0000022"), keyed)] * 2
+    posts.append((_grant("M0000023"), keyed))
+
+    def post(item: tuple[dict[str, object], dict[str, str]]) -> httpx.Response:
+        return api.post("/api/v1/consents", json=item[0], headers=item[1])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(post, posts))
+    codes = [a.status_code for a in answers]
+    assert codes[:8] == [201] * 8
+    # Whichever request of the key came first records; the others replay it or are refused.
+    if codes[10] == 201:
+        assert codes[8:10] == [409, 409]
+    else:
+        assert codes[8:] == [201, 201, 409] and answers[8].json() == answers[9].json()
+    assert all(a.json()["recorded"] == 1 for a in answers if a.status_code == 201)
+    assert parsed == []
+    assert _status(api, env) == before + 9
+    with write_scope(env.db) as session:
+        chain, rows = ledger.verify_all(session)
+        assert ledger.verdict(chain, rows).ok
+        assert all(check(session, sid, "ad_partners", datetime.now(JST)).allowed for sid in members)
+
+
+def _grant(sid: str) -> dict[str, object]:
+    return {"subject_id": sid, "choices": [{"purpose_id": "ad_partners", "action": "grant"}],
+            "terms_version": "2021-07"}  # fmt: skip

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from hogo.cli.app import app
@@ -26,6 +27,7 @@ from hogo.services import ledger, sites
 from hogo.services.consent import check, get_event
 from hogo.services.policy import current_policy, current_revision
 from hogo.store.database import write_scope
+from hogo.store.sites import SiteRow
 from tests.api.env import SECRET, Env
 from tests.embed_helpers import member_token, register_site
 
@@ -129,6 +131,34 @@ def test_replayed_forged_expired_and_foreign_origin_tokens_are_refused_without_p
     logged = caplog.text
     assert "replayed" in logged and "expired" in logged
     assert sid not in logged and token not in logged
+
+
+def test_cors_answers_only_registered_origins_of_active_sites_even_when_the_call_is_refused(
+    env: Env, api: TestClient
+) -> None:
+    """The allowed origin comes from the call's own origin check when it got that far, else from
+    the registry as the answer starts: a refused token from a registered page can still be read
+    (the component shows its error), a foreign page never, and a disabled site's pages neither
+    record choices nor read an answer."""
+    key = register_site(env.db, "closing", ["https://closing.example.jp"])
+    page = "https://closing.example.jp"
+    sid = env.uncovered_subject("ad_partners")
+    refused = _ask(api, member_token(key, "closing", sid, signing_key="not-the-secret-" * 3), origin=page)
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == page
+    assert refused.headers["vary"] == "Origin"
+    asked = _ask(api, member_token(key, "closing", sid), origin=page)
+    assert asked.status_code == 200 and asked.headers["access-control-allow-origin"] == page
+    with write_scope(env.db) as session:
+        session.execute(
+            update(SiteRow).where(SiteRow.site_id == "closing").values(disabled_at=datetime.now(JST))
+        )
+    choice = {"purpose_id": "ad_partners", "action": "grant"}
+    headers = {"Authorization": f"Bearer {asked.json()['ticket']}", "Origin": page}
+    late = api.post("/api/v1/embed/choices", json={"choices": [choice]}, headers=headers)
+    assert late.status_code == 403 and late.json()["error"]["code"] == "origin_refused"
+    assert "access-control-allow-origin" not in late.headers
+    with write_scope(env.db) as session:
+        assert not check(session, sid, "ad_partners", datetime.now(JST)).allowed
 
 
 def test_concurrent_choices_are_recorded_together_each_with_its_answer(

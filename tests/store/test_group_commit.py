@@ -8,22 +8,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hogo.domain.consent import ConsentAction, ConsentEvent
+from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
 from hogo.errors import Conflict, InputError
-from hogo.services import ledger, notice, sites
+from hogo.services import capture, ledger, notice, sites
 from hogo.services.consent import RecordResult, record_event_groups
 from hogo.services.group_commit import GroupCommit
 from hogo.services.policy import apply_policy
+from hogo.services.policy_cache import PolicyCache
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import read_scope, write_scope
 from hogo.store.tables import ConsentEventRow, LedgerEntryRow
 from tests.embed_helpers import member_token
-from tests.factories import event, person, policy
+from tests.factories import at, event, person, policy
 
 Group = tuple[ConsentEvent, ...]
 AT = "2024-05-01T10:00"
@@ -243,4 +245,41 @@ def test_notice_choices_through_the_group_commit_spend_each_ticket_once(db: Engi
     assert {r.events[0].subject_id for r in recorded} == {f"P{n}" for n in range(5)}
     assert all(r.result == RecordResult(recorded=1, already_present=0) for r in recorded)
     assert _counts(db) == (before[0] + 5, before[1] + 5)
+    assert _verifies(db)
+
+
+def test_api_captures_in_one_batch_answer_as_one_after_the_other(db: Engine) -> None:
+    """`POST /api/v1/consents` through its group commit (`capture.record_prepared`): a key sent
+    twice in one batch records once and both get the first answer; a key answered in an earlier
+    batch is replayed; the same key with another request refuses the batch, which the group
+    commit then records one by one (only that capture gets the 409)."""
+    policies = PolicyCache()
+    details = capture.CaptureDetails("P1", at(AT), ConsentMethod.web_form)
+    choice = [capture.Choice("ad_partners", ConsentAction.grant)]
+
+    def prepared(key: str, bound_to: str, subject: str = "P1") -> capture.PreparedCapture:
+        asked = capture.CaptureRequest(
+            replace(details, subject_id=subject), choice, False, lambda i: f"{key}-{subject}-{i}",
+            capture.Once("token:1", key, bound_to), lambda done: f"{done.events[0].event_id}:{done.result.recorded}",
+        )  # fmt: skip
+        with read_scope(db) as s:
+            return capture.prepare(s, asked, policies=policies)
+
+    k1, again, other = prepared("k1", "h1"), prepared("k1", "h1"), prepared("k2", "h2", "P2")
+    events, entries = _counts(db)
+    with write_scope(db) as s:
+        answers = capture.record_prepared(s, [k1, again, other], policies=policies)
+    assert answers == [capture.Answer("k1-P1-0:1"), capture.Answer("k1-P1-0:1"), capture.Answer("k2-P2-0:1")]
+    assert _counts(db) == (events + 2, entries + 2)
+    with write_scope(db) as s:
+        assert capture.record_prepared(s, [again], policies=policies) == [capture.Answer("k1-P1-0:1", True)]
+    queue = capture.captures_queue(db, policies)
+    try:
+        futures = [queue.submit(p) for p in (prepared("k3", "h3", "P3"), prepared("k1", "changed"))]
+        assert futures[0].result(timeout=30) == capture.Answer("k3-P3-0:1")
+        with pytest.raises(Conflict):
+            futures[1].result(timeout=30)
+    finally:
+        queue.close()
+    assert _counts(db) == (events + 3, entries + 3)
     assert _verifies(db)

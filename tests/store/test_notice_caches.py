@@ -6,13 +6,14 @@ again, on both backends."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from hogo.domain.consent import ConsentAction
+from hogo.domain.decision import assess_purpose
 from hogo.domain.notice import render_notice
 from hogo.errors import InputError
 from hogo.services import notice, person_keys, sites
@@ -117,3 +118,19 @@ def test_a_master_key_replaced_or_configured_elsewhere_is_read_again(
     elsewhere.path.chmod(0o644)  # still checked on every call, not only when first read
     with pytest.raises(person_keys.MasterKeyError):
         person_keys.master_key()
+
+
+def test_assessments_kept_per_day_equal_fresh_ones_across_a_terms_change() -> None:
+    """`notice._assessed` keeps what the policy alone says per revision, purpose and JST day: kept
+    or fresh, every purpose assesses the same, at the instant asked, on both sides of midnight JST
+    when terms take effect (2021-07-01) and when a purpose's terms are still to come."""
+    p = policy()
+    version = (990_001, "assessments-test")
+    instants = ["2021-06-30T23:59:59+09:00", "2021-06-30T10:00+09:00", "2021-06-30T15:00:00+00:00",
+                "2021-07-01T00:00+09:00", "2039-12-31T23:00+09:00", "2040-01-01T09:00+09:00"]  # fmt: skip
+    for text in instants * 2:  # the second round answers from what the first kept
+        at = datetime.fromisoformat(text)
+        for purpose in p.purposes:
+            assert notice._assessed(p, version, purpose.id, at) == assess_purpose(p, purpose.id, at)
+    kept = [k for k in notice._assessments if k[:2] == version]
+    assert len(kept) == len(p.purposes) * 4  # four JST days among the six instants

@@ -2,6 +2,9 @@
 
 Why one place: every recording endpoint must treat a retried request the same way (replay with
 `Idempotent-Replayed: true`, a different body under the same key is a 409 from the service).
+A capture recorded through a group commit (`POST /api/v1/consents`) looks its key up and stores
+its answer in the batch's transaction (`services.capture.record_prepared`) and answers with
+`recorded_answer`, as `once_per_key` does.
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ def once_per_key(
     if key is not None:
         stored = idempotency.replay(session, principal.key, key, bound_to)
         if stored is not None:
-            return Response(
-                stored.body,
-                stored.status_code,
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
+            return recorded_answer(stored.body, replayed=True, status_code=stored.status_code)
     body = act().model_dump_json()
     if key is not None:
         body = idempotency.remember(session, principal.key, key, bound_to, 201, body).body
-    return Response(body, 201, media_type="application/json")
+    return recorded_answer(body)
+
+
+def recorded_answer(body: str, *, replayed: bool = False, status_code: int = 201) -> Response:
+    """The answer of a recording POST: the JSON body, marked when it is a stored one replayed."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(body, status_code, media_type="application/json", headers=headers)

@@ -44,6 +44,7 @@ from hogo.http.embed_cors import EmbedCors
 from hogo.http.guard import BodyGuard
 from hogo.http.middleware import InFlightLimit, ProblemOnError, SecurityHeaders
 from hogo.http.server import configure as configure_server
+from hogo.services import capture as capture_svc
 from hogo.services import notice as notice_svc
 from hogo.services import profiles, releases, segments
 from hogo.services.database import is_busy, open_store
@@ -184,6 +185,7 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         yield
         await run_in_threadpool(app.state.notice_queue.close)  # keep what is queued, then stop
         await run_in_threadpool(app.state.choices_queue.close)  # record what is queued, then stop
+        await run_in_threadpool(app.state.capture_queue.close)
         if own_db:
             db.dispose()
 
@@ -221,6 +223,8 @@ def create_app(settings: Settings, db: Engine | None = None, warm: bool = False)
         db, secret_key=settings.secret_key, limits=app.state.embed_limits
     )
     app.state.choices_queue = notice_svc.choices_queue(db, app.state.policy_cache)
+    #: `POST /api/v1/consents` records through one too.
+    app.state.capture_queue = capture_svc.captures_queue(db, app.state.policy_cache)
 
     for module in (policy, subjects, consents, embed, campaigns, privacy_center, ledger, meta):
         app.include_router(module.router, prefix=API_PREFIX)

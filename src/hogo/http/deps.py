@@ -151,6 +151,20 @@ def leave_bound(request: Request) -> None:
         release()
 
 
+#: The scope key of the set of page origins an embed call itself found registered to its token's
+#: active member site (`origin_verified`); the CORS middleware puts it there.
+ORIGIN_VERIFIED = "hogo.origin_verified"
+
+
+def origin_verified(request: Request, origin: str) -> None:
+    """The embed call checked `origin` against its token's site, which must be active
+    (`services.sites.origin_allowed`): the CORS middleware (`hogo.http.embed_cors`) may then
+    allow it without reading the registry again (absent when the app runs without it)."""
+    verified: set[str] | None = request.scope.get(ORIGIN_VERIFIED)
+    if verified is not None:
+        verified.add(origin)
+
+
 def remember_token(request: Request, token: str, found: tuple[Principal, bool]) -> None:
     """The body guard (hogo.http.guard) authenticated this request's bearer token before reading
     its body: keep what it found, so `current_principal` does not look the token up again."""
@@ -184,8 +198,38 @@ async def current_principal(
     return principal
 
 
-def require(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+def _read_token(db: Engine, token: str) -> tuple[Principal, bool] | None:
+    with read_scope(db) as session:
+        return token_principal(session, token)
+
+
+async def bearer_principal(
+    request: Request,
+    background: BackgroundTasks,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """`current_principal` for a route that opens no unit of work of its own (it hands its
+    writes to a group commit, `services.group_commit`): the token is looked up in a read
+    transaction (usually done already by the body guard), and a use that is due is recorded
+    after the answer, in its own short write, best effort."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated()
+    token = credentials.credentials
+    found = remembered_token(request, token) or await run_db(request, _read_token, get_db(request), token)
+    if found is None:
+        raise Unauthenticated()
+    principal, due = found
+    if due:
+        background.add_task(_touch_later, get_db(request), principal.id)
+    return principal
+
+
+def require(
+    permission: Permission, who: Callable[..., Awaitable[Principal]] = current_principal
+) -> Callable[[Principal], Awaitable[Principal]]:
+    # `who` as the default, not in the annotation: annotations are strings here, resolved in the
+    # module's globals, where a local name is not found.
+    async def check(principal: Principal = Depends(who)) -> Principal:  # noqa: B008
         if not principal.can(permission):
             raise Forbidden()
         return principal
@@ -197,3 +241,5 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require(Permission.read))]
 Recorder = Annotated[Principal, Depends(require(Permission.record_consent))]
 Verifier = Annotated[Principal, Depends(require(Permission.verify_ledger))]
+#: `Recorder` for a route that records through a group commit: no write transaction of its own.
+QueuedRecorder = Annotated[Principal, Depends(require(Permission.record_consent, bearer_principal))]

@@ -7,6 +7,12 @@ answered for any origin registered to an active site; each call then checks the 
 the token's own site (`services.notice`). Unregistered origins get no CORS headers at all, so
 their pages cannot read an answer. The component script itself is public and served with
 `Access-Control-Allow-Origin: *` so pages can load it with an SRI `integrity` attribute.
+
+A call's answer is allowed once the origin is known to be registered to an active site: either
+the call itself checked it against its token's site (`http.deps.origin_verified`, the normal
+case, which then costs no second read of the registry), or, when it did not get that far (a
+refused token, a malformed body), the registry is read as the answer starts. Either way only
+registered origins of active sites ever see `Access-Control-Allow-Origin`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hogo.http.deps import run_read
+from hogo.http.deps import ORIGIN_VERIFIED, run_read
 from hogo.services.database import read_scope
 from hogo.services.sites import origin_registered
 
@@ -37,23 +43,39 @@ class EmbedCors:
             await self.app(scope, receive, _adding(send, [(b"access-control-allow-origin", b"*")]))
             return
         origin = Headers(scope=scope).get("origin")
-        # The registry is read off the event loop on a networked database (a round trip must not
-        # stall other requests), inline on SQLite, where the read costs less than the hop
-        # (`http.deps.run_read`).
-        allowed = origin is not None and await run_read(
-            scope["app"].state.db, self._registered, scope, origin
-        )
         if scope["method"] == "OPTIONS":
+            allowed = origin is not None and await self._registered(scope, origin)
             await self._preflight(allowed, origin)(scope, receive, send)
             return
-        extra = [(b"vary", b"Origin")]
-        if allowed and origin is not None:
-            extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
-        await self.app(scope, receive, _adding(send, extra))
+        verified: set[str] = set()  # what the call itself checked (`http.deps.origin_verified`)
+        scope[ORIGIN_VERIFIED] = verified
+        await self.app(scope, receive, self._allowing(scope, origin, verified, send))
 
-    def _registered(self, scope: Scope, origin: str) -> bool:
-        with read_scope(scope["app"].state.db) as session:
-            return origin_registered(session, origin.lower())
+    @staticmethod
+    async def _registered(scope: Scope, origin: str) -> bool:
+        # Read off the event loop on a networked database (a round trip must not stall other
+        # requests), inline on SQLite, where the read costs less than the hop (`run_read`).
+        db = scope["app"].state.db
+
+        def registered() -> bool:
+            with read_scope(db) as session:
+                return origin_registered(session, origin.lower())
+
+        return await run_read(db, registered)
+
+    def _allowing(self, scope: Scope, origin: str | None, verified: set[str], send: Send) -> Send:
+        """`send` with `Vary: Origin` and, for a registered origin of an active site, the allowed
+        origin on the answer's start."""
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = [(b"vary", b"Origin")]
+                if origin is not None and (origin in verified or await self._registered(scope, origin)):
+                    extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return wrapped
 
     @staticmethod
     def _preflight(allowed: bool, origin: str | None) -> Response:

@@ -19,6 +19,10 @@ from hogo.errors import HogoError
 
 #: Seconds an idle keep-alive connection stays open between requests.
 KEEP_ALIVE = 5
+#: Seconds a `--workers N` process may take to answer the supervisor's health check. uvicorn's
+#: default (5) counts a worker's start-up, importing hogo, which takes longer than that on a busy
+#: host: every worker was then killed and started again, and the server never became ready.
+WORKER_HEALTHCHECK = 60
 
 
 class HeaderDeadline(HttpToolsProtocol):
@@ -70,6 +74,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
     return {
         "http": HeaderDeadline,
         "timeout_keep_alive": KEEP_ALIVE,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK,
         "log_level": "warning",
         "access_log": False,
         # The client address behind a trusted reverse proxy comes from X-Forwarded-For.

@@ -22,16 +22,16 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hogo.domain.clock import to_jst
+from hogo.domain.clock import as_aware, to_jst
 from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, SubjectHistory
-from hogo.domain.decision import assess_purpose, decide_assessed
+from hogo.domain.decision import Assessment, assess_purpose, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
 from hogo.errors import HogoError, InputError, cut
@@ -97,19 +97,48 @@ class Recorded:
     events: tuple[ConsentEvent, ...]
 
 
-def purposes_to_ask(policy: Policy, person: SubjectHistory, at: datetime, gpc: bool) -> tuple[str, ...]:
-    """Purposes needing consent that the decision does not allow and the person has not answered."""
+def purposes_to_ask(
+    policy: Policy, person: SubjectHistory, at: datetime, gpc: bool, version: tuple[int, str] | None = None
+) -> tuple[str, ...]:
+    """Purposes needing consent that the decision does not allow and the person has not answered.
+    With the policy's `version` (revision number and digest) its assessments are kept per day
+    (`_assessed`)."""
     answered = {e.purpose_id for e in person.events}
     asked = []
     for purpose in policy.purposes:
         if purpose.id in answered or (gpc and purpose.kind in GPC_KINDS):
             continue
-        a = assess_purpose(policy, purpose.id, at)
+        a = _assessed(policy, version, purpose.id, at)
         if a.terminal or a.unnotified or not a.needs_consent:
             continue
         if not decide_assessed(a, person).allowed:
             asked.append(purpose.id)
     return tuple(asked)
+
+
+#: What the policy alone says about a purpose, by policy revision and digest, purpose and JST day.
+_assessments: dict[tuple[int, str, str, date], Assessment] = {}
+_assessments_lock = threading.Lock()
+_ASSESSMENTS_KEPT = 1024
+
+
+def _assessed(policy: Policy, version: tuple[int, str] | None, purpose_id: str, at: datetime) -> Assessment:
+    """`assess_purpose`, kept per policy revision, purpose and day. Why: it depends on the policy
+    and on the day of `at` alone (terms in force, opt-out filings), and working it out again for
+    every purpose on every notice was a good part of the notice's decision; the time itself is
+    put back, so `decide_assessed` judges the person's history at `at` as before."""
+    if version is None:
+        return assess_purpose(policy, purpose_id, at)
+    moment = as_aware(at)
+    key = (*version, purpose_id, to_jst(moment).date())
+    found = _assessments.get(key)
+    if found is None:
+        found = assess_purpose(policy, purpose_id, moment)
+        with _assessments_lock:
+            if len(_assessments) >= _ASSESSMENTS_KEPT:
+                _assessments.clear()
+            _assessments[key] = found
+    return replace(found, at=moment)
 
 
 def _check_origin(session: Session, site_id: str, origin: str) -> str:
@@ -148,7 +177,7 @@ def plan(
     member = sites.check_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
     origin = _check_origin(session, member.site_id, page.origin)
     revision, digest, policy = (policies or PolicyCache()).in_force(session)
-    purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc)
+    purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc, (revision, digest))
     purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes)
     notices = {lang: _rendered(policy, revision, digest, purposes, lang) for lang in LANGUAGES}
     claims = {

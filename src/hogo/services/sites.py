@@ -314,10 +314,16 @@ def origin_registered(session: Session, origin: str) -> bool:
 # The checks every embed call makes, built once and run on the connection: an ORM `get` per
 # check cost more than the query (issue 15). Rows are read afresh each time, never cached.
 _ORIGIN = SiteOriginRow.__table__.c
-_ORIGIN_ALLOWED = select(_ORIGIN.site_id).where(
-    _ORIGIN.site_id == bindparam("site_id"), _ORIGIN.origin == bindparam("origin")
-)
 _KEY, _SITE = SiteKeyRow.__table__.c, SiteRow.__table__.c
+_ORIGIN_ALLOWED = (
+    select(_ORIGIN.site_id)
+    .join(SiteRow.__table__, _SITE.site_id == _ORIGIN.site_id)
+    .where(
+        _ORIGIN.site_id == bindparam("site_id"),
+        _ORIGIN.origin == bindparam("origin"),
+        _SITE.disabled_at.is_(None),
+    )
+)
 _SITE_KEY = (
     select(
         _KEY.key_id,
@@ -349,6 +355,8 @@ _SUBJECT_KNOWN = select(_SUBJECT.subject_id).where(_SUBJECT.subject_id == bindpa
 
 
 def origin_allowed(session: Session, site_id: str, origin: str) -> bool:
+    """Is this origin registered for this site, and the site active? What a call passing it
+    shows is also what a CORS check (`origin_registered`) would allow (`hogo.http.embed_cors`)."""
     found = session.connection().execute(_ORIGIN_ALLOWED, {"site_id": site_id, "origin": origin})
     return found.first() is not None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
+from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key, recorded_answer
 from hogo.api.problems import responses
 from hogo.api.schemas import (
     ConsentCaptureIn,
@@ -28,11 +29,22 @@ from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.receipts import build_receipt
 from hogo.errors import NotFound
-from hogo.http.deps import DbDep, Reader, Recorder, SessionDep, SettingsDep, policy_cache, run_db
+from hogo.http.deps import (
+    DbDep,
+    QueuedRecorder,
+    Reader,
+    Recorder,
+    SessionDep,
+    SettingsDep,
+    leave_bound,
+    policy_cache,
+    run_db,
+)
+from hogo.services import capture as capture_svc
 from hogo.services import consent as consent_svc
 from hogo.services import ledger, ledger_tree
 from hogo.services.auth import Principal
-from hogo.services.capture import CaptureDetails, Choice, capture
+from hogo.services.capture import Captured, CaptureDetails, CaptureRequest, Choice, Once, capture
 from hogo.services.histories import history
 from hogo.services.policy import require_policy
 from hogo.services.subjects import get_subject
@@ -64,40 +76,70 @@ _RECORDS_EVENTS: dict[str, Any] = {
 }
 
 
+def _captured_out(personal: bool, done: Captured) -> str:
+    return ConsentCaptureOut(
+        events=[ConsentEventOut.of(e, personal) for e in done.events],
+        recorded=done.result.recorded,
+        already_present=done.result.already_present,
+        gpc_objections=list(done.gpc_purposes),
+    ).model_dump_json()
+
+
 @router.post("", operation_id="captureConsent", **_RECORDS_EVENTS)
-def capture_consent(
+async def capture_consent(
+    request: Request,
     body: ConsentCaptureIn,
-    session: SessionDep,
-    principal: Recorder,
+    db: DbDep,
+    principal: QueuedRecorder,
     idempotency_key: IdempotencyKey = None,
     sec_gpc: GpcHeader = None,
 ) -> Response:
     """本人の同意・拒否・撤回・停止の求めを記録します(Sec-GPC: 1 は第三者提供・広告への停止の求め)。"""
     gpc = (sec_gpc or "").strip() == "1"
-    personal = principal.can(Permission.personal_data)
     details = CaptureDetails(
         **body.model_dump(exclude={"choices", "collected_at"}),
         collected_at=body.collected_at or datetime.now(JST),
     )
-    choices = [Choice(c.purpose_id, c.action) for c in body.choices]
-
-    def act() -> ConsentCaptureOut:
-        done = capture(session, details, choices, gpc, _event_ids(principal, idempotency_key))
-        return ConsentCaptureOut(
-            events=[ConsentEventOut.of(e, personal) for e in done.events],
-            recorded=done.result.recorded,
-            already_present=done.result.already_present,
-            gpc_objections=list(done.gpc_purposes),
-        )
-
-    return once_per_key(session, principal, idempotency_key, fingerprint("capture", body, gpc=gpc), act)
+    once = (
+        Once(principal.key, idempotency_key, fingerprint("capture", body, gpc=gpc))
+        if idempotency_key is not None
+        else None
+    )
+    # Checked against the cached policy in a read transaction, then recorded with other requests'
+    # captures in one write transaction (services.group_commit); answered once that has committed.
+    capture_request = CaptureRequest(
+        details,
+        [Choice(c.purpose_id, c.action) for c in body.choices],
+        gpc,
+        _event_ids(principal, idempotency_key),
+        once,
+        partial(_captured_out, principal.can(Permission.personal_data)),
+    )
+    pending = await run_db(
+        request,
+        partial(
+            capture_svc.submit,
+            db,
+            request.app.state.capture_queue,
+            capture_request,
+            policies=policy_cache(request),
+        ),
+    )
+    leave_bound(request)
+    answer = await asyncio.wrap_future(pending)
+    return recorded_answer(answer.body, replayed=answer.replayed)
 
 
 @router.post("/withdrawals", operation_id="withdrawConsent", **_RECORDS_EVENTS)
 def withdraw_consent(
-    body: WithdrawalIn, session: SessionDep, principal: Recorder, idempotency_key: IdempotencyKey = None
+    request: Request,
+    body: WithdrawalIn,
+    session: SessionDep,
+    principal: Recorder,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """同意の撤回を記録します(撤回時点以降、同意に基づく利用・提供はできません)。"""
+    policies = policy_cache(request)
     details = CaptureDetails(
         subject_id=body.subject_id,
         collected_at=body.collected_at or datetime.now(JST),
@@ -108,7 +150,7 @@ def withdraw_consent(
     def act() -> ConsentCaptureOut:
         done = capture(
             session, details, [Choice(body.purpose_id, ConsentAction.withdraw)], False,
-            _event_ids(principal, idempotency_key),
+            _event_ids(principal, idempotency_key), policies=policies,
         )  # fmt: skip
         return ConsentCaptureOut(
             events=[ConsentEventOut.of(e, personal) for e in done.events],

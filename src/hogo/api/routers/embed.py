@@ -21,7 +21,7 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import DbDep, SessionDep, SettingsDep, leave_bound, policy_cache, run_db
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, leave_bound, origin_verified, policy_cache, run_db
 from hogo.services import notice as notice_svc
 from hogo.services.sites import TokenRefused
 
@@ -117,6 +117,7 @@ async def notice(
             policies=policy_cache(request),
         ),
     )
+    origin_verified(request, origin)  # plan checked it against the token's site
     leave_bound(request)
     asked = await asyncio.wrap_future(pending)
     return NoticeOut(
@@ -160,6 +161,7 @@ async def choices(
             policies=policy_cache(request),
         ),
     )
+    origin_verified(request, origin)  # prepare checked it against the ticket's site
     leave_bound(request)
     done = await asyncio.wrap_future(pending)
     return ChoicesOut(
@@ -176,6 +178,7 @@ async def choices(
     responses=responses(401, 403, 422, authenticated=False),
 )
 def dismissed(
+    request: Request,
     body: DismissedIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -184,3 +187,4 @@ def dismissed(
 ) -> None:
     """本人が選ばずに通知を閉じた(「後で」)ことを記録します(キャンペーンの「表示後に閉じた」)。同意にはなりません。"""
     notice_svc.dismiss(session, _bearer(authorization), origin, secret_key=settings.secret_key)
+    origin_verified(request, origin)
