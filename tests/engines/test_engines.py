@@ -42,6 +42,26 @@ def test_create_table_count_drop(engine: SqlEngine) -> None:
         engine.count(u)
 
 
+def test_a_view_over_a_file_renames_and_casts_its_columns_and_is_dropped_like_a_table(
+    engine: SqlEngine, tmp_path: Path
+) -> None:
+    pq.write_table(pa.table({"Who": ["a", "b"], "yen": [1, 2]}), tmp_path / "in.parquet")
+    source = engine.register_file(engine.temp_name("f"), tmp_path / "in.parquet")
+    i = engine.ident
+    view = engine.create_view(
+        engine.temp_name("v"), f"SELECT {i('Who')} AS who, CAST({i('yen')} AS DOUBLE) AS yen FROM {i(source)}"
+    )
+    assert engine.columns(view) == ["who", "yen"] and engine.count(view) == 2
+    assert engine.query(f"SELECT who, yen FROM {i(view)} ORDER BY who").to_pylist() == [
+        {"who": "a", "yen": 1.0},
+        {"who": "b", "yen": 2.0},
+    ]
+    engine.drop(view)
+    with pytest.raises(EngineError):
+        engine.count(view)
+    engine.drop(source)
+
+
 def test_batches_are_loaded_into_a_table_and_results_streamed_out(engine: SqlEngine) -> None:
     """Data reaches the engine and leaves it batch by batch, as it is, in either direction."""
     schema = pa.schema([("n", pa.int64()), ("who", pa.string())])

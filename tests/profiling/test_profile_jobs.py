@@ -165,6 +165,27 @@ def test_only_persons_the_purpose_covers_get_a_row_with_the_plain_reading_of_the
     assert oct((folder / "profiles" / "dna-1" / "profiles.parquet").stat().st_mode & 0o777) == "0o600"
 
 
+def test_a_person_whose_purchases_all_come_after_the_run_time_reads_as_one_without_purchases(
+    world: tuple[Engine, Path],
+) -> None:
+    """Purchases after the run time never count: S4's, moved past it, leave S4 a row with no
+    orders and empty recency and shares, and only S1 in the shares over everyone."""
+    store, folder = world
+    later = [
+        {**r, "purchased_at": AT + timedelta(days=n + 1)} if r["member_id"] == "S4" else r
+        for n, r in enumerate(purchases())
+    ]
+    pq.write_table(pa.Table.from_pylist(later), folder / "later.parquet")
+    source = {"path": "later.parquet", "columns": job(folder)["purchases"]["columns"]}
+    rows, manifest = _run(store, folder, id="later", purchases=source)
+    s1, s4 = rows["S1"], rows["S4"]
+    assert (s4["orders_365"], s4["orders_all"], s4["spend_365"]) == (0, 0, 0)
+    empty = ("recency_days", "food_share", "food_affinity", "evening_share")
+    assert [s4[k] for k in empty] == [None] * 4
+    assert s1["food_affinity"] == pytest.approx(0.6 / (1200 / 2000), abs=1e-8)
+    assert manifest["counts"]["purchases_of_profiled"] == 6  # counted, at any time
+
+
 def test_a_withdrawal_removes_the_person_from_the_next_run(world: tuple[Engine, Path]) -> None:
     store, folder = world
     first, _ = _run(store, folder, id="before")

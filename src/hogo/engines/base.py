@@ -261,6 +261,17 @@ class SqlEngine(ABC):
         return name
 
     @final
+    def create_view(self, name: str, sql: str) -> str:
+        """Name a query (without parameters) as view ``name``, replacing it: each statement that
+        names it reads its sources afresh; nothing is materialised. Returns ``name``.
+
+        Why: a file the engine reads itself, renamed or cast column by column, need not be copied
+        into the engine to be read once."""
+        self.dialect.ident(name)
+        self._wrap(lambda: self._create_view(name, sql))
+        return name
+
+    @final
     def insert_into(self, name: str, sql: str, params: Params = None) -> str:
         """Append a query's rows to table ``name`` (made by :meth:`create_table_as`). Returns ``name``.
 
@@ -377,6 +388,9 @@ class SqlEngine(ABC):
 
     @abstractmethod
     def _create_table_as(self, name: str, sql: str, params: Params) -> None: ...
+
+    @abstractmethod
+    def _create_view(self, name: str, sql: str) -> None: ...
 
     @abstractmethod
     def _insert_into(self, name: str, sql: str, params: Params) -> None: ...

@@ -119,6 +119,11 @@ class DuckDBEngine(SqlEngine):
         self._drop(name)
         self.con.execute(f"CREATE TABLE {self.dialect.ident(name)} AS {sql}", self._bind(params))
 
+    def _create_view(self, name: str, sql: str) -> None:
+        self._drop(name)
+        self.con.execute(f"CREATE TEMP VIEW {self.dialect.ident(name)} AS {sql}")
+        self._views.add(name)
+
     def _insert_into(self, name: str, sql: str, params: Params) -> None:
         self.con.execute(f"INSERT INTO {self.dialect.ident(name)} {sql}", self._bind(params))
 

@@ -170,6 +170,10 @@ class SparkEngine(SqlEngine):
         self._df(sql, params).localCheckpoint(eager=True).createOrReplaceTempView(name)
         self._views.add(name)
 
+    def _create_view(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).createOrReplaceTempView(name)
+        self._views.add(name)
+
     def _insert_into(self, name: str, sql: str, params: Params) -> None:
         # Temp views are immutable: the union is checkpointed under the same name.
         current = self.spark.table(self.dialect.ident(name))

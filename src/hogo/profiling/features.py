@@ -1,20 +1,32 @@
-"""Features compiled to one SQL statement for the data engine: a row per person profiled.
+"""Features compiled to SQL for the data engine: a row per person profiled.
 
-Over `w` (the purchases of the persons profiled, up to the run time, as whole epoch seconds `t`)
-each feature is an aggregate per person; windows count the last `window_days` before the run time.
+Over the purchases of the persons profiled up to the run time (as whole epoch seconds `t`), each
+feature is an aggregate per person; windows count the last `window_days` before the run time.
 Shares are rounded to 9 decimals so DuckDB and Spark, which sum in different orders, write the
 same file. A person profiled without purchases gets a row (frequency 0, recency and shares NULL).
+
+Two levels, so that the one pass over the purchases is a plain GROUP BY of sums, counts and
+maxima, which an engine spills past its memory limit (at 100M purchases, DuckDB's 1 GiB default):
+
+1. per person profiled, the parts each feature is made of (the newest instant, counts and sums in
+   its window, the numerator and denominator of each share), purchases joined to the persons
+   profiled before anything is aggregated;
+2. for affinities, the shares over everyone profiled: sums of those parts, a one-row table;
+3. the features from the parts, for every person profiled, in id order.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from hogo.engines import SqlEngine
 from hogo.profiling.spec import FeatureKind, FeatureSpec
 
 _DAY, _JST = 86_400, 9 * 3_600
+#: The column of the per-person table counting all of a person's purchases, at any time.
+PURCHASES = "n_purchases"
 
 
 def _rounded(share: str) -> str:
@@ -23,12 +35,26 @@ def _rounded(share: str) -> str:
     return f"FLOOR(({share}) * 1000000000 + 0.5) / 1000000000"
 
 
+def _share(top: str, bottom: str) -> str:
+    return f"CAST(COALESCE({top}, 0) AS DOUBLE) / NULLIF({bottom}, 0)"
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What feature ``n`` is made of: aggregates over one person's purchases (columns of the
+    per-person table) and the feature computed from them (``g``: that table, ``pop``: the shares
+    over everyone)."""
+
+    aggregates: dict[str, str]
+    feature: str
+    population: str | None = None
+
+
 class _Compiler:
     def __init__(self, engine: SqlEngine, at_epoch: int) -> None:
         self.engine = engine
         self.params: dict[str, Any] = {"at_epoch": at_epoch}
         self.at = engine.dialect.param("at_epoch")
-        self.population: list[str] = []  # one-row CTE columns: the shares over everyone profiled
 
     def value(self, n: int, value: str | None) -> str:
         """A bound parameter for feature ``n``'s category or channel (never spliced into SQL)."""
@@ -36,64 +62,90 @@ class _Compiler:
         return self.engine.dialect.param(f"v{n}")
 
     def window(self, f: FeatureSpec) -> str:
-        return "w.t IS NOT NULL" if f.window_days is None else f"w.t > {self.at} - {f.window_days * _DAY}"
+        up_to = f"w.t <= {self.at}"
+        return up_to if f.window_days is None else f"{up_to} AND w.t > {self.at} - {f.window_days * _DAY}"
 
-    def share(self, f: FeatureSpec, condition: str, amount: bool) -> str:
-        w, value = self.window(f), "w.amount" if amount else "1"
-        top = f"COALESCE(SUM(CASE WHEN {w} AND {condition} THEN {value} END), 0)"
-        return f"CAST({top} AS DOUBLE) / NULLIF(SUM(CASE WHEN {w} THEN {value} END), 0)"
-
-    def expression(self, f: FeatureSpec, n: int) -> str:
-        w = self.window(f)
+    def parts(self, f: FeatureSpec, n: int) -> _Parts:
+        i, w = self.engine.ident, self.window(f)
+        a, b = f"f{n}", f"f{n}_of"  # the columns of the per-person table
         if f.kind is FeatureKind.recency:
-            return f"CAST(FLOOR(({self.at} - MAX(CASE WHEN {w} THEN w.t END)) / {_DAY}) AS BIGINT)"
+            newest = {a: f"MAX(CASE WHEN {w} THEN w.t END)"}
+            return _Parts(newest, f"CAST(FLOOR(({self.at} - g.{i(a)}) / {_DAY}) AS BIGINT)")
         if f.kind is FeatureKind.frequency:
-            return f"COUNT(CASE WHEN {w} THEN 1 END)"
+            return _Parts({a: f"COUNT(CASE WHEN {w} THEN 1 END)"}, f"COALESCE(g.{i(a)}, 0)")
         if f.kind is FeatureKind.monetary:
-            return f"COALESCE(SUM(CASE WHEN {w} THEN w.amount END), 0)"
+            return _Parts({a: f"SUM(CASE WHEN {w} THEN w.amount END)"}, f"COALESCE(g.{i(a)}, 0)")
         if f.kind is FeatureKind.time_of_day:
             assert f.hours is not None
             hour = f"CAST(FLOOR(((w.t + {_JST}) % {_DAY}) / 3600) AS BIGINT)"
-            a, b = f.hours
-            inside = f"({hour} >= {a} AND {hour} < {b})" if a < b else f"({hour} >= {a} OR {hour} < {b})"
-            return _rounded(self.share(f, inside, amount=False))
-        if f.kind is FeatureKind.channel_share:
-            return _rounded(self.share(f, f"w.channel = {self.value(n, f.channel)}", amount=False))
-        share = self.share(f, f"w.category = {self.value(n, f.category)}", amount=True)
-        if f.kind is FeatureKind.spend_share:
-            return _rounded(share)
-        column = self.engine.ident(f"p{n}")  # affinity: the person's share over everyone's
-        self.population.append(f"{share} AS {column}")
-        return _rounded(f"({share}) / NULLIF(MAX(pop.{column}), 0)")
+            start, end = f.hours
+            inside = (
+                f"({hour} >= {start} AND {hour} < {end})"
+                if start < end
+                else f"({hour} >= {start} OR {hour} < {end})"
+            )
+            condition, value = inside, "1"
+        elif f.kind is FeatureKind.channel_share:
+            condition, value = f"w.channel = {self.value(n, f.channel)}", "1"
+        else:
+            condition, value = f"w.category = {self.value(n, f.category)}", "w.amount"
+        aggregates = {
+            a: f"SUM(CASE WHEN {w} AND {condition} THEN {value} END)",
+            b: f"SUM(CASE WHEN {w} THEN {value} END)",
+        }
+        share = _share(f"g.{i(a)}", f"g.{i(b)}")
+        if f.kind is not FeatureKind.affinity:
+            return _Parts(aggregates, _rounded(share))
+        # affinity: the person's share over everyone's, the sums of everyone's parts
+        everyone = _share(f"SUM({i(a)})", f"SUM({i(b)})")
+        return _Parts(aggregates, _rounded(f"({share}) / NULLIF(pop.{i(f'p{n}')}, 0)"), everyone)
+
+
+def _used(params: dict[str, Any], sql: str, engine: SqlEngine) -> dict[str, Any]:
+    """Only the parameters the statement names: engines refuse extras (and $v1 is not $v10)."""
+    return {k: v for k, v in params.items() if re.search(re.escape(engine.dialect.param(k)) + r"\b", sql)}
 
 
 def features_sql(
-    engine: SqlEngine, features: tuple[FeatureSpec, ...], purchases: str, profiled: str, at_epoch: int
+    engine: SqlEngine,
+    features: tuple[FeatureSpec, ...],
+    purchases: str,
+    profiled: str,
+    at_epoch: int,
+    per_person: str,
 ) -> tuple[str, dict[str, Any]]:
     """SELECT subject_id and every feature, one row per person in ``profiled``, in id order.
 
-    The shares over everyone that affinities divide by are computed first into a one-row table:
-    the purchases are then read by one pass only (a CTE read twice is held whole by the engine,
-    which at 100M purchases outgrows its memory limit instead of spilling)."""
+    Before it returns, the purchases are read once into table ``per_person`` (a row per person
+    profiled with purchases: the parts of every feature and `PURCHASES`) and, for affinities, the
+    shares over everyone into ``{per_person}_population``; the statement returned reads those."""
     i = engine.ident
     c = _Compiler(engine, at_epoch)
-    columns = [f"{c.expression(f, n)} AS {i(f.name)}" for n, f in enumerate(features)]
+    parts = [c.parts(f, n) for n, f in enumerate(features)]
+    aggregates = {k: v for p in parts for k, v in p.aggregates.items()}
     t = engine.dialect.epoch_seconds("p.purchased_at")
+    columns = engine.columns(purchases)
     w = (
         f"SELECT p.member_id AS subject_id, {t} AS t, p.amount_yen AS amount"
-        + (", p.category" if "category" in engine.columns(purchases) else ", NULL AS category")
-        + (", p.channel" if "channel" in engine.columns(purchases) else ", NULL AS channel")
+        + (", p.category" if "category" in columns else ", NULL AS category")
+        + (", p.channel" if "channel" in columns else ", NULL AS channel")
         + f" FROM {i(purchases)} AS p JOIN {i(profiled)} AS a ON a.subject_id = p.member_id"
-        f" WHERE {t} <= {c.at}"
     )
-    population = f"{profiled}_population"
-    pop = f"SELECT {', '.join(c.population)} FROM ({w}) AS w" if c.population else "SELECT 1 AS one"
-    # Only the parameters the statement names: engines refuse extras (and $v1 is not $v10).
-    used = {k: v for k, v in c.params.items() if re.search(re.escape(engine.dialect.param(k)) + r"\b", pop)}
-    engine.create_table_as(population, pop, used)
+    select = ", ".join(f"{v} AS {i(k)}" for k, v in aggregates.items())
+    grouped = (
+        f"SELECT w.subject_id, COUNT(*) AS {i(PURCHASES)}, {select} FROM ({w}) AS w GROUP BY w.subject_id"
+    )
+    engine.create_table_as(per_person, grouped, _used(c.params, grouped, engine))
+    everyone = [f"{p.population} AS {i(f'p{n}')}" for n, p in enumerate(parts) if p.population is not None]
+    across = ""
+    if everyone:
+        population = engine.create_table_as(
+            f"{per_person}_population", f"SELECT {', '.join(everyone)} FROM {i(per_person)}"
+        )
+        across = f" CROSS JOIN {i(population)} AS pop"
+    named = ", ".join(f"{p.feature} AS {i(f.name)}" for p, f in zip(parts, features, strict=True))
     sql = (
-        f"SELECT a.subject_id, {', '.join(columns)} FROM {i(profiled)} AS a "
-        f"LEFT JOIN ({w}) AS w ON w.subject_id = a.subject_id CROSS JOIN {i(population)} AS pop "
-        "GROUP BY a.subject_id ORDER BY a.subject_id"
+        f"SELECT a.subject_id, {named} FROM {i(profiled)} AS a"
+        f" LEFT JOIN {i(per_person)} AS g ON g.subject_id = a.subject_id{across} ORDER BY a.subject_id"
     )
-    return sql, c.params
+    return sql, _used(c.params, sql, engine)

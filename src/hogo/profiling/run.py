@@ -3,8 +3,9 @@
 1. decide set-wise who the profiling purpose covers at the run time (`hogo.eligibility`, the
    decision engine's semantics; no recipient: profiling is a use, not a provision);
 2. stage the purchases, typed (`hogo.profiling.inputs`);
-3. compute the features for the persons allowed only (`hogo.profiling.features`) and write them,
-   keyed by subject id; everyone else gets no row, whatever their purchases;
+3. compute the features for the persons allowed only (`hogo.profiling.features`: their purchases
+   are joined to them before anything is aggregated) and write them, keyed by subject id; everyone
+   else gets no row, whatever their purchases;
 4. with `scores`, run each model over those rows a batch at a time (`hogo.profiling.scoring`).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from hogo.eligibility import ConsentSource, decisions_into
 from hogo.engines import SqlEngine
-from hogo.profiling.features import features_sql
+from hogo.profiling.features import PURCHASES, features_sql
 from hogo.profiling.inputs import stage_purchases
 from hogo.profiling.plan import ProfilePlan
 from hogo.profiling.scoring import score_file
@@ -25,6 +26,7 @@ from hogo.release.run import write_output
 
 Step = Callable[[str], None]
 _DECISIONS, _PROFILED, _PURCHASES = "prof_decisions", "prof_profiled", "prof_purchases"
+_PER_PERSON = "prof_per_person"  # the features' parts, per person profiled with purchases
 _FEATURES = ".features.parquet"  # the features before scoring, removed once scored
 OUTPUT = {"parquet": "profiles.parquet", "csv": "profiles.csv"}
 
@@ -53,10 +55,11 @@ def prepare_profile(
     )
     say("購買履歴を読み込み中 / reading purchases")
     counts["purchases"] = stage_purchases(engine, spec.purchases, _PURCHASES)
-    joined = f"{i(_PURCHASES)} AS p JOIN {i(_PROFILED)} AS a ON a.subject_id = p.member_id"
-    counts["purchases_of_profiled"] = int(engine.scalar(f"SELECT COUNT(*) FROM {joined}"))
     say("特徴量を計算中 / computing features")
-    sql, params = features_sql(engine, spec.features, _PURCHASES, _PROFILED, int(plan.at.timestamp()))
+    at = int(plan.at.timestamp())
+    sql, params = features_sql(engine, spec.features, _PURCHASES, _PROFILED, at, _PER_PERSON)
+    of_profiled = engine.scalar(f"SELECT SUM({i(PURCHASES)}) FROM {i(_PER_PERSON)}")
+    counts["purchases_of_profiled"] = int(of_profiled or 0)
     out = work / OUTPUT[spec.output.format]
     if plan.models:
         features = engine.write_parquet(sql, work / _FEATURES, params)
