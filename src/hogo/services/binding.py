@@ -32,7 +32,14 @@ from hogo.services.bound_rows import RowCodec
 from hogo.store.bulk import CHUNK
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
-from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow, PersonKeyRow
+from hogo.store.tables import (
+    UNINDEXED_REF_KIND,
+    Base,
+    LedgerEntryRow,
+    LedgerHeadRow,
+    LedgerTallyRow,
+    PersonKeyRow,
+)
 
 #: The bound tables' models (their metadata is what `_table` reads).
 _MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
@@ -557,6 +564,7 @@ def _superseded(conn: Connection, refs: Sequence[str], after: int, upto: int | N
         select(e.c.ref, t.c.subject_id)
         .select_from(t.join(e, e.c.seq == t.c.ledger_seq))
         .where(t.c.ledger_seq > after, e.c.kind.in_(sorted(k.value for k in b.SUBJECTS.kinds)))
+        .where(e.c.kind != UNINDEXED_REF_KIND)  # the ref index's own condition: it is used
     )
     if upto is not None:
         stmt = stmt.where(t.c.ledger_seq <= upto)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,7 +27,15 @@ from hogo.domain.ledger import (
 from hogo.services import collector, ledger_part
 from hogo.services.binding import Part, Reconciler, Reconciliation, combine, switch_seq, tallies
 from hogo.store.bulk import write_rows
-from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
+from hogo.store.tables import (
+    UNINDEXED_REF_KIND,
+    ConsentEventRow,
+    LedgerEntryRow,
+    LedgerHeadRow,
+    LedgerTallyRow,
+    PersonKeyRow,
+    SubjectRow,
+)
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -452,11 +461,53 @@ def verdict(chain: Verification, rows: Reconciliation) -> Verification:
 
 
 def entries_for(session: Session, *refs: str) -> list[LedgerRow]:
-    """The entries with any of these refs, in sequence order."""
-    rows = session.execute(
-        select(LedgerEntryRow).where(LedgerEntryRow.ref.in_(refs)).order_by(LedgerEntryRow.seq)
-    ).scalars()
+    """The entries with any of these refs, in sequence order.
+
+    Consent events' entries are not in the ref index (`store.tables.UNINDEXED_REF_KIND`): a
+    person's are found through the person's consent rows, and, for a person no longer there
+    (erased: rows and keys gone), through the erasure entries, which list the entries erased.
+    """
+    e = LedgerEntryRow
+    unindexed = e.kind == UNINDEXED_REF_KIND
+    found = list(session.execute(select(e).where(e.ref.in_(refs), e.kind != UNINDEXED_REF_KIND)).scalars())
+    persons = [r for r in refs if r.startswith((_PERSON, _LEGACY))]
+    if persons:
+        ids, gone = _persons_of(session, persons)
+        if ids:
+            c = ConsentEventRow
+            bound = select(c.ledger_seq).where(c.subject_id.in_(ids))
+            found += session.execute(select(e).where(e.seq.in_(bound), unindexed, e.ref.in_(refs))).scalars()
+        if gone:
+            erased = _erased_entries(session)
+            found += session.execute(select(e).where(e.seq.in_(erased), unindexed, e.ref.in_(gone))).scalars()
+    rows = sorted({r.seq: r for r in found}.values(), key=lambda r: r.seq)
     return [LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash) for r in rows]
+
+
+_PERSON = "person:"
+_LEGACY = "subject:"
+
+
+def _persons_of(session: Session, refs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The ids of the persons the refs name (``person:`` pseudonym, ``subject:`` id) who are
+    still there, and the refs that name nobody who is (erased, or never registered)."""
+    k = PersonKeyRow
+    pseudonyms = [r.removeprefix(_PERSON) for r in refs if r.startswith(_PERSON)]
+    ids = {r.removeprefix(_LEGACY) for r in refs if r.startswith(_LEGACY)}
+    by_pseudonym = dict(
+        session.execute(select(k.pseudonym, k.subject_id).where(k.pseudonym.in_(pseudonyms))).tuples().all()
+    )
+    live = set(session.scalars(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(ids))))
+    gone = [f"{_PERSON}{p}" for p in pseudonyms if p not in by_pseudonym]
+    gone += [f"{_LEGACY}{i}" for i in sorted(ids - live)]
+    return sorted(live | set(by_pseudonym.values())), gone
+
+
+def _erased_entries(session: Session) -> list[int]:
+    """The seqs every erasure entry lists (their own index finds them: erasures are few)."""
+    e = LedgerEntryRow
+    payloads = session.scalars(select(e.payload).where(e.kind == EntryKind.erasure.value))
+    return sorted({int(seq) for payload in payloads for seq in json.loads(payload).get("entries", ())})
 
 
 def entry(session: Session, seq: int) -> LedgerRow | None:
