@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
 from hogo.domain.consent import ExceptionGround, LegalException
 from hogo.domain.provision import ReleaseMode
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
-from hogo.services import binding, ledger
+from hogo.services import binding, ledger, ledger_part
 from hogo.services.binding import StoreNotReconciled
 from hogo.services.consent import record_events, record_exception
 from hogo.services.erasure import erase
@@ -341,3 +342,73 @@ def test_the_reconciler_reads_bound_rows_as_every_reader_does(seeded: Engine) ->
             assert [type(v) for row in fast for v in row] == [
                 type(v) for r in conn.execute(stmt) for v in r
             ], t.name
+
+
+def _verdicts(s: Session, **how: int) -> tuple[object, ...]:
+    chain, rows = ledger.verify_all(s, **how)
+    return chain, rows.finding, rows.entries, rows.rows, rows.erased
+
+
+def _every_split(engine: Engine) -> None:
+    """Verified in two parts, split after every entry, the store gets the whole walk's verdict."""
+    with read_scope(engine) as s:
+        whole = _verdicts(s)
+        for at in range(1, ledger.head(s).seq):
+            assert _verdicts(s, split=at) == whole, at
+
+
+def test_parts_of_an_honest_store_reconcile_as_the_whole(seeded: Engine) -> None:
+    """S2's first subject entry is superseded by its update: split between the two, the first
+    part leaves it without its row and the second supersedes it."""
+    _every_split(seeded)
+    with read_scope(seeded) as s:
+        chain, rows = ledger.verify_all(s, split=2)
+        assert chain.ok and rows.ok and rows.entries["subject_updated"] == 1
+
+
+@pytest.mark.parametrize("name", list(FORGERIES))
+def test_parts_find_every_forged_row_as_the_whole_does(seeded: Engine, name: str) -> None:
+    forge, _ = FORGERIES[name]
+    with seeded.begin() as c:
+        forge(c)
+    _every_split(seeded)
+
+
+def test_parts_of_a_store_with_an_erased_person_reconcile_as_the_whole(seeded: Engine) -> None:
+    with write_scope(seeded) as s:
+        erase(s, "S2")
+    _every_split(seeded)
+    with seeded.begin() as c:
+        c.execute(text("DELETE FROM provision_subjects WHERE subject_id = 'S1'"))
+    _every_split(seeded)
+
+
+@pytest.mark.parametrize("forged", [False, True])
+def test_the_first_part_in_a_process_of_its_own(seeded: Engine, forged: bool) -> None:
+    """Two processes read one state (PostgreSQL: the exported snapshot; SQLite: the same head)
+    and give the one-process verdict, a forged row included."""
+    if forged:
+        with seeded.begin() as c:
+            c.execute(text("UPDATE consent_events SET action = 'grant' WHERE event_id = 'w1'"))
+    with read_scope(seeded) as s:
+        whole = _verdicts(s)
+        for at in (3, 7):
+            assert _verdicts(s, split=at, processes=2) == whole
+        entry = ledger.entry(s, 3)
+        assert entry is not None
+        worker = ledger_part.start(s, tuple(ledger.head(s)), (3, entry.hash), binding.switch_seq(s))
+        assert worker is not None and worker.result() is not None  # the other process answered
+    assert (whole[1] is not None) == forged
+
+
+def test_a_part_read_after_the_head_moved_is_walked_again_here(seeded: Engine) -> None:
+    """SQLite: the other process reads its own snapshot; when the head it sees is not the one
+    this transaction reads (a write in between), its answer is not used and the part is walked
+    here. (PostgreSQL's other process reads this transaction's snapshot.)"""
+    with read_scope(seeded) as s:
+        whole = _verdicts(s)
+        with write_scope(seeded) as w:
+            record_events(w, [event("S3", when="2024-01-01T10:00", event_id="g3")])
+        assert _verdicts(s, split=5, processes=2) == whole
+    with read_scope(seeded) as s:
+        assert _verdicts(s, split=5, processes=2) == _verdicts(s) != whole

@@ -152,10 +152,10 @@ def test_a_reader_verifies_one_snapshot_while_writers_append(
     _setup(store)
     streamed = ledger.iter_rows
 
-    def append_then_stream(session: object, chunk: int = 50_000) -> object:
+    def append_then_stream(session: object, chunk: int = 50_000, **part: int | None) -> object:
         with write_scope(store) as w:  # another writer commits between the head and the entries
             record_events(w, [event("P2", "profiling", ConsentAction.grant, AT)])
-        return streamed(session, chunk)  # type: ignore[arg-type]
+        return streamed(session, chunk, **part)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ledger, "iter_rows", append_then_stream)
     with read_scope(store) as s:

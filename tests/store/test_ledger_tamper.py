@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hogo.domain.ledger import EntryKind
 from hogo.services import ledger
-from hogo.store.database import write_scope
+from hogo.store.database import read_scope, write_scope
 from hogo.store.tables import LedgerEntryRow, LedgerHeadRow
 
 
@@ -89,6 +89,26 @@ def test_tampering_is_detected_at_the_first_bad_entry(
     assert not result.ok
     assert result.first_bad_seq == first_bad
     assert result.problem
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_modify, _modify_and_rehash_entry, _delete, _insert, _reorder, _truncate_tail, _rewrite_head],
+    ids=["modify", "modify-ref", "delete", "insert", "reorder", "truncate-tail", "head"],
+)
+def test_the_chain_verified_in_two_parts_breaks_where_the_whole_does(
+    store: Engine, tamper: Callable[[Session], None]
+) -> None:
+    """Each part is walked from the entry before it; split anywhere, in this process or in
+    another one, the verdict is the whole walk's."""
+    _fill(store)
+    with write_scope(store) as s:
+        tamper(s)
+    with read_scope(store) as s:
+        whole = ledger.verify_ledger(s)
+        for at in range(1, 12):
+            assert ledger.verdict(*ledger.verify_all(s, split=at)) == whole, at
+        assert ledger.verdict(*ledger.verify_all(s, split=6, processes=2)) == whole
 
 
 def test_appends_continue_the_chain_across_transactions(store: Engine) -> None:

@@ -19,7 +19,7 @@ def verify_cmd(as_json: bool = JSON) -> None:
     """台帳のハッシュチェーンと、判断が読む表(本人・同意・例外・提供/受領記録・ポリシー)の各行を
     台帳記録と双方向に照合します(不一致があれば最初の箇所を示し、終了コード1)。"""
     with user_errors(), reading() as session:
-        chain, rows = ledger.verify_all(session)
+        chain, rows = ledger.verify_all(session, processes=ledger.VERIFY_PROCESSES)
     result = ledger.verdict(chain, rows)
     if as_json:
         print_json(

@@ -102,14 +102,17 @@ class Verification:
     problem: str | None = None
 
 
-def verify_chain(rows: Iterable[Sequence[Any]], expected_head: str | None = None) -> Verification:
+def verify_chain(
+    rows: Iterable[Sequence[Any]], expected_head: str | None = None, *, after: tuple[int, str] = (0, GENESIS)
+) -> Verification:
     """Walk the chain in storage order; report the first entry that does not fit.
 
     Rows are (seq, kind, ref, recorded_at, payload_json, prev_hash, hash) tuples or LedgerRow;
-    plain tuples keep verification at hundreds of thousands of entries a second.
+    plain tuples keep verification at hundreds of thousands of entries a second. ``after`` is
+    the (seq, hash) the rows continue from: a part of the chain is walked on its own from the
+    entry before it (`services.ledger` verifies two parts at once), the whole from genesis.
     """
-    prev = GENESIS
-    expected_seq = 1
+    expected_seq, prev = after[0] + 1, after[1]
     count = 0
     sha256 = hashlib.sha256
     sep = SEPARATOR

@@ -29,9 +29,17 @@ from hogo.domain.ledger import GENESIS, canonical
 from hogo.domain.provision import persons_digest
 from hogo.errors import HogoError
 from hogo.services.bound_rows import RowCodec
+from hogo.store.bulk import CHUNK
 from hogo.store.provisions import ProvisionRow, ProvisionSubjectRow
 from hogo.store.received import ReceivedProvisionRow, ReceivedProvisionSubjectRow
-from hogo.store.tables import Base, LedgerEntryRow, LedgerHeadRow, LedgerTallyRow, PersonKeyRow
+from hogo.store.tables import (
+    UNINDEXED_REF_KIND,
+    Base,
+    LedgerEntryRow,
+    LedgerHeadRow,
+    LedgerTallyRow,
+    PersonKeyRow,
+)
 
 #: The bound tables' models (their metadata is what `_table` reads).
 _MODELS = (ProvisionRow, ProvisionSubjectRow, ReceivedProvisionRow, ReceivedProvisionSubjectRow)
@@ -212,12 +220,12 @@ def _raw_chunks(
 #: Suffixes that keep server-side cursor names unique on a connection (two reconcilers at once).
 _CURSORS = itertools.count()
 #: Each bound table's stream query and row codec, made once: (dialect, driver, table, only rows
-#: after a seq).
-_QUERIES: dict[tuple[str, str, str, bool], tuple[_Query, RowCodec]] = {}
+#: after a seq, only rows up to a seq).
+_QUERIES: dict[tuple[str, str, str, bool, bool], tuple[_Query, RowCodec]] = {}
 
 
-def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> tuple[_Query, RowCodec]:
-    key = (dialect.name, dialect.driver, t.name, since)
+def _stream_query(dialect: Dialect, t: BoundTable, since: bool, until: bool) -> tuple[_Query, RowCodec]:
+    key = (dialect.name, dialect.driver, t.name, since, until)
     found = _QUERIES.get(key)
     if found is None:
         table = table_of(t)
@@ -230,6 +238,8 @@ def _stream_query(dialect: Dialect, t: BoundTable, since: bool) -> tuple[_Query,
             )
         if since:
             stmt = stmt.where(table.c.ledger_seq > bindparam("after"))
+        if until:
+            stmt = stmt.where(table.c.ledger_seq <= bindparam("upto"))
         query = _compile(dialect, stmt.order_by(*order))
         types = [c.type for c in stmt.selected_columns]
         found = _QUERIES[key] = query, RowCodec(dialect, t, types, query.processors)
@@ -248,11 +258,13 @@ class _Stream:
     read is taken (`Reconciler.finish` takes what is left), so `count` and `sum` cover every row.
     """
 
-    def __init__(self, conn: Connection, t: BoundTable, after: int | None, v3_after: int) -> None:
+    def __init__(
+        self, conn: Connection, t: BoundTable, after: int | None, upto: int | None, v3_after: int
+    ) -> None:
         self._personal = b.personal(t)
         self._v3_after = v3_after
-        query, self._codec = _stream_query(conn.dialect, t, after is not None)
-        params = {} if after is None else {"after": after}
+        query, self._codec = _stream_query(conn.dialect, t, after is not None, upto is not None)
+        params = {k: v for k, v in (("after", after), ("upto", upto)) if v is not None}
         self._chunks = _raw_chunks(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
         self.t = t
         self._n = len(t.columns) + 1
@@ -318,28 +330,57 @@ class _Stream:
 _KEYED_MAX = 50_000
 
 
+@dataclass
+class Part:
+    """What a `Reconciler` found over the entries and rows of one range of seqs, ready to be
+    `combine`d with the other ranges' (a worker process sends it back pickled, so tables are
+    named, not referenced). What needs the other ranges waits here: entries still without their
+    row (a person's entry may be superseded by a later one), entries erased later, person lists
+    that differ, and the counts and digest sums the tallies are checked against."""
+
+    after: int
+    upto: int | None
+    finding: Finding | None
+    entries: dict[str, int]
+    rows: dict[str, int]
+    sums: dict[str, int]
+    #: subject ref -> seq of its latest entry in the range that has no row
+    pending: dict[str, int]
+    #: (table, seq, key) of other entries that have no row
+    unbound: list[tuple[str, int, Any]]
+    erased: set[int]
+    #: record seq -> persons erased from its list
+    erased_lists: dict[int, int]
+    #: (table, seq, key, rows found, rows sealed) of person lists that differ from their entry
+    list_doubts: list[tuple[str, int, Any, int, Any]]
+
+
 class Reconciler:
     """Feed it every entry in sequence order (`feed`), then `finish`; see the module docstring."""
 
-    def __init__(self, conn: Connection, *, after: int | None = None, switch: int = 0) -> None:
-        """``after``: only rows bound after this seq (the cheap check); None reads every row."""
+    def __init__(
+        self, conn: Connection, *, after: int | None = None, upto: int | None = None, switch: int = 0
+    ) -> None:
+        """``after``: only rows bound after this seq (the cheap check; a later part of the full
+        verify); None reads every row. ``upto``: only rows bound up to this seq (an earlier part)."""
+        self._conn = conn
+        self._after, self._upto = after, upto
         self._v3_after = v3_after(conn)
-        self._streams = {t.name: _Stream(conn, t, after, self._v3_after) for t in b.BOUND}
+        self._streams = {t.name: _Stream(conn, t, after, upto, self._v3_after) for t in b.BOUND}
         self._by_kind: dict[str, list[BoundTable]] = {}
         for t in b.BOUND:
             for k in t.kinds:
                 self._by_kind.setdefault(k.value, []).append(t)
         self.result = Reconciliation()
         self._switch = switch
-        self._pending: dict[str, tuple[int, str | None]] = {}  # subject ref -> unbound entry
+        self._pending: dict[str, int] = {}  # subject ref -> unbound entry
         self._unbound: list[tuple[BoundTable, int, str | None]] = []
         self._erased: set[int] = set()
         self._erased_lists: dict[int, int] = {}  # record seq -> persons erased from its list
         self._list_doubts: list[tuple[BoundTable, int, Any, int, Any]] = []
 
     def _find(self, t: BoundTable, key: Any, seq: int | None, ja: str, en: str) -> None:
-        if self.result.finding is None:
-            self.result.finding = Finding(t.name, None if key is None else b.shown_key(t, key), seq, ja, en)
+        _first(self.result, t, key, seq, ja, en)
 
     def feed(self, seq: int, kind: str, ref: str, payload_json: str) -> None:
         counts = self.result.entries
@@ -380,7 +421,7 @@ class Reconciler:
             self._stale(s, seq)
         if s.head is None or s.head[0] != seq:
             if t is b.SUBJECTS:
-                self._pending[ref] = (seq, None)
+                self._pending[ref] = seq
             else:
                 self._unbound.append((t, seq, json.loads(payload_json).get(t.key)))
             return
@@ -429,35 +470,111 @@ class Reconciler:
         if not good:  # decided at the end: a later erasure may have removed persons from it
             self._list_doubts.append((t, seq, payload.get(t.key), len(ids), sealed_rows))
 
-    def _lists(self) -> None:
-        """A list that differs is explained only by erasures: the rows left plus those erased
-        must make the sealed count (the erased rows' digests are gone with them)."""
-        for t, seq, key, found, sealed in self._list_doubts:
-            erased = self._erased_lists.get(seq)
-            if erased is None or found + erased != sealed:
-                self._find(t, key, seq, "本人の一覧が台帳記録と一致しません",
-                           "the person list differs from its ledger entry")  # fmt: skip
+    def part(self) -> Part:
+        """What this range found; rows left in the streams are taken as stale first (no entry of
+        the range is theirs)."""
+        for s in self._streams.values():
+            self._stale(s, 1 << 62)
+        return Part(
+            after=self._after or 0,
+            upto=self._upto,
+            finding=self.result.finding,
+            entries=dict(self.result.entries),
+            rows={name: s.count for name, s in self._streams.items()},
+            sums={name: s.sum for name, s in self._streams.items()},
+            pending=self._pending,
+            unbound=[(t.name, seq, key) for t, seq, key in self._unbound],
+            erased=self._erased,
+            erased_lists=self._erased_lists,
+            list_doubts=[(t.name, *rest) for t, *rest in self._list_doubts],
+        )
 
     def finish(self, expected: Mapping[str, Tally] | None) -> Reconciliation:
         """Rows left over, entries without rows (unless erased), and the tallies."""
-        for s in self._streams.values():
-            self._stale(s, 1 << 62)
-            self.result.rows[s.t.name] = s.count
-        self._lists()
-        unbound = [(t, seq, key) for t, seq, key in self._unbound if seq not in self._erased]
-        unbound += [(b.SUBJECTS, seq, None) for seq, _ in self._pending.values() if seq not in self._erased]
-        self.result.erased = len(self._erased)
-        for t, seq, key in sorted(unbound, key=lambda u: u[1]):
-            self._find(
-                t, key, seq, "台帳記録に対応する行がありません(削除?)", "the entry has no row (deleted?)"
-            )
-        if expected is not None:
-            for s in self._streams.values():
-                mine = Tally(s.count, f"{s.sum % b.MODULUS:064x}")
-                if expected.get(s.t.name, Tally()) != mine:
-                    self._find(s.t, None, None, "行数・ダイジェストの集計が一致しません",
-                               "row count or digest sum differs from the running tally")  # fmt: skip
-        return self.result
+        return combine(self._conn, [self.part()], expected)
+
+
+def _first(result: Reconciliation, t: BoundTable, key: Any, seq: int | None, ja: str, en: str) -> None:
+    """Keep the first finding only (a person's own id is never shown)."""
+    if result.finding is None:
+        result.finding = Finding(t.name, None if key is None else b.shown_key(t, key), seq, ja, en)
+
+
+def combine(conn: Connection, parts: Sequence[Part], expected: Mapping[str, Tally] | None) -> Reconciliation:
+    """The reconciliation of the ranges in ``parts`` (in seq order, together every entry and row)
+    as one walk over all of them would find it: their findings in order, then the rows of lists
+    that differ, the entries without rows (unless erased) and the tallies."""
+    result = Reconciliation()
+    sums: dict[str, int] = {}
+    erased_lists: dict[int, int] = {}
+    for p in parts:
+        result.finding = result.finding or p.finding
+        _add(result.entries, p.entries)
+        _add(result.rows, p.rows)
+        _add(sums, p.sums)
+        _add(erased_lists, p.erased_lists)
+    erased = set().union(*(p.erased for p in parts))
+    for p in parts:  # a list that differs is explained only by erasures (digests gone with rows)
+        for name, seq, key, found, sealed in p.list_doubts:
+            lost = erased_lists.get(seq)
+            if lost is None or found + lost != sealed:
+                _first(result, b.BY_NAME[name], key, seq, "本人の一覧が台帳記録と一致しません",
+                       "the person list differs from its ledger entry")  # fmt: skip
+    unbound = [(b.BY_NAME[name], seq, key) for p in parts for name, seq, key in p.unbound]
+    unbound += [(b.SUBJECTS, seq, None) for seq in _pending(conn, parts).values()]
+    result.erased = len(erased)
+    for t, seq, key in sorted(unbound, key=lambda u: u[1]):
+        if seq not in erased:
+            _first(result, t, key, seq, "台帳記録に対応する行がありません(削除?)",
+                   "the entry has no row (deleted?)")  # fmt: skip
+    if expected is not None:
+        for t in b.BOUND:
+            mine = Tally(result.rows.get(t.name, 0), f"{sums.get(t.name, 0) % b.MODULUS:064x}")
+            if expected.get(t.name, Tally()) != mine:
+                _first(result, t, None, None, "行数・ダイジェストの集計が一致しません",
+                       "row count or digest sum differs from the running tally")  # fmt: skip
+    return result
+
+
+def _add(total: dict[Any, int], more: Mapping[Any, int]) -> None:
+    for key, n in more.items():
+        total[key] = total.get(key, 0) + n
+
+
+def _pending(conn: Connection, parts: Sequence[Part]) -> dict[str, int]:
+    """Persons' entries left without their row at the end (ref -> seq): each part's, less those
+    a later part supersedes."""
+    pending: dict[str, int] = {}
+    for p in parts:
+        earlier = [ref for ref in pending if ref not in p.pending]
+        if earlier:  # a person's earlier entry is superseded by a later one that has the row
+            for ref in _superseded(conn, earlier, p.after, p.upto):
+                del pending[ref]
+        pending.update(p.pending)
+    return pending
+
+
+def _superseded(conn: Connection, refs: Sequence[str], after: int, upto: int | None) -> set[str]:
+    """Which of ``refs`` (of persons' entries left without their row by an earlier range) an entry
+    in (after, upto] supersedes: one of the persons' kinds whose row is there, with the same ref or
+    bound to the person the legacy ref names — what `Reconciler._match_row` drops them for."""
+    t, e = table_of(b.SUBJECTS), LedgerEntryRow.__table__
+    legacy = sh.legacy_ref("")
+    stmt = (
+        select(e.c.ref, t.c.subject_id)
+        .select_from(t.join(e, e.c.seq == t.c.ledger_seq))
+        .where(t.c.ledger_seq > after, e.c.kind.in_(sorted(k.value for k in b.SUBJECTS.kinds)))
+        .where(e.c.kind != UNINDEXED_REF_KIND)  # the ref index's own condition: it is used
+    )
+    if upto is not None:
+        stmt = stmt.where(t.c.ledger_seq <= upto)
+    ids = [r.removeprefix(legacy) for r in refs if r.startswith(legacy)]
+    found: set[str] = set()
+    for column, values in ((e.c.ref, list(refs)), (t.c.subject_id, ids)):
+        for i in range(0, len(values), CHUNK):
+            for ref, subject_id in conn.execute(stmt.where(column.in_(values[i : i + CHUNK]))):
+                found.update((ref, sh.legacy_ref(subject_id)))
+    return found.intersection(refs)
 
 
 def v3_after(bind: Session | Connection) -> int:

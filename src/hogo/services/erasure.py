@@ -30,7 +30,7 @@ from hogo.errors import NotFound
 from hogo.services import binding, ledger, person_keys, privacy_access, profiles
 from hogo.store.incidents import IncidentSubjectRow
 from hogo.store.sites import CampaignTargetRow
-from hogo.store.tables import LedgerEntryRow, SubjectRow
+from hogo.store.tables import UNINDEXED_REF_KIND, LedgerEntryRow, SubjectRow
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def erase(session: Session, subject_id: str) -> Erasure:
     e = LedgerEntryRow
     kinds = [k.value for k in b.SUBJECTS.kinds]
     refs = person_keys.ref_of(conn, subject_id)
-    entries.update(conn.execute(select(e.seq).where(e.ref.in_(refs), e.kind.in_(kinds))).scalars())
+    indexed = e.kind != UNINDEXED_REF_KIND  # the ref index's own condition: it is used
+    entries.update(conn.execute(select(e.seq).where(e.ref.in_(refs), e.kind.in_(kinds), indexed)).scalars())
     conn.execute(delete(IncidentSubjectRow).where(IncidentSubjectRow.subject_id == subject_id))
     conn.execute(delete(CampaignTargetRow).where(CampaignTargetRow.subject_id == subject_id))
     privacy_access.forget(session, subject_id)  # the person's privacy-center sessions and codes

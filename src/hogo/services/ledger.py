@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
@@ -22,10 +24,18 @@ from hogo.domain.ledger import (
     entry_hash,
     verify_chain,
 )
-from hogo.services import collector
-from hogo.services.binding import Reconciler, Reconciliation, switch_seq, tallies
+from hogo.services import collector, ledger_part
+from hogo.services.binding import Part, Reconciler, Reconciliation, combine, switch_seq, tallies
 from hogo.store.bulk import write_rows
-from hogo.store.tables import LedgerEntryRow, LedgerHeadRow, LedgerTallyRow
+from hogo.store.tables import (
+    UNINDEXED_REF_KIND,
+    ConsentEventRow,
+    LedgerEntryRow,
+    LedgerHeadRow,
+    LedgerTallyRow,
+    PersonKeyRow,
+    SubjectRow,
+)
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -310,11 +320,14 @@ class _Chain:
         raise ValueError(problem)
 
 
-_ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM ledger_entries ORDER BY seq"
+_ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM ledger_entries"
 
 
-def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]]:
-    """Stream the ledger in sequence order as plain tuples, without loading it whole.
+def iter_rows(
+    session: Session, chunk: int = 50_000, *, after: int = 0, upto: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Stream the ledger in sequence order as plain tuples, without loading it whole (only the
+    entries after ``after`` and, given ``upto``, up to it).
 
     The DB-API cursor is used directly: the ORM's per-row cost would dominate verification.
     (A named server-side cursor on PostgreSQL keeps memory flat for very long ledgers.)
@@ -322,44 +335,114 @@ def iter_rows(session: Session, chunk: int = 50_000) -> Iterator[tuple[Any, ...]
     dbapi = session.connection().connection.driver_connection
     assert dbapi is not None
     is_pg = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if is_pg else "?"
+    where, args = [], []
+    if after:
+        where.append(f"seq > {mark}")
+        args.append(after)
+    if upto is not None:
+        where.append(f"seq <= {mark}")
+        args.append(upto)
+    sql = _ROWS_SQL + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq"
     cursor = dbapi.cursor(name="hogo_ledger_verify") if is_pg else dbapi.cursor()
     try:
-        cursor.execute(_ROWS_SQL)
+        cursor.execute(sql, args)
         while rows := cursor.fetchmany(chunk):
             yield from rows
     finally:
         cursor.close()
 
 
-def verify_all(session: Session) -> tuple[Verification, Reconciliation]:
+#: Entries below which a full verify is not split across processes (starting one costs more).
+SPLIT_MIN = 200_000
+#: Processes `hogo ledger verify` uses: two where there are two cores (`verify_all`).
+VERIFY_PROCESSES = min(2, os.cpu_count() or 1)
+
+
+def verify_all(
+    session: Session, *, processes: int = 1, split: int | None = None
+) -> tuple[Verification, Reconciliation]:
     """The chain, and in the same pass every bound table against its entries (both ways).
+
+    With ``processes`` = 2 (`hogo ledger verify`), a store of `SPLIT_MIN` entries or more is
+    verified in two parts at once: the entries (and rows bound to them) up to the middle in a
+    process of its own (`services.ledger_part`), the rest here; the parts are walked exactly as
+    the whole would be, each from the entry before it, and then combined
+    (`binding.combine`). Both read one state: PostgreSQL's other process imports this
+    transaction's snapshot; SQLite's reads its own and is used only if its head is this one's
+    (every writer moves the head, so the same head is the same store), else the first part is
+    walked here after the second. ``session`` must be a read scope (a write transaction's own
+    changes are not seen by the other process). ``split``: the seq to split after, in this
+    process when ``processes`` is 1 (tests of the combination).
 
     The cycle collector is paused meanwhile (`collector`): the chunks of rows read make no
     reference cycles, and walking them again and again cost about a quarter of the verification."""
     with collector.paused():
-        return _verify_all(session)
+        return _verify_all(session, processes, split)
 
 
-def _verify_all(session: Session) -> tuple[Verification, Reconciliation]:
+def _verify_all(session: Session, processes: int, split: int | None) -> tuple[Verification, Reconciliation]:
     head = session.execute(select(LedgerHeadRow).where(LedgerHeadRow.id == 1)).scalar()
+    head_hash = head.hash if head else GENESIS
     conn = session.connection()
     if not inspect(conn).has_table(LedgerTallyRow.__tablename__):
         # a copy made before ledger v2 (an old backup): its rows are not bound, the chain is all
-        return verify_chain(iter_rows(session), expected_head=head.hash if head else GENESIS), Reconciliation(
-            bound=False
-        )
-    rec = Reconciler(conn, switch=switch_seq(conn))
+        return verify_chain(iter_rows(session), expected_head=head_hash), Reconciliation(bound=False)
+    switch = switch_seq(conn)
+    if split is None and processes > 1 and head is not None and head.seq >= SPLIT_MIN:
+        split = head.seq // 2
+    at = None if split is None else _entry_at_or_before(session, split)
+    if at is None:
+        parts = [verify_part(session, (0, GENESIS), None, head_hash, switch)]
+    else:
+        worker = None
+        if processes > 1 and head is not None:
+            worker = ledger_part.start(session, (head.seq, head.hash), at, switch)
+        later = verify_part(session, at, None, head_hash, switch)
+        earlier = None if worker is None else worker.result()
+        parts = [earlier or verify_part(session, (0, GENESIS), at, head_hash, switch), later]
+    expected = {k: v for k, v in tallies(conn).items() if not k.startswith("@")}
+    return _joined([chain for chain, _ in parts]), combine(conn, [part for _, part in parts], expected)
+
+
+def _entry_at_or_before(session: Session, seq: int) -> tuple[int, str] | None:
+    """The last entry at or before ``seq`` (its seq and hash), where a later part may start."""
+    e = LedgerEntryRow
+    row = session.execute(select(e.seq, e.hash).where(e.seq <= seq).order_by(e.seq.desc()).limit(1)).first()
+    return None if row is None or row[0] < 1 else (int(row[0]), str(row[1]))
+
+
+def verify_part(
+    session: Session, after: tuple[int, str], upto: tuple[int, str] | None, head_hash: str, switch: int
+) -> tuple[Verification, Part]:
+    """The chain from the entry ``after`` (seq, hash) to ``upto`` (its hash checked as the
+    head's is) or the end, and the rows bound to those entries (a row bound to seq 0 or less, or
+    past the head, is in the first or last part)."""
+    rec = Reconciler(
+        session.connection(), after=after[0] or None, upto=None if upto is None else upto[0], switch=switch
+    )
     fed = _FED
     feed = rec.feed
 
     def tee() -> Iterator[tuple[Any, ...]]:
-        for row in iter_rows(session):
+        for row in iter_rows(session, after=after[0], upto=None if upto is None else upto[0]):
             if row[1] in fed:
                 feed(row[0], row[1], row[2], row[4])
             yield row
 
-    chain = verify_chain(tee(), expected_head=head.hash if head else GENESIS)
-    return chain, rec.finish({k: v for k, v in tallies(conn).items() if not k.startswith("@")})
+    chain = verify_chain(tee(), expected_head=head_hash if upto is None else upto[1], after=after)
+    return chain, rec.part()
+
+
+def _joined(chains: list[Verification]) -> Verification:
+    """The verdict on consecutive parts of the chain: the first part's problem, or all intact."""
+    entries = 0
+    for chain in chains:
+        if not chain.ok:
+            seen = entries + chain.entries
+            return Verification(False, seen, chain.head, chain.first_bad_seq, chain.problem)
+        entries += chain.entries
+    return Verification(True, entries, chains[-1].head)
 
 
 _FED = BOUND_KINDS | {EntryKind.erasure.value, EntryKind.ledger_v2.value}
@@ -378,11 +461,53 @@ def verdict(chain: Verification, rows: Reconciliation) -> Verification:
 
 
 def entries_for(session: Session, *refs: str) -> list[LedgerRow]:
-    """The entries with any of these refs, in sequence order."""
-    rows = session.execute(
-        select(LedgerEntryRow).where(LedgerEntryRow.ref.in_(refs)).order_by(LedgerEntryRow.seq)
-    ).scalars()
+    """The entries with any of these refs, in sequence order.
+
+    Consent events' entries are not in the ref index (`store.tables.UNINDEXED_REF_KIND`): a
+    person's are found through the person's consent rows, and, for a person no longer there
+    (erased: rows and keys gone), through the erasure entries, which list the entries erased.
+    """
+    e = LedgerEntryRow
+    unindexed = e.kind == UNINDEXED_REF_KIND
+    found = list(session.execute(select(e).where(e.ref.in_(refs), e.kind != UNINDEXED_REF_KIND)).scalars())
+    persons = [r for r in refs if r.startswith((_PERSON, _LEGACY))]
+    if persons:
+        ids, gone = _persons_of(session, persons)
+        if ids:
+            c = ConsentEventRow
+            bound = select(c.ledger_seq).where(c.subject_id.in_(ids))
+            found += session.execute(select(e).where(e.seq.in_(bound), unindexed, e.ref.in_(refs))).scalars()
+        if gone:
+            erased = _erased_entries(session)
+            found += session.execute(select(e).where(e.seq.in_(erased), unindexed, e.ref.in_(gone))).scalars()
+    rows = sorted({r.seq: r for r in found}.values(), key=lambda r: r.seq)
     return [LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash) for r in rows]
+
+
+_PERSON = "person:"
+_LEGACY = "subject:"
+
+
+def _persons_of(session: Session, refs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The ids of the persons the refs name (``person:`` pseudonym, ``subject:`` id) who are
+    still there, and the refs that name nobody who is (erased, or never registered)."""
+    k = PersonKeyRow
+    pseudonyms = [r.removeprefix(_PERSON) for r in refs if r.startswith(_PERSON)]
+    ids = {r.removeprefix(_LEGACY) for r in refs if r.startswith(_LEGACY)}
+    by_pseudonym = dict(
+        session.execute(select(k.pseudonym, k.subject_id).where(k.pseudonym.in_(pseudonyms))).tuples().all()
+    )
+    live = set(session.scalars(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(ids))))
+    gone = [f"{_PERSON}{p}" for p in pseudonyms if p not in by_pseudonym]
+    gone += [f"{_LEGACY}{i}" for i in sorted(ids - live)]
+    return sorted(live | set(by_pseudonym.values())), gone
+
+
+def _erased_entries(session: Session) -> list[int]:
+    """The seqs every erasure entry lists (their own index finds them: erasures are few)."""
+    e = LedgerEntryRow
+    payloads = session.scalars(select(e.payload).where(e.kind == EntryKind.erasure.value))
+    return sorted({int(seq) for payload in payloads for seq in json.loads(payload).get("entries", ())})
 
 
 def entry(session: Session, seq: int) -> LedgerRow | None:

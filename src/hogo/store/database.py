@@ -4,6 +4,7 @@ and schema upgrades. Units of work are `read_scope` and `write_scope`."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -126,18 +127,36 @@ def _unit_of_work(db: Engine, begin: str | None, isolation: str | None = None) -
 
 
 @contextmanager
-def read_scope(db: Engine) -> Iterator[Session]:
+def read_scope(db: Engine, *, snapshot: str | None = None) -> Iterator[Session]:
     """A read-only unit of work that sees one consistent snapshot and takes no write lock.
 
     Why: a reader that reads several things (the ledger head, then every entry) while others
     write must not see a commit in between: SQLite's WAL read transaction is one snapshot
     once begun (the driver would otherwise run each SELECT on its own, so it is begun explicitly,
     DEFERRED: no lock is taken); PostgreSQL needs REPEATABLE READ (READ COMMITTED takes a new
-    snapshot per statement).
+    snapshot per statement). ``snapshot`` (PostgreSQL): read the snapshot another transaction
+    exported (`export_snapshot`), so two processes read the same state.
     """
     sqlite = db.dialect.name == "sqlite"
     with _unit_of_work(db, "BEGIN" if sqlite else None, None if sqlite else "REPEATABLE READ") as session:
+        if snapshot is not None:
+            if sqlite or SNAPSHOT_ID.fullmatch(snapshot) is None:
+                raise ValueError("not a PostgreSQL snapshot id")
+            # SET TRANSACTION SNAPSHOT takes no bind parameter; the id was checked above.
+            session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
         yield session
+
+
+#: What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked before it is named in SQL.
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
+
+
+def export_snapshot(session: Session) -> str | None:
+    """The id under which other transactions may read this one's snapshot (PostgreSQL, for as
+    long as this transaction lasts); None on SQLite, which has no such thing."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
 
 
 @contextmanager

@@ -16,7 +16,6 @@ snapshot. The store is read as Arrow record batches that the engine pulls one at
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy.sql import ClauseElement
 
 from hogo.eligibility import Names
 from hogo.engines import SqlEngine
-from hogo.store.database import read_connection
+from hogo.store.database import SNAPSHOT_ID, read_connection
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
 _CHUNK = 100_000
@@ -97,16 +96,12 @@ def batch_reader(conn: Connection) -> Iterator[Reader]:
         yield lambda stmt, schema: _copy_batches(copy, conn, stmt, schema)
 
 
-#: What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked before it is named in SQL.
-_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
-
-
 @contextmanager
 def _copy_connection(conn: Connection, snapshot: str) -> Iterator[Any]:
     """A libpq connection (ADBC) reading in ``snapshot``, the exporting transaction's view."""
     import adbc_driver_postgresql.dbapi as adbc  # imported when PostgreSQL is read
 
-    if _SNAPSHOT_ID.fullmatch(snapshot) is None:
+    if SNAPSHOT_ID.fullmatch(snapshot) is None:
         raise ValueError("unexpected snapshot id from pg_export_snapshot()")
     uri = conn.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     copy = adbc.connect(uri)
