@@ -1,8 +1,8 @@
 """Scores from trained models, computed over a job's features a batch of rows at a time.
 
 Models come as ONNX files run by onnxruntime: an ONNX file is a declarative graph of known
-operators, so loading one executes nothing its author wrote — unlike a pickle, which hogo never
-reads. A model is loaded from its bytes (so the SHA-256 recorded is that of what ran, and the
+operators, so loading one executes nothing its author wrote — unlike a pickled model, which hogo
+never loads. A model is loaded from its bytes (so the SHA-256 recorded is that of what ran, and the
 graph cannot pull in "external data" files from beside it) with one thread, so a re-run gives the
 same scores. Scoring reads the features file in row groups and writes the output next to it, so
 memory stays one batch whatever the number of persons, and both data engines give the same file.
