@@ -1,6 +1,7 @@
 """The whole release pipeline at scale: tokens → match → consent filter → 匿名加工情報 → record.
 
-Run: `python benchmarks/release.py [--members 10000000] [--k 10] [--from SYNTH_DIR]`.
+Run: `python benchmarks/release.py [--members 10000000] [--k 10] [--from SYNTH_DIR]
+[--engine duckdb|spark [--same-as-duckdb]]`.
 Synthetic members, a partner table and consent histories are generated first (`hogo synth`, in a
 child process so its memory does not count); the release itself is timed with the consent data
 read from Parquet (the store's export is measured by benchmarks/foundation.py). The baseline is
@@ -9,6 +10,9 @@ a plain DuckDB scan of the same input files (each read whole into Arrow) in the 
 Printed per stage: wall time, peak RSS of the process during the stage (the kernel's high-water
 mark, reset at each stage through /proc/self/clear_refs, so a short peak is not missed between
 samples) and the most disk the engine's spill folder held during it.
+With `--same-as-duckdb` the same spec is run again on DuckDB, on a second store prepared alike,
+and the two manifests (byte for byte) and data files (sorted row hashes) are compared; on Spark
+the JVM's peak RSS is printed too (in local mode the driver JVM runs the executors).
 Goals (issue 13): 10M members + ~30M consent events + 10M partner rows, k=10 on 6
 quasi-identifiers, in <= 120 s, <= 8x the plain scan, peak RSS <= 6 GB; peak RSS at 4M members
 <= 1.5x that at 1M.
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import os
 import re
 import subprocess
@@ -32,6 +37,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
 
@@ -40,7 +46,7 @@ from hogo.engines import default_memory_limit
 from hogo.files.digest import sha256_file
 from hogo.files.policy_yaml import parse_policy
 from hogo.release.publish import scratch_dirs, spill_dir
-from hogo.release.spec import load_spec
+from hogo.release.spec import ReleaseSpec, load_spec
 from hogo.services.policy import apply_policy
 from hogo.services.releases import RecordedRelease, run_now
 from hogo.store.database import make_db, upgrade, write_scope
@@ -204,6 +210,12 @@ def main() -> None:
     parser.add_argument(
         "--from", dest="source", type=Path, help="reuse a `hogo synth` folder (skips --members)"
     )
+    parser.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
+    parser.add_argument(
+        "--same-as-duckdb",
+        action="store_true",
+        help="run the spec on DuckDB too and compare the two releases",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -218,7 +230,7 @@ def main() -> None:
         upgrade(store)
         with write_scope(store) as s:
             apply_policy(s, parse_policy(POLICY))
-        spec = load_spec(spec_file(folder, work, args.k))
+        spec = load_spec(spec_file(folder, work, args.k)).model_copy(update={"engine": args.engine})
 
         consent = consent_snapshot(folder, work)
         gc.collect()
@@ -229,8 +241,105 @@ def main() -> None:
             start = time.perf_counter()
             result = run_now(store, spec, monitor.step, consent=consent)
             release_s = time.perf_counter() - start
+        jvm_peak = _children_peak()
         scan_s, scan_peak = plain_scan(folder)
         print_figures(args, result, consent, synth_s, release_s, scan_s, scan_peak, baseline_rss, monitor)
+        if args.engine == "spark":
+            print(f"{'peak RSS of the Spark JVM (driver)':<40} {jvm_peak / (1 << 30):>14.2f} GB")
+        if args.same_as_duckdb:
+            same_as_duckdb(spec, consent, work, result)
+
+
+def _children_peak() -> int:
+    """The largest VmHWM among this process's descendants (Spark's JVM), in bytes."""
+    parents: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            found = re.search(r"^PPid:\s+(\d+)", status.read_text(), re.MULTILINE)
+            parents[int(status.parent.name)] = int(found[1]) if found else 0
+    ours = {os.getpid()}
+    while grown := {pid for pid, parent in parents.items() if parent in ours} - ours:
+        ours |= grown
+    peak = 0
+    for pid in ours - {os.getpid()}:
+        with contextlib.suppress(OSError):
+            found = re.search(r"^VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+            peak = max(peak, int(found[1]) * 1024 if found else 0)
+    return peak
+
+
+def same_as_duckdb(spec: ReleaseSpec, consent: ConsentFiles, work: Path, result: RecordedRelease) -> None:
+    """The spec run again on DuckDB on a second store prepared alike (so the release id and ledger
+    sequence agree), then each file of the two folders compared: JSON byte for byte (else the
+    keys that differ), data by sorted row hashes (else the columns whose values differ). Columns
+    of fresh random ids (role `release_id`, new in every run by design) are left out of the rows.
+    """
+    store = make_db(f"sqlite:///{work / 'reference.db'}")
+    upgrade(store)
+    with write_scope(store) as s:
+        apply_policy(s, parse_policy(POLICY))
+    output = spec.output.model_copy(update={"dir": work / "reference"})
+    reference = run_now(
+        store, spec.model_copy(update={"engine": "duckdb", "output": output}), consent=consent
+    )
+    columns = reference.manifest.get("anonymization", {}).get("columns", [])
+    random_ids = {c["name"] for c in columns if c.get("role") == "release_id"}
+    for theirs in sorted(reference.directory.iterdir()):
+        ours = result.directory / theirs.name
+        same = ours.read_bytes() == theirs.read_bytes()
+        if theirs.suffix == ".json":
+            keys = _differing(json.loads(ours.read_bytes()), json.loads(theirs.read_bytes()))
+            print(f"  {theirs.name}: {'byte-identical' if same else 'differs at ' + ', '.join(keys)}")
+        elif theirs.suffix in (".parquet", ".csv"):
+            print(
+                f"  {theirs.name}: bytes {'identical' if same else 'differ'}; {_same_rows(ours, theirs, random_ids)}"
+            )
+        else:
+            a, b = (f.read_text().splitlines() for f in (ours, theirs))
+            lines = [i + 1 for i in range(max(len(a), len(b))) if a[i : i + 1] != b[i : i + 1]]
+            print(f"  {theirs.name}: {'byte-identical' if same else f'differs at lines {lines}'}")
+
+
+def _same_rows(ours: Path, theirs: Path, leave_out: set[str]) -> str:
+    a, b = _read(ours), _read(theirs)
+    if a.column_names != b.column_names:
+        return f"columns {a.column_names} vs DuckDB's {b.column_names}"
+    fields = [f"{x} vs {y}" for x, y in zip(a.schema, b.schema, strict=True) if x != y]
+    schema = f" (fields differ: {'; '.join(fields)})" if fields else ""
+    a, b = (t.cast(b.schema).drop_columns(sorted(leave_out & set(b.column_names))) for t in (a, b))
+    rows = _row_hashes(a) == _row_hashes(b)
+    other = [c for c in b.column_names if not _sorted(a[c]).equals(_sorted(b[c]))]
+    return (f"sorted row hashes {'identical' if rows else 'DIFFER'} ({a.num_rows:,} vs {b.num_rows:,} rows, "
+            f"random ids {sorted(leave_out) or 'none'} left out){schema}; columns with other values: "
+            f"{', '.join(other) or 'none'}")  # fmt: skip
+
+
+def _differing(a: object, b: object, at: str = "") -> list[str]:
+    """The paths (dotted keys) where two JSON values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            p
+            for k in sorted(a.keys() | b.keys())
+            for p in _differing(a.get(k), b.get(k), f"{at}.{k}".lstrip("."))
+        ]
+    return [] if a == b else [at or "(whole)"]
+
+
+def _read(path: Path) -> pa.Table:
+    return pq.read_table(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
+
+
+def _sorted(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column.take(pc.sort_indices(column))
+
+
+def _row_hashes(table: pa.Table) -> list[str]:
+    """One SHA-256 per row (its values as JSON text), sorted."""
+    con = duckdb.connect()
+    con.register("t", table)
+    found = con.execute("SELECT sha256(to_json(t)) AS h FROM t ORDER BY h").fetchall()
+    con.close()
+    return [h for (h,) in found]
 
 
 def print_figures(

@@ -3,6 +3,8 @@ plain DB-API cursor gives, inside the reading transaction's snapshot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, text
@@ -11,6 +13,7 @@ from hogo.domain.consent import ExceptionGround, LegalException
 from hogo.services.consent import record_events, record_exception
 from hogo.services.policy import apply_policy
 from hogo.services.subjects import upsert_subjects
+from hogo.store import export
 from hogo.store.database import read_connection, write_scope
 from hogo.store.export import batch_reader, iter_batches, queries
 from tests.factories import at, event, person, policy
@@ -73,3 +76,26 @@ def test_the_reader_sees_the_snapshot_of_the_reading_transaction(filled: Engine)
         with batch_reader(conn) as read:
             ids = read(stmt, schema).read_all().column("subject_id").to_pylist()
     assert len(ids) == before and "LATE" not in ids
+
+
+@pytest.mark.parametrize(("fetch", "chunk"), [(1, 2), (2, 6), (4_096, 100_000)])
+def test_the_reader_gives_the_stored_values_whatever_the_batch_size(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch, fetch: int, chunk: int
+) -> None:
+    """Rows fetched a few at a time and joined into batches (SQLite) are the rows SQLAlchemy reads
+    with its column types: timestamps to the microsecond, dates, booleans, NULLs, Japanese text."""
+    monkeypatch.setattr(export, "_FETCH", fetch)
+    monkeypatch.setattr(export, "_CHUNK", chunk)
+    with read_connection(filled) as conn, batch_reader(conn) as read:
+        for stmt, schema in queries():
+            got = read(stmt, schema).read_all()
+            typed = [
+                {k: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v
+                 for k, v in row._mapping.items()}
+                for row in conn.execute(stmt)
+            ]  # fmt: skip
+            key = [(schema.names[0], "ascending"), (schema.names[1], "ascending")]
+            assert got.schema == schema and got.num_rows == len(typed) > 0
+            assert (
+                got.sort_by(key).to_pylist() == pa.Table.from_pylist(typed, schema).sort_by(key).to_pylist()
+            )
