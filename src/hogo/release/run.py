@@ -37,7 +37,7 @@ from hogo.errors import InputError
 from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
-from hogo.matching.match import build_match_pairs, match_report, resolve_matches
+from hogo.matching.match import build_match_pairs, report_and_resolve
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
@@ -110,7 +110,8 @@ def prepare_release(
     if spec.mode is ReleaseMode.personal:
         persons = _write_personal(run)
     else:
-        allowed = _allowed_members(run)
+        members = engine.columns(_M)
+        allowed = _allowed_members(run, members)
         engine.drop(_M)  # everything the mode reads is in `allowed`
         if spec.mode is ReleaseMode.aggregate:
             assert spec.aggregate is not None
@@ -118,7 +119,7 @@ def prepare_release(
             engine.write_parquet(result.table, work / "aggregate.parquet")
             run.manifest["suppression"] = result.summary.model_dump()
         else:
-            run.manifest.update(write_anonymized(engine, spec, plan.policy, allowed, work))
+            run.manifest.update(write_anonymized(engine, spec, plan.policy, allowed, work, members))
     return PreparedRelease(run.counts, run.manifest, persons)
 
 
@@ -169,12 +170,22 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
 
 def repeated_rows(eng: SqlEngine, table: str, value: str, shown: int = 5) -> list[list[int]]:
     """The rows (``ROW_COLUMN``) of the first ``shown`` values of ``value`` (an SQL expression over
-    ``table``, aliased ``t``) that appear on more than one row, each group in row order."""
-    i = eng.ident
+    ``table``, aliased ``t``) that appear on more than one row, each group in row order.
+
+    Why two steps: nearly every value is on one row, and collecting the rows of ten million groups
+    into lists only to keep none is most of the work. The values are first grouped by a 64-bit
+    hash (the dialect's ``hash64``) with a count only; a value whose hash is on one row is on one
+    row, whatever collisions the hash has, so only the rows whose hash repeats are grouped again by
+    the value itself, with their lists.
+    """
+    i, d = eng.ident, eng.dialect
+    h = d.hash64(value)
     found = eng.query(
-        f"SELECT {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, MIN({i(ROW_COLUMN)}) AS first_ "
-        f"FROM {i(table)} AS t WHERE {value} IS NOT NULL GROUP BY {value} HAVING COUNT(*) > 1 "
-        f"ORDER BY first_ LIMIT {int(shown)}"
+        f"WITH c AS (SELECT {h} AS h FROM {i(table)} AS t WHERE {value} IS NOT NULL "
+        f"GROUP BY {h} HAVING COUNT(*) > 1) "
+        f"SELECT {d.sorted_list(i(ROW_COLUMN))} AS rows_, MIN({i(ROW_COLUMN)}) AS first_ "
+        f"FROM {i(table)} AS t WHERE {value} IS NOT NULL AND {h} IN (SELECT h FROM c) "
+        f"GROUP BY {value} HAVING COUNT(*) > 1 ORDER BY first_ LIMIT {int(shown)}"
     )
     return [[int(r) for r in rows] for rows in found.column("rows_").to_pylist()]
 
@@ -241,10 +252,12 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
     run.say("提携先データを照合中 / matching the partner's table")
     partner = open_input(run.spec.partner)
     names = partner.schema.names
-    if any(token_column(k) in names for k in keys):
-        # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives.
+    given = [token_column(k) for k in keys if token_column(k) in names]
+    if given:
+        # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives, its hex
+        # tokens become the bytes ours are.
         rows, _ = tokenize_into(
-            run.eng, _P, partner, key, {}, keep=names, with_row_numbers="row" not in names
+            run.eng, _P, partner, key, {}, keep=names, with_row_numbers="row" not in names, hex_tokens=given
         )
     else:
         fields = {k: kind for k, kind in keys.items() if k in names}
@@ -252,8 +265,8 @@ def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: Em
         run.manifest["normalisation"]["partner"] = [r.model_dump() for r in reports]
     token_keys = [token_column(k) for k in keys if token_column(k) in names or k in names]
     pairs = build_match_pairs(run.eng, _M, _P, token_keys)
-    run.manifest["match"] = match_report(run.eng, _M, _P, token_keys, pairs=pairs).model_dump()
-    run.matches = resolve_matches(run.eng, pairs)
+    report, run.matches = report_and_resolve(run.eng, _M, _P, token_keys, pairs)
+    run.manifest["match"] = report.model_dump()
     # Only the resolved matches are read from here on: the partner's tokens and the pairs go, so
     # the engine does not carry a second input's worth of data through the decisions and output.
     for done in (pairs, _P):
@@ -385,11 +398,15 @@ def _allowed_population(run: _Run) -> None:
     unregister(eng)
 
 
-def _allowed_members(run: _Run) -> str:
+def _allowed_members(run: _Run, members: list[str]) -> str:
+    """The allowed members with the columns the mode reads (of ``members``, the members table's):
+    the tokens and row numbers, which only matching read, are not copied again."""
     i = run.eng.ident
+    read = {"member_id", *run.spec.mode_columns}
+    columns = ", ".join(f"m.{i(c)}" for c in members if c in read)
+    joined = f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = m.{i('member_id')}"
     return run.eng.create_table_as(
-        run.eng.temp_name("rel_allowed"),
-        f"SELECT m.* FROM {i(_M)} AS m JOIN {i(_POPULATION)} AS pop ON pop.member_id = m.{i('member_id')}",
+        run.eng.temp_name("rel_allowed"), f"SELECT {columns} FROM {i(_M)} AS m {joined}"
     )
 
 
