@@ -149,7 +149,9 @@ class Monitor:
         self._stop.set()
         self._thread.join()
 
-    def step(self, what: str) -> None:
+    def step(self, what: str, /, rows: int | None = None) -> None:
+        if self.stages and self.stages[-1][0] == what:  # rows done in the stage: the same stage
+            return
         self._close_stage()
         _reset_peak()
         self.stages.append([what, time.perf_counter(), 0.0, 0, 0, _cpu(), 0.0])

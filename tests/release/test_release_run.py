@@ -355,3 +355,21 @@ def test_a_partner_tokenised_on_its_side_matches_as_its_raw_file_does(
         expected = match_report(text_engine, "m", "p", ["email_token", "phone_token"])
     assert manifest["match"] == expected.model_dump()
     assert expected.keys[0].partner_duplicate_tokens == 1 and expected.keys[1].partner_duplicate_tokens == 0
+
+
+def test_each_stage_says_the_rows_it_has_done(world: tuple[Engine, Path]) -> None:
+    """The steps a release says carry the rows done per stage, which `hogo release run` shows as
+    rows per second (issue 13 scope 5)."""
+    store, tmp = world
+    said: list[tuple[str, int | None]] = []
+    result = run_now(
+        store, load_spec(_spec(tmp, id="rows")), lambda text, rows=None: said.append((text, rows))
+    )
+    rows = {text.split(" / ")[1]: n for text, n in said if n is not None}
+    assert rows == {
+        "normalising and tokenising": 5,
+        "matching the partner's table": 5,
+        "deciding who may be included": result.counts["candidates"],
+        "writing": result.counts["allowed"],
+    }
+    assert said[-1] == ("記録中 / recording", None)

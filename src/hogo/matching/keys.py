@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar, cast
@@ -126,6 +126,7 @@ def tokenize_into(
     region: str = "JP",
     with_row_numbers: bool = True,
     hex_tokens: Sequence[str] = (),
+    done: Callable[[int], None] | None = None,
 ) -> tuple[int, list[FieldReport]]:
     """Stream an input into engine table ``name`` batch by batch: tokens, ``keep`` columns, ``row``.
 
@@ -136,7 +137,7 @@ def tokenize_into(
     In the engine a token is its 32 bytes (`TokenKey.digests`), never hex text: kept columns named
     in ``hex_tokens`` (tokens a partner made on its side, `hogo tokenize`) are turned into bytes
     as they arrive (`Dialect.token_from_hex`), so they meet ours; `hex_select` gives them back as
-    text for a file.
+    text for a file. ``done`` is told the rows stored so far after each batch (progress).
     """
     rows, created = 0, False
     reports: list[FieldReport] = []
@@ -173,6 +174,8 @@ def tokenize_into(
         else:
             reports, created = batch.reports, True
         rows += len(batch.rows)
+        if done is not None:
+            done(rows)
     return rows, reports
 
 

@@ -149,7 +149,7 @@ def _key_stats(
 
     Most tokens occur once on each side. Grouping on a 64-bit hash of the token (the dialect's
     ``hash64``, a fixed-width
-    integer, much cheaper to group than a 64-character string) finds the hash values that occur on
+    integer, much cheaper to group than a 32-byte token) finds the hash values that occur on
     two or more rows of a side. A row whose hash occurs once on its side holds a token no other row
     of that side holds — true for any hash function, so nothing depends on the hash being free of
     collisions. Only rows whose hash repeats on either side (``c`` below: duplicates, shared

@@ -20,11 +20,10 @@ then publishes the folder (`hogo.release.publish`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -45,7 +44,19 @@ from hogo.release.anonymized import write_anonymized
 from hogo.release.plan import ProfileInput, ReleasePlan
 from hogo.release.spec import ReleaseSpec
 
-Step = Callable[[str], None]
+
+class Step(Protocol):
+    """How a release tells what it is doing: the stage it enters (``text``, Japanese / English)
+    and, said again as the stage goes on, how many rows of it are done (``rows``), from which a
+    front end shows rows per second (`hogo.cli.output.Stages`)."""
+
+    def __call__(self, text: str, /, rows: int | None = None) -> None: ...
+
+
+def quiet(text: str, /, rows: int | None = None) -> None:
+    """A `Step` that shows nothing."""
+
+
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
 _K = "rel_keys"
 
@@ -95,7 +106,7 @@ def prepare_release(
 ) -> PreparedRelease:
     """Run the pipeline of ``plan`` in ``engine``, writing the release's data files into ``work``."""
     spec = plan.spec
-    run = _Run(spec, plan.policy, engine, plan.at, work, step or (lambda _: None), consent=consent,
+    run = _Run(spec, plan.policy, engine, plan.at, work, step or quiet, consent=consent,
                profiles=plan.profiles)  # fmt: skip
     keys, key, rules = _tokenise_members(run)
     if spec.output.profile_items:
@@ -105,7 +116,7 @@ def prepare_release(
     if spec.output.key is not None:
         _load_identifiers(run)
     _allowed_population(run)
-    run.say("書き出し中 / writing")
+    run.say("書き出し中 / writing", rows=run.counts["allowed"])
     persons: list[tuple[str, str]] = []
     if spec.mode is ReleaseMode.personal:
         persons = _write_personal(run)
@@ -160,8 +171,10 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
             raise InputError(
                 "会員データに列がありません。", "column missing from the members input.", field=name
             )
-    run.say("正規化・トークン化中 / normalising and tokenising")
-    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules)
+    stage = "正規化・トークン化中 / normalising and tokenising"
+    run.say(stage)
+    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules,
+                                  done=lambda n: run.say(stage, rows=n))  # fmt: skip
     _refuse_repeated_members(run.eng)
     run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
     run.counts["members"] = rows
@@ -249,19 +262,33 @@ def _load_identifiers(run: _Run) -> None:
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
     assert run.spec.partner is not None
-    run.say("提携先データを照合中 / matching the partner's table")
+    stage = "提携先データを照合中 / matching the partner's table"
+    run.say(stage)
     partner = open_input(run.spec.partner)
     names = partner.schema.names
     given = [token_column(k) for k in keys if token_column(k) in names]
+
+    def stored(rows: int) -> None:
+        run.say(stage, rows=rows)
+
     if given:
         # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives, its hex
         # tokens become the bytes ours are.
+        numbered = "row" not in names
         rows, _ = tokenize_into(
-            run.eng, _P, partner, key, {}, keep=names, with_row_numbers="row" not in names, hex_tokens=given
+            run.eng,
+            _P,
+            partner,
+            key,
+            {},
+            keep=names,
+            with_row_numbers=numbered,
+            hex_tokens=given,
+            done=stored,
         )
     else:
         fields = {k: kind for k, kind in keys.items() if k in names}
-        rows, reports = tokenize_into(run.eng, _P, partner, key, fields, rules=rules)
+        rows, reports = tokenize_into(run.eng, _P, partner, key, fields, rules=rules, done=stored)
         run.manifest["normalisation"]["partner"] = [r.model_dump() for r in reports]
     token_keys = [token_column(k) for k in keys if token_column(k) in names or k in names]
     pairs = build_match_pairs(run.eng, _M, _P, token_keys)
@@ -351,7 +378,8 @@ def _decided(run: _Run) -> tuple[str, str, str, list[str]]:
 def _allowed_population(run: _Run) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
-    run.say("同意・法的根拠を判定中 / deciding who may be included")
+    stage = "同意・法的根拠を判定中 / deciding who may be included"
+    run.say(stage)
     decisions_into(
         eng,
         _DECISIONS,
@@ -379,6 +407,7 @@ def _allowed_population(run: _Run) -> None:
     run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
     run.counts["allowed"] = eng.count(_POPULATION)
     run.counts["excluded"] = run.counts["candidates"] - run.counts["allowed"]
+    run.say(stage, rows=run.counts["candidates"])
     rows = eng.query(f"SELECT basis, COUNT(*) AS n FROM {i(_POPULATION)} GROUP BY basis ORDER BY basis")
     run.manifest["bases"] = {str(r["basis"]): int(r["n"]) for r in rows.to_pylist()}
     # Why the others were left out: decide's first reason per person, counted; persons the store
