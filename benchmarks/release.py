@@ -7,9 +7,11 @@ child process so its memory does not count); the release itself is timed with th
 read from Parquet (the store's export is measured by benchmarks/foundation.py). The baseline is
 a plain DuckDB scan of the same input files (each read whole into Arrow) in the same run.
 
-Printed per stage: wall time, peak RSS of the process during the stage (the kernel's high-water
-mark, reset at each stage through /proc/self/clear_refs, so a short peak is not missed between
-samples) and the most disk the engine's spill folder held during it.
+Printed per stage: wall time, CPU time of the process (user + system, all threads: on a shared
+machine the wall clock depends on the others' load, the CPU time much less), peak RSS of the
+process during the stage (the kernel's high-water mark, reset at each stage through
+/proc/self/clear_refs, so a short peak is not missed between samples) and the most disk the
+engine's spill folder held during it.
 With `--same-as-duckdb` the same spec is run again on DuckDB, on a second store prepared alike,
 and the two manifests (byte for byte) and data files (sorted row hashes) are compared; on Spark
 the JVM's peak RSS is printed too (in local mode the driver JVM runs the executors).
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +142,7 @@ class Monitor:
 
     def __init__(self, spill: Path) -> None:
         self.spill = spill
-        self.stages: list[list[Any]] = []  # [name, began, seconds, peak bytes, spill bytes]
+        self.stages: list[list[Any]] = []  # [name, began, seconds, peak bytes, spill bytes, cpu began, cpu s]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -152,16 +155,19 @@ class Monitor:
         self._stop.set()
         self._thread.join()
 
-    def step(self, what: str) -> None:
+    def step(self, what: str, /, rows: int | None = None) -> None:
+        if self.stages and self.stages[-1][0] == what:  # rows done in the stage: the same stage
+            return
         self._close_stage()
         _reset_peak()
-        self.stages.append([what, time.perf_counter(), 0.0, 0, 0])
+        self.stages.append([what, time.perf_counter(), 0.0, 0, 0, _cpu(), 0.0])
 
     def _close_stage(self) -> None:
         if self.stages and not self.stages[-1][2]:
             stage = self.stages[-1]
             stage[2] = time.perf_counter() - stage[1]
             stage[3] = max(stage[3], _status("VmHWM"))
+            stage[6] = _cpu() - stage[5]
 
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
@@ -174,6 +180,12 @@ def _status(field: str) -> int:
     """A VmRSS/VmHWM figure of this process, in bytes."""
     found = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE)
     return int(found[1]) * 1024 if found else 0
+
+
+def _cpu() -> float:
+    """CPU seconds this process has used so far (user + system, all threads)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _reset_peak() -> None:
@@ -191,16 +203,17 @@ def _disk(folder: Path) -> int:
     return total
 
 
-def plain_scan(folder: Path) -> tuple[float, int]:
-    """The baseline: DuckDB reads each input file whole into Arrow; seconds and peak RSS."""
+def plain_scan(folder: Path) -> tuple[float, float, int]:
+    """The baseline: DuckDB reads each input file whole into Arrow; seconds, CPU seconds and peak
+    RSS."""
     _reset_peak()
     con = duckdb.connect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     for name in ("members", "partner_customers", "consent_events"):
         con.read_parquet(str(folder / f"{name}.parquet")).to_arrow_table()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu
     con.close()
-    return seconds, _status("VmHWM")
+    return seconds, cpu, _status("VmHWM")
 
 
 def main() -> None:
@@ -238,16 +251,28 @@ def main() -> None:
         baseline_rss = _status("VmRSS")
         final = spec.output.dir / "bench"
         with Monitor(spill_dir(scratch_dirs(final)[0])) as monitor:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu()
             result = run_now(store, spec, monitor.step, consent=consent)
-            release_s = time.perf_counter() - start
+            release_s, release_cpu = time.perf_counter() - start, _cpu() - cpu
         jvm_peak = _children_peak()
-        scan_s, scan_peak = plain_scan(folder)
-        print_figures(args, result, consent, synth_s, release_s, scan_s, scan_peak, baseline_rss, monitor)
+        scan_s, scan_cpu, scan_peak = plain_scan(folder)
+        times = Times(synth_s, release_s, release_cpu, scan_s, scan_cpu)
+        print_figures(args, result, consent, times, scan_peak, baseline_rss, monitor)
         if args.engine == "spark":
             print(f"{'peak RSS of the Spark JVM (driver)':<40} {jvm_peak / (1 << 30):>14.2f} GB")
         if args.same_as_duckdb:
             same_as_duckdb(spec, consent, work, result)
+
+
+@dataclass(frozen=True)
+class Times:
+    """Seconds measured in one run: wall and CPU of the release and of the plain scan."""
+
+    synth: float
+    release: float
+    release_cpu: float
+    scan: float
+    scan_cpu: float
 
 
 def _children_peak() -> int:
@@ -346,9 +371,7 @@ def print_figures(
     args: argparse.Namespace,
     result: RecordedRelease,
     consent: ConsentFiles,
-    synth_s: float,
-    release_s: float,
-    scan_s: float,
+    times: Times,
     scan_peak: int,
     baseline_rss: int,
     monitor: Monitor,
@@ -359,20 +382,21 @@ def print_figures(
     peak = max((s[3] for s in monitor.stages), default=0)
     spilled = max((s[4] for s in monitor.stages), default=0)
     print(f"hogo release benchmark — {result.counts['members']:,} members, {events:,} consent events, "
-          f"{result.counts.get('partner_rows', 0):,} partner rows (synth took {synth_s:.0f} s; "
+          f"{result.counts.get('partner_rows', 0):,} partner rows (synth took {times.synth:.0f} s; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")  # fmt: skip
     print(f"engine memory limit {default_memory_limit()} (HOGO_ENGINE_MEMORY_LIMIT unset: hogo's default)"
           if not os.environ.get("HOGO_ENGINE_MEMORY_LIMIT")
           else f"engine memory limit {os.environ['HOGO_ENGINE_MEMORY_LIMIT']} (HOGO_ENGINE_MEMORY_LIMIT)")  # fmt: skip
-    row(f"anonymized release, k={args.k}", release_s, "s", "plain DuckDB scan of the inputs", scan_s,
+    row(f"anonymized release, k={args.k}", times.release, "s", "plain DuckDB scan of the inputs", times.scan,
         "goal <= 120 s at 10M, ratio <= 8")  # fmt: skip
+    row("CPU time of the release", times.release_cpu, "s", "CPU time of the plain scan", times.scan_cpu)
     row("peak RSS of the release", peak / gb, "GB", "peak RSS of the plain scan", scan_peak / gb,
         "goal <= 6 GB at 10M; 4M <= 1.5x 1M", digits=2)  # fmt: skip
     print(f"{'RSS before the release (policy, store)':<40} {baseline_rss / gb:>14.2f} GB")
     print(f"{'spill disk used (most at once)':<40} {spilled / gb:>14.2f} GB")
-    print(f"  {'stage':<44} {'wall':>8} {'peak RSS':>10} {'spill':>10}")
-    for what, _began, seconds, stage_peak, stage_spill in monitor.stages:
-        print(f"  {what:<44} {seconds:7.1f}s {stage_peak / gb:8.2f}GB {stage_spill / gb:8.2f}GB")
+    print(f"  {'stage':<44} {'wall':>8} {'CPU':>8} {'peak RSS':>10} {'spill':>10}")
+    for what, _began, seconds, stage_peak, stage_spill, _cpu_began, cpu in monitor.stages:
+        print(f"  {what:<44} {seconds:7.1f}s {cpu:7.1f}s {stage_peak / gb:8.2f}GB {stage_spill / gb:8.2f}GB")
     print(f"  matched partner rows {result.counts.get('matched_partner_rows', 0):,}; allowed {result.counts['allowed']:,}; "
           f"k achieved {anon['k_achieved']}; suppressed {anon['suppressed']:,}; levels {anon['levels']}")  # fmt: skip
 

@@ -135,18 +135,43 @@ def test_the_dialect_spells_hmac_hashes_and_sorted_lists(engine: SqlEngine) -> N
     t = engine.register_arrow(engine.temp_name("t"), pa.table({"g": [1, 1, 2], "v": ["b", "a", "メール"]}))
     assert engine.dialect.has_sha256
     token, params = key.sql(engine, "email", i("v"))
+    d = engine.dialect
     rows = engine.query(
-        f"SELECT {i('v')} AS v, {token} AS tok, {engine.dialect.hash64(i('v'))} AS h, "
-        f"{engine.dialect.hash64(engine.dialect.cast_string(i('v')))} AS h2 FROM {i(t)} ORDER BY {i('g')}, v",
+        f"SELECT {i('v')} AS v, {token} AS tok, {d.hex(token)} AS tok_hex, {d.token_from_hex(d.hex(token))} AS back, "
+        f"{d.hash64(i('v'))} AS h, {d.hash64(d.cast_string(i('v')))} AS h2 FROM {i(t)} ORDER BY {i('g')}, v",
         params,
     ).to_pylist()
-    assert [r["tok"] for r in rows] == [key.token("email", r["v"]) for r in rows]
+    # 32 bytes in the engine, the 64 hex digits of the reference token in files, and back
+    assert [r["tok_hex"] for r in rows] == [key.token("email", r["v"]) for r in rows]
+    assert (
+        [r["tok"] for r in rows] == [r["back"] for r in rows] == [bytes.fromhex(r["tok_hex"]) for r in rows]
+    )
     assert all(r["h"] == r["h2"] for r in rows) and len({r["h"] for r in rows}) == 3
     lists = engine.query(
         f"SELECT {i('g')} AS g, {engine.dialect.sorted_list(i('v'))} AS l FROM {i(t)} GROUP BY {i('g')} ORDER BY g"
     )
     assert lists.column("l").to_pylist() == [["a", "b"], ["メール"]]
     engine.drop(t)
+
+
+def test_text_that_is_not_a_token_never_meets_one(engine: SqlEngine) -> None:
+    """A partner's token file may hold upper case, empty or broken values: each becomes bytes no
+    token has (longer than 32), the same text the same bytes, different texts different bytes."""
+    token = "ab" * 32
+    texts = [token, token.upper(), "", "", "zz", token[:-1], None]
+    t = engine.register_arrow(engine.temp_name("t"), pa.table({"n": range(len(texts)), "v": texts}))
+    got = (
+        engine.query(
+            f"SELECT {engine.dialect.token_from_hex(engine.ident('v'))} AS b FROM {engine.ident(t)} ORDER BY n"
+        )
+        .column("b")
+        .to_pylist()
+    )
+    engine.drop(t)
+    assert got[0] == bytes.fromhex(token) and got[-1] is None
+    others = got[1:-1]
+    assert all(len(b) > 32 for b in others) and others[1] == others[2]
+    assert len({others[0], others[1], others[3], others[4]}) == 4
 
 
 def test_an_engine_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> None:

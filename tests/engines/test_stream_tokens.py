@@ -11,7 +11,7 @@ import pytest
 from hogo.engines import SqlEngine
 from hogo.errors import InputError
 from hogo.matching.inputs import InputSpec, open_input, read_input
-from hogo.matching.keys import KeyKind, tokenize_into, tokenize_table
+from hogo.matching.keys import KeyKind, hex_select, tokenize_into, tokenize_table
 from hogo.matching.tokens import TokenKey
 
 KEY = TokenKey(b"k" * 32)
@@ -33,7 +33,11 @@ def test_batches_make_the_same_tokens_and_reports(engine: SqlEngine, tmp_path: P
     rows, reports = tokenize_into(
         engine, name, open_input(spec, batch_rows=3), KEY, FIELDS, keep=["member_id"]
     )
-    streamed = engine.query(f"SELECT * FROM {engine.ident(name)} ORDER BY {engine.ident('row')}")
+    tokens = ["email_token", "phone_token"]
+    held = engine.query(f"SELECT {', '.join(tokens)} FROM {engine.ident(name)}")
+    assert all(pa.types.is_binary(t) for t in held.schema.types)  # 32 bytes in the engine
+    assert {len(v) for c in tokens for v in held.column(c).to_pylist() if v is not None} == {32}
+    streamed = engine.query(f"{hex_select(engine, name, tokens)} ORDER BY {engine.ident('row')}")
     assert rows == 11
     assert streamed.select(whole.column_names).to_pylist() == whole.to_pylist()
     assert reports == expected

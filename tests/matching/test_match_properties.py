@@ -20,7 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hogo.engines import SqlEngine, get_engine
-from hogo.matching.match import KeyStats, MatchReport, build_match_pairs, match_report, resolve_matches
+from hogo.matching.match import (
+    KeyStats,
+    MatchReport,
+    build_match_pairs,
+    match_report,
+    report_and_resolve,
+    resolve_matches,
+)
 
 ALL_KEYS = ["email_token", "phone_token", "line_token"]
 
@@ -166,6 +173,12 @@ def check(engine: SqlEngine, members: list[Row], partner: list[Row], keys: list[
             members, partner, keys
         )
         resolved = resolve_matches(engine, pairs)
+        rows = engine.query(f"SELECT * FROM {engine.ident(resolved)}").to_pylist()
+        assert sorted(rows, key=_order) == reference_resolution(members, partner, keys)
+        engine.drop(resolved)
+        # both from one grouping of the pairs by partner row, as a release makes them
+        report, resolved = report_and_resolve(engine, "members", "partner", keys, pairs)
+        assert report == reference_report(members, partner, keys)
         rows = engine.query(f"SELECT * FROM {engine.ident(resolved)}").to_pylist()
         assert sorted(rows, key=_order) == reference_resolution(members, partner, keys)
         engine.drop(resolved)

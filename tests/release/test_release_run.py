@@ -10,13 +10,19 @@ import os
 import stat
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from sqlalchemy import Engine, text
 
+from hogo.engines import get_engine
 from hogo.errors import HogoError, InputError
 from hogo.files.confine import SERVED_FOLDERS
+from hogo.matching.keys import KeyKind, tokenize_table
+from hogo.matching.match import match_report
+from hogo.matching.tokens import load_key
 from hogo.release.spec import load_spec
 from hogo.services import ledger
 from hogo.services.binding import StoreNotReconciled
@@ -309,3 +315,61 @@ def test_a_deleted_withdrawal_turns_verify_red_and_blocks_the_provision(world: t
     with pytest.raises(StoreNotReconciled):
         run_now(store, load_spec(_spec(tmp)))
     assert not (tmp / "out" / "rel-001").exists()
+
+
+def test_a_partner_tokenised_on_its_side_matches_as_its_raw_file_does(
+    world: tuple[Engine, Path], engine_name: str
+) -> None:
+    """Tokens are 32 bytes in the engine and hex in a partner's file (`hogo tokenize`): the file's
+    tokens meet ours, and values that are not tokens (upper case, empty, repeated) are counted as
+    comparing the texts counts them, never matching anyone."""
+    store, tmp = world
+    key, fields = load_key(), {"email": KeyKind.email, "phone": KeyKind.phone}
+    raw = pacsv.read_csv(tmp / "partner.csv", read_options=pacsv.ReadOptions(encoding="cp932"))
+    partner, _ = tokenize_table(
+        raw.rename_columns(["customer_no", "email", "phone"]), key, fields, row_offset=2
+    )
+    ours, _ = tokenize_table(
+        pacsv.read_csv(tmp / "members.csv"), key, fields, keep=["member_id"], with_row_numbers=False
+    )
+    upper = partner.column("email_token")[0].as_py().upper()
+    odd = pa.table(
+        {"row": [7, 8, 9, 10], "email_token": [upper, "", "", "zz"], "phone_token": [None, "", "x", None]}
+    )
+    partner = pa.concat_tables([partner, odd.cast(partner.schema)])
+    pacsv.write_csv(partner, tmp / "tokens.csv")
+    spec = _spec(
+        tmp,
+        id="pre-tokenised",
+        partner={"path": "tokens.csv", "columns": {c: c for c in partner.column_names}},
+    )
+    result = run_now(store, load_spec(spec))
+    assert pq.read_table(result.directory / "release.parquet").to_pylist() == [
+        {"partner_row": "2", "purchase_total": "1200"},  # the file's row column, read as text
+        {"partner_row": "6", "purchase_total": "4500"},
+    ]
+    manifest = json.loads((result.directory / "manifest.json").read_text("utf-8"))
+    with get_engine() as text_engine:  # the report as comparing hex texts gives it
+        text_engine.register_arrow("m", ours)
+        text_engine.register_arrow("p", partner)
+        expected = match_report(text_engine, "m", "p", ["email_token", "phone_token"])
+    assert manifest["match"] == expected.model_dump()
+    assert expected.keys[0].partner_duplicate_tokens == 1 and expected.keys[1].partner_duplicate_tokens == 0
+
+
+def test_each_stage_says_the_rows_it_has_done(world: tuple[Engine, Path]) -> None:
+    """The steps a release says carry the rows done per stage, which `hogo release run` shows as
+    rows per second (issue 13 scope 5)."""
+    store, tmp = world
+    said: list[tuple[str, int | None]] = []
+    result = run_now(
+        store, load_spec(_spec(tmp, id="rows")), lambda text, rows=None: said.append((text, rows))
+    )
+    rows = {text.split(" / ")[1]: n for text, n in said if n is not None}
+    assert rows == {
+        "normalising and tokenising": 5,
+        "matching the partner's table": 5,
+        "deciding who may be included": result.counts["candidates"],
+        "writing": result.counts["allowed"],
+    }
+    assert said[-1] == ("記録中 / recording", None)

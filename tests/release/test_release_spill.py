@@ -51,7 +51,7 @@ def test_the_release_engine_spills_inside_the_work_folder_and_honours_the_limit(
     steps: list[tuple[str, bool]] = []
     monkeypatch.setattr(service, "get_engine", get_engine)
     spec = parse_spec(personal_spec("spill-1"), tmp)
-    done = service.run_now(store, spec, lambda what: steps.append((what, spill.is_dir())))
+    done = service.run_now(store, spec, lambda what, rows=None: steps.append((what, spill.is_dir())))
 
     assert spill.parent == work and Path(seen["temp"]) == spill and seen["spill_during_run"]
     expected = real_get_engine("duckdb", memory_limit=limit or default_memory_limit())

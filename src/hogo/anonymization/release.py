@@ -125,11 +125,16 @@ def anonymize(
     out: Path | None = None,
     source_label: str = "input",
     progress: Progress | None = None,
+    columns: Sequence[str] | None = None,
 ) -> AnonymizationResult:
-    """Anonymise ``source`` (a registered table) under ``spec``; write ``out`` atomically if given."""
+    """Anonymise ``source`` (a registered table) under ``spec``; write ``out`` atomically if given.
+
+    ``columns`` are the input's columns when ``source`` is a projection of it that a pipeline
+    made (it must hold every column the spec names): the manifest's dropped columns are those of
+    the input, whatever was left behind before.
+    """
     model = spec.privacy_model()
-    columns = engine.columns(source)
-    dropped = _check_roles(spec, columns)
+    dropped = _check_roles(spec, list(columns) if columns is not None else engine.columns(source))
     if model.needs_sensitive and len(spec.sensitive) != 1:
         raise InputError(
             "l多様性・t近接性には機微属性を一つだけ指定してください。",

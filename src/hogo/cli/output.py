@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,10 +59,51 @@ def user_errors(as_json: bool = False) -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+class Stages:
+    """A long job's stages as people see them (`hogo release run`, profile and segment runs): a
+    spinner with the stage it is at, the rows done in it and rows per second, and, when a stage
+    ends, a line with its time and rate that stays.
+
+    Called as the job's step: ``say(text)`` enters a stage, ``say(text, rows=n)`` says ``n`` rows
+    of it are done. Shows nothing when ``quiet`` (``--json``)."""
+
+    def __init__(self, bar: Progress, quiet: bool) -> None:
+        self._bar, self._quiet = bar, quiet
+        self._task = bar.add_task("準備中 / preparing", total=None, rows="")
+        self._text: str | None = None
+        self._rows: int | None = None
+        self._began = time.perf_counter()
+
+    def __call__(self, text: str, /, rows: int | None = None) -> None:
+        if text != self._text:
+            self.close()
+            self._text, self._rows, self._began = text, None, time.perf_counter()
+            self._bar.reset(self._task, description=text, rows="")
+        if rows is not None:
+            self._rows = rows
+            self._bar.update(self._task, rows=self._rate(time.perf_counter() - self._began))
+
+    def close(self) -> None:
+        """End the stage shown: its line stays above the spinner."""
+        if self._text is None or self._quiet:
+            return
+        seconds = time.perf_counter() - self._began
+        self._bar.console.print(f"  [green]✓[/] {self._text}  {seconds:.1f} 秒 / s  {self._rate(seconds)}")
+        self._text = None
+
+    def _rate(self, seconds: float) -> str:
+        if self._rows is None:
+            return ""
+        per_second = f"{self._rows / seconds:,.0f}" if seconds > 0 else "-"
+        return f"{self._rows:,} 行 / rows ({per_second} 行/秒 / rows/s)"
+
+
 @contextmanager
-def steps(quiet: bool = False) -> Iterator[Callable[[str], None]]:
-    """A spinner that shows the step a long job is at (``say(text)``); nothing when ``quiet``."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+def steps(quiet: bool = False) -> Iterator[Stages]:
+    """The stages of a long job shown while it runs (`Stages`); nothing when ``quiet``."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.fields[rows]}"),
+               TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console, disable=quiet, transient=True) as bar:
-        task = bar.add_task("準備中 / preparing", total=None)
-        yield lambda text: bar.update(task, description=text)
+        stages = Stages(bar, quiet)
+        yield stages
+        stages.close()  # only a job that finished shows its last stage as done

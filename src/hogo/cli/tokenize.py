@@ -7,6 +7,7 @@ identifiers never leave the partner. Unusable values are reported by row number,
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +22,7 @@ from hogo.engines import SqlEngine, get_engine
 from hogo.errors import InputError
 from hogo.files.atomic import atomic_path
 from hogo.matching.inputs import InputSpec, open_input
-from hogo.matching.keys import ROW_COLUMN, KeyKind, tokenize_into
+from hogo.matching.keys import ROW_COLUMN, KeyKind, hex_select, token_column, tokenize_into
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import ENV_VAR, generate_key_file, load_key
 
@@ -48,9 +49,10 @@ def keygen_cmd(
     console.print(f"[green]鍵を作成しました[/] / key written: {out} (fingerprint {key.fingerprint})")
 
 
-def write_tokens(engine: SqlEngine, name: str, out: Path) -> None:
-    """CSV (UTF-8) or Parquet by suffix, in input row order, written atomically."""
-    sql = f"SELECT * FROM {engine.ident(name)} ORDER BY {engine.ident(ROW_COLUMN)}"
+def write_tokens(engine: SqlEngine, name: str, out: Path, tokens: Collection[str]) -> None:
+    """CSV (UTF-8) or Parquet by suffix, in input row order, written atomically; the token columns
+    ``tokens`` as hex text."""
+    sql = f"{hex_select(engine, name, tokens)} ORDER BY {engine.ident(ROW_COLUMN)}"
     if out.suffix.lower() in {".parquet", ".pq"}:
         engine.write_parquet(sql, out)
         return
@@ -85,7 +87,7 @@ def run_cmd(
             rules = EmailRules.gmail() if gmail_rules else None
             with get_engine() as engine:
                 rows, reports = tokenize_into(engine, "tokens", stream, key, fields, keep=keep, rules=rules)
-                write_tokens(engine, "tokens", out)
+                write_tokens(engine, "tokens", out, [token_column(f) for f in fields])
     summary = {
         "rows": rows,
         "out": str(out),

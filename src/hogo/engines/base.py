@@ -90,7 +90,7 @@ class Dialect:
     string_type = "VARCHAR"
     binary_type = "BLOB"
     named_param_prefix = "$"
-    #: Whether :meth:`hmac_sha256_hex` is available (keyed tokens computed by the engine).
+    #: Whether :meth:`hmac_sha256` is available (keyed tokens computed by the engine).
     has_sha256 = False
 
     def ident(self, name: str) -> str:
@@ -155,19 +155,54 @@ class Dialect:
         """The UTF-8 bytes of ``expr`` as text."""
         return f"encode({self.cast_string(expr)})"
 
-    def hmac_sha256_hex(self, text: str, inner: str, outer: str) -> str:
-        """HMAC-SHA-256 of the text expression ``text`` as lowercase hex, from its two pad blocks.
+    def unhex(self, expr: str) -> str:
+        """The bytes that the hex text ``expr`` spells."""
+        return f"unhex({expr})"
+
+    def hex(self, expr: str) -> str:
+        """The bytes ``expr`` as lowercase hex text (what files and Python tables hold)."""
+        return f"lower(hex({expr}))"
+
+    def matches_hex64(self, expr: str) -> str:
+        """Whether the text ``expr`` is exactly 64 lowercase hex digits (a token as a file holds it)."""
+        return f"regexp_full_match({expr}, '[0-9a-f]{{64}}')"
+
+    def hmac_sha256(self, text: str, inner: str, outer: str) -> str:
+        """HMAC-SHA-256 of the text expression ``text``: its 32 bytes, from its two pad blocks.
 
         ``inner`` and ``outer`` are bound parameter names: the key ⊕ ipad block followed by any
         message prefix, and the key ⊕ opad block (`hogo.matching.tokens.TokenKey.sql`), so the key
         never appears in SQL text. The construction is written once here; a backend spells its
-        parts (:meth:`sha256_hex`, :meth:`concat_bytes`, :meth:`utf8`, :attr:`binary_type`).
-        Only where :attr:`has_sha256`; elsewhere tokens are computed in Python, with the same
-        result.
+        parts (:meth:`sha256_hex`, :meth:`concat_bytes`, :meth:`utf8`, :meth:`unhex`,
+        :attr:`binary_type`). Only where :attr:`has_sha256`; elsewhere tokens are computed in
+        Python, with the same result.
+
+        Why bytes and not the hex text: a token is compared, hashed, grouped and joined many times
+        over tens of millions of rows; 32 bytes instead of 64 characters halves what the engine
+        holds and spills. Hex is made only where a file needs it (:meth:`hex`).
         """
         p, binary = self.param, self.binary_type
         inner_hash = self.sha256_hex(self.concat_bytes(f"CAST({p(inner)} AS {binary})", self.utf8(text)))
-        return self.sha256_hex(self.concat_bytes(f"CAST({p(outer)} AS {binary})", f"unhex({inner_hash})"))
+        outer_hash = self.sha256_hex(
+            self.concat_bytes(f"CAST({p(outer)} AS {binary})", self.unhex(inner_hash))
+        )
+        return self.unhex(outer_hash)
+
+    def token_from_hex(self, expr: str) -> str:
+        """A token given as hex text (a file `hogo tokenize` wrote) as the bytes the engine holds.
+
+        64 lowercase hex digits become their 32 bytes. Any other text (upper case, too short, an
+        empty string) becomes a fixed 33-byte prefix followed by its UTF-8 bytes: longer than any
+        token, so it never meets one, and distinct texts stay distinct, so every count a match
+        report makes of such values is what comparing the texts gave. NULL stays NULL.
+        """
+        text = self.cast_string(expr)
+        other = self.concat_bytes(self.unhex(f"'{_NOT_A_TOKEN}'"), self.utf8(text))
+        return f"CASE WHEN {self.matches_hex64(text)} THEN {self.unhex(text)} ELSE {other} END"
+
+
+#: Hex of the prefix `Dialect.token_from_hex` gives text that is not a token (33 bytes).
+_NOT_A_TOKEN = "ff" * 33
 
 
 class SqlEngine(ABC):

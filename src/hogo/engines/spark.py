@@ -56,6 +56,9 @@ class SparkDialect(Dialect):
     def utf8(self, expr: str) -> str:
         return f"encode({self.cast_string(expr)}, 'UTF-8')"
 
+    def matches_hex64(self, expr: str) -> str:
+        return f"({expr} RLIKE '^[0-9a-f]{{64}}$')"
+
 
 def spark_memory(limit: str) -> str:
     """DuckDB's spelling of a memory size ("4GB", "512MiB") in Spark's ("4096m")."""

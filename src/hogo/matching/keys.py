@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar, cast
@@ -97,21 +97,21 @@ def tokenize_table(
 
     ``row_offset`` converts a 0-based position into the row number a person sees (2 for a CSV
     whose header is row 1, 1 for Parquet). The ``row`` column carries those numbers so a partner
-    can join results back to its own file without sending any identifier. With an ``engine``
-    whose dialect has SHA-256 the HMACs run in SQL on all cores; the result is the same (rows in
-    input order).
+    can join results back to its own file without sending any identifier. Tokens are hex text, as
+    a file holds them. With an ``engine`` whose dialect has SHA-256 the HMACs run in SQL on all
+    cores; the result is the same (rows in input order).
     """
     batch = _normalised(table, fields, keep, rules, region, row_offset, with_row_numbers)
     if engine is not None and engine.dialect.has_sha256:
         name = engine.register_arrow(engine.temp_name("hogo_tokens"), batch.staged())
         try:
-            sql, params = _token_select(engine, key, fields, batch.columns, name)
+            sql, params = _token_select(engine, key, fields, batch.columns, name, hex_text=True)
             if with_row_numbers:
                 sql += f" ORDER BY {engine.ident(_ORDER)}"
             return engine.query(sql, params), batch.reports
         finally:
             engine.drop(name)
-    return batch.with_tokens(key, fields), batch.reports
+    return batch.with_tokens(key, fields, hex_text=True), batch.reports
 
 
 def tokenize_into(
@@ -125,12 +125,19 @@ def tokenize_into(
     rules: EmailRules | None = None,
     region: str = "JP",
     with_row_numbers: bool = True,
+    hex_tokens: Sequence[str] = (),
+    done: Callable[[int], None] | None = None,
 ) -> tuple[int, list[FieldReport]]:
     """Stream an input into engine table ``name`` batch by batch: tokens, ``keep`` columns, ``row``.
 
     Why: a 10M-row input held whole in Python costs gigabytes; here one batch is in Python at a
     time and the engine holds the rest (and may spill it). Returns the row count and the reports
     over all batches. Where the engine has SHA-256 the HMACs run in SQL on all cores.
+
+    In the engine a token is its 32 bytes (`TokenKey.digests`), never hex text: kept columns named
+    in ``hex_tokens`` (tokens a partner made on its side, `hogo tokenize`) are turned into bytes
+    as they arrive (`Dialect.token_from_hex`), so they meet ours; `hex_select` gives them back as
+    text for a file. ``done`` is told the rows stored so far after each batch (progress).
     """
     rows, created = 0, False
     reports: list[FieldReport] = []
@@ -153,10 +160,9 @@ def tokenize_into(
             engine.temp_name("hogo_tokens"), batch.staged() if in_sql else batch.with_tokens(key, fields)
         )
         try:
-            if in_sql:
-                sql, params = _token_select(engine, key, fields, batch.columns, staged)
-            else:
-                sql, params = f"SELECT * FROM {engine.ident(staged)}", {}
+            sql, params = _token_select(
+                engine, key, fields, batch.columns, staged, in_sql=in_sql, hex_tokens=hex_tokens
+            )
             if created:
                 engine.insert_into(name, sql, params)
             else:
@@ -168,6 +174,8 @@ def tokenize_into(
         else:
             reports, created = batch.reports, True
         rows += len(batch.rows)
+        if done is not None:
+            done(rows)
     return rows, reports
 
 
@@ -240,9 +248,13 @@ class _Batch:
         values = {f"__value_{n}": v for n, v in enumerate(self.normalized)}
         return pa.table(dict(self.columns) | {_ORDER: self.rows} | values)
 
-    def with_tokens(self, key: TokenKey, fields: Mapping[str, KeyKind]) -> pa.Table:
+    def with_tokens(
+        self, key: TokenKey, fields: Mapping[str, KeyKind], *, hex_text: bool = False
+    ) -> pa.Table:
+        """The kept columns and the tokens computed in Python: bytes, or hex text."""
+        make = key.tokenize if hex_text else key.digests
         tokens = {
-            token_column(name): key.tokenize(kind.value, values)
+            token_column(name): make(kind.value, values)
             for (name, kind), values in zip(fields.items(), self.normalized, strict=True)
         }
         return pa.table(dict(self.columns) | tokens)
@@ -280,13 +292,30 @@ def _token_select(
     fields: Mapping[str, KeyKind],
     columns: Mapping[str, object],
     staged: str,
+    *,
+    in_sql: bool = True,
+    hex_text: bool = False,
+    hex_tokens: Sequence[str] = (),
 ) -> tuple[str, dict[str, bytes]]:
-    """SELECT the kept columns and the tokens computed in SQL from a staged batch."""
-    i = engine.ident
-    select = [i(c) for c in columns]
+    """SELECT the kept columns and the tokens of a staged batch: computed in SQL (``in_sql``) or
+    already in it (`_Batch.with_tokens`); as bytes, or as hex text (``hex_text``). Kept columns in
+    ``hex_tokens`` are tokens given as text, turned into bytes."""
+    i, d = engine.ident, engine.dialect
+    select = [f"{d.token_from_hex(i(c))} AS {i(c)}" if c in hex_tokens else i(c) for c in columns]
     params: dict[str, bytes] = {}
     for n, (field, kind) in enumerate(fields.items()):
-        expr, p = key.sql(engine, kind.value, i(f"__value_{n}"), name=f"k{n}")
-        select.append(f"{expr} AS {i(token_column(field))}")
-        params |= p
+        if in_sql:
+            expr, p = key.sql(engine, kind.value, i(f"__value_{n}"), name=f"k{n}")
+            params |= p
+        else:
+            expr = i(token_column(field))
+        select.append(f"{d.hex(expr) if hex_text else expr} AS {i(token_column(field))}")
     return f"SELECT {', '.join(select)} FROM {i(staged)}", params
+
+
+def hex_select(engine: SqlEngine, name: str, tokens: Collection[str]) -> str:
+    """SELECT every column of engine table ``name``, the token columns ``tokens`` as the hex text
+    a file holds (`tokenize_into` keeps them as bytes)."""
+    i = engine.ident
+    select = [f"{engine.dialect.hex(i(c))} AS {i(c)}" if c in tokens else i(c) for c in engine.columns(name)]
+    return f"SELECT {', '.join(select)} FROM {i(name)}"

@@ -149,7 +149,7 @@ def _key_stats(
 
     Most tokens occur once on each side. Grouping on a 64-bit hash of the token (the dialect's
     ``hash64``, a fixed-width
-    integer, much cheaper to group than a 64-character string) finds the hash values that occur on
+    integer, much cheaper to group than a 32-byte token) finds the hash values that occur on
     two or more rows of a side. A row whose hash occurs once on its side holds a token no other row
     of that side holds — true for any hash function, so nothing depends on the hash being free of
     collisions. Only rows whose hash repeats on either side (``c`` below: duplicates, shared
@@ -227,17 +227,69 @@ def match_report(
         engine, members, partner, keys, member_id=member_id, partner_id=partner_id
     )
     try:
-        stats = [_key_stats(engine, members, partner, k, member_id, partner_id) for k in keys]
-        by_row, by_member, totals = _pair_groups(engine, members, partner, pairs_name, keys)
-        pair_rows = {
-            r["match_key"]: int(r["n"])
-            for r in engine.query(
-                f"SELECT match_key, COUNT(*) AS n FROM {engine.ident(pairs_name)} GROUP BY match_key"
-            ).to_pylist()
-        }
+        return _report(engine, members, partner, keys, pairs_name, member_id, partner_id, by_row=None)
     finally:
         if own_pairs:
             engine.drop(pairs_name)
+
+
+def report_and_resolve(
+    engine: SqlEngine,
+    members: str,
+    partner: str,
+    keys: Sequence[str],
+    pairs: str,
+    *,
+    member_id: str = "member_id",
+    partner_id: str = "row",
+) -> tuple[MatchReport, str]:
+    """:func:`match_report` and :func:`resolve_matches` of one ``pairs`` table (made by
+    :func:`build_match_pairs` from the same tables, keys and id columns), the same results as the
+    two calls give.
+
+    Why one call: both group the pairs by partner row (10M rows at scale); here that grouping is
+    made once, as a table, and both read it: the report sums over it, the matches are its rows
+    with one member.
+    """
+    if not keys:
+        raise ValueError("at least one match key is needed")
+    labels = list(dict.fromkeys(keys))
+    if len(labels) > _MAX_FLAG_LABELS:  # an unusual number of keys: the plain two calls
+        return match_report(engine, members, partner, keys, member_id=member_id, partner_id=partner_id,
+                            pairs=pairs), resolve_matches(engine, pairs)  # fmt: skip
+    i = engine.ident
+    by_row = engine.create_table_as(engine.temp_name("hogo_by_row"), *_by_partner_row(engine, pairs, labels))
+    try:
+        report = _report(engine, members, partner, keys, pairs, member_id, partner_id, by_row=by_row)
+        matched = " + ".join(f"f{n}" for n in range(len(labels)))
+        matches = engine.create_table_as(
+            engine.temp_name("hogo_matches"),
+            f"SELECT partner_id, lo AS member_id, CAST({matched} AS BIGINT) AS keys_matched "
+            f"FROM {i(by_row)} WHERE lo = hi",
+        )
+    finally:
+        engine.drop(by_row)
+    return report, matches
+
+
+def _report(
+    engine: SqlEngine,
+    members: str,
+    partner: str,
+    keys: Sequence[str],
+    pairs_name: str,
+    member_id: str,
+    partner_id: str,
+    by_row: str | None,
+) -> MatchReport:
+    stats = [_key_stats(engine, members, partner, k, member_id, partner_id) for k in keys]
+    rows, by_member, totals = _pair_groups(engine, members, partner, pairs_name, keys, by_row)
+    pair_rows = {
+        r["match_key"]: int(r["n"])
+        for r in engine.query(
+            f"SELECT match_key, COUNT(*) AS n FROM {engine.ident(pairs_name)} GROUP BY match_key"
+        ).to_pylist()
+    }
     labels = list(dict.fromkeys(keys))
     per_key = [
         KeyStats(
@@ -252,7 +304,7 @@ def match_report(
             + pair_rows.get(key, 0) // keys.count(key)
             - s["pairs_in_repeats"],
             matched_members=int(by_member[f"m{labels.index(key)}"] or 0),
-            matched_partner_rows=sum(int(r["ids"]) for r in by_row if r[f"f{labels.index(key)}"]),
+            matched_partner_rows=sum(int(r["ids"]) for r in rows if r[f"f{labels.index(key)}"]),
             member_conflict_tokens=s["conflict_tokens"],
             members_in_conflicts=s["members_in_conflicts"],
             partner_duplicate_tokens=s["duplicates"],
@@ -260,53 +312,66 @@ def match_report(
         for key, s in zip(keys, stats, strict=True)
     ]
     overlaps: dict[str, int] = {}
-    for r in by_row:
+    for r in rows:
         combo = "+".join(k for k in keys if r[f"f{labels.index(k)}"])
         overlaps[combo] = overlaps.get(combo, 0) + int(r["n"])
     return MatchReport(
         members=int(totals["members"]),
         partner_rows=int(totals["partner"]),
         keys=per_key,
-        matched_partner_rows=sum(int(r["n"]) for r in by_row),
-        unambiguous_partner_rows=sum(int(r["unambiguous"]) for r in by_row),
-        ambiguous_partner_rows=sum(int(r["ambiguous"]) for r in by_row),
-        cross_key_conflicts=sum(int(r["cross_key"]) for r in by_row),
+        matched_partner_rows=sum(int(r["n"]) for r in rows),
+        unambiguous_partner_rows=sum(int(r["unambiguous"]) for r in rows),
+        ambiguous_partner_rows=sum(int(r["ambiguous"]) for r in rows),
+        cross_key_conflicts=sum(int(r["cross_key"]) for r in rows),
         overlaps=dict(sorted(overlaps.items())),
         matched_members=int(by_member["members"]),
     )
 
 
-def _pair_groups(
-    engine: SqlEngine, members: str, partner: str, pairs: str, keys: Sequence[str]
-) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    """Partner rows grouped by which keys matched; matched members; input row counts.
-
-    A partner row links to several members when ``MIN(member_id) <> MAX(member_id)``. Its keys
-    disagree (a cross-key conflict: some key gives member A and a different key gives B) exactly
-    when it links to several members and at least two different keys gave a non-NULL member: if
-    one key alone gave A and B, any other key's member differs from A or from B; otherwise each
-    key gave one member and they are not all the same. So no self-join of the pairs is needed.
-    """
-    i = engine.ident
-    labels = list(dict.fromkeys(keys))
+def _by_partner_row(engine: SqlEngine, pairs: str, labels: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The pairs grouped by partner row: its least and greatest member (``lo``, ``hi``), whether
+    each key matched (``f0`` …) and whether it gave a member (``g0`` …)."""
     params = {f"key_{n}": label for n, label in enumerate(labels)}
     found = ", ".join(f"MAX({_is_key(engine, f'key_{n}')}) AS f{n}" for n in range(len(labels)))
     with_member = ", ".join(
         f"MAX({_is_key(engine, f'key_{n}', ' AND member_id IS NOT NULL')}) AS g{n}"
         for n in range(len(labels))
     )
+    return (
+        f"SELECT partner_id, MIN(member_id) AS lo, MAX(member_id) AS hi, {found}, {with_member} "
+        f"FROM {engine.ident(pairs)} GROUP BY partner_id",
+        params,
+    )
+
+
+def _pair_groups(
+    engine: SqlEngine, members: str, partner: str, pairs: str, keys: Sequence[str], by_row: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """Partner rows grouped by which keys matched; matched members; input row counts.
+
+    ``by_row`` is the grouping of the pairs by partner row (`_by_partner_row`) when it is made
+    already. A partner row links to several members when ``MIN(member_id) <> MAX(member_id)``. Its
+    keys disagree (a cross-key conflict: some key gives member A and a different key gives B)
+    exactly when it links to several members and at least two different keys gave a non-NULL
+    member: if one key alone gave A and B, any other key's member differs from A or from B;
+    otherwise each key gave one member and they are not all the same. So no self-join of the
+    pairs is needed.
+    """
+    i = engine.ident
+    labels = list(dict.fromkeys(keys))
+    grouped, params = _by_partner_row(engine, pairs, labels)
+    source = f"({grouped})" if by_row is None else i(by_row)
     flags = ", ".join(f"f{n}" for n in range(len(labels)))
     keys_with_member = " + ".join(f"g{n}" for n in range(len(labels)))
     disagree = f"CASE WHEN partner_id IS NOT NULL AND lo <> hi AND {keys_with_member} >= 2 THEN 1 ELSE 0 END"
-    by_row = engine.query(
+    by_rows = engine.query(
         f"SELECT {flags}, COUNT(*) AS n, COUNT(partner_id) AS ids, "
         f"{_sum('CASE WHEN lo = hi THEN 1 ELSE 0 END')} AS unambiguous, "
         f"{_sum('CASE WHEN lo <> hi THEN 1 ELSE 0 END')} AS ambiguous, "
-        f"{_sum(disagree)} AS cross_key FROM (SELECT partner_id, MIN(member_id) AS lo, "
-        f"MAX(member_id) AS hi, {found}, {with_member} FROM {i(pairs)} GROUP BY partner_id) AS s "
-        f"GROUP BY {flags}",
-        params,
+        f"{_sum(disagree)} AS cross_key FROM {source} AS s GROUP BY {flags}",
+        params if by_row is None else None,
     ).to_pylist()
+    found = ", ".join(f"MAX({_is_key(engine, f'key_{n}')}) AS f{n}" for n in range(len(labels)))
     member_flags = ", ".join(f"SUM(f{n}) AS m{n}" for n in range(len(labels)))
     by_member = engine.query(
         f"SELECT COUNT(*) AS members, {member_flags} FROM (SELECT member_id, {found} "
@@ -317,4 +382,4 @@ def _pair_groups(
         f"SELECT (SELECT COUNT(*) FROM {i(members)}) AS members, "
         f"(SELECT COUNT(*) FROM {i(partner)}) AS partner"
     ).to_pylist()[0]
-    return by_row, by_member, totals
+    return by_rows, by_member, totals

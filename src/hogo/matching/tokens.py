@@ -5,8 +5,10 @@ plausible value (Japan has ~10^9 mobile numbers). With a secret key shared only 
 parties, a token reveals nothing to anyone without the key, and the partner can tokenise on its
 own side (``hogo tokenize``) so raw identifiers never cross the boundary.
 
-Token = hex(HMAC-SHA256(key, kind || 0x1F || value)). The key kind ("email", "phone") is mixed in
-so that the same string under two kinds never gives the same token.
+Token = HMAC-SHA256(key, kind || 0x1F || value). The key kind ("email", "phone") is mixed in
+so that the same string under two kinds never gives the same token. Files and Python tables hold
+it as 64 lowercase hex digits; inside a data engine it is its 32 bytes (half the memory and
+spill of the text; `hogo.matching.keys`).
 
 The key comes from a file or the ``HOGO_TOKEN_KEY`` environment variable and is never printed:
 :class:`TokenKey` hides it in ``repr`` and exposes only a fingerprint, which both sides can compare
@@ -73,7 +75,17 @@ class TokenKey:
         return hmac.digest(self._secret, message, "sha256").hex()
 
     def tokenize(self, kind: str, values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
-        """Tokens for many normalised values; nulls stay null (missing or invalid values)."""
+        """Tokens for many normalised values as hex text; nulls stay null (missing or invalid
+        values)."""
+        return self._tokens(kind, values, hex_text=True)
+
+    def digests(self, kind: str, values: pa.Array | pa.ChunkedArray | Iterable[str | None]) -> pa.Array:
+        """The tokens of :meth:`tokenize` as their 32 bytes, the form an engine holds them in."""
+        return self._tokens(kind, values, hex_text=False)
+
+    def _tokens(
+        self, kind: str, values: pa.Array | pa.ChunkedArray | Iterable[str | None], *, hex_text: bool
+    ) -> pa.Array:
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         if not isinstance(values, pa.Array):
@@ -83,7 +95,7 @@ class TokenKey:
         inner.update(kind.encode() + _SEPARATOR)
         inner_copy = inner.copy
         outer_copy = self._outer.copy
-        out: list[str | None] = []
+        out: list[str | bytes | None] = []
         append = out.append
         for value in raw:
             if value is None:
@@ -93,19 +105,20 @@ class TokenKey:
             h.update(value)
             o = outer_copy()
             o.update(h.digest())
-            append(o.hexdigest())
-        return pa.array(out, pa.string())
+            append(o.hexdigest() if hex_text else o.digest())
+        return pa.array(out, pa.string() if hex_text else pa.binary())
 
     def sql(self, engine: SqlEngine, kind: str, expr: str, name: str = "tok") -> tuple[str, dict[str, bytes]]:
-        """A SQL expression computing the token of the text ``expr``, and its bound parameters.
+        """A SQL expression computing the token of the text ``expr`` (its 32 bytes, as
+        :meth:`digests`), and its bound parameters.
 
         The key enters only as the two HMAC pad blocks, passed as bound parameters (never in the
         SQL text, never logged). The engine runs SHA-256 on all its threads, which is faster than
         the Python loop on multi-core machines. Only for engines whose dialect has SHA-256
-        (``engine.dialect.has_sha256``); other engines use :meth:`tokenize`.
+        (``engine.dialect.has_sha256``); other engines use :meth:`digests`.
         """
         inner, outer = f"{name}_inner", f"{name}_outer"
-        sql = engine.dialect.hmac_sha256_hex(expr, inner, outer)
+        sql = engine.dialect.hmac_sha256(expr, inner, outer)
         block = self._block
         prefix = kind.encode() + _SEPARATOR
         return sql, {inner: bytes(b ^ 0x36 for b in block) + prefix, outer: bytes(b ^ 0x5C for b in block)}

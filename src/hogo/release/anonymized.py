@@ -7,6 +7,7 @@ links back to the source can reach the output.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,13 @@ OUTPUT = "anonymized.parquet"
 
 
 def write_anonymized(
-    eng: SqlEngine, spec: ReleaseSpec, policy: Policy, source: str, work: Path
+    eng: SqlEngine, spec: ReleaseSpec, policy: Policy, source: str, work: Path, members: Sequence[str]
 ) -> dict[str, Any]:
-    """Anonymise the allowed members (table `source`) into `work`; return the manifest parts."""
+    """Anonymise the allowed members (table `source`) into `work`; return the manifest parts.
+
+    ``members`` are the columns of the members table `source` was projected from: the manifest
+    names those the release dropped (row numbers, tokens, member ids) although the pipeline
+    already left the tokens behind."""
     assert spec.anonymization is not None
     recipient = policy.recipient(spec.recipient)
     settings = spec.anonymization.model_copy(
@@ -32,7 +37,7 @@ def write_anonymized(
             "recipient": recipient.name if recipient else spec.recipient,
         }
     )
-    result = anonymize(eng, source, settings, out=work / OUTPUT, source_label="members")
+    result = anonymize(eng, source, settings, out=work / OUTPUT, source_label="members", columns=members)
     return {
         "anonymization": result.manifest.model_dump(mode="json"),
         "announcement": result.announcement,

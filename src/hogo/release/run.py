@@ -20,11 +20,10 @@ then publishes the folder (`hogo.release.publish`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -37,7 +36,7 @@ from hogo.errors import InputError
 from hogo.files.digest import sha256_file
 from hogo.matching.inputs import open_input
 from hogo.matching.keys import ROW_COLUMN, KeyKind, token_column, tokenize_into
-from hogo.matching.match import build_match_pairs, match_report, resolve_matches
+from hogo.matching.match import build_match_pairs, report_and_resolve
 from hogo.matching.normalize import EmailRules
 from hogo.matching.tokens import TokenKey, load_key
 from hogo.release.aggregate import aggregate_release
@@ -45,7 +44,19 @@ from hogo.release.anonymized import write_anonymized
 from hogo.release.plan import ProfileInput, ReleasePlan
 from hogo.release.spec import ReleaseSpec
 
-Step = Callable[[str], None]
+
+class Step(Protocol):
+    """How a release tells what it is doing: the stage it enters (``text``, Japanese / English)
+    and, said again as the stage goes on, how many rows of it are done (``rows``), from which a
+    front end shows rows per second (`hogo.cli.output.Stages`)."""
+
+    def __call__(self, text: str, /, rows: int | None = None) -> None: ...
+
+
+def quiet(text: str, /, rows: int | None = None) -> None:
+    """A `Step` that shows nothing."""
+
+
 _M, _P, _DECISIONS, _POPULATION = "rel_members", "rel_partner", "rel_decisions", "rel_population"
 _K = "rel_keys"
 
@@ -95,7 +106,7 @@ def prepare_release(
 ) -> PreparedRelease:
     """Run the pipeline of ``plan`` in ``engine``, writing the release's data files into ``work``."""
     spec = plan.spec
-    run = _Run(spec, plan.policy, engine, plan.at, work, step or (lambda _: None), consent=consent,
+    run = _Run(spec, plan.policy, engine, plan.at, work, step or quiet, consent=consent,
                profiles=plan.profiles)  # fmt: skip
     keys, key, rules = _tokenise_members(run)
     if spec.output.profile_items:
@@ -105,12 +116,13 @@ def prepare_release(
     if spec.output.key is not None:
         _load_identifiers(run)
     _allowed_population(run)
-    run.say("書き出し中 / writing")
+    run.say("書き出し中 / writing", rows=run.counts["allowed"])
     persons: list[tuple[str, str]] = []
     if spec.mode is ReleaseMode.personal:
         persons = _write_personal(run)
     else:
-        allowed = _allowed_members(run)
+        members = engine.columns(_M)
+        allowed = _allowed_members(run, members)
         engine.drop(_M)  # everything the mode reads is in `allowed`
         if spec.mode is ReleaseMode.aggregate:
             assert spec.aggregate is not None
@@ -118,7 +130,7 @@ def prepare_release(
             engine.write_parquet(result.table, work / "aggregate.parquet")
             run.manifest["suppression"] = result.summary.model_dump()
         else:
-            run.manifest.update(write_anonymized(engine, spec, plan.policy, allowed, work))
+            run.manifest.update(write_anonymized(engine, spec, plan.policy, allowed, work, members))
     return PreparedRelease(run.counts, run.manifest, persons)
 
 
@@ -159,8 +171,10 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
             raise InputError(
                 "会員データに列がありません。", "column missing from the members input.", field=name
             )
-    run.say("正規化・トークン化中 / normalising and tokenising")
-    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules)
+    stage = "正規化・トークン化中 / normalising and tokenising"
+    run.say(stage)
+    rows, reports = tokenize_into(run.eng, _M, members, key, keys, keep=keep, rules=rules,
+                                  done=lambda n: run.say(stage, rows=n))  # fmt: skip
     _refuse_repeated_members(run.eng)
     run.manifest["normalisation"] = {"members": [r.model_dump() for r in reports]}
     run.counts["members"] = rows
@@ -169,12 +183,22 @@ def _tokenise_members(run: _Run) -> tuple[dict[str, KeyKind], TokenKey, EmailRul
 
 def repeated_rows(eng: SqlEngine, table: str, value: str, shown: int = 5) -> list[list[int]]:
     """The rows (``ROW_COLUMN``) of the first ``shown`` values of ``value`` (an SQL expression over
-    ``table``, aliased ``t``) that appear on more than one row, each group in row order."""
-    i = eng.ident
+    ``table``, aliased ``t``) that appear on more than one row, each group in row order.
+
+    Why two steps: nearly every value is on one row, and collecting the rows of ten million groups
+    into lists only to keep none is most of the work. The values are first grouped by a 64-bit
+    hash (the dialect's ``hash64``) with a count only; a value whose hash is on one row is on one
+    row, whatever collisions the hash has, so only the rows whose hash repeats are grouped again by
+    the value itself, with their lists.
+    """
+    i, d = eng.ident, eng.dialect
+    h = d.hash64(value)
     found = eng.query(
-        f"SELECT {eng.dialect.sorted_list(i(ROW_COLUMN))} AS rows_, MIN({i(ROW_COLUMN)}) AS first_ "
-        f"FROM {i(table)} AS t WHERE {value} IS NOT NULL GROUP BY {value} HAVING COUNT(*) > 1 "
-        f"ORDER BY first_ LIMIT {int(shown)}"
+        f"WITH c AS (SELECT {h} AS h FROM {i(table)} AS t WHERE {value} IS NOT NULL "
+        f"GROUP BY {h} HAVING COUNT(*) > 1) "
+        f"SELECT {d.sorted_list(i(ROW_COLUMN))} AS rows_, MIN({i(ROW_COLUMN)}) AS first_ "
+        f"FROM {i(table)} AS t WHERE {value} IS NOT NULL AND {h} IN (SELECT h FROM c) "
+        f"GROUP BY {value} HAVING COUNT(*) > 1 ORDER BY first_ LIMIT {int(shown)}"
     )
     return [[int(r) for r in rows] for rows in found.column("rows_").to_pylist()]
 
@@ -238,22 +262,38 @@ def _load_identifiers(run: _Run) -> None:
 
 def _match_partner(run: _Run, keys: dict[str, KeyKind], key: TokenKey, rules: EmailRules | None) -> None:
     assert run.spec.partner is not None
-    run.say("提携先データを照合中 / matching the partner's table")
+    stage = "提携先データを照合中 / matching the partner's table"
+    run.say(stage)
     partner = open_input(run.spec.partner)
     names = partner.schema.names
-    if any(token_column(k) in names for k in keys):
-        # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives.
+    given = [token_column(k) for k in keys if token_column(k) in names]
+
+    def stored(rows: int) -> None:
+        run.say(stage, rows=rows)
+
+    if given:
+        # The partner tokenised on its side (`hogo tokenize`): nothing raw arrives, its hex
+        # tokens become the bytes ours are.
+        numbered = "row" not in names
         rows, _ = tokenize_into(
-            run.eng, _P, partner, key, {}, keep=names, with_row_numbers="row" not in names
+            run.eng,
+            _P,
+            partner,
+            key,
+            {},
+            keep=names,
+            with_row_numbers=numbered,
+            hex_tokens=given,
+            done=stored,
         )
     else:
         fields = {k: kind for k, kind in keys.items() if k in names}
-        rows, reports = tokenize_into(run.eng, _P, partner, key, fields, rules=rules)
+        rows, reports = tokenize_into(run.eng, _P, partner, key, fields, rules=rules, done=stored)
         run.manifest["normalisation"]["partner"] = [r.model_dump() for r in reports]
     token_keys = [token_column(k) for k in keys if token_column(k) in names or k in names]
     pairs = build_match_pairs(run.eng, _M, _P, token_keys)
-    run.manifest["match"] = match_report(run.eng, _M, _P, token_keys, pairs=pairs).model_dump()
-    run.matches = resolve_matches(run.eng, pairs)
+    report, run.matches = report_and_resolve(run.eng, _M, _P, token_keys, pairs)
+    run.manifest["match"] = report.model_dump()
     # Only the resolved matches are read from here on: the partner's tokens and the pairs go, so
     # the engine does not carry a second input's worth of data through the decisions and output.
     for done in (pairs, _P):
@@ -338,7 +378,8 @@ def _decided(run: _Run) -> tuple[str, str, str, list[str]]:
 def _allowed_population(run: _Run) -> None:
     """Candidates (all members, or the matched ones) the decision engine allows, with the basis."""
     eng, i = run.eng, run.eng.ident
-    run.say("同意・法的根拠を判定中 / deciding who may be included")
+    stage = "同意・法的根拠を判定中 / deciding who may be included"
+    run.say(stage)
     decisions_into(
         eng,
         _DECISIONS,
@@ -366,6 +407,7 @@ def _allowed_population(run: _Run) -> None:
     run.counts["candidates"] = int(eng.scalar(f"SELECT COUNT(*) FROM ({candidates}) AS p"))
     run.counts["allowed"] = eng.count(_POPULATION)
     run.counts["excluded"] = run.counts["candidates"] - run.counts["allowed"]
+    run.say(stage, rows=run.counts["candidates"])
     rows = eng.query(f"SELECT basis, COUNT(*) AS n FROM {i(_POPULATION)} GROUP BY basis ORDER BY basis")
     run.manifest["bases"] = {str(r["basis"]): int(r["n"]) for r in rows.to_pylist()}
     # Why the others were left out: decide's first reason per person, counted; persons the store
@@ -385,11 +427,15 @@ def _allowed_population(run: _Run) -> None:
     unregister(eng)
 
 
-def _allowed_members(run: _Run) -> str:
+def _allowed_members(run: _Run, members: list[str]) -> str:
+    """The allowed members with the columns the mode reads (of ``members``, the members table's):
+    the tokens and row numbers, which only matching read, are not copied again."""
     i = run.eng.ident
+    read = {"member_id", *run.spec.mode_columns}
+    columns = ", ".join(f"m.{i(c)}" for c in members if c in read)
+    joined = f"JOIN {i(_POPULATION)} AS pop ON pop.member_id = m.{i('member_id')}"
     return run.eng.create_table_as(
-        run.eng.temp_name("rel_allowed"),
-        f"SELECT m.* FROM {i(_M)} AS m JOIN {i(_POPULATION)} AS pop ON pop.member_id = m.{i('member_id')}",
+        run.eng.temp_name("rel_allowed"), f"SELECT {columns} FROM {i(_M)} AS m {joined}"
     )
 
 

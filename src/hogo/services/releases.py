@@ -43,7 +43,7 @@ from hogo.files.digest import sha256_file
 from hogo.release import publish as publication
 from hogo.release.plan import ProfileInput, ReleasePlan, plan_release
 from hogo.release.publish import seal, staged, write_manifest
-from hogo.release.run import PreparedRelease, Step, prepare_release
+from hogo.release.run import PreparedRelease, Step, prepare_release, quiet
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
@@ -362,7 +362,7 @@ def _execute(
     store: Engine, plan: ReleasePlan, step: Step | None = None, consent: ConsentSource | None = None
 ) -> RecordedRelease:
     with failure_recorded(store, ReleaseRow, plan.release_id, "release"):
-        return _run(store, plan, step or (lambda _: None), consent)
+        return _run(store, plan, step or quiet, consent)
 
 
 def _data_engine(name: EngineName | None, spill: Path) -> SqlEngine:
