@@ -488,17 +488,23 @@ class _Run(Protocol):
     @property
     def status(self) -> str: ...
 
+    @property
+    def directory(self) -> str: ...
+
 
 _Info = TypeVar("_Info", bound=_Run)
 
 
 def settled(store: Engine, read: Callable[[Session], _Info], timeout: float = 60.0) -> _Info:
     """Poll ``read`` until what it reads (a release, a profile run, a segment export) is no longer
-    running, or ``timeout`` seconds have passed (for tests and scripts)."""
+    running, or ``timeout`` seconds have passed (for tests and scripts). A run is recorded done
+    a moment before its folder takes its final name (`run_staged`), so a done run is settled
+    once its folder is there: a caller may read its files straight away."""
     deadline = time.monotonic() + timeout
     while True:
         with read_scope(store) as session:
             info = read(session)
-        if info.status != RUNNING or time.monotonic() > deadline:
+        published = info.status != DONE or Path(info.directory).is_dir()
+        if (info.status != RUNNING and published) or time.monotonic() > deadline:
             return info
         time.sleep(0.05)
