@@ -14,7 +14,9 @@ import importlib
 import os
 import re
 import shutil
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,9 @@ class SparkEngine(SqlEngine):
         self.spark: Any = session
         self._views: set[str] = set()
         self._aliases: dict[str, Path] = {}
+        self._scratch = Path(temp_directory) if temp_directory is not None else None
+        self._local = str(self.spark.sparkContext.master).startswith("local")
+        self._parts: dict[str, list[Any]] = {}  # tables filled by inserts: their checkpointed parts
 
     def _df(self, sql: str, params: Params) -> Any:
         if params is None:
@@ -134,6 +139,9 @@ class SparkEngine(SqlEngine):
         return pa.Table.from_pandas(df.toPandas(), preserve_index=False)
 
     def _register_arrow(self, name: str, table: pa.Table) -> None:
+        if self._local:
+            self._through_file(name, table.schema, table.to_batches())
+            return
         try:
             df = self.spark.createDataFrame(table)
         except (TypeError, ValueError):
@@ -153,6 +161,31 @@ class SparkEngine(SqlEngine):
         df.createOrReplaceTempView(name)
         self._views.add(name)
 
+    def _load_batches(self, name: str, batches: pa.RecordBatchReader) -> None:
+        if self._local:
+            self._through_file(name, batches.schema, batches)
+        else:
+            super()._load_batches(name, batches)
+
+    def _through_file(self, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> None:
+        """Data from Python, on a local master: written to a private Parquet file one batch at a
+        time, which Spark then reads. Handed over through the driver (``createDataFrame``), it
+        sat whole in the driver's heap and travelled again inside every task that read it — a
+        release at a million members ran out of heap. A remote cluster's executors cannot read
+        this machine's scratch folder, so there the data still goes through the driver."""
+        self._drop(name)
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}.", suffix=".spark", dir=self._scratch))  # 0700
+        self._aliases[name] = folder
+        data = folder / "data.parquet"
+        with (
+            os.fdopen(os.open(data, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as sink,
+            pq.ParquetWriter(sink, schema, compression="zstd") as writer,
+        ):
+            for batch in batches:
+                writer.write_batch(batch)
+        self.spark.read.parquet(str(data)).createOrReplaceTempView(name)
+        self._views.add(name)
+
     def _visible(self, name: str, path: Path) -> Path:
         """Spark skips files whose names start with "." or "_" (hogo's staged outputs do): such a
         file is read through a hard link (a copy where links fail) under a plain name."""
@@ -170,18 +203,22 @@ class SparkEngine(SqlEngine):
         return alias
 
     def _create_table_as(self, name: str, sql: str, params: Params) -> None:
+        self._parts.pop(name, None)
         self._df(sql, params).localCheckpoint(eager=True).createOrReplaceTempView(name)
         self._views.add(name)
 
     def _create_view(self, name: str, sql: str) -> None:
+        self._parts.pop(name, None)
         self.spark.sql(sql).createOrReplaceTempView(name)
         self._views.add(name)
 
     def _insert_into(self, name: str, sql: str, params: Params) -> None:
-        # Temp views are immutable: the union is checkpointed under the same name.
-        current = self.spark.table(self.dialect.ident(name))
-        added = current.unionByName(self._df(sql, params))
-        added.localCheckpoint(eager=True).createOrReplaceTempView(name)
+        # Temp views are immutable: the rows added are checkpointed on their own and the view
+        # becomes the union of the parts. Checkpointing the whole union again at each insert
+        # copied every earlier row once per batch (quadratic in a table filled batch by batch).
+        parts = self._parts.setdefault(name, [self.spark.table(self.dialect.ident(name))])
+        parts.append(self._df(sql, params).localCheckpoint(eager=True))
+        reduce(lambda a, b: a.unionByName(b), parts).createOrReplaceTempView(name)
 
     def _write_parquet(self, sql: str, params: Params, path: Path) -> None:
         df = self._df(sql, params)
@@ -194,6 +231,7 @@ class SparkEngine(SqlEngine):
 
     def _drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
+        self._parts.pop(name, None)
         self._views.discard(name)
         alias = self._aliases.pop(name, None)
         if alias is not None:
