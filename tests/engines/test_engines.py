@@ -180,3 +180,33 @@ def test_an_engine_out_of_memory_says_which_setting_to_raise(tmp_path: Path) -> 
         pytest.raises(EngineError, match="HOGO_ENGINE_MEMORY_LIMIT"),
     ):
         engine.query("SELECT list(range) AS l FROM range(20000000) GROUP BY range % 3")
+
+
+@pytest.mark.spark
+def test_spark_reads_data_from_python_from_a_private_file_in_its_scratch_folder(
+    spark_engine: SqlEngine, tmp_path: Path
+) -> None:
+    """On a local master, batches and Arrow tables reach Spark as a 0600 Parquet file in the run's
+    scratch folder (not through the driver's heap), gone when the table is dropped; a table filled
+    by inserts holds every part once."""
+    from hogo.engines.spark import SparkEngine
+
+    assert isinstance(spark_engine, SparkEngine)
+    scratch = tmp_path / "spill"
+    scratch.mkdir()
+    engine = SparkEngine(spark_engine.spark, temp_directory=scratch)  # the running session, used as is
+    schema = pa.schema([("n", pa.int64())])
+    batches = [pa.record_batch([pa.array(range(i, i + 5))], schema=schema) for i in (0, 5)]
+    t = engine.load_batches(engine.temp_name("b"), pa.RecordBatchReader.from_batches(schema, iter(batches)))
+    files = list(scratch.glob("*/data.parquet"))
+    assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+    assert files[0].parent.stat().st_mode & 0o777 == 0o700
+    filled = engine.create_table_as(engine.temp_name("f"), f"SELECT n FROM {engine.ident(t)} WHERE n < 3")
+    for low in (3, 6):
+        engine.insert_into(filled, f"SELECT n FROM {engine.ident(t)} WHERE n >= ? AND n < ?", [low, low + 3])
+    assert [
+        r["n"] for r in engine.query(f"SELECT n FROM {engine.ident(filled)} ORDER BY n").to_pylist()
+    ] == list(range(9))
+    engine.drop(filled)
+    engine.drop(t)
+    assert list(scratch.iterdir()) == []
