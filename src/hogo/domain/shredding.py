@@ -48,14 +48,19 @@ class SealError(ValueError):
     """A key that does not open what it should (wrong master key, damaged wrap or ciphertext)."""
 
 
+#: How a ledger ref names a person: by pseudonym (v3), or by id (entries written before v3).
+PERSON_REF: Final = "person:"
+LEGACY_REF: Final = "subject:"
+
+
 def person_ref(pseudonym: str) -> str:
     """The ledger ref of every v3 entry about a person."""
-    return f"person:{pseudonym}"
+    return f"{PERSON_REF}{pseudonym}"
 
 
 def legacy_ref(subject_id: str) -> str:
     """The ref of entries about a person written before ledger v3 (it names the person)."""
-    return f"subject:{subject_id}"
+    return f"{LEGACY_REF}{subject_id}"
 
 
 def new_pseudonym() -> str:

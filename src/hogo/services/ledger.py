@@ -24,6 +24,7 @@ from hogo.domain.ledger import (
     entry_hash,
     verify_chain,
 )
+from hogo.domain.shredding import LEGACY_REF, PERSON_REF, legacy_ref, person_ref
 from hogo.services import collector, ledger_part
 from hogo.services.binding import Part, Reconciler, Reconciliation, combine, switch_seq, tallies
 from hogo.store.bulk import write_rows
@@ -470,7 +471,7 @@ def entries_for(session: Session, *refs: str) -> list[LedgerRow]:
     e = LedgerEntryRow
     unindexed = e.kind == UNINDEXED_REF_KIND
     found = list(session.execute(select(e).where(e.ref.in_(refs), e.kind != UNINDEXED_REF_KIND)).scalars())
-    persons = [r for r in refs if r.startswith((_PERSON, _LEGACY))]
+    persons = [r for r in refs if r.startswith((PERSON_REF, LEGACY_REF))]
     if persons:
         ids, gone = _persons_of(session, persons)
         if ids:
@@ -484,22 +485,18 @@ def entries_for(session: Session, *refs: str) -> list[LedgerRow]:
     return [LedgerRow(r.seq, r.kind, r.ref, r.recorded_at, r.payload, r.prev_hash, r.hash) for r in rows]
 
 
-_PERSON = "person:"
-_LEGACY = "subject:"
-
-
 def _persons_of(session: Session, refs: Sequence[str]) -> tuple[list[str], list[str]]:
     """The ids of the persons the refs name (``person:`` pseudonym, ``subject:`` id) who are
     still there, and the refs that name nobody who is (erased, or never registered)."""
     k = PersonKeyRow
-    pseudonyms = [r.removeprefix(_PERSON) for r in refs if r.startswith(_PERSON)]
-    ids = {r.removeprefix(_LEGACY) for r in refs if r.startswith(_LEGACY)}
+    pseudonyms = [r.removeprefix(PERSON_REF) for r in refs if r.startswith(PERSON_REF)]
+    ids = {r.removeprefix(LEGACY_REF) for r in refs if r.startswith(LEGACY_REF)}
     by_pseudonym = dict(
         session.execute(select(k.pseudonym, k.subject_id).where(k.pseudonym.in_(pseudonyms))).tuples().all()
     )
     live = set(session.scalars(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(ids))))
-    gone = [f"{_PERSON}{p}" for p in pseudonyms if p not in by_pseudonym]
-    gone += [f"{_LEGACY}{i}" for i in sorted(ids - live)]
+    gone = [person_ref(p) for p in pseudonyms if p not in by_pseudonym]
+    gone += [legacy_ref(i) for i in sorted(ids - live)]
     return sorted(live | set(by_pseudonym.values())), gone
 
 
