@@ -33,7 +33,7 @@ from hogo.domain.transparency import SignedTreeHead
 from hogo.errors import HogoError
 from hogo.services import ledger_tree
 from hogo.services.ledger import verify_ledger
-from hogo.store.database import read_scope
+from hogo.store.database import export_snapshot, read_scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +214,7 @@ def snapshot_postgres(db: Database, dest: Path) -> LedgerState:
     try:
         # pg_dump reads the snapshot this read transaction (REPEATABLE READ) exports, while it lasts.
         with read_scope(engine) as session:
-            snapshot_id = str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+            snapshot_id = export_snapshot(session.connection())
             state = _accepted(_verify(session), _latest_tree_head(session))
             conninfo, env = _conninfo(db.url)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot_id}",

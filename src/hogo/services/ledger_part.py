@@ -63,7 +63,7 @@ def start(session: Session, head: tuple[int, str], upto: tuple[int, str], switch
         return None
     request = {
         "url": url.render_as_string(hide_password=False),
-        "snapshot": export_snapshot(session),
+        "snapshot": export_snapshot(conn),
         "head": tuple(head),
         "upto": tuple(upto),
         "switch": switch,

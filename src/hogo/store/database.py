@@ -151,12 +151,13 @@ def read_scope(db: Engine, *, snapshot: str | None = None) -> Iterator[Session]:
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 
-def export_snapshot(session: Session) -> str | None:
-    """The id under which other transactions may read this one's snapshot (PostgreSQL, for as
-    long as this transaction lasts); None on SQLite, which has no such thing."""
-    if session.get_bind().dialect.name != "postgresql":
+def export_snapshot(conn: Connection) -> str | None:
+    """The id under which other transactions (another process, pg_dump, a COPY connection) may
+    read this one's snapshot (PostgreSQL, for as long as this transaction lasts); None on SQLite,
+    which has no such thing."""
+    if conn.dialect.name != "postgresql":
         return None
-    return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    return str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
 
 
 @contextmanager

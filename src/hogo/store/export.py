@@ -30,7 +30,7 @@ from sqlalchemy.sql import ClauseElement
 
 from hogo.eligibility import Names
 from hogo.engines import SqlEngine
-from hogo.store.database import SNAPSHOT_ID, read_connection
+from hogo.store.database import SNAPSHOT_ID, export_snapshot, read_connection
 from hogo.store.tables import ConsentEventRow, LegalExceptionRow, SubjectRow
 
 #: Rows per batch handed to the engine.
@@ -97,7 +97,8 @@ def batch_reader(conn: Connection) -> Iterator[Reader]:
     if conn.dialect.name != "postgresql":
         yield lambda stmt, schema: pa.RecordBatchReader.from_batches(schema, iter_batches(conn, stmt, schema))
         return
-    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    snapshot = export_snapshot(conn)
+    assert snapshot is not None  # PostgreSQL
     with _copy_connection(conn, snapshot) as copy:
         yield lambda stmt, schema: _copy_batches(copy, conn, stmt, schema)
 
