@@ -332,16 +332,21 @@ def _by_partner_row(engine: SqlEngine, pairs: str, labels: Sequence[str]) -> tup
     """The pairs grouped by partner row: its least and greatest member (``lo``, ``hi``), whether
     each key matched (``f0`` …) and whether it gave a member (``g0`` …)."""
     params = {f"key_{n}": label for n, label in enumerate(labels)}
-    found = ", ".join(f"MAX({_is_key(engine, f'key_{n}')}) AS f{n}" for n in range(len(labels)))
-    with_member = ", ".join(
-        f"MAX({_is_key(engine, f'key_{n}', ' AND member_id IS NOT NULL')}) AS g{n}"
-        for n in range(len(labels))
+    found, with_member = (
+        _key_flags(engine, labels, "f"),
+        _key_flags(engine, labels, "g", " AND member_id IS NOT NULL"),
     )
     return (
         f"SELECT partner_id, MIN(member_id) AS lo, MAX(member_id) AS hi, {found}, {with_member} "
         f"FROM {engine.ident(pairs)} GROUP BY partner_id",
         params,
     )
+
+
+def _key_flags(engine: SqlEngine, labels: Sequence[str], alias: str, extra: str = "") -> str:
+    """Per key label n (bound as ``key_n``), ``MAX(1 if the pair is by that key [and extra])``
+    named ``{alias}n``: over a group of pairs, whether that key matched."""
+    return ", ".join(f"MAX({_is_key(engine, f'key_{n}', extra)}) AS {alias}{n}" for n in range(len(labels)))
 
 
 def _pair_groups(
@@ -371,7 +376,7 @@ def _pair_groups(
         f"{_sum(disagree)} AS cross_key FROM {source} AS s GROUP BY {flags}",
         params if by_row is None else None,
     ).to_pylist()
-    found = ", ".join(f"MAX({_is_key(engine, f'key_{n}')}) AS f{n}" for n in range(len(labels)))
+    found = _key_flags(engine, labels, "f")
     member_flags = ", ".join(f"SUM(f{n}) AS m{n}" for n in range(len(labels)))
     by_member = engine.query(
         f"SELECT COUNT(*) AS members, {member_flags} FROM (SELECT member_id, {found} "
