@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,7 +15,8 @@ from typer.testing import CliRunner
 from hogo.cli.app import app
 from hogo.domain.consent import ALL_PURPOSES_IN_TERMS, ConsentAction, ConsentEvent
 from hogo.matching.normalize import EmailRules, normalize_email_array, normalize_phone_array
-from hogo.synth.generate import FILES, SynthSpec, generate, read
+from hogo.synth.generate import DEFAULT_AS_OF, FILES, SynthSpec, generate, read
+from hogo.synth.people import STRANGER_BASE, SUBSCRIBERS, members_chunk, stranger_base
 from hogo.synth.vocab import postal_table
 
 SPEC = SynthSpec(members=3000, partner_rows=2000, overlap=0.6, seed=42, chunk_size=1300)
@@ -147,3 +149,24 @@ def test_cli_with_progress(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "members" in result.output
     assert read(tmp_path / "s", "partner_customers").num_rows == 0
+
+
+def test_lines_past_ninety_million_keep_numbers_of_their_own() -> None:
+    """At the seed's 70 million members with their strangers, line numbers pass 90 million: those
+    get IP phone numbers (050), so they never take a number of a line 90 million below them."""
+    rng = np.random.default_rng(7)
+    low = members_chunk(rng, 1, 2000, DEFAULT_AS_OF)
+    high = members_chunk(rng, SUBSCRIBERS + 1 - 1000, 2000, DEFAULT_AS_OF)
+    high_phones = high.column("phone").to_pylist()
+    assert all(p.startswith("050-") for p in high_phones[1000:])
+    assert not any(p.startswith("050-") for p in low.column("phone").to_pylist())
+    assert not set(low.column("phone").to_pylist()) & set(high_phones)
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p, "JP")) for p in high_phones)
+
+
+def test_strangers_follow_the_last_member_in_large_data_sets() -> None:
+    assert stranger_base(10_000_000) == STRANGER_BASE
+    assert stranger_base(70_250_000) == 70_250_000
+    SynthSpec(members=70_250_000)
+    with pytest.raises(ValueError, match="distinct phone numbers"):
+        SynthSpec(members=70_250_000, partner_rows=2 * SUBSCRIBERS - 70_250_000)

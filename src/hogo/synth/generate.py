@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hogo.domain.model import Frozen
 from hogo.files.atomic import atomic_path
 from hogo.synth.history import DEFAULT_PURPOSES, consent_chunk, purchases_chunk
-from hogo.synth.people import member_id_width, members_chunk, partner_chunk
+from hogo.synth.people import SUBSCRIBERS, member_id_width, members_chunk, partner_chunk, stranger_base
 
 #: Fixed so that a seed gives the same data whenever it is run.
 DEFAULT_AS_OF = date(2026, 4, 1)
@@ -35,8 +35,9 @@ FILES = ("members", "partner_customers", "partner_truth", "purchases", "consent_
 
 
 class SynthSpec(Frozen):
-    #: Below 45 million: line numbers of members and of strangers come from separate ranges.
-    members: int = Field(default=10_000, ge=1, lt=45_000_000)
+    #: Up to 90 million (the seed's platform has 70.25 million): members and strangers take line
+    #: numbers from separate ranges, and phone numbers stay distinct (`people.stranger_base`).
+    members: int = Field(default=10_000, ge=1, le=90_000_000)
     #: Partner rows; by default as many as members.
     partner_rows: int | None = Field(default=None, ge=0)
     #: Share of partner rows who are members.
@@ -46,6 +47,14 @@ class SynthSpec(Frozen):
     seed: int = 0
     chunk_size: int = Field(default=500_000, ge=1)
     as_of: date = DEFAULT_AS_OF
+
+    @model_validator(mode="after")
+    def _distinct_phones(self) -> SynthSpec:
+        """Strangers' line numbers must stay within the two kinds of number `people` hands out."""
+        partner = self.members if self.partner_rows is None else self.partner_rows
+        if stranger_base(self.members) + partner >= 2 * SUBSCRIBERS:
+            raise ValueError("members + partner_rows: too many people for distinct phone numbers")
+        return self
 
 
 class SynthSummary(BaseModel):
@@ -111,8 +120,9 @@ def generate(spec: SynthSpec, out_dir: Path, progress: Progress | None = None) -
                     rng, start, size, spec.as_of, phone_offset, member_id_width(spec.members)
                 )
                 partner, truth = partner_chunk(
-                    rng, members, n_overlap, n_new, rows["partner_customers"] + 1, spec.as_of, phone_offset
-                )
+                    rng, members, n_overlap, n_new, rows["partner_customers"] + 1, spec.as_of, phone_offset,
+                    stranger_base(spec.members),
+                )  # fmt: skip
                 purchases = purchases_chunk(
                     rng, members, rows["purchases"] + 1, spec.purchases_per_member, spec.as_of
                 )

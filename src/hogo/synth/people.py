@@ -70,9 +70,14 @@ def member_id(number: int, width: int) -> str:
     return f"M{number:0{width}d}"
 
 
-#: Strangers (partner customers who are not members) take line numbers from this index on, so
-#: they never share a number with a member by accident.
+#: Strangers (partner customers who are not members) take line numbers from this index on (or
+#: after the last member, in larger data sets), so they never share a number with a member.
 STRANGER_BASE = 45_000_000
+
+
+def stranger_base(members: int) -> int:
+    """The first line number of strangers in a data set of ``members``."""
+    return max(STRANGER_BASE, members)
 
 
 def members_chunk(
@@ -172,15 +177,23 @@ def _emails(
     return _put(email, shared, email.take(pa.array(shared - 1)))
 
 
+#: Eight-digit subscriber numbers make 90 million distinct lines per kind of number.
+SUBSCRIBERS = 90_000_000
+#: Line numbers past the first 90 million are IP phones (050, a prefix members below never get),
+#: so every person of a 70-million-member data set with its strangers keeps a number of their own.
+IP_PHONE = "050"
+
+
 def _unique_subscribers(start: int, n: int, offset: int) -> pa.Array:
-    """Eight-digit subscriber numbers, distinct for distinct member numbers (below 90 million).
+    """Eight-digit subscriber numbers, distinct for distinct line numbers below 90 million.
 
     Real numbers belong to one line each; random draws would give strangers the same number.
     Multiplying by a constant coprime to 9·10^7 permutes the range, and a seeded offset varies
-    the numbers between seeds.
+    the numbers between seeds. Line numbers 90 million apart share a subscriber number, and
+    `_phones` gives them different prefixes.
     """
     index = np.arange(start, start + n, dtype=np.int64)
-    value = (index * 7_919 + offset) % 90_000_000 + 10_000_000
+    value = (index * 7_919 + offset) % SUBSCRIBERS + 10_000_000
     return pc.cast(pa.array(value), pa.string())
 
 
@@ -193,6 +206,9 @@ def _phones(rng: np.random.Generator, start: int, n: int, prefecture: pa.Array, 
     code = pc.fill_null(areas.take(found), "")
     use_landline = pc.and_(pc.not_equal(code, ""), pa.array(rng.random(n) < 0.3))
     prefix = pc.if_else(use_landline, code, mobile)
+    if start + n > SUBSCRIBERS:
+        second = pa.array(np.arange(start, start + n, dtype=np.int64) >= SUBSCRIBERS)
+        prefix = pc.if_else(second, IP_PHONE, prefix)
     phone = join(prefix, "-", head, "-", tail)
     shared = np.flatnonzero(rng.random(n) < 0.005)
     shared = shared[shared > 0]
@@ -288,6 +304,7 @@ def partner_chunk(
     start: int,
     as_of: date,
     phone_offset: int = 0,
+    strangers_from: int = STRANGER_BASE,
 ) -> tuple[pa.Table, pa.Table]:
     """Partner customers (Japanese column names, messy values) and the hidden truth table.
 
@@ -296,7 +313,7 @@ def partner_chunk(
     """
     chosen = rng.choice(members.num_rows, size=min(n_overlap, members.num_rows), replace=False)
     known = members.take(pa.array(np.sort(chosen)))
-    strangers = members_chunk(rng, STRANGER_BASE + start, n_new, as_of, phone_offset)
+    strangers = members_chunk(rng, strangers_from + start, n_new, as_of, phone_offset)
     people = pa.concat_tables([known, strangers])
     order = rng.permutation(people.num_rows)
     people = people.take(pa.array(order))
