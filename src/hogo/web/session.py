@@ -24,7 +24,7 @@ from hogo.auth.passwords import MAX_PASSWORD_LENGTH
 from hogo.auth.roles import Permission
 from hogo.auth.secrets import same
 from hogo.errors import HogoError
-from hogo.http.deps import SessionDep, get_settings
+from hogo.http.deps import Forbidden, SessionDep, get_settings
 from hogo.services.auth import Principal, session_principal
 
 SESSION_COOKIE = "hogo_session"
@@ -35,11 +35,6 @@ LANG_COOKIE = "hogo_lang"
 class LoginRequired(HogoError):
     def __init__(self) -> None:
         super().__init__("ログインしてください。", "please log in.")
-
-
-class NotAllowed(HogoError):
-    def __init__(self) -> None:
-        super().__init__("この操作の権限がありません。", "you are not allowed to do this.")
 
 
 class CsrfFailed(HogoError):
@@ -148,7 +143,7 @@ def permitted(permission: Permission) -> Callable[[Request, ConsoleUser], Awaita
         ):
             raise CsrfFailed()
         if not user.can(permission):
-            raise NotAllowed()
+            raise Forbidden()
         return user
 
     return check
