@@ -80,21 +80,29 @@ def same_site(request: Request) -> bool:
     return True
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int, path: str = "/"
+) -> None:
+    """Every cookie of hogo's pages: HttpOnly, SameSite=Lax, Secure as above, scoped to `path`."""
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookies(request), path=path
     )
 
 
-def read_session_id(request: Request) -> str | None:
-    raw = request.cookies.get(SESSION_COOKIE)
+def signed_id(request: Request, cookie: str, signer: URLSafeTimedSerializer, max_age: int) -> str | None:
+    """The session id a signed cookie holds; None when it is missing, forged or too old."""
+    raw = request.cookies.get(cookie)
     if not raw:
         return None
     try:
-        value = serializer(request).loads(raw, max_age=get_settings(request).session_max_age)
+        value = signer.loads(raw, max_age=max_age)
     except BadSignature:
         return None
     return value if isinstance(value, str) else None
+
+
+def read_session_id(request: Request) -> str | None:
+    return signed_id(request, SESSION_COOKIE, serializer(request), get_settings(request).session_max_age)
 
 
 def remember_user(request: Request, session_id: str, found: tuple[Principal, str]) -> None:
