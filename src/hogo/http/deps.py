@@ -11,7 +11,9 @@ been allowed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import BackgroundTasks, Depends, Request
@@ -149,6 +151,13 @@ def leave_bound(request: Request) -> None:
     release: Callable[[], None] | None = request.scope.get(LEAVE_BOUND)
     if release is not None:
         release()
+
+
+async def await_commit(request: Request, pending: Future[T]) -> T:
+    """The answer of a write queued for a group commit (`services.group_commit`), awaited after
+    leaving the in-flight bound (`leave_bound`): the wait holds no thread and no connection."""
+    leave_bound(request)
+    return await asyncio.wrap_future(pending)
 
 
 #: The scope key of the set of page origins an embed call itself found registered to its token's

@@ -36,15 +36,8 @@ from hogo.store.rows import stored, view_of
 from hogo.store.sites import CampaignRow, CampaignTargetRow, SiteRow
 from hogo.store.tables import ConsentEventRow, SubjectRow
 
+#: The states of a campaign's targets; the console names them (web/messages.toml `campaigns.state.*`).
 STATES = ("granted", "declined", "dismissed", "seen", "not_seen")
-#: How each state is named to people (Japanese, English).
-STATE_LABELS: dict[str, tuple[str, str]] = {
-    "granted": ("同意", "granted"),
-    "declined": ("拒否", "declined"),
-    "dismissed": ("表示後に閉じた", "seen and dismissed"),
-    "seen": ("表示済み・未回答", "seen, not answered"),
-    "not_seen": ("未表示", "not yet seen"),
-}
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,18 @@ from hogo.domain.display import pick
 LANGS = ("ja", "en")
 
 _CATALOGUE = tomllib.loads(resources.files(__package__).joinpath("messages.toml").read_text(encoding="utf-8"))
-MESSAGES: dict[str, tuple[str, str]] = {key: (ja, en) for key, (ja, en) in _CATALOGUE["messages"].items()}
-#: Why persons were left out of a release, per reason code, written for a count of persons.
-EXCLUSION_TEXTS: dict[str, tuple[str, str]] = {
-    key: (ja, en) for key, (ja, en) in _CATALOGUE["exclusions"].items()
-}
 
+
+def _texts(table: str) -> dict[str, tuple[str, str]]:
+    """One table of messages.toml: each key's [Japanese, English] as a pair."""
+    return {key: (ja, en) for key, (ja, en) in _CATALOGUE[table].items()}
+
+
+MESSAGES = _texts("messages")
+#: Why persons were left out of a release, per reason code, written for a count of persons.
+EXCLUSION_TEXTS = _texts("exclusions")
 #: What each reason of a decision means, said to the person in the privacy center.
-MEMBER_REASONS: dict[str, tuple[str, str]] = {
-    key: (ja, en) for key, (ja, en) in _CATALOGUE["member_reasons"].items()
-}
+MEMBER_REASONS = _texts("member_reasons")
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
 from hogo.auth.secrets import same
 from hogo.errors import HogoError
 from hogo.http.deps import SessionDep, get_settings
 from hogo.services.privacy_access import PersonSession, person_session
-from hogo.web.session import CsrfFailed, same_site, secure_cookies
+from hogo.web.session import CsrfFailed, same_site, set_cookie, signed_id
 
 PATH = "/privacy"
 PERSON_COOKIE = "hogo_privacy"
@@ -41,15 +41,8 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 
 
 def set_privacy_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=secure_cookies(request),
-        path=PATH,
-    )
+    """A cookie of the privacy center, scoped to its path."""
+    set_cookie(request, response, name, value, max_age, path=PATH)
 
 
 def start(request: Request, response: Response, session_id: str) -> None:
@@ -64,14 +57,8 @@ def end(response: Response) -> None:
 
 
 def read_person_session_id(request: Request) -> str | None:
-    raw = request.cookies.get(PERSON_COOKIE)
-    if not raw:
-        return None
-    try:
-        value = _serializer(request).loads(raw, max_age=get_settings(request).privacy_session_max_age)
-    except BadSignature:
-        return None
-    return value if isinstance(value, str) else None
+    max_age = get_settings(request).privacy_session_max_age
+    return signed_id(request, PERSON_COOKIE, _serializer(request), max_age)
 
 
 def remember_person(request: Request, session_id: str, found: PersonSession) -> None:

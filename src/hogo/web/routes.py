@@ -8,11 +8,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from hogo.errors import HogoError, NotFound
-from hogo.http.deps import get_db
+from hogo.http.deps import Forbidden, get_db
 from hogo.services.auth import session_principal
 from hogo.services.database import read_scope
 from hogo.web.render import language, render
-from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, NotAllowed, read_session_id
+from hogo.web.session import ConsoleUser, CsrfFailed, LoginRequired, read_session_id
 from hogo.web.views import (
     admin,
     campaigns,
@@ -94,7 +94,7 @@ def console_error(request: Request, exc: HogoError) -> Response:
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return login.login_response(request, 401)
-    status = 403 if isinstance(exc, NotAllowed | CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
+    status = 403 if isinstance(exc, Forbidden | CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
     lang = language(request)
     message = exc.en if lang == "en" else exc.ja
     page = ErrorPage(message, status)

@@ -24,7 +24,7 @@ from hogo.auth.passwords import MAX_PASSWORD_LENGTH
 from hogo.auth.roles import Permission
 from hogo.auth.secrets import same
 from hogo.errors import HogoError
-from hogo.http.deps import SessionDep, get_settings
+from hogo.http.deps import Forbidden, SessionDep, get_settings
 from hogo.services.auth import Principal, session_principal
 
 SESSION_COOKIE = "hogo_session"
@@ -35,11 +35,6 @@ LANG_COOKIE = "hogo_lang"
 class LoginRequired(HogoError):
     def __init__(self) -> None:
         super().__init__("ログインしてください。", "please log in.")
-
-
-class NotAllowed(HogoError):
-    def __init__(self) -> None:
-        super().__init__("この操作の権限がありません。", "you are not allowed to do this.")
 
 
 class CsrfFailed(HogoError):
@@ -85,21 +80,29 @@ def same_site(request: Request) -> bool:
     return True
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int, path: str = "/"
+) -> None:
+    """Every cookie of hogo's pages: HttpOnly, SameSite=Lax, Secure as above, scoped to `path`."""
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookies(request), path="/"
+        name, value, max_age=max_age, httponly=True, samesite="lax", secure=secure_cookies(request), path=path
     )
 
 
-def read_session_id(request: Request) -> str | None:
-    raw = request.cookies.get(SESSION_COOKIE)
+def signed_id(request: Request, cookie: str, signer: URLSafeTimedSerializer, max_age: int) -> str | None:
+    """The session id a signed cookie holds; None when it is missing, forged or too old."""
+    raw = request.cookies.get(cookie)
     if not raw:
         return None
     try:
-        value = serializer(request).loads(raw, max_age=get_settings(request).session_max_age)
+        value = signer.loads(raw, max_age=max_age)
     except BadSignature:
         return None
     return value if isinstance(value, str) else None
+
+
+def read_session_id(request: Request) -> str | None:
+    return signed_id(request, SESSION_COOKIE, serializer(request), get_settings(request).session_max_age)
 
 
 def remember_user(request: Request, session_id: str, found: tuple[Principal, str]) -> None:
@@ -148,7 +151,7 @@ def permitted(permission: Permission) -> Callable[[Request, ConsoleUser], Awaita
         ):
             raise CsrfFailed()
         if not user.can(permission):
-            raise NotAllowed()
+            raise Forbidden()
         return user
 
     return check

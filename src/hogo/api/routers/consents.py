@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -36,7 +35,7 @@ from hogo.http.deps import (
     Recorder,
     SessionDep,
     SettingsDep,
-    leave_bound,
+    await_commit,
     policy_cache,
     run_db,
 )
@@ -125,8 +124,7 @@ async def capture_consent(
             policies=policy_cache(request),
         ),
     )
-    leave_bound(request)
-    answer = await asyncio.wrap_future(pending)
+    answer = await await_commit(request, pending)
     return recorded_answer(answer.body, replayed=answer.replayed)
 
 

@@ -9,7 +9,6 @@ the dismissal each need a ticket that only a counted notice issues.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Literal
@@ -21,7 +20,7 @@ from hogo.api.problems import responses
 from hogo.domain.consent import ConsentAction
 from hogo.domain.ids import Identifier
 from hogo.domain.notice import Language, Notice, user_agent_family
-from hogo.http.deps import DbDep, SessionDep, SettingsDep, leave_bound, origin_verified, policy_cache, run_db
+from hogo.http.deps import DbDep, SessionDep, SettingsDep, await_commit, origin_verified, policy_cache, run_db
 from hogo.services import notice as notice_svc
 from hogo.services.sites import TokenRefused
 
@@ -118,8 +117,7 @@ async def notice(
         ),
     )
     origin_verified(request, origin)  # plan checked it against the token's site
-    leave_bound(request)
-    asked = await asyncio.wrap_future(pending)
+    asked = await await_commit(request, pending)
     return NoticeOut(
         site_id=asked.site_id,
         notices=asked.notices,
@@ -162,8 +160,7 @@ async def choices(
         ),
     )
     origin_verified(request, origin)  # prepare checked it against the ticket's site
-    leave_bound(request)
-    done = await asyncio.wrap_future(pending)
+    done = await await_commit(request, pending)
     return ChoicesOut(
         recorded=done.result.recorded,
         already_present=done.result.already_present,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from hogo.api.problems import responses
-from hogo.api.schemas import Day
+from hogo.api.schemas import Day, Out
 from hogo.domain.clock import JST
 from hogo.domain.readiness.checks import CATALOGUE, Finding
 from hogo.domain.readiness.score import trend
@@ -61,7 +61,7 @@ class AssetListOut(BaseModel):
     items: list[AssetOut]
 
 
-class FindingOut(BaseModel):
+class FindingOut(Out):
     check_id: str
     severity: str
     subject: str
@@ -78,13 +78,8 @@ class FindingOut(BaseModel):
 
     @classmethod
     def of(cls, f: Finding) -> FindingOut:
-        c = CATALOGUE[f.check_id]
-        return cls(
-            check_id=f.check_id, severity=f.severity.value, subject=f.subject, passed=f.passed,
-            title_ja=c.title_ja, title_en=c.title_en, detail_ja=f.detail_ja, detail_en=f.detail_en,
-            rationale_ja=c.rationale_ja, rationale_en=c.rationale_en, fix_ja=c.fix_ja, fix_en=c.fix_en,
-            reference=c.reference,
-        )  # fmt: skip
+        """The finding, with the texts of its check from the catalogue."""
+        return cls.build(f, CATALOGUE[f.check_id], severity=f.severity.value)
 
 
 class ScoreOut(BaseModel):

@@ -8,11 +8,13 @@ Every write runs once per Idempotency-Key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from hogo.api.idempotent import IdempotencyKey, fingerprint, once_per_key
 from hogo.api.problems import responses
@@ -105,107 +107,90 @@ def get_request(request_id: RequestPath, session: SessionDep, principal: Reader)
     return _out(session, principal, request_id)
 
 
-def _step(
-    kind: str,
-    request_id: str,
-    body: Any,
-    session: SessionDep,
-    principal: Principal,
-    key: str | None,
-    run: Any,
-) -> Response:
-    def act() -> RequestOut:
-        run()
-        return _out(session, principal, request_id)
+class _Step:
+    """An officer's step on one case: the case, the officer, the session, and the
+    Idempotency-Key under which the step runs once (bound to the step, the case and the body)."""
 
-    return once_per_key(session, principal, key, fingerprint(kind, body, request_id=request_id), act)
+    def __init__(
+        self,
+        request_id: RequestPath,
+        session: SessionDep,
+        principal: Officer,
+        idempotency_key: IdempotencyKey = None,
+    ) -> None:
+        self.request_id, self.session, self.principal = request_id, session, principal
+        self.key = idempotency_key
+
+    def once(self, kind: str, body: BaseModel, act: Callable[[], RequestOut]) -> Response:
+        bound_to = fingerprint(kind, body, request_id=self.request_id)
+        return once_per_key(self.session, self.principal, self.key, bound_to, act)
+
+    def run(self, kind: str, body: BaseModel, change: Callable[[], object]) -> Response:
+        """Make the change, then answer with the case as it now stands."""
+
+        def act() -> RequestOut:
+            change()
+            return _out(self.session, self.principal, self.request_id)
+
+        return self.once(kind, body, act)
+
+
+Step = Annotated[_Step, Depends()]
 
 
 @router.post(
     "/{request_id}/verification", operation_id="verifyRightsRequest", **_WRITE, responses=responses(404, 409)
 )
-def verify(
-    request_id: RequestPath,
-    body: VerifyIn,
-    session: SessionDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+def verify(body: VerifyIn, step: Step) -> Response:
     """本人確認の方法を記録します(法33条・37条、通則編3-8)。"""
-    run = partial(svc.verify, session, request_id, body.level, at=body.at)
-    return _step("verify_request", request_id, body, session, principal, idempotency_key, run)
+    change = partial(svc.verify, step.session, step.request_id, body.level, at=body.at)
+    return step.run("verify_request", body, change)
 
 
 @router.post(
     "/{request_id}/decision", operation_id="decideRightsRequest", **_WRITE, responses=responses(404, 409)
 )
-def decide_request(
-    request_id: RequestPath,
-    body: DecisionIn,
-    session: SessionDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+def decide_request(body: DecisionIn, step: Step) -> Response:
     """請求どおり行う・一部を行わない・行わないを決定します(行わない場合は根拠の条文、法36条)。"""
-    run = partial(svc.decide_request, session, request_id, body.decision(), at=body.at)
-    return _step("decide_request", request_id, body, session, principal, idempotency_key, run)
+    change = partial(svc.decide_request, step.session, step.request_id, body.decision(), at=body.at)
+    return step.run("decide_request", body, change)
 
 
 @router.post(
     "/{request_id}/carry-out", operation_id="carryOutRightsRequest", **_WRITE, responses=responses(404, 409)
 )
-def carry_out(
-    request_id: RequestPath,
-    body: CarryOutIn,
-    session: SessionDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+def carry_out(body: CarryOutIn, step: Step) -> Response:
     """決定した内容を実施します(停止の求めの記録、訂正、消去、開示・通知の内容の作成)。
     法35条の請求では、本人のデータを提供した提供先の一覧を result.recipients に返します。"""
-    run = partial(svc.carry_out, session, request_id, at=body.at, partial=body.partial())
-    return _step("carry_out_request", request_id, body, session, principal, idempotency_key, run)
+    change = partial(svc.carry_out, step.session, step.request_id, at=body.at, partial=body.partial())
+    return step.run("carry_out_request", body, change)
 
 
 @router.post(
     "/{request_id}/answer", operation_id="answerRightsRequest", **_WRITE, responses=responses(404, 409)
 )
-def answer(
-    request: Request,
-    request_id: RequestPath,
-    body: AnswerIn,
-    session: SessionDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+def answer(request: Request, body: AnswerIn, step: Step) -> Response:
     """本人に回答したことを記録します(法32条3項・33条3項・34条3項・35条7項)。
 
     本人の登録メールアドレスがあれば、回答の準備ができた旨とプライバシーセンターへの案内を
     メールで送ります(回答の内容はメールに含めません)。結果は answer_mail に返します。"""
+    session, request_id = step.session, step.request_id
 
     def act() -> RequestOut:
         svc.answer(session, request_id, at=body.at)
         mailed = svc.notify_answered(session, request_id, mail_sender(request), privacy_center_url(request))
-        return _out(session, principal, request_id).model_copy(update={"answer_mail": mailed})
+        return _out(session, step.principal, request_id).model_copy(update={"answer_mail": mailed})
 
-    return once_per_key(
-        session, principal, idempotency_key, fingerprint("answer_request", body, request_id=request_id), act
-    )
+    return step.once("answer_request", body, act)
 
 
 @router.post(
     "/{request_id}/extension", operation_id="extendRightsRequest", **_WRITE, responses=responses(404, 409)
 )
-def extend(
-    request_id: RequestPath,
-    body: ExtendIn,
-    session: SessionDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+def extend(body: ExtendIn, step: Step) -> Response:
     """期限を延長します(理由が必要、短縮はできません)。"""
-    run = partial(svc.extend, session, request_id, body.until, body.reason)
-    return _step("extend_request", request_id, body, session, principal, idempotency_key, run)
+    change = partial(svc.extend, step.session, step.request_id, body.until, body.reason)
+    return step.run("extend_request", body, change)
 
 
 _FILE: dict[int | str, dict[str, Any]] = {

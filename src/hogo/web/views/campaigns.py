@@ -11,13 +11,13 @@ from starlette.responses import Response, StreamingResponse
 
 from hogo.auth.roles import Permission
 from hogo.files.people_csv import people_csv_stream
-from hogo.http.deps import SessionDep
+from hogo.http.deps import Forbidden, SessionDep
 from hogo.services import campaigns as service
 from hogo.web import chart
 from hogo.web.dates import format_datetime
 from hogo.web.i18n import translator
 from hogo.web.render import language, render
-from hogo.web.session import NotAllowed, Viewer
+from hogo.web.session import Viewer
 
 router = APIRouter()
 CAMPAIGN_ID = Path(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
@@ -89,7 +89,7 @@ def campaign_page(
 @router.get("/campaigns/{campaign_id}/targets.csv", include_in_schema=False)
 def campaign_targets_csv(session: SessionDep, user: Viewer, campaign_id: str = CAMPAIGN_ID) -> Response:
     if not user.can(Permission.personal_data):
-        raise NotAllowed()
+        raise Forbidden()
     batches: Iterator[list[tuple[str, str, str, str]]] = service.iter_targets(session, campaign_id)
     header = ("subject_id", "email", "phone", "state")
     return StreamingResponse(

@@ -21,11 +21,11 @@ from hogo.domain.clock import JST, parse_instant
 from hogo.domain.policy import Policy
 from hogo.errors import InputError
 from hogo.files.people_csv import people_csv_stream
-from hogo.http.deps import DbDep, SessionDep
+from hogo.http.deps import DbDep, Forbidden, SessionDep
 from hogo.services.coverage import TermsRevision, lacking_contacts, lacking_ids, subjects_by_id
 from hogo.services.policy import require_policy
 from hogo.web.render import render
-from hogo.web.session import NotAllowed, Viewer
+from hogo.web.session import Viewer
 from hogo.web.views.subjects import PAGE_SIZE, SubjectsPage
 
 router = APIRouter()
@@ -123,7 +123,7 @@ def gap_members_csv(
     session: SessionDep, db: DbDep, user: Viewer, purpose_id: str = PURPOSE_ID, at: AtQuery = ""
 ) -> Response:
     if not user.can(Permission.personal_data):
-        raise NotAllowed()
+        raise Forbidden()
     policy = require_policy(session)
     return StreamingResponse(
         people_csv_stream(

@@ -27,6 +27,7 @@ from hogo.http.deps import SessionDep, get_db, get_settings
 from hogo.services import releases as service
 from hogo.services.database import savepoint
 from hogo.services.policy import require_policy
+from hogo.web.i18n import MESSAGES, translator
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, permitted
 
@@ -72,21 +73,11 @@ def _message(error: HogoError, lang: str) -> str:
     """The error with the form field named by its label, not its internal name."""
     text = error.en if lang == "en" else error.ja
     name = getattr(error, "field", None)
-    if name in FIELD_LABELS:
-        label = FIELD_LABELS[name][1 if lang == "en" else 0]
+    key = f"release_new.field.{name}"
+    if key in MESSAGES:
+        label = translator(lang)(key)
         text = text.replace(f"項目 {name}: ", f"「{label}」: ").replace(f"field {name}: ", f"{label}: ")
     return text
-
-
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "mode": ("種類", "Kind"),
-    "members_columns": ("会員データの列", "Member columns"),
-    "partner_columns": ("提携先の照合キーの列", "Partner key columns"),
-    "items": ("提供する列", "Columns provided"),
-    "quasi_identifiers": ("準識別子", "Quasi-identifiers"),
-    "k": ("k", "k"),
-    "min_cell_size": ("秘匿する最小セル人数", "Smallest cell shown"),
-}
 
 
 def _pairs(text: str, name: str) -> dict[str, str]:

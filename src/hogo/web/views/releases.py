@@ -21,7 +21,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.policy import Policy
 from hogo.domain.provision import ProvisionRecord
 from hogo.files.people_csv import spreadsheet_csv
-from hogo.http.deps import SessionDep
+from hogo.http.deps import Forbidden, SessionDep
 from hogo.services import releases as service
 from hogo.services.policy import current_policy
 from hogo.web.i18n import translator
@@ -36,7 +36,7 @@ from hogo.web.manifests import (
     section,
 )
 from hogo.web.render import language, render
-from hogo.web.session import NotAllowed, Viewer
+from hogo.web.session import Viewer
 
 router = APIRouter()
 
@@ -232,7 +232,7 @@ def release_download(
 ) -> Response:
     found = service.release_file(service.get_release(session, release_id), name)
     if found.personal and not user.can(Permission.personal_data):
-        raise NotAllowed()
+        raise Forbidden()
     if as_format == "csv" and name.endswith(".parquet"):
         csv_name = name.removesuffix(".parquet") + ".csv"
         return StreamingResponse(

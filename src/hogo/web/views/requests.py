@@ -243,46 +243,42 @@ def request_page(
     return render(request, "request.html", _page(request, session, user, request_id, mail=mail), user)
 
 
-def _step(
-    request: Request,
-    session: SessionDep,
-    user: ConsoleUser,
-    request_id: str,
-    step: str,
-    act: Callable[[], object],
-) -> Response:
-    """Run one step; on refusal show the page again with the error at that step's form."""
-    try:
-        with savepoint(session):
-            act()
-    except HogoError as exc:
-        if not isinstance(exc, InputError):
-            raise
-        page = _page(request, session, user, request_id, (step, exc))
-        return render(request, "request.html", page, user, status_code=422)
-    return RedirectResponse(f"/requests/{quote(request_id, safe='')}#step-{step}", status_code=303)
+class _Case:
+    """The case an officer's step acts on from its form: on refusal the page is shown again
+    with the error at that step's form; done, the page opens at the step."""
+
+    def __init__(self, request: Request, request_id: RequestId, session: SessionDep, user: Officer) -> None:
+        self.request, self.request_id, self.session, self.user = request, request_id, session, user
+
+    def step(self, step: str, act: Callable[[], object]) -> Response:
+        try:
+            with savepoint(self.session):
+                act()
+        except HogoError as exc:
+            if not isinstance(exc, InputError):
+                raise
+            page = _page(self.request, self.session, self.user, self.request_id, (step, exc))
+            return render(self.request, "request.html", page, self.user, status_code=422)
+        return RedirectResponse(f"/requests/{quote(self.request_id, safe='')}#step-{step}", status_code=303)
+
+
+Case = Annotated[_Case, Depends()]
 
 
 @router.post("/requests/{request_id}/verify", include_in_schema=False)
 def verify_submit(
-    request: Request,
-    request_id: RequestId,
-    session: SessionDep,
-    user: Officer,
+    case: Case,
     level: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     def act() -> object:
-        return svc.verify(session, request_id, _enum(VerificationLevel, level, "level"))
+        return svc.verify(case.session, case.request_id, _enum(VerificationLevel, level, "level"))
 
-    return _step(request, session, user, request_id, "verify", act)
+    return case.step("verify", act)
 
 
 @router.post("/requests/{request_id}/decide", include_in_schema=False)
 def decide_submit(
-    request: Request,
-    request_id: RequestId,
-    session: SessionDep,
-    user: Officer,
+    case: Case,
     outcome: Annotated[str, Form(max_length=16)] = "",
     grounds: Annotated[list[str], Form(max_length=10)] = [],  # noqa: B006 (FastAPI copies defaults)
     note: Annotated[str, Form(max_length=4000)] = "",
@@ -291,17 +287,14 @@ def decide_submit(
         chosen = _enum(RequestOutcome, outcome, "outcome")
         kept = tuple(g for g in grounds if g) if chosen is not RequestOutcome.allowed else ()
         decision = Decision(outcome=chosen, grounds=kept, note=note.strip())
-        return svc.decide_request(session, request_id, decision)
+        return svc.decide_request(case.session, case.request_id, decision)
 
-    return _step(request, session, user, request_id, "decide", act)
+    return case.step("decide", act)
 
 
 @router.post("/requests/{request_id}/carry-out", include_in_schema=False)
 def carry_out_submit(
-    request: Request,
-    request_id: RequestId,
-    session: SessionDep,
-    user: Officer,
+    case: Case,
     narrowed: Annotated[str, Form(max_length=8)] = "",
     fields: Annotated[list[str], Form(max_length=3)] = [],  # noqa: B006
     purposes: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006
@@ -313,23 +306,24 @@ def carry_out_submit(
         values: dict[str, object] = {"withhold": tuple(w for w in withhold if w)}
         if narrowed in ("fields", "purposes"):
             values[narrowed] = tuple(v for v in (fields if narrowed == "fields" else purposes) if v)
-        return svc.carry_out(session, request_id, partial=svc.partial_of(values))
+        return svc.carry_out(case.session, case.request_id, partial=svc.partial_of(values))
 
-    return _step(request, session, user, request_id, "carry-out", act)
+    return case.step("carry-out", act)
 
 
 @router.post("/requests/{request_id}/answer", include_in_schema=False)
-def answer_submit(request: Request, request_id: RequestId, session: SessionDep, user: Officer) -> Response:
+def answer_submit(case: Case) -> Response:
     """Record the answer, then tell the person by e-mail that it is ready (not what it says)."""
     mailed: list[svc.AnswerMail] = []
+    session, request_id = case.session, case.request_id
 
     def act() -> object:
         svc.answer(session, request_id)
-        sender, url = mail_sender(request), privacy_center_url(request)
+        sender, url = mail_sender(case.request), privacy_center_url(case.request)
         mailed.append(svc.notify_answered(session, request_id, sender, url))
         return None
 
-    response = _step(request, session, user, request_id, "answer", act)
+    response = case.step("answer", act)
     if mailed and response.status_code == 303:
         target = f"/requests/{quote(request_id, safe='')}?mail={mailed[0].value}#step-answer"
         return RedirectResponse(target, status_code=303)
@@ -338,10 +332,7 @@ def answer_submit(request: Request, request_id: RequestId, session: SessionDep, 
 
 @router.post("/requests/{request_id}/extend", include_in_schema=False)
 def extend_submit(
-    request: Request,
-    request_id: RequestId,
-    session: SessionDep,
-    user: Officer,
+    case: Case,
     until: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -350,9 +341,9 @@ def extend_submit(
             when = parse_instant(until, 2000)
         except ValueError:
             raise InputError("日時の形式が正しくありません。", "invalid time.", field="until") from None
-        return svc.extend(session, request_id, when, reason)
+        return svc.extend(case.session, case.request_id, when, reason)
 
-    return _step(request, session, user, request_id, "extend", act)
+    return case.step("extend", act)
 
 
 @router.get("/requests/{request_id}/answer", include_in_schema=False)
