@@ -23,7 +23,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain import display
 from hogo.domain import reasons as R
@@ -36,6 +36,7 @@ from hogo.domain.consent import (
     SubjectHistory,
 )
 from hogo.domain.display import Labelled
+from hogo.domain.model import Frozen
 from hogo.domain.policy import (
     AppiClass,
     OptOutFiling,
@@ -55,9 +56,7 @@ class Basis(Labelled, StrEnum):
     legal_exception = "legal_exception"
 
 
-class Reason(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Reason(Frozen):
     code: str
     article: str
     effect: R.Effect
@@ -68,9 +67,7 @@ class Reason(BaseModel):
     params: dict[str, str] = Field(default_factory=dict)
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Decision(Frozen):
     subject_id: str
     purpose_id: str
     recipient_id: str | None

@@ -37,7 +37,8 @@ RecordId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=RECORD_ID_MAX, pattern=RECORD_ID_PATTERN),
 ]
-#: Policy names: purposes, recipients, data categories, datasets, roles.
+#: Policy names: purposes, recipients, data categories, datasets, roles; the ids of release,
+#: profile and segment export specs (they name folders).
 Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=NAME_ID_MAX, pattern=NAME_ID_PATTERN),

@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import TypeVar, cast
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
 
+from hogo.domain.model import Frozen
 from hogo.engines import SqlEngine
 from hogo.matching.inputs import InputStream
 from hogo.matching.normalize import EmailRules, NormalizedColumn, normalize_email_array, normalize_phone_array
@@ -35,10 +35,8 @@ class KeyKind(StrEnum):
     phone = "phone"
 
 
-class FieldReport(BaseModel):
+class FieldReport(Frozen):
     """What happened to one identifier column: counts, and the rows that could not be used."""
-
-    model_config = ConfigDict(frozen=True)
 
     field: str
     kind: KeyKind

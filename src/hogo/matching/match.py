@@ -25,15 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from hogo.domain.model import Frozen
 from hogo.engines import SqlEngine
 
 
-class KeyStats(BaseModel):
+class KeyStats(Frozen):
     """Counts for one match key (one token column present on both sides)."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: str
     member_rows_with_key: int
@@ -50,9 +47,7 @@ class KeyStats(BaseModel):
     partner_duplicate_tokens: int
 
 
-class MatchReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class MatchReport(Frozen):
     members: int
     partner_rows: int
     keys: list[KeyStats]

@@ -114,7 +114,7 @@ class ProfileOutput(Frozen):
 
 
 class ProfileSpec(Frozen):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    id: Identifier
     #: The profiling purpose the job runs under (its declaration says what is analysed and why).
     purpose: Identifier
     at: datetime | None = None

@@ -102,7 +102,7 @@ class OutputSpec(Frozen):
 
 
 class ReleaseSpec(Frozen):
-    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    id: Identifier | None = None
     mode: ReleaseMode
     purpose: Identifier
     recipient: Identifier

@@ -14,9 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hogo.domain.ids import Identifier
+from hogo.domain.model import Frozen
 from hogo.domain.provision import RecordForm
 from hogo.domain.related_info import IdentifierKind
 from hogo.engines import EngineName
@@ -25,26 +26,22 @@ from hogo.matching.inputs import InputSpec
 from hogo.release.spec import SpecPaths, read_spec_file, validated
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SegmentOutput(_Spec):
+class SegmentOutput(Frozen):
     #: Where the export's folder (named by its id) is created.
     dir: Path
     #: `csv` (UTF-8 with BOM, formula-safe cells) or `parquet`.
     format: str = Field(default="csv", pattern="^(parquet|csv)$")
 
 
-class ConfirmationFile(_Spec):
+class ConfirmationFile(Frozen):
     """The recipient's confirmations: a CSV (UTF-8, BOM or CP932) with the columns
     `identifier`, `consent_obtained_at`, `method` and, for a recipient abroad, `foreign_info_given`."""
 
     path: Path
 
 
-class SegmentSpec(_Spec):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+class SegmentSpec(Frozen):
+    id: Identifier
     #: A recipient id of the policy (its name and country are taken from there).
     recipient: Identifier
     at: datetime | None = None

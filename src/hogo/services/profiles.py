@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +48,7 @@ from hogo.services.releases import (
     failure_recorded,
     manifest_counts,
     newest_runs,
+    run_after_commit,
     run_staged,
     run_view,
     runner,
@@ -106,19 +106,8 @@ def start_profile(session: Session, db: Engine, spec: ProfileSpec) -> str:
     """Accept the job in the caller's transaction; it runs in a thread once that commits
     (`POST /api/v1/profiles`). The thread is not a daemon: a stopping server waits for it."""
     plan = _accept(session, spec, None)
-
-    def launch(_session: Session) -> None:
-        threading.Thread(target=_background, args=(db, plan), name=f"profile-{spec.id}").start()
-
-    event.listen(session, "after_commit", launch, once=True)
+    run_after_commit(session, f"profile-{spec.id}", lambda: _execute(db, plan))
     return spec.id
-
-
-def _background(db: Engine, plan: ProfilePlan) -> None:
-    try:
-        _execute(db, plan)
-    except Exception:  # recorded as failed by _execute; nothing else to do in a worker thread
-        return
 
 
 def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:

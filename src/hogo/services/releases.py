@@ -444,24 +444,30 @@ def _record(
     return manifest
 
 
-def _background(store: Engine, plan: ReleasePlan) -> None:
-    try:
-        _execute(store, plan)
-    except Exception:  # recorded as failed by _execute; nothing else to do in a worker thread
-        return
+def run_after_commit(session: Session, name: str, execute: Callable[[], object]) -> None:
+    """Run ``execute`` (a release, a profile job, a segment export) in a thread named ``name``
+    once the caller's transaction commits, so the `running` row it updates is there.
+
+    The thread is not a daemon: a server shutting down waits for runs in progress. A failure is
+    recorded on the run's row by ``execute`` (`failure_recorded`); the thread has nothing to add.
+    """
+
+    def work() -> None:
+        try:
+            execute()
+        except Exception:  # recorded as failed on the run's row; nothing else to do in a worker
+            return
+
+    def launch(_session: Session) -> None:
+        threading.Thread(target=work, name=name).start()
+
+    event.listen(session, "after_commit", launch, once=True)
 
 
 def start_release(session: Session, store: Engine, spec: ReleaseSpec) -> str:
-    """Accept the release in the caller's transaction; it runs in a thread once that commits.
-
-    The thread is not a daemon: a server shutting down waits for releases in progress.
-    """
+    """Accept the release in the caller's transaction; it runs in a thread once that commits."""
     plan = _accept(session, spec)
-
-    def launch(_session: Session) -> None:
-        threading.Thread(target=_background, args=(store, plan), name=f"release-{plan.release_id}").start()
-
-    event.listen(session, "after_commit", launch, once=True)
+    run_after_commit(session, f"release-{plan.release_id}", lambda: _execute(store, plan))
     return plan.release_id
 
 

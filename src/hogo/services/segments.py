@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from hogo.config import Settings
@@ -46,6 +45,7 @@ from hogo.services.releases import (
     failure_recorded,
     manifest_counts,
     newest_runs,
+    run_after_commit,
     run_staged,
     run_view,
     runner,
@@ -150,24 +150,13 @@ def export_now(
 def start_export(session: Session, db: Engine, spec: SegmentSpec) -> str:
     """Accept in the caller's transaction; the export runs in a thread once that commits (the API)."""
     plan = _accept(session, spec, None)
-
-    def launch(_session: Session) -> None:
-        threading.Thread(target=_background, args=(db, plan), name=f"segment-{spec.id}").start()
-
-    event.listen(session, "after_commit", launch, once=True)
+    run_after_commit(session, f"segment-{spec.id}", lambda: _execute(db, plan))
     return spec.id
 
 
 def wait_for(db: Engine, export_id: str, timeout: float = 60.0) -> ExportInfo:
     """Poll until an export is no longer running (for tests and scripts)."""
     return settled(db, lambda session: get_export(session, export_id), timeout)
-
-
-def _background(db: Engine, plan: SegmentPlan) -> None:
-    try:
-        _execute(db, plan)
-    except Exception:  # recorded as failed by _execute
-        return
 
 
 def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> RecordedExport:
