@@ -7,7 +7,7 @@ import hmac
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hogo.domain.binding import KeyedDigest
+from hogo.domain.binding import KeyedDigest, keyed_hex
 
 
 @settings(max_examples=500, deadline=None)
@@ -17,9 +17,11 @@ def test_keyed_digest_is_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
     keyed = KeyedDigest(key)
     for message in messages:
         assert keyed.hex(message) == hmac.digest(key, message, "sha256").hex()
+        assert keyed_hex(key, message) == keyed.hex(message)
 
 
 def test_rfc_4231_case_2() -> None:
     """The published HMAC-SHA256 test vector (RFC 4231, test case 2)."""
     expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     assert KeyedDigest(b"Jefe").hex(b"what do ya want for nothing?") == expected
+    assert keyed_hex(b"Jefe", b"what do ya want for nothing?") == expected

@@ -357,6 +357,40 @@ def _every_split(engine: Engine) -> None:
             assert _verdicts(s, split=at) == whole, at
 
 
+#: Entries broken in the chain itself: a payload changed, an entry deleted.
+_CHAIN_BREAKS = {
+    "payload": "UPDATE ledger_entries SET payload = '{}' WHERE seq = 6",
+    "deleted": "DELETE FROM ledger_entries WHERE seq = 7",
+}
+
+
+@pytest.mark.parametrize("name", ["honest", *FORGERIES, *_CHAIN_BREAKS])
+def test_the_chunked_walk_finds_what_the_entry_by_entry_walk_finds(
+    seeded: Engine, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ledger.verify_part` walks the chain a chunk at a time and feeds each chunk's entries up
+    to the first broken one in one loop (`Reconciler.feed_entries`, the common case decided
+    inline): whatever the chunk size, the verdict is the same, and the finding and row counts
+    are those `Reconciler.feed`, entry by entry, gives."""
+    if name in FORGERIES:
+        forge, _ = FORGERIES[name]
+        with seeded.begin() as c:
+            forge(c)
+    elif name in _CHAIN_BREAKS:
+        with seeded.begin() as c:
+            c.execute(text(_CHAIN_BREAKS[name]))
+    with read_scope(seeded) as s:
+        whole = _verdicts(s)
+        chain, rows = ledger.verify_all(s)
+        assert chain.ok == (name not in _CHAIN_BREAKS)
+        if chain.ok:
+            one_by_one = binding.reconcile_rows(s.connection(), ledger.iter_rows(s))
+            assert (rows.finding, rows.rows) == (one_by_one.finding, one_by_one.rows)
+        for size in (1, 2, 3, 5):
+            monkeypatch.setattr(ledger, "_VERIFY_CHUNK", size)
+            assert _verdicts(s) == whole, size
+
+
 def test_parts_of_an_honest_store_reconcile_as_the_whole(seeded: Engine) -> None:
     """S2's first subject entry is superseded by its update: split between the two, the first
     part leaves it without its row and the second supersedes it."""

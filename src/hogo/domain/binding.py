@@ -193,6 +193,21 @@ class KeyedDigest:
         return outer.hexdigest()
 
 
+def keyed_hex(key: bytes, data: bytes) -> str:
+    """HMAC-SHA256 of ``data`` under ``key`` (hex) in one go, equal to `KeyedDigest`'s.
+
+    Why beside `KeyedDigest`: preparing its two states pays off only when a key digests several
+    rows in a row; the full verify meets each person's rows far apart (a person's record, then
+    their consent events thousands of entries later), where two hashes of the padded key joined
+    to the data cost about a third less than preparing the states for one use.
+    """
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = hashlib.sha256(key.translate(_INNER) + data).digest()
+    return hashlib.sha256(key.translate(_OUTER) + inner).hexdigest()
+
+
 def personal(table: BoundTable) -> bool:
     """Rows of this table name a person: from ledger v3 their digests are keyed per person."""
     return "subject_id" in table.columns

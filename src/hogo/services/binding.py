@@ -11,9 +11,11 @@ the tallies, and only the rows and entries after the last checked point one by o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +26,7 @@ from sqlalchemy.orm import Session
 from hogo.domain import binding as b
 from hogo.domain import shredding as sh
 from hogo.domain.binding import BoundTable, Finding, Tally
-from hogo.domain.consent import ConsentEvent, LegalException
 from hogo.domain.ledger import GENESIS, canonical
-from hogo.domain.provision import persons_digest
 from hogo.errors import HogoError
 from hogo.services.bound_rows import RowCodec
 from hogo.store.bulk import CHUNK
@@ -114,7 +114,12 @@ def tallies(bind: Session | Connection) -> dict[str, Tally]:
 
 
 def _v1_matches(t: BoundTable, values: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
-    """A row bound to an entry written before v2: its payload held the record itself."""
+    """A row bound to an entry written before v2: its payload held the record itself.
+
+    The domain models are imported here, not with the module: only v1 entries need them, and
+    the full verify's second process (`ledger_part`) starts faster without them (pydantic)."""
+    from hogo.domain.consent import ConsentEvent, LegalException
+
     try:
         if t is b.CONSENT_EVENTS:
             row = {c: values[c] for c in t.columns}
@@ -157,7 +162,11 @@ def _seals(payload_json: str, digest: str) -> bool:
     its digest (SHA-256 or HMAC-SHA256 of its canonical form) already stands in the entry — a
     second preimage — and the payload itself is bound by the chain hash, checked in the same pass.
     """
-    return f'"{b.ROW}":"{digest}"' in payload_json
+    return f'{_SEALED}{digest}"' in payload_json
+
+
+#: What precedes a row's digest in its entry's payload.
+_SEALED = f'"{b.ROW}":"'
 
 
 @dataclass
@@ -231,9 +240,10 @@ def _stream_query(dialect: Dialect, t: BoundTable, since: bool, until: bool) -> 
         table = table_of(t)
         order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
-        if b.personal(t):  # the person's digest key and pseudonym (none once erased)
+        if b.personal(t):  # the person's digest key, and a person's pseudonym (none once erased)
             k = PersonKeyRow.__table__
-            stmt = stmt.add_columns(k.c.digest_key, k.c.pseudonym).select_from(
+            person = [k.c.pseudonym] if t is b.SUBJECTS else []  # the ref only persons' entries carry
+            stmt = stmt.add_columns(k.c.digest_key, *person).select_from(
                 table.outerjoin(k, k.c.subject_id == table.c.subject_id)
             )
         if since:
@@ -246,6 +256,13 @@ def _stream_query(dialect: Dialect, t: BoundTable, since: bool, until: bool) -> 
     return found
 
 
+#: A stream's head: the row's seq, the selected row, its digest and, for a person, the pseudonym.
+_Head = tuple[int, tuple[Any, ...], str, str | None]
+
+
+_SEQ = operator.itemgetter(0)
+
+
 class _Stream:
     """A bound table's rows in ``ledger_seq`` order, one row of look-ahead, each row's digest
     made as its chunk is read.
@@ -253,9 +270,11 @@ class _Stream:
     Why rows as the driver gives them: the full verify reads every bound row once; a dict per
     row, or each value converted and written back as text, cost more than the row's digest
     (`bound_rows`), and so did a method call per row for its digest. ``head`` is (seq, the
-    selected row, its digest, the person's pseudonym); `key_at` and `subject_at` index the
+    selected row, its digest, a person's pseudonym); `key_at` and `subject_at` index the
     selected row (columns that no result processor converts), `values` converts it. Every row
     read is taken (`Reconciler.finish` takes what is left), so `count` and `sum` cover every row.
+    ``following`` gives the head after the current one (`take` without the call; the heads are
+    one iterator over the digested chunks, so moving on costs no Python frame).
     """
 
     def __init__(
@@ -265,69 +284,51 @@ class _Stream:
         self._v3_after = v3_after
         query, self._codec = _stream_query(conn.dialect, t, after is not None, upto is not None)
         params = {k: v for k, v in (("after", after), ("upto", upto)) if v is not None}
-        self._chunks = _raw_chunks(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
+        chunks = _raw_chunks(conn, query, params, f"hogo_bound_{t.name}_{next(_CURSORS)}")
         self.t = t
         self._n = len(t.columns) + 1
         self.key_at = t.columns.index(t.key) + 1
         self.subject_at = t.columns.index("subject_id") + 1 if self._personal else -1
         converted = {i for i, _ in query.processors}
         assert self.key_at not in converted and self.subject_at not in converted
+        #: A person's pseudonym, selected after the digest key (`_stream_query`).
+        self._pseudonym = operator.itemgetter(self._n + 1) if t is b.SUBJECTS else None
         self.count = 0
         self.sum = 0
-        #: Each digest key's prepared HMAC, for this verification only (a person's rows share it).
-        self._keyed: dict[bytes, Callable[[bytes], str]] = {}
-        self._heads: list[tuple[int, tuple[Any, ...], str, str | None]] = []
-        self._at = 0
-        self.head: tuple[int, tuple[Any, ...], str, str | None] | None = None
-        self._advance()
+        heads = itertools.chain.from_iterable(map(self._digested, chunks))
+        self.following: Callable[[], _Head | None] = functools.partial(next, heads, None)
+        self.head: _Head | None = self.following()
 
-    def _advance(self) -> None:
-        self._at += 1
-        if self._at >= len(self._heads):
-            self._heads = self._digested(next(self._chunks, []))
-            self._at = 0
-        self.head = self._heads[self._at] if self._heads else None
-
-    def _digested(self, rows: list[tuple[Any, ...]]) -> list[tuple[int, tuple[Any, ...], str, str | None]]:
+    def _digested(self, rows: list[tuple[Any, ...]]) -> list[_Head]:
         """The chunk's heads: each row with its digest as its entry seals it
         (`domain.binding.row_digest`: keyed by the person's digest key from v3 on)."""
-        text = self._codec.text
-        sha256 = hashlib.sha256
-        heads = []
-        total = 0
-        n, v3_after, personal = self._n, self._v3_after, self._personal
-        for row in rows:
-            seq = row[0]
-            data = text(row).encode("utf-8")
-            key = row[n] if personal and seq > v3_after else None
-            digest = sha256(data).hexdigest() if key is None else self._keyed_hex(bytes(key))(data)
-            total += int(digest, 16)
-            heads.append((seq, row, digest, row[n + 1] if personal else None))
+        sha256, keyed_hex, n = hashlib.sha256, b.keyed_hex, self._n
+        texts = [text.encode("utf-8") for text in map(self._codec.text, rows)]
+        if self._personal:
+            v3_after = self._v3_after
+            keys = [row[n] if row[0] > v3_after else None for row in rows]
+            digests = [
+                sha256(data).hexdigest() if key is None else keyed_hex(bytes(key), data)
+                for data, key in zip(texts, keys, strict=True)
+            ]
+        else:
+            digests = [sha256(data).hexdigest() for data in texts]
+        pseudonym = self._pseudonym
+        pseudonyms = itertools.repeat(None, len(rows)) if pseudonym is None else map(pseudonym, rows)
+        heads = list(zip(map(_SEQ, rows), rows, digests, pseudonyms, strict=True))
         self.count += len(rows)
-        self.sum += total
+        self.sum += sum(map(int, digests, itertools.repeat(16)))
         return heads
 
-    def _keyed_hex(self, key: bytes) -> Callable[[bytes], str]:
-        keyed = self._keyed.get(key)
-        if keyed is None:
-            if len(self._keyed) >= _KEYED_MAX:
-                self._keyed.clear()
-            keyed = self._keyed[key] = b.KeyedDigest(key).hex
-        return keyed
-
-    def take(self) -> tuple[int, tuple[Any, ...], str, str | None]:
+    def take(self) -> _Head:
         head = self.head
         assert head is not None
-        self._advance()
+        self.head = self.following()
         return head
 
     def values(self, row: Sequence[Any]) -> dict[str, Any]:
         """A row's columns by name, converted (the v1 comparison reads them so)."""
         return dict(zip(self.t.columns, self._codec.convert(row)[1 : self._n], strict=True))
-
-
-#: Prepared digest keys a stream keeps at most (about 300 bytes each).
-_KEYED_MAX = 50_000
 
 
 @dataclass
@@ -371,6 +372,12 @@ class Reconciler:
         for t in b.BOUND:
             for k in t.kinds:
                 self._by_kind.setdefault(k.value, []).append(t)
+        #: kind -> the stream of the one row each entry of the kind binds (no person list)
+        self._single = {
+            k: self._streams[ts[0].name]
+            for k, ts in self._by_kind.items()
+            if len(ts) == 1 and ts[0].parent is None
+        }
         self.result = Reconciliation()
         self._switch = switch
         self._pending: dict[str, int] = {}  # subject ref -> unbound entry
@@ -385,6 +392,50 @@ class Reconciler:
     def feed(self, seq: int, kind: str, ref: str, payload_json: str) -> None:
         counts = self.result.entries
         counts[kind] = counts.get(kind, 0) + 1
+        self._feed(seq, kind, ref, payload_json)
+
+    def feed_entries(self, rows: Iterable[Sequence[Any]]) -> None:
+        """`feed` each ledger row as `ledger.iter_rows` reads it (seq, kind, ref, recorded_at,
+        payload, …), in order, in one loop.
+
+        Why: the full verify feeds every entry, and most bind one row that is its stream's head
+        and is sealed in the entry. That case is decided here inline, by the tests `_match_row`
+        makes (in v2 and later: the row's seq, its digest in the payload, a person's entry
+        carrying the person's ref), and nothing is changed before it is decided; every other
+        case (stale rows, no row, v1, a person's ref to check otherwise) goes the general way.
+        """
+        counts = self.result.entries
+        single, subjects, switch = self._single, self._streams[b.SUBJECTS.name], self._switch
+        for row in rows:
+            seq, kind = row[0], row[1]
+            counts[kind] = counts.get(kind, 0) + 1
+            s = single.get(kind)
+            if s is not None and seq >= switch:
+                head = s.head
+                if (
+                    head is not None
+                    and head[0] == seq
+                    and f'{_SEALED}{head[2]}"' in row[4]
+                    and (s is not subjects or self._person_sealed(seq, row[2], head))
+                ):
+                    s.head = s.following()
+                    continue
+            self._feed(seq, kind, row[2], row[4])
+
+    def _person_sealed(self, seq: int, ref: str, head: _Head) -> bool:
+        """`feed_entries`' case of a person's entry whose row is the head and sealed in it: True
+        when the entry carries the person's ref from v3 on (then, as `_match_row` does, entries
+        of the person left without their row are superseded by this one)."""
+        pseudonym = head[3]
+        if seq <= self._v3_after or pseudonym is None or ref != sh.person_ref(pseudonym):
+            return False
+        if self._pending:
+            self._pending.pop(ref, None)
+            self._pending.pop(sh.legacy_ref(head[1][self._streams[b.SUBJECTS.name].subject_at]), None)
+        return True
+
+    def _feed(self, seq: int, kind: str, ref: str, payload_json: str) -> None:
+        """`feed` once the entry is counted."""
         tables = self._by_kind.get(kind)
         if tables is None:
             self._special(seq, kind, payload_json)
@@ -462,6 +513,8 @@ class Reconciler:
             digests.append(digest)
             ids.append(str(cols[s.subject_at]))
         if seq < self._switch:
+            from hogo.domain.provision import persons_digest  # v1 only (see `_v1_matches`)
+
             good = persons_digest(ids) == payload.get("persons_sha256") and len(ids) == payload.get("persons")
             sealed_rows = payload.get("persons")
         else:

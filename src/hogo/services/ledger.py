@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
 
@@ -326,7 +327,7 @@ _ROWS_SQL = "SELECT seq, kind, ref, recorded_at, payload, prev_hash, hash FROM l
 
 def iter_rows(
     session: Session, chunk: int = 50_000, *, after: int = 0, upto: int | None = None
-) -> Iterator[tuple[Any, ...]]:
+) -> Generator[tuple[Any, ...], None, None]:
     """Stream the ledger in sequence order as plain tuples, without loading it whole (only the
     entries after ``after`` and, given ``upto``, up to it).
 
@@ -418,21 +419,35 @@ def verify_part(
 ) -> tuple[Verification, Part]:
     """The chain from the entry ``after`` (seq, hash) to ``upto`` (its hash checked as the
     head's is) or the end, and the rows bound to those entries (a row bound to seq 0 or less, or
-    past the head, is in the first or last part)."""
+    past the head, is in the first or last part).
+
+    Read in chunks: each is walked by `verify_chain` from the entry before it, then its entries
+    up to the first that breaks the chain, if one does, are fed to the reconciliation
+    (`Reconciler.feed_entries`, one loop) — what walking the entries one by one with both finds,
+    at less Python per entry."""
     rec = Reconciler(
         session.connection(), after=after[0] or None, upto=None if upto is None else upto[0], switch=switch
     )
+    rows = iter_rows(session, after=after[0], upto=None if upto is None else upto[0])
     fed = _FED
-    feed = rec.feed
+    at, seen = after, 0
+    try:
+        while chunk := list(itertools.islice(rows, _VERIFY_CHUNK)):
+            chain = verify_chain(chunk, after=at)
+            walked = chunk if chain.ok else chunk[: chain.entries + 1]
+            rec.feed_entries([row for row in walked if row[1] in fed])
+            seen += chain.entries
+            if not chain.ok:
+                return Verification(False, seen, chain.head, chain.first_bad_seq, chain.problem), rec.part()
+            at = chunk[-1][0], chain.head
+    finally:
+        rows.close()
+    end = verify_chain((), expected_head=head_hash if upto is None else upto[1], after=at)
+    return Verification(end.ok, seen, end.head, end.first_bad_seq, end.problem), rec.part()
 
-    def tee() -> Iterator[tuple[Any, ...]]:
-        for row in iter_rows(session, after=after[0], upto=None if upto is None else upto[0]):
-            if row[1] in fed:
-                feed(row[0], row[1], row[2], row[4])
-            yield row
 
-    chain = verify_chain(tee(), expected_head=head_hash if upto is None else upto[1], after=after)
-    return chain, rec.part()
+#: Entries walked at a time by `verify_part` (as many as `iter_rows` fetches at once).
+_VERIFY_CHUNK = 50_000
 
 
 def _joined(chains: list[Verification]) -> Verification:

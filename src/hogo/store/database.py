@@ -8,13 +8,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -89,6 +90,11 @@ def _is_memory(dbapi_connection: Any) -> bool:
 
 
 def alembic_config(db: Engine) -> Config:
+    """Alembic is imported here, not with the module: it takes a sixth of a second (with mako
+    and pygments), and most users of this module never migrate — among them the full verify's
+    second process (`services.ledger_part`), whose start the whole verify waits for."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["db"] = db
@@ -97,6 +103,8 @@ def alembic_config(db: Engine) -> Config:
 
 def upgrade(db: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest revision (the same migrations on SQLite and PostgreSQL)."""
+    from alembic import command  # see `alembic_config`
+
     command.upgrade(alembic_config(db), revision)
 
 
