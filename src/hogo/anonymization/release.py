@@ -331,7 +331,8 @@ def _search(
             model.suppression_limit,
             monotone=model.monotone,
             check=check,
-            rollup=evaluator.roll_up,
+            # the floor of the remaining nodes costs a pass over them: only where a roll-up may pay
+            rollup=evaluator.roll_up if evaluator.rolls_up else None,
             # One node at a time in numpy: every result prunes before the next node is chosen.
             batch=1 if in_memory else 32,
             progress=tick,
