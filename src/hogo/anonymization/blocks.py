@@ -22,6 +22,7 @@ I64 = npt.NDArray[np.int64]
 BLOCK_CARD = 1 << 16  # joint codes a block may combine at the table's levels
 CACHE_ELEMENTS = 1 << 25  # int64 elements of cached block columns (256 MB); beyond it, not cached
 KEY_LIMIT = 1 << 62  # a node's key stays below this, as the mixed-radix keys elsewhere
+DENSIFY_LIMIT = 1 << 22  # widest partial key renumbered densely (a pass over its range)
 # A node's class key per row, its range, and a decoder from class keys to the level codes.
 BlockKey = tuple[I64, int, Callable[[I64], list[I64]]]
 
@@ -127,32 +128,50 @@ class BlockCodes:
     def key(self, node: Sequence[int]) -> BlockKey | None:
         """Each row's class key at ``node`` (at or above the floor; read-only, it may be a cached
         column), its range, and a decoder from class keys to the attributes' level codes; None if
-        the key would not fit in an int64."""
+        the key would not fit in an int64.
+
+        Blocks are combined one by one; when the next combination would leave a key range too
+        wide to count densely, the key so far is first renumbered densely over the values that
+        occur (one pass over its range, which is small): ranges stay near the number of classes.
+        """
         blocks = [self._block(g, tuple(node[i] for i in group)) for g, group in enumerate(self.groups)]
         if math.prod(b.card for b in blocks) >= KEY_LIMIT:
             return None
+        dense_limit = max(2 * self.rows, 1 << 16)
         key: I64 | None = None
-        owned = False  # whether ``key`` is a fresh array, not a cached column
-        mults, m = [], 1
-        for b in blocks:
-            mults.append(m)
-            if b.card > 1:
-                if key is None:
-                    key, owned = (b.rows, False) if m == 1 else (b.rows * m, True)
-                elif owned:
-                    key += b.rows * m
-                else:
-                    key, owned = key + b.rows * m, True
-            m *= b.card
+        plan: list[tuple[int, int, I64 | None]] = []  # (block, radix below it, values renumbered)
+        key_range = 1
+        for g, b in enumerate(blocks):
+            if b.card == 1:
+                continue
+            if key is None:
+                key, key_range = b.rows, b.card
+                plan.append((g, 1, None))
+                continue
+            values: I64 | None = None
+            if key_range * b.card > dense_limit and key_range <= DENSIFY_LIMIT:
+                rank, values = _dense(key, key_range)
+                key, key_range = rank[key], len(values)
+            key = key + b.rows * key_range
+            plan.append((g, key_range, values))
+            key_range *= b.card
         if key is None:
             key = np.zeros(self.rows, dtype=np.int64)
+        return key, key_range, lambda keys: self._decode(blocks, plan, keys, len(node))
 
-        def decode(keys: I64) -> list[I64]:
-            out: list[I64] = [np.zeros(0, np.int64)] * len(node)
-            for b, group, mult in zip(blocks, self.groups, mults, strict=True):
-                dense = (keys // mult) % b.card
-                for i, codes in zip(group, b.attr_codes, strict=True):
-                    out[i] = codes[dense]
-            return out
-
-        return key, m, decode
+    def _decode(
+        self, blocks: list[_Coded], plan: list[tuple[int, int, I64 | None]], keys: I64, n: int
+    ) -> list[I64]:
+        """Undo ``key``'s combination, last block first: each attribute's level code per class."""
+        dense: dict[int, I64] = {}
+        for g, radix, values in reversed(plan):
+            dense[g] = keys // radix
+            keys = keys % radix
+            if values is not None:
+                keys = values[keys]
+        out: list[I64] = [np.zeros(0, np.int64)] * n
+        for g, (b, group) in enumerate(zip(blocks, self.groups, strict=True)):
+            codes = dense.get(g, np.zeros(len(keys), np.int64))
+            for i, attr in zip(group, b.attr_codes, strict=True):
+                out[i] = attr[codes]
+        return out
