@@ -82,7 +82,11 @@ class BlockCodes:
         self.rows = len(codes[0]) if codes else 0
         self.groups = self._group([cards[i][f] for i, f in enumerate(floor)])
         self.base: list[_Coded] = [self._floor_block(g, codes) for g in self.groups]
-        self._cache: dict[tuple[int, tuple[int, ...]], _Coded] = {}
+        # the floor columns are entries too (not counted against the budget: they always exist)
+        self._cache: dict[tuple[int, tuple[int, ...]], _Coded] = {
+            (g, tuple(self.floor[i] for i in group)): b
+            for g, (group, b) in enumerate(zip(self.groups, self.base, strict=True))
+        }
         self._cached = 0
 
     @staticmethod
@@ -106,12 +110,10 @@ class BlockCodes:
 
     def _block(self, g: int, levels: tuple[int, ...]) -> _Coded:
         """Block ``g`` at ``levels``: from its floor column through a map over its dense codes."""
-        group, base = self.groups[g], self.base[g]
-        if all(lvl == self.floor[i] for i, lvl in zip(group, levels, strict=True)):
-            return base
         hit = self._cache.get((g, levels))
         if hit is not None:
             return hit
+        group, base = self.groups[g], self.base[g]
         lifted = [
             codes if lvl == self.floor[i] else self.up[i][(self.floor[i], lvl)][codes]
             for i, lvl, codes in zip(group, levels, base.attr_codes, strict=True)

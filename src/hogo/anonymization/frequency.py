@@ -12,6 +12,7 @@ memory are evaluated in SQL instead (:mod:`hogo.anonymization.evaluation`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,11 @@ class _Rows:
     s: I64 | None
     floor: list[int]
     blocks: BlockCodes | None = None  # built on first use, for k-anonymity (no sensitive codes)
+
+    @functools.cached_property
+    def weights(self) -> F64:
+        """The counts as float64, as ``np.bincount`` takes weights (exact: integers below 2**53)."""
+        return self.n.astype(np.float64)
 
 
 @dataclass
@@ -476,7 +482,7 @@ class FrequencyEvaluator(SearchTables):
             return False
         key, key_range, _ = blocked
         if key_range <= max(8 * len(key), COUNT_DENSE):
-            sizes = np.bincount(key, weights=rows.n, minlength=key_range)  # exact below 2**53
+            sizes = np.bincount(key, weights=rows.weights, minlength=key_range)  # exact below 2**53
         else:
             sizes = sum_by_key(key, rows.n, key_range)[1].astype(np.float64)
         np.copyto(sizes, 0.0, where=sizes >= self.model.k)  # what is left is suppressed
