@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
 BLOCK_CARD = 1 << 16  # joint codes a block may combine at the table's levels
-CACHE_ELEMENTS = 1 << 25  # int64 elements of cached block columns (256 MB); beyond it, not cached
+CACHE_ELEMENTS = 1 << 22  # int64 elements of cached block columns (32 MB); beyond it, not cached
 KEY_LIMIT = 1 << 62  # a node's key stays below this, as the mixed-radix keys elsewhere
 DENSIFY_LIMIT = 1 << 22  # widest partial key renumbered densely (a pass over its range)
 # A node's class key per row, its range, and a decoder from class keys to the level codes.
