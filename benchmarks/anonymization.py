@@ -2,8 +2,11 @@
 
     .venv/bin/python benchmarks/anonymization.py [--rows 10000000] [--skip-scale]
 
-1. Adult, k=5, ARX hierarchies on all nine attributes, 4% suppression, loss: search time (goal
-   ≤ 1 s) and the chosen levels.
+1. Adult, k=5, ARX hierarchies on all nine attributes, 4% suppression, loss: the chosen levels,
+   and the time split as the goal names it: the lattice search over the built evaluator, without
+   reading the file (goal ≤ 100 ms; ARX's Flash needs 28 ms in Java), apart from building the
+   evaluator (the engine's GROUP BY into the frequency table); CPU and wall, median of 7.
+   The manifest's ``search_seconds`` is the two together (wall).
 2. Adult side by side with anonypy (Mondrian, k=5) on the same eight quasi-identifiers and the
    same sensitive attribute: time and information loss measured by one formula for both (share
    of each attribute's observed domain that a released cell covers; removed records cost 1).
@@ -29,9 +32,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hogo.anonymization.evaluation import QuasiIdentifier
 from hogo.anonymization.hierarchy import Hierarchy, read_arx_csv
+from hogo.anonymization.lattice import SearchResult
 from hogo.anonymization.metrics import Metric
-from hogo.anonymization.release import anonymize
+from hogo.anonymization.release import anonymize, build_hierarchy, make_evaluator, search_lattice
 from hogo.anonymization.spec import AnonymizationSpec, QISpec
 from hogo.anonymization.unusual import UnusualMode
 from hogo.anonymization.verify import verify_release
@@ -48,6 +53,33 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def split_search(
+    engine: Any, table: str, spec: AnonymizationSpec, repeat: int = 7
+) -> tuple[Any, SearchResult]:
+    """Median CPU and wall seconds of building the evaluator and of the search alone, and the result.
+
+    CPU time (``process_time``) is what the machine's load does not inflate; it counts the engine's
+    own threads too, so building may show more CPU than wall.
+    """
+    qis = [QuasiIdentifier(q.name, build_hierarchy(engine, table, q)) for q in spec.quasi_identifiers]
+    model = spec.privacy_model()
+    rows = engine.count(table)
+    times: dict[str, list[float]] = {"build_cpu": [], "build_wall": [], "search_cpu": [], "search_wall": []}
+    result: SearchResult | None = None
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        evaluator = make_evaluator(engine, table, qis, model, spec.metric, None, rows=rows)
+        built_wall, built_cpu = time.perf_counter(), time.process_time()
+        result = search_lattice(evaluator, qis, spec)
+        times["search_wall"].append(time.perf_counter() - built_wall)
+        times["search_cpu"].append(time.process_time() - built_cpu)
+        times["build_wall"].append(built_wall - wall)
+        times["build_cpu"].append(built_cpu - cpu)
+        evaluator.close()
+    assert result is not None
+    return {name: statistics.median(values) for name, values in times.items()}, result
 
 
 def adult_spec(qis: list[str], **extra: Any) -> AnonymizationSpec:
@@ -73,11 +105,22 @@ def bench_adult() -> None:
 
     total, result = timed(run, repeat=5)
     m = result.manifest
+    split, searched = split_search(engine, "adult", spec)
+    assert searched.node == tuple(m.levels.values()) and searched.stats is not None
+    assert searched.stats.suppressed == m.suppressed
     print(f"levels   {m.levels}")
-    print(f"loss     {m.metric_value:.4f}   k {m.k_achieved}   suppressed {m.suppressed}")
+    print(f"loss     {m.metric_value!r}   k {m.k_achieved}   suppressed {m.suppressed}")
     print(
-        f"search   {statistics.median(searches):.2f} s median, {max(searches):.2f} s slowest of 5 (goal ≤ 1 s)"
-        f"   whole release {total:.2f} s (median of 5)"
+        f"search   {split['search_cpu'] * 1000:.0f} ms CPU, {split['search_wall'] * 1000:.0f} ms wall "
+        "(median of 7; the lattice search without reading the file; goal ≤ 100 ms, ARX Flash 28 ms)"
+    )
+    print(
+        f"build    {split['build_cpu'] * 1000:.0f} ms CPU, {split['build_wall'] * 1000:.0f} ms wall "
+        "(median of 7; the engine's GROUP BY into the frequency table, evaluator set up)"
+    )
+    print(
+        f"manifest search_seconds (build + search, wall) {statistics.median(searches):.2f} s median, "
+        f"{max(searches):.2f} s slowest of 5   whole release {total:.2f} s (median of 5)"
     )
     print(f"lattice  {m.nodes_evaluated} of {m.lattice_size} nodes evaluated")
     for metric in (Metric.precision, Metric.entropy):

@@ -25,6 +25,9 @@ from hogo.anonymization.models import PrivacyModel
 from hogo.engines.base import SqlEngine
 from hogo.errors import InputError
 
+# Frequency tables smaller than this are not rolled up: a pass to group them costs what it saves.
+ROLLUP_MIN_ROWS = 50_000
+
 
 @dataclass(frozen=True)
 class QuasiIdentifier:
@@ -226,7 +229,12 @@ class NodeEvaluator(SearchTables):
             pos += qi.hierarchy.height + 1
         return out
 
-    def roll_up(self, floor: Sequence[int], min_rows: int = 50_000) -> None:
+    @property
+    def rolls_up(self) -> bool:
+        """Whether ``roll_up`` with its default threshold can ever shrink the table."""
+        return self.base_rows >= ROLLUP_MIN_ROWS
+
+    def roll_up(self, floor: Sequence[int], min_rows: int = ROLLUP_MIN_ROWS) -> None:
         """Pre-aggregate the frequency table to ``floor`` levels; later nodes must be at or above it.
 
         Every column of a level at or above the floor is a function of the floor level, so

@@ -156,6 +156,80 @@ def _may_win_all(
     return clear | ((bounds <= best_value + tol) & earlier)
 
 
+class _Candidates:
+    """The nodes that may still win, in evaluation order: most general first, then lowest bound.
+
+    Why this shape: the search takes one node at a time, so each step must cost microseconds, not
+    a pass over every node. Nodes before ``pos`` are settled, so each step looks only at the rest;
+    a node at or below another has a smaller level sum and therefore comes after it, so dropping
+    the nodes below one just evaluated never needs to look back. Attributes are held as separate
+    contiguous columns: the dominance test is then one vector comparison per attribute.
+    """
+
+    def __init__(self, nodes: Any, sums: Any, bounds: Any) -> None:
+        import numpy as np
+
+        self.nodes, self.sums, self.bounds = nodes, sums, bounds
+        self.cols = [np.ascontiguousarray(nodes[:, i]) for i in range(nodes.shape[1])]
+        self.alive = np.ones(len(nodes), dtype=bool)
+        self.pos = 0
+
+    def drop_known(self, known: Iterable[Node]) -> None:
+        """Drop nodes already evaluated (by the climb)."""
+        for node in known:
+            self.alive &= ~self._at_or_below(node, 0, exact=True)
+
+    def keep_may_win(self, best: _Best) -> None:
+        """Drop the nodes that can no longer beat ``best``, ties included."""
+        p = self.pos
+        self.alive[p:] &= _may_win_all(
+            self.nodes[p:], self.sums[p:], self.bounds[p:], best.value, best.node, best.tol
+        )
+
+    def drop_at_or_below(self, node: Node) -> None:
+        """With a monotone model, nothing at or below a node that is not anonymous can be."""
+        self.alive[self.pos :] &= ~self._at_or_below(node, self.pos, exact=False)
+
+    def _at_or_below(self, node: Node, start: int, *, exact: bool) -> Any:
+        import numpy as np
+
+        compare = np.equal if exact else np.less_equal
+        mask = compare(self.cols[0][start:], node[0])
+        for col, level in zip(self.cols[1:], node[1:], strict=True):
+            mask &= compare(col[start:], level)
+        return mask
+
+    def take(self, batch: int) -> list[Node]:
+        """The next ``batch`` live nodes in order, marked as taken; empty when none is left."""
+        import numpy as np
+
+        rest = self.alive[self.pos :]
+        if batch == 1:
+            first = int(rest.argmax()) if len(rest) else 0
+            if not len(rest) or not rest[first]:
+                self.pos = len(self.alive)
+                return []
+            chosen = np.asarray([self.pos + first])
+        else:
+            chosen = self.pos + np.flatnonzero(rest)[:batch]
+            if not len(chosen):
+                self.pos = len(self.alive)
+                return []
+        self.alive[chosen] = False
+        self.pos = int(chosen[-1]) + 1  # everything before the last one taken is settled now
+        return [tuple(int(x) for x in self.nodes[i]) for i in chosen]
+
+    def floor(self, chosen: Sequence[Node]) -> tuple[int, ...]:
+        """The levels every node still to be evaluated is at or above (``chosen`` included)."""
+        import numpy as np
+
+        rest = self.nodes[self.pos :][self.alive[self.pos :]]
+        low = np.min(np.asarray(chosen), axis=0)
+        if len(rest):
+            low = np.minimum(low, rest.min(axis=0))
+        return tuple(int(x) for x in low)
+
+
 def separable_search(
     evaluate: Evaluate,
     bottom: Sequence[int],
@@ -187,12 +261,12 @@ def separable_search(
     bounds = _level_sums(grid, level_bounds)
     best = _Best(metric)
     evaluated = 0
-    blocked = np.empty((0, n), dtype=grid.dtype)  # nodes known not to be anonymous (monotone)
+    blocked: list[Node] = []  # nodes known not to be anonymous (monotone)
     known: set[Node] = set()
 
     def run(nodes: list[Node]) -> list[bool]:
         """Evaluate ``nodes``; whether each is anonymous."""
-        nonlocal evaluated, blocked
+        nonlocal evaluated
         # The cheap check first; full statistics only for the nodes it cannot rule out.
         maybe = check(nodes) if check is not None else [True] * len(nodes)
         full = {r.node: r for r in evaluate([v for v, ok in zip(nodes, maybe, strict=True) if ok])}
@@ -209,7 +283,7 @@ def separable_search(
                 continue
             out.append(False)
             if monotone:
-                blocked = np.vstack([blocked, np.asarray(node, dtype=grid.dtype)[None, :]])
+                blocked.append(node)
         return out
 
     _climb(_cheapest_path(bottom, top, level_bounds), run, known, monotone=monotone, rollup=rollup)
@@ -217,23 +291,9 @@ def separable_search(
     sums = grid.sum(axis=1)
     order = np.lexsort((bounds, -sums))
     order = order[_may_win_all(grid[order], sums[order], bounds[order], best.value, best.node, best.tol)]
-    cand, cand_bounds, cand_sums = grid[order], bounds[order], sums[order]
-    alive = _none_of(cand, known)
-    seen_blocked, pruned_for = 0, best.node
-    while True:
-        if best.node != pruned_for:
-            alive &= _may_win_all(cand, cand_sums, cand_bounds, best.value, best.node, best.tol)
-            pruned_for = best.node
-        alive &= _above_none_of(cand, blocked[seen_blocked:])
-        seen_blocked = len(blocked)
-        idxs = np.flatnonzero(alive)
-        if not len(idxs):
-            break
-        if rollup is not None:
-            rollup(tuple(int(x) for x in cand[idxs].min(axis=0)))
-        chosen = idxs[:batch]
-        alive[chosen] = False
-        run([tuple(int(x) for x in cand[i]) for i in chosen])
+    cand = _Candidates(grid[order], sums[order], bounds[order])
+    cand.drop_known(known)
+    _sweep(cand, best, blocked, run, batch=batch, rollup=rollup)
     return SearchResult(
         node=best.node,
         stats=best.stats,
@@ -242,6 +302,32 @@ def separable_search(
         evaluated=evaluated,
         pruned_by_bound=int((bounds >= best.value).sum()),
     )
+
+
+def _sweep(
+    cand: _Candidates,
+    best: _Best,
+    blocked: list[Node],
+    run: Callable[[list[Node]], list[bool]],
+    *,
+    batch: int,
+    rollup: Callable[[Sequence[int]], None] | None,
+) -> None:
+    """Evaluate the candidates in order until none may win; ``run`` extends ``blocked`` and ``best``."""
+    seen_blocked, pruned_for = 0, best.node
+    while True:
+        if best.node != pruned_for:
+            cand.keep_may_win(best)
+            pruned_for = best.node
+        for node in blocked[seen_blocked:]:
+            cand.drop_at_or_below(node)
+        seen_blocked = len(blocked)
+        chosen = cand.take(batch)
+        if not chosen:
+            return
+        if rollup is not None:
+            rollup(cand.floor(chosen))
+        run(chosen)
 
 
 def _next_chunk(heap: list[tuple[float, int, Node]], best: _Best, batch: int) -> list[Node]:
@@ -267,27 +353,6 @@ def _level_sums(grid: Any, level_bounds: Sequence[Sequence[float]]) -> Any:
 def _children(node: Node, top: Sequence[int]) -> list[Node]:
     """The nodes one level more general than ``node`` in one attribute, within ``top``."""
     return [(*node[:i], node[i] + 1, *node[i + 1 :]) for i in range(len(node)) if node[i] < top[i]]
-
-
-def _none_of(cand: Any, nodes: Iterable[Node]) -> Any:
-    """A mask of the rows of ``cand`` that are none of ``nodes``."""
-    import numpy as np
-
-    alive = np.ones(len(cand), dtype=bool)
-    for node in nodes:
-        alive &= ~(cand == np.asarray(node)).all(axis=1)
-    return alive
-
-
-def _above_none_of(cand: Any, blocked: Any) -> Any:
-    """A mask of the rows of ``cand`` at or below none of the rows of ``blocked`` (with a monotone
-    model, a node below one that is not anonymous is not anonymous either)."""
-    import numpy as np
-
-    alive = np.ones(len(cand), dtype=bool)
-    for row in blocked:
-        alive &= ~(cand <= row).all(axis=1)
-    return alive
 
 
 def _cheapest_path(
@@ -334,16 +399,6 @@ def _climb(
                 rollup(path[mid])
     if path[hi] not in known:
         run([path[hi]])
-
-
-def _maximal(nodes: list[Any]) -> list[Any]:
-    """Keep only nodes not dominated by another (the rest add nothing to the dominance test)."""
-    ordered = sorted(nodes, key=lambda a: -int(a.sum()))
-    kept: list[Any] = []
-    for a in ordered:
-        if not any(bool((b >= a).all()) for b in kept):
-            kept.append(a)
-    return kept
 
 
 def brute_force(

@@ -34,6 +34,12 @@ class Metric(StrEnum):
         return self in (Metric.loss, Metric.precision, Metric.entropy)
 
 
+def suppression_allowed(total: int, suppression_limit: float) -> int:
+    """How many of ``total`` records the limit lets a release suppress (the float product rounded
+    down, with a margin for shares such as 0.04 × 25 that fall just below the integer)."""
+    return int(suppression_limit * total + 1e-9)
+
+
 @dataclass(frozen=True)
 class NodeStats:
     """Aggregates of one lattice node, all computed by one engine query."""
@@ -50,7 +56,7 @@ class NodeStats:
     sq_kept: int
 
     def anonymous(self, suppression_limit: float) -> bool:
-        return self.suppressed <= int(suppression_limit * self.total + 1e-9) and self.kept_classes > 0
+        return self.suppressed <= suppression_allowed(self.total, suppression_limit) and self.kept_classes > 0
 
 
 def _metric(metric: Metric, s: NodeStats, n_qis: int, cost: float, square_sum: int, classes: int) -> float:
