@@ -21,7 +21,7 @@ from hogo.errors import InputError
 from hogo.files.digest import sha256_file
 from hogo.profiling.spec import parse_profile_spec
 from hogo.release.spec import SpecPaths
-from hogo.services import ledger, releases
+from hogo.services import ledger, runs
 from hogo.services import profiles as service
 from hogo.services.erasure import erase
 from hogo.services.profiles import run_profile
@@ -159,7 +159,7 @@ def test_a_run_whose_process_stopped_is_settled_and_its_id_runs_again(
     def failing(*args: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(releases, "alive", lambda runner: False)  # as if the process had stopped
+    monkeypatch.setattr(runs, "alive", lambda runner: False)  # as if the process had stopped
     with monkeypatch.context() as mp, pytest.raises(OSError):
         mp.setattr(publication, "publish", failing)  # the rename after the record commits
         _run(store, folder, "late")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hogo.cli.app import app
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.release.spec import parse_spec
-from hogo.services import ledger
+from hogo.services import ledger, runs
 from hogo.services import releases as service
 from hogo.store.database import write_scope
 from tests.release.world import TOKEN_KEY, build_world, personal_spec
@@ -131,12 +131,12 @@ def test_release_left_running_by_a_stopped_process_is_marked_failed(world: tuple
     gone.wait()
     host = socket.gethostname()
     with write_scope(store) as session:
-        for name, runner in [("killed", f"{host}:{gone.pid}"), ("alive", service.runner()),
+        for name, runner in [("killed", f"{host}:{gone.pid}"), ("alive", runs.runner()),
                              ("elsewhere", f"other-host:{gone.pid}")]:  # fmt: skip
             spec = parse_spec(personal_spec(name), tmp)
             service._accept(session, spec)
             row = session.get(ReleaseRow, name)
-            assert row is not None and row.runner == service.runner()
+            assert row is not None and row.runner == runs.runner()
             row.runner = runner
     for scratch in scratch_dirs(tmp / "out" / "killed"):
         scratch.mkdir(parents=True)

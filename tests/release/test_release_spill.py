@@ -14,6 +14,7 @@ from hogo.engines import get_engine as real_get_engine
 from hogo.release.publish import scratch_dirs
 from hogo.release.spec import parse_spec
 from hogo.services import releases as service
+from hogo.services import runs
 from tests.release.world import TOKEN_KEY, build_world, personal_spec
 
 
@@ -49,7 +50,7 @@ def test_the_release_engine_spills_inside_the_work_folder_and_honours_the_limit(
         return engine
 
     steps: list[tuple[str, bool]] = []
-    monkeypatch.setattr(service, "get_engine", get_engine)
+    monkeypatch.setattr(runs, "get_engine", get_engine)
     spec = parse_spec(personal_spec("spill-1"), tmp)
     done = service.run_now(store, spec, lambda what, rows=None: steps.append((what, spill.is_dir())))
 

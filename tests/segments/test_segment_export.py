@@ -21,7 +21,7 @@ from hogo.matching.tokens import TokenKey
 from hogo.segments.confirmations import read_confirmations
 from hogo.segments.export import plan_segments, prepare_segments
 from hogo.segments.spec import parse_segment_spec
-from hogo.services import ledger, releases
+from hogo.services import ledger, runs
 from hogo.services import segments as service
 from hogo.services.segments import confirmation_records, export_now, get_export, records_intact
 from hogo.store.database import read_scope, write_scope
@@ -186,7 +186,7 @@ def test_an_export_whose_process_stopped_is_settled_and_its_id_runs_again(
     with write_scope(store) as s:
         service._accept(s, spec, None)
     (folder / "out" / ".seg-stop.part").mkdir(parents=True)
-    monkeypatch.setattr(releases, "alive", lambda runner: False)  # as if the process had stopped
+    monkeypatch.setattr(runs, "alive", lambda runner: False)  # as if the process had stopped
     assert service.recover_interrupted(store) == ["seg-stop"]
     assert not (folder / "out" / ".seg-stop.part").exists()
     monkeypatch.undo()

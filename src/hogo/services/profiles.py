@@ -44,7 +44,7 @@ from hogo.release.spec import SpecPaths
 from hogo.services import ledger
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import (
+from hogo.services.runs import (
     failure_recorded,
     manifest_counts,
     newest_runs,
@@ -129,7 +129,7 @@ def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> Recorde
 
 
 def recover_interrupted(db: Engine) -> list[str]:
-    """Settle profile jobs whose process stopped mid-run (`hogo.services.releases.settle_stopped`);
+    """Settle profile jobs whose process stopped mid-run (`hogo.services.runs.settle_stopped`);
     returns the ids marked failed."""
     return settle_stopped(db, ProfileRunRow, "profile_id", "profile")
 

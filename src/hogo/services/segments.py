@@ -41,7 +41,7 @@ from hogo.segments.export import OUTPUT, PreparedSegments, SegmentPlan, Step, pl
 from hogo.segments.spec import SegmentSpec, parse_segment_spec
 from hogo.services import ledger
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.releases import (
+from hogo.services.runs import (
     failure_recorded,
     manifest_counts,
     newest_runs,
@@ -278,7 +278,7 @@ def _record(session: Session, plan: SegmentPlan, prepared: PreparedSegments, wor
 
 
 def recover_interrupted(db: Engine) -> list[str]:
-    """Settle segment exports whose process stopped mid-run (`hogo.services.releases.settle_stopped`);
+    """Settle segment exports whose process stopped mid-run (`hogo.services.runs.settle_stopped`);
     returns the ids marked failed."""
     return settle_stopped(db, SegmentExportRow, "export_id", "segment export")
 
