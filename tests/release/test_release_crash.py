@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from hogo.release import publish as publication
 from hogo.release.publish import scratch_dirs
 from hogo.release.spec import parse_spec
-from hogo.services import ledger
+from hogo.services import ledger, runs
 from hogo.services import releases as service
 from hogo.store.database import write_scope
 from tests.release.world import TOKEN_KEY, build_world, personal_spec
@@ -150,7 +150,7 @@ def test_a_failed_rename_after_the_record_keeps_the_release_done_and_recovery_co
     def failing(*args: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(service, "alive", lambda runner: False)  # as if this process had stopped
+    monkeypatch.setattr(runs, "alive", lambda runner: False)  # as if this process had stopped
     with monkeypatch.context() as mp, pytest.raises(OSError):
         mp.setattr(publication, "publish", failing)  # the rename after the record commits
         service.run_now(store, parse_spec(personal_spec("late"), folder))

@@ -41,20 +41,9 @@ from hogo.profiling.spec import ProfileSpec, parse_profile_spec
 from hogo.release.publish import FILE_MODE, seal, write_manifest
 from hogo.release.run import read_output
 from hogo.release.spec import SpecPaths
-from hogo.services import ledger
+from hogo.services import ledger, runs
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.runs import (
-    failure_recorded,
-    manifest_counts,
-    newest_runs,
-    run_after_commit,
-    run_staged,
-    run_view,
-    runner,
-    settle_stopped,
-    settled,
-)
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import ProfileRunRow, mark_done
@@ -86,7 +75,7 @@ def _accept(session: Session, spec: ProfileSpec, now: datetime | None) -> Profil
     row.purpose, row.status, row.run_at = spec.purpose, RUNNING, plan.at
     row.started_at, row.finished_at, row.error = datetime.now(UTC), None, None
     row.directory, row.output_file = str(plan.directory), OUTPUT[spec.output.format]
-    row.runner = runner()
+    row.runner = runs.runner()
     session.flush()
     return plan
 
@@ -106,7 +95,7 @@ def start_profile(session: Session, db: Engine, spec: ProfileSpec) -> str:
     """Accept the job in the caller's transaction; it runs in a thread once that commits
     (`POST /api/v1/profiles`). The thread is not a daemon: a stopping server waits for it."""
     plan = _accept(session, spec, None)
-    run_after_commit(session, f"profile-{spec.id}", lambda: _execute(db, plan))
+    runs.run_after_commit(session, f"profile-{spec.id}", lambda: _execute(db, plan))
     return spec.id
 
 
@@ -123,20 +112,20 @@ def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> Recorde
     def record(session: Session, prepared: PreparedProfile, work: Path) -> dict[str, Any]:
         return _record(session, plan, prepared, work)
 
-    with failure_recorded(db, ProfileRunRow, spec.id, "profile job"):
-        prepared, manifest = run_staged(db, plan.directory, spec.engine, prepare, record)
+    with runs.failure_recorded(db, ProfileRunRow, spec.id, "profile job"):
+        prepared, manifest = runs.run_staged(db, plan.directory, spec.engine, prepare, record)
     return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
 
 
 def recover_interrupted(db: Engine) -> list[str]:
     """Settle profile jobs whose process stopped mid-run (`hogo.services.runs.settle_stopped`);
     returns the ids marked failed."""
-    return settle_stopped(db, ProfileRunRow, "profile_id", "profile")
+    return runs.settle_stopped(db, ProfileRunRow, "profile_id", "profile")
 
 
 def wait_for(db: Engine, profile_id: str, timeout: float = 60.0) -> ProfileInfo:
     """Poll until a run is no longer running (for tests and scripts)."""
-    return settled(db, lambda session: get_profile(session, profile_id), timeout)
+    return runs.settled(db, lambda session: get_profile(session, profile_id), timeout)
 
 
 def _record(session: Session, plan: ProfilePlan, prepared: PreparedProfile, work: Path) -> dict[str, Any]:
@@ -188,7 +177,7 @@ class ProfileInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        return manifest_counts(self.manifest)
+        return runs.manifest_counts(self.manifest)
 
     @property
     def output_path(self) -> Path:
@@ -197,12 +186,12 @@ class ProfileInfo:
 
 def list_profiles(session: Session, limit: int = 200) -> list[ProfileInfo]:
     """Recorded runs, newest first."""
-    return [run_view(ProfileInfo, r) for r in newest_runs(session, ProfileRunRow, limit)]
+    return [runs.run_view(ProfileInfo, r) for r in runs.newest_runs(session, ProfileRunRow, limit)]
 
 
 def get_profile(session: Session, profile_id: str) -> ProfileInfo:
     missing = ("そのプロファイルは記録されていません。", "no such profile run.")
-    return run_view(ProfileInfo, stored(session, ProfileRunRow, profile_id, *missing))
+    return runs.run_view(ProfileInfo, stored(session, ProfileRunRow, profile_id, *missing))
 
 
 def forget(session: Session, subject_id: str) -> int:

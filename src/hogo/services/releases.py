@@ -39,22 +39,10 @@ from hogo.release.plan import ProfileInput, ReleasePlan, plan_release
 from hogo.release.publish import seal, write_manifest
 from hogo.release.run import PreparedRelease, Step, prepare_release, quiet
 from hogo.release.spec import ReleaseSpec, SpecPaths, parse_spec
-from hogo.services import ledger
+from hogo.services import ledger, runs
 from hogo.services.binding import require_reconciled
 from hogo.services.policy import require_policy, revision_in_force
 from hogo.services.provisions import record_provision
-from hogo.services.runs import (
-    STOPPED,
-    alive,
-    failure_recorded,
-    manifest_counts,
-    newest_runs,
-    run_after_commit,
-    run_staged,
-    run_view,
-    runner,
-    settled,
-)
 from hogo.store.database import write_scope
 from hogo.store.export import StoreConsent
 from hogo.store.profiles import ProfileRunRow
@@ -84,7 +72,7 @@ class ReleaseInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        return manifest_counts(self.manifest)
+        return runs.manifest_counts(self.manifest)
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -109,12 +97,12 @@ class ReleaseFile:
 
 
 def _info(row: ReleaseRow) -> ReleaseInfo:
-    return run_view(ReleaseInfo, row, mode=ReleaseMode(row.mode))
+    return runs.run_view(ReleaseInfo, row, mode=ReleaseMode(row.mode))
 
 
 def list_releases(session: Session, limit: int = 200) -> list[ReleaseInfo]:
     """Newest first."""
-    return [_info(r) for r in newest_runs(session, ReleaseRow, limit)]
+    return [_info(r) for r in runs.newest_runs(session, ReleaseRow, limit)]
 
 
 def get_release(session: Session, release_id: str) -> ReleaseInfo:
@@ -154,7 +142,7 @@ def _accept(session: Session, spec: ReleaseSpec) -> ReleasePlan:
         session.add(row)
     row.mode, row.purpose, row.recipient = spec.mode.value, spec.purpose, spec.recipient
     row.status, row.started_at, row.finished_at = RUNNING, datetime.now(UTC), None
-    row.runner = runner()
+    row.runner = runs.runner()
     row.directory, row.manifest, row.error = str(plan.directory), None, None
     session.flush()
     return plan
@@ -206,11 +194,11 @@ def recover_interrupted(store: Engine) -> list[str]:
     with write_scope(store) as session:
         rows = session.scalars(select(ReleaseRow).where(ReleaseRow.status != DONE)).all()
         for row in rows:
-            if row.status == RUNNING and (row.runner is None or alive(row.runner)):
+            if row.status == RUNNING and (row.runner is None or runs.alive(row.runner)):
                 continue
             if row.status == RUNNING:
                 row.status, row.finished_at = FAILED, datetime.now(UTC)
-                row.error = STOPPED
+                row.error = runs.STOPPED
                 recovered.append(row.release_id)
             if not ledger.entries_for(session, f"release:{row.release_id}"):
                 publication.discard(Path(row.directory), row.release_id)
@@ -218,7 +206,7 @@ def recover_interrupted(store: Engine) -> list[str]:
         for row in done:
             if (
                 row.runner is not None
-                and not alive(row.runner)
+                and not runs.alive(row.runner)
                 and publication.finish(Path(row.directory), row.release_id)
             ):
                 log.warning(
@@ -243,7 +231,7 @@ class RecordedRelease:
 def _execute(
     store: Engine, plan: ReleasePlan, step: Step | None = None, consent: ConsentSource | None = None
 ) -> RecordedRelease:
-    with failure_recorded(store, ReleaseRow, plan.release_id, "release"):
+    with runs.failure_recorded(store, ReleaseRow, plan.release_id, "release"):
         return _run(store, plan, step or quiet, consent)
 
 
@@ -261,7 +249,7 @@ def _run(store: Engine, plan: ReleasePlan, step: Step, consent: ConsentSource | 
         step("記録中 / recording")
         return _record(session, plan, done[0], done[1], work)
 
-    (prepared, _), manifest = run_staged(store, plan.directory, plan.spec.engine, prepare, record)
+    (prepared, _), manifest = runs.run_staged(store, plan.directory, plan.spec.engine, prepare, record)
     return RecordedRelease(plan.release_id, plan.spec.mode, plan.directory, prepared.counts, manifest)
 
 
@@ -320,7 +308,7 @@ def _record(
 def start_release(session: Session, store: Engine, spec: ReleaseSpec) -> str:
     """Accept the release in the caller's transaction; it runs in a thread once that commits."""
     plan = _accept(session, spec)
-    run_after_commit(session, f"release-{plan.release_id}", lambda: _execute(store, plan))
+    runs.run_after_commit(session, f"release-{plan.release_id}", lambda: _execute(store, plan))
     return plan.release_id
 
 
@@ -340,4 +328,4 @@ def run_now(
 
 def wait_for(store: Engine, release_id: str, timeout: float = 60.0) -> ReleaseInfo:
     """Poll until a release is no longer running (for tests and scripts)."""
-    return settled(store, lambda session: get_release(session, release_id), timeout)
+    return runs.settled(store, lambda session: get_release(session, release_id), timeout)

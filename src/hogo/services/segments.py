@@ -39,19 +39,8 @@ from hogo.release.spec import SpecPaths
 from hogo.segments.confirmations import read_confirmations
 from hogo.segments.export import OUTPUT, PreparedSegments, SegmentPlan, Step, plan_segments, prepare_segments
 from hogo.segments.spec import SegmentSpec, parse_segment_spec
-from hogo.services import ledger
+from hogo.services import ledger, runs
 from hogo.services.policy import require_policy, revision_in_force
-from hogo.services.runs import (
-    failure_recorded,
-    manifest_counts,
-    newest_runs,
-    run_after_commit,
-    run_staged,
-    run_view,
-    runner,
-    settle_stopped,
-    settled,
-)
 from hogo.store.database import write_scope
 from hogo.store.rows import stored, view_of
 from hogo.store.segments import RelatedInfoConfirmationRow, SegmentExportRow
@@ -80,7 +69,7 @@ class ExportInfo:
 
     @property
     def counts(self) -> dict[str, int]:
-        return manifest_counts(self.manifest)
+        return runs.manifest_counts(self.manifest)
 
 
 class ConfirmationRecord(BaseModel):
@@ -132,7 +121,7 @@ def _accept(session: Session, spec: SegmentSpec, now: datetime | None) -> Segmen
     row.recipient_id, row.identifier_kind, row.status = spec.recipient, spec.identifier_kind.value, RUNNING
     row.at, row.started_at, row.finished_at, row.error = plan.at, datetime.now(UTC), None, None
     row.directory, row.output_file = str(plan.directory), OUTPUT[spec.output.format]
-    row.runner, row.manifest, row.ledger_seq = runner(), None, None
+    row.runner, row.manifest, row.ledger_seq = runs.runner(), None, None
     session.flush()
     return plan
 
@@ -150,18 +139,18 @@ def export_now(
 def start_export(session: Session, db: Engine, spec: SegmentSpec) -> str:
     """Accept in the caller's transaction; the export runs in a thread once that commits (the API)."""
     plan = _accept(session, spec, None)
-    run_after_commit(session, f"segment-{spec.id}", lambda: _execute(db, plan))
+    runs.run_after_commit(session, f"segment-{spec.id}", lambda: _execute(db, plan))
     return spec.id
 
 
 def wait_for(db: Engine, export_id: str, timeout: float = 60.0) -> ExportInfo:
     """Poll until an export is no longer running (for tests and scripts)."""
-    return settled(db, lambda session: get_export(session, export_id), timeout)
+    return runs.settled(db, lambda session: get_export(session, export_id), timeout)
 
 
 def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> RecordedExport:
     spec = plan.spec
-    with failure_recorded(db, SegmentExportRow, spec.id, "segment export"):
+    with runs.failure_recorded(db, SegmentExportRow, spec.id, "segment export"):
         # The confirmations and the key first: a file that cannot confirm stops everything.
         confirmations = read_confirmations(spec.confirmations.path)
         key = load_key(spec.token_key_file, file_hint="token_key_file")
@@ -174,7 +163,7 @@ def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> Recorde
         def record(session: Session, prepared: PreparedSegments, work: Path) -> dict[str, Any]:
             return _record(session, plan, prepared, work)
 
-        prepared, manifest = run_staged(db, plan.directory, spec.engine, prepare, record)
+        prepared, manifest = runs.run_staged(db, plan.directory, spec.engine, prepare, record)
     return RecordedExport(spec.id, plan.directory, prepared.counts, manifest)
 
 
@@ -280,17 +269,17 @@ def _record(session: Session, plan: SegmentPlan, prepared: PreparedSegments, wor
 def recover_interrupted(db: Engine) -> list[str]:
     """Settle segment exports whose process stopped mid-run (`hogo.services.runs.settle_stopped`);
     returns the ids marked failed."""
-    return settle_stopped(db, SegmentExportRow, "export_id", "segment export")
+    return runs.settle_stopped(db, SegmentExportRow, "export_id", "segment export")
 
 
 def list_exports(session: Session, limit: int = 200) -> list[ExportInfo]:
     """Newest first."""
-    return [run_view(ExportInfo, r) for r in newest_runs(session, SegmentExportRow, limit)]
+    return [runs.run_view(ExportInfo, r) for r in runs.newest_runs(session, SegmentExportRow, limit)]
 
 
 def get_export(session: Session, export_id: str) -> ExportInfo:
     missing = ("そのエクスポートは記録されていません。", "no such export.")
-    return run_view(ExportInfo, stored(session, SegmentExportRow, export_id, *missing))
+    return runs.run_view(ExportInfo, stored(session, SegmentExportRow, export_id, *missing))
 
 
 def confirmation_records(
