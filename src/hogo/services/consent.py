@@ -151,8 +151,24 @@ def _record_paused(
             existing[r.event_id] = r
     subject_ids = sorted({e.subject_id for e in seen.values()})
     known = {r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", subject_ids)}
+    if not existing and len(known) == len(subject_ids):  # the usual batch: every event is new
+        new = list(seen.values())
+    else:
+        number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
+        new = _new_events(seen, existing, known, number_of)
+    _write_new(session, new)
+    return seen, new
+
+
+def _new_events(
+    seen: dict[str, ConsentEvent],
+    existing: dict[str, ConsentEventRow],
+    known: set[str],
+    number_of: dict[str, int | None],
+) -> list[ConsentEvent]:
+    """The events not recorded yet, in order; the first event of an unknown person or changed
+    from its stored row is refused (with its row number)."""
     new: list[ConsentEvent] = []
-    number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
     for event in seen.values():
         number = number_of[event.event_id]
         if event.subject_id not in known:
@@ -167,8 +183,7 @@ def _record_paused(
                 + (f" (row {number})" if number else "")
                 + ".",
             )
-    _write_new(session, new)
-    return seen, new
+    return new
 
 
 def _write_new(session: Session, new: list[ConsentEvent]) -> None:

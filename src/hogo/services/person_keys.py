@@ -130,13 +130,19 @@ def master_key() -> MasterKey:
 
 
 def _unwrap(master: MasterKey, cipher: AESGCM, wrapped: bytes, key_id: str, pseudonym: str) -> bytes:
-    if key_id != master.key_id:
+    return _unwrap_many(master, cipher, [(wrapped, key_id, pseudonym)])[0]
+
+
+def _unwrap_many(master: MasterKey, cipher: AESGCM, keys: Sequence[tuple[bytes, str, str]]) -> list[bytes]:
+    """The data keys of (wrapped key, master key id, pseudonym) rows, in order: a batch's persons
+    in one pass (`sh.unwrap_many`), not a call chain per person."""
+    if any(key_id != master.key_id for _, key_id, _ in keys):
         raise MasterKeyError(
             "本人の鍵が別のマスター鍵で保護されています(鍵の更新の途中?)。",
             "a person key is wrapped by another master key (rotation unfinished?).",
         )
     try:
-        return sh.unwrap(cipher, wrapped, pseudonym)
+        return sh.unwrap_many(cipher, [(wrapped, pseudonym) for wrapped, _, pseudonym in keys])
     except sh.SealError:
         raise MasterKeyError("本人の鍵を開けません。", "a person key does not unwrap.") from None
 
@@ -157,16 +163,14 @@ def lookup(
     conn = _conn(bind)
     ids = sorted(set(subject_ids))
     master = master_key() if data and ids else None
-    cipher = master.cipher if master is not None else None
-    found: dict[str, PersonKeys] = {}
-    for sid, pseudonym, digest_key, wrapped, key_id in rows_with(
-        conn, "person_keys", _KEY_COLUMNS, "subject_id", ids
-    ):
-        data_key = None
-        if master is not None and cipher is not None:
-            data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
-        found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
-    return found
+    rows = rows_with(conn, "person_keys", _KEY_COLUMNS, "subject_id", ids)
+    if master is None:
+        return {sid: PersonKeys(pseudonym, bytes(digest_key)) for sid, pseudonym, digest_key, _, _ in rows}
+    data_keys = _unwrap_many(master, master.cipher, [(bytes(r[3]), r[4], r[1]) for r in rows])
+    return {
+        sid: PersonKeys(pseudonym, bytes(digest_key), data_key)
+        for (sid, pseudonym, digest_key, _, _), data_key in zip(rows, data_keys, strict=True)
+    }
 
 
 def ensure(
