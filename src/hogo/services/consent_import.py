@@ -71,16 +71,13 @@ from hogo.services import binding, ledger, person_keys, suppression
 from hogo.services.consent import RecordResult, check_against_policy, event_digest
 from hogo.services.event_payloads import Encoded, encode
 from hogo.services.policy import require_policy
+from hogo.store.bulk import rows_with
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 #: Persons whose keys an import keeps at once (about 200 bytes each).
 _KEY_CACHE = 200_000
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
@@ -222,13 +219,8 @@ class EventImport:
                 self._keys.clear()
                 wanted = set(subject_ids)
             conn = self._c
-            known = [
-                sid
-                for chunk in _chunks(sorted(wanted), 5_000)
-                for sid in conn.execute(
-                    select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))
-                ).scalars()
-            ]
+            # through the driver: an IN list rendered by SQLAlchemy bound each id on its own
+            known = [r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", sorted(wanted))]
             self._keys.update(person_keys.ensure(conn, known))
             conn.commit()
         return {sid: self._keys[sid] for sid in subject_ids if sid in self._keys}
