@@ -52,11 +52,17 @@ def rows_with(
 ) -> list[tuple[Any, ...]]:
     """``SELECT columns FROM table WHERE key IN (values)``, `CHUNK` values a statement, the rows
     as the driver gives them (columns that need no conversion: text, integers, bytes)."""
+    quote = connection.dialect.identifier_preparer.quote
+    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} WHERE {quote(key)} IN "
+    return rows_in(connection, head, values)
+
+
+def rows_in(connection: Connection, head: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of the query ``head`` (ending in ``… IN ``) for ``values``, `CHUNK` values a
+    statement, as the driver gives them (`rows_with` for a query over more than one table)."""
     dbapi: Any = connection.connection.driver_connection
     dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} WHERE {quote(key)} IN "
     found: list[tuple[Any, ...]] = []
     for i in range(0, len(values), CHUNK):
         chunk = list(values[i : i + CHUNK])
