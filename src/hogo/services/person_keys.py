@@ -210,7 +210,12 @@ def ensure(
     master key. ``found``: keys of some of them looked up already in this transaction
     (`registered`, with the same ``data``); only the others are looked up."""
     ids = set(subject_ids)
-    known = {} if found is None else {sid: found[sid] for sid in ids if sid in found}
+    if found is None:
+        known: Mapping[str, PersonKeys] = {}
+    elif found.keys() == ids:  # the usual batch: every person looked up already
+        known = found
+    else:
+        known = {sid: found[sid] for sid in ids if sid in found}
     keys = {**known, **lookup(bind, ids - known.keys(), data=data)}
     missing = sorted(ids - keys.keys())
     if not missing:
