@@ -20,6 +20,15 @@ def test_keyed_digest_is_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
         assert keyed_hex(key, message) == keyed.hex(message)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200), st.binary(max_size=300))
+def test_the_one_shot_keyed_digest_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    """`binding.keyed_hex` (a key used once) equals the prepared key's digest and HMAC itself."""
+    assert (
+        keyed_hex(key, message) == KeyedDigest(key).hex(message) == hmac.digest(key, message, "sha256").hex()
+    )
+
+
 def test_rfc_4231_case_2() -> None:
     """The published HMAC-SHA256 test vector (RFC 4231, test case 2)."""
     expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

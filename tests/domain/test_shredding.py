@@ -76,6 +76,18 @@ def test_a_wrapped_data_key_opens_only_under_its_master_key_and_person() -> None
         sh.unwrap(master, wrapped, sh.new_pseudonym())
 
 
+def test_a_batch_of_wrapped_keys_unwraps_as_each_one_does() -> None:
+    """`unwrap_many` (a batch's persons) gives what `unwrap` gives for each, in order, and refuses
+    the batch when any key is moved to another person."""
+    master, persons = AESGCM(sh.new_key()), [_keys() for _ in range(5)]
+    pairs = [(sh.wrap(master, k.data_key or b"", k.pseudonym), k.pseudonym) for k in persons]
+    assert sh.unwrap_many(master, pairs) == [k.data_key for k in persons]
+    assert sh.unwrap_many(master, []) == []
+    moved = [*pairs[:4], (pairs[4][0], persons[0].pseudonym)]
+    with pytest.raises(sh.SealError):
+        sh.unwrap_many(master, moved)
+
+
 @given(st.text(min_size=1, max_size=20), st.booleans())
 def test_keyed_row_digests_depend_on_the_key(subject_id: str, verified: bool) -> None:
     row = {"subject_id": subject_id, "birth_date": None, "identity_verified": verified, "email": None,

@@ -87,6 +87,30 @@ def _keys() -> sh.PersonKeys:
     return sh.PersonKeys(sh.new_pseudonym(), os.urandom(32), os.urandom(32))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_events, min_size=2, max_size=12), st.lists(st.integers(0, 2), min_size=12, max_size=12))
+def test_persons_with_several_events_in_a_batch_encode_as_the_single_event_path(
+    events: list[ConsentEvent], persons: list[int]
+) -> None:
+    """A person named by several events of a batch (a cipher and digest key kept for the batch)
+    and a person named once (made, used and dropped) get the same digests and sealed values."""
+    events = [
+        e.model_copy(update={"event_id": f"E{n}", "subject_id": f"M{p}"})
+        for n, (e, p) in enumerate(zip(events, persons, strict=False))
+    ]
+    keys = {e.subject_id: _keys() for e in events}
+    encoded = encode(EventColumns.from_events(events, list(range(2, 2 + len(events)))), keys)
+    nonces = set()
+    for e, payload, digest in zip(events, encoded.payloads, encoded.digests, strict=True):
+        mine = keys[e.subject_id]
+        assert digest == event_digest(e, mine.digest_key)
+        batch = json.loads(payload)
+        single = json.loads(canonical(event_payload(e, digest, mine)))
+        assert sh.reveal(batch, mine.data_key) == sh.reveal(single, mine.data_key)
+        nonces.add(batch["sealed"][:16])  # each value sealed under its own nonce
+    assert len(nonces) == len(events)
+
+
 def test_a_person_without_keys_gets_no_ref_payload_or_digest() -> None:
     """Not registered: `_check` refuses the file before anything is recorded."""
     event = ConsentEvent(

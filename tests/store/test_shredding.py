@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, select, text
+from sqlalchemy import Engine, create_engine, delete, inspect, select, text
 
 from hogo.domain import shredding as sh
 from hogo.domain import transparency
@@ -197,3 +197,19 @@ def test_the_person_keys_are_rewrapped_under_a_new_master_key(store: Engine, tmp
     with read_scope(store) as s:
         assert person_keys.reveal(s, entry)["subject_id"] == WHO
         assert ledger.verify_ledger(s).ok  # verification never needed a master key
+
+
+def test_registered_persons_and_their_keys_are_read_in_one_look_up(store: Engine) -> None:
+    """`person_keys.registered` (record_events' look-up) says who is registered and gives the keys
+    `lookup` gives; `ensure` with those keys creates only the missing ones (a person registered
+    before ledger v3 has none)."""
+    with write_scope(store) as s:
+        apply_policy(s, policy())
+        upsert_subjects(s, [person("R1"), person("R2")])
+        s.execute(delete(PersonKeyRow).where(PersonKeyRow.subject_id == "R2"))
+        known, keys = person_keys.registered(s, ["R1", "R2", "NOBODY"])
+        assert known == {"R1", "R2"} and keys == person_keys.lookup(s, ["R1"]) and keys["R1"].data_key
+        assert person_keys.registered(s, ["R1"], data=False)[1] == person_keys.lookup(s, ["R1"], data=False)
+        both = person_keys.ensure(s, ["R1", "R2"], found=keys)
+        assert both["R1"] == keys["R1"] and both == person_keys.lookup(s, ["R1", "R2"])
+        assert person_keys.ensure(s, ["R1"], found=both) == {"R1": keys["R1"]}

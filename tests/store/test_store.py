@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from hogo.domain.consent import ConsentAction
 from hogo.errors import Conflict, InputError
@@ -109,4 +109,24 @@ def test_rows_written_by_the_drivers_fast_path_fail_as_sqlalchemys_statements_do
         with pytest.raises(IntegrityError) as raised:
             write_rows(conn, "ledger_tallies", ("name", "rows", "digest"), [("@test", 2, "secret-value")])
         assert "secret-value" not in str(raised.value)
+        conn.rollback()
+
+
+def test_rows_written_many_to_a_statement_arrive_whole_and_in_order(store: Engine) -> None:
+    """SQLite writes `write_rows`'s rows many to a statement and the rest one by one: every row
+    arrives with its own values, whatever the count; a row of the wrong width writes nothing."""
+    from sqlalchemy.exc import DBAPIError
+
+    from hogo.store.bulk import write_rows
+
+    columns = ("name", "rows", "digest")
+    rows = [(f"@t{i:04d}", i, f"{i:064x}") for i in range(2 * 333 + 5)]  # 333 rows of 3 a statement
+    mine = text("SELECT name, rows, digest FROM ledger_tallies WHERE name LIKE :p ORDER BY name")
+    with store.connect() as conn:
+        write_rows(conn, "ledger_tallies", columns, iter(rows))
+        assert [tuple(r) for r in conn.execute(mine, {"p": "@t%"})] == rows
+        with pytest.raises(DBAPIError):
+            write_rows(conn, "ledger_tallies", columns, [("@u1", 1, "0" * 64), ("@u2", 2)])
+        if store.dialect.name == "sqlite":  # a failed COPY aborts PostgreSQL's transaction anyway
+            assert conn.execute(mine, {"p": "@u%"}).all() == []
         conn.rollback()

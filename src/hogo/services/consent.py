@@ -149,10 +149,28 @@ def _record_paused(
     for i in range(0, len(present), CHUNK):  # usually none: only repeated events are read whole
         for r in session.execute(_EXISTING, {"ids": present[i : i + CHUNK]}).scalars():
             existing[r.event_id] = r
-    subject_ids = sorted({e.subject_id for e in seen.values()})
-    known = {r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", subject_ids)}
+    subject_ids = {e.subject_id for e in seen.values()}
+    # The persons' keys with the check that they are registered; their data keys unwrapped only
+    # when every known person's events are new (no event of the batch is recorded yet).
+    known, keys = person_keys.registered(conn, subject_ids, data=not present)
+    if not existing and len(known) == len(subject_ids):  # the usual batch: every event is new
+        new = list(seen.values())
+    else:
+        number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
+        new = _new_events(seen, existing, known, number_of)
+    _write_new(session, new, None if present else keys)
+    return seen, new
+
+
+def _new_events(
+    seen: dict[str, ConsentEvent],
+    existing: dict[str, ConsentEventRow],
+    known: set[str],
+    number_of: dict[str, int | None],
+) -> list[ConsentEvent]:
+    """The events not recorded yet, in order; the first event of an unknown person or changed
+    from its stored row is refused (with its row number)."""
     new: list[ConsentEvent] = []
-    number_of = {e.event_id: n for e, n in zip(events, numbers, strict=True)}
     for event in seen.values():
         number = number_of[event.event_id]
         if event.subject_id not in known:
@@ -167,21 +185,23 @@ def _record_paused(
                 + (f" (row {number})" if number else "")
                 + ".",
             )
-    _write_new(session, new)
-    return seen, new
+    return new
 
 
-def _write_new(session: Session, new: list[ConsentEvent]) -> None:
+def _write_new(
+    session: Session, new: list[ConsentEvent], found: dict[str, sh.PersonKeys] | None = None
+) -> None:
     """Record new events: keys for persons without any, each event's payload and row digest from
     the batch encoder the bulk import uses (`event_payloads.encode`, byte for byte the single
     event's `event_payload` and `event_digest`), the entries hashed onto the chain, the rows
     written by the driver's fast path (values as stored), the tally moved.
 
     Why not an event at a time: pydantic dumps, two `json.dumps` and the column types' bind
-    processors per event cost more than sealing and hashing it."""
+    processors per event cost more than sealing and hashing it. ``found``: keys looked up
+    already, data keys unwrapped (`person_keys.registered`)."""
     if not new:
         return
-    keys = person_keys.ensure(session, {e.subject_id for e in new})
+    keys = person_keys.ensure(session, {e.subject_id for e in new}, found=found)
     columns = EventColumns.from_events(new, list(range(len(new))))
     encoded = encode(columns, keys)
     session.flush()  # rows the caller added before these entries are written before them

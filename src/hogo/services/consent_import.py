@@ -24,7 +24,7 @@ per-row Python):
 2. policy: `_policy_problem` looks up the batch's distinct purposes and terms versions;
 3. encode: `services.event_payloads.encode` gives each event's ledger payload, row digest and
    stored `collected_at` text, byte for byte what the single-event path writes;
-4. stage: `staged_rows` + `_copy_rows` (binary COPY / executemany), numbered n in file order;
+4. stage: `staged_rows` + `_copy_rows` (binary COPY / multi-row INSERTs), numbered n in file order;
 5. check: `_check` (joins), `_repeated`, and `_number` only when some rows are left out;
 6. record: `_record` under the lock: `ledger.append_staged` (the chain), `_insert_events`, tally.
 """
@@ -71,16 +71,13 @@ from hogo.services import binding, ledger, person_keys, suppression
 from hogo.services.consent import RecordResult, check_against_policy, event_digest
 from hogo.services.event_payloads import Encoded, encode
 from hogo.services.policy import require_policy
+from hogo.store.bulk import rows_with, write_rows
 from hogo.store.tables import ConsentEventRow, PolicyRevisionRow, SubjectRow
 from hogo.store.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 #: Persons whose keys an import keeps at once (about 200 bytes each).
 _KEY_CACHE = 200_000
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 _EVENTS: Table = ConsentEventRow.__table__  # type: ignore[assignment]
@@ -222,13 +219,8 @@ class EventImport:
                 self._keys.clear()
                 wanted = set(subject_ids)
             conn = self._c
-            known = [
-                sid
-                for chunk in _chunks(sorted(wanted), 5_000)
-                for sid in conn.execute(
-                    select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(chunk))
-                ).scalars()
-            ]
+            # through the driver: an IN list rendered by SQLAlchemy bound each id on its own
+            known = [r[0] for r in rows_with(conn, "subjects", ["subject_id"], "subject_id", sorted(wanted))]
             self._keys.update(person_keys.ensure(conn, known))
             conn.commit()
         return {sid: self._keys[sid] for sid in subject_ids if sid in self._keys}
@@ -518,20 +510,20 @@ def staged_rows(events: EventColumns, encoded: Encoded, first: int) -> Iterator[
 
 def _copy_rows(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
     """Rows (values in `table`'s column order, already in their stored form) into a staging
-    table by the driver's fastest path: COPY on PostgreSQL, executemany on SQLite."""
+    table by the driver's fastest path: binary COPY on PostgreSQL, many rows a statement on
+    SQLite (`store.bulk.write_rows`)."""
+    if conn.dialect.name != "postgresql":
+        write_rows(conn, table.name, [c.name for c in table.columns], rows)
+        return
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in table.columns)
     dbapi: Any = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        binary = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
-        with dbapi.cursor() as cursor, cursor.copy(binary) as copy:
-            copy.set_types([_BINARY.get(type(c.type), "text") for c in table.columns])
-            write = copy.write_row
-            for row in rows:
-                write(row)
-    else:
-        marks = ", ".join("?" * len(table.columns))
-        dbapi.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
+    binary = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
+    with dbapi.cursor() as cursor, cursor.copy(binary) as copy:
+        copy.set_types([_BINARY.get(type(c.type), "text") for c in table.columns])
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 #: Binary COPY types of the staging columns that are not text.

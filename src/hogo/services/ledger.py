@@ -150,6 +150,7 @@ def append_prepared(
     sep = SEPARATOR
     kind_text = kind.value
     tail = f"{sep}{kind_text}{sep}"
+    at = f"{sep}{recorded_at}{sep}"  # `entry_hash`'s text: the same for every entry of the append
     sha256 = hashlib.sha256
     for batch in batches:
         rows: list[tuple[Any, ...]] = []
@@ -158,9 +159,7 @@ def append_prepared(
             if sep in ref:
                 raise ValueError("ledger ref contains a control character")
             seq += 1
-            digest = sha256(
-                f"{prev}{sep}{seq}{tail}{ref}{sep}{recorded_at}{sep}{payload_json}".encode()
-            ).hexdigest()
+            digest = sha256(f"{prev}{sep}{seq}{tail}{ref}{at}{payload_json}".encode()).hexdigest()
             append((seq, kind_text, ref, recorded_at, payload_json, prev, digest))
             prev = digest
         _write_rows(connection, rows)

@@ -33,7 +33,7 @@ from hogo.domain.shredding import PersonKeys
 from hogo.errors import HogoError, InputError
 from hogo.files.atomic import create_private
 from hogo.services import ledger
-from hogo.store.bulk import rows_with
+from hogo.store.bulk import rows_in, rows_with
 from hogo.store.tables import PersonKeyRow
 
 _CHUNK = 5_000
@@ -130,13 +130,19 @@ def master_key() -> MasterKey:
 
 
 def _unwrap(master: MasterKey, cipher: AESGCM, wrapped: bytes, key_id: str, pseudonym: str) -> bytes:
-    if key_id != master.key_id:
+    return _unwrap_many(master, cipher, [(wrapped, key_id, pseudonym)])[0]
+
+
+def _unwrap_many(master: MasterKey, cipher: AESGCM, keys: Sequence[tuple[bytes, str, str]]) -> list[bytes]:
+    """The data keys of (wrapped key, master key id, pseudonym) rows, in order: a batch's persons
+    in one pass (`sh.unwrap_many`), not a call chain per person."""
+    if any(key_id != master.key_id for _, key_id, _ in keys):
         raise MasterKeyError(
             "本人の鍵が別のマスター鍵で保護されています(鍵の更新の途中?)。",
             "a person key is wrapped by another master key (rotation unfinished?).",
         )
     try:
-        return sh.unwrap(cipher, wrapped, pseudonym)
+        return sh.unwrap_many(cipher, [(wrapped, pseudonym) for wrapped, _, pseudonym in keys])
     except sh.SealError:
         raise MasterKeyError("本人の鍵を開けません。", "a person key does not unwrap.") from None
 
@@ -154,46 +160,81 @@ def lookup(
 ) -> dict[str, PersonKeys]:
     """The keys of the persons that have them (an erased person has none); with ``data`` the data
     keys are unwrapped too (needs the master key)."""
-    conn = _conn(bind)
     ids = sorted(set(subject_ids))
     master = master_key() if data and ids else None
-    cipher = master.cipher if master is not None else None
-    found: dict[str, PersonKeys] = {}
-    for sid, pseudonym, digest_key, wrapped, key_id in rows_with(
-        conn, "person_keys", _KEY_COLUMNS, "subject_id", ids
-    ):
-        data_key = None
-        if master is not None and cipher is not None:
-            data_key = _unwrap(master, cipher, bytes(wrapped), key_id, pseudonym)
-        found[sid] = PersonKeys(pseudonym, bytes(digest_key), data_key)
-    return found
+    return _keys_of(rows_with(_conn(bind), "person_keys", _KEY_COLUMNS, "subject_id", ids), master)
+
+
+#: `_KEY_COLUMNS` of the registered persons among some ids (key columns NULL for those without).
+_REGISTERED = (
+    "SELECT s.subject_id, k.pseudonym, k.digest_key, k.wrapped_key, k.master_key_id FROM subjects AS s "
+    "LEFT JOIN person_keys AS k ON k.subject_id = s.subject_id WHERE s.subject_id IN "
+)
+
+
+def registered(
+    bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
+) -> tuple[set[str], dict[str, PersonKeys]]:
+    """Of ``subject_ids``, the registered persons (those with a subjects row) and the keys of those
+    of them that have keys (`lookup`'s, with ``data`` unwrapped), in one look-up.
+
+    Why: `consent.record_events` checked that a batch's persons are registered and then looked
+    their keys up, reading each person twice; one look-up joining both costs about 0.5 µs a
+    person less."""
+    ids = sorted(set(subject_ids))
+    master = master_key() if data and ids else None
+    rows = rows_in(_conn(bind), _REGISTERED, ids)
+    return {r[0] for r in rows}, _keys_of([r for r in rows if r[1] is not None], master)
+
+
+def _keys_of(rows: Sequence[Sequence[Any]], master: MasterKey | None) -> dict[str, PersonKeys]:
+    """Key rows (`_KEY_COLUMNS`) by person; with ``master`` the data keys unwrapped."""
+    if master is None:
+        return {sid: PersonKeys(pseudonym, bytes(digest_key)) for sid, pseudonym, digest_key, _, _ in rows}
+    data_keys = _unwrap_many(master, master.cipher, [(bytes(r[3]), r[4], r[1]) for r in rows])
+    return {
+        sid: PersonKeys(pseudonym, bytes(digest_key), data_key)
+        for (sid, pseudonym, digest_key, _, _), data_key in zip(rows, data_keys, strict=True)
+    }
 
 
 def ensure(
-    bind: Session | Connection, subject_ids: Iterable[str], *, data: bool = True
+    bind: Session | Connection,
+    subject_ids: Iterable[str],
+    *,
+    data: bool = True,
+    found: Mapping[str, PersonKeys] | None = None,
 ) -> dict[str, PersonKeys]:
     """Every named person's keys (with ``data``, data keys unwrapped), creating those that do not
     exist yet in one batch: random pseudonym, digest key and data key, the data key wrapped by the
-    master key."""
+    master key. ``found``: keys of some of them looked up already in this transaction
+    (`registered`, with the same ``data``); only the others are looked up."""
     ids = set(subject_ids)
-    found = lookup(bind, ids, data=data)
-    missing = sorted(ids - found.keys())
+    if found is None:
+        known: Mapping[str, PersonKeys] = {}
+    elif found.keys() == ids:  # the usual batch: every person looked up already
+        known = found
+    else:
+        known = {sid: found[sid] for sid in ids if sid in found}
+    keys = {**known, **lookup(bind, ids - known.keys(), data=data)}
+    missing = sorted(ids - keys.keys())
     if not missing:
-        return found
+        return keys
     master = master_key()
     cipher = master.cipher
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
+    created: dict[str, PersonKeys] = {}
     for sid in missing:
-        keys = PersonKeys(sh.new_pseudonym(), sh.new_key(), sh.new_key())
-        assert keys.data_key is not None
-        found[sid] = keys
+        new = PersonKeys(sh.new_pseudonym(), sh.new_key(), sh.new_key())
+        assert new.data_key is not None
+        created[sid] = new
         rows.append(
             {
                 "subject_id": sid,
-                "pseudonym": keys.pseudonym,
-                "digest_key": keys.digest_key,
-                "wrapped_key": sh.wrap(cipher, keys.data_key, keys.pseudonym),
+                "pseudonym": new.pseudonym,
+                "digest_key": new.digest_key,
+                "wrapped_key": sh.wrap(cipher, new.data_key, new.pseudonym),
                 "master_key_id": master.key_id,
                 "created_at": now,
             }
@@ -203,8 +244,7 @@ def ensure(
     for i in range(0, len(rows), _CHUNK):
         conn.execute(dialect.insert(PersonKeyRow).on_conflict_do_nothing(), rows[i : i + _CHUNK])
     # another writer may have created some of them first: theirs are the keys
-    found.update(lookup(conn, missing, data=data))
-    return found
+    return {**keys, **created, **lookup(conn, missing, data=data)}
 
 
 def pseudonyms(bind: Session | Connection, subject_ids: Sequence[str]) -> list[str]:

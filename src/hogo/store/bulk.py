@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -24,23 +25,52 @@ def write_rows(
 ) -> None:
     """Insert ``rows`` (values in ``columns`` order, as stored) into ``table`` in the caller's
     transaction: text COPY on PostgreSQL (the server parses each value as it would a literal),
-    the driver's executemany on SQLite."""
+    multi-row INSERTs on SQLite (`_insert_sqlite`)."""
     dbapi: Any = connection.connection.driver_connection
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if dialect.name == "postgresql":
         sql = f"COPY {quote(table)} ({names}) FROM STDIN"
+        with _as_sqlalchemy_raises(dialect, sql), dbapi.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
     else:
-        sql = f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    with _as_sqlalchemy_raises(dialect, sql):
-        if dialect.name == "postgresql":
-            with dbapi.cursor() as cursor, cursor.copy(sql) as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-        else:
-            dbapi.executemany(sql, rows)
+        _insert_sqlite(dbapi, dialect, f"INSERT INTO {quote(table)} ({names}) VALUES ", len(columns), rows)
+
+
+#: Bound parameters per statement on SQLite: the smallest limit any SQLite has had (999).
+_SQLITE_PARAMETERS = 999
+
+
+def _insert_sqlite(
+    dbapi: Any, dialect: Dialect, head: str, width: int, rows: Iterable[Sequence[Any]]
+) -> None:
+    """``rows`` by statements of as many rows as `_SQLITE_PARAMETERS` allows, the rest one a
+    statement, all by the driver's executemany.
+
+    Why: executemany runs its statement once per row, and each run opens the table's and every
+    index's cursor again; a statement of 76 rows of consent_events cost about 1 µs a row less
+    (4.5 against 3.5 µs). A row of another width than ``columns`` is refused as executemany
+    refuses it, before anything is written (the values are bound flat, so it would shift every
+    row after it)."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    one = f"({', '.join('?' * width)})"
+    per = max(1, _SQLITE_PARAMETERS // width)
+    full = len(rows) // per * per
+    if any(len(row) != width for row in rows):
+        with _as_sqlalchemy_raises(dialect, head + one):
+            raise dialect.loaded_dbapi.ProgrammingError("a row's number of values differs from its columns'")
+    if full:
+        sql = head + ", ".join([one] * per)
+        flat = list(chain.from_iterable(rows[:full]))
+        step = per * width
+        with _as_sqlalchemy_raises(dialect, sql):
+            dbapi.executemany(sql, [flat[i : i + step] for i in range(0, len(flat), step)])
+    if full < len(rows):
+        with _as_sqlalchemy_raises(dialect, head + one):
+            dbapi.executemany(head + one, rows[full:])
 
 
 #: Ids per look-up statement (within every supported SQLite's limit of bound parameters).
@@ -52,11 +82,17 @@ def rows_with(
 ) -> list[tuple[Any, ...]]:
     """``SELECT columns FROM table WHERE key IN (values)``, `CHUNK` values a statement, the rows
     as the driver gives them (columns that need no conversion: text, integers, bytes)."""
+    quote = connection.dialect.identifier_preparer.quote
+    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} WHERE {quote(key)} IN "
+    return rows_in(connection, head, values)
+
+
+def rows_in(connection: Connection, head: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of the query ``head`` (ending in ``… IN ``) for ``values``, `CHUNK` values a
+    statement, as the driver gives them (`rows_with` for a query over more than one table)."""
     dbapi: Any = connection.connection.driver_connection
     dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} WHERE {quote(key)} IN "
     found: list[tuple[Any, ...]] = []
     for i in range(0, len(values), CHUNK):
         chunk = list(values[i : i + CHUNK])
