@@ -505,9 +505,8 @@ def _persons_of(session: Session, refs: Sequence[str]) -> tuple[list[str], list[
     k = PersonKeyRow
     pseudonyms = [r.removeprefix(PERSON_REF) for r in refs if r.startswith(PERSON_REF)]
     ids = {r.removeprefix(LEGACY_REF) for r in refs if r.startswith(LEGACY_REF)}
-    by_pseudonym = dict(
-        session.execute(select(k.pseudonym, k.subject_id).where(k.pseudonym.in_(pseudonyms))).tuples().all()
-    )
+    found = session.execute(select(k.pseudonym, k.subject_id).where(k.pseudonym.in_(pseudonyms)))
+    by_pseudonym: dict[str, str] = dict(found.all())
     live = set(session.scalars(select(SubjectRow.subject_id).where(SubjectRow.subject_id.in_(ids))))
     gone = [person_ref(p) for p in pseudonyms if p not in by_pseudonym]
     gone += [legacy_ref(i) for i in sorted(ids - live)]
