@@ -43,8 +43,11 @@ Progress = Callable[[int, int], None]
 Evaluator = FrequencyEvaluator | NodeEvaluator
 SEPARABLE_LIMIT = 2_000_000
 # Distinct combinations the numpy evaluator holds (about 8 bytes per attribute and row, plus the
-# arrays of one node); larger frequency tables are evaluated in SQL by the engine.
-FREQUENCY_LIMIT = 20_000_000
+# arrays of one node: some 3 GB at six attributes); larger frequency tables are evaluated in SQL
+# by the engine, a GROUP BY over the table for every batch of nodes. 40 million covers the
+# matched members of a 70-million-member release (about 34 million), whose search in SQL did
+# not end within an hour (docs/releases.md).
+FREQUENCY_LIMIT = 40_000_000
 
 
 @dataclass
