@@ -23,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from hogo.domain.model import Frozen
@@ -258,9 +259,13 @@ def _open_parquet(spec: InputSpec, batch_rows: int) -> InputStream:
     schema = pa.schema([dataset.schema.field(name) for name in sources])
 
     def batches() -> Iterator[pa.RecordBatch]:
-        # Fragments and batches come in file order, so positions are stable row numbers.
+        # File by file, batches in file order, so positions are stable row numbers. Not
+        # `dataset.to_batches`: its scanner reads ahead of a slower consumer without bound (a
+        # 70M-member file was decoded whole into memory, 9 GB, while the batches were tokenised).
         try:
-            yield from dataset.to_batches(columns=sources, batch_size=batch_rows)
+            for path in dataset.files:
+                with pq.ParquetFile(path) as source:
+                    yield from source.iter_batches(batch_size=batch_rows, columns=sources)
         except (pa.ArrowInvalid, OSError):
             raise InputError(
                 "Parquetファイルを読めません。", "cannot read the Parquet file", field=spec.path.name
