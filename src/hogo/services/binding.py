@@ -20,7 +20,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, Table, bindparam, func, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from hogo.domain import binding as b
@@ -238,7 +250,14 @@ def _stream_query(dialect: Dialect, t: BoundTable, since: bool, until: bool) -> 
     found = _QUERIES.get(key)
     if found is None:
         table = table_of(t)
-        order = [table.c.ledger_seq, table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
+        order: list[Any] = [table.c.ledger_seq]
+        if dialect.name == "sqlite":
+            # SQLite's index on ledger_seq holds (ledger_seq, rowid): ties in the order rows were
+            # written, with no sort (by key, a temporary B-tree sorted every group of equal seqs:
+            # 0.4 µs a row of consent_events, all of a release's person list at once).
+            order.append(literal_column(f"{table.name}.rowid"))
+        else:
+            order += [table.c[t.key]] + ([table.c.subject_id] if t.parent else [])
         stmt = select(table.c.ledger_seq, *[table.c[c] for c in t.columns])
         if b.personal(t):  # the person's digest key, and a person's pseudonym (none once erased)
             k = PersonKeyRow.__table__
