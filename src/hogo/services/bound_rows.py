@@ -13,6 +13,13 @@ JSON encoder settings in one call of the C encoder. Any value a converter or the
 take (another text form, a type hogo never writes) sends the whole row the general way
 (`RowCodec.convert` + `domain.binding.row_text`), so the text — and any error — is exactly the
 general path's (tests/store/test_bound_rows.py compares both on generated rows).
+
+On SQLite, where a column's type says what the driver gives (text, an integer, or text or 0/1
+under a known converter), the row's text is one f-string compiled per table (`_compiled`), as
+`collections.namedtuple` and `dataclasses` compile theirs: each string through the JSON encoder's
+own `encode_basestring`, the converters' results written in place. It costs half the C
+encoder's call with its list of values and join (0.95 against 1.8 µs a consent_events row),
+and gives the same text: any value it does not take raises, and the row goes the way above.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from datetime import date, datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Dialect
+from sqlalchemy import Boolean, Date, Dialect, Integer, String
 
 from hogo.domain import binding as b
 from hogo.store.types import UTCDateTime
@@ -122,6 +129,69 @@ def _converter(dialect: Dialect, column_type: Any) -> Converter:
     return _null_only
 
 
+_JSON_FLAGS = {True: "true", False: "false", None: "null"}
+
+
+def _instant_json(value: Any) -> str:
+    return "null" if value is None else f'"{_sqlite_instant(value)}"'
+
+
+def _date_json(value: Any) -> str:
+    return "null" if value is None else f'"{_sqlite_date(value)}"'
+
+
+def _flag_json(value: Any) -> str:
+    return _JSON_FLAGS[_sqlite_flag(value)]
+
+
+def _integer_json(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is not int:
+        raise _Slow
+    return str(value)
+
+
+#: SQLite: a column's JSON text by its type — the converter's, for a type that has one.
+_SQLITE_JSON: tuple[tuple[type[Any], str], ...] = (
+    (UTCDateTime, "_instant_json"),
+    (Boolean, "_flag_json"),
+    (Date, "_date_json"),
+    (Integer, "_integer_json"),
+)
+#: A text column: the JSON encoder's own string writer (it refuses anything but a str).
+_STRING_JSON = "(NULL if r[{i}] is None else EB(r[{i}]))"
+
+
+def _compiled(table: b.BoundTable, types: Sequence[Any], converted: set[int]) -> Callable[[Any], str] | None:
+    """The SQLite row text of ``table`` as one f-string over the selected row ``r`` (ledger_seq,
+    then the columns), or None where a column's type is not one whose driver value it knows."""
+    pieces = [repr(f"[{encode_basestring(table.name)},[")]
+    for i in range(1, len(table.columns) + 1):
+        kind = types[i]
+        writer = next((w for t, w in _SQLITE_JSON if isinstance(kind, t)), None)
+        if writer is not None:
+            expression = f"{writer}(r[{i}])"
+        elif isinstance(kind, String) and i not in converted:
+            expression = _STRING_JSON.format(i=i)
+        else:
+            return None
+        pieces += ([] if i == 1 else ["','"]) + [f"f'{{{expression}}}'"]
+    pieces.append("']]'")
+    source = f"def text(r):\n    return {' '.join(pieces)}\n"
+    scope: dict[str, Any] = {
+        "EB": encode_basestring,
+        "NULL": "null",
+        "_instant_json": _instant_json,
+        "_flag_json": _flag_json,
+        "_date_json": _date_json,
+        "_integer_json": _integer_json,
+    }
+    exec(compile(source, f"<row text of {table.name}>", "exec"), scope)  # our own source, made above
+    compiled: Callable[[Any], str] = scope["text"]
+    return compiled
+
+
 class RowCodec:
     """One bound table's rows as read by its stream query (``ledger_seq``, then the table's
     columns in canonical order, then anything else): canonical text and converted values."""
@@ -141,6 +211,8 @@ class RowCodec:
         self._converters = tuple(
             (i - 1, _converter(dialect, types[i])) for i, _ in processors if 1 <= i < self._n
         )
+        converted = {i for i, _ in processors}
+        self._compiled = _compiled(table, types, converted) if dialect.name == "sqlite" else None
 
     def convert(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """The selected row as SQLAlchemy converts it for every reader."""
@@ -152,6 +224,11 @@ class RowCodec:
     def text(self, raw: Sequence[Any]) -> str:
         """The canonical text of a selected row (`domain.binding.row_text` of its converted
         columns)."""
+        if self._compiled is not None:
+            try:
+                return self._compiled(raw)
+            except (_Slow, TypeError):
+                pass  # a value the compiled text does not take: the general way
         cols = list(raw[1 : self._n])
         try:
             if _ENCODE is None:
