@@ -94,14 +94,6 @@ class ConfirmationRecord(BaseModel):
     ledger_seq: int
 
 
-@dataclass(frozen=True)
-class RecordedExport:
-    export_id: str
-    directory: Path
-    counts: dict[str, int]
-    manifest: dict[str, Any]
-
-
 def submitted_segment_spec(data: Any, settings: Settings) -> SegmentSpec:
     """A spec sent over the API: paths confined to the data and releases folders."""
     return parse_segment_spec(data, SpecPaths.submitted(settings.inputs_root, settings.releases_root), "body")
@@ -128,7 +120,7 @@ def _accept(session: Session, spec: SegmentSpec, now: datetime | None) -> Segmen
 
 def export_now(
     db: Engine, spec: SegmentSpec, step: Step | None = None, *, now: datetime | None = None
-) -> RecordedExport:
+) -> runs.RecordedRun:
     """Accept, run, record and publish an export in the foreground (`hogo segment export`)."""
     recover_interrupted(db)
     with write_scope(db) as session:
@@ -148,7 +140,7 @@ def wait_for(db: Engine, export_id: str, timeout: float = 60.0) -> ExportInfo:
     return runs.settled(db, lambda session: get_export(session, export_id), timeout)
 
 
-def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> RecordedExport:
+def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> runs.RecordedRun:
     spec = plan.spec
     with runs.failure_recorded(db, SegmentExportRow, spec.id, "segment export"):
         # The confirmations and the key first: a file that cannot confirm stops everything.
@@ -164,7 +156,7 @@ def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> Recorde
             return _record(session, plan, prepared, work)
 
         prepared, manifest = runs.run_staged(db, plan.directory, spec.engine, prepare, record)
-    return RecordedExport(spec.id, plan.directory, prepared.counts, manifest)
+    return runs.RecordedRun(spec.id, plan.directory, prepared.counts, manifest)
 
 
 #: The columns of a confirmation record the ledger seals (all but the export id and entry number).
