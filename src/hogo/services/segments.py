@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from hogo.config import Settings
 from hogo.domain.binding import plain
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.ledger import EntryKind
+from hogo.domain.model import Frozen
 from hogo.domain.provision import retention_until
 from hogo.engines import SqlEngine
 from hogo.errors import Conflict
@@ -72,11 +72,9 @@ class ExportInfo:
         return runs.manifest_counts(self.manifest)
 
 
-class ConfirmationRecord(BaseModel):
+class ConfirmationRecord(Frozen):
     """One confirmation record (法31条3項): an identifier by its keyed token only; the API's
     output derives from it."""
-
-    model_config = ConfigDict(frozen=True)
 
     export_id: str
     identifier_token: str
