@@ -31,7 +31,7 @@ from tests.profiling.test_profile_jobs import job, world
 __all__ = ["world"]
 
 
-def _run(store: Engine, folder: Path, job_id: str, fmt: str = "parquet") -> service.RecordedProfile:
+def _run(store: Engine, folder: Path, job_id: str, fmt: str = "parquet") -> runs.RecordedRun:
     spec = job(folder, job_id, output={"dir": "profiles", "format": fmt})
     return run_profile(store, parse_profile_spec(spec, SpecPaths.local(folder)))
 
@@ -69,8 +69,8 @@ def test_erasure_removes_the_person_from_stored_outputs(world: tuple[Engine, Pat
         assert _ids(path) == ["S4"]
         assert oct(path.stat().st_mode & 0o777) == "0o600"
         with read_scope(store) as session:
-            info = service.get_profile(session, run.profile_id)
-            entries = ledger.entries_for(session, f"profile:{run.profile_id}")
+            info = service.get_profile(session, run.run_id)
+            entries = ledger.entries_for(session, f"profile:{run.run_id}")
         assert info.output_sha256 == sha256_file(path) and info.rows_erased == 1
         last = entries[-1].payload()
         assert (

@@ -12,7 +12,7 @@ from hogo.cli.output import console, print_json, steps, user_errors
 
 
 class Recorded(Protocol):
-    """What a run that was recorded gives back (`RecordedRelease`, `RecordedProfile`)."""
+    """What a run that was recorded gives back (`RecordedRelease`, `RecordedRun`)."""
 
     @property
     def directory(self) -> Path: ...

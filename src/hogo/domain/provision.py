@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain.clock import to_jst
 from hogo.domain.decision import Basis
 from hogo.domain.display import Labelled
+from hogo.domain.model import Frozen
 
 
 class ReleaseMode(Labelled, StrEnum):
@@ -37,12 +38,10 @@ class RecordForm(StrEnum):
 RETENTION_YEARS = {RecordForm.each: 3, RecordForm.batch: 3, RecordForm.contract: 1}
 
 
-class SealedPersonsRecord(BaseModel):
+class SealedPersonsRecord(Frozen):
     """What a record of persons given (法29条) and one of persons received (法30条) both state: the
     data items, how many persons and their digest (the list itself is kept apart, sealed by it),
     the form of the record (規則20条) and how long it is kept."""
-
-    model_config = ConfigDict(frozen=True)
 
     data_items: tuple[str, ...]
     persons: int

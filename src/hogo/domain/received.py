@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from hogo.domain.model import Frozen
 from hogo.domain.provision import SealedPersonsRecord
 
 
@@ -39,10 +38,8 @@ class ReceivedBasis(StrEnum):
     opt_out = "opt_out"  # オプトアウト(法27条2項)
 
 
-class Provider(BaseModel):
+class Provider(Frozen):
     """The provider as confirmed under 法30条1項1号."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: ProviderKind
     name: str

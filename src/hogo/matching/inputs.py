@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from hogo.domain.model import Frozen
 from hogo.engines.duckdb import DuckDBEngine
@@ -67,10 +67,10 @@ class InputSpec(Frozen):
         )
 
 
-class InputTable(BaseModel):
+class InputTable(Frozen):
     """The table with release column names, and how to turn a position into a row number."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     table: pa.Table
     encoding: str | None = None

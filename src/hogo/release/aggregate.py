@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain.model import Frozen
 from hogo.engines import SqlEngine
@@ -63,9 +63,7 @@ class AggregateSpec(Frozen):
     with_totals: bool = True
 
 
-class SuppressionSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SuppressionSummary(Frozen):
     cells: int
     primary: int
     complementary: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hogo.domain.decision import Reason
 from hogo.domain.incidents import flow
@@ -18,27 +18,24 @@ from hogo.domain.incidents.details import ReportDetails
 from hogo.domain.incidents.facts import Facts
 from hogo.domain.incidents.incident import IncidentState
 from hogo.domain.incidents.types import IncidentType
+from hogo.domain.model import Frozen
 from hogo.store.incidents import IncidentRow
 
 PRELIMINARY_TASK = "ppc-preliminary-report"
 FINAL_TASK = "ppc-final-report"
 
 
-class _View(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
 #: Whether an incident's flow still has a step to do.
 Status = Literal["open", "closed"]
 
 
-class StepView(_View):
+class StepView(Frozen):
     number: int = Field(description="1–6(情報漏えい発生時の対応ポイント集の6ステップ)")
     ja: str
     en: str
 
 
-class DeadlinesView(_View):
+class DeadlinesView(Frozen):
     preliminary: date | None
     preliminary_overdue_after: date | None
     final: date | None
@@ -48,7 +45,7 @@ class DeadlinesView(_View):
     final_recommended: date | None = None
 
 
-class IncidentBase(_View):
+class IncidentBase(Frozen):
     """What every interface shows of an incident as it is; the API's output derives from it."""
 
     id: str
@@ -77,7 +74,7 @@ class IncidentView(IncidentBase):
     tasks: tuple[flow.Task, ...]
 
 
-class TimelineEntry(_View):
+class TimelineEntry(Frozen):
     at: datetime
     kind: flow.TimelineKind
     summary_ja: str
@@ -85,7 +82,7 @@ class TimelineEntry(_View):
     ledger_seq: int
 
 
-class BoardRow(_View):
+class BoardRow(Frozen):
     id: str
     type: IncidentType
     type_ja: str

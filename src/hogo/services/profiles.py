@@ -54,14 +54,6 @@ from hogo.store.tables import DONE, FAILED, RUNNING
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RecordedProfile:
-    profile_id: str
-    directory: Path
-    counts: dict[str, int]
-    manifest: dict[str, Any]
-
-
 def _accept(session: Session, spec: ProfileSpec, now: datetime | None) -> ProfilePlan:
     """Plan the job before any data is read, and write its `running` row (an id is used once;
     a failed run's id may be run again)."""
@@ -82,7 +74,7 @@ def _accept(session: Session, spec: ProfileSpec, now: datetime | None) -> Profil
 
 def run_profile(
     db: Engine, spec: ProfileSpec, step: Step | None = None, *, now: datetime | None = None
-) -> RecordedProfile:
+) -> runs.RecordedRun:
     """Plan the job under the policy in force, run it, record it, publish its folder (foreground:
     `hogo profile run`); a failure is recorded on the run's row."""
     recover_interrupted(db)
@@ -99,7 +91,7 @@ def start_profile(session: Session, db: Engine, spec: ProfileSpec) -> str:
     return spec.id
 
 
-def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> RecordedProfile:
+def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> runs.RecordedRun:
     spec = plan.spec
 
     def prepare(engine: SqlEngine, work: Path) -> PreparedProfile:
@@ -114,7 +106,7 @@ def _execute(db: Engine, plan: ProfilePlan, step: Step | None = None) -> Recorde
 
     with runs.failure_recorded(db, ProfileRunRow, spec.id, "profile job"):
         prepared, manifest = runs.run_staged(db, plan.directory, spec.engine, prepare, record)
-    return RecordedProfile(spec.id, plan.directory, prepared.counts, manifest)
+    return runs.RecordedRun(spec.id, plan.directory, prepared.counts, manifest)
 
 
 def recover_interrupted(db: Engine) -> list[str]:

@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from hogo.domain import shredding as sh
 from hogo.domain.clock import JST, as_aware, to_jst
 from hogo.domain.consent import ConsentAction, ConsentMethod, SubjectPatch
 from hogo.domain.ledger import EntryKind, canonical, canonical_sha256
+from hogo.domain.model import Frozen
 from hogo.domain.policy import Policy, Purpose, PurposeKind, Relationship
 from hogo.domain.rights import request as rr
 from hogo.domain.rights.answer import Notice, notice
@@ -117,10 +118,8 @@ class BoardLine:
     days_left: int
 
 
-class StepEntry(BaseModel):
+class StepEntry(Frozen):
     """One step of a case as recorded (the API's output derives from it)."""
-
-    model_config = ConfigDict(frozen=True)
 
     at: datetime
     step: RequestStepKind

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -38,6 +39,17 @@ log = logging.getLogger(__name__)
 _Prepared = TypeVar("_Prepared")
 
 STOPPED = "実行していたプロセスが停止したため中断しました。\nthe process running it stopped."
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A profile job or a segment export that ran, was recorded and took its folder (a release
+    also says its mode: `services.releases.RecordedRelease`)."""
+
+    run_id: str
+    directory: Path
+    counts: dict[str, int]
+    manifest: dict[str, Any]
 
 
 class _RunRow(Protocol):

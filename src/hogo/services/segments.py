@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from hogo.config import Settings
 from hogo.domain.binding import plain
 from hogo.domain.clock import JST, as_aware
 from hogo.domain.ledger import EntryKind
+from hogo.domain.model import Frozen
 from hogo.domain.provision import retention_until
 from hogo.engines import SqlEngine
 from hogo.errors import Conflict
@@ -72,11 +72,9 @@ class ExportInfo:
         return runs.manifest_counts(self.manifest)
 
 
-class ConfirmationRecord(BaseModel):
+class ConfirmationRecord(Frozen):
     """One confirmation record (法31条3項): an identifier by its keyed token only; the API's
     output derives from it."""
-
-    model_config = ConfigDict(frozen=True)
 
     export_id: str
     identifier_token: str
@@ -92,14 +90,6 @@ class ConfirmationRecord(BaseModel):
     record_form: str
     retention_until: date
     ledger_seq: int
-
-
-@dataclass(frozen=True)
-class RecordedExport:
-    export_id: str
-    directory: Path
-    counts: dict[str, int]
-    manifest: dict[str, Any]
 
 
 def submitted_segment_spec(data: Any, settings: Settings) -> SegmentSpec:
@@ -128,7 +118,7 @@ def _accept(session: Session, spec: SegmentSpec, now: datetime | None) -> Segmen
 
 def export_now(
     db: Engine, spec: SegmentSpec, step: Step | None = None, *, now: datetime | None = None
-) -> RecordedExport:
+) -> runs.RecordedRun:
     """Accept, run, record and publish an export in the foreground (`hogo segment export`)."""
     recover_interrupted(db)
     with write_scope(db) as session:
@@ -148,7 +138,7 @@ def wait_for(db: Engine, export_id: str, timeout: float = 60.0) -> ExportInfo:
     return runs.settled(db, lambda session: get_export(session, export_id), timeout)
 
 
-def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> RecordedExport:
+def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> runs.RecordedRun:
     spec = plan.spec
     with runs.failure_recorded(db, SegmentExportRow, spec.id, "segment export"):
         # The confirmations and the key first: a file that cannot confirm stops everything.
@@ -164,7 +154,7 @@ def _execute(db: Engine, plan: SegmentPlan, step: Step | None = None) -> Recorde
             return _record(session, plan, prepared, work)
 
         prepared, manifest = runs.run_staged(db, plan.directory, spec.engine, prepare, record)
-    return RecordedExport(spec.id, plan.directory, prepared.counts, manifest)
+    return runs.RecordedRun(spec.id, plan.directory, prepared.counts, manifest)
 
 
 #: The columns of a confirmation record the ledger seals (all but the export id and entry number).

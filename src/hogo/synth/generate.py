@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from hogo.domain.model import Frozen
 from hogo.files.atomic import atomic_path
@@ -57,9 +57,7 @@ class SynthSpec(Frozen):
         return self
 
 
-class SynthSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SynthSummary(Frozen):
     rows: dict[str, int]
     files: dict[str, str]
     seconds: float

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
+from hogo.domain.model import Frozen
 from hogo.domain.rights.grounds import BY_CODE
 from hogo.domain.rights.kinds import ANSWER_ARTICLES, KIND_ARTICLES, RequestKind, RequestOutcome
 from hogo.domain.rights.request import RightsRequest
@@ -53,19 +54,15 @@ _REFUSED = (
 )
 
 
-class GroundText(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class GroundText(Frozen):
     code: str
     article: str
     ja: str
     en: str
 
 
-class Notice(BaseModel):
+class Notice(Frozen):
     """The answer's contents; the renderers (HTML, PDF, JSON) show these and nothing else."""
-
-    model_config = ConfigDict(frozen=True)
 
     request_id: str
     kind: RequestKind
@@ -83,7 +80,7 @@ class Notice(BaseModel):
     #: 法35: the recipients the data had reached, whom the business informs.
     recipients: tuple[dict[str, Any], ...] = ()
     #: What carrying out did: counts and ids (never personal values).
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = Field(default_factory=dict)
 
 
 def notice(request_id: str, request: RightsRequest) -> Notice:
