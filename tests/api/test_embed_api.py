@@ -133,6 +133,16 @@ def test_replayed_forged_expired_and_foreign_origin_tokens_are_refused_without_p
     assert sid not in logged and token not in logged
 
 
+def test_a_token_for_an_unregistered_person_is_refused_like_a_forged_one(
+    api: TestClient, site: sites.NewKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    refused = _ask(api, member_token(site, "shop", "M9999998"))  # the person is read with their history
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthenticated"
+    assert "unknown_subject" in caplog.text and "M9999998" not in caplog.text
+    assert _ask(api, member_token(site, "shop", "M9999998"), origin="https://evil.example").status_code == 401
+
+
 def test_cors_answers_only_registered_origins_of_active_sites_even_when_the_call_is_refused(
     env: Env, api: TestClient
 ) -> None:

@@ -348,7 +348,10 @@ def token_principal(session: Session, token: str) -> tuple[Principal, bool] | No
     """The principal a bearer token stands for (if known, unrevoked, unexpired), and whether its
     last use is due to be recorded. Reading never writes, so checks stay pure reads; the columns
     are read without the ORM's identity map because this runs on every API request."""
-    row = session.execute(_TOKEN_BY_HASH, {"digest": digest(token)}).first()
+    # On the connection (rows the session holds are flushed first): the ORM's handling of a
+    # statement cost more than the statement, once per API request (issue 15).
+    session.flush()
+    row = session.connection().execute(_TOKEN_BY_HASH, {"digest": digest(token)}).first()
     now = datetime.now(UTC)
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None

@@ -100,20 +100,31 @@ def count(bind: Session | Connection, changes: Mapping[str, Tally], *, leaving: 
     Callers hold the ledger lock (they append in the same transaction), so read-then-write is safe.
     """
     conn = _conn(bind)
-    t = LedgerTallyRow
     for name, change in changes.items():
         if change.rows == 0 and change.digest == b.ZERO:
             continue
-        row = conn.execute(select(t.rows, t.digest).where(t.name == name)).first()
+        row = conn.execute(_TALLY, {"tally": name}).first()
         rows, digest = (0, b.ZERO) if row is None else (int(row[0]), str(row[1]))
         if leaving:
             rows, digest = rows - change.rows, b.subtract(digest, change.digest)
         else:
             rows, digest = rows + change.rows, b.add(digest, change.digest)
-        if row is None:
-            conn.execute(insert(t).values(name=name, rows=rows, digest=digest))
-        else:
-            conn.execute(update(t).where(t.name == name).values(rows=rows, digest=digest))
+        moved = {"tally": name, "new_rows": rows, "new_digest": digest}
+        conn.execute(_NEW_TALLY if row is None else _SET_TALLY, moved)
+
+
+# `count`'s statements, built once: building them cost more than running them on every group
+# commit's append (issue 15).
+_TALLIES: Table = LedgerTallyRow.__table__  # type: ignore[assignment]
+_TALLY = select(_TALLIES.c.rows, _TALLIES.c.digest).where(_TALLIES.c.name == bindparam("tally"))
+_NEW_TALLY = insert(_TALLIES).values(
+    name=bindparam("tally"), rows=bindparam("new_rows"), digest=bindparam("new_digest")
+)
+_SET_TALLY = (
+    update(_TALLIES)
+    .where(_TALLIES.c.name == bindparam("tally"))
+    .values(rows=bindparam("new_rows"), digest=bindparam("new_digest"))
+)
 
 
 def tallies(bind: Session | Connection) -> dict[str, Tally]:

@@ -10,7 +10,7 @@ from collections.abc import Generator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
 
-from sqlalchemy import Connection, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hogo.domain.binding import BOUND_KINDS
@@ -38,6 +38,28 @@ from hogo.store.tables import (
     PersonKeyRow,
     SubjectRow,
 )
+
+# The head's statements, built once: building them cost more than running them on every group
+# commit's append (issue 15).
+_HEAD_TABLE: Table = LedgerHeadRow.__table__  # type: ignore[assignment]
+_LOCK_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_NEW_HEAD = insert(_HEAD_TABLE).values(id=1, seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_MOVE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _locked_head(connection: Connection) -> tuple[int, str] | None:
+    """The head's (seq, hash), locked for the append (PostgreSQL), or None for an empty ledger."""
+    row = connection.execute(_LOCK_HEAD).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _move_head(connection: Connection, existed: bool, seq: int, digest: str) -> None:
+    """Point the head at the last entry appended (creating it for the first one)."""
+    connection.execute(_MOVE_HEAD if existed else _NEW_HEAD, {"new_seq": seq, "new_hash": digest})
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -110,10 +132,7 @@ def append_many(session: Session, entries: Sequence[tuple[EntryKind, str, Mappin
     session.flush()  # rows the caller added before this entry are written before it, as before
     connection = session.connection()
     _write_rows(connection, rows)
-    if first == 1:
-        connection.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
-    else:
-        connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
+    _move_head(connection, first != 1, seq, prev)
     return list(range(first, seq + 1))
 
 
@@ -141,9 +160,7 @@ def append_prepared(
     executemany on SQLite) and the head moves once. ``batches`` is read lazily, between writes,
     so it may query the same connection.
     """
-    row = connection.execute(
-        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
-    ).first()
+    row = _locked_head(connection)
     start_seq, prev = (row[0], row[1]) if row is not None else (0, GENESIS)
     seq = start_seq
     recorded_at = _now_text()
@@ -164,10 +181,7 @@ def append_prepared(
             prev = digest
         _write_rows(connection, rows)
     if seq != start_seq:
-        if row is None:
-            connection.execute(insert(LedgerHeadRow).values(id=1, seq=seq, hash=prev))
-        else:
-            connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=seq, hash=prev))
+        _move_head(connection, row is not None, seq, prev)
     return start_seq + 1, seq
 
 
@@ -186,9 +200,7 @@ def append_staged(connection: Connection, kind: EntryKind, source: Table) -> tup
     """
     if connection.dialect.name != "sqlite":
         return _append_staged_pg(connection, kind, source)
-    row = connection.execute(
-        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
-    ).first()
+    row = _locked_head(connection)
     start_seq, head = (row[0], row[1]) if row is not None else (0, GENESIS)
     chain = _Chain(start_seq, head, kind.value, _now_text())
     dbapi: Any = connection.connection.driver_connection
@@ -212,12 +224,7 @@ def append_staged(connection: Connection, kind: EntryKind, source: Table) -> tup
         dbapi.create_function(_CHAIN_FUNCTION, 3, None)
         dbapi.create_function(_PREV_FUNCTION, 1, None)
     if chain.seq != start_seq:
-        if row is None:
-            connection.execute(insert(LedgerHeadRow).values(id=1, seq=chain.seq, hash=chain.prev))
-        else:
-            connection.execute(
-                update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(seq=chain.seq, hash=chain.prev)
-            )
+        _move_head(connection, row is not None, chain.seq, chain.prev)
     return start_seq + 1, chain.seq
 
 
@@ -237,9 +244,7 @@ def _append_staged_pg(connection: Connection, kind: EntryKind, source: Table) ->
     ).scalar()
     if bad_ref:
         raise ValueError("ledger ref contains a control character")
-    row = connection.execute(
-        select(LedgerHeadRow.seq, LedgerHeadRow.hash).where(LedgerHeadRow.id == 1).with_for_update()
-    ).first()
+    row = _locked_head(connection)
     start_seq, head = (row[0], row[1]) if row is not None else (0, GENESIS)
     if count == 0:
         return start_seq + 1, start_seq
@@ -270,11 +275,7 @@ def _append_staged_pg(connection: Connection, kind: EntryKind, source: Table) ->
         raise ValueError(_OUT_OF_ORDER)
     last = start_seq + count
     last_hash = connection.execute(select(LedgerEntryRow.hash).where(LedgerEntryRow.seq == last)).scalar_one()
-    if row is None:
-        connection.execute(insert(LedgerHeadRow).values(id=1, seq=last, hash=last_hash))
-    else:
-        moved = update(LedgerHeadRow).where(LedgerHeadRow.id == 1)
-        connection.execute(moved.values(seq=last, hash=last_hash))
+    _move_head(connection, row is not None, last, last_hash)
     return start_seq + 1, last
 
 

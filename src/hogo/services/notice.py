@@ -34,7 +34,7 @@ from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod, Subj
 from hogo.domain.decision import Assessment, assess_purpose, decide_assessed
 from hogo.domain.notice import LANGUAGES, Language, Notice, NoticeEvidence, render_notice
 from hogo.domain.policy import Policy
-from hogo.errors import HogoError, InputError, cut
+from hogo.errors import HogoError, InputError, NotFound, cut
 from hogo.services import campaigns, rate_limits, sites, tickets
 from hogo.services.capture import GPC_KINDS
 from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
@@ -141,15 +141,18 @@ def _assessed(policy: Policy, version: tuple[int, str] | None, purpose_id: str, 
     return replace(found, at=moment)
 
 
-def _check_origin(session: Session, site_id: str, origin: str) -> str:
+def _check_origin(session: Session, site_id: str, origin: str) -> tuple[str, str]:
+    """The page's origin normalized, if registered for the active site, and the site's privacy
+    center address (read with it)."""
     try:
         normalized = sites.normalize_origin(origin)
     except InputError:
         normalized = ""
-    if not normalized or not sites.origin_allowed(session, site_id, normalized):
+    url = sites.allowed_site_url(session, site_id, normalized) if normalized else None
+    if url is None:
         log.warning("notice origin refused (site %s)", cut(site_id))
         raise OriginRefused()
-    return normalized
+    return normalized, url
 
 
 @dataclass(frozen=True)
@@ -174,10 +177,16 @@ def plan(
     """The notice for what this person should be asked now, read-only: the member token is
     checked (not yet spent), the purposes decided, the notice rendered and the ticket issued."""
     now = now or datetime.now(UTC)
-    member = sites.check_member_token(session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now)
-    origin = _check_origin(session, member.site_id, page.origin)
+    member = sites.check_member_token(
+        session, token, NOTICE_AUDIENCE, secret_key=secret_key, now=now, check_subject=False
+    )
+    try:
+        person = history(session, member.subject_id)  # the token's person must be registered
+    except NotFound:
+        raise sites.unknown_subject(member) from None
+    origin, privacy_center_url = _check_origin(session, member.site_id, page.origin)
     revision, digest, policy = (policies or PolicyCache()).in_force(session)
-    purposes = purposes_to_ask(policy, history(session, member.subject_id), now, page.gpc, (revision, digest))
+    purposes = purposes_to_ask(policy, person, now, page.gpc, (revision, digest))
     purposes, campaign_id = _campaign_scope(session, member.site_id, member.subject_id, purposes)
     notices = {lang: _rendered(policy, revision, digest, purposes, lang) for lang in LANGUAGES}
     claims = {
@@ -200,7 +209,7 @@ def plan(
     ticket, expires = tickets.issue(
         TICKET_AUDIENCE, member.subject_id, claims, lifetime=TICKET_LIFETIME, secret_key=secret_key, now=now
     )
-    asked = Asked(member.site_id, notices, sites.privacy_center_url(session, member.site_id), ticket, expires)
+    asked = Asked(member.site_id, notices, privacy_center_url, ticket, expires)
     return Planned(member, asked, campaign_id, now)
 
 
@@ -235,17 +244,30 @@ def keep(session: Session, planned: Planned, *, secret_key: str, limits: Limits 
     (`services.rate_limits`, across every server process); over either it is refused and nothing
     of it is kept. The choices and the dismissal need the single-use ticket only a kept notice
     hands out, so they are bounded by it."""
-    member = planned.member
-    sites.spend_token_id(session, member.site_id, NOTICE_AUDIENCE, member.jti, member.expires_at)
-    if planned.campaign_id is not None:
-        campaigns.mark_seen(session, planned.campaign_id, member.subject_id, planned.at)
-    if limits is not None:
-        counted = (
-            (limits.per_site, member.site_id),
-            (limits.per_person, f"{member.site_id}\x1f{member.subject_id}"),
-        )
-        rate_limits.spend(session, counted, secret_key=secret_key, now=planned.at)
-    return planned.asked
+    return keep_many(session, [planned], secret_key=secret_key, limits=limits)[0]
+
+
+def keep_many(
+    session: Session, planned: Sequence[Planned], *, secret_key: str, limits: Limits | None = None
+) -> list[Asked]:
+    """`keep` for several notices in one transaction, in order, their member tokens spent at once
+    (one clean-up, look-up and insert for all: `sites.spend_token_ids`, all or none, a token
+    twice in the batch refused as a replay). Any refusal fails them all: the group commit then
+    keeps each on its own (`keeps_queue`)."""
+    members = [p.member for p in planned]
+    spent = [sites.TokenId(m.site_id, NOTICE_AUDIENCE, m.jti, m.expires_at) for m in members]
+    sites.spend_token_ids(session, spent)
+    for p in planned:
+        member = p.member
+        if p.campaign_id is not None:
+            campaigns.mark_seen(session, p.campaign_id, member.subject_id, p.at)
+        if limits is not None:
+            counted = (
+                (limits.per_site, member.site_id),
+                (limits.per_person, f"{member.site_id}\x1f{member.subject_id}"),
+            )
+            rate_limits.spend(session, counted, secret_key=secret_key, now=p.at)
+    return [p.asked for p in planned]
 
 
 def show(
@@ -289,11 +311,11 @@ def show_queued(
 
 def keeps_queue(db: Engine, *, secret_key: str, limits: Limits | None) -> GroupCommit[Planned, Asked]:
     """The group commit notices are kept through (one per serving process): each `keep`, in
-    order, in one transaction; a batch that fails is kept again one per transaction, so only
-    the refused notice gets its error and nothing of it is kept."""
+    order, in one transaction (`keep_many`); a batch that fails is kept again one per
+    transaction, so only the refused notice gets its error and nothing of it is kept."""
 
     def keep_all(session: Session, planned: Sequence[Planned]) -> list[Asked]:
-        return [keep(session, p, secret_key=secret_key, limits=limits) for p in planned]
+        return keep_many(session, planned, secret_key=secret_key, limits=limits)
 
     return GroupCommit(db, keep_all)
 
@@ -392,7 +414,7 @@ def prepare(
     `policies` parse it once per revision)."""
     verified = tickets.verify(session, ticket, TICKET_AUDIENCE, secret_key=secret_key)
     claims = verified.claims
-    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+    if _check_origin(session, claims["site"], origin)[0] != claims["origin"]:
         raise OriginRefused()
     if not choices:
         raise InputError("記録する選択がありません。", "nothing to record.", field="choices")
@@ -455,7 +477,7 @@ def dismiss(
     """The person closed the notice without choosing ("later"): a campaign counts them as seen
     and dismissed. Nothing is recorded as consent; the ticket is spent."""
     claims = _ticket_claims(session, ticket, secret_key)
-    if _check_origin(session, claims["site"], origin) != claims["origin"]:
+    if _check_origin(session, claims["site"], origin)[0] != claims["origin"]:
         raise OriginRefused()
     if claims.get("cid"):
         campaigns.mark_dismissed(session, claims["cid"], claims["sub"], now or datetime.now(UTC))

@@ -11,8 +11,10 @@ rolls back the caller's transaction and its count with it: refusals do not use u
 
 A fixed window (minutes since the epoch): around the turn of a minute up to twice a budget can
 pass, and Retry-After is the rest of the minute. Keys are HMAC-SHA256 under a key derived from
-HOGO_SECRET_KEY, so the table names no person. Rows of earlier minutes are deleted when a key
-counts its first call of a new minute (an index seek once they are gone).
+HOGO_SECRET_KEY, so the table names no person. Rows of earlier minutes are deleted when the first
+thing a call counts (the notice's site) counts its first call of a new minute: once a minute per
+site, not once per person as well (a statement on nearly every notice); a call that rolls back
+rolls its count back too, so the next one cleans.
 """
 
 from __future__ import annotations
@@ -88,10 +90,10 @@ def spend(
     session.flush()  # what the caller's transaction holds goes first: this is its last statement
     conn = session.connection()
     count, clean = _statements(conn.dialect.name)
-    for budget, what in counted:
+    for i, (budget, what) in enumerate(counted):
         key = hmac.digest(_key(secret_key), f"{budget.name}\x1f{what}".encode(), "sha256").hex()
         hits = conn.execute(count, {"key": key, "minute": minute}).scalar_one()
-        if hits == 1:
+        if hits == 1 and i == 0:  # the first thing counted (the notice's site) starts its minute
             conn.execute(clean, {"minute": minute})
         if hits > budget.per_minute:
             raise RateLimited(max(1, 60 - int(instant) % 60))

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from hogo.domain.ids import NAME_ID_CHARS, is_record_id
 from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, HogoError, InputError, cut
-from hogo.services import ledger
+from hogo.services import jwt_codec, ledger
 from hogo.services.auth import AuthenticationFailed
 from hogo.store.database import savepoint
 from hogo.store.rows import stored
@@ -316,7 +316,8 @@ def origin_registered(session: Session, origin: str) -> bool:
 _ORIGIN = SiteOriginRow.__table__.c
 _KEY, _SITE = SiteKeyRow.__table__.c, SiteRow.__table__.c
 _ORIGIN_ALLOWED = (
-    select(_ORIGIN.site_id)
+    select(_SITE.privacy_center_url)
+    .select_from(SiteOriginRow.__table__)
     .join(SiteRow.__table__, _SITE.site_id == _ORIGIN.site_id)
     .where(
         _ORIGIN.site_id == bindparam("site_id"),
@@ -343,10 +344,8 @@ _ORIGIN_REGISTERED = (
     .where(_ORIGIN.origin == bindparam("origin"), _SITE.disabled_at.is_(None))
     .limit(1)
 )
-_PRIVACY_CENTER_URL = select(_SITE.privacy_center_url).where(_SITE.site_id == bindparam("site_id"))
 _USED = UsedTokenRow.__table__.c
 _SPENT = select(_USED.jti_hash).where(_USED.jti_hash == bindparam("digest"))
-_ANY_SPENT = select(_USED.jti_hash).where(_USED.jti_hash.in_(bindparam("digests", expanding=True)))
 _USED_TOKENS: Table = UsedTokenRow.__table__  # type: ignore[assignment]
 _EXPIRED = delete(_USED_TOKENS).where(_USED.expires_at < bindparam("before"))
 _SPEND = insert(_USED_TOKENS)
@@ -357,14 +356,14 @@ _SUBJECT_KNOWN = select(_SUBJECT.subject_id).where(_SUBJECT.subject_id == bindpa
 def origin_allowed(session: Session, site_id: str, origin: str) -> bool:
     """Is this origin registered for this site, and the site active? What a call passing it
     shows is also what a CORS check (`origin_registered`) would allow (`hogo.http.embed_cors`)."""
-    found = session.connection().execute(_ORIGIN_ALLOWED, {"site_id": site_id, "origin": origin})
-    return found.first() is not None
+    return allowed_site_url(session, site_id, origin) is not None
 
 
-def privacy_center_url(session: Session, site_id: str) -> str:
-    """The site's privacy center address (what the notice links to), without the rest of `get_site`."""
-    url = session.connection().execute(_PRIVACY_CENTER_URL, {"site_id": site_id}).scalar()
-    return url if url is not None else _site_row(session, site_id).privacy_center_url
+def allowed_site_url(session: Session, site_id: str, origin: str) -> str | None:
+    """`origin_allowed` answered with the site's privacy center address (None: not allowed), read
+    by the same statement: the notice needs both, and a statement of its own cost a round trip."""
+    found = session.connection().execute(_ORIGIN_ALLOWED, {"site_id": site_id, "origin": origin}).first()
+    return None if found is None else str(found[0])
 
 
 def _refuse(reason: str, site: str = "?", kid: str = "?") -> TokenRefused:
@@ -393,7 +392,7 @@ def _verification_key(session: Session, kid: str, secret_key: str, now: datetime
 
 def _claims(token: str, key: Any, row: _SiteKey, audience: str) -> dict[str, Any]:
     try:
-        claims: dict[str, Any] = jwt.decode(
+        claims: dict[str, Any] = jwt_codec.decode(
             token,
             key,
             algorithms=[row.algorithm],
@@ -420,11 +419,19 @@ def verify_member_token(
 
 
 def check_member_token(
-    session: Session, token: str, audience: str, *, secret_key: str, now: datetime | None = None
+    session: Session,
+    token: str,
+    audience: str,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+    check_subject: bool = True,
 ) -> MemberToken:
     """Everything `verify_member_token` checks, read-only: a token already spent is refused, but
     this one is not spent; the caller spends it (`spend_token_id`) in the transaction that acts
-    on it, where a concurrent second use is still refused."""
+    on it, where a concurrent second use is still refused. Without `check_subject` the caller
+    reads the person next and refuses an unknown one with `unknown_subject` (the notice reads
+    their history anyway: checking first was a second read of the same row)."""
     now = now or datetime.now(UTC)
     try:
         header = jwt.get_unverified_header(token)
@@ -448,9 +455,16 @@ def check_member_token(
     ):
         raise _refuse("bad_claims", row.site_id, kid)
     refuse_spent(session, row.site_id, audience, jti)
-    if session.connection().execute(_SUBJECT_KNOWN, {"subject_id": subject}).first() is None:
+    conn = session.connection()
+    if check_subject and conn.execute(_SUBJECT_KNOWN, {"subject_id": subject}).first() is None:
         raise _refuse("unknown_subject", row.site_id, kid)
     return MemberToken(site_id=row.site_id, subject_id=subject, jti=jti, expires_at=expires, key_id=kid)
+
+
+def unknown_subject(member: MemberToken) -> TokenRefused:
+    """The refusal of a token whose person is not registered (the caller of `check_member_token`
+    with `check_subject=False` found no such person)."""
+    return _refuse("unknown_subject", member.site_id, member.key_id)
 
 
 def _token_digest(issuer: str, audience: str, jti: str) -> str:
@@ -482,18 +496,21 @@ def spend_token_id(session: Session, issuer: str, audience: str, jti: str, expir
 
 def spend_token_ids(session: Session, tokens: Sequence[TokenId]) -> None:
     """Record token ids as used, all or none (a batch of the notice's choices spends its tickets
-    at once): if one was used before, or appears twice, the batch is refused as a replay."""
+    at once): if one was used before, or appears twice, the batch is refused as a replay.
+
+    The insert itself refuses a used id (the table's key). Why: a look-up before every insert
+    was a statement per spend for the rare replay. The refusal names the site when one token
+    was spent; a batch's refusal names none (the group commit then spends each alone, and
+    that refusal names it): after the failed insert PostgreSQL answers nothing more in the
+    transaction."""
     digests = {_token_digest(t.issuer, t.audience, t.jti): t for t in tokens}
     conn = session.connection()
     conn.execute(_EXPIRED, {"before": datetime.now(UTC) - LEEWAY})
     if len(digests) < len(tokens):
         raise _refuse("replayed", tokens[0].issuer)
-    used = conn.execute(_ANY_SPENT, {"digests": list(digests)}).first()
-    if used is not None:
-        raise _refuse("replayed", digests[used[0]].issuer)
     rows = [{"jti_hash": d, "expires_at": t.expires + LEEWAY} for d, t in digests.items()]
     try:
-        with savepoint(session):  # a concurrent spend of the same id loses the race here
+        with savepoint(session):  # used before, or by a concurrent spend that won the race
             conn.execute(_SPEND, rows)
     except IntegrityError:
-        raise _refuse("replayed", tokens[0].issuer) from None
+        raise _refuse("replayed", tokens[0].issuer if len(tokens) == 1 else "?") from None

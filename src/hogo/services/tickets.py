@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
-from hogo.services import sites
+from hogo.services import jwt_codec, sites
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def issue(
         "exp": int(expires.timestamp()),
         "jti": secrets.token_urlsafe(16),
     }
-    return jwt.encode(body, _key(secret_key), algorithm="HS256"), expires
+    return jwt_codec.encode(body, _key(secret_key), algorithm="HS256"), expires
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def verify(session: Session, ticket: str, audience: str, *, secret_key: str) -> 
     is refused with the one message (`sites.TokenRefused`), the reason logged without the ticket.
     The caller spends it (`spend`) in the transaction that acts on it."""
     try:
-        claims: dict[str, Any] = jwt.decode(
+        claims: dict[str, Any] = jwt_codec.decode(
             ticket,
             _key(secret_key),
             algorithms=["HS256"],
