@@ -251,7 +251,7 @@ def keep_many(
     session: Session, planned: Sequence[Planned], *, secret_key: str, limits: Limits | None = None
 ) -> list[Asked]:
     """`keep` for several notices in one transaction, in order, their member tokens spent at once
-    (one clean-up, look-up and insert for all: `sites.spend_token_ids`, all or none, a token
+    (one clean-up and insert for all: `sites.spend_token_ids`, all or none, a token
     twice in the batch refused as a replay). Any refusal fails them all: the group commit then
     keeps each on its own (`keeps_queue`)."""
     members = [p.member for p in planned]
