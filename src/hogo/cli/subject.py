@@ -15,9 +15,14 @@ from hogo.files.consent_csv import parse_subjects, settle_problems
 from hogo.files.csv_headers import HeaderStyle
 from hogo.services import person_keys
 from hogo.services.erasure import erase
-from hogo.services.subjects import patch_subjects
+from hogo.services.subjects import SubjectChanges, patch_subjects
 
 app = typer.Typer(help="本人(データ主体)/ subjects", no_args_is_help=True)
+
+
+def _print_changes(changes: SubjectChanges) -> None:
+    """What `add` and `import` changed, as one line."""
+    console.print(f"追加 {changes.added} / 更新 {changes.updated} / 変更なし {changes.unchanged}")
 
 
 @app.command("add")
@@ -51,7 +56,7 @@ def add_cmd(
     if as_json:
         print_json(changes.__dict__)
     else:
-        console.print(f"追加 {changes.added} / 更新 {changes.updated} / 変更なし {changes.unchanged}")
+        _print_changes(changes)
 
 
 @app.command("import")
@@ -75,7 +80,7 @@ def import_cmd(
     if as_json:
         print_json(result)
     else:
-        console.print(f"追加 {changes.added} / 更新 {changes.updated} / 変更なし {changes.unchanged}")
+        _print_changes(changes)
         if rejects_path:
             console.print(f"[yellow]除外 {len(parsed.rejected)} 行[/] → {rejects_path}")
 
