@@ -21,8 +21,16 @@ import numpy.typing as npt
 I64 = npt.NDArray[np.int64]
 BLOCK_CARD = 1 << 16  # joint codes a block may combine at the table's levels
 CACHE_ELEMENTS = 1 << 22  # int64 elements of cached block columns (32 MB); beyond it, not cached
-KEY_LIMIT = 1 << 62  # a node's key stays below this, as the mixed-radix keys elsewhere
+KEY_LIMIT = 1 << 62  # class keys (of blocks, and the mixed-radix ones of `frequency`) stay below this
 DENSIFY_LIMIT = 1 << 22  # widest partial key renumbered densely (a pass over its range)
+
+
+def dense_limit(rows: int) -> int:
+    """The widest key range over ``rows`` rows still counted densely (a bincount over the range)
+    rather than sorted: about the rows' own number, never below 65,536."""
+    return max(2 * rows, 1 << 16)
+
+
 # A node's class key per row, its range, and a decoder from class keys to the level codes.
 BlockKey = tuple[I64, int, Callable[[I64], list[I64]]]
 
@@ -139,7 +147,7 @@ class BlockCodes:
         blocks = [self._block(g, tuple(node[i] for i in group)) for g, group in enumerate(self.groups)]
         if math.prod(b.card for b in blocks) >= KEY_LIMIT:
             return None
-        dense_limit = max(2 * self.rows, 1 << 16)
+        widest = dense_limit(self.rows)
         key: I64 | None = None
         plan: list[tuple[int, int, I64 | None]] = []  # (block, radix below it, values renumbered)
         key_range = 1
@@ -151,7 +159,7 @@ class BlockCodes:
                 plan.append((g, 1, None))
                 continue
             values: I64 | None = None
-            if key_range * b.card > dense_limit and key_range <= DENSIFY_LIMIT:
+            if key_range * b.card > widest and key_range <= DENSIFY_LIMIT:
                 rank, values = _dense(key, key_range)
                 key, key_range = rank[key], len(values)
             key = key + b.rows * key_range

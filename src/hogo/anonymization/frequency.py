@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hogo.anonymization.blocks import BlockCodes, BlockKey
+from hogo.anonymization.blocks import KEY_LIMIT, BlockCodes, BlockKey, dense_limit
 from hogo.anonymization.evaluation import ROLLUP_MIN_ROWS, QuasiIdentifier, SearchTables, level_codes
 from hogo.anonymization.metrics import Metric, NodeStats, suppression_allowed
 from hogo.anonymization.models import LVariant, PrivacyModel
@@ -34,7 +34,6 @@ from hogo.errors import InputError
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
-KEY_LIMIT = 1 << 62  # mixed-radix keys stay below this, as in the SQL evaluator
 SORT_WORTH_AVOIDING = 1 << 17  # rows from which a node's sort costs more than a cheap bound
 # Tables up to this many rows get block columns (``blocks``): one column per block plus a cache.
 # Larger ones keep per-attribute keys until a roll-up has shrunk them: a search over them checks
@@ -78,7 +77,7 @@ def sum_by_key(key: I64, weights: I64, key_range: int) -> tuple[I64, I64]:
     """
     if not len(key):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if key_range <= max(2 * len(key), 1 << 16):
+    if key_range <= dense_limit(len(key)):
         sums = np.bincount(key, weights=weights, minlength=key_range)  # exact: integers below 2**53
         present = np.flatnonzero(sums)
         return present, sums[present].astype(np.int64)
@@ -497,7 +496,7 @@ class FrequencyEvaluator(SearchTables):
         rows = self._rows_for(node)
         if len(rows.n) < SORT_WORTH_AVOIDING:
             return False  # the node is cheap to count exactly
-        total, dense = self.total, max(2 * len(rows.n), 1 << 16)
+        total, dense = self.total, dense_limit(len(rows.n))
         allowed = suppression_allowed(total, self.model.suppression_limit)
         cards = [self.cards[i][lvl] for i, lvl in enumerate(node)]
         if math.prod(cards) <= dense:

@@ -153,11 +153,11 @@ def _integer_json(value: Any) -> str:
 
 
 #: SQLite: a column's JSON text by its type — the converter's, for a type that has one.
-_SQLITE_JSON: tuple[tuple[type[Any], str], ...] = (
-    (UTCDateTime, "_instant_json"),
-    (Boolean, "_flag_json"),
-    (Date, "_date_json"),
-    (Integer, "_integer_json"),
+_SQLITE_JSON: tuple[tuple[type[Any], Callable[[Any], str]], ...] = (
+    (UTCDateTime, _instant_json),
+    (Boolean, _flag_json),
+    (Date, _date_json),
+    (Integer, _integer_json),
 )
 #: A text column: the JSON encoder's own string writer (it refuses anything but a str).
 _STRING_JSON = "(NULL if r[{i}] is None else EB(r[{i}]))"
@@ -171,7 +171,7 @@ def _compiled(table: b.BoundTable, types: Sequence[Any], converted: set[int]) ->
         kind = types[i]
         writer = next((w for t, w in _SQLITE_JSON if isinstance(kind, t)), None)
         if writer is not None:
-            expression = f"{writer}(r[{i}])"
+            expression = f"{writer.__name__}(r[{i}])"
         elif isinstance(kind, String) and i not in converted:
             expression = _STRING_JSON.format(i=i)
         else:
@@ -179,14 +179,8 @@ def _compiled(table: b.BoundTable, types: Sequence[Any], converted: set[int]) ->
         pieces += ([] if i == 1 else ["','"]) + [f"f'{{{expression}}}'"]
     pieces.append("']]'")
     source = f"def text(r):\n    return {' '.join(pieces)}\n"
-    scope: dict[str, Any] = {
-        "EB": encode_basestring,
-        "NULL": "null",
-        "_instant_json": _instant_json,
-        "_flag_json": _flag_json,
-        "_date_json": _date_json,
-        "_integer_json": _integer_json,
-    }
+    scope: dict[str, Any] = {"EB": encode_basestring, "NULL": "null"}
+    scope.update((w.__name__, w) for _, w in _SQLITE_JSON)
     exec(compile(source, f"<row text of {table.name}>", "exec"), scope)  # our own source, made above
     compiled: Callable[[Any], str] = scope["text"]
     return compiled
