@@ -18,6 +18,9 @@ Run: `python benchmarks/embed_load.py [--subjects 10000 --members 200 --seconds 
    each (`notice.record_prepared` in its own `write_scope`, as every capture was before group
    commit) vs submitted from 16 threads to `services.group_commit` (one transaction per batch):
    the group commit's own gain, without HTTP and the notice call.
+6. The floor: step 4's load against `embed_floor.py`, the same two routes with hogo's request
+   models answering the bytes hogo answered, doing no work, under the same uvicorn options and
+   workers: what FastAPI and uvicorn alone reach on this machine, a bound on any app built on them.
 Printed: events/s recorded, per-cycle latency p50/p99 (both requests of a cycle), errors, the
 server's CPU time per event (all its processes) and what it implies per core (1 s of CPU ÷ CPU
 per event), the load generator's own CPU per event (it shares the machine: on 2 cores what it
@@ -120,6 +123,49 @@ async def embed_throughput(
             "p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99)}  # fmt: skip
 
 
+async def sample_answers(port: int, key: sites.NewKey, subject: str, choose_all: bool) -> dict[str, object]:
+    """One cycle's two answers, for the floor app to give back (a member the run itself does not reach first)."""
+    conn = await Connection.open(port)
+    status, payload = await post(conn, "/api/v1/embed/notice", token(key, subject), {})
+    asked = json.loads(payload)
+    sections = asked["notices"]["ja"]["sections"] if status == 200 else []
+    if not sections:
+        raise RuntimeError(f"no notice for the sample member (status {status})")
+    chosen = sections if choose_all else sections[:1]
+    choices = [{"purpose_id": c["purpose_id"], "action": "grant"} for c in chosen]
+    status, payload = await post(conn, "/api/v1/embed/choices", asked["ticket"], {"choices": choices})
+    if status != 201:
+        raise RuntimeError(f"the sample member's choices were refused (status {status})")
+    conn.writer.close()
+    return {"notice": asked, "choices": json.loads(payload)}
+
+
+def floor_throughput(tmp: Path, answers: dict[str, object], args: argparse.Namespace) -> dict[str, float]:
+    """Step 6: the component's load against `embed_floor.py` (same workers, members and seconds)."""
+    path = tmp / "floor-answers.json"
+    path.write_text(json.dumps(answers))
+    port = free_port()
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "HOGO_FLOOR_ANSWERS": str(path), "PYTHONPATH": os.pathsep.join([str(here), *sys.path])}
+    server = subprocess.Popen([sys.executable, str(here / "embed_floor.py"), str(port), str(args.workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_ready(port, timeout=120)
+        wait_idle(server.pid)
+        cpu, own = server_cpu(server.pid), time.process_time()
+        # The floor checks no token: any key signs the member tokens the load generator sends.
+        result = asyncio.run(
+            embed_throughput(port, sites.NewKey(key_id="floor", algorithm="HS256", secret=SECRET), args.subjects, args.members,
+                             args.seconds, args.choose == "all")
+        )  # fmt: skip
+        result["cpu_ms"] = (server_cpu(server.pid) - cpu) * 1000 / max(1, result["recorded"])
+        result["client_ms"] = (time.process_time() - own) * 1000 / max(1, result["recorded"])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return result
+
+
 def recording(url: str, key: sites.NewKey, subjects: int, n: int) -> dict[str, float]:
     """Events/s recorded one transaction each vs through the group commit (step 5)."""
     db = make_db(url)
@@ -208,6 +254,7 @@ def main() -> None:
             wait_idle(server.pid)
             cpu, own = server_cpu(server.pid), time.process_time()
             base = asyncio.run(capture_throughput(port, api_token, args.subjects, args.members, args.seconds))
+            answers = asyncio.run(sample_answers(port, key, f"M{args.subjects:07d}", args.choose == "all"))
             between, own_between = server_cpu(server.pid), time.process_time()
             embed = asyncio.run(
                 embed_throughput(port, key, args.subjects, args.members, args.seconds, args.choose == "all")
@@ -226,6 +273,7 @@ def main() -> None:
                 server.kill()
                 server.wait()
         alone = recording(url, key, args.subjects, args.recordings)
+        floor = floor_throughput(Path(tmp), answers, args)
 
     print(
         f"\nhogo serve --workers {args.workers}; {args.members} connections, closed loop, {args.seconds:.0f} s each, loopback"
@@ -241,6 +289,10 @@ def main() -> None:
           f"load generator {embed['client_ms']:.2f} ms")  # fmt: skip
     ratio = embed["per_second"] / base["per_second"] if base["per_second"] else float("nan")
     print(f"ratio component / baseline: {ratio:.2f}")
+    print(f"floor: the same two calls, an app that does no work (embed_floor.py): {floor['per_second']:>7.0f} events/s; "
+          f"per cycle p50 {floor['p50']:.1f} ms, p99 {floor['p99']:.1f} ms; "
+          f"server CPU {floor['cpu_ms']:.2f} ms per event; load generator {floor['client_ms']:.2f} ms; "
+          f"ratio component / floor: {embed['per_second'] / floor['per_second']:.2f}")  # fmt: skip
     print(
         f"recording alone, in-process ({alone['n']:.0f} events): one transaction each {alone['single']:>7.0f} events/s; "
         f"group commit {alone['group']:>7.0f} events/s (mean batch {alone['batch']:.1f}); "
@@ -248,6 +300,8 @@ def main() -> None:
     )
     met = embed["per_second"] >= 2000 and embed["p99"] <= 50 and embed["errors"] == 0
     print(f"goal >= 2,000 events/s, p99 <= 50 ms, 0 errors: {'met' if met else 'NOT met'}")
+    within = floor["per_second"] >= 2000 and floor["p99"] <= 50
+    print(f"the same goal for the floor (reachable on this machine at all?): {'met' if within else 'NOT met'}")
     print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
