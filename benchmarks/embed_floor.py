@@ -44,7 +44,9 @@ def create_app() -> FastAPI:
         return Response(notice_body, media_type="application/json")
 
     @app.post("/api/v1/embed/choices")
-    async def choices(request: Request, body: ChoicesIn, origin: OriginHeader, authorization: BearerHeader = None) -> Response:
+    async def choices(
+        request: Request, body: ChoicesIn, origin: OriginHeader, authorization: BearerHeader = None
+    ) -> Response:
         return Response(choices_body, status_code=201, media_type="application/json")
 
     @app.get("/healthz")
@@ -57,4 +59,6 @@ def create_app() -> FastAPI:
 if __name__ == "__main__":
     port, workers = int(sys.argv[1]), int(sys.argv[2])
     options = server_options(load_settings())
-    uvicorn.run("embed_floor:create_app", factory=True, host="127.0.0.1", port=port, workers=workers, **options)
+    uvicorn.run(
+        "embed_floor:create_app", factory=True, host="127.0.0.1", port=port, workers=workers, **options
+    )

@@ -146,7 +146,11 @@ def floor_throughput(tmp: Path, answers: dict[str, object], args: argparse.Names
     path.write_text(json.dumps(answers))
     port = free_port()
     here = Path(__file__).resolve().parent
-    env = {**os.environ, "HOGO_FLOOR_ANSWERS": str(path), "PYTHONPATH": os.pathsep.join([str(here), *sys.path])}
+    env = {
+        **os.environ,
+        "HOGO_FLOOR_ANSWERS": str(path),
+        "PYTHONPATH": os.pathsep.join([str(here), *sys.path]),
+    }
     server = subprocess.Popen([sys.executable, str(here / "embed_floor.py"), str(port), str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
     try:
@@ -301,7 +305,9 @@ def main() -> None:
     met = embed["per_second"] >= 2000 and embed["p99"] <= 50 and embed["errors"] == 0
     print(f"goal >= 2,000 events/s, p99 <= 50 ms, 0 errors: {'met' if met else 'NOT met'}")
     within = floor["per_second"] >= 2000 and floor["p99"] <= 50
-    print(f"the same goal for the floor (reachable on this machine at all?): {'met' if within else 'NOT met'}")
+    print(
+        f"the same goal for the floor (reachable on this machine at all?): {'met' if within else 'NOT met'}"
+    )
     print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
