@@ -61,6 +61,16 @@ def test_every_package_is_listed() -> None:
             assert subpackages <= listed, f"not in docs/architecture.md: {sorted(subpackages - listed)}"
 
 
+def test_no_module_is_named_for_a_package_beside_it() -> None:
+    """`x_y.py` next to a package `x/` belongs in it as `x/y.py` (issue 12: one place per name)."""
+    stray = [
+        str(module.relative_to(SRC))
+        for module in SRC.rglob("[!_]*_*.py")
+        if (module.parent / module.stem.split("_", 1)[0] / "__init__.py").is_file()
+    ]
+    assert stray == [], f"move into the package of their prefix: {stray}"
+
+
 # --- one transaction rule (docs/architecture.md) -------------------------------------------------
 
 #: Where a transaction may be begun, committed or rolled back. Everything else works inside a unit

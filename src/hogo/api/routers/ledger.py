@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from hogo.api.problems import responses
 from hogo.api.schemas import LedgerStatusOut
-from hogo.api.schemas_ledger import InclusionProofOut, TreeHeadOut
+from hogo.api.schemas.ledger import InclusionProofOut, TreeHeadOut
 from hogo.auth.roles import Permission
 from hogo.errors import NotFound
 from hogo.http.deps import DbDep, Forbidden, Reader, SessionDep, SettingsDep, require
