@@ -3,8 +3,8 @@ does no work, served the way `hogo serve` serves hogo.
 
 Why: on a machine of a few cores the framework's and the server's own cost per request bounds
 what any app built on them can reach, whatever it does per request. This app has the component's
-two routes with hogo's own request models and headers (FastAPI validates the same input) and
-answers each with the bytes hogo answered for that call in the same benchmark run (the
+two routes with the parameters of hogo's own (the same body models and headers, so FastAPI reads
+and validates the same request) and answers each with the bytes hogo answered for that call in the same benchmark run (the
 `HOGO_FLOOR_ANSWERS` JSON file: {"notice": …, "choices": …}), with no middleware, no token check,
 no store. uvicorn gets hogo's options (`hogo.http.server.server_options`: its httptools protocol,
 keep-alive, no access log). Run by `embed_load.py` as `python embed_floor.py PORT WORKERS`.
@@ -12,15 +12,19 @@ keep-alive, no access log). Run by `embed_load.py` as `python embed_floor.py POR
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
+from fastapi.routing import APIRoute
 
-from hogo.api.routers.embed import BearerHeader, ChoicesIn, NoticeIn, OriginHeader, UserAgentHeader
+from hogo.api.routers import embed
 from hogo.config import load_settings
 from hogo.http.server import server_options
 
@@ -29,31 +33,31 @@ ANSWERS_ENV = "HOGO_FLOOR_ANSWERS"
 
 def create_app() -> FastAPI:
     answers = json.loads(Path(os.environ[ANSWERS_ENV]).read_text())
-    notice_body = json.dumps(answers["notice"]).encode()
-    choices_body = json.dumps(answers["choices"]).encode()
     app = FastAPI()
-
-    @app.post("/api/v1/embed/notice")
-    async def notice(
-        request: Request,
-        body: NoticeIn,
-        origin: OriginHeader,
-        authorization: BearerHeader = None,
-        user_agent: UserAgentHeader = "",
-    ) -> Response:
-        return Response(notice_body, media_type="application/json")
-
-    @app.post("/api/v1/embed/choices")
-    async def choices(
-        request: Request, body: ChoicesIn, origin: OriginHeader, authorization: BearerHeader = None
-    ) -> Response:
-        return Response(choices_body, status_code=201, media_type="application/json")
+    for route in embed.router.routes:
+        assert isinstance(route, APIRoute)
+        name = route.path.removeprefix(embed.router.prefix + "/")
+        if name in answers:
+            body = json.dumps(answers[name]).encode()
+            app.post("/api/v1" + route.path)(_answering(route.endpoint, body, route.status_code or 200))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _answering(route: Callable[..., Any], body: bytes, status: int) -> Callable[..., Awaitable[Response]]:
+    """An endpoint with hogo's route's parameters (so FastAPI reads and validates the same request)
+    that answers `body` and does nothing else."""
+
+    async def endpoint(**_: Any) -> Response:
+        return Response(body, status_code=status, media_type="application/json")
+
+    signature = inspect.signature(route, eval_str=True)
+    endpoint.__signature__ = signature.replace(return_annotation=Response)  # type: ignore[attr-defined]
+    return endpoint
 
 
 if __name__ == "__main__":
