@@ -28,6 +28,8 @@ from typing import Any, Final, NamedTuple
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hogo.domain.received import Provider
+
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
 #: Payload keys of a pseudonymised entry: the person's pseudonym and the sealed values.
@@ -152,6 +154,34 @@ def pseudonymise(payload: Mapping[str, Any], fields: tuple[str, ...], keys: Pers
     result = {k: v for k, v in payload.items() if k not in fields}
     result[PERSON] = keys.pseudonym
     result[SEALED] = seal(keys.data_key, keys.pseudonym, {k: payload.get(k) for k in fields})
+    return result
+
+
+#: The personal values of an entry that a reader without the personal-data permission does not see:
+#: every sealed value but the subject id (which every reader sees), and the provider's fields that
+#: name a natural person in a 法30条 record (`Provider.person_fields`).
+PERSONAL_VALUES: Final = tuple(
+    f for f in dict.fromkeys((*SUBJECT_FIELDS, *EVENT_FIELDS, *EXCEPTION_FIELDS)) if f != "subject_id"
+)
+#: The key that lists what `withhold` left out, as the API's answers name it.
+WITHHELD: Final = "withheld"
+
+
+def withhold(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A payload as `reveal` gives it, for a reader without the personal-data permission: each
+    personal value null and named under `withheld` (the API's answers do the same)."""
+    result = dict(payload)
+    hidden = sorted(k for k in PERSONAL_VALUES if result.get(k) is not None)
+    result.update({k: None for k in PERSONAL_VALUES if k in result})
+    provider = result.get("provider")
+    if isinstance(provider, Mapping) and "kind" in provider:
+        fields = Provider.model_validate(provider).person_fields
+        shown = dict(provider)
+        shown.update({k: None for k in fields if k in shown})
+        shown[WITHHELD] = sorted(k for k in fields if provider.get(k) is not None)
+        result["provider"] = shown
+    if hidden:
+        result[WITHHELD] = hidden
     return result
 
 
