@@ -3,12 +3,14 @@ links from member sites and from the API, one-time codes), and what the page sho
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from hogo.domain.consent import ConsentAction, ConsentMethod, IdentityCheck, SubjectPatch
 from hogo.domain.decision import Basis
@@ -219,6 +221,52 @@ def test_five_wrong_tries_end_a_code(seeded: Engine) -> None:
     for _ in range(privacy_access.CODE_ATTEMPTS):
         assert _try(seeded, challenge, wrong) is None
     assert _try(seeded, challenge, code) is None
+
+
+def _lock_waiters(db: Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+
+
+def _concurrently(db: Engine, challenge: str, first: str, second: str) -> list[bool]:
+    """Two tries of one code in overlapping transactions: the second starts while the first
+    holds its try uncommitted, and the first commits once the second waits for it. Whether
+    each opened a session."""
+    opened: list[bool] = []
+    with write_scope(db) as s:
+        opened.append(_attempt(s, challenge, first))
+        other = threading.Thread(target=lambda: opened.append(_try(db, challenge, second) is not None))
+        other.start()
+        deadline = time.monotonic() + 10
+        while _lock_waiters(db) == 0 and other.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    other.join(10)
+    return opened
+
+
+def _attempt(s: Session, challenge: str, code: str) -> bool:
+    try:
+        privacy_access.enter_with_code(s, challenge, code, secret_key=SECRET, ttl=TTL, now=NOW)
+    except privacy_access.CodeRefused:
+        return False
+    return True
+
+
+def test_concurrent_tries_each_count_and_a_code_opens_once(seeded: Engine) -> None:
+    """Tries sent at once must not read the same count (PostgreSQL runs them side by side; SQLite's
+    writers wait for each other up front): every wrong try counts, a code opens one session."""
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE)")
+    outbox = Outbox()
+    challenge = _ask(seeded, "S1", "member.one@example.jp", outbox)
+    code = _code(outbox.sent[0])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert _concurrently(seeded, challenge, wrong, wrong) == [False, False]
+    with read_scope(seeded) as s:
+        assert s.scalars(select(EmailCodeRow.attempts)).one() == 2
+    assert _concurrently(seeded, challenge, code, code) == [True, False]
+    with read_scope(seeded) as s:
+        assert len(s.scalars(select(PersonSessionRow.id_hash)).all()) == 1
 
 
 def test_codes_expire_after_ten_minutes(seeded: Engine) -> None:

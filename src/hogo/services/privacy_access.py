@@ -226,9 +226,11 @@ def enter_with_code(
 ) -> Opened:
     """Check the code for the challenge; a wrong one counts against the five tries.
 
-    The caller must keep the transaction when this raises CodeRefused (the count is written)."""
+    The caller must keep the transaction when this raises CodeRefused (the count is written).
+    The code's row is locked first: tries sent at once would otherwise read the same count (on
+    PostgreSQL), so each would be one of the five, and two could both spend the code."""
     now = now or datetime.now(UTC)
-    row = session.get(EmailCodeRow, digest(challenge)) if challenge else None
+    row = session.get(EmailCodeRow, digest(challenge), with_for_update=True) if challenge else None
     if row is None or row.used_at is not None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
         raise CodeRefused()
     if not same(row.code_hash, _keyed(secret_key, f"{challenge}\x1f{code.strip()}")):
