@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from hogo.auth.roles import Role
 from hogo.services import auth, ledger
 from hogo.services.auth import AuthenticationFailed, LoggedIn, LoginLimits, TooManyAttempts
 from hogo.store.database import write_scope
+from tests.concurrently import overlapping
 
 PASSWORD = "correct horse battery staple"
 LIMITS = LoginLimits(per_account=20, per_client=20, window=timedelta(minutes=15), before_delay=5)
@@ -52,6 +54,31 @@ def test_strangers_cannot_lock_the_owner_out_of_a_known_address(store: Engine) -
     assert slowed.value.retry_after > 0
     # ... but the owner, from where they logged in before, gets in at once.
     assert _try(store, "192.0.2.10", at, PASSWORD).principal.name == "hanako"
+
+
+def test_attempts_sent_at_once_do_not_slip_past_the_delay(store: Engine) -> None:
+    """Two attempts on one account at once must not both count the failures before the other's
+    (PostgreSQL runs them side by side): the one that makes the fifth failure delays the next."""
+    _user(store)
+    for n in range(LIMITS.before_delay - 1):
+        _fail(store, "198.51.100.9", T0 + timedelta(seconds=n))
+    at = T0 + timedelta(seconds=10)
+
+    def fifth(session: Session) -> str:
+        with pytest.raises(AuthenticationFailed):
+            auth.login(
+                session, "hanako", "wrong password!!", "198.51.100.9", LIMITS, timedelta(hours=1), now=at
+            )
+        return "failed"
+
+    def sixth() -> str:
+        try:
+            _try(store, "198.51.100.9", at)
+        except (AuthenticationFailed, TooManyAttempts) as exc:
+            return type(exc).__name__
+        return "logged in"
+
+    assert overlapping(store, fifth, sixth) == ("failed", "TooManyAttempts")
 
 
 def test_one_address_waits_longer_after_each_failure(store: Engine) -> None:

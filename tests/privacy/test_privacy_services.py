@@ -3,13 +3,12 @@ links from member sites and from the API, one-time codes), and what the page sho
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hogo.domain.consent import ConsentAction, ConsentMethod, IdentityCheck, SubjectPatch
@@ -28,6 +27,7 @@ from hogo.services.subjects import patch_subjects, upsert_subjects
 from hogo.store.database import read_scope, write_scope
 from hogo.store.privacy_center import EmailCodeRow, PersonSessionRow
 from tests.api.env import SECRET
+from tests.concurrently import overlapping
 from tests.embed_helpers import member_token, register_site
 from tests.factories import at, event, person, policy
 
@@ -223,27 +223,6 @@ def test_five_wrong_tries_end_a_code(seeded: Engine) -> None:
     assert _try(seeded, challenge, code) is None
 
 
-def _lock_waiters(db: Engine) -> int:
-    with db.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
-
-
-def _concurrently(db: Engine, challenge: str, first: str, second: str) -> list[bool]:
-    """Two tries of one code in overlapping transactions: the second starts while the first
-    holds its try uncommitted, and the first commits once the second waits for it. Whether
-    each opened a session."""
-    opened: list[bool] = []
-    with write_scope(db) as s:
-        opened.append(_attempt(s, challenge, first))
-        other = threading.Thread(target=lambda: opened.append(_try(db, challenge, second) is not None))
-        other.start()
-        deadline = time.monotonic() + 10
-        while _lock_waiters(db) == 0 and other.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.02)
-    other.join(10)
-    return opened
-
-
 def _attempt(s: Session, challenge: str, code: str) -> bool:
     try:
         privacy_access.enter_with_code(s, challenge, code, secret_key=SECRET, ttl=TTL, now=NOW)
@@ -252,19 +231,24 @@ def _attempt(s: Session, challenge: str, code: str) -> bool:
     return True
 
 
+def _concurrently(db: Engine, challenge: str, first: str, second: str) -> tuple[bool, bool]:
+    """Two tries of one code at once: whether each opened a session."""
+    return overlapping(
+        db, lambda s: _attempt(s, challenge, first), lambda: _try(db, challenge, second) is not None
+    )
+
+
 def test_concurrent_tries_each_count_and_a_code_opens_once(seeded: Engine) -> None:
     """Tries sent at once must not read the same count (PostgreSQL runs them side by side; SQLite's
     writers wait for each other up front): every wrong try counts, a code opens one session."""
-    if seeded.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE)")
     outbox = Outbox()
     challenge = _ask(seeded, "S1", "member.one@example.jp", outbox)
     code = _code(outbox.sent[0])
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    assert _concurrently(seeded, challenge, wrong, wrong) == [False, False]
+    assert _concurrently(seeded, challenge, wrong, wrong) == (False, False)
     with read_scope(seeded) as s:
         assert s.scalars(select(EmailCodeRow.attempts)).one() == 2
-    assert _concurrently(seeded, challenge, code, code) == [True, False]
+    assert _concurrently(seeded, challenge, code, code) == (True, False)
     with read_scope(seeded) as s:
         assert len(s.scalars(select(PersonSessionRow.id_hash)).all()) == 1
 

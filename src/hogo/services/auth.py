@@ -218,6 +218,11 @@ def login(
     account = _account_hash(username)
     client = client[:64]
     client_key = digest(client)
+    # Attempts on one account wait for each other here: side by side (PostgreSQL), each would count
+    # the failures before the others' and all would get past the delay they add up to.
+    row = session.scalar(
+        select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()).with_for_update()
+    )
     session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < since))
     by_client, first_from_client, _ = _failures(session, since, LoginAttemptRow.client == client)
     if by_client >= limits.per_client and first_from_client is not None:
@@ -231,7 +236,6 @@ def login(
         wait = max(wait, _delay(by_account, limits.per_account, last_account, limits.window, now))
     if wait > 0:
         raise TooManyAttempts(math.ceil(wait))
-    row = session.scalar(select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()))
     ok = verify_password(row.password_hash if row is not None else None, password)
     if row is None or not ok or not row.active:
         session.add(LoginAttemptRow(account_hash=account, client=client, at=now))
