@@ -263,6 +263,24 @@ def test_codes_expire_after_ten_minutes(seeded: Engine) -> None:
     )
 
 
+def test_codes_asked_for_at_once_keep_to_the_limit(seeded: Engine) -> None:
+    outbox = Outbox()
+
+    def ask(s: Session) -> str:
+        return privacy_access.request_code(
+            s, "S1", "member.one@example.jp", outbox, secret_key=SECRET, per_hour=1, now=NOW
+        )
+
+    def again() -> str:
+        try:
+            return _ask(seeded, "S1", "member.one@example.jp", outbox, per_hour=1)
+        except privacy_access.TooManyCodes:
+            return "refused"
+
+    assert overlapping(seeded, ask, again)[1] == "refused"
+    assert len(outbox.sent) == 1
+
+
 def test_codes_are_limited_per_address_and_hour(seeded: Engine) -> None:
     outbox = Outbox()
     for i in range(3):

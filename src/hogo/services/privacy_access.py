@@ -186,6 +186,10 @@ def request_code(
     now = now or datetime.now(UTC)
     challenge = new_secret()
     address_hash = _keyed(secret_key, _normal_address(address))
+    # An id that cannot exist is never sent to the store (PostgreSQL refuses NUL in text). The
+    # person's row is locked before the codes are counted: requests sent at once would otherwise
+    # each count the codes before the others' (PostgreSQL) and all be sent.
+    row = session.get(SubjectRow, subject_id, with_for_update=True) if is_record_id(subject_id) else None
     session.execute(delete(EmailCodeRow).where(EmailCodeRow.expires_at < now - timedelta(hours=1)))
     sent = session.scalar(
         select(func.count())
@@ -194,8 +198,6 @@ def request_code(
     )
     if (sent or 0) >= per_hour:
         raise TooManyCodes()
-    # An id that cannot exist is never sent to the store (PostgreSQL refuses NUL in text).
-    row = session.get(SubjectRow, subject_id) if is_record_id(subject_id) else None
     if row is None or not row.email or _normal_address(row.email) != _normal_address(address):
         return challenge
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
