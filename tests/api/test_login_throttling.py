@@ -6,12 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hogo.auth.roles import Role
+from hogo.domain.ledger import EntryKind
 from hogo.services import auth, ledger
 from hogo.services.auth import AuthenticationFailed, LoggedIn, LoginLimits, TooManyAttempts
+from hogo.store.auth import UserRow
 from hogo.store.database import write_scope
 from tests.concurrently import overlapping
 
@@ -79,6 +81,24 @@ def test_attempts_sent_at_once_do_not_slip_past_the_delay(store: Engine) -> None
         return "logged in"
 
     assert overlapping(store, fifth, sixth) == ("failed", "TooManyAttempts")
+
+
+def test_a_deactivation_during_a_log_in_does_not_deadlock(store: Engine) -> None:
+    """A log-in locks the user's row and may then append to the ledger (a throttling entry); a
+    deactivation meanwhile must wait for the row before it takes the ledger's head."""
+    user_id = _user(store)
+
+    def log_in(session: Session) -> None:  # what `login` holds once it has read the account
+        session.scalar(select(UserRow).where(UserRow.id == user_id).with_for_update())
+
+    def deactivate() -> bool:
+        with write_scope(store) as session:
+            return auth.set_active(session, user_id, False).active
+
+    def throttled(session: Session) -> None:  # what `login` appends at a limit
+        ledger.append(session, EntryKind.access, f"user:{user_id}", {"change": "login_throttled"})
+
+    assert overlapping(store, log_in, deactivate, throttled) == (None, False)
 
 
 def test_one_address_waits_longer_after_each_failure(store: Engine) -> None:

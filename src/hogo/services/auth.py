@@ -172,12 +172,15 @@ def list_users(session: Session) -> list[UserInfo]:
 
 def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
     row = stored(session, UserRow, user_id, "ユーザーが見つかりません。", "no such user.")
-    if row.active != active:
-        _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
+    changed = row.active != active
     row.active = active
     if not active:
         session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
+    # The user's row is written before the ledger's head is locked: a log-in locks them in that
+    # order (`login`), so the opposite order could deadlock with it.
     session.flush()
+    if changed:
+        _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
     return _user_info(row)
 
 
