@@ -1,6 +1,7 @@
 """A ledger entry's page shows a person's values (birth date, guardian, an individual provider of a
-法30条 record) only to roles with the personal-data permission, as the API answers them: the
-auditor verifies the ledger and reads the entry, but sees those values withheld."""
+法30条 record, an incident's evidence file name) only to roles with the personal-data permission,
+as the API answers them: the auditor verifies the ledger and reads the entry, but sees those
+values withheld."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from hogo.domain.clock import JST
 from hogo.domain.consent import Subject
+from hogo.domain.incidents.types import IncidentType
 from hogo.domain.received import Provider, ProviderKind, ReceivedBasis
-from hogo.services import ledger, person_keys, received
+from hogo.services import incidents, ledger, person_keys, received
 from hogo.services.subjects import upsert_subjects
 from hogo.store.database import read_scope, write_scope
 from tests.api.env import Env
@@ -54,6 +56,10 @@ def test_the_auditor_sees_an_entry_without_a_persons_values(
             basis=ReceivedBasis.consent,
         )
         [provided] = ledger.entries_for(session, "provision_received:in-hide-1")
+        incident = incidents.open_new(
+            session, IncidentType.missent_email, datetime(2026, 4, 1, tzinfo=JST), "誤送信"
+        )
+        evidence = incidents.add_evidence(session, incident.id, "苦情_提供花子様.pdf", b"%PDF-")["ledger_seq"]
     guardian = _guardian_entry(env)
 
     subject = _payload(auditor, added.seq)
@@ -66,11 +72,14 @@ def test_the_auditor_sees_an_entry_without_a_persons_values(
         "kind": "individual", "name": None, "address": None, "representative": None,
         "withheld": ["address", "name"],
     }  # fmt: skip
-    for seq in (added.seq, guardian, provided.seq):
+    filed = _payload(auditor, evidence)
+    assert filed["name"] is None and filed["withheld"] == ["name"] and filed["sha256"]
+    for seq in (added.seq, guardian, provided.seq, evidence):
         text = auditor.get(f"/ledger/{seq}").text
-        assert not re.search("1968-07-09|提供 花子|京都府京都市|保護者", text)
+        assert not re.search("1968-07-09|提供 花子|京都府京都市|保護者|提供花子様", text)
 
     # With the personal-data permission the values are shown, opened with the person's key.
     assert _payload(officer, added.seq)["birth_date"] == "1968-07-09"
     assert _payload(officer, guardian)["guardian_name"]
     assert _payload(officer, provided.seq)["provider"]["name"] == "提供 花子"  # type: ignore[index]
+    assert _payload(officer, evidence)["name"] == "苦情_提供花子様.pdf"

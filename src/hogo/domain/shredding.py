@@ -22,12 +22,14 @@ import binascii
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hogo.domain.incidents.flow import TimelineKind
+from hogo.domain.ledger import EntryKind
 from hogo.domain.received import Provider
 
 KEY_BYTES: Final = 32
@@ -157,9 +159,8 @@ def pseudonymise(payload: Mapping[str, Any], fields: tuple[str, ...], keys: Pers
     return result
 
 
-#: The personal values of an entry that a reader without the personal-data permission does not see:
-#: every sealed value but the subject id (which every reader sees), and the provider's fields that
-#: name a natural person in a 法30条 record (`Provider.person_fields`).
+#: A person's values in an entry that a reader without the personal-data permission does not see:
+#: every sealed value but the subject id (which every reader sees).
 PERSONAL_VALUES: Final = tuple(
     f for f in dict.fromkeys((*SUBJECT_FIELDS, *EVENT_FIELDS, *EXCEPTION_FIELDS)) if f != "subject_id"
 )
@@ -167,21 +168,28 @@ PERSONAL_VALUES: Final = tuple(
 WITHHELD: Final = "withheld"
 
 
-def withhold(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A payload as `reveal` gives it, for a reader without the personal-data permission: each
-    personal value null and named under `withheld` (the API's answers do the same)."""
-    result = dict(payload)
-    hidden = sorted(k for k in PERSONAL_VALUES if result.get(k) is not None)
-    result.update({k: None for k in PERSONAL_VALUES if k in result})
-    provider = result.get("provider")
-    if isinstance(provider, Mapping) and "kind" in provider:
-        fields = Provider.model_validate(provider).person_fields
-        shown = dict(provider)
-        shown.update({k: None for k in fields if k in shown})
-        shown[WITHHELD] = sorted(k for k in fields if provider.get(k) is not None)
-        result["provider"] = shown
+def _nulled(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """`values` with each of `names` it has null, and `withheld` naming those that had a value."""
+    result = dict(values)
+    hidden = sorted(n for n in set(names) if values.get(n) is not None)
+    result.update({n: None for n in names if n in result})
     if hidden:
         result[WITHHELD] = hidden
+    return result
+
+
+def withhold(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's payload as `reveal` gives it, for a reader without the personal-data permission
+    (the API's answers withhold the same): a person's values, an individual provider's name and
+    address and any representative of a 法30条 record (`Provider.person_fields`), and the file
+    name of an incident's evidence (it may name a person) are null and named under `withheld`."""
+    names: tuple[str, ...] = PERSONAL_VALUES
+    if kind == EntryKind.incident and payload.get("timeline") == TimelineKind.evidence:
+        names = (*names, "name")
+    result = _nulled(payload, names)
+    provider = payload.get("provider")
+    if kind == EntryKind.provision_received and isinstance(provider, Mapping):
+        result["provider"] = _nulled(provider, Provider.model_validate(provider).person_fields)
     return result
 
 

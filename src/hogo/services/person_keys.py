@@ -280,7 +280,7 @@ def reveal(bind: Session | Connection, entry: LedgerRow, *, personal: bool = Tru
     """An entry's payload as a reader sees it: sealed values opened, or 「消去済み」 when the
     person's key was destroyed; without `personal` (a reader without the personal-data
     permission) the personal values are withheld (`domain.shredding.withhold`)."""
-    return _opened(bind, entry) if personal else sh.withhold(_opened(bind, entry))
+    return _opened(bind, entry) if personal else sh.withhold(entry.kind, _opened(bind, entry))
 
 
 def _opened(bind: Session | Connection, entry: LedgerRow) -> dict[str, Any]:
