@@ -6,12 +6,16 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from hogo.auth.roles import Role
+from hogo.domain.ledger import EntryKind
 from hogo.services import auth, ledger
 from hogo.services.auth import AuthenticationFailed, LoggedIn, LoginLimits, TooManyAttempts
+from hogo.store.auth import UserRow
 from hogo.store.database import write_scope
+from tests.concurrently import overlapping
 
 PASSWORD = "correct horse battery staple"
 LIMITS = LoginLimits(per_account=20, per_client=20, window=timedelta(minutes=15), before_delay=5)
@@ -52,6 +56,49 @@ def test_strangers_cannot_lock_the_owner_out_of_a_known_address(store: Engine) -
     assert slowed.value.retry_after > 0
     # ... but the owner, from where they logged in before, gets in at once.
     assert _try(store, "192.0.2.10", at, PASSWORD).principal.name == "hanako"
+
+
+def test_attempts_sent_at_once_do_not_slip_past_the_delay(store: Engine) -> None:
+    """Two attempts on one account at once must not both count the failures before the other's
+    (PostgreSQL runs them side by side): the one that makes the fifth failure delays the next."""
+    _user(store)
+    for n in range(LIMITS.before_delay - 1):
+        _fail(store, "198.51.100.9", T0 + timedelta(seconds=n))
+    at = T0 + timedelta(seconds=10)
+
+    def fifth(session: Session) -> str:
+        with pytest.raises(AuthenticationFailed):
+            auth.login(
+                session, "hanako", "wrong password!!", "198.51.100.9", LIMITS, timedelta(hours=1), now=at
+            )
+        return "failed"
+
+    def sixth() -> str:
+        try:
+            _try(store, "198.51.100.9", at)
+        except (AuthenticationFailed, TooManyAttempts) as exc:
+            return type(exc).__name__
+        return "logged in"
+
+    assert overlapping(store, fifth, sixth) == ("failed", "TooManyAttempts")
+
+
+def test_a_deactivation_during_a_log_in_does_not_deadlock(store: Engine) -> None:
+    """A log-in locks the user's row and may then append to the ledger (a throttling entry); a
+    deactivation meanwhile must wait for the row before it takes the ledger's head."""
+    user_id = _user(store)
+
+    def log_in(session: Session) -> None:  # what `login` holds once it has read the account
+        session.scalar(select(UserRow).where(UserRow.id == user_id).with_for_update())
+
+    def deactivate() -> bool:
+        with write_scope(store) as session:
+            return auth.set_active(session, user_id, False).active
+
+    def throttled(session: Session) -> None:  # what `login` appends at a limit
+        ledger.append(session, EntryKind.access, f"user:{user_id}", {"change": "login_throttled"})
+
+    assert overlapping(store, log_in, deactivate, throttled) == (None, False)
 
 
 def test_one_address_waits_longer_after_each_failure(store: Engine) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import jwt
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from hogo.domain.consent import ConsentAction, ConsentMethod, IdentityCheck, SubjectPatch
 from hogo.domain.decision import Basis
@@ -26,6 +27,7 @@ from hogo.services.subjects import patch_subjects, upsert_subjects
 from hogo.store.database import read_scope, write_scope
 from hogo.store.privacy_center import EmailCodeRow, PersonSessionRow
 from tests.api.env import SECRET
+from tests.concurrently import overlapping
 from tests.embed_helpers import member_token, register_site
 from tests.factories import at, event, person, policy
 
@@ -221,6 +223,36 @@ def test_five_wrong_tries_end_a_code(seeded: Engine) -> None:
     assert _try(seeded, challenge, code) is None
 
 
+def _attempt(s: Session, challenge: str, code: str) -> bool:
+    try:
+        privacy_access.enter_with_code(s, challenge, code, secret_key=SECRET, ttl=TTL, now=NOW)
+    except privacy_access.CodeRefused:
+        return False
+    return True
+
+
+def _concurrently(db: Engine, challenge: str, first: str, second: str) -> tuple[bool, bool]:
+    """Two tries of one code at once: whether each opened a session."""
+    return overlapping(
+        db, lambda s: _attempt(s, challenge, first), lambda: _try(db, challenge, second) is not None
+    )
+
+
+def test_concurrent_tries_each_count_and_a_code_opens_once(seeded: Engine) -> None:
+    """Tries sent at once must not read the same count (PostgreSQL runs them side by side; SQLite's
+    writers wait for each other up front): every wrong try counts, a code opens one session."""
+    outbox = Outbox()
+    challenge = _ask(seeded, "S1", "member.one@example.jp", outbox)
+    code = _code(outbox.sent[0])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    assert _concurrently(seeded, challenge, wrong, wrong) == (False, False)
+    with read_scope(seeded) as s:
+        assert s.scalars(select(EmailCodeRow.attempts)).one() == 2
+    assert _concurrently(seeded, challenge, code, code) == (True, False)
+    with read_scope(seeded) as s:
+        assert len(s.scalars(select(PersonSessionRow.id_hash)).all()) == 1
+
+
 def test_codes_expire_after_ten_minutes(seeded: Engine) -> None:
     outbox = Outbox()
     challenge = _ask(seeded, "S1", "member.one@example.jp", outbox)
@@ -229,6 +261,24 @@ def test_codes_expire_after_ten_minutes(seeded: Engine) -> None:
     assert (
         _try(seeded, challenge, code, NOW + privacy_access.CODE_LIFETIME - timedelta(seconds=1)) is not None
     )
+
+
+def test_codes_asked_for_at_once_keep_to_the_limit(seeded: Engine) -> None:
+    outbox = Outbox()
+
+    def ask(s: Session) -> str:
+        return privacy_access.request_code(
+            s, "S1", "member.one@example.jp", outbox, secret_key=SECRET, per_hour=1, now=NOW
+        )
+
+    def again() -> str:
+        try:
+            return _ask(seeded, "S1", "member.one@example.jp", outbox, per_hour=1)
+        except privacy_access.TooManyCodes:
+            return "refused"
+
+    assert overlapping(seeded, ask, again)[1] == "refused"
+    assert len(outbox.sent) == 1
 
 
 def test_codes_are_limited_per_address_and_hour(seeded: Engine) -> None:

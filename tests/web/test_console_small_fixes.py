@@ -129,14 +129,16 @@ def test_notice_drafts_are_told_apart_and_task_ids_are_hidden(officer: TestClien
     assert f'data-task="{task_ids[0]}"' in r.text  # still there for machines and tests
 
 
-def test_a_ledger_entry_shows_a_persons_values_until_they_are_erased(auditor: TestClient, env: Env) -> None:
+def test_a_ledger_entry_shows_a_persons_values_until_they_are_erased(admin: TestClient, env: Env) -> None:
+    # The admin verifies the ledger and may see personal values (the auditor sees them withheld:
+    # tests/web/test_ledger_entry_personal.py).
     with write_scope(env.db) as session:
         upsert_subjects(session, [Subject(subject_id="WEBERASE1", birth_date=date(1971, 2, 3))])
         [entry] = ledger.entries_for(session, *person_keys.ref_of(session, "WEBERASE1"))
-    page = auditor.get(f"/ledger/{entry.seq}").text
+    page = admin.get(f"/ledger/{entry.seq}").text
     assert "WEBERASE1" in page and "1971-02-03" in page  # opened with the person's key
     with write_scope(env.db) as session:
         erase(session, "WEBERASE1")
-    page = auditor.get(f"/ledger/{entry.seq}").text
+    page = admin.get(f"/ledger/{entry.seq}").text
     assert "WEBERASE1" not in page and "1971-02-03" not in page
     assert "消去済み" in page and "ハッシュと一致しています" in page  # the entry itself still checks

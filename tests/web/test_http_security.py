@@ -5,6 +5,7 @@ come from this site, bodies are capped, and one client cannot take every request
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,6 +100,20 @@ def test_login_from_another_site_is_refused(env: Env) -> None:
         }
         r = c.post("/login", data=data, headers={"Origin": "https://evil.example"}, follow_redirects=False)
         assert r.status_code == 400 and "hogo_session" not in c.cookies
+
+
+def test_no_page_links_to_another_site_through_its_own_path(api: TestClient, env: Env) -> None:
+    """A request for `//evil.example/x` is a path of this site; its page (404, or the log-in form)
+    must not turn it into a link elsewhere (the language switch repeated the path)."""
+    with _client(env) as c:
+        login(c, env.usernames[Role.auditor])
+        for client in (api, c):
+            page = client.get("http://testserver//evil.example/x?lang=ja")
+            assert page.status_code in (401, 404)
+            links = re.findall(r'href="([^"]*)"', page.text)
+            assert links and not [h for h in links if h.startswith("//") or "evil.example" in h]
+            assert 'href="?lang=en"' in page.text
+    assert 'href="?q=M&amp;lang=en"' in api.get("/privacy?q=M").text  # the other parameters stay
 
 
 def test_bodies_over_the_cap_are_413_in_the_error_format(api: TestClient, env: Env) -> None:

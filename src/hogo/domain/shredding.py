@@ -22,11 +22,15 @@ import binascii
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from hogo.domain.incidents.flow import TimelineKind
+from hogo.domain.ledger import EntryKind
+from hogo.domain.received import Provider
 
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
@@ -152,6 +156,40 @@ def pseudonymise(payload: Mapping[str, Any], fields: tuple[str, ...], keys: Pers
     result = {k: v for k, v in payload.items() if k not in fields}
     result[PERSON] = keys.pseudonym
     result[SEALED] = seal(keys.data_key, keys.pseudonym, {k: payload.get(k) for k in fields})
+    return result
+
+
+#: A person's values in an entry that a reader without the personal-data permission does not see:
+#: every sealed value but the subject id (which every reader sees).
+PERSONAL_VALUES: Final = tuple(
+    f for f in dict.fromkeys((*SUBJECT_FIELDS, *EVENT_FIELDS, *EXCEPTION_FIELDS)) if f != "subject_id"
+)
+#: The key that lists what `withhold` left out, as the API's answers name it.
+WITHHELD: Final = "withheld"
+
+
+def _nulled(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """`values` with each of `names` it has null, and `withheld` naming those that had a value."""
+    result = dict(values)
+    hidden = sorted(n for n in set(names) if values.get(n) is not None)
+    result.update({n: None for n in names if n in result})
+    if hidden:
+        result[WITHHELD] = hidden
+    return result
+
+
+def withhold(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's payload as `reveal` gives it, for a reader without the personal-data permission
+    (the API's answers withhold the same): a person's values, an individual provider's name and
+    address and any representative of a 法30条 record (`Provider.person_fields`), and the file
+    name of an incident's evidence (it may name a person) are null and named under `withheld`."""
+    names: tuple[str, ...] = PERSONAL_VALUES
+    if kind == EntryKind.incident and payload.get("timeline") == TimelineKind.evidence:
+        names = (*names, "name")
+    result = _nulled(payload, names)
+    provider = payload.get("provider")
+    if kind == EntryKind.provision_received and isinstance(provider, Mapping):
+        result["provider"] = _nulled(provider, Provider.model_validate(provider).person_fields)
     return result
 
 

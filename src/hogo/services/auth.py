@@ -172,12 +172,15 @@ def list_users(session: Session) -> list[UserInfo]:
 
 def set_active(session: Session, user_id: int, active: bool) -> UserInfo:
     row = stored(session, UserRow, user_id, "ユーザーが見つかりません。", "no such user.")
-    if row.active != active:
-        _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
+    changed = row.active != active
     row.active = active
     if not active:
         session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
+    # The user's row is written before the ledger's head is locked: a log-in locks them in that
+    # order (`login`), so the opposite order could deadlock with it.
     session.flush()
+    if changed:
+        _record(session, f"user:{row.id}", {"change": "user_activated" if active else "user_deactivated"})
     return _user_info(row)
 
 
@@ -218,6 +221,11 @@ def login(
     account = _account_hash(username)
     client = client[:64]
     client_key = digest(client)
+    # Attempts on one account wait for each other here: side by side (PostgreSQL), each would count
+    # the failures before the others' and all would get past the delay they add up to.
+    row = session.scalar(
+        select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()).with_for_update()
+    )
     session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < since))
     by_client, first_from_client, _ = _failures(session, since, LoginAttemptRow.client == client)
     if by_client >= limits.per_client and first_from_client is not None:
@@ -231,7 +239,6 @@ def login(
         wait = max(wait, _delay(by_account, limits.per_account, last_account, limits.window, now))
     if wait > 0:
         raise TooManyAttempts(math.ceil(wait))
-    row = session.scalar(select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()))
     ok = verify_password(row.password_hash if row is not None else None, password)
     if row is None or not ok or not row.active:
         session.add(LoginAttemptRow(account_hash=account, client=client, at=now))

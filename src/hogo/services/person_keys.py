@@ -276,9 +276,14 @@ def ref_of(bind: Session | Connection, subject_id: str) -> list[str]:
     return [*refs, sh.legacy_ref(subject_id)]
 
 
-def reveal(bind: Session | Connection, entry: LedgerRow) -> dict[str, Any]:
+def reveal(bind: Session | Connection, entry: LedgerRow, *, personal: bool = True) -> dict[str, Any]:
     """An entry's payload as a reader sees it: sealed values opened, or 「消去済み」 when the
-    person's key was destroyed."""
+    person's key was destroyed; without `personal` (a reader without the personal-data
+    permission) the personal values are withheld (`domain.shredding.withhold`)."""
+    return _opened(bind, entry) if personal else sh.withhold(entry.kind, _opened(bind, entry))
+
+
+def _opened(bind: Session | Connection, entry: LedgerRow) -> dict[str, Any]:
     payload = entry.payload()
     pseudonym = payload.get(sh.PERSON)
     if sh.SEALED not in payload or not isinstance(pseudonym, str):

@@ -169,6 +169,16 @@ def _code_mail(to: str, code: str, minutes: int) -> Mail:
     return Mail(to=to, subject="確認コード / Your code", text=text)
 
 
+def _one_at_a_time(session: Session, address_hash: str) -> None:
+    """Code requests for one address wait for each other until they commit: side by side
+    (PostgreSQL), each would count the codes sent before the others' and all would be sent.
+    A transaction-scoped advisory lock, which nothing else takes: a row lock on the person would
+    be held while the mail is sent and hold up writers of the person (SQLite's writers are
+    serialised already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(int(address_hash[:15], 16))))
+
+
 def request_code(
     session: Session,
     subject_id: str,
@@ -186,6 +196,7 @@ def request_code(
     now = now or datetime.now(UTC)
     challenge = new_secret()
     address_hash = _keyed(secret_key, _normal_address(address))
+    _one_at_a_time(session, address_hash)
     session.execute(delete(EmailCodeRow).where(EmailCodeRow.expires_at < now - timedelta(hours=1)))
     sent = session.scalar(
         select(func.count())
@@ -226,9 +237,11 @@ def enter_with_code(
 ) -> Opened:
     """Check the code for the challenge; a wrong one counts against the five tries.
 
-    The caller must keep the transaction when this raises CodeRefused (the count is written)."""
+    The caller must keep the transaction when this raises CodeRefused (the count is written).
+    The code's row is locked first: tries sent at once would otherwise read the same count (on
+    PostgreSQL), so each would be one of the five, and two could both spend the code."""
     now = now or datetime.now(UTC)
-    row = session.get(EmailCodeRow, digest(challenge)) if challenge else None
+    row = session.get(EmailCodeRow, digest(challenge), with_for_update=True) if challenge else None
     if row is None or row.used_at is not None or row.expires_at <= now or row.attempts >= CODE_ATTEMPTS:
         raise CodeRefused()
     if not same(row.code_hash, _keyed(secret_key, f"{challenge}\x1f{code.strip()}")):

@@ -85,7 +85,9 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         nav=tuple(NavItem(h, k, path == h or (h != "/" and path.startswith(h))) for h, k in items),
         can_record=bool(user and user.can(Permission.record_consent)),
         can_admin=bool(user and user.can(Permission.manage_users)),
-        switch_lang_href=path + "?" + urlencode(query),
+        # Query only: the link keeps the page's path, and a path that begins `//` (a request for
+        # `//evil.example/…`) cannot make it a link to another site.
+        switch_lang_href="?" + urlencode(query),
     )
 
 

@@ -2,7 +2,8 @@
 
 `/ledger/{seq}` opens one entry (links such as 「台帳 #12」 on other pages lead there): what it
 records, when, its hash and whether that hash matches the entry's content and predecessor link.
-The recorded content itself is shown to roles that verify the ledger.
+The recorded content itself is shown to roles that verify the ledger, a person's values in it only
+to those with the personal-data permission (as the API answers them).
 """
 
 from __future__ import annotations
@@ -74,8 +75,13 @@ def ledger_entry_page(
         raise NotFound(f"台帳の記録 #{seq} はありません。", f"ledger entry #{seq} not found.")
     lang = language(request)
     expected = entry_hash(row.prev_hash, row.seq, row.kind, row.ref, row.recorded_at, row.payload_json)
+    # The recorded content is for those who verify the ledger; a person's values (birth date,
+    # guardian, evidence, an individual provider …) only with the personal-data permission too.
+    personal = user.can(Permission.personal_data)
     payload = (
-        json.dumps(person_keys.reveal(session, row), ensure_ascii=False, indent=2, sort_keys=True)
+        json.dumps(
+            person_keys.reveal(session, row, personal=personal), ensure_ascii=False, indent=2, sort_keys=True
+        )
         if user.can(Permission.verify_ledger)
         else None
     )
