@@ -122,6 +122,23 @@ def test_a_refused_form_names_the_problem_and_files_nothing(env: Env, person: tu
         assert svc.requests_of(s, subject) == []
 
 
+def test_a_refused_form_names_the_field_as_the_page_labels_it(person: tuple[TestClient, str]) -> None:
+    c, _ = person
+    for kind, fields, label in (
+        ("erasure", {}, "「請求の理由」: "),
+        ("correction", {}, "「訂正等(訂正・追加・削除)」: "),
+        ("correction", {"birth_date": "not a date"}, "「生年月日の正しい内容」: "),
+    ):
+        status, text = _file(c, kind, **fields)
+        shown = text.split(f'id="req-error-{kind}">')[1].split("</p>")[0]
+        assert status == 422 and shown.startswith(label), (kind, shown)
+        assert "項目" not in shown and "claim" not in shown and "corrections" not in shown
+    c.get("/privacy?lang=en")
+    status, text = _file(c, "erasure")
+    assert status == 422 and 'id="req-error-erasure">Why you ask: ' in text
+    c.get("/privacy?lang=ja")
+
+
 def test_no_form_without_the_sessions_csrf_token(env: Env, person: tuple[TestClient, str]) -> None:
     c, subject = person
     r = c.post("/privacy/requests", data={"csrf_token": "forged", "kind": "disclosure"})

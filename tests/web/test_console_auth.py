@@ -124,6 +124,28 @@ def test_operator_records_consent_through_the_form(env: Env) -> None:
         assert _events(c, env, sid) == before
 
 
+def test_consent_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        csrf = c.get("/consents/new").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"subject_id": "NO-SUCH-PERSON", "purpose_id": "ad_partners", "action": "grant",
+                "method": "paper", "csrf_token": csrf}  # fmt: skip
+        bad = c.post("/consents", data=data)
+        assert bad.status_code == 422 and "「本人ID」: 本人が登録されていません。" in bad.text
+        assert "項目 subject_id" not in bad.text
+        english = c.post("/consents?lang=en", data=data)
+        assert "Person id: unknown subject." in english.text and "field subject_id" not in english.text
+
+
+def test_admin_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.admin])
+        csrf = c.get("/admin").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"username": "hanako", "role": "auditor", "password": "short", "csrf_token": csrf}
+        bad = c.post("/admin/users", data=data)
+        assert bad.status_code == 422 and "「パスワード」: " in bad.text and "項目 password" not in bad.text
+
+
 def test_auditor_cannot_change_anything(env: Env) -> None:
     with client(env) as c:
         login(c, env.usernames[Role.auditor])

@@ -185,11 +185,13 @@ def test_open_form_opens_and_shows_errors(officer: TestClient) -> None:
     assert isinstance(page, IncidentPage)
     assert page.incident.triggers == (4,) and page.incident.persons == 1200
     bad = officer.post("/incidents", data={**data, "persons": "many"})
-    assert bad.status_code == 422 and "項目 persons" in bad.text
+    # the field is named as the form labels it, not by its internal name (persons)
+    assert bad.status_code == 422 and "「本人の数(空欄は台帳から計算)」" in bad.text
+    assert "項目 persons" not in bad.text
     assert bad.context["page"].values["description"] == "ノートPCの紛失"  # type: ignore[attr-defined]
     assert officer.post("/incidents", data={**data, "datasets": ["nope"]}).status_code == 422
     far = officer.post("/incidents", data={**data, "aware_at": "9999-12-31T23:59+14:00"})
-    assert far.status_code == 422 and "項目 aware_at" in far.text
+    assert far.status_code == 422 and "「認知した日時(省略時は現在、JST)」" in far.text
     assert (
         officer.post("/incidents", data={k: v for k, v in data.items() if k != "csrf_token"}).status_code
         == 403

@@ -27,11 +27,21 @@ from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.database import savepoint
 from hogo.services.policy import current_policy
+from hogo.web.form_errors import keyed_form_error
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
 router = APIRouter()
+
+#: The label of each field an error may name (the facts' own names as `FactsUpdate` has them).
+FIELD_LABELS = {
+    "type": "new.type", "description": "new.description", "aware_at": "new.aware_at",
+    "occurred_at": "new.occurred_at", "datasets": "new.datasets", "subjects": "new.subjects",
+    "data_categories": "new.categories", "persons": "new.persons", "card_or_login": "new.card",
+    "improper_purpose": "new.improper", "encryption": "new.encryption", "key_leaked": "new.key_leaked",
+    "outsourcee_client": "new.client",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ def incident_submit(
                 facts=_facts(values, [c for c in categories if c]),
             )
     except HogoError as exc:
-        message = exc.en if lang == "en" else exc.ja
+        message = keyed_form_error(exc, lang, FIELD_LABELS)
         page = _page(request, session, values, tuple(datasets), tuple(categories), message)
         return render(request, "incident_form.html", page, user, status_code=422)
     return RedirectResponse(f"/incidents/{quote(view.id, safe='')}", status_code=303)
