@@ -198,6 +198,18 @@ def test_open_form_opens_and_shows_errors(officer: TestClient) -> None:
     )
 
 
+def test_an_over_long_overview_is_shown_again_with_the_field_named(officer: TestClient) -> None:
+    assert (
+        'id="description" name="description" rows="4" maxlength="4000"' in officer.get("/incidents/new").text
+    )
+    data = {"csrf_token": _csrf(officer), "type": "loss_theft", "description": "紛" * 4001, "persons": "3"}
+    r = officer.post("/incidents", data=data)
+    assert r.status_code == 422 and "「概要(報告書の概要欄の元になります)」: 4000字以内" in r.text
+    page = r.context["page"]  # type: ignore[attr-defined]
+    assert isinstance(page, IncidentFormPage) and page.values["description"] == "紛" * 4001  # kept
+    assert page.values["persons"] == "3"
+
+
 def test_inventory_pages(auditor: TestClient) -> None:
     page = _page(auditor, "/inventory", InventoryPage)
     assert isinstance(page, InventoryPage)

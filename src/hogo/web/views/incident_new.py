@@ -34,6 +34,10 @@ from hogo.web.session import Recorder
 
 router = APIRouter()
 
+#: The overview's length, as the API's (`OpenIncident.description`); the form takes more, so an
+#: over-long text is shown again with the field named rather than refused as a bad request.
+DESCRIPTION_MAX = 4000
+
 #: The label of each field an error may name (the facts' own names as `FactsUpdate` has them).
 FIELD_LABELS = {
     "type": "new.type", "description": "new.description", "aware_at": "new.aware_at",
@@ -130,7 +134,7 @@ def incident_submit(
     session: SessionDep,
     user: Recorder,
     type: Annotated[str, Form(max_length=32)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
+    description: Annotated[str, Form(max_length=5 * DESCRIPTION_MAX)] = "",
     aware_at: Annotated[str, Form(max_length=40)] = "",
     occurred_at: Annotated[str, Form(max_length=40)] = "",
     datasets: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
@@ -155,6 +159,12 @@ def incident_submit(
             raise InputError("事案の種類を選んでください。", "choose the type of incident.", field="type")
         if not description.strip():
             raise InputError("概要を入力してください。", "enter an overview.", field="description")
+        if len(description.strip()) > DESCRIPTION_MAX:
+            raise InputError(
+                f"{DESCRIPTION_MAX}字以内で入力してください。",
+                f"at most {DESCRIPTION_MAX} characters.",
+                field="description",
+            )
         with savepoint(session):
             view = incidents.open_new(
                 session,
