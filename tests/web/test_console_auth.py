@@ -183,6 +183,17 @@ def test_admin_creates_and_revokes_a_token(env: Env) -> None:
         assert token not in c.get("/admin").text
 
 
+def test_admin_is_not_offered_a_button_that_cannot_deactivate_themself(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.admin])
+        page = c.get("/admin")
+        me = page.context["page"].me  # type: ignore[attr-defined]
+        others = [u.id for u in page.context["page"].users if u.id != me]  # type: ignore[attr-defined]
+        assert me is not None and f'action="/admin/users/{me}/active"' not in page.text
+        assert "ログイン中のご自身は無効にできません" in page.text
+        assert others and all(f'action="/admin/users/{u}/active"' in page.text for u in others)
+
+
 def test_logout_ends_the_session_server_side(env: Env) -> None:
     with client(env) as c:
         login(c, env.usernames[Role.privacy_officer])
