@@ -210,6 +210,18 @@ def test_another_persons_request_is_not_found(
         assert anonymous.get(f"/privacy/requests/{theirs}").status_code == 401
 
 
+def test_a_person_who_is_in_is_not_sent_back_to_the_way_in(person: tuple[TestClient, str]) -> None:
+    """A number that is not theirs (or an answer not ready yet) is 404 with the way back to their
+    page and the sign-out button, not the entry page asking them to identify themself again."""
+    c, _ = person
+    for path in ("/privacy/requests/RR-1999-9999", "/privacy/requests/RR-1999-9999/answer.pdf"):
+        r = c.get(path)
+        assert r.status_code == 404 and "その請求は登録されていません。" in r.text, path
+        assert 'href="/privacy">' in r.text and 'action="/privacy/logout"' in r.text
+        assert 'action="/privacy/code"' not in r.text and "プライバシーセンターに入る" not in r.text
+    assert c.get("/privacy").status_code == 200  # still in
+
+
 def test_the_api_says_whether_the_person_was_told_by_mail(env: Env, api: TestClient) -> None:
     subject = env.uncovered_subject()
     with write_scope(env.db) as s:

@@ -111,6 +111,13 @@ class RequestPage:
 
 
 @dataclass(frozen=True)
+class PrivacyProblem:
+    """What went wrong for a person who is in the privacy center."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class PrivacyEntry:
     """The way in for someone without a session: a link from the member site, or a code."""
 
@@ -159,12 +166,17 @@ def entry_response(request: Request, page: PrivacyEntry, status_code: int = 200)
 
 
 def privacy_error(request: Request, exc: HogoError) -> Response:
-    """Errors on /privacy pages: the entry page for a missing session, else a plain message."""
+    """Errors on /privacy pages: the entry page for a missing session; for a person who is in
+    (e.g. another person's request, 404), the message with the way back to their page."""
     if isinstance(exc, PersonRequired | privacy_access.CodeRefused):
         return entry_response(request, PrivacyEntry(error=_message(request, exc)), 401)
     status = 403 if isinstance(exc, CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
     if isinstance(exc, TokenRefused):
         status = 401
+    person: tuple[str, PersonSession] | None = getattr(request.state, "hogo_person", None)
+    if person is not None and not isinstance(exc, TokenRefused):
+        page = PrivacyProblem(_message(request, exc))
+        return render(request, "privacy_error.html", page, None, status, csrf_token=person[1].csrf_token)
     return entry_response(request, PrivacyEntry(error=_message(request, exc)), status)
 
 
