@@ -72,7 +72,10 @@ def _page(
 
 FIELD_KEY = "release_new.field."
 #: Each field the form names in an error, by the label it has on the form.
-FIELD_LABELS = {k.removeprefix(FIELD_KEY): k for k in MESSAGES if k.startswith(FIELD_KEY)}
+FIELD_LABELS = {k.removeprefix(FIELD_KEY): k for k in MESSAGES if k.startswith(FIELD_KEY)} | {
+    "members.path": "release_new.members_path",  # the spec's paths, refused by the API's rules
+    "partner.path": "release_new.partner_path",
+}
 
 
 def _message(error: HogoError, lang: str) -> str:
