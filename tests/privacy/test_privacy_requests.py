@@ -139,6 +139,14 @@ def test_a_refused_form_names_the_field_as_the_page_labels_it(person: tuple[Test
     c.get("/privacy?lang=ja")
 
 
+def test_the_language_switch_on_a_refused_request_opens_the_page(person: tuple[TestClient, str]) -> None:
+    c, _ = person
+    status, text = _file(c, "erasure")
+    assert status == 422 and 'href="/privacy?lang=en"' in text and "/privacy/requests?lang" not in text
+    assert c.get("/privacy?lang=en").status_code == 200
+    c.get("/privacy?lang=ja")
+
+
 def test_no_form_without_the_sessions_csrf_token(env: Env, person: tuple[TestClient, str]) -> None:
     c, subject = person
     r = c.post("/privacy/requests", data={"csrf_token": "forged", "kind": "disclosure"})

@@ -137,6 +137,23 @@ def test_consent_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
         assert "Person id: unknown subject." in english.text and "field subject_id" not in english.text
 
 
+def test_the_language_switch_on_a_refused_form_opens_a_page(env: Env) -> None:
+    """A refused form is shown at the address it was posted to (POST only): 「English」 there
+    leads to the page the form was on, not to a 405."""
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        csrf = c.get("/consents/new").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"subject_id": "NO-SUCH-PERSON", "purpose_id": "ad_partners", "action": "grant",
+                "method": "paper", "csrf_token": csrf}  # fmt: skip
+        came_from = {"Referer": "http://testserver/consents/new?subject_id=M0000001"}
+        bad = c.post("/consents", data=data, headers=came_from)
+        switch = bad.context["frame"].switch_lang_href  # type: ignore[attr-defined]
+        assert bad.status_code == 422 and switch == "/consents/new?subject_id=M0000001&lang=en"
+        elsewhere = c.post("/consents", data=data, headers={"Referer": "https://evil.example/x"})
+        assert elsewhere.context["frame"].switch_lang_href == "/?lang=en"  # type: ignore[attr-defined]
+        assert c.get(switch).status_code == 200
+
+
 def test_admin_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
     with client(env) as c:
         login(c, env.usernames[Role.admin])
