@@ -137,6 +137,22 @@ def test_consent_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
         assert "Person id: unknown subject." in english.text and "field subject_id" not in english.text
 
 
+def test_an_officer_cannot_record_a_consent_as_the_persons_own_act(env: Env) -> None:
+    """プライバシーセンター(本人による操作) is recorded only by the privacy center, with the
+    notice's evidence and how the person was identified; the console neither offers nor takes it."""
+    sid = env.uncovered_subject()
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        form = c.get("/consents/new")
+        assert 'value="privacy_center"' not in form.text and 'value="paper"' in form.text
+        csrf = form.context["frame"].csrf_token  # type: ignore[attr-defined]
+        before = _events(c, env, sid)
+        data = {"subject_id": sid, "purpose_id": "ad_partners", "action": "grant",
+                "method": "privacy_center", "csrf_token": csrf}  # fmt: skip
+        assert c.post("/consents", data=data).status_code == 422
+        assert _events(c, env, sid) == before
+
+
 def test_the_language_switch_on_a_refused_form_opens_a_page(env: Env) -> None:
     """A refused form is shown at the address it was posted to (POST only): 「English」 there
     leads to the page the form was on, not to a 405."""

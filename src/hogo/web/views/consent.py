@@ -30,6 +30,12 @@ from hogo.web.session import Recorder
 
 router = APIRouter()
 
+#: How an officer may say the consent was collected: not by a file import, and not in the privacy
+#: center (プライバシーセンター(本人による操作) is the person's own act, recorded there with its evidence).
+OFFICER_METHODS = tuple(
+    m for m in ConsentMethod if m not in (ConsentMethod.import_, ConsentMethod.privacy_center)
+)
+
 #: The label of each field an error may name (`choices.0.evidence` is named by `evidence`).
 FIELD_LABELS = {
     "subject_id": "record.subject", "purpose_id": "record.purpose", "action": "record.action",
@@ -56,7 +62,7 @@ def _page(session: SessionDep, values: dict[str, str], error: str | None = None)
         purposes=policy.purposes,
         terms=tuple(sorted(policy.terms, key=lambda t: t.effective_from)),
         actions=tuple(ConsentAction),
-        methods=tuple(m for m in ConsentMethod if m is not ConsentMethod.import_),
+        methods=OFFICER_METHODS,
         values=values,
         error=error,
     )
@@ -96,7 +102,7 @@ def consent_submit(
     }  # fmt: skip
     lang = language(request)
     try:
-        if action not in ConsentAction.__members__ or method not in {m.value for m in ConsentMethod}:
+        if action not in ConsentAction.__members__ or method not in {m.value for m in OFFICER_METHODS}:
             raise HogoError("行為または取得方法が正しくありません。", "invalid action or method.")
         try:
             when = (
