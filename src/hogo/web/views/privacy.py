@@ -347,7 +347,7 @@ def gpc_signal(
 ) -> Response:
     browser = privacy_center.Browser(_origin(request), user_agent_family(user_agent))
     privacy_center.record_gpc(session, person[1], browser, datetime.now(UTC))
-    return RedirectResponse(f"{PATH}#purposes", status_code=303)
+    return RedirectResponse(f"{PATH}?done=gpc#purposes", status_code=303)  # says it was recorded
 
 
 @router.get("/receipts/{event_id}.json")
