@@ -29,6 +29,8 @@ class InputError(HogoError):
         super().__init__(where_ja + ja, where_en + (en or ja))
         self.row = row
         self.field = field
+        #: The problem without where it is, for a form that names the field by its own label.
+        self.problem = (ja, en or ja)
 
 
 class NotFound(HogoError):

@@ -179,7 +179,9 @@ def test_gpc_is_shown_and_recorded(api: TestClient, env: Env, key: sites.NewKey)
             )
         ).all()
     assert actions and set(actions) == {"object"}
-    assert 'action="/privacy/gpc"' not in api.get("/privacy", headers={"Sec-GPC": "1"}).text
+    after = api.get(r.headers["location"], headers={"Sec-GPC": "1"}).text
+    assert 'action="/privacy/gpc"' not in after
+    assert 'role="status">あなたの選択を記録しました。' in after  # the person is told it was recorded
 
 
 def test_the_console_session_does_not_open_the_privacy_center(env: Env) -> None:

@@ -122,6 +122,31 @@ def test_a_refused_form_names_the_problem_and_files_nothing(env: Env, person: tu
         assert svc.requests_of(s, subject) == []
 
 
+def test_a_refused_form_names_the_field_as_the_page_labels_it(person: tuple[TestClient, str]) -> None:
+    c, _ = person
+    for kind, fields, label in (
+        ("erasure", {}, "「請求の理由」: "),
+        ("correction", {}, "「訂正等(訂正・追加・削除)」: "),
+        ("correction", {"birth_date": "not a date"}, "「生年月日の正しい内容」: "),
+    ):
+        status, text = _file(c, kind, **fields)
+        shown = text.split(f'id="req-error-{kind}">')[1].split("</p>")[0]
+        assert status == 422 and shown.startswith(label), (kind, shown)
+        assert "項目" not in shown and "claim" not in shown and "corrections" not in shown
+    c.get("/privacy?lang=en")
+    status, text = _file(c, "erasure")
+    assert status == 422 and 'id="req-error-erasure">Why you ask: ' in text
+    c.get("/privacy?lang=ja")
+
+
+def test_the_language_switch_on_a_refused_request_opens_the_page(person: tuple[TestClient, str]) -> None:
+    c, _ = person
+    status, text = _file(c, "erasure")
+    assert status == 422 and 'href="/privacy?lang=en"' in text and "/privacy/requests?lang" not in text
+    assert c.get("/privacy?lang=en").status_code == 200
+    c.get("/privacy?lang=ja")
+
+
 def test_no_form_without_the_sessions_csrf_token(env: Env, person: tuple[TestClient, str]) -> None:
     c, subject = person
     r = c.post("/privacy/requests", data={"csrf_token": "forged", "kind": "disclosure"})
@@ -191,6 +216,18 @@ def test_another_persons_request_is_not_found(
     assert c.get("/privacy/requests/RR-1999-9999").status_code == 404
     with client(env) as anonymous:
         assert anonymous.get(f"/privacy/requests/{theirs}").status_code == 401
+
+
+def test_a_person_who_is_in_is_not_sent_back_to_the_way_in(person: tuple[TestClient, str]) -> None:
+    """A number that is not theirs (or an answer not ready yet) is 404 with the way back to their
+    page and the sign-out button, not the entry page asking them to identify themself again."""
+    c, _ = person
+    for path in ("/privacy/requests/RR-1999-9999", "/privacy/requests/RR-1999-9999/answer.pdf"):
+        r = c.get(path)
+        assert r.status_code == 404 and "その請求は登録されていません。" in r.text, path
+        assert 'href="/privacy">' in r.text and 'action="/privacy/logout"' in r.text
+        assert 'action="/privacy/code"' not in r.text and "プライバシーセンターに入る" not in r.text
+    assert c.get("/privacy").status_code == 200  # still in
 
 
 def test_the_api_says_whether_the_person_was_told_by_mail(env: Env, api: TestClient) -> None:

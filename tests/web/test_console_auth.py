@@ -124,6 +124,61 @@ def test_operator_records_consent_through_the_form(env: Env) -> None:
         assert _events(c, env, sid) == before
 
 
+def test_consent_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        csrf = c.get("/consents/new").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"subject_id": "NO-SUCH-PERSON", "purpose_id": "ad_partners", "action": "grant",
+                "method": "paper", "csrf_token": csrf}  # fmt: skip
+        bad = c.post("/consents", data=data)
+        assert bad.status_code == 422 and "「本人ID」: 本人が登録されていません。" in bad.text
+        assert "項目 subject_id" not in bad.text
+        english = c.post("/consents?lang=en", data=data)
+        assert "Person id: unknown subject." in english.text and "field subject_id" not in english.text
+
+
+def test_an_officer_cannot_record_a_consent_as_the_persons_own_act(env: Env) -> None:
+    """プライバシーセンター(本人による操作) is recorded only by the privacy center, with the
+    notice's evidence and how the person was identified; the console neither offers nor takes it."""
+    sid = env.uncovered_subject()
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        form = c.get("/consents/new")
+        assert 'value="privacy_center"' not in form.text and 'value="paper"' in form.text
+        csrf = form.context["frame"].csrf_token  # type: ignore[attr-defined]
+        before = _events(c, env, sid)
+        data = {"subject_id": sid, "purpose_id": "ad_partners", "action": "grant",
+                "method": "privacy_center", "csrf_token": csrf}  # fmt: skip
+        assert c.post("/consents", data=data).status_code == 422
+        assert _events(c, env, sid) == before
+
+
+def test_the_language_switch_on_a_refused_form_opens_a_page(env: Env) -> None:
+    """A refused form is shown at the address it was posted to (POST only): 「English」 there
+    leads to the page the form was on, not to a 405."""
+    with client(env) as c:
+        login(c, env.usernames[Role.operator])
+        csrf = c.get("/consents/new").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"subject_id": "NO-SUCH-PERSON", "purpose_id": "ad_partners", "action": "grant",
+                "method": "paper", "csrf_token": csrf}  # fmt: skip
+        came_from = {"Referer": "http://testserver/consents/new?subject_id=M0000001"}
+        bad = c.post("/consents", data=data, headers=came_from)
+        switch = bad.context["frame"].switch_lang_href  # type: ignore[attr-defined]
+        assert bad.status_code == 422 and switch == "/consents/new?subject_id=M0000001&lang=en"
+        elsewhere = c.post("/consents", data=data, headers={"Referer": "https://evil.example/x"})
+        assert elsewhere.context["frame"].switch_lang_href == "/?lang=en"  # type: ignore[attr-defined]
+        assert c.get(switch).status_code == 200
+
+
+def test_admin_form_names_the_field_as_the_form_labels_it(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.admin])
+        csrf = c.get("/admin").context["frame"].csrf_token  # type: ignore[attr-defined]
+        data = {"username": "hanako", "role": "auditor", "password": "short", "csrf_token": csrf}
+        bad = c.post("/admin/users", data=data)
+        assert bad.status_code == 422 and "「パスワード」: " in bad.text and "項目 password" not in bad.text
+
+
 def test_auditor_cannot_change_anything(env: Env) -> None:
     with client(env) as c:
         login(c, env.usernames[Role.auditor])
@@ -159,6 +214,17 @@ def test_admin_creates_and_revokes_a_token(env: Env) -> None:
         assert c.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
         # A second look at the page never shows the token again.
         assert token not in c.get("/admin").text
+
+
+def test_admin_is_not_offered_a_button_that_cannot_deactivate_themself(env: Env) -> None:
+    with client(env) as c:
+        login(c, env.usernames[Role.admin])
+        page = c.get("/admin")
+        me = page.context["page"].me  # type: ignore[attr-defined]
+        others = [u.id for u in page.context["page"].users if u.id != me]  # type: ignore[attr-defined]
+        assert me is not None and f'action="/admin/users/{me}/active"' not in page.text
+        assert "ログイン中のご自身は無効にできません" in page.text
+        assert others and all(f'action="/admin/users/{u}/active"' in page.text for u in others)
 
 
 def test_logout_ends_the_session_server_side(env: Env) -> None:

@@ -115,6 +115,17 @@ def test_error_pages_keep_the_navigation(auditor: TestClient) -> None:
         assert 'href="/consents/new"' not in r.text  # the menu still lists only what the role may open
 
 
+def test_error_pages_are_titled_in_words_not_by_the_status_number(auditor: TestClient) -> None:
+    for path, title, english in (
+        ("/no-such-page", "見つかりません", "Not found"),
+        ("/consents/new", "権限がありません", "Not permitted"),
+    ):
+        r = auditor.get(f"{path}?lang=ja")
+        assert f"<title>{title} — " in r.text and f"<h1>{title} " in r.text, path
+        assert f"<title>{r.status_code} — " not in r.text
+        assert f"<title>{english} — " in auditor.get(f"{path}?lang=en").text
+
+
 def test_notice_drafts_are_told_apart_and_task_ids_are_hidden(officer: TestClient, env: Env) -> None:
     with write_scope(env.db) as session:
         view = incidents.open_new(

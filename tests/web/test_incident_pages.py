@@ -185,15 +185,29 @@ def test_open_form_opens_and_shows_errors(officer: TestClient) -> None:
     assert isinstance(page, IncidentPage)
     assert page.incident.triggers == (4,) and page.incident.persons == 1200
     bad = officer.post("/incidents", data={**data, "persons": "many"})
-    assert bad.status_code == 422 and "項目 persons" in bad.text
+    # the field is named as the form labels it, not by its internal name (persons)
+    assert bad.status_code == 422 and "「本人の数(空欄は台帳から計算)」" in bad.text
+    assert "項目 persons" not in bad.text
     assert bad.context["page"].values["description"] == "ノートPCの紛失"  # type: ignore[attr-defined]
     assert officer.post("/incidents", data={**data, "datasets": ["nope"]}).status_code == 422
     far = officer.post("/incidents", data={**data, "aware_at": "9999-12-31T23:59+14:00"})
-    assert far.status_code == 422 and "項目 aware_at" in far.text
+    assert far.status_code == 422 and "「認知した日時(省略時は現在、JST)」" in far.text
     assert (
         officer.post("/incidents", data={k: v for k, v in data.items() if k != "csrf_token"}).status_code
         == 403
     )
+
+
+def test_an_over_long_overview_is_shown_again_with_the_field_named(officer: TestClient) -> None:
+    assert (
+        'id="description" name="description" rows="4" maxlength="4000"' in officer.get("/incidents/new").text
+    )
+    data = {"csrf_token": _csrf(officer), "type": "loss_theft", "description": "紛" * 4001, "persons": "3"}
+    r = officer.post("/incidents", data=data)
+    assert r.status_code == 422 and "「概要(報告書の概要欄の元になります)」: 4000字以内" in r.text
+    page = r.context["page"]  # type: ignore[attr-defined]
+    assert isinstance(page, IncidentFormPage) and page.values["description"] == "紛" * 4001  # kept
+    assert page.values["persons"] == "3"
 
 
 def test_inventory_pages(auditor: TestClient) -> None:

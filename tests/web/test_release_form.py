@@ -114,6 +114,13 @@ def test_bad_input_is_shown_on_the_form_and_nothing_starts(env: Env) -> None:
     assert "=member_id" in r.text  # what was typed is kept
     no_mode = {**ANON_FORM, "mode": "", "csrf_token": _csrf(officer)}
     assert 'data-field="mode"' in officer.post("/releases", data=no_mode).text
+    # a path the API's rules refuse is named by the form's label, not the spec's key members.path
+    outside = {**ANON_FORM, "members_path": "../members.parquet", "csrf_token": _csrf(officer)}
+    r = officer.post("/releases", data=outside)
+    assert (
+        r.status_code == 422 and "「会員データのファイル(データフォルダからの相対パス)」: このパス" in r.text
+    )
+    assert "項目 members.path" not in r.text
     with write_scope(env.db) as session:
         assert len(service.list_releases(session)) == before
 

@@ -78,6 +78,15 @@ def test_officer_files_and_works_a_request_through(env: Env, officer: TestClient
     assert [s.step.value for s in done.context["page"].steps][-1] == "answered"  # type: ignore[attr-defined]
 
 
+def test_a_refused_filing_names_the_field_as_the_form_labels_it(officer: TestClient) -> None:
+    data = {"csrf_token": _csrf(officer.get("/requests").text), "subject_id": "M0000114", "kind": "erasure",
+            "channel": "counter"}  # fmt: skip
+    r = officer.post("/requests", data=data)
+    shown = r.text.split('id="file-error" data-field="claim">')[1].split("</p>")[0]
+    assert r.status_code == 422 and shown.startswith("「理由(法35条の請求のみ)」: "), shown
+    assert "項目" not in shown
+
+
 def test_a_refusal_without_ground_is_shown_at_its_form(env: Env, officer: TestClient) -> None:
     with write_scope(env.db) as s:
         rid = svc.file_request(

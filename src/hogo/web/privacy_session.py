@@ -74,7 +74,10 @@ def optional_person(request: Request, session: SessionDep) -> tuple[str, PersonS
     if kept is not None and kept[0] == session_id:
         return kept
     found = person_session(session, session_id)
-    return None if found is None else (session_id, found)
+    if found is None:
+        return None
+    remember_person(request, session_id, found)  # an error page then still knows who is in
+    return session_id, found
 
 
 def _person(

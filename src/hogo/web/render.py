@@ -6,10 +6,11 @@ view, which the contract tests inspect.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -20,6 +21,7 @@ from hogo.domain.display import country_name, pick
 from hogo.http.deps import get_settings
 from hogo.web import dates
 from hogo.web.i18n import LANGS, translator
+from hogo.web.privacy_session import PATH as PRIVACY_PATH
 from hogo.web.session import LANG_COOKIE, ConsoleUser, set_cookie
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -56,6 +58,22 @@ def language(request: Request) -> str:
     return configured if configured in LANGS else "ja"
 
 
+def _shown_address(request: Request) -> tuple[str, dict[str, str]]:
+    """The address of the page the person is looking at, for the language switch: for a GET
+    the same page (an empty path: the link is the query alone); a refused form is shown at the
+    address it was posted to, which answers no GET, so there the page the form was on (this
+    site's Referer), else the area's first page."""
+    if request.method in ("GET", "HEAD"):
+        # Query only: the link keeps the page's path, and a path that begins `//` (a request for
+        # `//evil.example/…`) cannot make it a link to another site.
+        return "", dict(request.query_params)
+    came_from = urlsplit(request.headers.get("referer", ""))
+    # One leading slash only: `//host` and `/\host` are links to another site in a browser.
+    if came_from.netloc == request.url.netloc and re.match(r"/(?![/\\])", came_from.path):
+        return came_from.path, dict(parse_qsl(came_from.query))
+    return (PRIVACY_PATH if request.url.path.startswith(PRIVACY_PATH) else "/"), {}
+
+
 def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> Frame:
     lang = language(request)
     items: list[tuple[str, str]] = []
@@ -74,9 +92,9 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         if user.can(Permission.manage_users):
             items.append(("/admin", "nav.admin"))
     path = request.url.path
-    other = "en" if lang == "ja" else "ja"
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    query["lang"] = other
+    shown_path, shown_query = _shown_address(request)
+    query = {k: v for k, v in shown_query.items() if k != "lang"}
+    query["lang"] = "en" if lang == "ja" else "ja"
     return Frame(
         lang=lang,
         user_name=user.principal.name if user else None,
@@ -85,9 +103,7 @@ def frame(request: Request, user: ConsoleUser | None, csrf_token: str = "") -> F
         nav=tuple(NavItem(h, k, path == h or (h != "/" and path.startswith(h))) for h, k in items),
         can_record=bool(user and user.can(Permission.record_consent)),
         can_admin=bool(user and user.can(Permission.manage_users)),
-        # Query only: the link keeps the page's path, and a path that begins `//` (a request for
-        # `//evil.example/…`) cannot make it a link to another site.
-        switch_lang_href="?" + urlencode(query),
+        switch_lang_href=shown_path + "?" + urlencode(query),
     )
 
 

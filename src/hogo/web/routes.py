@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -44,7 +45,8 @@ router = APIRouter(include_in_schema=False)
 @dataclass(frozen=True)
 class ErrorPage:
     message: str
-    status: int
+    #: Each status has its heading in messages.toml (`error.title.<status>`).
+    status: Literal[403, 404, 422]
 
 
 for module in (
@@ -94,7 +96,9 @@ def console_error(request: Request, exc: HogoError) -> Response:
         if request.headers.get("hx-request") == "true":
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return login.login_response(request, 401)
-    status = 403 if isinstance(exc, Forbidden | CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
+    status: Literal[403, 404, 422] = (
+        403 if isinstance(exc, Forbidden | CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
+    )
     lang = language(request)
     message = exc.en if lang == "en" else exc.ja
     page = ErrorPage(message, status)

@@ -14,6 +14,7 @@ from hogo.errors import HogoError
 from hogo.http.deps import SessionDep
 from hogo.services import auth
 from hogo.services.database import savepoint
+from hogo.web.form_errors import keyed_form_error
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Admin, PasswordField
@@ -29,13 +30,23 @@ class AdminPage:
     new_token: str | None = None
     message: str | None = None
     error: str | None = None
+    #: The signed-in admin: their own row offers no 無効にする (nobody locks themself out).
+    me: int | None = None
 
 
-def _page(request: Request, session: SessionDep, **extra: str | None) -> AdminPage:
+def _page(request: Request, session: SessionDep, user: Admin, **extra: str | None) -> AdminPage:
     lang = language(request)
     # Least privileged first: the form's default choice is the role with the fewest rights.
     roles = options(ROLES_BY_PRIVILEGE, lang)
-    return AdminPage(tuple(auth.list_users(session)), tuple(auth.list_tokens(session)), roles, **extra)
+    users, tokens = tuple(auth.list_users(session)), tuple(auth.list_tokens(session))
+    return AdminPage(users, tokens, roles, me=user.principal.id, **extra)
+
+
+#: The label of each field an error may name; `name` is the token's.
+FIELD_LABELS = {
+    "username": "login.username", "password": "login.password", "display_name": "admin.display_name",
+    "role": "admin.role", "name": "admin.token_name",
+}  # fmt: skip
 
 
 #: The role chosen for a new user or token (empty: the least privileged).
@@ -52,7 +63,7 @@ def _role(value: str) -> Role:
 
 @router.get("/admin", include_in_schema=False)
 def admin_page(request: Request, session: SessionDep, user: Admin) -> Response:
-    return render(request, "admin.html", _page(request, session), user)
+    return render(request, "admin.html", _page(request, session, user), user)
 
 
 @router.post("/admin/users", include_in_schema=False)
@@ -70,10 +81,10 @@ def add_user(
         with savepoint(session):
             auth.create_user(session, username, password, _role(role), display_name)
     except HogoError as exc:
-        page = _page(request, session, error=exc.en if lang == "en" else exc.ja)
+        page = _page(request, session, user, error=keyed_form_error(exc, lang, FIELD_LABELS))
         return render(request, "admin.html", page, user, status_code=422)
     message = "ユーザーを追加しました。" if lang == "ja" else "The user was added."
-    return render(request, "admin.html", _page(request, session, message=message), user)
+    return render(request, "admin.html", _page(request, session, user, message=message), user)
 
 
 @router.post("/admin/users/{user_id}/active", include_in_schema=False)
@@ -98,9 +109,9 @@ def create_token(
         with savepoint(session):
             token, _info = auth.create_token(session, name, _role(role), created_by=user.principal.id)
     except HogoError as exc:
-        page = _page(request, session, error=exc.en if lang == "en" else exc.ja)
+        page = _page(request, session, user, error=keyed_form_error(exc, lang, FIELD_LABELS))
         return render(request, "admin.html", page, user, status_code=422)
-    return render(request, "admin.html", _page(request, session, new_token=token), user)
+    return render(request, "admin.html", _page(request, session, user, new_token=token), user)
 
 
 @router.post("/admin/tokens/{token_id}/revoke", include_in_schema=False)

@@ -24,10 +24,25 @@ from hogo.http.deps import SessionDep
 from hogo.services.capture import CaptureDetails, Choice, capture
 from hogo.services.database import savepoint
 from hogo.services.policy import require_policy
+from hogo.web.form_errors import keyed_form_error
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
 router = APIRouter()
+
+#: How an officer may say the consent was collected: not by a file import, and not in the privacy
+#: center (プライバシーセンター(本人による操作) is the person's own act, recorded there with its evidence).
+OFFICER_METHODS = tuple(
+    m for m in ConsentMethod if m not in (ConsentMethod.import_, ConsentMethod.privacy_center)
+)
+
+#: The label of each field an error may name (`choices.0.evidence` is named by `evidence`).
+FIELD_LABELS = {
+    "subject_id": "record.subject", "purpose_id": "record.purpose", "action": "record.action",
+    "terms_version": "record.terms", "method": "record.method", "collected_at": "record.at",
+    "evidence": "record.evidence", "guardian_name": "record.guardian_name",
+    "guardian_relation": "record.guardian_relation", "foreign_transfer_info_given": "record.foreign",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ def _page(session: SessionDep, values: dict[str, str], error: str | None = None)
         purposes=policy.purposes,
         terms=tuple(sorted(policy.terms, key=lambda t: t.effective_from)),
         actions=tuple(ConsentAction),
-        methods=tuple(m for m in ConsentMethod if m is not ConsentMethod.import_),
+        methods=OFFICER_METHODS,
         values=values,
         error=error,
     )
@@ -87,7 +102,7 @@ def consent_submit(
     }  # fmt: skip
     lang = language(request)
     try:
-        if action not in ConsentAction.__members__ or method not in {m.value for m in ConsentMethod}:
+        if action not in ConsentAction.__members__ or method not in {m.value for m in OFFICER_METHODS}:
             raise HogoError("行為または取得方法が正しくありません。", "invalid action or method.")
         try:
             when = (
@@ -111,7 +126,7 @@ def consent_submit(
             done = capture(session, details, [Choice(purpose_id, ConsentAction(action))], False,
                            lambda _i: str(uuid.uuid4()))  # fmt: skip
     except HogoError as exc:
-        message = exc.en if lang == "en" else exc.ja
+        message = keyed_form_error(exc, lang, FIELD_LABELS)
         return render(request, "consent_form.html", _page(session, values, message), user, status_code=422)
     target = f"/subjects/{quote(details.subject_id, safe='')}?recorded={quote(done.events[0].event_id)}"
     return RedirectResponse(target, status_code=303)

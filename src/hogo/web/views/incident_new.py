@@ -27,11 +27,25 @@ from hogo.services import incidents
 from hogo.services import inventory as inventory_service
 from hogo.services.database import savepoint
 from hogo.services.policy import current_policy
+from hogo.web.form_errors import keyed_form_error
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import Recorder
 
 router = APIRouter()
+
+#: The overview's length, as the API's (`OpenIncident.description`); the form takes more, so an
+#: over-long text is shown again with the field named rather than refused as a bad request.
+DESCRIPTION_MAX = 4000
+
+#: The label of each field an error may name (the facts' own names as `FactsUpdate` has them).
+FIELD_LABELS = {
+    "type": "new.type", "description": "new.description", "aware_at": "new.aware_at",
+    "occurred_at": "new.occurred_at", "datasets": "new.datasets", "subjects": "new.subjects",
+    "data_categories": "new.categories", "persons": "new.persons", "card_or_login": "new.card",
+    "improper_purpose": "new.improper", "encryption": "new.encryption", "key_leaked": "new.key_leaked",
+    "outsourcee_client": "new.client",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,7 @@ def incident_submit(
     session: SessionDep,
     user: Recorder,
     type: Annotated[str, Form(max_length=32)] = "",
-    description: Annotated[str, Form(max_length=4000)] = "",
+    description: Annotated[str, Form(max_length=5 * DESCRIPTION_MAX)] = "",
     aware_at: Annotated[str, Form(max_length=40)] = "",
     occurred_at: Annotated[str, Form(max_length=40)] = "",
     datasets: Annotated[list[str], Form(max_length=200)] = [],  # noqa: B006 (FastAPI copies defaults)
@@ -145,6 +159,12 @@ def incident_submit(
             raise InputError("事案の種類を選んでください。", "choose the type of incident.", field="type")
         if not description.strip():
             raise InputError("概要を入力してください。", "enter an overview.", field="description")
+        if len(description.strip()) > DESCRIPTION_MAX:
+            raise InputError(
+                f"{DESCRIPTION_MAX}字以内で入力してください。",
+                f"at most {DESCRIPTION_MAX} characters.",
+                field="description",
+            )
         with savepoint(session):
             view = incidents.open_new(
                 session,
@@ -157,7 +177,7 @@ def incident_submit(
                 facts=_facts(values, [c for c in categories if c]),
             )
     except HogoError as exc:
-        message = exc.en if lang == "en" else exc.ja
+        message = keyed_form_error(exc, lang, FIELD_LABELS)
         page = _page(request, session, values, tuple(datasets), tuple(categories), message)
         return render(request, "incident_form.html", page, user, status_code=422)
     return RedirectResponse(f"/incidents/{quote(view.id, safe='')}", status_code=303)

@@ -44,7 +44,8 @@ from hogo.services.mail import MailNotConfigured, Sender
 from hogo.services.notice import PageContext
 from hogo.services.privacy_access import PersonSession
 from hogo.services.sites import TokenRefused
-from hogo.web.i18n import member_reason
+from hogo.web.form_errors import form_error
+from hogo.web.i18n import member_reason, translator
 from hogo.web.options import Option, options
 from hogo.web.privacy_session import (
     FORM_CSRF_COOKIE,
@@ -110,6 +111,13 @@ class RequestPage:
 
 
 @dataclass(frozen=True)
+class PrivacyProblem:
+    """What went wrong for a person who is in the privacy center."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class PrivacyEntry:
     """The way in for someone without a session: a link from the member site, or a code."""
 
@@ -129,6 +137,22 @@ def _message(request: Request, exc: HogoError) -> str:
     return exc.en if _lang(request) == "en" else exc.ja
 
 
+def _form_message(request: Request, exc: HogoError) -> str:
+    """A refused choice or request, its field named as the page labels it (never `claim`)."""
+    lang = _lang(request)
+    t = translator(lang)
+    labels = {
+        "action": t("pc.change"), "guardian_name": t("pc.guardian_name"),
+        "guardian_relation": t("pc.guardian_relation"), "kind": t("requests.kind"),
+        "claim": t("pc.req.claim"), "purposes": t("pc.req.purposes"), "method": t("pc.req.method"),
+        "text": t("pc.req.text"), "corrections": t("pc.req.kind.correction"),
+    } | {
+        f"corrections.{f.value}": t("pc.req.correct_to", field=f.label)
+        for f in options(CorrectableField, lang)
+    }  # fmt: skip
+    return form_error(exc, lang, labels)
+
+
 def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
@@ -142,12 +166,17 @@ def entry_response(request: Request, page: PrivacyEntry, status_code: int = 200)
 
 
 def privacy_error(request: Request, exc: HogoError) -> Response:
-    """Errors on /privacy pages: the entry page for a missing session, else a plain message."""
+    """Errors on /privacy pages: the entry page for a missing session; for a person who is in
+    (e.g. another person's request, 404), the message with the way back to their page."""
     if isinstance(exc, PersonRequired | privacy_access.CodeRefused):
         return entry_response(request, PrivacyEntry(error=_message(request, exc)), 401)
     status = 403 if isinstance(exc, CsrfFailed) else 404 if isinstance(exc, NotFound) else 422
     if isinstance(exc, TokenRefused):
         status = 401
+    person: tuple[str, PersonSession] | None = getattr(request.state, "hogo_person", None)
+    if person is not None and not isinstance(exc, TokenRefused):
+        page = PrivacyProblem(_message(request, exc))
+        return render(request, "privacy_error.html", page, None, status, csrf_token=person[1].csrf_token)
     return entry_response(request, PrivacyEntry(error=_message(request, exc)), status)
 
 
@@ -305,7 +334,8 @@ def change(
                 session, person[1], choice, datetime.now(UTC), policies=policy_cache(request)
             )
     except HogoError as exc:
-        page = _home(request, session, person[1], gpc, error=_message(request, exc), purpose_id=purpose_id)
+        message = _form_message(request, exc)
+        page = _home(request, session, person[1], gpc, error=message, purpose_id=purpose_id)
         return render(request, "privacy_home.html", page, None, 422, csrf_token=person[1].csrf_token)
     target = f"{PATH}?done={quote(purpose_id, safe='')}#purpose-{quote(purpose_id, safe='')}"
     return RedirectResponse(target, status_code=303)
@@ -317,7 +347,7 @@ def gpc_signal(
 ) -> Response:
     browser = privacy_center.Browser(_origin(request), user_agent_family(user_agent))
     privacy_center.record_gpc(session, person[1], browser, datetime.now(UTC))
-    return RedirectResponse(f"{PATH}#purposes", status_code=303)
+    return RedirectResponse(f"{PATH}?done=gpc#purposes", status_code=303)  # says it was recorded
 
 
 @router.get("/receipts/{event_id}.json")
@@ -401,7 +431,7 @@ def file_request(
     except HogoError as exc:
         shown = {k: v for k, v in form.items() if isinstance(v, str)} | {"purposes": " ".join(purposes)}
         page = _home(
-            request, session, person[1], sec_gpc == "1", error=_message(request, exc), request_kind=kind,
+            request, session, person[1], sec_gpc == "1", error=_form_message(request, exc), request_kind=kind,
             request_field=getattr(exc, "field", None), request_values=shown,
         )  # fmt: skip
         return render(request, "privacy_home.html", page, None, 422, csrf_token=person[1].csrf_token)

@@ -27,7 +27,8 @@ from hogo.http.deps import SessionDep, get_db, get_settings
 from hogo.services import releases as service
 from hogo.services.database import savepoint
 from hogo.services.policy import require_policy
-from hogo.web.i18n import MESSAGES, translator
+from hogo.web.form_errors import keyed_form_error
+from hogo.web.i18n import MESSAGES
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, permitted
 
@@ -69,15 +70,17 @@ def _page(
     )
 
 
+FIELD_KEY = "release_new.field."
+#: Each field the form names in an error, by the label it has on the form.
+FIELD_LABELS = {k.removeprefix(FIELD_KEY): k for k in MESSAGES if k.startswith(FIELD_KEY)} | {
+    "members.path": "release_new.members_path",  # the spec's paths, refused by the API's rules
+    "partner.path": "release_new.partner_path",
+}
+
+
 def _message(error: HogoError, lang: str) -> str:
     """The error with the form field named by its label, not its internal name."""
-    text = error.en if lang == "en" else error.ja
-    name = getattr(error, "field", None)
-    key = f"release_new.field.{name}"
-    if key in MESSAGES:
-        label = translator(lang)(key)
-        text = text.replace(f"項目 {name}: ", f"「{label}」: ").replace(f"field {name}: ", f"{label}: ")
-    return text
+    return keyed_form_error(error, lang, FIELD_LABELS)
 
 
 def _pairs(text: str, name: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ from hogo.reports.rights.render import MEDIA_TYPES, render_bytes
 from hogo.services import rights_requests as svc
 from hogo.services.database import savepoint
 from hogo.web.filters import ShowAll
+from hogo.web.form_errors import keyed_form_error
 from hogo.web.options import Option, options
 from hogo.web.render import language, render
 from hogo.web.session import ConsoleUser, Recorder, Viewer, permitted
@@ -118,6 +119,16 @@ def _ground(g: ReasonType, lang: str) -> GroundOption:
     return GroundOption(g.code, g.article, g.en if lang == "en" else g.ja)
 
 
+#: The label of each field a request form (filing or a step) may name in an error.
+FIELD_LABELS = {
+    "subject_id": "requests.subject", "kind": "requests.kind", "claim": "requests.claim",
+    "channel": "requests.channel", "verification": "requests.verification", "text": "requests.text",
+    "purposes": "requests.stop_purposes", "level": "requests.level", "outcome": "requests.outcome",
+    "grounds": "requests.grounds", "note": "requests.note", "fields": "requests.fields",
+    "withhold": "requests.withhold", "until": "requests.until", "reason": "requests.reason",
+}  # fmt: skip
+
+
 def _form(lang: str, values: dict[str, str] | None = None, error: HogoError | None = None) -> FileForm:
     return FileForm(
         kinds=options(RequestKind, lang),
@@ -125,7 +136,7 @@ def _form(lang: str, values: dict[str, str] | None = None, error: HogoError | No
         channels=options(RequestChannel, lang),
         levels=options(VerificationLevel, lang),
         values=values or {"channel": RequestChannel.post.value},
-        error=None if error is None else (error.en if lang == "en" else error.ja),
+        error=None if error is None else keyed_form_error(error, lang, FIELD_LABELS),
         error_field=getattr(error, "field", None),
     )
 
@@ -216,7 +227,7 @@ def _page(
         fields=options(case.details.corrections, lang) if partly else (),
         purposes=tuple(Option(p, title) for p, title in svc.stoppable(session, request_id)) if partly else (),
         sections=options(DisclosureSection, lang) if partly and case.kind is RequestKind.disclosure else (),
-        error=None if error is None else (error[1].en if lang == "en" else error[1].ja),
+        error=None if error is None else keyed_form_error(error[1], lang, FIELD_LABELS),
         error_step=None if error is None else error[0],
         error_field=None if error is None else getattr(error[1], "field", None),
         answerable=decided and (refused or case.carried_out_at is not None),
