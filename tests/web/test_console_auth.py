@@ -167,6 +167,9 @@ def test_the_language_switch_on_a_refused_form_opens_a_page(env: Env) -> None:
         assert bad.status_code == 422 and switch == "/consents/new?subject_id=M0000001&lang=en"
         elsewhere = c.post("/consents", data=data, headers={"Referer": "https://evil.example/x"})
         assert elsewhere.context["frame"].switch_lang_href == "/?lang=en"  # type: ignore[attr-defined]
+        for path in ("//evil.example/x", "/\\evil.example/x"):  # this site's Referer, another site's link
+            odd = c.post("/consents", data=data, headers={"Referer": f"http://testserver{path}"})
+            assert odd.context["frame"].switch_lang_href == "/?lang=en"  # type: ignore[attr-defined]
         assert c.get(switch).status_code == 200
 
 
