@@ -283,3 +283,16 @@ def test_the_pages_render_their_typed_contexts(api: TestClient, env: Env, key: s
     assert isinstance(home, PrivacyHome) and home.view.subject.subject_id == subject
     assert home.person.site_id == "shop" and not home.gpc and home.error is None
     assert [pv.purpose.id for pv in home.view.purposes] == [p.id for p in home.view.policy.purposes]
+
+
+def test_an_opt_out_provision_does_not_also_say_consent_is_needed_first(
+    api: TestClient, person: str, key: sites.NewKey
+) -> None:
+    """mailing_list is provided by opt-out (法27条2項): the person reads that it is provided until
+    they ask to stop; the rule of 法27条1項 beside it says consent is the rule, not that it is
+    needed for this provision (which read as a contradiction)."""
+    enter(api, link_token(key, person))
+    html = api.get("/privacy").text
+    assert "あなたが停止を求めるまで提供されます(オプトアウト)" in html
+    assert "他社への提供には、前もってあなたの同意が必要です" not in html
+    assert "他社への提供には、原則として前もってあなたの同意が必要です" in html
