@@ -69,6 +69,13 @@ def test_capture_refuses_numbers_and_far_times(api: TestClient, env: Env, field:
     assert error["field"] == f"body.{field}"
 
 
+def test_capture_refuses_a_collection_time_in_the_future(api: TestClient, env: Env) -> None:
+    body = {"subject_id": "M0000001", "choices": [{"purpose_id": "service", "action": "grant"}],
+            "collected_at": "2099-01-01T00:00+09:00"}  # fmt: skip
+    error = _is_problem(api.post("/api/v1/consents", json=body, headers=env.headers(Role.operator)), 422)
+    assert error["field"] == "collected_at" and "未来" in str(error["message_ja"])
+
+
 @pytest.mark.parametrize("birth", [20110304, "0001-01-01", "2011-3-4", True])
 def test_a_birth_date_is_text_in_range(api: TestClient, env: Env, birth: object) -> None:
     body = {"subject_id": "E-0001", "birth_date": birth}

@@ -264,3 +264,18 @@ def test_new_users_and_tokens_default_to_the_least_privileged_role(
     hogo("user", "add", "someone")
     users = hogo("user", "list", "--json", as_json=True)
     assert [u["role"] for u in users if u["username"] == "someone"] == ["auditor"]
+
+
+def test_a_collection_time_in_the_future_is_refused(hogo: Run, policy_file: Path, tmp_path: Path) -> None:
+    """A grant dated 2099 would outrank, once 2099 came, every choice the person made before: the
+    import names its row and field and records nothing; a single record is refused the same way."""
+    events = _setup(
+        hogo, policy_file, tmp_path, EVENTS + "e5,S1,ad_partners,grant,2021-07,web_form,2099-01-01,,,\n"
+    )
+    out = hogo("consent", "import", str(events), code=2).output
+    assert "6行目" in out and "collected_at" in out and "未来" in out
+    assert hogo("consent", "history", "--subject", "S1", "--json", as_json=True)["events"] == []
+    refused = hogo("consent", "record", "--subject", "S3", "--purpose", "profiling", "--terms-version", "2020-04",
+                   "--at", "2099-01-01T10:00", code=2).output  # fmt: skip
+    assert "collected_at" in refused and "未来" in refused
+    assert hogo("consent", "history", "--subject", "S3", "--json", as_json=True)["events"] == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Self
 
@@ -40,6 +40,11 @@ PurposeRef = Annotated[
 #: A consent event for this purpose id is acceptance of a whole terms version (a bundled
 #: "agree to the terms"). It covers exactly the purposes that version lists, nothing added later.
 ALL_PURPOSES_IN_TERMS = "*"
+
+#: How far a consent's collection time may lie after the moment it is recorded: the clock of a
+#: member site or of an officer's machine may run a little ahead. A later time is a mistake that,
+#: once its date came, would outrank every choice the person had made before it.
+COLLECTION_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Subject(Frozen):

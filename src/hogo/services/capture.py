@@ -22,7 +22,13 @@ from hogo.domain.consent import ConsentAction, ConsentEvent, ConsentMethod
 from hogo.domain.policy import Policy, PurposeKind
 from hogo.errors import InputError
 from hogo.services import idempotency
-from hogo.services.consent import RecordResult, check_against_policy, record_event_groups
+from hogo.services.consent import (
+    RecordResult,
+    check_against_policy,
+    check_collected,
+    latest_collection,
+    record_event_groups,
+)
 from hogo.services.database import read_scope
 from hogo.services.group_commit import GroupCommit
 from hogo.services.policy_cache import PolicyCache
@@ -172,8 +178,10 @@ def prepare(session: Session, request: CaptureRequest, *, policies: PolicyCache)
     ids are checked again where they are recorded."""
     policy = policies.current(session)
     events, objected = _events_for(policy, request.details, request.choices, request.gpc, request.event_id)
+    latest = latest_collection()
     for event in events:
         check_against_policy(policy, event)
+        check_collected(event, latest)
     return PreparedCapture(tuple(events), objected, request.once, request.render)
 
 

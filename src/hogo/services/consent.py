@@ -15,6 +15,7 @@ from hogo.domain import shredding as sh
 from hogo.domain.binding import CONSENT_EVENTS, LEGAL_EXCEPTIONS, row_digest, tally_of
 from hogo.domain.consent import (
     ALL_PURPOSES_IN_TERMS,
+    COLLECTION_CLOCK_SKEW,
     ConsentEvent,
     LegalException,
     SubjectHistory,
@@ -74,6 +75,19 @@ def row_to_event(row: ConsentEventRow) -> ConsentEvent:
     return ConsentEvent.model_validate(
         {k: getattr(row, k) for k in ConsentEvent.model_fields}, from_attributes=False
     )
+
+
+def latest_collection(now: datetime | None = None) -> datetime:
+    """The latest collection time an event recorded now may carry (`COLLECTION_CLOCK_SKEW`)."""
+    return (now or datetime.now(UTC)) + COLLECTION_CLOCK_SKEW
+
+
+def check_collected(event: ConsentEvent, latest: datetime, row: int | None = None) -> None:
+    """A consent is recorded after it was collected: a collection time past `latest`
+    (`latest_collection`) is an input error naming the row and field."""
+    if event.collected_at > latest:
+        future = ("取得日時が未来になっています。", "collected_at lies in the future.")
+        raise InputError(*future, row=row, field="collected_at")
 
 
 def check_against_policy(policy: Policy, event: ConsentEvent, row: int | None = None) -> None:
@@ -220,12 +234,15 @@ def _write_new(
 def _distinct_events(
     policy: Policy, events: Sequence[ConsentEvent], numbers: Sequence[int | None]
 ) -> dict[str, ConsentEvent]:
-    """The events by id, each checked against the policy; an id repeated with other content is
-    refused (the same content twice is one event). The policy's verdict depends only on the
-    purpose and terms version, so each distinct pair is looked up once."""
+    """The events by id, each checked against the policy and the clock (`check_collected`); an
+    id repeated with other content is refused (the same content twice is one event). The
+    policy's verdict depends only on the purpose and terms version, so each distinct pair is
+    looked up once."""
     seen: dict[str, ConsentEvent] = {}
     known: set[tuple[str, str | None]] = set()
+    latest = latest_collection()
     for event, number in zip(events, numbers, strict=True):
+        check_collected(event, latest, number)
         pair = (event.purpose_id, event.terms_version)
         if pair not in known:
             check_against_policy(policy, event, number)

@@ -21,7 +21,8 @@ Memory stays near one batch: rows arrive in batches and are not kept once staged
 The stages, each its own function (issue 13: the import ran at 6–13k events/s, nearly all of it
 per-row Python):
 1. parse: `files.event_columns.iter_event_columns` gives `EventColumns` a batch at a time;
-2. policy: `_policy_problem` looks up the batch's distinct purposes and terms versions;
+2. policy: `_policy_problem` looks up the batch's distinct purposes and terms versions, and
+   compares its latest collection time with the clock;
 3. encode: `services.event_payloads.encode` gives each event's ledger payload, row digest and
    stored `collected_at` text, byte for byte what the single-event path writes;
 4. stage: `staged_rows` + `_copy_rows` (binary COPY / multi-row INSERTs), numbered n in file order;
@@ -68,7 +69,13 @@ from hogo.domain.policy import Policy
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.files.event_columns import FIELDS, EventColumns
 from hogo.services import binding, ledger, person_keys, suppression
-from hogo.services.consent import RecordResult, check_against_policy, event_digest
+from hogo.services.consent import (
+    RecordResult,
+    check_against_policy,
+    check_collected,
+    event_digest,
+    latest_collection,
+)
 from hogo.services.event_payloads import Encoded, encode
 from hogo.services.policy import require_policy
 from hogo.store.bulk import rows_with, write_rows
@@ -531,17 +538,22 @@ _BINARY: dict[type[Any], str] = {Integer: "int4", Boolean: "bool"}
 
 
 def _policy_problem(policy: Policy, events: EventColumns) -> HogoError | None:
-    """The first row's policy problem (`check_against_policy`), or None: the batch's distinct
-    purposes and terms versions are looked up once, rows only when one is unknown."""
+    """The first row's problem with the policy (`check_against_policy`) or the clock
+    (`check_collected`), or None: the batch's distinct purposes and terms versions are looked up
+    once and its latest collection time taken, rows are read only when one of them fails."""
     purposes = set(events.purpose_id) - {ALL_PURPOSES_IN_TERMS}
     terms = set(events.terms_version) - {None}
-    if all(policy.purpose(p) is not None for p in purposes) and all(
-        policy.terms_version(t) is not None for t in terms if t is not None
+    latest = latest_collection()
+    if (
+        all(policy.purpose(p) is not None for p in purposes)
+        and all(policy.terms_version(t) is not None for t in terms if t is not None)
+        and max(events.collected_at) <= latest
     ):
         return None
     for event, number in zip(events.events(), events.rows, strict=True):
         try:
             check_against_policy(policy, event, number)
+            check_collected(event, latest, number)
         except HogoError as exc:
             return exc
     return None
