@@ -231,6 +231,7 @@ def _row_cases() -> list[Case]:
         Case("events.csv", "method unknown", event(method="telepathy"), 3, "method"),
         Case("events.csv", "purpose_id of 65 characters", event(purpose_id="p" * 65), 3, "purpose_id"),
         Case("events.csv", "bundled grant without terms", event(purpose_id="*", terms_version=""), 3),
+        *_longer_than_the_store(),
         Case("subjects.csv", "birth_date 2023-02-29", SUBJECT_HEAD + "S1,2023-02-29,true\r\n", 2, "birth_date"),
         Case("subjects.csv", "identity_verified maybe", SUBJECT_HEAD + "S1,,maybe\r\n", 2, "identity_verified"),
         Case("subjects.csv", "same id twice keeps the last (was)", SUBJECT_HEAD + "S1,1980-01-01,true\r\n"
@@ -253,6 +254,27 @@ def _row_cases() -> list[Case]:
              "b,pc,y,,maybe,\r\n", 3, "mfa"),
         Case("readiness.csv", "unknown 1 MB header", "id,kind," + "h" * (LIMIT - 10) + "\r\n", 1, None, "", "h" * 40),
     ]  # fmt: skip
+
+
+def _longer_than_the_store() -> list[Case]:
+    """Free text longer than its column (was: stored whole on SQLite, a traceback naming every value
+    of the row on PostgreSQL)."""
+    head = EVENT_HEAD.replace("\r\n", ",guardian_name,guardian_relation,evidence\r\n")
+    ok = EVENT_OK.replace("\r\n", ",母 花子,母,form#1\r\n")
+    cases = []
+    for name, limit in (
+        ("terms_version", 64),
+        ("guardian_name", 256),
+        ("guardian_relation", 64),
+        ("evidence", 512),
+    ):
+        cells = dict(zip(head.strip().split(","), ok.replace("e1,", "e2,").strip().split(","), strict=True))
+        cells[name] = "名" * (limit + 1)
+        row = ",".join(cells.values()) + "\r\n"
+        cases.append(
+            Case("events.csv", f"{name} of {limit + 1} characters", head + ok + row, 3, name, "", "名" * 40)
+        )
+    return cases
 
 
 def _yaml_families() -> list[Case]:

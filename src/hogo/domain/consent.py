@@ -29,6 +29,11 @@ def _blank_to_none(value: object) -> object:
 AwareDatetime = Annotated[datetime, AfterValidator(storable)]
 #: Optional free text where blank means "not given" (spreadsheets leave cells empty or spaces).
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+#: Optional free text no longer than the store's column for it: a longer value is refused naming
+#: its field, instead of failing the store's write (PostgreSQL) or being stored whole (SQLite).
+Text64 = Annotated[Annotated[str, StringConstraints(max_length=64)] | None, BeforeValidator(_blank_to_none)]
+Text256 = Annotated[Annotated[str, StringConstraints(max_length=256)] | None, BeforeValidator(_blank_to_none)]
+Text512 = Annotated[Annotated[str, StringConstraints(max_length=512)] | None, BeforeValidator(_blank_to_none)]
 EventId = RecordId
 SubjectId = RecordId
 #: A purpose id, or `*` for acceptance of a whole terms version.
@@ -107,13 +112,11 @@ class ConsentEvent(Frozen):
     purpose_id: PurposeRef
     action: ConsentAction
     collected_at: AwareDatetime
-    terms_version: OptionalText = None
+    terms_version: Text64 = None
     method: ConsentMethod = ConsentMethod.other
-    evidence: Annotated[
-        Annotated[str, StringConstraints(max_length=512)] | None, BeforeValidator(_blank_to_none)
-    ] = None
-    guardian_name: OptionalText = None
-    guardian_relation: OptionalText = None
+    evidence: Text512 = None
+    guardian_name: Text256 = None
+    guardian_relation: Text64 = None
     foreign_transfer_info_given: bool = False
 
     @model_validator(mode="after")
