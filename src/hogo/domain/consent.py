@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Self
 
+import phonenumbers
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -34,6 +37,62 @@ OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 Text64 = Annotated[Annotated[str, StringConstraints(max_length=64)] | None, BeforeValidator(_blank_to_none)]
 Text256 = Annotated[Annotated[str, StringConstraints(max_length=256)] | None, BeforeValidator(_blank_to_none)]
 Text512 = Annotated[Annotated[str, StringConstraints(max_length=512)] | None, BeforeValidator(_blank_to_none)]
+
+# --- contacts: what hogo keeps as a person's e-mail address and telephone number --------------
+
+# Trimming uses an explicit ASCII class so that Python's `re` and Arrow's RE2 (matching's array
+# path) agree exactly (NFKC has already turned ideographic and no-break spaces into U+0020).
+TRIM_PATTERN = r"^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$"
+# Lenient on the local part on purpose: Japanese carrier addresses with ".." or a dot before "@"
+# were issued for years and are real. Only ASCII addresses (lower-cased) match.
+EMAIL_PATTERN = (
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+    r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
+)
+# Separators people write inside telephone numbers (after NFKC): spaces, hyphens and dashes,
+# the katakana long-vowel mark typed for a hyphen, brackets, dots and slashes.
+PHONE_SEPARATORS = r"[ \t\-‐‑‒–—―−ー()\[\]./]"
+#: Where a number without a country code is dialled.
+PHONE_REGION = "JP"
+_TRIM_RE = re.compile(TRIM_PATTERN)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+_DIGITS_RE = re.compile(r"\+?[0-9]+")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def email_text(value: str) -> str | None:
+    """The address as hogo compares it (NFKC, trimmed, ASCII lower case), or None if it is not one.
+
+    The one definition: an address hogo keeps is one it can match (`matching.normalize`) and keep
+    out after an erasure (`services.suppression`)."""
+    text = _TRIM_RE.sub("", unicodedata.normalize("NFKC", value)).translate(_ASCII_LOWER)
+    return text if _EMAIL_RE.match(text) else None
+
+
+def _email(value: str | None) -> str | None:
+    if value is not None and (len(value) > 320 or email_text(value) is None):  # 320: the store's column
+        raise ValueError("メールアドレスの形式ではありません / not an e-mail address")
+    return value
+
+
+def _phone(value: str | None) -> str | None:
+    """A number as people write it (separators, +81 or 0…), of a length some number can have;
+    whether it is in service is for matching to judge (`matching.normalize.normalize_phone`)."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", value).strip()
+    digits = re.sub(PHONE_SEPARATORS, "", text)
+    possible = len(value) <= 32 and _DIGITS_RE.fullmatch(digits) is not None  # 32: the store's column
+    if possible:
+        try:
+            possible = phonenumbers.is_possible_number(phonenumbers.parse(digits, PHONE_REGION))
+        except phonenumbers.NumberParseException:
+            possible = False
+    if not possible:
+        raise ValueError("電話番号の形式ではありません / not a telephone number")
+    return value
+
+
 EventId = RecordId
 SubjectId = RecordId
 #: A purpose id, or `*` for acceptance of a whole terms version.
@@ -64,8 +123,8 @@ class SubjectPatch(Frozen):
     subject_id: SubjectId
     birth_date: date | None = None
     identity_verified: bool = False
-    email: OptionalText = None
-    phone: OptionalText = None
+    email: Annotated[OptionalText, AfterValidator(_email)] = None
+    phone: Annotated[OptionalText, AfterValidator(_phone)] = None
 
     def given(self, name: str) -> bool:
         return name in self.model_fields_set
