@@ -20,6 +20,7 @@ import yaml
 
 from hogo.errors import HogoError, InputError
 from hogo.files.consent_csv import parse_events, parse_subjects, raise_for_problems
+from hogo.files.csv_table import _detect, decode
 from hogo.files.inventory_io import parse_inventory_csv, parse_inventory_yaml
 from hogo.files.playbook_yaml import parse_playbooks
 from hogo.files.policy_yaml import parse_policy
@@ -169,6 +170,30 @@ def _csv_families() -> list[Case]:
                 None,
                 "",
                 "c99999",
+            ),
+            Case(
+                surface,
+                "Shift_JIS file cut in a character (was: named its header's line as not UTF-8)",
+                head.encode() + "x1,経理部\r\n".encode("cp932") + "x2,経理".encode("cp932")[:-1],
+                3,
+                None,
+                "cut short",
+            ),
+            Case(
+                surface,
+                "UTF-8 file cut in a character",
+                head.encode() + "x1,経理部\r\n".encode() + "x2,経理".encode()[:-1],
+                3,
+                None,
+                "cut short",
+            ),
+            Case(
+                surface,
+                "Shift_JIS file with a bad byte after Japanese lines (was: named the first Japanese line)",
+                head.encode() + "x1,経理部\r\n".encode("cp932") + b"x2,\x81\x7f\r\n",
+                3,
+                None,
+                "not valid Shift_JIS",
             ),
             Case(surface, "row shifted by one cell on row 2", head + good.strip() + ",extra\r\n", 2),
             Case(surface, "empty file", b"", None, None, "empty"),
@@ -392,3 +417,36 @@ def test_plain_cp932_is_still_read(tmp_path: Path) -> None:
     path = tmp_path / "subjects.csv"
     path.write_bytes((SUBJECT_HEAD + "S1,1980-01-01,はい\r\n").encode("cp932"))
     assert [s.identity_verified for s in parse_subjects(path).items] == [True]
+
+
+CUT = {
+    "Shift_JIS cut in a character": SUBJECT_HEAD.encode()
+    + "S1,,済\r\n".encode("cp932")
+    + "S2,,済".encode("cp932")[:-1],
+    "UTF-8 cut in a character": SUBJECT_HEAD.encode() + "S1,,済\r\n".encode() + "S2,,済".encode()[:-1],
+    "Shift_JIS with a bad byte": SUBJECT_HEAD.encode() + "S1,,済\r\n".encode("cp932") + b"S2,\x81\x7f,\r\n",
+}
+
+
+@pytest.mark.parametrize("block", [8, 1 << 20])
+@pytest.mark.parametrize("name", list(CUT))
+def test_a_streamed_file_is_refused_as_a_whole_one_is(name: str, block: int, tmp_path: Path) -> None:
+    """`hogo consent import` settles the encoding over the file in blocks (`csv_table._detect`):
+    the same message, naming the same line, as the reader of whole files (`csv_table.decode`)."""
+    path = tmp_path / "subjects.csv"
+    path.write_bytes(CUT[name])
+    with pytest.raises(InputError) as whole:
+        decode(CUT[name], str(path))
+    with pytest.raises(InputError) as streamed:
+        _detect(path, block)
+    assert (streamed.value.ja, streamed.value.en) == (whole.value.ja, whole.value.en)
+
+
+def test_an_ascii_file_whose_one_shift_jis_character_comes_last_is_read(tmp_path: Path) -> None:
+    """Its last character is a cut UTF-8 one too (EA A3: a lead byte and one continuation byte),
+    but a file of ASCII and then Shift_JIS is Shift_JIS, not a file cut short."""
+    data = "subject_id,email\r\nS1,a@example.jp\r\nS2,凜".encode("cp932")
+    assert decode(data, "CSV") == (data.decode("cp932"), "cp932")
+    path = tmp_path / "subjects.csv"
+    path.write_bytes(data)
+    assert _detect(path, 8) == "cp932"
