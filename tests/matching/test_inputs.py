@@ -97,3 +97,16 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
     odd.write_bytes(b"x")
     with pytest.raises(InputError):
         read_input(InputSpec(path=odd, columns=MAPPING))
+
+
+@pytest.mark.parametrize(
+    "header", ["会員番号,メールアドレス,メールアドレス,電話番号", "会員番号,メールアドレス,ﾒｰﾙｱﾄﾞﾚｽ ,電話番号"]
+)
+def test_a_mapped_heading_twice_is_refused(tmp_path: Path, header: str) -> None:
+    """Was: the first of the two columns was read, silently (a partner's old and new addresses)."""
+    path = tmp_path / "in.csv"
+    path.write_text(header + "\n0001,old@example.jp,new@example.jp,090-1234-5678\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_input(InputSpec(path=path, columns=MAPPING))
+    assert (info.value.row, info.value.field) == (1, "メールアドレス")
+    assert "example" not in str(info.value)

@@ -109,10 +109,20 @@ def read_input(spec: InputSpec) -> InputTable:
 
 
 def _match_columns(available: list[str], spec: InputSpec, row: int | None) -> dict[str, str]:
-    """Release name → actual source column; a header differing only in width or spaces matches."""
+    """Release name → actual source column; a header differing only in width or spaces matches.
+
+    A mapped column whose heading appears twice is refused: which of the two holds the e-mail
+    addresses cannot be told (Arrow's reader silently took the first)."""
     loose = {_loose(name): name for name in available}
     found: dict[str, str] = {}
     for release_name, source in spec.columns.items():
+        if sum(_loose(name) == _loose(source) for name in available) > 1:
+            raise InputError(
+                "指定の列と同じ見出しの列が複数あります。",
+                "more than one column has the mapped heading",
+                row=row,
+                field=source,
+            )
         if source in available:
             found[release_name] = source
         elif _loose(source) in loose:
