@@ -249,13 +249,13 @@ def _line_blocks(path: Path, block: int) -> Iterator[tuple[int, bytes]]:
         yield line, rest
 
 
-def records(text: str | Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+def records(text: str | Iterable[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for each record; the header is row 1, as the spreadsheet shows it.
 
     A broken record stops the file with its row and what broke: a cell over the csv module's
     limit (131,072 characters) is named as such, not as an unclosed quote."""
     lines = io.StringIO(text, newline="") if isinstance(text, str) else text
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     number = 0
     while True:
         try:
