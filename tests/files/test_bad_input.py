@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -450,3 +451,19 @@ def test_an_ascii_file_whose_one_shift_jis_character_comes_last_is_read(tmp_path
     path = tmp_path / "subjects.csv"
     path.write_bytes(data)
     assert _detect(path, 8) == "cp932"
+
+
+def test_a_file_of_repeated_ids_is_refused_in_linear_time(tmp_path: Path) -> None:
+    """Every repeated subject id is named by its row (the later one), and finding the rows does not
+    scan the file once per repeat (was: 10 s for 20,000 repeats, hours for a file exported twice)."""
+    n = 60_000
+    path = tmp_path / "subjects.csv"
+    path.write_text(
+        SUBJECT_HEAD + "".join(f"S{i},,true\r\nS{i},,false\r\n" for i in range(n)), encoding="utf-8"
+    )
+    began = time.perf_counter()
+    parsed = parse_subjects(path)
+    assert time.perf_counter() - began < 15
+    assert [p.row for p in parsed.problems] == [2 * i + 3 for i in range(n)]
+    assert [r.number for r in parsed.rejected] == [2 * i + 3 for i in range(n)]
+    assert [s.identity_verified for s in parsed.items] == [True] * n
