@@ -21,7 +21,7 @@ import yaml
 
 from hogo.errors import HogoError, InputError
 from hogo.files.consent_csv import parse_events, parse_subjects, raise_for_problems
-from hogo.files.csv_table import _detect, decode
+from hogo.files.csv_table import detect_encoding, decode
 from hogo.files.inventory_io import parse_inventory_csv, parse_inventory_yaml
 from hogo.files.playbook_yaml import parse_playbooks
 from hogo.files.policy_yaml import parse_policy
@@ -432,14 +432,14 @@ CUT = {
 @pytest.mark.parametrize("block", [8, 1 << 20])
 @pytest.mark.parametrize("name", list(CUT))
 def test_a_streamed_file_is_refused_as_a_whole_one_is(name: str, block: int, tmp_path: Path) -> None:
-    """`hogo consent import` settles the encoding over the file in blocks (`csv_table._detect`):
+    """`hogo consent import` settles the encoding over the file in blocks (`csv_table.detect_encoding`):
     the same message, naming the same line, as the reader of whole files (`csv_table.decode`)."""
     path = tmp_path / "subjects.csv"
     path.write_bytes(CUT[name])
     with pytest.raises(InputError) as whole:
         decode(CUT[name], str(path))
     with pytest.raises(InputError) as streamed:
-        _detect(path, block)
+        detect_encoding(path, block)
     assert (streamed.value.ja, streamed.value.en) == (whole.value.ja, whole.value.en)
 
 
@@ -450,7 +450,7 @@ def test_an_ascii_file_whose_one_shift_jis_character_comes_last_is_read(tmp_path
     assert decode(data, "CSV") == (data.decode("cp932"), "cp932")
     path = tmp_path / "subjects.csv"
     path.write_bytes(data)
-    assert _detect(path, 8) == "cp932"
+    assert detect_encoding(path, 8) == "cp932"
 
 
 def test_a_file_of_repeated_ids_is_refused_in_linear_time(tmp_path: Path) -> None:

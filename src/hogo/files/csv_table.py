@@ -179,12 +179,12 @@ def iter_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) 
     The encoding is settled over the whole file first, by exactly the rules of `decode` (read in
     blocks), so a file that is not valid in the encoding found is refused before any row.
     """
-    encoding = _detect(path)
+    encoding = detect_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         yield from _rows(handle, required, optional, str(path))
 
 
-def _detect(path: Path, block: int = 1 << 20) -> str:
+def detect_encoding(path: Path, block: int = 1 << 20) -> str:
     """The encoding `decode` would choose, without holding the file.
 
     Blocks end at a line break, which is never part of a UTF-8 or CP932 multi-byte character, so
@@ -303,7 +303,7 @@ def iter_csv_batches(
     numbers and raw cells as wide as the header. For readers that work a column at a time
     (`files.event_columns`); `normalise_cell` gives each cell's value exactly as `iter_csv` does.
     """
-    encoding = _detect(path)
+    encoding = detect_encoding(path)
     handle = path.open(encoding=encoding, newline="")
     try:
         reader = csv.reader(handle, strict=True)
