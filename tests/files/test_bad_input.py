@@ -21,7 +21,7 @@ import yaml
 
 from hogo.errors import HogoError, InputError
 from hogo.files.consent_csv import parse_events, parse_subjects, raise_for_problems
-from hogo.files.csv_table import detect_encoding, decode
+from hogo.files.csv_table import decode, detect_encoding
 from hogo.files.inventory_io import parse_inventory_csv, parse_inventory_yaml
 from hogo.files.playbook_yaml import parse_playbooks
 from hogo.files.policy_yaml import parse_policy
