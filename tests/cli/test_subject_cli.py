@@ -39,7 +39,10 @@ def test_adding_a_contact_keeps_the_birth_date_and_identity_check(hogo: Run) -> 
     assert (row.birth_date, row.identity_verified, row.email) == (date(2010, 4, 1), False, "m1@example.jp")
 
 
-@pytest.mark.parametrize(("option", "value"), [("--email", "hanako.secret@"), ("--phone", "secret-0312")])
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--email", "hanako.secret@"), ("--phone", "secret-0312"), ("--birth-date", "0001-01-01")],
+)
 def test_a_contact_that_is_none_is_refused_naming_the_option_not_the_value(
     hogo: Run, option: str, value: str
 ) -> None:

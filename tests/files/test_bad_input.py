@@ -267,6 +267,10 @@ def _row_cases() -> list[Case]:
              "subject_id,email,phone\r\nS1,hanako@example.jp," + "9" * 40 + "\r\n", 2, "phone", "", "hanako@"),
         Case("subjects.csv", "email of 321 characters", "subject_id,email\r\nS1," + "h" * 310 + "@example.jp\r\n",
              2, "email", "", "h" * 40),
+        Case("subjects.csv", "birth_date 1899-12-31 (was: kept; the API holds 1900–2099)",
+             SUBJECT_HEAD + "S1,1899-12-31,true\r\n", 2, "birth_date", "1900"),
+        Case("subjects.csv", "birth_date 9999-12-31 (was: kept, a person not yet born)",
+             SUBJECT_HEAD + "S1,9999-12-31,true\r\n", 2, "birth_date", "2099"),
         Case("subjects.csv", "identity_verified maybe", SUBJECT_HEAD + "S1,,maybe\r\n", 2, "identity_verified"),
         Case("subjects.csv", "same id twice keeps the last (was)", SUBJECT_HEAD + "S1,1980-01-01,true\r\n"
              "S2,,false\r\nS1,1990-01-01,false\r\n", 4, "subject_id", "same id as row 2"),

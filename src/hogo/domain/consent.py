@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from hogo.domain.clock import storable
+from hogo.domain.clock import FIRST_YEAR, LAST_YEAR, OutOfSpan, check_span, storable
 from hogo.domain.display import Labelled
 from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
 from hogo.domain.model import Frozen
@@ -67,6 +67,18 @@ def email_text(value: str) -> str | None:
     out after an erasure (`services.suppression`)."""
     text = _TRIM_RE.sub("", unicodedata.normalize("NFKC", value)).translate(_ASCII_LOWER)
     return text if _EMAIL_RE.match(text) else None
+
+
+def _birth_date(value: date | None) -> date | None:
+    """A birth date in the years hogo takes days from outside (`clock.FIRST_YEAR`–`LAST_YEAR`), as
+    the API always held it: a file or the command line gave 0001 or 9999, and the age it decides."""
+    if value is not None:
+        try:
+            check_span(value)
+        except OutOfSpan:
+            years = f"{FIRST_YEAR}〜{LAST_YEAR}"
+            raise ValueError(f"生年月日は{years}年で書いてください / must be in the years {years}") from None
+    return value
 
 
 def _email(value: str | None) -> str | None:
@@ -121,7 +133,7 @@ class SubjectPatch(Frozen):
     """
 
     subject_id: SubjectId
-    birth_date: date | None = None
+    birth_date: Annotated[date | None, AfterValidator(_birth_date)] = None
     identity_verified: bool = False
     email: Annotated[OptionalText, AfterValidator(_email)] = None
     phone: Annotated[OptionalText, AfterValidator(_phone)] = None
