@@ -6,13 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from hogo.cli.context import unit_of_work
-from hogo.cli.options import CSV_FILE, JSON, REJECT_HEADERS, REJECTS, SKIP_BAD, SUBJECT_ID
+from hogo.cli.options import CSV_FILE, JSON, REJECT_HEADERS, REJECTS, SKIP_BAD, SUBJECT_ID, from_options
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import SubjectPatch
-from hogo.errors import InputError
 from hogo.files.consent_csv import parse_subjects, settle_problems
 from hogo.files.csv_headers import HeaderStyle
 from hogo.services import person_keys
@@ -52,25 +50,13 @@ def add_cmd(
         if identity_verified is not None:
             given["identity_verified"] = identity_verified
         given.update({k: v for k, v in (("email", email), ("phone", phone)) if v is not None})
-        patch = _patch(given)
+        patch = from_options(SubjectPatch, given)
         with unit_of_work() as session:
             changes = patch_subjects(session, [patch])
     if as_json:
         print_json(changes.__dict__)
     else:
         _print_changes(changes)
-
-
-def _patch(given: dict[str, object]) -> SubjectPatch:
-    """The options as a person patch; a value the person record cannot hold names its option, never
-    the value (an e-mail address or phone number is personal data)."""
-    try:
-        return SubjectPatch.model_validate(given)
-    except ValidationError as exc:
-        problem = exc.errors(include_url=False, include_input=False)[0]
-        ja, _, en = problem["msg"].removeprefix("Value error, ").partition(" / ")
-        option = "--" + str(problem["loc"][0]).replace("_", "-") if problem["loc"] else None
-        raise InputError(ja, en or ja, field=option) from None
 
 
 @app.command("import")
