@@ -49,14 +49,10 @@ EMAIL_PATTERN = (
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
     r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
 )
-# Separators people write inside telephone numbers (after NFKC): spaces, hyphens and dashes,
-# the katakana long-vowel mark typed for a hyphen, brackets, dots and slashes.
-PHONE_SEPARATORS = r"[ \t\-‐‑‒–—―−ー()\[\]./]"
 #: Where a number without a country code is dialled.
 PHONE_REGION = "JP"
 _TRIM_RE = re.compile(TRIM_PATTERN)
 _EMAIL_RE = re.compile(EMAIL_PATTERN)
-_DIGITS_RE = re.compile(r"\+?[0-9]+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -88,16 +84,16 @@ def _email(value: str | None) -> str | None:
 
 
 def _phone(value: str | None) -> str | None:
-    """A number as people write it (separators, +81 or 0…), of a length some number can have;
-    whether it is in service is for matching to judge (`matching.normalize.normalize_phone`)."""
+    """A number as people write it, of a length some number can have (`phonenumbers`, which reads
+    separators, +81 or 0…, as matching does); whether it is in service is for matching to judge
+    (`matching.normalize.normalize_phone`), so a number matching can use is never refused."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFKC", value).strip()
-    digits = re.sub(PHONE_SEPARATORS, "", text)
-    possible = len(value) <= 32 and _DIGITS_RE.fullmatch(digits) is not None  # 32: the store's column
+    possible = len(value) <= 32  # the store's column
     if possible:
         try:
-            possible = phonenumbers.is_possible_number(phonenumbers.parse(digits, PHONE_REGION))
+            number = phonenumbers.parse(unicodedata.normalize("NFKC", value).strip(), PHONE_REGION)
+            possible = phonenumbers.is_possible_number(number)
         except phonenumbers.NumberParseException:
             possible = False
     if not possible:

@@ -30,12 +30,13 @@ import pyarrow.compute as pc
 
 from hogo.domain.consent import EMAIL_PATTERN as _EMAIL
 from hogo.domain.consent import PHONE_REGION as DEFAULT_REGION
-from hogo.domain.consent import PHONE_SEPARATORS as _PHONE_SEPARATORS
 from hogo.domain.consent import TRIM_PATTERN as _TRIM
 from hogo.domain.consent import email_text
 
 _BLANK = r"^[ \t\r\n\f\v]*$"
-
+# Separators people write inside telephone numbers (after NFKC): spaces, hyphens and dashes,
+# the katakana long-vowel mark typed for a hyphen, brackets, dots and slashes.
+_PHONE_SEPARATORS = r"[ \t\-‐‑‒–—―−ー()\[\]./]"
 _NATIONAL = r"^0[1-9][0-9]{8,9}$"
 _INTERNATIONAL_JP = r"^\+81[1-9][0-9]{8,9}$"
 
