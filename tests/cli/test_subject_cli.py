@@ -39,6 +39,21 @@ def test_adding_a_contact_keeps_the_birth_date_and_identity_check(hogo: Run) -> 
     assert (row.birth_date, row.identity_verified, row.email) == (date(2010, 4, 1), False, "m1@example.jp")
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--email", "hanako.secret@"), ("--phone", "secret-0312"), ("--birth-date", "0001-01-01")],
+)
+def test_a_contact_that_is_none_is_refused_naming_the_option_not_the_value(
+    hogo: Run, option: str, value: str
+) -> None:
+    """Was: kept as given ("abc" as a phone number); and a refused value printed in a traceback."""
+    hogo("subject", "add", "M1", "--email", "m1@example.jp")
+    result = hogo("subject", "add", "M1", option, value, code=2)
+    assert f"field {option}:" in " ".join(result.output.split()), result.output
+    assert "secret" not in result.output
+    assert _stored("M1").email == "m1@example.jp" and _stored("M1").phone is None
+
+
 def test_import_leaves_absent_columns_and_empty_cells_as_stored(hogo: Run, tmp_path: Path) -> None:
     hogo("subject", "add", "M1", "--birth-date", "2010-04-01", "--identity-verified", "--phone", "0312345678")
     hogo("subject", "add", "M2", "--birth-date", "1990-01-02", "--identity-verified")

@@ -210,3 +210,26 @@ def test_spark_reads_data_from_python_from_a_private_file_in_its_scratch_folder(
     engine.drop(filled)
     engine.drop(t)
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-16", "utf-8-sig"])
+def test_a_csv_from_excel_is_read_in_its_encoding(engine: SqlEngine, tmp_path: Path, encoding: str) -> None:
+    """Was: "cannot read file" for Shift_JIS (the engines read UTF-8 only); read as every
+    spreadsheet hogo reads is (`files.csv_table`)."""
+    text = "年齢;都道府県\r\n34;東京都\r\n45;大阪府\r\n"
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    plain.write_text(text, encoding="utf-8", newline="")
+    excel.write_bytes(text.encode(encoding))
+    rows = []
+    for name, path in (("plain_in", plain), ("excel_in", excel)):
+        registered = engine.register_file(name, path, delimiter=";")
+        rows.append(engine.query(f"SELECT * FROM {engine.ident(registered)} ORDER BY 1").to_pylist())
+    assert rows[1] == rows[0] == [{"年齢": 34, "都道府県": "東京都"}, {"年齢": 45, "都道府県": "大阪府"}]
+
+
+def test_a_csv_cut_in_a_character_is_refused_naming_its_line(engine: SqlEngine, tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("年齢,都道府県\r\n34,東京都\r\n45,大阪".encode()[:-1])
+    with pytest.raises(InputError) as info:
+        engine.register_file("cut_in", path)
+    assert "line 3" in info.value.en and "cut short" in info.value.en

@@ -24,7 +24,7 @@ _ids = st.sampled_from(
 )
 _purposes = st.sampled_from(["ad_partners", "*", "Ａｄ", "bad:purpose", "", "p" * 65])
 _actions = st.sampled_from(["grant", "GRANT", "deny", " withdraw ", "object", "", "ok"])
-_terms = st.sampled_from(["2021-07", "", "  ", "v'1", "「版」"])
+_terms = st.sampled_from(["2021-07", "", "  ", "v'1", "「版」", "v" * 65, "版" * 64])
 _methods = st.sampled_from(["web_form", "", "Paper", "import", "fax"])
 _times = st.sampled_from(
     [
@@ -32,7 +32,9 @@ _times = st.sampled_from(
         "２０２１-０８-０１", "1899-12-31", "2100-01-01", "not-a-time", "", "2021-08-01T10:00:00+05:45:30",
     ]
 )  # fmt: skip
-_texts = st.sampled_from(["", "保護 太郎", ' "quoted" ', "back\\slash", "tab\there", "line\nbreak", "'-1"])
+_texts = st.sampled_from(
+    ["", "保護 太郎", ' "quoted" ', "back\\slash", "tab\there", "line\nbreak", "'-1", "x" * 65, "名" * 257]
+)
 _flags = st.sampled_from(["", "true", "はい", "○", "No", "maybe", " 1 "])
 _evidence = st.sampled_from(["", "form#1", "x" * 513, "ｘ" * 512])
 

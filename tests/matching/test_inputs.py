@@ -97,3 +97,35 @@ def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
     odd.write_bytes(b"x")
     with pytest.raises(InputError):
         read_input(InputSpec(path=odd, columns=MAPPING))
+
+
+@pytest.mark.parametrize(
+    "header", ["会員番号,メールアドレス,メールアドレス,電話番号", "会員番号,メールアドレス,ﾒｰﾙｱﾄﾞﾚｽ ,電話番号"]
+)
+def test_a_mapped_heading_twice_is_refused(tmp_path: Path, header: str) -> None:
+    """Was: the first of the two columns was read, silently (a partner's old and new addresses)."""
+    path = tmp_path / "in.csv"
+    path.write_text(header + "\n0001,old@example.jp,new@example.jp,090-1234-5678\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_input(InputSpec(path=path, columns=MAPPING))
+    assert (info.value.row, info.value.field) == (1, "メールアドレス")
+    assert "example" not in str(info.value)
+
+
+def test_a_utf8_file_cut_in_a_character_is_refused_not_read_as_shift_jis(tmp_path: Path) -> None:
+    """Was: the first MiB was not UTF-8 (its last character is cut), so the whole file was read as
+    Shift_JIS and every Japanese cell came out garbled, silently (the bytes of 山田 cut short are
+    valid Shift_JIS). The encoding is settled as for every spreadsheet hogo reads."""
+    path = tmp_path / "in.csv"
+    path.write_bytes("member_id,name\r\n0001,山田\r\n".encode()[:-3])
+    with pytest.raises(InputError) as info:
+        read_input(InputSpec(path=path, columns={"member_id": "member_id", "name": "name"}))
+    assert "line 2" in info.value.en and "cut short" in info.value.en
+
+
+def test_a_file_mixing_encodings_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(ROWS.encode("cp932") + "0003,jiro@example.jp,０９０－１１１１－２２２２\n".encode())
+    with pytest.raises(InputError) as info:
+        read_input(InputSpec(path=path, columns=MAPPING))
+    assert (info.value.row == 4 or "line 4" in info.value.en) and "example" not in str(info.value)

@@ -62,7 +62,7 @@ ENCODING_CASES = {
 def test_streamed_encoding_follows_the_whole_file_rules(tmp_path: Path, label: str, block: int) -> None:
     """The streaming reader settles the encoding block by block exactly as `decode` does on the
     whole file: the same encoding, or the same refusal naming the same line."""
-    from hogo.files.csv_table import _detect, decode
+    from hogo.files.csv_table import decode, detect_encoding
 
     data = ENCODING_CASES[label]
     path = tmp_path / "f.csv"
@@ -74,4 +74,4 @@ def test_streamed_encoding_follows_the_whole_file_rules(tmp_path: Path, label: s
         except InputError as exc:
             return f"refused: {exc.en}"
 
-    assert outcome(lambda: _detect(path, block)) == outcome(lambda: decode(data, str(path))[1])
+    assert outcome(lambda: detect_encoding(path, block)) == outcome(lambda: decode(data, str(path))[1])

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from hogo.errors import InputError
+from hogo.files import csv_table
 
 TOP = "*"
 
@@ -93,11 +94,13 @@ class Hierarchy:
 
 
 def read_arx_csv(path: str | Path, attribute: str | None = None, delimiter: str = ";") -> Hierarchy:
-    """Read an ARX hierarchy file (UTF-8 or UTF-8 with BOM, no header row)."""
+    """Read an ARX hierarchy file (no header row) by the rules of every spreadsheet hogo reads
+    (`files.csv_table`): UTF-8, UTF-8 with BOM or Shift_JIS from Excel; a file in no encoding,
+    cut short or with a broken record is refused naming its line, never a traceback."""
     p = Path(path)
     name = attribute or p.stem
     if not p.is_file():
         raise InputError("階層ファイルが見つかりません。", "hierarchy file not found", field=name)
-    with p.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [row for row in csv.reader(fh, delimiter=delimiter) if row and any(cell for cell in row)]
+    text, _ = csv_table.decode(p.read_bytes(), p.name)
+    rows = [row for _, row in csv_table.records(text, delimiter) if row and any(cell for cell in row)]
     return Hierarchy.from_rows(name, rows)

@@ -64,7 +64,7 @@ def _plain_engine(url: URL) -> Engine:
     """An engine without hogo's SQLite pragmas: reading a copy must not change its journal mode."""
     if url.get_backend_name() == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool, hide_parameters=True)
 
 
 def _verify(session: Session) -> Verification:

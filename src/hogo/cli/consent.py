@@ -21,6 +21,7 @@ from hogo.cli.options import (
     REJECTS,
     SKIP_BAD,
     SUBJECT_ID,
+    from_options,
 )
 from hogo.cli.output import console, print_json, user_errors
 from hogo.config import load_settings
@@ -63,19 +64,20 @@ def _event(
     foreign_info: bool = False,
     event_id: str | None = None,
 ) -> ConsentEvent:
-    return ConsentEvent(
-        event_id=event_id or str(uuid.uuid4()),
-        subject_id=subject,
-        purpose_id=purpose,
-        action=action,
-        collected_at=parse_at(at),
-        terms_version=terms_version,
-        method=method,
-        evidence=evidence,
-        guardian_name=guardian_name,
-        guardian_relation=guardian_relation,
-        foreign_transfer_info_given=foreign_info,
-    )
+    given = {
+        "event_id": event_id or str(uuid.uuid4()), "subject_id": subject, "purpose_id": purpose,
+        "action": action, "collected_at": parse_at(at), "terms_version": terms_version, "method": method,
+        "evidence": evidence, "guardian_name": guardian_name, "guardian_relation": guardian_relation,
+        "foreign_transfer_info_given": foreign_info,
+    }  # fmt: skip
+    return from_options(ConsentEvent, given, _OPTIONS)
+
+
+#: The option of each event field whose name differs.
+_OPTIONS = {
+    "subject_id": "--subject", "purpose_id": "--purpose", "collected_at": "--at",
+    "foreign_transfer_info_given": "--foreign-info-given",
+}  # fmt: skip
 
 
 @app.command("record")

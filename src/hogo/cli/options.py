@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import typer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hogo.domain.consent import PurposeRef
 from hogo.domain.ids import Identifier, RecordId
+from hogo.errors import InputError
 from hogo.files.csv_headers import HeaderStyle
+
+M = TypeVar("M", bound=BaseModel)
 
 JSON = typer.Option(False, "--json", help="JSONで出力 / print JSON")
 #: A board or list shown as it stood at a moment (`cli.context.parse_at` reads it).
@@ -46,3 +49,17 @@ SUBJECT_ID = _id_check(RecordId, "本人ID / subject id")
 EVENT_ID = _id_check(RecordId, "事象ID / event id")
 PURPOSE_ID = _id_check(PurposeRef, "利用目的ID / purpose id")
 NAME_ID = _id_check(Identifier, "ID")
+
+
+def from_options(model: type[M], given: Mapping[str, object], options: Mapping[str, str] = {}) -> M:
+    """The model built from a command's options; a value it refuses is an input error naming the
+    option (`options`: field → option where they differ), never the value: a guardian's name or
+    an e-mail address is personal data, and pydantic's own error quotes it in a traceback."""
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False, include_input=False)[0]
+        ja, _, en = problem["msg"].removeprefix("Value error, ").partition(" / ")
+        name = str(problem["loc"][0]) if problem["loc"] else None
+        option = options.get(name, "--" + name.replace("_", "-")) if name else None
+        raise InputError(ja, en or ja, field=option) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from hogo.cli.context import unit_of_work
-from hogo.cli.options import CSV_FILE, JSON, REJECT_HEADERS, REJECTS, SKIP_BAD, SUBJECT_ID
+from hogo.cli.options import CSV_FILE, JSON, REJECT_HEADERS, REJECTS, SKIP_BAD, SUBJECT_ID, from_options
 from hogo.cli.output import console, print_json, user_errors
 from hogo.domain.consent import SubjectPatch
 from hogo.files.consent_csv import parse_subjects, settle_problems
@@ -50,7 +50,7 @@ def add_cmd(
         if identity_verified is not None:
             given["identity_verified"] = identity_verified
         given.update({k: v for k, v in (("email", email), ("phone", phone)) if v is not None})
-        patch = SubjectPatch.model_validate(given)
+        patch = from_options(SubjectPatch, given)
         with unit_of_work() as session:
             changes = patch_subjects(session, [patch])
     if as_json:

@@ -40,6 +40,7 @@ from typing import Any, Literal, final
 import pyarrow as pa
 
 from hogo.errors import HogoError, InputError
+from hogo.files import csv_table
 from hogo.files.confine import refuse_served
 
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -242,7 +243,12 @@ class SqlEngine(ABC):
         header: bool = True,
         all_varchar: bool = False,
     ) -> str:
-        """Make a CSV or Parquet file queryable as ``name``; the format defaults to the suffix."""
+        """Make a CSV or Parquet file queryable as ``name``; the format defaults to the suffix.
+
+        A CSV is read by the rules of every spreadsheet hogo reads (`files.csv_table`): a file in
+        no encoding, cut short in a character or mixing encodings is refused naming its line, and
+        Shift_JIS from Excel (or UTF-16/32 with a BOM), which the engines cannot read, reaches
+        them through Arrow's streaming reader, batch by batch (it was "cannot read file")."""
         p = Path(path)
         if not p.exists():
             raise InputError("ファイルが見つかりません。", "file not found", field=p.name)
@@ -261,7 +267,11 @@ class SqlEngine(ABC):
             )
         self.dialect.ident(name)
         try:
-            self._register_file(name, p, fmt, delimiter=delimiter, header=header, all_varchar=all_varchar)
+            encoding = csv_table.detect_encoding(p) if fmt == "csv" else "utf-8-sig"
+            if encoding == "utf-8-sig":
+                self._register_file(name, p, fmt, delimiter=delimiter, header=header, all_varchar=all_varchar)
+            else:
+                self._load_batches(name, _transcoded(p, encoding, delimiter, header, all_varchar))
         except HogoError:
             raise
         except Exception as exc:
@@ -482,3 +492,19 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
+
+
+def _transcoded(
+    path: Path, encoding: str, delimiter: str, header: bool, all_varchar: bool
+) -> pa.RecordBatchReader:
+    """The CSV in `encoding` as UTF-8 Arrow batches, typed as Arrow infers them (or all text)."""
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(encoding=encoding, autogenerate_column_names=not header)
+    parse = pacsv.ParseOptions(delimiter=delimiter)
+    convert = pacsv.ConvertOptions()
+    if all_varchar:
+        with pacsv.open_csv(path, read_options=read, parse_options=parse) as probe:
+            names = probe.schema.names
+        convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+    return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)

@@ -43,22 +43,22 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError as exc:
-                raise _undecodable(source, encoding, data, exc.start) from None
+                raise _undecodable(source, encoding, data.count(b"\n", 0, exc.start) + 1) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        utf8_error = exc.start
+        utf8_line = _utf8_failure(source, data, exc)
     else:
         if "\x00" not in text:
             return text, "utf-8-sig"
-        utf8_error = 0
+        utf8_line = 1
     nul = data.find(b"\x00")
     if nul >= 0:
         raise _nul(source, data.count(b"\n", 0, nul) + 1)
     try:
         text = data.decode("cp932")
-    except UnicodeDecodeError:
-        raise _undecodable(source, "UTF-8", data, utf8_error) from None
+    except UnicodeDecodeError as exc:
+        raise _neither(source, utf8_line, data.count(b"\n", 0, exc.start) + 1, exc.reason) from None
     mixed = _utf8_line(data)
     if mixed is not None:
         raise InputError(
@@ -85,8 +85,45 @@ def _nul(source: str, line: int) -> InputError:
     )
 
 
-def _undecodable(source: str, encoding: str, data: bytes, offset: int) -> InputError:
-    line = data.count(b"\n", 0, offset) + 1
+def _utf8_failure(
+    source: str, data: bytes, exc: UnicodeDecodeError, first_line: int = 1, ascii_before: bool = True
+) -> int:
+    """The line where `data` (from `first_line` on; `ascii_before`: all before it was ASCII)
+    stopped being UTF-8. UTF-8 up to a last character cut in two is a file cut short (blocks are
+    whole lines: only the last can end so), unless all before it was ASCII and the bytes read as
+    Shift_JIS: then it is a Shift_JIS file whose one Japanese character comes last."""
+    cut = exc.reason == "unexpected end of data"
+    if cut and not (ascii_before and data[: exc.start].isascii() and _cp932(data)):
+        raise _cut_short(source, first_line + data.count(b"\n"))
+    return first_line + data.count(b"\n", 0, exc.start)
+
+
+def _cp932(data: bytes) -> bool:
+    try:
+        data.decode("cp932")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _neither(source: str, utf8_line: int, cp932_line: int, cp932_reason: str) -> InputError:
+    """A file valid in neither encoding, named by the one that read further: a Shift_JIS file with
+    a Japanese header was named by its header line (where UTF-8 failed), not where it broke."""
+    if cp932_line <= utf8_line:
+        return _undecodable(source, "UTF-8", utf8_line)
+    if cp932_reason == "incomplete multibyte sequence":  # the codec's words for a cut last character
+        return _cut_short(source, cp932_line)
+    return _undecodable(source, "Shift_JIS(CP932)", cp932_line)
+
+
+def _cut_short(source: str, line: int) -> InputError:
+    return InputError(
+        f"{source}: {line}行目が文字の途中で終わっています(ファイルが途中で切れていないか確認してください)。",
+        f"{source}: line {line} ends in the middle of a character (was the file cut short?).",
+    )
+
+
+def _undecodable(source: str, encoding: str, line: int) -> InputError:
     return InputError(
         f"{source}: {line}行目付近が文字コード {encoding} として読めません"
         "(UTF-8又はShift_JIS(CP932)で保存してください)。",
@@ -142,12 +179,12 @@ def iter_csv(path: Path, required: Sequence[str], optional: Sequence[str] = ()) 
     The encoding is settled over the whole file first, by exactly the rules of `decode` (read in
     blocks), so a file that is not valid in the encoding found is refused before any row.
     """
-    encoding = _detect(path)
+    encoding = detect_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         yield from _rows(handle, required, optional, str(path))
 
 
-def _detect(path: Path, block: int = 1 << 20) -> str:
+def detect_encoding(path: Path, block: int = 1 << 20) -> str:
     """The encoding `decode` would choose, without holding the file.
 
     Blocks end at a line break, which is never part of a UTF-8 or CP932 multi-byte character, so
@@ -163,6 +200,7 @@ def _detect(path: Path, block: int = 1 << 20) -> str:
     if any(head.startswith(bom) for bom, _ in _BOMS):
         return decode(path.read_bytes(), source)[1]
     utf8_error: int | None = None  # the line of the first byte that is not UTF-8
+    ascii_before = True
     for first_line, data in _line_blocks(path, block):
         nul = data.find(b"\x00")
         if nul >= 0:
@@ -170,15 +208,17 @@ def _detect(path: Path, block: int = 1 << 20) -> str:
         try:
             data.decode("utf-8-sig" if first_line == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            utf8_error = first_line + data.count(b"\n", 0, exc.start)
+            utf8_error = _utf8_failure(source, data, exc, first_line, ascii_before)
             break
+        ascii_before = ascii_before and data.isascii()
     if utf8_error is None:
         return "utf-8-sig"
     for first_line, data in _line_blocks(path, block):
         try:
             data.decode("cp932")
-        except UnicodeDecodeError:
-            raise _undecodable(source, "UTF-8", b"\n" * (utf8_error - 1), utf8_error - 1) from None
+        except UnicodeDecodeError as exc:
+            cp932_error = first_line + data.count(b"\n", 0, exc.start)
+            raise _neither(source, utf8_error, cp932_error, exc.reason) from None
         mixed = _utf8_line(data)
         if mixed is not None:
             line = first_line + mixed - 1
@@ -209,13 +249,13 @@ def _line_blocks(path: Path, block: int) -> Iterator[tuple[int, bytes]]:
         yield line, rest
 
 
-def records(text: str | Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+def records(text: str | Iterable[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for each record; the header is row 1, as the spreadsheet shows it.
 
     A broken record stops the file with its row and what broke: a cell over the csv module's
     limit (131,072 characters) is named as such, not as an unclosed quote."""
     lines = io.StringIO(text, newline="") if isinstance(text, str) else text
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     number = 0
     while True:
         try:
@@ -263,7 +303,7 @@ def iter_csv_batches(
     numbers and raw cells as wide as the header. For readers that work a column at a time
     (`files.event_columns`); `normalise_cell` gives each cell's value exactly as `iter_csv` does.
     """
-    encoding = _detect(path)
+    encoding = detect_encoding(path)
     handle = path.open(encoding=encoding, newline="")
     try:
         reader = csv.reader(handle, strict=True)

@@ -122,7 +122,17 @@ _PURPOSES = re.compile(
 _ACTIONS = frozenset(a.value for a in ConsentAction)
 _METHODS = frozenset(m.value for m in ConsentMethod)
 _BOOLS = {**dict.fromkeys(_FALSE, False), **dict.fromkeys(_TRUE, True)}
-_EVIDENCE_MAX = 512
+
+
+def _max_length(name: str) -> int:
+    """The longest text `ConsentEvent` holds in a free-text field (its bound, read from the model)."""
+    (text,) = (t for t in ConsentEvent.model_json_schema()["properties"][name]["anyOf"] if "maxLength" in t)
+    return int(text["maxLength"])
+
+
+_TEXT_MAX = {
+    name: _max_length(name) for name in ("terms_version", "evidence", "guardian_name", "guardian_relation")
+}
 
 
 def event_batch(header: Sequence[str], numbers: list[int], records: Sequence[list[str]]) -> EventBatch:
@@ -165,7 +175,7 @@ def _field(name: str, cells: Mapping[str, Sequence[str]], n: int, doubts: set[in
     given = cells.get(name)
     if given is None:  # an optional column the file leaves out
         return [False] * n if name == "foreign_transfer_info_given" else [None] * n
-    return _READERS.get(name, _text)(given, doubts)
+    return _READERS[name](given, doubts)
 
 
 def _record_ids(cells: Sequence[str], doubts: set[int]) -> list[Any]:
@@ -212,19 +222,15 @@ def _is_given(value: object) -> bool:
     return value is not None
 
 
-def _text(cells: Sequence[str], doubts: set[int]) -> list[Any]:
-    """Optional free text: a blank cell is None."""
-    return [v or None for v in _normalised(cells)]
+def _text(limit: int) -> Callable[[Sequence[str], set[int]], list[Any]]:
+    """Optional free text: a blank cell is None; a longer one than the model holds is doubted."""
 
+    def read(cells: Sequence[str], doubts: set[int]) -> list[Any]:
+        values = [v or None for v in _normalised(cells)]
+        _misfits(values, lambda v: v is None or len(v) <= limit, doubts)
+        return values
 
-def _evidence(cells: Sequence[str], doubts: set[int]) -> list[Any]:
-    values = _text(cells, doubts)
-    _misfits(values, _short_evidence, doubts)
-    return values
-
-
-def _short_evidence(value: str | None) -> bool:
-    return value is None or len(value) <= _EVIDENCE_MAX
+    return read
 
 
 def _instants(cells: Sequence[str], doubts: set[int]) -> list[Any]:
@@ -254,7 +260,7 @@ _READERS: dict[str, Callable[[Sequence[str], set[int]], list[Any]]] = {
     "method": _methods,
     "collected_at": _instants,
     "foreign_transfer_info_given": _flags,
-    "evidence": _evidence,
+    **{name: _text(limit) for name, limit in _TEXT_MAX.items()},
 }
 
 

@@ -29,6 +29,7 @@ from pydantic import ConfigDict, Field
 from hogo.domain.model import Frozen
 from hogo.engines.duckdb import DuckDBEngine
 from hogo.errors import InputError
+from hogo.files import csv_table
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "cp932"]
 _SAMPLE = 1 << 20
@@ -109,10 +110,20 @@ def read_input(spec: InputSpec) -> InputTable:
 
 
 def _match_columns(available: list[str], spec: InputSpec, row: int | None) -> dict[str, str]:
-    """Release name → actual source column; a header differing only in width or spaces matches."""
+    """Release name → actual source column; a header differing only in width or spaces matches.
+
+    A mapped column whose heading appears twice is refused: which of the two holds the e-mail
+    addresses cannot be told (Arrow's reader silently took the first)."""
     loose = {_loose(name): name for name in available}
     found: dict[str, str] = {}
     for release_name, source in spec.columns.items():
+        if sum(_loose(name) == _loose(source) for name in available) > 1:
+            raise InputError(
+                "指定の列と同じ見出しの列が複数あります。",
+                "more than one column has the mapped heading",
+                row=row,
+                field=source,
+            )
         if source in available:
             found[release_name] = source
         elif _loose(source) in loose:
@@ -144,16 +155,15 @@ def _renamed(
 
 
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig for a BOM, utf-8 if the first MiB decodes as UTF-8, else cp932."""
-    with path.open("rb") as handle:
-        head = handle.read(_SAMPLE)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SAMPLE)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp932"
+    """The encoding by the rules of every spreadsheet hogo reads (`files.csv_table`), settled over
+    the whole file before a row is read: a file in neither encoding, cut short in a character or
+    mixing UTF-8 and Shift_JIS lines is refused naming its line (the first MiB alone took a UTF-8
+    file cut short for Shift_JIS). `utf-8-sig` only for a file that starts with a BOM."""
+    encoding = csv_table.detect_encoding(path)
+    if encoding == "utf-8-sig":
+        with path.open("rb") as handle:
+            return encoding if handle.read(3) == codecs.BOM_UTF8 else "utf-8"
+    return encoding
 
 
 def find_undecodable_line(path: Path, encoding: str) -> int | None:
@@ -193,7 +203,7 @@ def first_malformed_line(path: Path, encoding: str, delimiter: str, width: int) 
 
 def _open_csv(spec: InputSpec) -> InputStream:
     encoding = detect_encoding(spec.path) if spec.encoding == "auto" else spec.encoding
-    bad = find_undecodable_line(spec.path, encoding)
+    bad = None if spec.encoding == "auto" else find_undecodable_line(spec.path, encoding)
     if bad is not None:
         raise InputError(
             f"文字コード {encoding} として読めない文字があります。",

@@ -18,7 +18,6 @@ their contents.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,22 +28,12 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DEFAULT_REGION = "JP"
+from hogo.domain.consent import EMAIL_PATTERN as _EMAIL
+from hogo.domain.consent import PHONE_REGION as DEFAULT_REGION
+from hogo.domain.consent import TRIM_PATTERN as _TRIM
+from hogo.domain.consent import email_text
 
-# Trimming uses an explicit ASCII class so that Python's `re` and Arrow's RE2 agree exactly
-# (NFKC has already turned ideographic and no-break spaces into U+0020).
-_TRIM = r"^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$"
-_TRIM_RE = re.compile(_TRIM)
 _BLANK = r"^[ \t\r\n\f\v]*$"
-# Lenient on the local part on purpose: Japanese carrier addresses with ".." or a dot before "@"
-# were issued for years and are real. Only ASCII addresses are matched.
-_EMAIL = (
-    r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-    r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
-)
-_EMAIL_RE = re.compile(_EMAIL)
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
 # Separators people write inside telephone numbers (after NFKC): spaces, hyphens and dashes,
 # the katakana long-vowel mark typed for a hyphen, brackets, dots and slashes.
 _PHONE_SEPARATORS = r"[ \t\-‐‑‒–—―−ー()\[\]./]"
@@ -85,8 +74,8 @@ def normalize_email(value: str | None, rules: EmailRules | None = None) -> str |
     """The canonical form of an e-mail address, or None if it is missing or not an address."""
     if value is None:
         return None
-    text = _TRIM_RE.sub("", nfkc(value)).translate(_ASCII_LOWER)
-    if not _EMAIL_RE.match(text):
+    text = email_text(value)
+    if text is None:
         return None
     local, domain = text.split("@")
     rules = rules or EmailRules()

@@ -30,8 +30,10 @@ def make_db(url: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: Any)
     Writers wait up to ``lock_timeout`` seconds for another writer's lock (SQLite's busy timeout,
     PostgreSQL's ``lock_timeout``) and then fail with an error `is_busy` recognises, which
     callers turn into `hogo.errors.StoreBusy` (a 503 with Retry-After in the API). In WAL mode
-    readers never wait for writers.
+    readers never wait for writers. A failed statement's error names no values (SQLAlchemy's
+    ``hide_parameters``): they may be personal data, and the error's text reaches stderr and logs.
     """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     millis = max(1, int(lock_timeout * 1000))

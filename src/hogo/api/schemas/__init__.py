@@ -218,7 +218,7 @@ class ConsentCaptureIn(_In):
     )
     evidence: Annotated[str, StringConstraints(max_length=512)] | None = None
     guardian_name: ShortText | None = None
-    guardian_relation: ShortText | None = None
+    guardian_relation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     foreign_transfer_info_given: StrictBool = False
 
 
