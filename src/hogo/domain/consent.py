@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Annotated, Self
 
-import phonenumbers
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -17,6 +14,7 @@ from pydantic import (
 )
 
 from hogo.domain.clock import FIRST_YEAR, LAST_YEAR, OutOfSpan, check_span, storable
+from hogo.domain.contacts import checked_email, checked_phone
 from hogo.domain.display import Labelled
 from hogo.domain.ids import NAME_ID_CHARS, NAME_ID_MAX, Identifier, RecordId
 from hogo.domain.model import Frozen
@@ -38,32 +36,6 @@ Text64 = Annotated[Annotated[str, StringConstraints(max_length=64)] | None, Befo
 Text256 = Annotated[Annotated[str, StringConstraints(max_length=256)] | None, BeforeValidator(_blank_to_none)]
 Text512 = Annotated[Annotated[str, StringConstraints(max_length=512)] | None, BeforeValidator(_blank_to_none)]
 
-# --- contacts: what hogo keeps as a person's e-mail address and telephone number --------------
-
-# Trimming uses an explicit ASCII class so that Python's `re` and Arrow's RE2 (matching's array
-# path) agree exactly (NFKC has already turned ideographic and no-break spaces into U+0020).
-TRIM_PATTERN = r"^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$"
-# Lenient on the local part on purpose: Japanese carrier addresses with ".." or a dot before "@"
-# were issued for years and are real. Only ASCII addresses (lower-cased) match.
-EMAIL_PATTERN = (
-    r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-    r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
-)
-#: Where a number without a country code is dialled.
-PHONE_REGION = "JP"
-_TRIM_RE = re.compile(TRIM_PATTERN)
-_EMAIL_RE = re.compile(EMAIL_PATTERN)
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def email_text(value: str) -> str | None:
-    """The address as hogo compares it (NFKC, trimmed, ASCII lower case), or None if it is not one.
-
-    The one definition: an address hogo keeps is one it can match (`matching.normalize`) and keep
-    out after an erasure (`services.suppression`)."""
-    text = _TRIM_RE.sub("", unicodedata.normalize("NFKC", value)).translate(_ASCII_LOWER)
-    return text if _EMAIL_RE.match(text) else None
-
 
 def _birth_date(value: date | None) -> date | None:
     """A birth date in the years hogo takes days from outside (`clock.FIRST_YEAR`–`LAST_YEAR`), as
@@ -74,30 +46,6 @@ def _birth_date(value: date | None) -> date | None:
         except OutOfSpan:
             years = f"{FIRST_YEAR}〜{LAST_YEAR}"
             raise ValueError(f"生年月日は{years}年で書いてください / must be in the years {years}") from None
-    return value
-
-
-def _email(value: str | None) -> str | None:
-    if value is not None and (len(value) > 320 or email_text(value) is None):  # 320: the store's column
-        raise ValueError("メールアドレスの形式ではありません / not an e-mail address")
-    return value
-
-
-def _phone(value: str | None) -> str | None:
-    """A number as people write it, of a length some number can have (`phonenumbers`, which reads
-    separators, +81 or 0…, as matching does); whether it is in service is for matching to judge
-    (`matching.normalize.normalize_phone`), so a number matching can use is never refused."""
-    if value is None:
-        return None
-    possible = len(value) <= 32  # the store's column
-    if possible:
-        try:
-            number = phonenumbers.parse(unicodedata.normalize("NFKC", value).strip(), PHONE_REGION)
-            possible = phonenumbers.is_possible_number(number)
-        except phonenumbers.NumberParseException:
-            possible = False
-    if not possible:
-        raise ValueError("電話番号の形式ではありません / not a telephone number")
     return value
 
 
@@ -136,8 +84,8 @@ class SubjectPatch(Frozen):
     subject_id: SubjectId
     birth_date: Annotated[date | None, AfterValidator(_birth_date)] = None
     identity_verified: bool = False
-    email: Annotated[OptionalText, AfterValidator(_email)] = None
-    phone: Annotated[OptionalText, AfterValidator(_phone)] = None
+    email: Annotated[OptionalText, AfterValidator(checked_email)] = None
+    phone: Annotated[OptionalText, AfterValidator(checked_phone)] = None
 
     def given(self, name: str) -> bool:
         return name in self.model_fields_set

@@ -28,10 +28,10 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hogo.domain.consent import EMAIL_PATTERN as _EMAIL
-from hogo.domain.consent import PHONE_REGION as DEFAULT_REGION
-from hogo.domain.consent import TRIM_PATTERN as _TRIM
-from hogo.domain.consent import email_text
+from hogo.domain.contacts import EMAIL_PATTERN as _EMAIL
+from hogo.domain.contacts import PHONE_REGION as DEFAULT_REGION
+from hogo.domain.contacts import TRIM_PATTERN as _TRIM
+from hogo.domain.contacts import email_text
 
 _BLANK = r"^[ \t\r\n\f\v]*$"
 # Separators people write inside telephone numbers (after NFKC): spaces, hyphens and dashes,
