@@ -83,6 +83,37 @@ def test_attempts_sent_at_once_do_not_slip_past_the_delay(store: Engine) -> None
     assert overlapping(store, fifth, sixth) == ("failed", "TooManyAttempts")
 
 
+def test_attempts_from_one_address_on_other_accounts_at_once_keep_to_its_limit(store: Engine) -> None:
+    """The address's own ceiling (`per_client`) counts failures on every account, existing or not;
+    two attempts at once on two other accounts must not both count without the other's."""
+
+    def attempt(session: Session, username: str) -> None:
+        auth.login(session, username, "wrong password!!", "198.51.100.77", LIMITS, timedelta(hours=1), now=at)
+
+    for n in range(LIMITS.per_client - 1):
+        with write_scope(store) as session, pytest.raises(AuthenticationFailed):
+            attempt_at = T0 + timedelta(seconds=n)
+            auth.login(
+                session, f"nobody{n}", "x" * 16, "198.51.100.77", LIMITS, timedelta(hours=1), now=attempt_at
+            )
+    at = T0 + timedelta(seconds=30)
+
+    def last_allowed(session: Session) -> str:
+        with pytest.raises(AuthenticationFailed):
+            attempt(session, "ghost-a")
+        return "failed"
+
+    def next_one() -> str:
+        with write_scope(store) as session:
+            try:
+                attempt(session, "ghost-b")
+            except (AuthenticationFailed, TooManyAttempts) as exc:
+                return type(exc).__name__
+        return "logged in"
+
+    assert overlapping(store, last_allowed, next_one) == ("failed", "TooManyAttempts")
+
+
 def test_a_deactivation_during_a_log_in_does_not_deadlock(store: Engine) -> None:
     """A log-in locks the user's row and may then append to the ledger (a throttling entry); a
     deactivation meanwhile must wait for the row before it takes the ledger's head."""

@@ -36,6 +36,7 @@ from hogo.domain.ledger import EntryKind
 from hogo.errors import Conflict, HogoError, InputError
 from hogo.services import ledger
 from hogo.store.auth import ApiTokenRow, KnownClientRow, LoginAttemptRow, UserRow, WebSessionRow
+from hogo.store.database import one_at_a_time
 from hogo.store.rows import stored
 
 _TOKEN_BY_HASH = select(
@@ -221,8 +222,11 @@ def login(
     account = _account_hash(username)
     client = client[:64]
     client_key = digest(client)
-    # Attempts on one account wait for each other here: side by side (PostgreSQL), each would count
-    # the failures before the others' and all would get past the delay they add up to.
+    # Attempts from one address, and on one account (one that exists or not), wait for each other
+    # here: side by side (PostgreSQL), each would count the failures before the others' and all
+    # would get past the limits they add up to. The account's row is locked too (`set_active`
+    # takes it before the ledger's head, as a throttling entry does here).
+    one_at_a_time(session, f"login-client:{client_key}", f"login-account:{account}")
     row = session.scalar(
         select(UserRow).where(func.lower(UserRow.username) == username.strip().lower()).with_for_update()
     )

@@ -36,6 +36,7 @@ from hogo.errors import HogoError
 from hogo.services import sites, tickets
 from hogo.services.mail import Mail, Sender
 from hogo.services.subjects import get_subject
+from hogo.store.database import one_at_a_time
 from hogo.store.privacy_center import EmailCodeRow, PersonSessionRow
 from hogo.store.tables import SubjectRow
 
@@ -169,16 +170,6 @@ def _code_mail(to: str, code: str, minutes: int) -> Mail:
     return Mail(to=to, subject="確認コード / Your code", text=text)
 
 
-def _one_at_a_time(session: Session, address_hash: str) -> None:
-    """Code requests for one address wait for each other until they commit: side by side
-    (PostgreSQL), each would count the codes sent before the others' and all would be sent.
-    A transaction-scoped advisory lock, which nothing else takes: a row lock on the person would
-    be held while the mail is sent and hold up writers of the person (SQLite's writers are
-    serialised already)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(int(address_hash[:15], 16))))
-
-
 def request_code(
     session: Session,
     subject_id: str,
@@ -196,7 +187,8 @@ def request_code(
     now = now or datetime.now(UTC)
     challenge = new_secret()
     address_hash = _keyed(secret_key, _normal_address(address))
-    _one_at_a_time(session, address_hash)
+    # Code requests for one address wait for each other: each counts the codes sent before it.
+    one_at_a_time(session, f"privacy-code:{address_hash}")
     session.execute(delete(EmailCodeRow).where(EmailCodeRow.expires_at < now - timedelta(hours=1)))
     sent = session.scalar(
         select(func.count())

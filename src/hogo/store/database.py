@@ -3,6 +3,7 @@ and schema upgrades. Units of work are `read_scope` and `write_scope`."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -193,6 +194,19 @@ def write_scope(db: Engine) -> Iterator[Session]:
     PostgreSQL serialises ledger appends by locking the head row instead."""
     with _unit_of_work(db, "BEGIN IMMEDIATE" if db.dialect.name == "sqlite" else None) as session:
         yield session
+
+
+def one_at_a_time(session: Session, *keys: str) -> None:
+    """Writers that count before they add (throttles, hourly limits) and share one of `keys` wait
+    for each other until they commit: side by side on PostgreSQL, each would count without the
+    others' rows and all would pass. Transaction-scoped advisory locks, taken in the order given
+    (callers name keys in one fixed order, so two cannot wait on each other); nothing is locked
+    on SQLite, whose writers are serialised already (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
 
 
 @contextmanager
