@@ -85,7 +85,7 @@ def test_wrong_audience_forged_and_expired_links_are_refused(
         page = api.get("/privacy/enter", params={"token": token})
         r = api.post("/privacy/enter", data={"token": token, "csrf_token": form_token(page.text)})
         assert r.status_code == 401
-    assert api.get("/privacy").text.count('action="/privacy/code"') == 1  # still outside
+    assert api.get("/privacy").text.count('id="enter-code"') == 1  # still outside
 
 
 def test_the_page_shows_purposes_history_and_provision_records(
@@ -190,7 +190,7 @@ def test_the_console_session_does_not_open_the_privacy_center(env: Env) -> None:
         page = officer.get("/privacy")
         assert (
             page.status_code == 200
-            and 'action="/privacy/code"' in page.text
+            and 'id="enter-code"' in page.text
             and 'id="purposes"' not in page.text
         )
         refused = officer.post(

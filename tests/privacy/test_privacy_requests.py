@@ -226,7 +226,7 @@ def test_a_person_who_is_in_is_not_sent_back_to_the_way_in(person: tuple[TestCli
         r = c.get(path)
         assert r.status_code == 404 and "その請求は登録されていません。" in r.text, path
         assert 'href="/privacy">' in r.text and 'action="/privacy/logout"' in r.text
-        assert 'action="/privacy/code"' not in r.text and "プライバシーセンターに入る" not in r.text
+        assert 'id="enter-code"' not in r.text and "プライバシーセンターに入る" not in r.text
     assert c.get("/privacy").status_code == 200  # still in
 
 

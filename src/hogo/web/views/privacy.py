@@ -10,7 +10,7 @@ built in sections (`privacy_home.html`) so a section for rights requests (請求
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -127,6 +127,8 @@ class PrivacyEntry:
     challenge: str = ""
     #: A link's token waiting for the person to press "open" (GET never spends it).
     token: str = ""
+    #: Whether hogo can send a code (e-mail is configured); without it the code form is not offered.
+    code_available: bool = True
 
 
 def _lang(request: Request) -> Language:
@@ -160,6 +162,7 @@ def _origin(request: Request) -> str:
 def entry_response(request: Request, page: PrivacyEntry, status_code: int = 200) -> Response:
     """The entry page with a fresh double-submit token for its forms."""
     token = request.cookies.get(FORM_CSRF_COOKIE) or new_secret()
+    page = replace(page, code_available=mail_sender(request) is not None)
     response = render(request, "privacy_entry.html", page, None, status_code, csrf_token=token)
     set_privacy_cookie(request, response, FORM_CSRF_COOKIE, token, 3600)
     return response
@@ -272,7 +275,10 @@ async def ask_code(
                 per_hour=settings.privacy_codes_per_hour,
             )
     except HogoError as exc:
-        page = PrivacyEntry(error=_message(request, exc), subject_id=subject_id[:128])
+        # The person is told the way in is closed, not which setting an operator has to make.
+        closed = isinstance(exc, MailNotConfigured)
+        error = translator(_lang(request))("pc.enter.code_unavailable") if closed else _message(request, exc)
+        page = PrivacyEntry(error=error, subject_id=subject_id[:128])
         return entry_response(request, page, 429 if isinstance(exc, privacy_access.TooManyCodes) else 422)
     return entry_response(request, PrivacyEntry(subject_id=subject_id[:128], challenge=challenge))
 
