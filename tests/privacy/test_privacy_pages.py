@@ -188,11 +188,7 @@ def test_the_console_session_does_not_open_the_privacy_center(env: Env) -> None:
     with client(env) as officer:
         login(officer, env.usernames[Role.privacy_officer])
         page = officer.get("/privacy")
-        assert (
-            page.status_code == 200
-            and 'id="enter-code"' in page.text
-            and 'id="purposes"' not in page.text
-        )
+        assert page.status_code == 200 and 'id="enter-code"' in page.text and 'id="purposes"' not in page.text
         refused = officer.post(
             "/privacy/consents", data={"csrf_token": "x", "purpose_id": "p", "action": "withdraw"}
         )
