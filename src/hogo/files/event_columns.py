@@ -124,15 +124,14 @@ _METHODS = frozenset(m.value for m in ConsentMethod)
 _BOOLS = {**dict.fromkeys(_FALSE, False), **dict.fromkeys(_TRUE, True)}
 
 
-def _max_length(name: str) -> int:
-    """The longest text `ConsentEvent` holds in a free-text field (its bound, read from the model)."""
-    (text,) = (t for t in ConsentEvent.model_json_schema()["properties"][name]["anyOf"] if "maxLength" in t)
-    return int(text["maxLength"])
+def _max_lengths(names: Sequence[str]) -> dict[str, int]:
+    """The longest text `ConsentEvent` holds in each free-text field (its bound, read from the model)."""
+    properties = ConsentEvent.model_json_schema()["properties"]
+    bounded = {name: [t for t in properties[name]["anyOf"] if "maxLength" in t] for name in names}
+    return {name: int(text["maxLength"]) for name, (text,) in bounded.items()}
 
 
-_TEXT_MAX = {
-    name: _max_length(name) for name in ("terms_version", "evidence", "guardian_name", "guardian_relation")
-}
+_TEXT_MAX = _max_lengths(("terms_version", "evidence", "guardian_name", "guardian_relation"))
 
 
 def event_batch(header: Sequence[str], numbers: list[int], records: Sequence[list[str]]) -> EventBatch:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,9 +116,10 @@ def _match_columns(available: list[str], spec: InputSpec, row: int | None) -> di
     A mapped column whose heading appears twice is refused: which of the two holds the e-mail
     addresses cannot be told (Arrow's reader silently took the first)."""
     loose = {_loose(name): name for name in available}
+    headings = Counter(map(_loose, available))
     found: dict[str, str] = {}
     for release_name, source in spec.columns.items():
-        if sum(_loose(name) == _loose(source) for name in available) > 1:
+        if headings[_loose(source)] > 1:
             raise InputError(
                 "指定の列と同じ見出しの列が複数あります。",
                 "more than one column has the mapped heading",

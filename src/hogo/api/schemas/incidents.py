@@ -16,6 +16,7 @@ from hogo.api.schemas import Instant, Out, ReasonOut
 from hogo.domain.ids import Identifier, RecordId
 from hogo.domain.incidents import flow
 from hogo.domain.incidents.deadlines import DeadlineState
+from hogo.domain.incidents.details import PARA_MAX
 from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Dataset, Encryption, LocationKind, SubjectQueryKind
@@ -44,9 +45,9 @@ class FactsIn(FactsUpdate):
 
 class IncidentOpenIn(_In):
     type: IncidentType
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] = (
-        Field(description="概要(報告書の概要欄の元になります)")
-    )
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=PARA_MAX)
+    ] = Field(description="概要(報告書の概要欄の元になります)")
     aware_at: Instant | None = Field(
         default=None, description="認知した日時(省略時は受信時刻、オフセットなしはJST)"
     )

@@ -14,7 +14,9 @@ from pydantic import StringConstraints
 
 from hogo.domain.model import Frozen
 
-Para = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+#: The longest paragraph of a report (and an incident's description, the overview's default).
+PARA_MAX = 4000
+Para = Annotated[str, StringConstraints(strip_whitespace=True, max_length=PARA_MAX)]
 
 #: 規則8条1項 items, numbered as the rule numbers them.
 RULE8_ITEMS: dict[int, tuple[str, str]] = {

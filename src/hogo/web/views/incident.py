@@ -27,7 +27,7 @@ from hogo.auth.roles import Permission
 from hogo.domain.clock import JST, parse_instant
 from hogo.domain.display import pick
 from hogo.domain.incidents.details import FIELDS as DETAIL_FIELDS
-from hogo.domain.incidents.details import RULE8_ITEMS, ReportDetails
+from hogo.domain.incidents.details import PARA_MAX, RULE8_ITEMS, ReportDetails
 from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.flow import Task, TaskStatus
 from hogo.domain.incidents.types import Step, role_title
@@ -177,7 +177,6 @@ _DETAIL_ITEMS: dict[str, int | None] = {
     "prevention": 8, "other": 9, "contact": None, "pmark_registration": None,
 }  # fmt: skip
 _DETAIL_KEYS = {"contact": "details.contact", "pmark_registration": "details.pmark"}
-_PARA_MAX = 4000  # ReportDetails.Para
 
 
 def _detail_label(name: str, lang: str) -> str:
@@ -426,11 +425,11 @@ def record_details(
                 field="base",
             )
         for name, text in typed.items():
-            if len(text) > _PARA_MAX:
+            if len(text) > PARA_MAX:
                 label = _detail_label(name, "ja"), _detail_label(name, "en")
                 raise InputError(
-                    f"「{label[0]}」は{_PARA_MAX}字以内で入力してください。",
-                    f"{label[1]}: at most {_PARA_MAX} characters.",
+                    f"「{label[0]}」は{PARA_MAX}字以内で入力してください。",
+                    f"{label[1]}: at most {PARA_MAX} characters.",
                     field=name,
                 )
         changes = {k: v for k, v in typed.items() if v != getattr(current, k)}

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from hogo.domain.clock import JST, parse_instant
+from hogo.domain.incidents.details import PARA_MAX
 from hogo.domain.incidents.facts import FactsUpdate
 from hogo.domain.incidents.types import IncidentType
 from hogo.domain.inventory import Dataset, Encryption
@@ -34,9 +35,9 @@ from hogo.web.session import Recorder
 
 router = APIRouter()
 
-#: The overview's length, as the API's (`OpenIncident.description`); the form takes more, so an
-#: over-long text is shown again with the field named rather than refused as a bad request.
-DESCRIPTION_MAX = 4000
+#: The overview's length (`details.PARA_MAX`, as the API's); the form takes more, so an over-long
+#: text is shown again with the field named rather than refused as a bad request.
+DESCRIPTION_MAX = PARA_MAX
 
 #: The label of each field an error may name (the facts' own names as `FactsUpdate` has them).
 FIELD_LABELS = {
